@@ -1,0 +1,11 @@
+#!/usr/bin/env node
+// The `dormouse` command: runs the built CLI bundle.
+const { existsSync } = require('node:fs');
+const { join } = require('node:path');
+
+const bundle = join(__dirname, '..', 'dist', 'main', 'cli.cjs');
+if (!existsSync(bundle)) {
+  process.stderr.write('error: Dormouse is not built yet; run `npm run build` in ' + join(__dirname, '..') + '\n');
+  process.exit(1);
+}
+require(bundle);

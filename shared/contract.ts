@@ -1,0 +1,63 @@
+import type { z } from 'zod';
+import {
+  cronPreviewSchema,
+  destinationAddSchema,
+  emptySchema,
+  nameOnlySchema,
+  scheduleEditSchema,
+  scheduleEnabledSchema,
+  scheduleFieldsSchema,
+} from './schemas';
+import type { CronPreview, DestinationRemoved, DestinationView, ScheduleView } from './types';
+
+/**
+ * The one map of operations every front end speaks: the CLI, the Electron IPC and the web host.
+ * Each channel names the schema its request is validated against before it reaches the engine.
+ */
+export const requestSchemas = {
+  'destinations:list': emptySchema,
+  'destinations:add': destinationAddSchema,
+  'destinations:remove': nameOnlySchema,
+  'schedules:list': emptySchema,
+  'schedules:add': scheduleFieldsSchema,
+  'schedules:edit': scheduleEditSchema,
+  'schedules:remove': nameOnlySchema,
+  'schedules:set-enabled': scheduleEnabledSchema,
+  'cron:preview': cronPreviewSchema,
+} as const;
+
+/** What each channel answers. */
+export interface ResponseMap {
+  'destinations:list': DestinationView[];
+  'destinations:add': DestinationView;
+  'destinations:remove': DestinationRemoved;
+  'schedules:list': ScheduleView[];
+  'schedules:add': ScheduleView;
+  'schedules:edit': ScheduleView;
+  'schedules:remove': ScheduleView;
+  'schedules:set-enabled': ScheduleView;
+  'cron:preview': CronPreview;
+}
+
+export type Channel = keyof typeof requestSchemas;
+export type RequestOf<C extends Channel> = z.input<(typeof requestSchemas)[C]>;
+export type ValidRequestOf<C extends Channel> = z.output<(typeof requestSchemas)[C]>;
+export type ResponseOf<C extends Channel> = ResponseMap[C];
+
+/** Tells whether a string names a channel of the contract, for transports that receive raw names. */
+export function isChannel(name: string): name is Channel {
+  return Object.prototype.hasOwnProperty.call(requestSchemas, name);
+}
+
+/** How an answer crosses IPC or HTTP: errors keep their code, which thrown errors lose in transit. */
+export type Envelope<T> = { ok: true; value: T } | { ok: false; error: { code: string; message: string } };
+
+/** The API the preload exposes to the renderer as `window.dormouse`. */
+export interface DormouseBridge {
+  invoke<C extends Channel>(channel: C, request: RequestOf<C>): Promise<Envelope<ResponseOf<C>>>;
+}
+
+/** The IPC channel name a contract channel travels on. */
+export function ipcChannel(channel: Channel): string {
+  return `dormouse:${channel}`;
+}

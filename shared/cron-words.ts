@@ -1,0 +1,51 @@
+import cronstrue from 'cronstrue';
+
+const weekdays = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'];
+
+/** Splits a cron expression into its fields the way cron does: on any run of white space. */
+export function cronFields(expression: string): string[] {
+  return expression.trim().split(/\s+/).filter((field) => field.length > 0);
+}
+
+/**
+ * Checks the shape every front end can check without the engine: 5 fields, or 6 with seconds first.
+ * Returns a message saying what to fix, or null when the shape is right.
+ */
+export function cronShapeProblem(expression: string): string | null {
+  const count = cronFields(expression).length;
+  if (count === 5 || count === 6) return null;
+  return `a cron expression has 5 fields (minute hour day-of-month month day-of-week) or 6 with seconds first; "${expression}" has ${count}`;
+}
+
+function isNumber(field: string | undefined, max: number): field is string {
+  return field !== undefined && /^\d{1,2}$/.test(field) && Number(field) <= max;
+}
+
+function clock(hour: string, minute: string): string {
+  return `${hour.padStart(2, '0')}:${minute.padStart(2, '0')}`;
+}
+
+/**
+ * Describes a cron expression in words for schedule lists and previews: the presets the settings
+ * window offers read naturally ("Every day at 09:00"), anything else is described by cronstrue.
+ */
+export function describeCron(expression: string): string {
+  const fields = cronFields(expression);
+  const [minute, hour, dayOfMonth, month, dayOfWeek] = fields.length === 6 ? fields.slice(1) : fields;
+  const secondsAreZero = fields.length === 5 || fields[0] === '0';
+  if (fields.length >= 5 && secondsAreZero && dayOfMonth === '*' && month === '*') {
+    if (isNumber(minute, 59) && hour === '*' && dayOfWeek === '*') {
+      return minute === '0' ? 'Every hour' : `Every hour at ${minute.padStart(2, '0')} minutes past`;
+    }
+    if (isNumber(minute, 59) && isNumber(hour, 23)) {
+      if (dayOfWeek === '*') return `Every day at ${clock(hour, minute)}`;
+      if (dayOfWeek === '1-5') return `Every weekday at ${clock(hour, minute)}`;
+      if (isNumber(dayOfWeek, 7)) return `Every ${weekdays[Number(dayOfWeek)]} at ${clock(hour, minute)}`;
+    }
+  }
+  try {
+    return cronstrue.toString(expression, { use24HourTimeFormat: true, verbose: true });
+  } catch {
+    return 'Not a valid cron expression';
+  }
+}

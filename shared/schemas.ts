@@ -1,0 +1,101 @@
+import { z } from 'zod';
+import { cronShapeProblem } from './cron-words';
+import { DormouseError } from './errors';
+import { parseIsoInstant } from './time';
+
+const noControlCharacters = (text: string) =>
+  ![...text].some((character) => character.charCodeAt(0) < 0x20 || character.charCodeAt(0) === 0x7f);
+
+/** A destination's or schedule's name: what people type on the command line and see in the tray. */
+export const nameSchema = z
+  .string()
+  .trim()
+  .min(1, 'must not be empty')
+  .max(100, 'must be at most 100 characters')
+  .refine(noControlCharacters, 'must not contain control characters');
+
+/** A folder path as given by the caller; the engine resolves and checks it on the file system. */
+export const folderPathSchema = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(4096, 'must be at most 4096 characters')
+  .refine((text) => !text.includes('\u0000'), 'must not contain NUL characters');
+
+/** A glob matched against paths during the walk ("**\/node_modules", "*.tmp"). */
+export const excludePatternSchema = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(1024, 'must be at most 1024 characters')
+  .refine(noControlCharacters, 'must not contain control characters');
+
+/** A cron expression of 5 fields, or 6 with seconds; the engine parses it fully. */
+export const cronSchema = z
+  .string()
+  .max(200, 'must be at most 200 characters')
+  .superRefine((text, context) => {
+    const problem = cronShapeProblem(text);
+    if (problem !== null) context.addIssue({ code: 'custom', message: problem });
+  });
+
+export const compressionSchema = z.enum(['none', 'gzip']);
+
+/** Keep the newest N snapshots; null keeps every snapshot. */
+export const keepLastSchema = z.number().int('must be a whole number').min(1, 'must be at least 1').max(100_000).nullable();
+
+export const destinationAddSchema = z.strictObject({ name: nameSchema, path: folderPathSchema });
+
+export const scheduleFieldsSchema = z.strictObject({
+  name: nameSchema,
+  sources: z.array(folderPathSchema).min(1, 'name at least one source folder').max(100),
+  excludes: z.array(excludePatternSchema).max(1000).default([]),
+  destination: nameSchema,
+  cron: cronSchema,
+  compression: compressionSchema.default('none'),
+  keepLast: keepLastSchema.default(null),
+  enabled: z.boolean().default(true),
+});
+
+export const scheduleEditSchema = z.strictObject({
+  schedule: nameSchema,
+  changes: scheduleFieldsSchema.partial().strict(),
+});
+
+export const nameOnlySchema = z.strictObject({ name: nameSchema });
+
+export const scheduleEnabledSchema = z.strictObject({ name: nameSchema, enabled: z.boolean() });
+
+export const cronPreviewSchema = z.strictObject({
+  expression: cronSchema,
+  from: z
+    .string()
+    .refine((text) => parseIsoInstant(text) !== null, 'must be an ISO-8601 date-time such as 2026-11-21T09:00:00+01:00')
+    .optional(),
+  count: z.number().int('must be a whole number').min(1, 'must be at least 1').max(100, 'must be at most 100').default(3),
+});
+
+export const emptySchema = z.strictObject({});
+
+export type DestinationAddInput = z.input<typeof destinationAddSchema>;
+export type ScheduleFieldsInput = z.input<typeof scheduleFieldsSchema>;
+export type ScheduleFields = z.output<typeof scheduleFieldsSchema>;
+export type ScheduleEditInput = z.input<typeof scheduleEditSchema>;
+export type CronPreviewInput = z.input<typeof cronPreviewSchema>;
+
+function describePath(path: readonly PropertyKey[]): string {
+  return path.map((part) => (typeof part === 'number' ? `[${part}]` : String(part))).join('.').replace(/\.\[/g, '[');
+}
+
+/**
+ * Validates a payload at a boundary (CLI arguments, IPC, HTTP) against its shared schema.
+ * Throws INVALID_INPUT with every problem on one line, so nothing invalid reaches the engine.
+ */
+export function parseInput<S extends z.ZodType>(schema: S, payload: unknown): z.output<S> {
+  const result = schema.safeParse(payload);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => {
+    const where = describePath(issue.path);
+    const message = issue.code === 'unrecognized_keys' ? `unknown field(s) ${issue.keys.join(', ')}` : issue.message;
+    return where ? `${where}: ${message}` : message;
+  });
+  throw new DormouseError('INVALID_INPUT', problems.join('; '));
+}

@@ -1,0 +1,217 @@
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { resolve } from 'node:path';
+import type { Channel, RequestOf, ResponseOf } from '../../shared/contract';
+import { DormouseError, isInputError } from '../../shared/errors';
+import type { ScheduleFieldsInput } from '../../shared/schemas';
+import { Engine } from '../engine/engine';
+import { resolveDataDir } from '../store/data-dir';
+import * as text from './text-output';
+
+/** Where the CLI writes and what it resolves relative paths against; the real process or a test's. */
+export interface CliIo {
+  stdout: (chunk: string) => void;
+  stderr: (chunk: string) => void;
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+}
+
+interface GlobalOptions {
+  dataDir?: string;
+  json?: boolean;
+}
+
+/** Exit codes of the `dormouse` command. */
+export const exitCodes = { ok: 0, failed: 1, usage: 2 } as const;
+
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
+function wholeNumber(value: string): number {
+  if (!/^\d+$/.test(value)) throw new InvalidArgumentError('expected a whole number.');
+  return Number(value);
+}
+
+function keepLast(value: string): number | null {
+  if (value === 'all') return null;
+  if (!/^\d+$/.test(value) || Number(value) < 1) throw new InvalidArgumentError('expected a whole number of at least 1, or "all".');
+  return Number(value);
+}
+
+class Cli {
+  private engine: Engine | undefined;
+
+  constructor(private readonly io: CliIo) {}
+
+  close(): void {
+    this.engine?.close();
+  }
+
+  /** Runs one request through the engine and prints its answer as JSON or as text. */
+  call<C extends Channel, S>(command: Command, channel: C, request: RequestOf<C>, render: (response: ResponseOf<C>) => S, asText: (shown: S) => string): void {
+    const options = command.optsWithGlobals<GlobalOptions>();
+    this.engine ??= Engine.forDataDir(resolveDataDir(options.dataDir && resolve(this.io.cwd, options.dataDir), this.io.env));
+    const shown = render(this.engine.handle(channel, request));
+    this.io.stdout(options.json ? `${JSON.stringify(shown, null, 2)}\n` : `${asText(shown)}\n`);
+  }
+
+  absolute(path: string): string {
+    return resolve(this.io.cwd, path);
+  }
+}
+
+interface ScheduleOptions {
+  name?: string;
+  source?: string[];
+  exclude?: string[];
+  clearExcludes?: boolean;
+  destination?: string;
+  cron?: string;
+  compression?: 'none' | 'gzip';
+  keepLast?: number | null;
+  disabled?: boolean;
+  enabled?: boolean;
+}
+
+function scheduleChanges(cli: Cli, options: ScheduleOptions): Partial<ScheduleFieldsInput> {
+  const changes: Partial<ScheduleFieldsInput> = {};
+  if (options.name !== undefined) changes.name = options.name;
+  if (options.source !== undefined) changes.sources = options.source.map((source) => cli.absolute(source));
+  if (options.clearExcludes) changes.excludes = [];
+  if (options.exclude !== undefined) changes.excludes = options.exclude;
+  if (options.destination !== undefined) changes.destination = options.destination;
+  if (options.cron !== undefined) changes.cron = options.cron;
+  if (options.compression !== undefined) changes.compression = options.compression;
+  if (options.keepLast !== undefined) changes.keepLast = options.keepLast;
+  if (options.disabled && options.enabled) throw new DormouseError('INVALID_INPUT', 'pass either --enabled or --disabled, not both');
+  if (options.disabled) changes.enabled = false;
+  if (options.enabled) changes.enabled = true;
+  return changes;
+}
+
+function scheduleOptions(command: Command, forEdit: boolean): Command {
+  const named = (flags: string, description: string) => (forEdit ? command.option(flags, description) : command.requiredOption(flags, description));
+  named('--name <name>', forEdit ? 'rename the schedule' : 'a unique name, such as Documents');
+  command.option('--source <path>', forEdit ? 'replace the source folders (repeat for several)' : 'a folder to back up (repeat for several)', collect);
+  if (!forEdit) command.requiredOption('--destination <name>', 'the destination the archives go to');
+  else command.option('--destination <name>', 'move the schedule to another destination');
+  command.option('--exclude <glob>', forEdit ? 'replace the exclude patterns (repeat for several)' : 'skip paths matching a glob, such as **/node_modules (repeat for several)', collect);
+  if (forEdit) command.option('--clear-excludes', 'remove every exclude pattern');
+  named('--cron <expr>', 'when to run: 5 cron fields, or 6 with seconds, in local time');
+  command.addOption(new Option('--compression <kind>', 'none or gzip').choices(['none', 'gzip']));
+  command.option('--keep-last <n>', 'keep the newest N snapshots, or "all"', keepLast);
+  if (forEdit) command.option('--enabled', 'run on schedule');
+  command.option('--disabled', forEdit ? 'stop running on schedule' : 'save it without running it on schedule yet');
+  return command;
+}
+
+/** Builds the `dormouse` command tree. */
+export function buildProgram(cli: Cli): Command {
+  const program = new Command('dormouse')
+    .description('Backups for laptops that sleep: scheduled tar archives that catch up on every missed window.')
+    .option('--data-dir <dir>', 'the data folder holding the catalog (default: DORMOUSE_DATA_DIR, else the OS app-data folder)')
+    .option('--json', 'print one JSON document on stdout')
+    .showSuggestionAfterError(true)
+    .exitOverride();
+
+  const destination = program.command('destination').description('folders (drives, NAS shares) where archives go');
+  destination
+    .command('add')
+    .description('add a destination folder; writes a marker file into it')
+    .requiredOption('--name <name>', 'a unique name, such as usb-drive')
+    .requiredOption('--path <path>', 'an existing folder on the drive or share')
+    .action(function (this: Command, options: { name: string; path: string }) {
+      cli.call(this, 'destinations:add', { name: options.name, path: cli.absolute(options.path) }, (d) => ({ id: d.id, name: d.name, path: d.path }), (d) => `Added destination "${d.name}" at ${d.path} (id ${d.id}).`);
+    });
+  destination
+    .command('list')
+    .description('list destinations, whether each is available and its free space')
+    .action(function (this: Command) {
+      cli.call(this, 'destinations:list', {}, (list) => list, text.destinationsText);
+    });
+  destination
+    .command('remove')
+    .description('forget a destination (its folder and archives are left alone)')
+    .argument('<name>')
+    .action(function (this: Command, name: string) {
+      cli.call(this, 'destinations:remove', { name }, (removed) => removed, text.destinationRemovedText);
+    });
+
+  const schedule = program.command('schedule').description('what to back up, where, and when');
+  scheduleOptions(schedule.command('add').description('add a schedule'), false).action(function (this: Command, options: ScheduleOptions) {
+    const changes = scheduleChanges(cli, options);
+    cli.call(this, 'schedules:add', changes as ScheduleFieldsInput, (s) => s, text.scheduleText);
+  });
+  scheduleOptions(schedule.command('edit').description('change a schedule; only the options given change').argument('<name>'), true).action(function (this: Command, name: string, options: ScheduleOptions) {
+    const changes = scheduleChanges(cli, options);
+    if (Object.keys(changes).length === 0) throw new DormouseError('INVALID_INPUT', 'nothing to change; pass at least one option (see dormouse schedule edit --help)');
+    cli.call(this, 'schedules:edit', { schedule: name, changes }, (s) => s, text.scheduleText);
+  });
+  schedule
+    .command('remove')
+    .description('remove a schedule (its snapshots stay on the destination)')
+    .argument('<name>')
+    .action(function (this: Command, name: string) {
+      cli.call(this, 'schedules:remove', { name }, (s) => s, (s) => `Removed schedule "${s.name}". Its archives were left on the destination.`);
+    });
+  for (const [verb, enabled] of [['enable', true], ['disable', false]] as const) {
+    schedule
+      .command(verb)
+      .description(enabled ? 'run a schedule on its cron again' : 'stop running a schedule on its cron')
+      .argument('<name>')
+      .action(function (this: Command, name: string) {
+        cli.call(this, 'schedules:set-enabled', { name, enabled }, (s) => s, text.scheduleText);
+      });
+  }
+  schedule
+    .command('list')
+    .description('list schedules with their next run and whether they are overdue')
+    .action(function (this: Command) {
+      cli.call(this, 'schedules:list', {}, (list) => list, text.schedulesText);
+    });
+
+  program
+    .command('cron')
+    .description('describe a cron expression in words and preview its next runs')
+    .argument('<expr>', 'quoted, such as "0 9 * * *"')
+    .option('--from <iso>', 'preview from this ISO-8601 time instead of now')
+    .option('--count <n>', 'how many runs to show (1-100)', wholeNumber, 3)
+    .action(function (this: Command, expression: string, options: { from?: string; count: number }) {
+      const request = options.from === undefined ? { expression, count: options.count } : { expression, from: options.from, count: options.count };
+      cli.call(this, 'cron:preview', request, (preview) => preview, text.cronPreviewText);
+    });
+
+  return program;
+}
+
+function oneLine(message: string): string {
+  return message.replace(/\s*\n\s*/g, ' ').trim();
+}
+
+/** Runs the `dormouse` command line and returns its exit code: 0 ok, 1 the operation failed, 2 invalid input or usage. */
+export function runCli(argv: string[], io: CliIo): number {
+  const cli = new Cli(io);
+  const program = buildProgram(cli);
+  program.configureOutput({
+    writeOut: io.stdout,
+    writeErr: io.stderr,
+    outputError: (message, write) => write(`${oneLine(message)}\n`),
+  });
+  try {
+    program.parse(argv, { from: 'user' });
+    return exitCodes.ok;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return exitCodes.ok;
+      return exitCodes.usage;
+    }
+    if (error instanceof DormouseError) {
+      io.stderr(`error: ${oneLine(error.message)}\n`);
+      return isInputError(error) ? exitCodes.usage : exitCodes.failed;
+    }
+    io.stderr(`error: unexpected failure: ${oneLine(error instanceof Error ? error.message : String(error))}; please report it\n`);
+    return exitCodes.failed;
+  } finally {
+    cli.close();
+  }
+}

@@ -1,0 +1,94 @@
+import { randomUUID } from 'node:crypto';
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, statfsSync, unlinkSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { DormouseError } from '../../shared/errors';
+
+/** The marker's file name inside a destination folder. */
+export const markerFileName = '.dormouse-destination.json';
+
+const markerSchema = z.object({
+  dormouse: z.literal('destination'),
+  format: z.literal(1),
+  id: z.string().uuid(),
+  name: z.string(),
+  createdAt: z.string(),
+});
+
+export type DestinationMarker = z.infer<typeof markerSchema>;
+
+/** What a folder's marker says: none there, one that is not Dormouse's, or a valid marker. */
+export type MarkerReading =
+  | { kind: 'missing' }
+  | { kind: 'foreign'; reason: string }
+  | { kind: 'valid'; marker: DestinationMarker };
+
+/**
+ * Reads a destination's marker. The folder may have been written by anyone (another laptop,
+ * another program), so the content is validated, never trusted.
+ */
+export function readMarker(folder: string): MarkerReading {
+  let text: string;
+  try {
+    text = readFileSync(join(folder, markerFileName), 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return { kind: 'missing' };
+    return { kind: 'foreign', reason: (error as Error).message };
+  }
+  try {
+    const parsed = markerSchema.safeParse(JSON.parse(text));
+    return parsed.success ? { kind: 'valid', marker: parsed.data } : { kind: 'foreign', reason: 'not a Dormouse destination marker' };
+  } catch {
+    return { kind: 'foreign', reason: 'not valid JSON' };
+  }
+}
+
+/**
+ * Writes a new marker with a fresh id into a folder (0600, via a temporary file and a rename),
+ * so that the folder can later be told apart from an empty mount point.
+ */
+export function writeMarker(folder: string, name: string, now: Date = new Date()): DestinationMarker {
+  const marker: DestinationMarker = { dormouse: 'destination', format: 1, id: randomUUID(), name, createdAt: now.toISOString() };
+  const target = join(folder, markerFileName);
+  const temporary = `${target}.partial`;
+  try {
+    const fd = openSync(temporary, 'w', 0o600);
+    try {
+      writeSync(fd, `${JSON.stringify(marker, null, 2)}\n`);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temporary, target);
+  } catch (error) {
+    try {
+      unlinkSync(temporary);
+    } catch {
+      // nothing was left behind
+    }
+    throw new DormouseError('INVALID_INPUT', `cannot write the destination marker into ${folder} (${(error as Error).message}); choose a folder you can write to`);
+  }
+  return marker;
+}
+
+/** Removes a marker this process has just written, when recording the destination failed afterwards. */
+export function removeMarker(folder: string): void {
+  try {
+    unlinkSync(join(folder, markerFileName));
+  } catch {
+    // already gone
+  }
+}
+
+/** A destination is available only when its marker is there and carries its id: an empty mount point is not. */
+export function isDestinationAvailable(folder: string, id: string): boolean {
+  const reading = readMarker(folder);
+  return reading.kind === 'valid' && reading.marker.id === id;
+}
+
+/** Free bytes for an unprivileged writer on the file system that holds a folder. */
+export function freeBytes(folder: string): number {
+  const stats = statfsSync(folder);
+  return Number(stats.bavail) * Number(stats.bsize);
+}

@@ -1,0 +1,22 @@
+import type { IpcMain, IpcMainInvokeEvent } from 'electron';
+import { ipcChannel, requestSchemas, type Channel, type Envelope } from '../../shared/contract';
+import { DormouseError } from '../../shared/errors';
+import type { Engine } from '../engine/engine';
+
+/**
+ * Connects every contract channel to the engine: checks that the message comes from the app's
+ * own window, lets the engine validate the payload, and answers with an envelope.
+ */
+export function registerIpcHandlers(ipcMain: IpcMain, engine: Engine, isTrustedSender: (event: IpcMainInvokeEvent) => boolean): void {
+  for (const channel of Object.keys(requestSchemas) as Channel[]) {
+    ipcMain.handle(ipcChannel(channel), (event, payload: unknown): Envelope<unknown> => {
+      if (!isTrustedSender(event)) return { ok: false, error: { code: 'INVALID_INPUT', message: 'request from an untrusted sender' } };
+      try {
+        return { ok: true, value: engine.handle(channel, payload) };
+      } catch (error) {
+        if (error instanceof DormouseError) return { ok: false, error: { code: error.code, message: error.message } };
+        return { ok: false, error: { code: 'INTERNAL', message: error instanceof Error ? error.message : String(error) } };
+      }
+    });
+  }
+}

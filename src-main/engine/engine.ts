@@ -1,0 +1,276 @@
+import { realpathSync, statSync } from 'node:fs';
+import { isAbsolute, relative, resolve } from 'node:path';
+import { requestSchemas, type Channel, type RequestOf, type ResponseOf, type ValidRequestOf } from '../../shared/contract';
+import { describeCron } from '../../shared/cron-words';
+import { DormouseError, notFound } from '../../shared/errors';
+import { parseInput, type ScheduleFields } from '../../shared/schemas';
+import { parseIsoInstant, toLocalIso, toLocalIsoOrNull } from '../../shared/time';
+import type { DestinationView, ScheduleView } from '../../shared/types';
+import { freeBytes, isDestinationAvailable, readMarker, removeMarker, writeMarker } from '../destinations/destination-marker';
+import { cronProblem, isOverdue, nextFires } from '../scheduler/cron-schedule';
+import * as destinations from '../store/destination-store';
+import type { DestinationRecord } from '../store/destination-store';
+import { databaseFile } from '../store/data-dir';
+import { openDatabase, type Db } from '../store/open-store';
+import * as schedules from '../store/schedule-store';
+import type { ScheduleDefinition, ScheduleRecord } from '../store/schedule-store';
+
+/** The engine's sense of time; tests inject their own. */
+export type Clock = () => number;
+
+type Handlers = { [C in Channel]: (request: ValidRequestOf<C>) => ResponseOf<C> };
+
+function realOrResolved(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return resolve(path);
+  }
+}
+
+/** True when `inner` is `outer` or lies below it. */
+function isWithin(inner: string, outer: string): boolean {
+  const rel = relative(outer, inner);
+  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
+}
+
+function requireFolder(path: string, role: string, hint: string): string {
+  if (!isAbsolute(path)) throw new DormouseError('INVALID_INPUT', `${role} "${path}" must be an absolute path`);
+  let stats;
+  try {
+    stats = statSync(path);
+  } catch {
+    throw new DormouseError('INVALID_INPUT', `${role} "${path}" does not exist; ${hint}`);
+  }
+  if (!stats.isDirectory()) throw new DormouseError('INVALID_INPUT', `${role} "${path}" is not a folder; ${hint}`);
+  return resolve(path);
+}
+
+/**
+ * The engine behind every front end: the CLI, the Electron IPC and the web host all call
+ * `handle(channel, payload)`, which validates the payload against the shared contract first.
+ */
+export class Engine {
+  private readonly openCatalog: () => Db;
+  private catalog: Db | undefined;
+  private readonly now: Clock;
+  private readonly handlers: Handlers;
+
+  /** Takes how to open the catalog rather than an open one, so requests that need none (a cron preview) never create it. */
+  constructor(openCatalog: () => Db, now: Clock = Date.now) {
+    this.openCatalog = openCatalog;
+    this.now = now;
+    this.handlers = {
+      'destinations:list': () => destinations.listDestinations(this.db).map((record) => this.destinationView(record)),
+      'destinations:add': (request) => this.addDestination(request.name, request.path),
+      'destinations:remove': (request) => this.removeDestination(request.name),
+      'schedules:list': () => schedules.listSchedules(this.db).map((record) => this.scheduleView(record)),
+      'schedules:add': (request) => this.addSchedule(request),
+      'schedules:edit': (request) => this.editSchedule(request.schedule, request.changes),
+      'schedules:remove': (request) => this.removeSchedule(request.name),
+      'schedules:set-enabled': (request) => this.editSchedule(request.name, { enabled: request.enabled }),
+      'cron:preview': (request) => this.previewCron(request.expression, request.from, request.count),
+    };
+  }
+
+  /** An engine on the catalog in a data folder, opened on first use. */
+  static forDataDir(dataDir: string, now: Clock = Date.now): Engine {
+    return new Engine(() => openDatabase(databaseFile(dataDir)), now);
+  }
+
+  /** The catalog connection, opened (and migrated) on first use. */
+  get db(): Db {
+    this.catalog ??= this.openCatalog();
+    return this.catalog;
+  }
+
+  /** Validates a request against the contract and runs it: the single entry point of every front end. */
+  handle<C extends Channel>(channel: C, payload: RequestOf<C> | unknown): ResponseOf<C> {
+    const request = parseInput(requestSchemas[channel], payload) as ValidRequestOf<C>;
+    return this.handlers[channel](request);
+  }
+
+  /** Closes the catalog. */
+  close(): void {
+    this.catalog?.close();
+    this.catalog = undefined;
+  }
+
+  private destinationView(record: DestinationRecord): DestinationView {
+    const available = isDestinationAvailable(record.path, record.id);
+    let free: number | null = null;
+    if (available) {
+      try {
+        free = freeBytes(record.path);
+      } catch {
+        free = null;
+      }
+    }
+    return { id: record.id, name: record.name, path: record.path, available, freeBytes: free };
+  }
+
+  private scheduleView(record: ScheduleRecord): ScheduleView {
+    const now = this.now();
+    const parses = cronProblem(record.cron) === null;
+    const next = record.enabled && parses ? nextFires(record.cron, now, 1)[0] : undefined;
+    return {
+      id: record.id,
+      name: record.name,
+      cron: record.cron,
+      description: describeCron(record.cron),
+      enabled: record.enabled,
+      sources: record.sources,
+      excludes: record.excludes,
+      destination: record.destinationName,
+      compression: record.compression,
+      keepLast: record.keepLast,
+      lastSuccessAt: toLocalIsoOrNull(record.lastSuccessAt),
+      nextRunAt: next === undefined ? null : toLocalIso(next),
+      overdue: record.enabled && isOverdue(record.cron, record.lastSuccessAt, now),
+    };
+  }
+
+  private requireDestination(name: string): DestinationRecord {
+    const record = destinations.findDestinationByName(this.db, name);
+    if (record) return record;
+    const known = destinations.listDestinations(this.db).map((destination) => destination.name);
+    throw notFound('destination', name, known, 'add one with `dormouse destination add --name NAME --path PATH`');
+  }
+
+  private requireSchedule(name: string): ScheduleRecord {
+    const record = schedules.findScheduleByName(this.db, name);
+    if (record) return record;
+    const known = schedules.listSchedules(this.db).map((schedule) => schedule.name);
+    throw notFound('schedule', name, known, 'see `dormouse schedule list`');
+  }
+
+  private addDestination(name: string, path: string): DestinationView {
+    const folder = requireFolder(path, 'destination folder', 'create it, or connect the drive, and try again');
+    if (destinations.findDestinationByName(this.db, name)) {
+      throw new DormouseError('CONFLICT', `a destination named "${name}" already exists; choose another name`);
+    }
+    const sameFolder = destinations.listDestinations(this.db).find((existing) => realOrResolved(existing.path) === realOrResolved(folder));
+    if (sameFolder) {
+      throw new DormouseError('CONFLICT', `${folder} is already the destination "${sameFolder.name}"`);
+    }
+    const reading = readMarker(folder);
+    if (reading.kind === 'foreign') {
+      throw new DormouseError('INVALID_INPUT', `${folder} holds a destination marker Dormouse cannot read (${reading.reason}); move it aside and try again`);
+    }
+    if (reading.kind === 'valid') {
+      const known = destinations.findDestinationById(this.db, reading.marker.id);
+      if (known) {
+        throw new DormouseError('CONFLICT', `${folder} carries the marker of destination "${known.name}" (at ${known.path}); remove that destination first to add it here`);
+      }
+    }
+    const marker = reading.kind === 'valid' ? reading.marker : writeMarker(folder, name, new Date(this.now()));
+    const record: DestinationRecord = { id: marker.id, name, path: folder, createdAt: this.now() };
+    try {
+      destinations.insertDestination(this.db, record);
+    } catch (error) {
+      if (reading.kind === 'missing') removeMarker(folder);
+      throw error;
+    }
+    return this.destinationView(record);
+  }
+
+  private removeDestination(name: string): { id: string; name: string; path: string } {
+    const record = this.requireDestination(name);
+    const users = schedules.schedulesUsingDestination(this.db, record.id);
+    if (users.length > 0) {
+      throw new DormouseError('CONFLICT', `destination "${record.name}" is used by schedule(s) ${users.join(', ')}; remove them or point them at another destination first`);
+    }
+    destinations.deleteDestination(this.db, record.id);
+    return { id: record.id, name: record.name, path: record.path };
+  }
+
+  /**
+   * Checks a complete schedule definition against the file system and the catalog. Sources are
+   * checked for existence when they are being set, so a schedule whose folder vanished can still be
+   * disabled or edited.
+   */
+  private resolveDefinition(fields: ScheduleFields, excludingId: number | null, checkSources: boolean): ScheduleDefinition {
+    const clash = schedules.findScheduleByName(this.db, fields.name);
+    if (clash && clash.id !== excludingId) {
+      throw new DormouseError('CONFLICT', `a schedule named "${clash.name}" already exists; choose another name`);
+    }
+    const problem = cronProblem(fields.cron);
+    if (problem !== null) throw new DormouseError('INVALID_INPUT', problem);
+    const destination = this.requireDestination(fields.destination);
+    const sources = checkSources
+      ? fields.sources.map((source) => requireFolder(source, 'source', 'check the path, or create the folder first'))
+      : fields.sources;
+    const realSources = sources.map(realOrResolved);
+    realSources.forEach((source, index) => {
+      realSources.forEach((other, otherIndex) => {
+        if (index !== otherIndex && isWithin(source, other) && (source !== other || index > otherIndex)) {
+          throw new DormouseError('INVALID_INPUT', `source ${sources[index]} is already covered by source ${sources[otherIndex]}; list it once`);
+        }
+      });
+    });
+    const target = realOrResolved(destination.path);
+    realSources.forEach((source, index) => {
+      if (isWithin(target, source)) {
+        throw new DormouseError('INVALID_INPUT', `destination "${destination.name}" (${destination.path}) is inside source ${sources[index]}: the backup would swallow itself; choose a destination outside your sources`);
+      }
+      if (isWithin(source, target)) {
+        throw new DormouseError('INVALID_INPUT', `source ${sources[index]} is inside destination "${destination.name}" (${destination.path}): the backup would swallow itself; choose a source outside the destination`);
+      }
+    });
+    return {
+      name: fields.name,
+      destinationId: destination.id,
+      cron: fields.cron.trim().replace(/\s+/g, ' '),
+      enabled: fields.enabled,
+      compression: fields.compression,
+      keepLast: fields.keepLast,
+      sources,
+      excludes: [...new Set(fields.excludes)],
+    };
+  }
+
+  private addSchedule(fields: ScheduleFields): ScheduleView {
+    const definition = this.resolveDefinition(fields, null, true);
+    const id = schedules.insertSchedule(this.db, definition, this.now());
+    return this.scheduleView(schedules.findScheduleById(this.db, id) as ScheduleRecord);
+  }
+
+  private editSchedule(name: string, changes: Partial<ScheduleFields>): ScheduleView {
+    const current = this.requireSchedule(name);
+    const merged: ScheduleFields = {
+      name: current.name,
+      sources: current.sources,
+      excludes: current.excludes,
+      destination: current.destinationName,
+      cron: current.cron,
+      compression: current.compression,
+      keepLast: current.keepLast,
+      enabled: current.enabled,
+      ...Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== undefined)),
+    };
+    const definition = this.resolveDefinition(merged, current.id, changes.sources !== undefined);
+    schedules.updateSchedule(this.db, current.id, definition, this.now());
+    return this.scheduleView(schedules.findScheduleById(this.db, current.id) as ScheduleRecord);
+  }
+
+  private removeSchedule(name: string): ScheduleView {
+    const record = this.requireSchedule(name);
+    if (schedules.hasActiveJob(this.db, record.id)) {
+      throw new DormouseError('CONFLICT', `schedule "${record.name}" has a backup queued or running; cancel it or wait for it to finish first`);
+    }
+    const view = this.scheduleView(record);
+    schedules.deleteSchedule(this.db, record.id);
+    return view;
+  }
+
+  private previewCron(expression: string, from: string | undefined, count: number) {
+    const problem = cronProblem(expression);
+    if (problem !== null) throw new DormouseError('INVALID_INPUT', problem);
+    const start = from === undefined ? this.now() : (parseIsoInstant(from) as number);
+    return {
+      expression: expression.trim(),
+      description: describeCron(expression),
+      next: nextFires(expression, start, count).map(toLocalIso),
+    };
+  }
+}

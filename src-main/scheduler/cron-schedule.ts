@@ -1,0 +1,44 @@
+import { CronExpressionParser } from 'cron-parser';
+import { cronShapeProblem } from '../../shared/cron-words';
+
+/**
+ * Returns why a cron expression cannot be used (its shape or what cron-parser says of it),
+ * or null when it parses: the engine's own message, shown by every front end.
+ */
+export function cronProblem(expression: string): string | null {
+  const shape = cronShapeProblem(expression);
+  if (shape !== null) return shape;
+  try {
+    CronExpressionParser.parse(expression.trim(), { currentDate: new Date() });
+    return null;
+  } catch (error) {
+    return `"${expression}" is not a valid cron expression: ${(error as Error).message}`;
+  }
+}
+
+/** The next `count` fire times after `fromMs`, in the laptop's local time zone. */
+export function nextFires(expression: string, fromMs: number, count: number): number[] {
+  const interval = CronExpressionParser.parse(expression.trim(), { currentDate: new Date(fromMs) });
+  return interval.take(count).map((date) => date.getTime());
+}
+
+/** The most recent fire time at or before `nowMs`, or null when the expression never fired or does not parse. */
+export function lastExpectedFire(expression: string, nowMs: number): number | null {
+  if (cronProblem(expression) !== null) return null;
+  try {
+    const interval = CronExpressionParser.parse(expression.trim(), { currentDate: new Date(nowMs + 1) });
+    return interval.prev().getTime();
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * A schedule is overdue when its most recent expected fire is later than its own last successful
+ * backup; never backed up means overdue; an unparseable cron is never overdue.
+ */
+export function isOverdue(expression: string, lastSuccessAt: number | null, nowMs: number): boolean {
+  const expected = lastExpectedFire(expression, nowMs);
+  if (expected === null) return false;
+  return lastSuccessAt === null || expected > lastSuccessAt;
+}

@@ -1,0 +1,108 @@
+/**
+ * The schema, as an append-only list: a released migration is never edited, only followed by a new one.
+ * Times are stored as INTEGER milliseconds since the epoch (UTC) in every *_at column.
+ */
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const migrations: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'destinations, schedules, settings, scheduler lock',
+    sql: `
+      CREATE TABLE destinations (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        path TEXT NOT NULL UNIQUE,
+        created_at INTEGER NOT NULL
+      );
+      CREATE TABLE schedules (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        destination_id TEXT NOT NULL REFERENCES destinations(id) ON DELETE RESTRICT,
+        cron TEXT NOT NULL,
+        enabled INTEGER NOT NULL DEFAULT 1 CHECK (enabled IN (0, 1)),
+        compression TEXT NOT NULL DEFAULT 'none' CHECK (compression IN ('none', 'gzip')),
+        keep_last INTEGER CHECK (keep_last IS NULL OR keep_last >= 1),
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+      CREATE TABLE schedule_sources (
+        schedule_id INTEGER NOT NULL REFERENCES schedules(id) ON DELETE CASCADE,
+        position INTEGER NOT NULL,
+        path TEXT NOT NULL,
+        PRIMARY KEY (schedule_id, position)
+      );
+      CREATE TABLE schedule_excludes (
+        schedule_id INTEGER NOT NULL REFERENCES schedules(id) ON DELETE CASCADE,
+        position INTEGER NOT NULL,
+        pattern TEXT NOT NULL,
+        PRIMARY KEY (schedule_id, position)
+      );
+      CREATE TABLE settings (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+      CREATE TABLE scheduler_lock (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        pid INTEGER NOT NULL,
+        hostname TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        heartbeat_at INTEGER NOT NULL
+      );
+    `,
+  },
+  {
+    version: 2,
+    name: 'jobs and snapshots',
+    sql: `
+      CREATE TABLE jobs (
+        id INTEGER PRIMARY KEY,
+        schedule_id INTEGER NOT NULL REFERENCES schedules(id) ON DELETE CASCADE,
+        trigger TEXT NOT NULL CHECK (trigger IN ('manual', 'scheduled', 'catch-up', 'retry')),
+        status TEXT NOT NULL CHECK (status IN ('queued', 'running', 'succeeded', 'failed', 'cancelled', 'skipped', 'interrupted')),
+        queued_at INTEGER NOT NULL,
+        started_at INTEGER,
+        finished_at INTEGER,
+        files INTEGER NOT NULL DEFAULT 0,
+        bytes INTEGER NOT NULL DEFAULT 0,
+        archive_path TEXT,
+        sha256 TEXT,
+        warnings TEXT NOT NULL DEFAULT '[]',
+        error_code TEXT,
+        error_message TEXT,
+        waiting_reason TEXT,
+        owner_pid INTEGER,
+        owner_hostname TEXT,
+        CHECK ((status IN ('queued', 'running')) = (finished_at IS NULL))
+      );
+      CREATE UNIQUE INDEX jobs_one_active_per_schedule ON jobs(schedule_id) WHERE status IN ('queued', 'running');
+      CREATE INDEX jobs_by_schedule ON jobs(schedule_id, id);
+      CREATE INDEX jobs_by_status ON jobs(status, id);
+      CREATE TABLE snapshots (
+        id INTEGER PRIMARY KEY,
+        schedule_id INTEGER REFERENCES schedules(id) ON DELETE SET NULL,
+        schedule_name TEXT NOT NULL,
+        job_id INTEGER REFERENCES jobs(id) ON DELETE SET NULL,
+        destination_id TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        archive_path TEXT NOT NULL UNIQUE,
+        files INTEGER NOT NULL,
+        bytes INTEGER NOT NULL,
+        sha256 TEXT NOT NULL,
+        compression TEXT NOT NULL CHECK (compression IN ('none', 'gzip')),
+        kind TEXT NOT NULL DEFAULT 'full' CHECK (kind IN ('full', 'incremental')),
+        base_id INTEGER REFERENCES snapshots(id),
+        format_version INTEGER NOT NULL
+      );
+      CREATE INDEX snapshots_by_schedule ON snapshots(schedule_id, created_at);
+    `,
+  },
+];
+
+/** The newest schema version this code knows. */
+export const latestSchemaVersion = migrations.reduce((max, migration) => Math.max(max, migration.version), 0);

@@ -1,0 +1,111 @@
+import Database from 'better-sqlite3';
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { DormouseError } from '../../shared/errors';
+import { latestSchemaVersion, migrations, type Migration } from './migrations';
+
+export type Db = Database.Database;
+
+const busyTimeoutMs = 5000;
+
+function sqliteCode(error: unknown): string | undefined {
+  return typeof error === 'object' && error !== null && 'code' in error ? String((error as { code: unknown }).code) : undefined;
+}
+
+function unreadable(file: string, error: unknown): DormouseError {
+  const reason = error instanceof Error ? error.message : String(error);
+  return new DormouseError(
+    'DATABASE_UNREADABLE',
+    `the catalog ${file} cannot be read (${reason}); move it aside and start again, or pass --data-dir to use another folder`,
+  );
+}
+
+function recordedVersion(db: Db): number {
+  const table = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'").get();
+  if (!table) return 0;
+  const row = db.prepare('SELECT max(version) AS version FROM schema_migrations').get() as { version: number | null };
+  return row.version ?? 0;
+}
+
+function refuseIfNewer(file: string, version: number): void {
+  if (version > latestSchemaVersion) {
+    throw new DormouseError(
+      'SCHEMA_TOO_NEW',
+      `the catalog ${file} is at schema version ${version}, newer than this Dormouse knows (${latestSchemaVersion}); update Dormouse to open it (the file was left untouched)`,
+    );
+  }
+}
+
+/**
+ * Reads an existing catalog's schema version through a read-only connection, before anything
+ * (WAL mode, migrations) could change the file: a newer catalog is refused byte-for-byte untouched.
+ */
+function checkExistingCatalog(file: string): void {
+  let db: Db | undefined;
+  try {
+    db = new Database(file, { readonly: true, fileMustExist: true });
+    refuseIfNewer(file, recordedVersion(db));
+  } catch (error) {
+    if (error instanceof DormouseError) throw error;
+    throw unreadable(file, error);
+  } finally {
+    db?.close();
+  }
+}
+
+/** Applies one migration and its version row in one BEGIN IMMEDIATE transaction, unless another process already did. */
+function applyMigration(db: Db, file: string, migration: Migration, now: number): void {
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    const current = recordedVersion(db);
+    refuseIfNewer(file, current);
+    if (current < migration.version) {
+      db.exec(migration.sql);
+      db.prepare('INSERT INTO schema_migrations (version, migrated_at) VALUES (?, ?)').run(migration.version, now);
+    }
+    db.exec('COMMIT');
+  } catch (error) {
+    db.exec('ROLLBACK');
+    throw error;
+  }
+}
+
+/** Brings a catalog up to the newest schema, keeping every row it had. */
+export function migrate(db: Db, file: string, upTo: number = latestSchemaVersion, now: number = Date.now()): void {
+  db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, migrated_at INTEGER NOT NULL)');
+  for (const migration of migrations) {
+    if (migration.version <= upTo && migration.version > recordedVersion(db)) applyMigration(db, file, migration, now);
+  }
+}
+
+/** Sets what every Dormouse connection needs: WAL, foreign keys on, and a busy timeout for concurrent processes. */
+export function configureConnection(db: Db): void {
+  db.pragma('journal_mode = WAL');
+  db.pragma('foreign_keys = ON');
+  db.pragma(`busy_timeout = ${busyTimeoutMs}`);
+}
+
+/**
+ * Opens (creating if needed) the catalog database: refuses a newer schema untouched, reports a
+ * damaged file clearly, configures the connection and migrates it to the newest schema.
+ */
+export function openDatabase(file: string, options: { upTo?: number } = {}): Db {
+  if (existsSync(file)) checkExistingCatalog(file);
+  else mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  let db: Db | undefined;
+  try {
+    db = new Database(file);
+    configureConnection(db);
+    migrate(db, file, options.upTo);
+    return db;
+  } catch (error) {
+    db?.close();
+    if (error instanceof DormouseError) throw error;
+    const code = sqliteCode(error);
+    if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') throw unreadable(file, error);
+    if (code === 'SQLITE_READONLY' || code === 'SQLITE_CANTOPEN') {
+      throw new DormouseError('DATABASE_UNREADABLE', `cannot write the catalog ${file} (${(error as Error).message}); check the folder's permissions or pass --data-dir`);
+    }
+    throw error;
+  }
+}
