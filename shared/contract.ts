@@ -3,12 +3,16 @@ import {
   cronPreviewSchema,
   destinationAddSchema,
   emptySchema,
+  jobCancelSchema,
+  jobListSchema,
+  jobRunSchema,
   nameOnlySchema,
   scheduleEditSchema,
   scheduleEnabledSchema,
   scheduleFieldsSchema,
+  snapshotListSchema,
 } from './schemas';
-import type { CronPreview, DestinationRemoved, DestinationView, ScheduleView } from './types';
+import type { CronPreview, DestinationRemoved, DestinationView, JobView, ScheduleView, SnapshotView } from './types';
 
 /**
  * The one map of operations every front end speaks: the CLI, the Electron IPC and the web host.
@@ -24,6 +28,10 @@ export const requestSchemas = {
   'schedules:remove': nameOnlySchema,
   'schedules:set-enabled': scheduleEnabledSchema,
   'cron:preview': cronPreviewSchema,
+  'jobs:run': jobRunSchema,
+  'jobs:list': jobListSchema,
+  'jobs:cancel': jobCancelSchema,
+  'snapshots:list': snapshotListSchema,
 } as const;
 
 /** What each channel answers. */
@@ -37,6 +45,11 @@ export interface ResponseMap {
   'schedules:remove': ScheduleView;
   'schedules:set-enabled': ScheduleView;
   'cron:preview': CronPreview;
+  /** Runs a backup now and answers when it has ended. */
+  'jobs:run': JobView;
+  'jobs:list': JobView[];
+  'jobs:cancel': JobView;
+  'snapshots:list': SnapshotView[];
 }
 
 export type Channel = keyof typeof requestSchemas;

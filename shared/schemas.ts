@@ -75,6 +75,20 @@ export const cronPreviewSchema = z.strictObject({
 
 export const emptySchema = z.strictObject({});
 
+/** A job id as people type it. */
+export const jobIdSchema = z.number().int('must be a whole number').positive('must be a positive job id');
+
+export const jobRunSchema = z.strictObject({ name: nameSchema });
+
+export const jobListSchema = z.strictObject({
+  schedule: nameSchema.optional(),
+  limit: z.number().int('must be a whole number').min(1, 'must be at least 1').max(10_000, 'must be at most 10000').default(50),
+});
+
+export const jobCancelSchema = z.strictObject({ jobId: jobIdSchema });
+
+export const snapshotListSchema = z.strictObject({ schedule: nameSchema.optional() });
+
 export type DestinationAddInput = z.input<typeof destinationAddSchema>;
 export type ScheduleFieldsInput = z.input<typeof scheduleFieldsSchema>;
 export type ScheduleFields = z.output<typeof scheduleFieldsSchema>;

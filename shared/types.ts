@@ -39,3 +39,47 @@ export interface DestinationRemoved {
   name: string;
   path: string;
 }
+
+export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'skipped' | 'interrupted';
+export type JobTrigger = 'manual' | 'scheduled' | 'catch-up' | 'retry';
+
+/** A backup run as `dormouse run`, `dormouse jobs` and the history screen show it. */
+export interface JobView {
+  id: number;
+  scheduleId: number;
+  trigger: JobTrigger;
+  status: JobStatus;
+  queuedAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  files: number;
+  bytes: number;
+  archivePath: string | null;
+  sha256: string | null;
+  warnings: string[];
+  error: { code: string; message: string } | null;
+}
+
+/** A finished archive in the catalog, as `dormouse snapshots` prints it. */
+export interface SnapshotView {
+  id: number;
+  scheduleId: number | null;
+  jobId: number | null;
+  createdAt: string;
+  archivePath: string;
+  files: number;
+  bytes: number;
+  sha256: string;
+  compression: Compression;
+}
+
+/** A running job's progress, sent to front ends at most every 250 ms. */
+export interface JobProgress {
+  jobId: number;
+  scheduleId: number;
+  files: number;
+  bytes: number;
+  totalFiles: number;
+  totalBytes: number;
+  currentPath: string;
+}

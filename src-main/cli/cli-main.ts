@@ -1,8 +1,13 @@
+import { join } from 'node:path';
 import { runCli } from './cli-program';
 
-process.exitCode = runCli(process.argv.slice(2), {
+void runCli(process.argv.slice(2), {
   stdout: (chunk) => process.stdout.write(chunk),
   stderr: (chunk) => process.stderr.write(chunk),
   cwd: process.cwd(),
   env: process.env,
+  progressTerminal: process.stderr.isTTY === true,
+  workerScript: join(__dirname, 'archive-worker.cjs'),
+}).then((code) => {
+  process.exitCode = code;
 });

@@ -4,6 +4,8 @@ import type { Channel, RequestOf, ResponseOf } from '../../shared/contract';
 import { DormouseError, isInputError } from '../../shared/errors';
 import type { ScheduleFieldsInput } from '../../shared/schemas';
 import { Engine } from '../engine/engine';
+import { forkWorkerLauncher } from '../jobs/worker-launcher';
+import type { JobProgress } from '../../shared/types';
 import { resolveDataDir } from '../store/data-dir';
 import * as text from './text-output';
 
@@ -13,6 +15,10 @@ export interface CliIo {
   stderr: (chunk: string) => void;
   cwd: string;
   env: NodeJS.ProcessEnv;
+  /** Whether stderr is a terminal, where `dormouse run` draws a progress line. */
+  progressTerminal: boolean;
+  /** Where the built archive worker script is. */
+  workerScript: string;
 }
 
 interface GlobalOptions {
@@ -39,20 +45,41 @@ function keepLast(value: string): number | null {
 }
 
 class Cli {
-  private engine: Engine | undefined;
+  private engineOnce: Engine | undefined;
+  private progressShown = false;
 
   constructor(private readonly io: CliIo) {}
 
   close(): void {
-    this.engine?.close();
+    this.engineOnce?.close();
+  }
+
+  engine(command: Command): Engine {
+    const options = command.optsWithGlobals<GlobalOptions>();
+    this.engineOnce ??= Engine.forDataDir(resolveDataDir(options.dataDir && resolve(this.io.cwd, options.dataDir), this.io.env), {
+      launchWorker: forkWorkerLauncher(this.io.workerScript),
+      events: { progress: (progress) => this.showProgress(progress) },
+    });
+    return this.engineOnce;
   }
 
   /** Runs one request through the engine and prints its answer as JSON or as text. */
-  call<C extends Channel, S>(command: Command, channel: C, request: RequestOf<C>, render: (response: ResponseOf<C>) => S, asText: (shown: S) => string): void {
-    const options = command.optsWithGlobals<GlobalOptions>();
-    this.engine ??= Engine.forDataDir(resolveDataDir(options.dataDir && resolve(this.io.cwd, options.dataDir), this.io.env));
-    const shown = render(this.engine.handle(channel, request));
-    this.io.stdout(options.json ? `${JSON.stringify(shown, null, 2)}\n` : `${asText(shown)}\n`);
+  async call<C extends Channel, S>(command: Command, channel: C, request: RequestOf<C>, render: (response: ResponseOf<C>) => S, asText: (shown: S) => string): Promise<S> {
+    const shown = render(await this.engine(command).handle(channel, request));
+    this.clearProgress();
+    this.io.stdout(command.optsWithGlobals<GlobalOptions>().json ? `${JSON.stringify(shown, null, 2)}\n` : `${asText(shown)}\n`);
+    return shown;
+  }
+
+  private showProgress(progress: JobProgress): void {
+    if (!this.io.progressTerminal) return;
+    this.progressShown = true;
+    this.io.stderr(`\r\x1b[K${text.progressText(progress).slice(0, 120)}`);
+  }
+
+  private clearProgress(): void {
+    if (this.progressShown) this.io.stderr('\r\x1b[K');
+    this.progressShown = false;
   }
 
   absolute(path: string): string {
@@ -120,54 +147,54 @@ export function buildProgram(cli: Cli): Command {
     .description('add a destination folder; writes a marker file into it')
     .requiredOption('--name <name>', 'a unique name, such as usb-drive')
     .requiredOption('--path <path>', 'an existing folder on the drive or share')
-    .action(function (this: Command, options: { name: string; path: string }) {
-      cli.call(this, 'destinations:add', { name: options.name, path: cli.absolute(options.path) }, (d) => ({ id: d.id, name: d.name, path: d.path }), (d) => `Added destination "${d.name}" at ${d.path} (id ${d.id}).`);
+    .action(async function (this: Command, options: { name: string; path: string }) {
+      await cli.call(this, 'destinations:add', { name: options.name, path: cli.absolute(options.path) }, (d) => ({ id: d.id, name: d.name, path: d.path }), (d) => `Added destination "${d.name}" at ${d.path} (id ${d.id}).`);
     });
   destination
     .command('list')
     .description('list destinations, whether each is available and its free space')
-    .action(function (this: Command) {
-      cli.call(this, 'destinations:list', {}, (list) => list, text.destinationsText);
+    .action(async function (this: Command) {
+      await cli.call(this, 'destinations:list', {}, (list) => list, text.destinationsText);
     });
   destination
     .command('remove')
     .description('forget a destination (its folder and archives are left alone)')
     .argument('<name>')
-    .action(function (this: Command, name: string) {
-      cli.call(this, 'destinations:remove', { name }, (removed) => removed, text.destinationRemovedText);
+    .action(async function (this: Command, name: string) {
+      await cli.call(this, 'destinations:remove', { name }, (removed) => removed, text.destinationRemovedText);
     });
 
   const schedule = program.command('schedule').description('what to back up, where, and when');
-  scheduleOptions(schedule.command('add').description('add a schedule'), false).action(function (this: Command, options: ScheduleOptions) {
+  scheduleOptions(schedule.command('add').description('add a schedule'), false).action(async function (this: Command, options: ScheduleOptions) {
     const changes = scheduleChanges(cli, options);
-    cli.call(this, 'schedules:add', changes as ScheduleFieldsInput, (s) => s, text.scheduleText);
+    await cli.call(this, 'schedules:add', changes as ScheduleFieldsInput, (s) => s, text.scheduleText);
   });
-  scheduleOptions(schedule.command('edit').description('change a schedule; only the options given change').argument('<name>'), true).action(function (this: Command, name: string, options: ScheduleOptions) {
+  scheduleOptions(schedule.command('edit').description('change a schedule; only the options given change').argument('<name>'), true).action(async function (this: Command, name: string, options: ScheduleOptions) {
     const changes = scheduleChanges(cli, options);
     if (Object.keys(changes).length === 0) throw new DormouseError('INVALID_INPUT', 'nothing to change; pass at least one option (see dormouse schedule edit --help)');
-    cli.call(this, 'schedules:edit', { schedule: name, changes }, (s) => s, text.scheduleText);
+    await cli.call(this, 'schedules:edit', { schedule: name, changes }, (s) => s, text.scheduleText);
   });
   schedule
     .command('remove')
     .description('remove a schedule (its snapshots stay on the destination)')
     .argument('<name>')
-    .action(function (this: Command, name: string) {
-      cli.call(this, 'schedules:remove', { name }, (s) => s, (s) => `Removed schedule "${s.name}". Its archives were left on the destination.`);
+    .action(async function (this: Command, name: string) {
+      await cli.call(this, 'schedules:remove', { name }, (s) => s, (s) => `Removed schedule "${s.name}". Its archives were left on the destination.`);
     });
   for (const [verb, enabled] of [['enable', true], ['disable', false]] as const) {
     schedule
       .command(verb)
       .description(enabled ? 'run a schedule on its cron again' : 'stop running a schedule on its cron')
       .argument('<name>')
-      .action(function (this: Command, name: string) {
-        cli.call(this, 'schedules:set-enabled', { name, enabled }, (s) => s, text.scheduleText);
+      .action(async function (this: Command, name: string) {
+        await cli.call(this, 'schedules:set-enabled', { name, enabled }, (s) => s, text.scheduleText);
       });
   }
   schedule
     .command('list')
     .description('list schedules with their next run and whether they are overdue')
-    .action(function (this: Command) {
-      cli.call(this, 'schedules:list', {}, (list) => list, text.schedulesText);
+    .action(async function (this: Command) {
+      await cli.call(this, 'schedules:list', {}, (list) => list, text.schedulesText);
     });
 
   program
@@ -176,12 +203,81 @@ export function buildProgram(cli: Cli): Command {
     .argument('<expr>', 'quoted, such as "0 9 * * *"')
     .option('--from <iso>', 'preview from this ISO-8601 time instead of now')
     .option('--count <n>', 'how many runs to show (1-100)', wholeNumber, 3)
-    .action(function (this: Command, expression: string, options: { from?: string; count: number }) {
+    .action(async function (this: Command, expression: string, options: { from?: string; count: number }) {
       const request = options.from === undefined ? { expression, count: options.count } : { expression, from: options.from, count: options.count };
-      cli.call(this, 'cron:preview', request, (preview) => preview, text.cronPreviewText);
+      await cli.call(this, 'cron:preview', request, (preview) => preview, text.cronPreviewText);
+    });
+
+  program
+    .command('run')
+    .description('back up a schedule now, in the foreground; exits 0 when the backup succeeded')
+    .argument('<name>', 'the schedule')
+    .action(async function (this: Command, name: string) {
+      const engine = cli.engine(this);
+      const stop = () => engine.jobs.runningJobIds().forEach((id) => engine.jobs.cancel(id));
+      const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+      signals.forEach((signal) => process.on(signal, stop));
+      try {
+        const job = await cli.call(this, 'jobs:run', { name }, (view) => view, text.jobText);
+        if (job.status !== 'succeeded') throw new ExitCode(exitCodes.failed);
+      } finally {
+        signals.forEach((signal) => process.off(signal, stop));
+      }
+    });
+
+  program
+    .command('jobs')
+    .description('list backup jobs, newest first')
+    .option('--schedule <name>', 'only this schedule')
+    .option('--limit <n>', 'at most this many (default 50)', wholeNumber)
+    .action(async function (this: Command, options: { schedule?: string; limit?: number }) {
+      await cli.call(this, 'jobs:list', withoutUndefined({ schedule: options.schedule, limit: options.limit }), (list) => list, text.jobsText);
+    });
+
+  program
+    .command('snapshots')
+    .description('list finished archives in the catalog, newest first')
+    .option('--schedule <name>', 'only this schedule')
+    .action(async function (this: Command, options: { schedule?: string }) {
+      await cli.call(this, 'snapshots:list', withoutUndefined({ schedule: options.schedule }), (list) => list, text.snapshotsText);
+    });
+
+  program
+    .command('cancel')
+    .description('cancel a queued or running backup job')
+    .argument('<job-id>', 'the job, as `dormouse jobs` shows it', wholeNumber)
+    .action(async function (this: Command, jobId: number) {
+      const engine = cli.engine(this);
+      await engine.handle('jobs:cancel', { jobId });
+      const ended = await waitForJobEnd(engine, jobId, 15_000);
+      await cli.call(this, 'jobs:list', { limit: 1_000 }, (list) => list.find((job) => job.id === jobId) ?? ended, text.jobText);
+      if (ended.status === 'queued' || ended.status === 'running') throw new ExitCode(exitCodes.failed);
     });
 
   return program;
+}
+
+/** Leaves out options that were not given, so the schemas' defaults apply. */
+function withoutUndefined<T extends Record<string, unknown>>(record: T): T {
+  return Object.fromEntries(Object.entries(record).filter(([, value]) => value !== undefined)) as T;
+}
+
+/** Waits for a job another process owns to reach a final state after a cancel request. */
+async function waitForJobEnd(engine: Engine, jobId: number, timeoutMs: number) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const job = (await engine.handle('jobs:list', { limit: 10_000 })).find((candidate) => candidate.id === jobId);
+    if (!job) throw new DormouseError('NOT_FOUND', `no job ${jobId}`);
+    if ((job.status !== 'queued' && job.status !== 'running') || Date.now() > deadline) return job;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+/** Ends the command with an exit code after its output has been printed. */
+class ExitCode extends Error {
+  constructor(readonly code: number) {
+    super(`exit ${code}`);
+  }
 }
 
 function oneLine(message: string): string {
@@ -189,7 +285,7 @@ function oneLine(message: string): string {
 }
 
 /** Runs the `dormouse` command line and returns its exit code: 0 ok, 1 the operation failed, 2 invalid input or usage. */
-export function runCli(argv: string[], io: CliIo): number {
+export async function runCli(argv: string[], io: CliIo): Promise<number> {
   const cli = new Cli(io);
   const program = buildProgram(cli);
   program.configureOutput({
@@ -198,9 +294,10 @@ export function runCli(argv: string[], io: CliIo): number {
     outputError: (message, write) => write(`${oneLine(message)}\n`),
   });
   try {
-    program.parse(argv, { from: 'user' });
+    await program.parseAsync(argv, { from: 'user' });
     return exitCodes.ok;
   } catch (error) {
+    if (error instanceof ExitCode) return error.code;
     if (error instanceof CommanderError) {
       if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return exitCodes.ok;
       return exitCodes.usage;

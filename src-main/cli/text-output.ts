@@ -1,4 +1,4 @@
-import type { CronPreview, DestinationRemoved, DestinationView, ScheduleView } from '../../shared/types';
+import type { CronPreview, DestinationRemoved, DestinationView, JobProgress, JobView, ScheduleView, SnapshotView } from '../../shared/types';
 import { formatBytes } from '../../shared/format';
 
 /** Lays rows out in aligned columns for terminals. */
@@ -50,4 +50,38 @@ export function schedulesText(list: ScheduleView[]): string {
 /** The readable form of `dormouse cron`. */
 export function cronPreviewText(preview: CronPreview): string {
   return [`${preview.description} (${preview.expression})`, 'Next runs:', ...preview.next.map((time) => `  ${time}`)].join('\n');
+}
+
+/** The readable form of one job. */
+export function jobText(job: JobView): string {
+  const head = `Job ${job.id} (${job.trigger}) ${job.status}`;
+  const lines = [job.error ? `${head} [${job.error.code}]: ${job.error.message}` : head];
+  if (job.status === 'succeeded') lines.push(`  ${job.files.toLocaleString('en-US')} files, ${formatBytes(job.bytes)} -> ${job.archivePath}`, `  sha256 ${job.sha256}`);
+  lines.push(`  queued ${job.queuedAt}${job.startedAt ? `, started ${job.startedAt}` : ''}${job.finishedAt ? `, finished ${job.finishedAt}` : ''}`);
+  for (const warning of job.warnings) lines.push(`  warning: ${warning}`);
+  return lines.join('\n');
+}
+
+/** The readable form of `dormouse jobs`. */
+export function jobsText(list: JobView[]): string {
+  if (list.length === 0) return 'No backup jobs yet. Run one with: dormouse run SCHEDULE';
+  return table(
+    ['ID', 'SCHEDULE', 'TRIGGER', 'STATUS', 'QUEUED', 'FILES', 'SIZE', 'WARNINGS', 'ERROR'],
+    list.map((job) => [String(job.id), String(job.scheduleId), job.trigger, job.status, job.queuedAt, String(job.files), formatBytes(job.bytes), String(job.warnings.length), job.error?.code ?? '']),
+  );
+}
+
+/** The readable form of `dormouse snapshots`. */
+export function snapshotsText(list: SnapshotView[]): string {
+  if (list.length === 0) return 'No snapshots yet.';
+  return table(
+    ['ID', 'SCHEDULE', 'CREATED', 'FILES', 'SIZE', 'ARCHIVE'],
+    list.map((snapshot) => [String(snapshot.id), String(snapshot.scheduleId ?? '—'), snapshot.createdAt, String(snapshot.files), formatBytes(snapshot.bytes), snapshot.archivePath]),
+  );
+}
+
+/** The one-line progress `dormouse run` draws on a terminal. */
+export function progressText(progress: JobProgress): string {
+  const percent = progress.totalBytes > 0 ? Math.floor((100 * progress.bytes) / progress.totalBytes) : 0;
+  return `Backing up — ${percent}% (${progress.files}/${progress.totalFiles} files, ${formatBytes(progress.bytes)} of ${formatBytes(progress.totalBytes)}) ${progress.currentPath}`;
 }

@@ -9,10 +9,10 @@ import type { Engine } from '../engine/engine';
  */
 export function registerIpcHandlers(ipcMain: IpcMain, engine: Engine, isTrustedSender: (event: IpcMainInvokeEvent) => boolean): void {
   for (const channel of Object.keys(requestSchemas) as Channel[]) {
-    ipcMain.handle(ipcChannel(channel), (event, payload: unknown): Envelope<unknown> => {
+    ipcMain.handle(ipcChannel(channel), async (event, payload: unknown): Promise<Envelope<unknown>> => {
       if (!isTrustedSender(event)) return { ok: false, error: { code: 'INVALID_INPUT', message: 'request from an untrusted sender' } };
       try {
-        return { ok: true, value: engine.handle(channel, payload) };
+        return { ok: true, value: await engine.handle(channel, payload) };
       } catch (error) {
         if (error instanceof DormouseError) return { ok: false, error: { code: error.code, message: error.message } };
         return { ok: false, error: { code: 'INTERNAL', message: error instanceof Error ? error.message : String(error) } };

@@ -13,12 +13,23 @@ import type { DestinationRecord } from '../store/destination-store';
 import { databaseFile } from '../store/data-dir';
 import { openDatabase, type Db } from '../store/open-store';
 import * as schedules from '../store/schedule-store';
+import * as jobStore from '../jobs/job-store';
+import { JobRunner, type JobEvents } from '../jobs/job-runner';
+import type { WorkerLauncher } from '../jobs/worker-launcher';
 import type { ScheduleDefinition, ScheduleRecord } from '../store/schedule-store';
 
 /** The engine's sense of time; tests inject their own. */
 export type Clock = () => number;
 
-type Handlers = { [C in Channel]: (request: ValidRequestOf<C>) => ResponseOf<C> };
+type Handlers = { [C in Channel]: (request: ValidRequestOf<C>) => ResponseOf<C> | Promise<ResponseOf<C>> };
+
+/** What an engine is built with besides its catalog. */
+export interface EngineOptions {
+  now?: Clock;
+  /** How archive workers start: a forked child under Node, a utilityProcess in the app. */
+  launchWorker?: WorkerLauncher;
+  events?: JobEvents;
+}
 
 function realOrResolved(path: string): string {
   try {
@@ -55,11 +66,17 @@ export class Engine {
   private catalog: Db | undefined;
   private readonly now: Clock;
   private readonly handlers: Handlers;
+  /** Runs backups; recovery of jobs left by dead processes happens when the catalog is first opened. */
+  readonly jobs: JobRunner;
 
   /** Takes how to open the catalog rather than an open one, so requests that need none (a cron preview) never create it. */
-  constructor(openCatalog: () => Db, now: Clock = Date.now) {
+  constructor(openCatalog: () => Db, options: EngineOptions = {}) {
     this.openCatalog = openCatalog;
-    this.now = now;
+    this.now = options.now ?? Date.now;
+    const launchWorker = options.launchWorker ?? (() => {
+      throw new DormouseError('INTERNAL', 'this front end cannot start archive workers');
+    });
+    this.jobs = new JobRunner(() => this.db, launchWorker, this.now, options.events);
     this.handlers = {
       'destinations:list': () => destinations.listDestinations(this.db).map((record) => this.destinationView(record)),
       'destinations:add': (request) => this.addDestination(request.name, request.path),
@@ -70,22 +87,29 @@ export class Engine {
       'schedules:remove': (request) => this.removeSchedule(request.name),
       'schedules:set-enabled': (request) => this.editSchedule(request.name, { enabled: request.enabled }),
       'cron:preview': (request) => this.previewCron(request.expression, request.from, request.count),
+      'jobs:run': (request) => this.jobs.run(this.requireSchedule(request.name), 'manual'),
+      'jobs:list': (request) => jobStore.listJobs(this.db, { scheduleId: request.schedule === undefined ? undefined : this.requireSchedule(request.schedule).id, limit: request.limit }),
+      'jobs:cancel': (request) => this.jobs.cancel(request.jobId),
+      'snapshots:list': (request) => jobStore.listSnapshots(this.db, request.schedule === undefined ? undefined : this.requireSchedule(request.schedule).id),
     };
   }
 
   /** An engine on the catalog in a data folder, opened on first use. */
-  static forDataDir(dataDir: string, now: Clock = Date.now): Engine {
-    return new Engine(() => openDatabase(databaseFile(dataDir)), now);
+  static forDataDir(dataDir: string, options: EngineOptions = {}): Engine {
+    return new Engine(() => openDatabase(databaseFile(dataDir)), options);
   }
 
-  /** The catalog connection, opened (and migrated) on first use. */
+  /** The catalog connection, opened (and migrated) on first use, when jobs left by dead processes are recovered. */
   get db(): Db {
-    this.catalog ??= this.openCatalog();
+    if (this.catalog === undefined) {
+      this.catalog = this.openCatalog();
+      this.jobs.recoverInterruptedJobs();
+    }
     return this.catalog;
   }
 
   /** Validates a request against the contract and runs it: the single entry point of every front end. */
-  handle<C extends Channel>(channel: C, payload: RequestOf<C> | unknown): ResponseOf<C> {
+  async handle<C extends Channel>(channel: C, payload: RequestOf<C> | unknown): Promise<ResponseOf<C>> {
     const request = parseInput(requestSchemas[channel], payload) as ValidRequestOf<C>;
     return this.handlers[channel](request);
   }

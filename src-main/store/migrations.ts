@@ -76,6 +76,7 @@ export const migrations: readonly Migration[] = [
         error_code TEXT,
         error_message TEXT,
         waiting_reason TEXT,
+        cancel_requested_at INTEGER,
         owner_pid INTEGER,
         owner_hostname TEXT,
         CHECK ((status IN ('queued', 'running')) = (finished_at IS NULL))
@@ -85,6 +86,7 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX jobs_by_status ON jobs(status, id);
       CREATE TABLE snapshots (
         id INTEGER PRIMARY KEY,
+        uuid TEXT NOT NULL UNIQUE,
         schedule_id INTEGER REFERENCES schedules(id) ON DELETE SET NULL,
         schedule_name TEXT NOT NULL,
         job_id INTEGER REFERENCES jobs(id) ON DELETE SET NULL,
@@ -93,6 +95,8 @@ export const migrations: readonly Migration[] = [
         archive_path TEXT NOT NULL UNIQUE,
         files INTEGER NOT NULL,
         bytes INTEGER NOT NULL,
+        archive_bytes INTEGER NOT NULL,
+        entries INTEGER NOT NULL,
         sha256 TEXT NOT NULL,
         compression TEXT NOT NULL CHECK (compression IN ('none', 'gzip')),
         kind TEXT NOT NULL DEFAULT 'full' CHECK (kind IN ('full', 'incremental')),

@@ -1,0 +1,85 @@
+import { z } from 'zod';
+
+/**
+ * The archive format Dormouse writes. Each archive is a plain tar (optionally gzip) whose last
+ * entries are its own manifest and a fixed-size trailer, so a snapshot can be listed, verified,
+ * restored and re-imported from the destination alone:
+ *
+ *   <source entries…> .dormouse/manifest.json  .dormouse/trailer.json  <end-of-archive blocks>
+ *
+ * The trailer's content is exactly 512 bytes of space-padded JSON, and it is followed by exactly
+ * two zero blocks; in a gzip archive the trailer and end blocks form the last gzip member, stored
+ * uncompressed. So the trailer is found at a fixed distance from the end of the file, and it says
+ * where the manifest starts.
+ */
+export const archiveFormatVersion = 1;
+export const manifestEntryName = '.dormouse/manifest.json';
+export const trailerEntryName = '.dormouse/trailer.json';
+export const blockSize = 512;
+/** Header, content and the two end-of-archive blocks: what follows the manifest entry. */
+export const trailerTailBytes = 4 * blockSize;
+
+export const entryTypeSchema = z.enum(['file', 'directory', 'symlink']);
+export type EntryType = z.infer<typeof entryTypeSchema>;
+
+/** One entry of a snapshot: what a listing shows and where its tar header starts. */
+export const manifestEntrySchema = z.strictObject({
+  path: z.string().min(1),
+  type: entryTypeSchema,
+  size: z.number().int().nonnegative(),
+  mtimeMs: z.number(),
+  mode: z.number().int().nonnegative(),
+  /** Byte offset of the entry's first header block (a PAX header when there is one) in the uncompressed tar. */
+  offset: z.number().int().nonnegative(),
+  linkTarget: z.string().optional(),
+  /** Inode and change time, which the next incremental backup compares to find changed files. */
+  ino: z.number().nonnegative().optional(),
+  ctimeMs: z.number().optional(),
+});
+export type ManifestEntry = z.infer<typeof manifestEntrySchema>;
+
+/** Where each gzip member starts, in the compressed file and in the tar it holds, so a reader can seek. */
+export const gzipMemberSchema = z.strictObject({ compressedOffset: z.number().int().nonnegative(), tarOffset: z.number().int().nonnegative() });
+
+export const manifestSchema = z.strictObject({
+  dormouse: z.literal('manifest'),
+  format: z.number().int().positive(),
+  snapshot: z.strictObject({
+    id: z.string().min(1),
+    scheduleName: z.string(),
+    createdAt: z.string(),
+    kind: z.enum(['full', 'incremental']),
+    baseId: z.string().nullable(),
+    compression: z.enum(['none', 'gzip']),
+    sources: z.array(z.string()),
+    excludes: z.array(z.string()),
+  }),
+  entries: z.array(manifestEntrySchema),
+  gzipMembers: z.array(gzipMemberSchema).optional(),
+});
+export type ArchiveManifest = z.infer<typeof manifestSchema>;
+
+export const trailerSchema = z.strictObject({
+  dormouse: z.literal('trailer'),
+  format: z.number().int().positive(),
+  /** Offset of the manifest entry's header in the uncompressed tar. */
+  manifestOffset: z.number().int().nonnegative(),
+  manifestBytes: z.number().int().nonnegative(),
+  /** In a gzip archive: where the gzip member that starts with the manifest begins in the file. */
+  manifestMemberOffset: z.number().int().nonnegative().nullable(),
+});
+export type ArchiveTrailer = z.infer<typeof trailerSchema>;
+
+/** Encodes the trailer as exactly one block of space-padded JSON. */
+export function encodeTrailer(trailer: ArchiveTrailer): Buffer {
+  const json = Buffer.from(JSON.stringify(trailer), 'utf8');
+  if (json.length > blockSize) throw new Error('trailer does not fit in one block');
+  const block = Buffer.alloc(blockSize, 0x20);
+  json.copy(block);
+  return block;
+}
+
+/** The entry name an absolute source path is stored under: without the leading slash, as GNU tar does. */
+export function archiveEntryName(absolutePath: string): string {
+  return absolutePath.replace(/^[/\\]+/, '').replace(/\\/g, '/');
+}

@@ -1,0 +1,52 @@
+import { z } from 'zod';
+
+/** What the owning process asks the worker to build. */
+export const archiveRequestSchema = z.strictObject({
+  sources: z.array(z.string().min(1)).min(1),
+  excludes: z.array(z.string()),
+  archivePath: z.string().min(1),
+  compression: z.enum(['none', 'gzip']),
+  snapshot: z.strictObject({
+    id: z.string().min(1),
+    scheduleName: z.string(),
+    createdAt: z.string(),
+    kind: z.enum(['full', 'incremental']),
+    baseId: z.string().nullable(),
+  }),
+});
+export type ArchiveRequest = z.infer<typeof archiveRequestSchema>;
+
+/** How far a backup has come: sent at most every 250 ms. */
+export interface ArchiveProgress {
+  files: number;
+  bytes: number;
+  totalFiles: number;
+  totalBytes: number;
+  currentPath: string;
+}
+
+/** What a finished archive is. */
+export interface ArchiveResult {
+  archivePath: string;
+  sha256: string;
+  files: number;
+  bytes: number;
+  archiveBytes: number;
+  entries: number;
+  warnings: string[];
+}
+
+/** Messages from the owning process to the worker. */
+export const toWorkerSchema = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('start'), request: archiveRequestSchema }),
+  z.strictObject({ type: z.literal('cancel') }),
+]);
+export type ToWorker = z.infer<typeof toWorkerSchema>;
+
+export type WorkerErrorCode = 'INSUFFICIENT_SPACE' | 'CANCELLED' | 'WRITE_FAILED' | 'INVALID_INPUT' | 'INTERNAL';
+
+/** Messages from the worker to the owning process. */
+export type FromWorker =
+  | { type: 'progress'; progress: ArchiveProgress }
+  | { type: 'done'; result: ArchiveResult }
+  | { type: 'error'; code: WorkerErrorCode; message: string };

@@ -1,0 +1,69 @@
+import { buildArchive, ArchiveError } from './build-archive';
+import { toWorkerSchema, type FromWorker } from './archive-protocol';
+
+/**
+ * The archive worker process. The same module runs as Electron's utilityProcess (messages on
+ * process.parentPort) and as a forked Node child (process.send), so it never blocks the owner.
+ */
+interface ParentPort {
+  on(event: 'message', listener: (event: { data: unknown }) => void): void;
+  postMessage(message: unknown): void;
+}
+
+const parentPort = (process as unknown as { parentPort?: ParentPort }).parentPort;
+
+function send(message: FromWorker, sent?: () => void): void {
+  if (parentPort) {
+    parentPort.postMessage(message);
+    sent?.();
+  } else {
+    process.send?.(message, undefined, undefined, () => sent?.());
+  }
+}
+
+function onMessage(listener: (message: unknown) => void): void {
+  if (parentPort) parentPort.on('message', (event) => listener(event.data));
+  else process.on('message', listener);
+}
+
+let cancelled = false;
+let started = false;
+
+/** Sends the last message, then ends the process once it is on its way. */
+function finish(message: FromWorker): void {
+  process.exitCode = message.type === 'done' ? 0 : 1;
+  send(message, () => setTimeout(() => process.exit(), 20));
+}
+
+onMessage((raw) => {
+  const parsed = toWorkerSchema.safeParse(raw);
+  if (!parsed.success) {
+    finish({ type: 'error', code: 'INVALID_INPUT', message: `the archive worker got a malformed message: ${parsed.error.issues[0]?.message ?? 'unknown'}` });
+    return;
+  }
+  const message = parsed.data;
+  if (message.type === 'cancel') {
+    cancelled = true;
+    return;
+  }
+  if (started) return;
+  started = true;
+  buildArchive(message.request, {
+    progress: (progress) => send({ type: 'progress', progress }),
+    cancelled: () => cancelled,
+  }).then(
+    (result) => finish({ type: 'done', result }),
+    (error: unknown) => {
+      if (error instanceof ArchiveError) finish({ type: 'error', code: error.code, message: error.message });
+      else finish({ type: 'error', code: 'INTERNAL', message: error instanceof Error ? error.message : String(error) });
+    },
+  );
+});
+
+// The owning process decides when a backup stops: a Ctrl-C in its terminal reaches this process too,
+// and is left to the owner, which sends `cancel`. If the owner is gone, the backup stops and cleans up.
+process.on('SIGINT', () => undefined);
+process.on('disconnect', () => {
+  cancelled = true;
+  if (!started) process.exit(1);
+});

@@ -1,0 +1,240 @@
+import { closeSync, constants, fstatSync, fsyncSync, mkdirSync, openSync, readlinkSync, readSync, renameSync, statfsSync, unlinkSync } from 'node:fs';
+import { dirname } from 'node:path';
+import {
+  archiveEntryName,
+  archiveFormatVersion,
+  blockSize,
+  encodeTrailer,
+  manifestEntryName,
+  trailerEntryName,
+  type ArchiveManifest,
+  type ManifestEntry,
+} from './archive-manifest';
+import type { ArchiveRequest, ArchiveResult, ArchiveProgress } from './archive-protocol';
+import { walkSources, type WalkEntry } from './source-walk';
+import { TarWriter, type HeaderFields } from './tar-writer';
+
+/** An expected way for an archive to end badly, with the code the job records. */
+export class ArchiveError extends Error {
+  constructor(
+    readonly code: 'INSUFFICIENT_SPACE' | 'CANCELLED' | 'WRITE_FAILED',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** What the builder asks of its host process: progress reports, and whether to stop. */
+export interface ArchiveHost {
+  progress(progress: ArchiveProgress): void;
+  cancelled(): boolean;
+}
+
+const progressIntervalMs = 250;
+const yieldIntervalMs = 50;
+const manifestBytesPerEntry = 256;
+
+function mebibytes(bytes: number): string {
+  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+}
+
+/** Bytes the archive will take at most: every header, every padded content block, the manifest and the end. */
+export function estimateArchiveBytes(entries: readonly WalkEntry[]): number {
+  let bytes = 0;
+  for (const entry of entries) {
+    bytes += 2 * blockSize + Math.ceil(entry.size / blockSize) * blockSize + manifestBytesPerEntry;
+  }
+  return bytes + 8 * blockSize;
+}
+
+/** Free space to keep beyond the estimate: file systems need room of their own. */
+export function spaceMargin(estimate: number): number {
+  return 16 * 1024 * 1024 + Math.ceil(estimate / 100);
+}
+
+function headerFor(entry: WalkEntry, linkTarget: string | undefined, size: number): HeaderFields {
+  const name = archiveEntryName(entry.absolutePath);
+  const common = { mode: entry.mode, mtime: new Date(Math.floor(entry.mtimeMs / 1000) * 1000), uid: entry.uid, gid: entry.gid };
+  if (entry.type === 'directory') return { ...common, path: `${name}/`, type: 'Directory', size: 0 };
+  if (entry.type === 'symlink') return { ...common, path: name, type: 'SymbolicLink', size: 0, linkpath: linkTarget ?? '' };
+  return { ...common, path: name, type: 'File', size };
+}
+
+function isNoSpace(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException).code;
+  return code === 'ENOSPC' || code === 'EDQUOT';
+}
+
+/**
+ * Builds one archive: walks the sources, checks the destination has room before writing a byte,
+ * writes `<archive>.partial` (0600) with the manifest and trailer, fsyncs it and renames it into
+ * place. Any failure removes the partial file and leaves every other archive untouched.
+ */
+export async function buildArchive(request: ArchiveRequest, host: ArchiveHost): Promise<ArchiveResult> {
+  const walk = walkSources(request.sources, request.excludes);
+  const warnings = [...walk.warnings];
+  const totalFiles = walk.entries.filter((entry) => entry.type === 'file').length;
+  const folder = dirname(request.archivePath);
+  mkdirSync(folder, { recursive: true, mode: 0o700 });
+
+  const estimate = estimateArchiveBytes(walk.entries);
+  const needed = estimate + spaceMargin(estimate);
+  const stats = statfsSync(folder);
+  const available = Number(stats.bavail) * Number(stats.bsize);
+  if (available < needed) {
+    throw new ArchiveError(
+      'INSUFFICIENT_SPACE',
+      `the backup needs about ${mebibytes(needed)} (${needed} bytes) on the destination but only ${mebibytes(available)} (${available} bytes) are free; free some space or choose another destination`,
+    );
+  }
+
+  const partial = `${request.archivePath}.partial`;
+  const fd = openSync(partial, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC, 0o600);
+  let closed = false;
+  try {
+    const writer = new TarWriter(fd, request.compression === 'gzip');
+    const manifestEntries: ManifestEntry[] = [];
+    let files = 0;
+    let bytes = 0;
+    let lastProgress = 0;
+    let lastYield = Date.now();
+    const report = (currentPath: string, force = false) => {
+      const now = Date.now();
+      if (!force && now - lastProgress < progressIntervalMs) return;
+      lastProgress = now;
+      host.progress({ files, bytes, totalFiles, totalBytes: walk.totalBytes, currentPath });
+    };
+
+    for (const entry of walk.entries) {
+      if (Date.now() - lastYield >= yieldIntervalMs) {
+        await new Promise((resolve) => setImmediate(resolve));
+        lastYield = Date.now();
+        if (host.cancelled()) throw new ArchiveError('CANCELLED', 'cancelled');
+      }
+      report(entry.absolutePath);
+      const written = writeEntry(writer, entry, warnings);
+      if (written === null) continue;
+      manifestEntries.push(written);
+      if (entry.type === 'file') {
+        files += 1;
+        bytes += written.size;
+      }
+    }
+    report('', true);
+
+    const manifest: ArchiveManifest = {
+      dormouse: 'manifest',
+      format: archiveFormatVersion,
+      snapshot: { ...request.snapshot, compression: request.compression, sources: request.sources, excludes: request.excludes },
+      entries: manifestEntries,
+    };
+    writer.flush();
+    const manifestMemberOffset = request.compression === 'gzip' ? writer.writtenBytes : null;
+    const manifestOffset = writer.tarOffset;
+    if (request.compression === 'gzip') manifest.gzipMembers = writer.gzipMembers;
+    const manifestJson = Buffer.from(JSON.stringify(manifest), 'utf8');
+    const now = new Date();
+    writer.writeHeader({ path: manifestEntryName, type: 'File', size: manifestJson.length, mode: 0o600, mtime: now, uid: 0, gid: 0 });
+    writer.write(manifestJson);
+    writer.padToBlock();
+    writer.flush();
+    const trailer = encodeTrailer({ dormouse: 'trailer', format: archiveFormatVersion, manifestOffset, manifestBytes: manifestJson.length, manifestMemberOffset });
+    writer.writeHeader({ path: trailerEntryName, type: 'File', size: trailer.length, mode: 0o600, mtime: now, uid: 0, gid: 0 });
+    writer.write(trailer);
+    writer.write(Buffer.alloc(2 * blockSize));
+    writer.flush({ stored: true });
+    fsyncSync(fd);
+    closeSync(fd);
+    closed = true;
+    renameSync(partial, request.archivePath);
+    syncFolder(folder);
+    return { archivePath: request.archivePath, sha256: writer.digest(), files, bytes, archiveBytes: writer.writtenBytes, entries: manifestEntries.length, warnings };
+  } catch (error) {
+    if (!closed) closeSync(fd);
+    removeQuietly(partial);
+    if (error instanceof ArchiveError) throw error;
+    if (isNoSpace(error)) {
+      throw new ArchiveError('INSUFFICIENT_SPACE', `the destination ran out of space while writing ${request.archivePath}; the partial archive was removed and older archives are untouched; free some space and run the backup again`);
+    }
+    throw new ArchiveError('WRITE_FAILED', `could not write ${request.archivePath}: ${(error as Error).message}`);
+  }
+}
+
+/** Writes one entry; returns its manifest entry, or null (with a warning) when it could not be read. */
+function writeEntry(writer: TarWriter, entry: WalkEntry, warnings: string[]): ManifestEntry | null {
+  const base = { path: archiveEntryName(entry.absolutePath), type: entry.type, mode: entry.mode, mtimeMs: entry.mtimeMs, ino: entry.ino, ctimeMs: entry.ctimeMs };
+  if (entry.type === 'directory') {
+    return { ...base, size: 0, offset: writer.writeHeader(headerFor(entry, undefined, 0)) };
+  }
+  if (entry.type === 'symlink') {
+    let target: string;
+    try {
+      target = readlinkSync(entry.absolutePath);
+    } catch (error) {
+      warnings.push(`${entry.absolutePath}: ${(error as Error).message}`);
+      return null;
+    }
+    return { ...base, size: 0, linkTarget: target, offset: writer.writeHeader(headerFor(entry, target, 0)) };
+  }
+  let fd: number;
+  try {
+    fd = openSync(entry.absolutePath, constants.O_RDONLY | constants.O_NOFOLLOW);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    warnings.push(`${entry.absolutePath}: ${code === 'ENOENT' ? 'vanished during the backup' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : (error as Error).message}`);
+    return null;
+  }
+  try {
+    const before = fstatSync(fd);
+    if (!before.isFile()) {
+      warnings.push(`${entry.absolutePath}: no longer a regular file; skipped`);
+      return null;
+    }
+    const size = before.size;
+    const offset = writer.writeHeader(headerFor({ ...entry, mtimeMs: before.mtimeMs }, undefined, size));
+    let remaining = size;
+    let shrank = false;
+    while (remaining > 0) {
+      const slice = writer.reserve(remaining);
+      const read = shrank ? 0 : readSync(fd, slice, 0, slice.length, null);
+      if (read === 0) {
+        shrank = true;
+        slice.fill(0);
+        writer.commit(slice.length);
+        remaining -= slice.length;
+        continue;
+      }
+      writer.commit(read);
+      remaining -= read;
+    }
+    writer.padToBlock();
+    const after = fstatSync(fd);
+    if (shrank || after.size !== size || after.mtimeMs !== before.mtimeMs) {
+      warnings.push(`${entry.absolutePath}: changed while it was being backed up; the archived copy may be incomplete`);
+    }
+    return { ...base, size, mtimeMs: before.mtimeMs, ctimeMs: before.ctimeMs, ino: before.ino, offset };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function removeQuietly(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // already gone
+  }
+}
+
+function syncFolder(folder: string): void {
+  try {
+    const fd = openSync(folder, constants.O_RDONLY);
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    // some file systems (and Windows) cannot fsync a folder; the rename itself is still atomic
+  }
+}

@@ -1,0 +1,244 @@
+import { randomUUID } from 'node:crypto';
+import { statSync, unlinkSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { DormouseError } from '../../shared/errors';
+import type { JobProgress, JobTrigger, JobView } from '../../shared/types';
+import { archiveFormatVersion } from '../archive-worker/archive-manifest';
+import type { ArchiveRequest, FromWorker } from '../archive-worker/archive-protocol';
+import { isDestinationAvailable } from '../destinations/destination-marker';
+import { findDestinationById } from '../store/destination-store';
+import type { Db } from '../store/open-store';
+import type { ScheduleRecord } from '../store/schedule-store';
+import * as jobs from './job-store';
+import type { JobOwner } from './job-store';
+import type { WorkerHandle, WorkerLauncher } from './worker-launcher';
+
+/** What the runner tells its owner about: progress while a job runs, and each job's end. */
+export interface JobEvents {
+  progress?(progress: JobProgress): void;
+  finished?(job: JobView): void;
+}
+
+const cancelPollMs = 500;
+const cancelGraceMs = 3000;
+
+/** The folder inside a destination where a schedule's archives go. */
+export function scheduleFolderName(schedule: { id: number; name: string }): string {
+  const slug = schedule.name.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[-.]+|-+$/g, '').slice(0, 60);
+  return slug === '' ? `schedule-${schedule.id}` : slug;
+}
+
+/** An archive's file name: when it was taken, what kind, and the snapshot's own id, so names never collide. */
+export function archiveFileName(createdAt: number, snapshotUuid: string, compression: 'none' | 'gzip'): string {
+  const stamp = new Date(createdAt).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  return `${stamp}-full-${snapshotUuid.slice(0, 8)}.tar${compression === 'gzip' ? '.gz' : ''}`;
+}
+
+function removeQuietly(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // already gone
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Runs backup jobs: records each in SQLite, checks everything it can before a byte is written,
+ * hands the archive to a worker process, and records how it ended, whatever happens to the worker.
+ */
+export class JobRunner {
+  private readonly owner: JobOwner = { pid: process.pid, hostname: hostname() };
+  private readonly running = new Map<number, { worker: WorkerHandle; cancel: () => void }>();
+
+  constructor(
+    private readonly db: () => Db,
+    private readonly launchWorker: WorkerLauncher,
+    private readonly now: () => number = Date.now,
+    private readonly events: JobEvents = {},
+  ) {}
+
+  /**
+   * Marks as interrupted every job left queued or running by a process on this machine that is
+   * gone, removing its partial archive. A live process's jobs are never touched.
+   */
+  recoverInterruptedJobs(): JobView[] {
+    const recovered: JobView[] = [];
+    for (const job of jobs.activeJobs(this.db())) {
+      if (!job.owner || job.owner.hostname !== this.owner.hostname) continue;
+      if (job.owner.pid === this.owner.pid ? this.running.has(job.view.id) : isAlive(job.owner.pid)) continue;
+      if (job.archivePath) removeQuietly(`${job.archivePath}.partial`);
+      const ended = jobs.finishJob(
+        this.db(),
+        job.view.id,
+        { status: 'interrupted', error: { code: 'INTERRUPTED', message: `the process running this backup (pid ${job.owner.pid}) stopped before it finished; the partial archive was removed` } },
+        this.now(),
+      );
+      if (ended) recovered.push(jobs.findJob(this.db(), job.view.id)?.view as JobView);
+    }
+    return recovered;
+  }
+
+  /** Starts a backup of a schedule; resolves with the job once it has ended, however it ended. */
+  async run(schedule: ScheduleRecord, trigger: JobTrigger): Promise<JobView> {
+    const job = jobs.insertQueuedJob(this.db(), schedule.id, trigger, this.owner, this.now());
+    return this.execute(schedule, job.view.id);
+  }
+
+  /**
+   * Cancels a job. A job this process runs is stopped at once; another live process's job is
+   * flagged and that process stops it; a job whose process is gone is marked interrupted.
+   */
+  cancel(jobId: number): JobView {
+    const job = jobs.findJob(this.db(), jobId);
+    if (!job) throw new DormouseError('NOT_FOUND', `no job ${jobId}; see \`dormouse jobs\``);
+    if (job.view.status !== 'queued' && job.view.status !== 'running') {
+      throw new DormouseError('NOT_CANCELLABLE', `job ${jobId} has already ended (${job.view.status}); nothing to cancel`);
+    }
+    jobs.requestCancel(this.db(), jobId, this.now());
+    const local = this.running.get(jobId);
+    if (local) local.cancel();
+    else this.recoverInterruptedJobs();
+    return (jobs.findJob(this.db(), jobId) as jobs.JobRecord).view;
+  }
+
+  /** Ids of the jobs this process is running now. */
+  runningJobIds(): number[] {
+    return [...this.running.keys()];
+  }
+
+  private end(jobId: number, outcome: jobs.JobOutcome): JobView {
+    jobs.finishJob(this.db(), jobId, outcome, this.now());
+    const view = (jobs.findJob(this.db(), jobId) as jobs.JobRecord).view;
+    this.events.finished?.(view);
+    return view;
+  }
+
+  private async execute(schedule: ScheduleRecord, jobId: number): Promise<JobView> {
+    const destination = findDestinationById(this.db(), schedule.destinationId);
+    if (!destination || !isDestinationAvailable(destination.path, destination.id)) {
+      return this.end(jobId, {
+        status: 'skipped',
+        error: {
+          code: 'DESTINATION_UNAVAILABLE',
+          message: `destination "${schedule.destinationName}" is not available (no matching marker in ${destination?.path ?? 'its folder'}); connect the drive or share and try again`,
+        },
+      });
+    }
+    const missing = schedule.sources.filter((source) => {
+      try {
+        return !statSync(source).isDirectory();
+      } catch {
+        return true;
+      }
+    });
+    if (missing.length > 0) {
+      return this.end(jobId, {
+        status: 'failed',
+        error: { code: 'SOURCE_MISSING', message: `source folder(s) missing: ${missing.join(', ')}; reconnect or restore them, or edit the schedule` },
+      });
+    }
+
+    const snapshotUuid = randomUUID();
+    const createdAt = this.now();
+    const archivePath = join(destination.path, 'Dormouse', scheduleFolderName(schedule), archiveFileName(createdAt, snapshotUuid, schedule.compression));
+    jobs.markJobRunning(this.db(), jobId, archivePath, createdAt);
+    const request: ArchiveRequest = {
+      sources: schedule.sources,
+      excludes: schedule.excludes,
+      archivePath,
+      compression: schedule.compression,
+      snapshot: { id: snapshotUuid, scheduleName: schedule.name, createdAt: new Date(createdAt).toISOString(), kind: 'full', baseId: null },
+    };
+
+    const worker = this.launchWorker();
+    return new Promise<JobView>((resolve) => {
+      let settled = false;
+      let cancelling = false;
+      let lastMessage: FromWorker | undefined;
+      const settle = (outcome: jobs.JobOutcome | 'success') => {
+        if (settled) return;
+        settled = true;
+        clearInterval(poll);
+        this.running.delete(jobId);
+        if (outcome !== 'success') removeQuietly(`${archivePath}.partial`);
+        resolve(outcome === 'success' ? ((jobs.findJob(this.db(), jobId) as jobs.JobRecord).view) : this.end(jobId, outcome));
+      };
+      const cancel = () => {
+        if (cancelling) return;
+        cancelling = true;
+        worker.send({ type: 'cancel' });
+        setTimeout(() => worker.kill(), cancelGraceMs).unref();
+      };
+      const poll = setInterval(() => {
+        if (!cancelling && jobs.isCancelRequested(this.db(), jobId)) cancel();
+      }, cancelPollMs);
+      this.running.set(jobId, { worker, cancel });
+
+      worker.onMessage((message) => {
+        lastMessage = message;
+        if (message.type === 'progress') {
+          this.events.progress?.({ jobId, scheduleId: schedule.id, ...message.progress });
+          if (!cancelling && jobs.isCancelRequested(this.db(), jobId)) cancel();
+        } else if (message.type === 'done') {
+          if (cancelling) {
+            removeQuietly(message.result.archivePath);
+            settle({ status: 'cancelled', error: { code: 'CANCELLED', message: 'cancelled before it finished' } });
+            return;
+          }
+          const { result } = message;
+          jobs.recordSuccess(
+            this.db(),
+            jobId,
+            {
+              uuid: snapshotUuid,
+              scheduleId: schedule.id,
+              scheduleName: schedule.name,
+              jobId,
+              destinationId: destination.id,
+              createdAt,
+              archivePath: result.archivePath,
+              files: result.files,
+              bytes: result.bytes,
+              archiveBytes: result.archiveBytes,
+              entries: result.entries,
+              sha256: result.sha256,
+              compression: schedule.compression,
+              formatVersion: archiveFormatVersion,
+            },
+            result.warnings,
+            this.now(),
+          );
+          const view = (jobs.findJob(this.db(), jobId) as jobs.JobRecord).view;
+          this.events.finished?.(view);
+          settle('success');
+        } else if (message.code === 'CANCELLED' || cancelling) {
+          settle({ status: 'cancelled', error: { code: 'CANCELLED', message: 'cancelled before it finished; the partial archive was removed' } });
+        } else {
+          const code = message.code === 'INVALID_INPUT' ? 'INTERNAL' : message.code;
+          settle({ status: 'failed', error: { code, message: message.message } });
+        }
+      });
+      worker.onExit((code, signal) => {
+        if (settled) return;
+        if (cancelling) {
+          settle({ status: 'cancelled', error: { code: 'CANCELLED', message: 'cancelled before it finished; the partial archive was removed' } });
+          return;
+        }
+        const how = signal ? `was killed (${signal})` : `exited with code ${code}`;
+        const after = lastMessage?.type === 'progress' ? ` while writing ${lastMessage.progress.currentPath || 'the archive'}` : '';
+        settle({ status: 'failed', error: { code: 'WORKER_CRASHED', message: `the archive worker ${how}${after}; the partial archive was removed and older archives are untouched` } });
+      });
+      worker.send({ type: 'start', request });
+    });
+  }
+}

@@ -1,0 +1,233 @@
+import { DormouseError } from '../../shared/errors';
+import { toLocalIso, toLocalIsoOrNull } from '../../shared/time';
+import type { Compression, JobStatus, JobTrigger, JobView, SnapshotView } from '../../shared/types';
+import type { Db } from '../store/open-store';
+
+/** The process that runs a job: recovery checks it before calling a job interrupted. */
+export interface JobOwner {
+  pid: number;
+  hostname: string;
+}
+
+interface JobRow {
+  id: number;
+  schedule_id: number;
+  trigger: JobTrigger;
+  status: JobStatus;
+  queued_at: number;
+  started_at: number | null;
+  finished_at: number | null;
+  files: number;
+  bytes: number;
+  archive_path: string | null;
+  sha256: string | null;
+  warnings: string;
+  error_code: string | null;
+  error_message: string | null;
+  cancel_requested_at: number | null;
+  owner_pid: number | null;
+  owner_hostname: string | null;
+}
+
+/** A job row with the fields the engine needs beyond its public view. */
+export interface JobRecord {
+  view: JobView;
+  archivePath: string | null;
+  cancelRequested: boolean;
+  owner: JobOwner | null;
+}
+
+function toRecord(row: JobRow): JobRecord {
+  return {
+    view: {
+      id: row.id,
+      scheduleId: row.schedule_id,
+      trigger: row.trigger,
+      status: row.status,
+      queuedAt: toLocalIso(row.queued_at),
+      startedAt: toLocalIsoOrNull(row.started_at),
+      finishedAt: toLocalIsoOrNull(row.finished_at),
+      files: row.files,
+      bytes: row.bytes,
+      archivePath: row.status === 'succeeded' ? row.archive_path : null,
+      sha256: row.sha256,
+      warnings: JSON.parse(row.warnings) as string[],
+      error: row.error_code === null ? null : { code: row.error_code, message: row.error_message ?? '' },
+    },
+    archivePath: row.archive_path,
+    cancelRequested: row.cancel_requested_at !== null,
+    owner: row.owner_pid === null || row.owner_hostname === null ? null : { pid: row.owner_pid, hostname: row.owner_hostname },
+  };
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  return (error as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE';
+}
+
+/**
+ * Records a queued job. The database allows one active (queued or running) job per schedule, so
+ * two processes asking at once cannot both start: the second gets ALREADY_RUNNING naming the first.
+ */
+export function insertQueuedJob(db: Db, scheduleId: number, trigger: JobTrigger, owner: JobOwner, now: number): JobRecord {
+  try {
+    const result = db
+      .prepare("INSERT INTO jobs (schedule_id, trigger, status, queued_at, owner_pid, owner_hostname) VALUES (?, ?, 'queued', ?, ?, ?)")
+      .run(scheduleId, trigger, now, owner.pid, owner.hostname);
+    return findJob(db, Number(result.lastInsertRowid)) as JobRecord;
+  } catch (error) {
+    if (!isUniqueViolation(error)) throw error;
+    const active = activeJobForSchedule(db, scheduleId);
+    const who = active?.owner ? ` by process ${active.owner.pid} on ${active.owner.hostname}` : '';
+    throw new DormouseError('ALREADY_RUNNING', `a backup of this schedule is already ${active?.view.status ?? 'running'} (job ${active?.view.id ?? '?'}${who}); wait for it or cancel it with \`dormouse cancel ${active?.view.id ?? 'JOB_ID'}\``);
+  }
+}
+
+/** The queued or running job of a schedule, if any. */
+export function activeJobForSchedule(db: Db, scheduleId: number): JobRecord | undefined {
+  const row = db.prepare("SELECT * FROM jobs WHERE schedule_id = ? AND status IN ('queued', 'running')").get(scheduleId) as JobRow | undefined;
+  return row && toRecord(row);
+}
+
+/** One job by id. */
+export function findJob(db: Db, id: number): JobRecord | undefined {
+  const row = db.prepare('SELECT * FROM jobs WHERE id = ?').get(id) as JobRow | undefined;
+  return row && toRecord(row);
+}
+
+/** Marks a queued job running and records where its archive will be written. */
+export function markJobRunning(db: Db, id: number, archivePath: string, now: number): void {
+  db.prepare("UPDATE jobs SET status = 'running', started_at = ?, archive_path = ? WHERE id = ? AND status = 'queued'").run(now, archivePath, id);
+}
+
+/** What a finished job records. */
+export interface JobOutcome {
+  status: Exclude<JobStatus, 'queued' | 'running'>;
+  files?: number;
+  bytes?: number;
+  sha256?: string | null;
+  warnings?: string[];
+  error?: { code: string; message: string } | null;
+}
+
+/** Ends a job once: a job already finished is left as it is. Returns whether this call ended it. */
+export function finishJob(db: Db, id: number, outcome: JobOutcome, now: number): boolean {
+  const result = db
+    .prepare(
+      `UPDATE jobs SET status = ?, finished_at = ?, files = coalesce(?, files), bytes = coalesce(?, bytes), sha256 = ?,
+         warnings = coalesce(?, warnings), error_code = ?, error_message = ?,
+         archive_path = CASE WHEN ? = 'succeeded' THEN archive_path ELSE NULL END
+       WHERE id = ? AND status IN ('queued', 'running')`,
+    )
+    .run(
+      outcome.status,
+      now,
+      outcome.files ?? null,
+      outcome.bytes ?? null,
+      outcome.sha256 ?? null,
+      outcome.warnings ? JSON.stringify(outcome.warnings) : null,
+      outcome.error?.code ?? null,
+      outcome.error?.message ?? null,
+      outcome.status,
+      id,
+    );
+  return result.changes === 1;
+}
+
+/** Asks the process that owns a job to cancel it; that process sees the request within a second. */
+export function requestCancel(db: Db, id: number, now: number): void {
+  db.prepare("UPDATE jobs SET cancel_requested_at = coalesce(cancel_requested_at, ?) WHERE id = ? AND status IN ('queued', 'running')").run(now, id);
+}
+
+/** Whether someone asked to cancel a job. */
+export function isCancelRequested(db: Db, id: number): boolean {
+  return db.prepare('SELECT cancel_requested_at IS NOT NULL FROM jobs WHERE id = ?').pluck().get(id) === 1;
+}
+
+/** Jobs newest first, optionally of one schedule. */
+export function listJobs(db: Db, options: { scheduleId?: number; limit: number }): JobView[] {
+  const rows =
+    options.scheduleId === undefined
+      ? (db.prepare('SELECT * FROM jobs ORDER BY id DESC LIMIT ?').all(options.limit) as JobRow[])
+      : (db.prepare('SELECT * FROM jobs WHERE schedule_id = ? ORDER BY id DESC LIMIT ?').all(options.scheduleId, options.limit) as JobRow[]);
+  return rows.map((row) => toRecord(row).view);
+}
+
+/** Queued or running jobs, for recovery and status. */
+export function activeJobs(db: Db): JobRecord[] {
+  return (db.prepare("SELECT * FROM jobs WHERE status IN ('queued', 'running') ORDER BY id").all() as JobRow[]).map(toRecord);
+}
+
+/** A finished archive to record in the catalog. */
+export interface NewSnapshot {
+  uuid: string;
+  scheduleId: number;
+  scheduleName: string;
+  jobId: number;
+  destinationId: string;
+  createdAt: number;
+  archivePath: string;
+  files: number;
+  bytes: number;
+  archiveBytes: number;
+  entries: number;
+  sha256: string;
+  compression: Compression;
+  formatVersion: number;
+}
+
+/** Records a snapshot and ends its job as succeeded, in one transaction. */
+export function recordSuccess(db: Db, jobId: number, snapshot: NewSnapshot, warnings: string[], now: number): void {
+  db.transaction(() => {
+    db.prepare(
+      `INSERT INTO snapshots (uuid, schedule_id, schedule_name, job_id, destination_id, created_at, archive_path, files, bytes, archive_bytes, entries, sha256, compression, kind, base_id, format_version)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'full', NULL, ?)`,
+    ).run(
+      snapshot.uuid,
+      snapshot.scheduleId,
+      snapshot.scheduleName,
+      snapshot.jobId,
+      snapshot.destinationId,
+      snapshot.createdAt,
+      snapshot.archivePath,
+      snapshot.files,
+      snapshot.bytes,
+      snapshot.archiveBytes,
+      snapshot.entries,
+      snapshot.sha256,
+      snapshot.compression,
+      snapshot.formatVersion,
+    );
+    finishJob(db, jobId, { status: 'succeeded', files: snapshot.files, bytes: snapshot.bytes, sha256: snapshot.sha256, warnings, error: null }, now);
+  }).immediate();
+}
+
+interface SnapshotRow {
+  id: number;
+  schedule_id: number | null;
+  job_id: number | null;
+  created_at: number;
+  archive_path: string;
+  files: number;
+  bytes: number;
+  sha256: string;
+  compression: Compression;
+}
+
+/** Snapshots newest first, optionally of one schedule. */
+export function listSnapshots(db: Db, scheduleId?: number): SnapshotView[] {
+  const rows =
+    scheduleId === undefined
+      ? (db.prepare('SELECT * FROM snapshots ORDER BY created_at DESC, id DESC').all() as SnapshotRow[])
+      : (db.prepare('SELECT * FROM snapshots WHERE schedule_id = ? ORDER BY created_at DESC, id DESC').all(scheduleId) as SnapshotRow[]);
+  return rows.map((row) => ({
+    id: row.id,
+    scheduleId: row.schedule_id,
+    jobId: row.job_id,
+    createdAt: toLocalIso(row.created_at),
+    archivePath: row.archive_path,
+    files: row.files,
+    bytes: row.bytes,
+    sha256: row.sha256,
+    compression: row.compression,
+  }));
+}
