@@ -44,12 +44,21 @@ export const keepLastSchema = z.number().int('must be a whole number').min(1, 'm
 
 export const destinationAddSchema = z.strictObject({ name: nameSchema, path: folderPathSchema });
 
-export const scheduleFieldsSchema = z.strictObject({
+/** A schedule's fields as given, with no defaults: edits change only what they name. */
+const scheduleFieldShapes = {
   name: nameSchema,
   sources: z.array(folderPathSchema).min(1, 'name at least one source folder').max(100),
-  excludes: z.array(excludePatternSchema).max(1000).default([]),
+  excludes: z.array(excludePatternSchema).max(1000),
   destination: nameSchema,
   cron: cronSchema,
+  compression: compressionSchema,
+  keepLast: keepLastSchema,
+  enabled: z.boolean(),
+};
+
+export const scheduleFieldsSchema = z.strictObject({
+  ...scheduleFieldShapes,
+  excludes: scheduleFieldShapes.excludes.default([]),
   compression: compressionSchema.default('none'),
   keepLast: keepLastSchema.default(null),
   enabled: z.boolean().default(true),
@@ -57,7 +66,7 @@ export const scheduleFieldsSchema = z.strictObject({
 
 export const scheduleEditSchema = z.strictObject({
   schedule: nameSchema,
-  changes: scheduleFieldsSchema.partial().strict(),
+  changes: z.strictObject(scheduleFieldShapes).partial(),
 });
 
 export const nameOnlySchema = z.strictObject({ name: nameSchema });

@@ -25,9 +25,11 @@ export function toLocalIsoOrNull(epochMs: number | null): string | null {
 
 const isoPattern = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
 
-/** Parses an ISO-8601 date or date-time given by a person; null when it is not one. */
+/** Parses an ISO-8601 date or date-time given by a person (without an offset: local time); null when it is not one. */
 export function parseIsoInstant(text: string): number | null {
-  if (!isoPattern.test(text.trim())) return null;
-  const value = Date.parse(text.trim());
+  const trimmed = text.trim();
+  if (!isoPattern.test(trimmed)) return null;
+  // A date alone means local midnight, as a person means it (Date.parse would take UTC midnight).
+  const value = Date.parse(/^\d{4}-\d{2}-\d{2}$/.test(trimmed) ? `${trimmed}T00:00` : trimmed);
   return Number.isNaN(value) ? null : value;
 }

@@ -38,8 +38,9 @@ function wholeNumber(value: string): number {
   return Number(value);
 }
 
-function keepLast(value: string): number | null {
-  if (value === 'all') return null;
+/** Commander turns a null option value into '', so "keep all" travels as the word until scheduleChanges. */
+function keepLast(value: string): number | 'all' {
+  if (value === 'all') return 'all';
   if (!/^\d+$/.test(value) || Number(value) < 1) throw new InvalidArgumentError('expected a whole number of at least 1, or "all".');
   return Number(value);
 }
@@ -95,7 +96,7 @@ interface ScheduleOptions {
   destination?: string;
   cron?: string;
   compression?: 'none' | 'gzip';
-  keepLast?: number | null;
+  keepLast?: number | 'all';
   disabled?: boolean;
   enabled?: boolean;
 }
@@ -109,7 +110,7 @@ function scheduleChanges(cli: Cli, options: ScheduleOptions): Partial<ScheduleFi
   if (options.destination !== undefined) changes.destination = options.destination;
   if (options.cron !== undefined) changes.cron = options.cron;
   if (options.compression !== undefined) changes.compression = options.compression;
-  if (options.keepLast !== undefined) changes.keepLast = options.keepLast;
+  if (options.keepLast !== undefined) changes.keepLast = options.keepLast === 'all' ? null : options.keepLast;
   if (options.disabled && options.enabled) throw new DormouseError('INVALID_INPUT', 'pass either --enabled or --disabled, not both');
   if (options.disabled) changes.enabled = false;
   if (options.enabled) changes.enabled = true;
@@ -119,7 +120,8 @@ function scheduleChanges(cli: Cli, options: ScheduleOptions): Partial<ScheduleFi
 function scheduleOptions(command: Command, forEdit: boolean): Command {
   const named = (flags: string, description: string) => (forEdit ? command.option(flags, description) : command.requiredOption(flags, description));
   named('--name <name>', forEdit ? 'rename the schedule' : 'a unique name, such as Documents');
-  command.option('--source <path>', forEdit ? 'replace the source folders (repeat for several)' : 'a folder to back up (repeat for several)', collect);
+  if (forEdit) command.option('--source <path>', 'replace the source folders (repeat for several)', collect);
+  else command.requiredOption('--source <path>', 'a folder to back up (repeat for several)', collect);
   if (!forEdit) command.requiredOption('--destination <name>', 'the destination the archives go to');
   else command.option('--destination <name>', 'move the schedule to another destination');
   command.option('--exclude <glob>', forEdit ? 'replace the exclude patterns (repeat for several)' : 'skip paths matching a glob, such as **/node_modules (repeat for several)', collect);
@@ -133,13 +135,18 @@ function scheduleOptions(command: Command, forEdit: boolean): Command {
 }
 
 /** Builds the `dormouse` command tree. */
-export function buildProgram(cli: Cli): Command {
+export function buildProgram(cli: Cli, io: CliIo): Command {
   const program = new Command('dormouse')
     .description('Backups for laptops that sleep: scheduled tar archives that catch up on every missed window.')
     .option('--data-dir <dir>', 'the data folder holding the catalog (default: DORMOUSE_DATA_DIR, else the OS app-data folder)')
     .option('--json', 'print one JSON document on stdout')
     .showSuggestionAfterError(true)
-    .exitOverride();
+    .exitOverride()
+    .configureOutput({
+      writeOut: io.stdout,
+      writeErr: io.stderr,
+      outputError: (message, write) => write(`${oneLine(message)}\n`),
+    });
 
   const destination = program.command('destination').description('folders (drives, NAS shares) where archives go');
   destination
@@ -287,12 +294,7 @@ function oneLine(message: string): string {
 /** Runs the `dormouse` command line and returns its exit code: 0 ok, 1 the operation failed, 2 invalid input or usage. */
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
   const cli = new Cli(io);
-  const program = buildProgram(cli);
-  program.configureOutput({
-    writeOut: io.stdout,
-    writeErr: io.stderr,
-    outputError: (message, write) => write(`${oneLine(message)}\n`),
-  });
+  const program = buildProgram(cli, io);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return exitCodes.ok;

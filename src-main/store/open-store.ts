@@ -85,13 +85,21 @@ export function configureConnection(db: Db): void {
   db.pragma(`busy_timeout = ${busyTimeoutMs}`);
 }
 
+function createDataFolder(folder: string): void {
+  try {
+    mkdirSync(folder, { recursive: true, mode: 0o700 });
+  } catch (error) {
+    throw new DormouseError('DATABASE_UNREADABLE', `cannot create the data folder ${folder} (${(error as Error).message}); pass --data-dir with a folder you can write to`);
+  }
+}
+
 /**
  * Opens (creating if needed) the catalog database: refuses a newer schema untouched, reports a
  * damaged file clearly, configures the connection and migrates it to the newest schema.
  */
 export function openDatabase(file: string, options: { upTo?: number } = {}): Db {
   if (existsSync(file)) checkExistingCatalog(file);
-  else mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  else createDataFolder(dirname(file));
   let db: Db | undefined;
   try {
     db = new Database(file);

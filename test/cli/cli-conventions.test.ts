@@ -1,0 +1,198 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { dormouse, temporaryFolder, type CliResult } from '../helpers/cli';
+
+const catalogName = 'dormouse.sqlite';
+
+function describe(result: CliResult): string {
+  return `exit ${result.code}\nstdout: ${result.stdout}\nstderr: ${result.stderr}`;
+}
+
+function ok<T>(result: CliResult): T {
+  assert.equal(result.code, 0, describe(result));
+  assert.equal(result.stderr, '', describe(result));
+  return result.json<T>();
+}
+
+/** The error convention: the exit code, nothing on stdout, and exactly one `error: ` line on stderr. */
+function assertError(result: CliResult, code: 1 | 2, says?: RegExp): void {
+  assert.equal(result.code, code, describe(result));
+  assert.equal(result.stdout, '', describe(result));
+  assert.match(result.stderr, /^error: [^\n]+\n$/, describe(result));
+  if (says) assert.match(result.stderr, says, describe(result));
+}
+
+/** A workspace folder with a drive/ folder to add as a destination and a docs/ folder to back up. */
+function workspace(t: { after: (fn: () => void) => void }) {
+  const root = realpathSync(temporaryFolder(t));
+  mkdirSync(join(root, 'drive'));
+  mkdirSync(join(root, 'docs'));
+  return { root, drive: join(root, 'drive'), docs: join(root, 'docs') };
+}
+
+function destinationNames(result: CliResult): string[] {
+  return ok<{ name: string }[]>(result).map((destination) => destination.name);
+}
+
+test('--data-dir works before and after the subcommand, naming the same catalog', (t) => {
+  const { root, drive } = workspace(t);
+  const dataDir = join(root, 'data');
+
+  ok(dormouse(['destination', 'add', '--name', 'usb', '--path', drive, '--data-dir', dataDir, '--json']));
+  assert.ok(existsSync(join(dataDir, catalogName)), 'the catalog is created in the --data-dir folder');
+
+  assert.deepEqual(destinationNames(dormouse(['--data-dir', dataDir, '--json', 'destination', 'list'])), ['usb']);
+  assert.deepEqual(destinationNames(dormouse(['destination', '--data-dir', dataDir, 'list', '--json'])), ['usb']);
+});
+
+test('DORMOUSE_DATA_DIR names the data folder when --data-dir is absent', (t) => {
+  const { root, drive } = workspace(t);
+  const dataDir = join(root, 'env-data');
+
+  ok(dormouse(['--json', 'destination', 'add', '--name', 'usb', '--path', drive], { env: { DORMOUSE_DATA_DIR: dataDir } }));
+  assert.ok(existsSync(join(dataDir, catalogName)));
+  assert.deepEqual(destinationNames(dormouse(['--json', 'destination', 'list'], { env: { DORMOUSE_DATA_DIR: dataDir } })), ['usb']);
+  assert.deepEqual(destinationNames(dormouse(['--json', '--data-dir', dataDir, 'destination', 'list'])), ['usb']);
+});
+
+test('--data-dir wins over DORMOUSE_DATA_DIR', (t) => {
+  const { root, drive } = workspace(t);
+  const optionDir = join(root, 'option-data');
+  const envDir = join(root, 'env-data');
+
+  ok(dormouse(['--json', '--data-dir', optionDir, 'destination', 'add', '--name', 'usb', '--path', drive], { env: { DORMOUSE_DATA_DIR: envDir } }));
+
+  assert.ok(existsSync(join(optionDir, catalogName)));
+  assert.ok(!existsSync(envDir), 'the folder DORMOUSE_DATA_DIR names is left alone');
+  assert.deepEqual(destinationNames(dormouse(['--json', '--data-dir', optionDir, 'destination', 'list'], { env: { DORMOUSE_DATA_DIR: envDir } })), ['usb']);
+});
+
+test('a relative --data-dir resolves against the current folder', (t) => {
+  const { root, drive } = workspace(t);
+  const elsewhere = join(root, 'elsewhere');
+  mkdirSync(elsewhere);
+
+  ok(dormouse(['--json', '--data-dir', 'state/dormouse', 'destination', 'add', '--name', 'usb', '--path', drive], { cwd: root }));
+  assert.ok(existsSync(join(root, 'state', 'dormouse', catalogName)));
+
+  assert.deepEqual(destinationNames(dormouse(['--json', '--data-dir', '../state/dormouse', 'destination', 'list'], { cwd: elsewhere })), ['usb']);
+  assert.deepEqual(destinationNames(dormouse(['--json', '--data-dir', 'state/dormouse', 'destination', 'list'], { cwd: elsewhere })), []);
+  assert.ok(existsSync(join(elsewhere, 'state', 'dormouse', catalogName)), 'the same relative path from elsewhere is another catalog');
+});
+
+test('--json prints exactly one JSON document on stdout for every command', (t) => {
+  const { root, drive, docs } = workspace(t);
+  const run = (args: string[]) => dormouse(['--data-dir', join(root, 'data'), ...args, '--json'], { cwd: root });
+  const commands = [
+    ['destination', 'list'],
+    ['destination', 'add', '--name', 'usb', '--path', drive],
+    ['schedule', 'list'],
+    ['schedule', 'add', '--name', 'Docs', '--source', docs, '--destination', 'usb', '--cron', '0 9 * * *'],
+    ['schedule', 'edit', 'Docs', '--cron', '0 10 * * *'],
+    ['schedule', 'disable', 'Docs'],
+    ['schedule', 'enable', 'Docs'],
+    ['schedule', 'list'],
+    ['destination', 'list'],
+    ['cron', '0 9 * * *'],
+    ['schedule', 'remove', 'Docs'],
+    ['destination', 'remove', 'usb'],
+  ];
+  for (const command of commands) {
+    const result = run(command);
+    assert.equal(result.code, 0, `${command.join(' ')}: ${describe(result)}`);
+    assert.equal(result.stderr, '', `${command.join(' ')}: ${describe(result)}`);
+    assert.doesNotThrow(() => JSON.parse(result.stdout), `${command.join(' ')} prints one JSON document: ${result.stdout}`);
+    assert.equal(typeof JSON.parse(result.stdout), 'object');
+  }
+});
+
+test('without --json the output is readable text, not JSON', (t) => {
+  const { root, drive } = workspace(t);
+  const dataDir = join(root, 'data');
+  const added = dormouse(['--data-dir', dataDir, 'destination', 'add', '--name', 'usb', '--path', drive]);
+  assert.equal(added.code, 0, describe(added));
+  assert.match(added.stdout, /usb/);
+  assert.throws(() => JSON.parse(added.stdout));
+
+  const listed = dormouse(['--data-dir', dataDir, 'destination', 'list']);
+  assert.equal(listed.code, 0, describe(listed));
+  assert.match(listed.stdout, /usb/);
+  assert.ok(listed.stdout.includes(drive), listed.stdout);
+  assert.throws(() => JSON.parse(listed.stdout));
+});
+
+for (const [label, args, says] of [
+  ['an unknown command', ['backup-everything'], /backup-everything/],
+  ['an unknown subcommand', ['destination', 'rename'], /rename/],
+  ['an unknown option', ['destination', 'list', '--verbose'], /--verbose/],
+  ['an unknown global option', ['--quiet', 'destination', 'list'], /--quiet/],
+  ['a misspelt command', ['schedul', 'list'], /schedul/],
+  ['a misspelt option of a subcommand', ['cron', '0 9 * * *', '--cout', '3'], /--cout/],
+  ['a misspelt global option after the subcommand', ['destination', 'list', '--jsn'], /--jsn/],
+  ['a missing --path', ['destination', 'add', '--name', 'usb'], /--path/],
+  ['a missing --name', ['destination', 'add', '--path', '.'], /--name/],
+  ['a missing --cron', ['schedule', 'add', '--name', 'Docs', '--source', '.', '--destination', 'usb'], /--cron/],
+  ['a missing --destination', ['schedule', 'add', '--name', 'Docs', '--source', '.', '--cron', '0 9 * * *'], /--destination/],
+  ['a missing schedule name', ['schedule', 'remove'], /name/],
+  ['a missing destination name', ['destination', 'remove'], /name/],
+  ['an option without its value', ['destination', 'add', '--name', 'usb', '--path'], /--path/],
+  ['too many arguments', ['destination', 'list', 'extra'], /argument/],
+] as const) {
+  test(`${label} exits 2 with one error line, with or without --json, touching no catalog`, (t) => {
+    const { root } = workspace(t);
+    const dataDir = join(root, 'data');
+    assertError(dormouse(['--data-dir', dataDir, ...args], { cwd: root }), 2, says);
+    assertError(dormouse(['--json', '--data-dir', dataDir, ...args], { cwd: root }), 2, says);
+    assert.ok(!existsSync(dataDir), 'a usage error creates no data folder');
+  });
+}
+
+test('an invalid request exits 2 with one error line and nothing on stdout, also with --json', (t) => {
+  const { root } = workspace(t);
+  const dataDir = join(root, 'data');
+  assertError(dormouse(['--data-dir', dataDir, 'destination', 'remove', 'usb']), 2, /"usb"/);
+  assertError(dormouse(['--data-dir', dataDir, '--json', 'destination', 'remove', 'usb']), 2, /"usb"/);
+  assertError(dormouse(['--data-dir', dataDir, '--json', 'destination', 'add', '--name', 'usb', '--path', join(root, 'missing')]), 2, /missing/);
+});
+
+test('an error message says how to fix it', (t) => {
+  const { root } = workspace(t);
+  const dataDir = join(root, 'data');
+  // The unknown destination's error points to the command that adds one.
+  assertError(
+    dormouse(['--data-dir', dataDir, 'schedule', 'add', '--name', 'Docs', '--source', root, '--destination', 'usb', '--cron', '0 9 * * *']),
+    2,
+    /dormouse destination add/,
+  );
+});
+
+test('a catalog that cannot be read fails with exit 1 and one error line, leaving the file untouched', (t) => {
+  const { root } = workspace(t);
+  const dataDir = join(root, 'data');
+  mkdirSync(dataDir);
+  const catalog = join(dataDir, catalogName);
+  writeFileSync(catalog, 'this is not a SQLite database, just some text that is long enough to have a header');
+  const before = readFileSync(catalog);
+
+  assertError(dormouse(['--data-dir', dataDir, 'destination', 'list']), 1, /dormouse\.sqlite/);
+  assertError(dormouse(['--data-dir', dataDir, '--json', 'schedule', 'list']), 1, /dormouse\.sqlite/);
+  assert.deepEqual(readFileSync(catalog), before);
+});
+
+test('a --data-dir that is a file fails with exit 1 and says to pass another --data-dir', (t) => {
+  const { root } = workspace(t);
+  const file = join(root, 'not-a-folder');
+  writeFileSync(file, 'a file');
+
+  assertError(dormouse(['--data-dir', file, 'destination', 'list']), 1, /--data-dir/);
+  assert.equal(readFileSync(file, 'utf8'), 'a file');
+});
+
+test('--help prints the usage on stdout and exits 0', () => {
+  const result = dormouse(['--help']);
+  assert.equal(result.code, 0, describe(result));
+  assert.match(result.stdout, /Usage: dormouse/);
+  for (const command of ['destination', 'schedule', 'cron']) assert.match(result.stdout, new RegExp(command));
+});
