@@ -1,4 +1,4 @@
-import { closeSync, constants, fstatSync, fsyncSync, mkdirSync, openSync, readlinkSync, readSync, renameSync, statfsSync, unlinkSync } from 'node:fs';
+import { closeSync, constants, existsSync, fstatSync, fsyncSync, mkdirSync, openSync, readlinkSync, readSync, renameSync, statfsSync, unlinkSync } from 'node:fs';
 import { dirname } from 'node:path';
 import {
   archiveEntryName,
@@ -75,11 +75,9 @@ export async function buildArchive(request: ArchiveRequest, host: ArchiveHost): 
   const warnings = [...walk.warnings];
   const totalFiles = walk.entries.filter((entry) => entry.type === 'file').length;
   const folder = dirname(request.archivePath);
-  mkdirSync(folder, { recursive: true, mode: 0o700 });
-
   const estimate = estimateArchiveBytes(walk.entries);
   const needed = estimate + spaceMargin(estimate);
-  const stats = statfsSync(folder);
+  const stats = statfsSync(nearestExistingFolder(folder));
   const available = Number(stats.bavail) * Number(stats.bsize);
   if (available < needed) {
     throw new ArchiveError(
@@ -88,6 +86,7 @@ export async function buildArchive(request: ArchiveRequest, host: ArchiveHost): 
     );
   }
 
+  mkdirSync(folder, { recursive: true, mode: 0o700 });
   const partial = `${request.archivePath}.partial`;
   const fd = openSync(partial, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC, 0o600);
   let closed = false;
@@ -216,6 +215,12 @@ function writeEntry(writer: TarWriter, entry: WalkEntry, warnings: string[]): Ma
   } finally {
     closeSync(fd);
   }
+}
+
+function nearestExistingFolder(folder: string): string {
+  let current = folder;
+  while (!existsSync(current) && dirname(current) !== current) current = dirname(current);
+  return current;
 }
 
 function removeQuietly(path: string): void {

@@ -18,7 +18,12 @@ export interface HeaderFields {
   linkpath?: string;
 }
 
-const outputBufferBytes = 4 * 1024 * 1024;
+/**
+ * Small writes keep the bytes in the CPU cache between reading, hashing and writing them (measured
+ * faster than 1–4 MiB buffers); gzip members are larger so that compression does not suffer.
+ */
+const plainBufferBytes = 128 * 1024;
+const gzipMemberBytes = 1024 * 1024;
 const gzipLevel = 6;
 
 /**
@@ -27,7 +32,7 @@ const gzipLevel = 6;
  * gzip, compressing in independent members whose offsets are recorded so readers can seek.
  */
 export class TarWriter {
-  private readonly buffer = Buffer.allocUnsafe(outputBufferBytes);
+  private readonly buffer: Buffer;
   private filled = 0;
   private tarBytes = 0;
   private fileBytes = 0;
@@ -37,7 +42,9 @@ export class TarWriter {
   constructor(
     private readonly fd: number,
     private readonly gzip: boolean,
-  ) {}
+  ) {
+    this.buffer = Buffer.allocUnsafe(gzip ? gzipMemberBytes : plainBufferBytes);
+  }
 
   /** Offset in the uncompressed tar stream where the next byte goes. */
   get tarOffset(): number {

@@ -4,6 +4,7 @@ import { pathToFileURL } from 'node:url';
 import { Engine } from '../engine/engine';
 import { resolveDataDir } from '../store/data-dir';
 import { registerIpcHandlers } from './ipc-handlers';
+import { utilityWorkerLauncher } from './utility-worker-launcher';
 
 const rendererIndex = join(__dirname, '..', 'renderer', 'index.html');
 let settingsWindow: BrowserWindow | undefined;
@@ -42,7 +43,7 @@ if (!app.requestSingleInstanceLock()) {
 } else {
   app.on('second-instance', showSettingsWindow);
   void app.whenReady().then(() => {
-    const engine = Engine.forDataDir(resolveDataDir(undefined));
+    const engine = Engine.forDataDir(resolveDataDir(undefined), { launchWorker: utilityWorkerLauncher(join(__dirname, 'archive-worker.cjs')) });
     const trusted = (event: IpcMainInvokeEvent) => event.senderFrame !== null && isOwnPage(event.senderFrame.url);
     registerIpcHandlers(ipcMain, engine, trusted);
     showSettingsWindow();
