@@ -90,8 +90,8 @@ export async function buildArchive(request: ArchiveRequest, host: ArchiveHost): 
   const partial = `${request.archivePath}.partial`;
   const fd = openSync(partial, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC, 0o600);
   let closed = false;
+  const writer = new TarWriter(fd, request.compression === 'gzip');
   try {
-    const writer = new TarWriter(fd, request.compression === 'gzip');
     const manifestEntries: ManifestEntry[] = [];
     let files = 0;
     let bytes = 0;
@@ -142,15 +142,17 @@ export async function buildArchive(request: ArchiveRequest, host: ArchiveHost): 
     writer.write(trailer);
     writer.write(Buffer.alloc(2 * blockSize));
     writer.flush({ stored: true });
+    const sha256 = await writer.digest();
     fsyncSync(fd);
     closeSync(fd);
     closed = true;
     renameSync(partial, request.archivePath);
     syncFolder(folder);
-    return { archivePath: request.archivePath, sha256: writer.digest(), files, bytes, archiveBytes: writer.writtenBytes, entries: manifestEntries.length, warnings };
+    return { archivePath: request.archivePath, sha256, files, bytes, archiveBytes: writer.writtenBytes, entries: manifestEntries.length, warnings };
   } catch (error) {
     if (!closed) closeSync(fd);
     removeQuietly(partial);
+    await writer.abandon();
     if (error instanceof ArchiveError) throw error;
     if (isNoSpace(error)) {
       throw new ArchiveError('INSUFFICIENT_SPACE', `the destination ran out of space while writing ${request.archivePath}; the partial archive was removed and older archives are untouched; free some space and run the backup again`);

@@ -3,6 +3,7 @@ import { writeSync } from 'node:fs';
 import { constants as zlibConstants, gzipSync } from 'node:zlib';
 import { Header, Pax } from 'tar';
 import { blockSize, type ArchiveManifest } from './archive-manifest';
+import { ParallelSha256 } from './parallel-hash';
 
 type TarType = 'File' | 'Directory' | 'SymbolicLink';
 
@@ -32,18 +33,22 @@ const gzipLevel = 6;
  * gzip, compressing in independent members whose offsets are recorded so readers can seek.
  */
 export class TarWriter {
-  private readonly buffer: Buffer;
+  private buffer: Buffer;
   private filled = 0;
   private tarBytes = 0;
   private fileBytes = 0;
-  private readonly hash: Hash = createHash('sha256');
+  /** Uncompressed archives are hashed on a second thread straight from the output slots; gzip output inline. */
+  private readonly parallelHash: ParallelSha256 | null;
+  private readonly inlineHash: Hash | null;
   private readonly members: { compressedOffset: number; tarOffset: number }[] = [];
 
   constructor(
     private readonly fd: number,
     private readonly gzip: boolean,
   ) {
-    this.buffer = Buffer.allocUnsafe(gzip ? gzipMemberBytes : plainBufferBytes);
+    this.parallelHash = gzip ? null : new ParallelSha256(plainBufferBytes);
+    this.inlineHash = gzip ? createHash('sha256') : null;
+    this.buffer = this.parallelHash ? this.parallelHash.acquire() : Buffer.allocUnsafe(gzipMemberBytes);
   }
 
   /** Offset in the uncompressed tar stream where the next byte goes. */
@@ -114,14 +119,25 @@ export class TarWriter {
     }
     let written = 0;
     while (written < out.length) written += writeSync(this.fd, out, written, out.length - written);
-    this.hash.update(out);
     this.fileBytes += out.length;
     this.tarBytes += this.filled;
+    if (this.parallelHash) {
+      this.parallelHash.submit(this.filled);
+      this.buffer = this.parallelHash.acquire();
+    } else {
+      this.inlineHash?.update(out);
+    }
     this.filled = 0;
   }
 
   /** The SHA-256 of every byte written to the file, once the last flush is done. */
-  digest(): string {
-    return this.hash.digest('hex');
+  async digest(): Promise<string> {
+    if (this.parallelHash) return this.parallelHash.digest();
+    return (this.inlineHash as Hash).digest('hex');
+  }
+
+  /** Releases the hashing thread of an archive that will not be finished. */
+  async abandon(): Promise<void> {
+    await this.parallelHash?.abandon();
   }
 }
