@@ -12,7 +12,7 @@ import {
   scheduleFieldsSchema,
   snapshotListSchema,
 } from './schemas';
-import type { CronPreview, DestinationRemoved, DestinationView, JobView, ScheduleView, SnapshotView } from './types';
+import type { CronPreview, DestinationRemoved, DestinationView, JobView, ScheduleView, SnapshotView, StatusView } from './types';
 
 /**
  * The one map of operations every front end speaks: the CLI, the Electron IPC and the web host.
@@ -32,6 +32,7 @@ export const requestSchemas = {
   'jobs:list': jobListSchema,
   'jobs:cancel': jobCancelSchema,
   'snapshots:list': snapshotListSchema,
+  'status:get': emptySchema,
 } as const;
 
 /** What each channel answers. */
@@ -50,6 +51,7 @@ export interface ResponseMap {
   'jobs:list': JobView[];
   'jobs:cancel': JobView;
   'snapshots:list': SnapshotView[];
+  'status:get': StatusView;
 }
 
 export type Channel = keyof typeof requestSchemas;

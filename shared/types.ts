@@ -83,3 +83,10 @@ export interface JobProgress {
   totalBytes: number;
   currentPath: string;
 }
+
+/** Who runs the scheduler for this catalog, what is running, and every schedule: `dormouse status`. */
+export interface StatusView {
+  scheduler: { held: boolean; pid: number | null; hostname: string | null; heartbeatAt: string | null };
+  running: JobView[];
+  schedules: ScheduleView[];
+}

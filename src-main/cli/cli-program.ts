@@ -5,6 +5,7 @@ import { DormouseError, isInputError } from '../../shared/errors';
 import type { ScheduleFieldsInput } from '../../shared/schemas';
 import { Engine } from '../engine/engine';
 import { forkWorkerLauncher } from '../jobs/worker-launcher';
+import { Daemon } from '../daemon/daemon';
 import type { JobProgress } from '../../shared/types';
 import { resolveDataDir } from '../store/data-dir';
 import * as text from './text-output';
@@ -62,6 +63,27 @@ class Cli {
       events: { progress: (progress) => this.showProgress(progress) },
     });
     return this.engineOnce;
+  }
+
+  /** Runs the headless daemon until SIGINT or SIGTERM. */
+  async daemon(command: Command, settleSeconds: number | undefined): Promise<void> {
+    const options = command.optsWithGlobals<GlobalOptions>();
+    const daemon = new Daemon({
+      dataDir: resolveDataDir(options.dataDir && resolve(this.io.cwd, options.dataDir), this.io.env),
+      workerScript: this.io.workerScript,
+      ...(settleSeconds === undefined ? {} : { settleSeconds }),
+      log: (line) => this.io.stdout(`${line}\n`),
+    });
+    daemon.start();
+    await new Promise<void>((resolveStop) => {
+      const stop = () => {
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+        void daemon.shutdown().then(resolveStop);
+      };
+      process.on('SIGINT', stop);
+      process.on('SIGTERM', stop);
+    });
   }
 
   /** Runs one request through the engine and prints its answer as JSON or as text. */
@@ -259,6 +281,21 @@ export function buildProgram(cli: Cli, io: CliIo): Command {
       const ended = await waitForJobEnd(engine, jobId, 15_000);
       await cli.call(this, 'jobs:list', { limit: 1_000 }, (list) => list.find((job) => job.id === jobId) ?? ended, text.jobText);
       if (ended.status === 'queued' || ended.status === 'running') throw new ExitCode(exitCodes.failed);
+    });
+
+  program
+    .command('status')
+    .description('who runs the scheduler, what is running, and every schedule')
+    .action(async function (this: Command) {
+      await cli.call(this, 'status:get', {}, (status) => status, text.statusText);
+    });
+
+  program
+    .command('daemon')
+    .description('run the scheduler and catch-up headless until SIGINT or SIGTERM (a running backup is cancelled, and caught up at the next start)')
+    .option('--settle-seconds <s>', 'seconds to wait after start-up or a wake before catching up (default: the setting, 60)', wholeNumber)
+    .action(async function (this: Command, options: { settleSeconds?: number }) {
+      await cli.daemon(this, options.settleSeconds);
     });
 
   return program;

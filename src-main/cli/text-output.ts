@@ -1,4 +1,4 @@
-import type { CronPreview, DestinationRemoved, DestinationView, JobProgress, JobView, ScheduleView, SnapshotView } from '../../shared/types';
+import type { CronPreview, DestinationRemoved, DestinationView, JobProgress, JobView, ScheduleView, SnapshotView, StatusView } from '../../shared/types';
 import { formatBytes } from '../../shared/format';
 
 /** Lays rows out in aligned columns for terminals. */
@@ -84,4 +84,13 @@ export function snapshotsText(list: SnapshotView[]): string {
 export function progressText(progress: JobProgress): string {
   const percent = progress.totalBytes > 0 ? Math.floor((100 * progress.bytes) / progress.totalBytes) : 0;
   return `Backing up — ${percent}% (${progress.files}/${progress.totalFiles} files, ${formatBytes(progress.bytes)} of ${formatBytes(progress.totalBytes)}) ${progress.currentPath}`;
+}
+
+/** The readable form of `dormouse status`. */
+export function statusText(status: StatusView): string {
+  const scheduler = status.scheduler.held
+    ? `Scheduler: run by pid ${status.scheduler.pid} on ${status.scheduler.hostname} (heartbeat ${status.scheduler.heartbeatAt})`
+    : 'Scheduler: not running (start it with `dormouse daemon` or the tray app)';
+  const running = status.running.length > 0 ? status.running.map(jobText).join('\n') : 'Nothing running.';
+  return [scheduler, running, '', schedulesText(status.schedules)].join('\n');
 }

@@ -5,7 +5,9 @@ import { describeCron } from '../../shared/cron-words';
 import { DormouseError, notFound } from '../../shared/errors';
 import { parseInput, type ScheduleFields } from '../../shared/schemas';
 import { parseIsoInstant, toLocalIso, toLocalIsoOrNull } from '../../shared/time';
-import type { DestinationView, ScheduleView } from '../../shared/types';
+import type { DestinationView, ScheduleView, StatusView } from '../../shared/types';
+import { hostname } from 'node:os';
+import { isLive, readLock } from '../scheduler/scheduler-lock';
 import { freeBytes, isDestinationAvailable, readMarker, removeMarker, writeMarker } from '../destinations/destination-marker';
 import { cronProblem, isOverdue, nextFires } from '../scheduler/cron-schedule';
 import * as destinations from '../store/destination-store';
@@ -76,7 +78,8 @@ export class Engine {
     const launchWorker = options.launchWorker ?? (() => {
       throw new DormouseError('INTERNAL', 'this front end cannot start archive workers');
     });
-    this.jobs = new JobRunner(() => this.db, launchWorker, this.now, options.events);
+    this.jobs = new JobRunner(() => this.db, launchWorker, this.now);
+    if (options.events) this.jobs.subscribe(options.events);
     this.handlers = {
       'destinations:list': () => destinations.listDestinations(this.db).map((record) => this.destinationView(record)),
       'destinations:add': (request) => this.addDestination(request.name, request.path),
@@ -90,6 +93,7 @@ export class Engine {
       'jobs:run': (request) => this.jobs.run(this.requireSchedule(request.name), 'manual'),
       'jobs:list': (request) => jobStore.listJobs(this.db, { scheduleId: request.schedule === undefined ? undefined : this.requireSchedule(request.schedule).id, limit: request.limit }),
       'jobs:cancel': (request) => this.jobs.cancel(request.jobId),
+      'status:get': () => this.status(),
       'snapshots:list': (request) => jobStore.listSnapshots(this.db, request.schedule === undefined ? undefined : this.requireSchedule(request.schedule).id),
     };
   }
@@ -285,6 +289,21 @@ export class Engine {
     const view = this.scheduleView(record);
     schedules.deleteSchedule(this.db, record.id);
     return view;
+  }
+
+  private status(): StatusView {
+    const holder = readLock(this.db);
+    const held = holder !== null && isLive(holder, this.now(), hostname());
+    return {
+      scheduler: {
+        held,
+        pid: held && holder ? holder.pid : null,
+        hostname: held && holder ? holder.hostname : null,
+        heartbeatAt: held && holder ? toLocalIso(holder.heartbeatAt) : null,
+      },
+      running: jobStore.activeJobs(this.db).map((job) => job.view),
+      schedules: schedules.listSchedules(this.db).map((record) => this.scheduleView(record)),
+    };
   }
 
   private previewCron(expression: string, from: string | undefined, count: number) {

@@ -59,13 +59,34 @@ function isAlive(pid: number): boolean {
 export class JobRunner {
   private readonly owner: JobOwner = { pid: process.pid, hostname: hostname() };
   private readonly running = new Map<number, { worker: WorkerHandle; cancel: () => void }>();
+  private readonly listeners = new Set<JobEvents>();
+  /** Tells every listener; a listener that throws does not stop the others or the job's bookkeeping. */
+  private readonly events: Required<JobEvents> = {
+    progress: (progress) => this.notify((listener) => listener.progress?.(progress)),
+    finished: (job) => this.notify((listener) => listener.finished?.(job)),
+  };
+
+  private notify(call: (listener: JobEvents) => void): void {
+    for (const listener of this.listeners) {
+      try {
+        call(listener);
+      } catch (error) {
+        process.emitWarning(`a job listener failed: ${(error as Error).message}`);
+      }
+    }
+  }
 
   constructor(
     private readonly db: () => Db,
     private readonly launchWorker: WorkerLauncher,
     private readonly now: () => number = Date.now,
-    private readonly events: JobEvents = {},
   ) {}
+
+  /** Listens to progress and job ends (the CLI's progress line, the scheduler's retries, the tray); returns how to stop. */
+  subscribe(listener: JobEvents): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
 
   /**
    * Marks as interrupted every job left queued or running by a process on this machine that is
@@ -88,10 +109,32 @@ export class JobRunner {
     return recovered;
   }
 
-  /** Starts a backup of a schedule; resolves with the job once it has ended, however it ended. */
+  /** Starts a backup of a schedule now; resolves with the job once it has ended, however it ended. */
   async run(schedule: ScheduleRecord, trigger: JobTrigger): Promise<JobView> {
-    const job = jobs.insertQueuedJob(this.db(), schedule.id, trigger, this.owner, this.now());
-    return this.execute(schedule, job.view.id);
+    const job = this.enqueue(schedule, trigger);
+    return this.execute(schedule, job.id);
+  }
+
+  /** Records a queued job for a schedule (ALREADY_RUNNING when it has one), to be started with `start`. */
+  enqueue(schedule: ScheduleRecord, trigger: JobTrigger): JobView {
+    return jobs.insertQueuedJob(this.db(), schedule.id, trigger, this.owner, this.now()).view;
+  }
+
+  /** Starts a job this process queued; resolves once it has ended. */
+  async start(schedule: ScheduleRecord, jobId: number): Promise<JobView> {
+    if (jobs.isCancelRequested(this.db(), jobId)) return this.end(jobId, { status: 'cancelled', error: { code: 'CANCELLED', message: 'cancelled before it started' } });
+    jobs.setWaitingReason(this.db(), jobId, null);
+    return this.execute(schedule, jobId);
+  }
+
+  /** Jobs this process has queued and not started, oldest first. */
+  queuedJobs(): JobView[] {
+    return jobs.activeJobs(this.db()).filter((job) => job.view.status === 'queued' && job.owner?.pid === this.owner.pid && job.owner.hostname === this.owner.hostname).map((job) => job.view);
+  }
+
+  /** Says why a queued job waits ("on battery power"), or clears it. */
+  setWaitingReason(jobId: number, reason: string | null): void {
+    jobs.setWaitingReason(this.db(), jobId, reason);
   }
 
   /**
@@ -106,7 +149,9 @@ export class JobRunner {
     }
     jobs.requestCancel(this.db(), jobId, this.now());
     const local = this.running.get(jobId);
+    const mine = job.owner?.pid === this.owner.pid && job.owner.hostname === this.owner.hostname;
     if (local) local.cancel();
+    else if (mine) this.end(jobId, { status: 'cancelled', error: { code: 'CANCELLED', message: 'cancelled before it started' } });
     else this.recoverInterruptedJobs();
     return (jobs.findJob(this.db(), jobId) as jobs.JobRecord).view;
   }
@@ -119,7 +164,7 @@ export class JobRunner {
   private end(jobId: number, outcome: jobs.JobOutcome): JobView {
     jobs.finishJob(this.db(), jobId, outcome, this.now());
     const view = (jobs.findJob(this.db(), jobId) as jobs.JobRecord).view;
-    this.events.finished?.(view);
+    this.events.finished(view);
     return view;
   }
 
@@ -187,7 +232,7 @@ export class JobRunner {
       worker.onMessage((message) => {
         lastMessage = message;
         if (message.type === 'progress') {
-          this.events.progress?.({ jobId, scheduleId: schedule.id, ...message.progress });
+          this.events.progress({ jobId, scheduleId: schedule.id, ...message.progress });
           if (!cancelling && jobs.isCancelRequested(this.db(), jobId)) cancel();
         } else if (message.type === 'done') {
           if (cancelling) {
@@ -219,7 +264,7 @@ export class JobRunner {
             this.now(),
           );
           const view = (jobs.findJob(this.db(), jobId) as jobs.JobRecord).view;
-          this.events.finished?.(view);
+          this.events.finished(view);
           settle('success');
         } else if (message.code === 'CANCELLED' || cancelling) {
           settle({ status: 'cancelled', error: { code: 'CANCELLED', message: 'cancelled before it finished; the partial archive was removed' } });

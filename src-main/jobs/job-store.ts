@@ -133,6 +133,11 @@ export function finishJob(db: Db, id: number, outcome: JobOutcome, now: number):
   return result.changes === 1;
 }
 
+/** Records why a queued job is waiting, or clears it (null). */
+export function setWaitingReason(db: Db, id: number, reason: string | null): void {
+  db.prepare("UPDATE jobs SET waiting_reason = ? WHERE id = ? AND status = 'queued'").run(reason, id);
+}
+
 /** Asks the process that owns a job to cancel it; that process sees the request within a second. */
 export function requestCancel(db: Db, id: number, now: number): void {
   db.prepare("UPDATE jobs SET cancel_requested_at = coalesce(cancel_requested_at, ?) WHERE id = ? AND status IN ('queued', 'running')").run(now, id);

@@ -1,0 +1,28 @@
+import { z } from 'zod';
+
+/** Every setting a person can change, with its default: the settings window and the engine share this. */
+export const settingsSchema = z.strictObject({
+  /** Seconds to wait after a wake (resume, unlock, start-up) before catching up, so a flapping laptop gets one catch-up. */
+  settleSeconds: z.number().int().min(0).max(3600),
+  /** Don't start backups on battery power; they wait, queued, until the laptop is on AC. */
+  skipOnBattery: z.boolean(),
+  /** Don't start backups below this battery percentage (null: no limit). */
+  minBatteryPercent: z.number().int().min(1).max(100).nullable(),
+  /** Show a notification when a backup succeeds (failures always notify). */
+  notifyOnSuccess: z.boolean(),
+  /** Days without a successful backup after which the tray asks for attention. */
+  overdueWarningDays: z.number().int().min(1).max(365),
+  /** Start Dormouse when the person logs in. */
+  openAtLogin: z.boolean(),
+});
+
+export type Settings = z.infer<typeof settingsSchema>;
+
+export const defaultSettings: Settings = {
+  settleSeconds: 60,
+  skipOnBattery: false,
+  minBatteryPercent: null,
+  notifyOnSuccess: true,
+  overdueWarningDays: 7,
+  openAtLogin: false,
+};

@@ -1,0 +1,289 @@
+import type { JobView } from '../../shared/types';
+import type { Settings } from '../../shared/settings';
+import { isDestinationAvailable } from '../destinations/destination-marker';
+import type { JobRunner } from '../jobs/job-runner';
+import * as jobStore from '../jobs/job-store';
+import { findDestinationById } from '../store/destination-store';
+import type { Db } from '../store/open-store';
+import { listSchedules, findScheduleById, type ScheduleRecord } from '../store/schedule-store';
+import { cronProblem, isOverdue, nextFires } from './cron-schedule';
+
+/** Time as the scheduler sees it; tests pass a manual clock, so no test waits for minutes. */
+export interface SchedulerTimers {
+  now(): number;
+  setTimeout(callback: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+/** The real clock and timers. */
+export const systemTimers: SchedulerTimers = {
+  now: () => Date.now(),
+  setTimeout: (callback, ms) => setTimeout(callback, ms),
+  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};
+
+/** What the laptop's power supply says; the daemon and the app each have their own source. */
+export interface PowerSource {
+  onBattery(): boolean;
+  batteryPercent(): number | null;
+}
+
+/** A power source for machines that never run on battery (or cannot tell). */
+export const mainsPower: PowerSource = { onBattery: () => false, batteryPercent: () => null };
+
+/** Back-off between retries of a failed backup; the last one repeats, so a failure never ends the schedule. */
+export const retryDelaysMs = [5 * 60_000, 30 * 60_000, 2 * 3_600_000] as const;
+/** A cron fire handled more than this late (the laptop slept through it) is left to catch-up. */
+export const lateFireMs = 60_000;
+/** How often the destinations of overdue schedules are checked while any is unavailable. */
+export const destinationCheckMs = 60_000;
+/** The longest single timer (Node's limit is about 24.8 days); a longer wait is re-armed. */
+const longestTimerMs = 6 * 3_600_000;
+
+/** The retry delay after the n-th consecutive failure (1-based). */
+export function retryDelay(failures: number): number {
+  return retryDelaysMs[Math.min(Math.max(failures, 1), retryDelaysMs.length) - 1] as number;
+}
+
+export interface SchedulerDeps {
+  db: () => Db;
+  runner: JobRunner;
+  settings: () => Settings;
+  timers?: SchedulerTimers;
+  power?: PowerSource;
+  log?: (line: string) => void;
+}
+
+/**
+ * Runs backups on their cron schedules and catches up after sleep. One timer waits for the next
+ * fire of all enabled schedules; wake events arm a settle timer after which every overdue schedule
+ * gets one catch-up job; failures are retried with back-off; jobs run one at a time and wait,
+ * queued, while the battery conditions say so.
+ */
+export class Scheduler {
+  private readonly timers: SchedulerTimers;
+  private readonly power: PowerSource;
+  private readonly log: (line: string) => void;
+  private cronTimer: unknown = null;
+  private settleTimer: unknown = null;
+  private destinationTimer: unknown = null;
+  private readonly retries = new Map<number, { timer: unknown; dueAt: number }>();
+  private readonly failures = new Map<number, number>();
+  private handledThrough = 0;
+  private activeJobId: number | null = null;
+  private stopped = true;
+  private unsubscribe: (() => void) | null = null;
+
+  constructor(private readonly deps: SchedulerDeps) {
+    this.timers = deps.timers ?? systemTimers;
+    this.power = deps.power ?? mainsPower;
+    this.log = deps.log ?? (() => undefined);
+  }
+
+  /** Starts scheduling; start-up counts as a wake (a laptop that was off missed its windows too). */
+  start(): void {
+    this.stopped = false;
+    this.handledThrough = this.timers.now();
+    this.unsubscribe = this.deps.runner.subscribe({ finished: (job) => this.onJobFinished(job) });
+    this.recompute();
+    this.armCatchUp('start-up');
+  }
+
+  /** Stops every timer; queued jobs stay queued (recovery marks them interrupted once this process is gone). */
+  stop(): void {
+    this.stopped = true;
+    for (const handle of [this.cronTimer, this.settleTimer, this.destinationTimer]) if (handle !== null) this.timers.clearTimeout(handle);
+    for (const retry of this.retries.values()) this.timers.clearTimeout(retry.timer);
+    this.retries.clear();
+    this.cronTimer = this.settleTimer = this.destinationTimer = null;
+    this.unsubscribe?.();
+    this.unsubscribe = null;
+  }
+
+  /** When the next scheduled fire is, if any: for status and the tray's tooltip. */
+  nextFireAt(): number | null {
+    let next: number | null = null;
+    for (const schedule of this.enabledSchedules()) {
+      const fire = nextFires(schedule.cron, Math.max(this.timers.now(), this.handledThrough), 1)[0];
+      if (fire !== undefined && (next === null || fire < next)) next = fire;
+    }
+    return next;
+  }
+
+  /** Re-arms the one cron timer: after schedules change, a wake, or a clock or time-zone change. */
+  recompute(): void {
+    if (this.stopped) return;
+    if (this.cronTimer !== null) this.timers.clearTimeout(this.cronTimer);
+    this.cronTimer = null;
+    const next = this.nextFireAt();
+    if (next === null) return;
+    const delay = Math.min(Math.max(next - this.timers.now(), 0), longestTimerMs);
+    this.cronTimer = this.timers.setTimeout(() => this.onCronTimer(), delay);
+  }
+
+  /** A wake (resume, unlock, start-up, a clock jump): catch up once the laptop has settled. Arming again replaces the timer. */
+  armCatchUp(reason: string): void {
+    if (this.stopped) return;
+    if (this.settleTimer !== null) this.timers.clearTimeout(this.settleTimer);
+    const settleMs = this.deps.settings().settleSeconds * 1000;
+    this.log(`catch-up armed by ${reason}; runs in ${settleMs / 1000} s`);
+    this.settleTimer = this.timers.setTimeout(() => {
+      this.settleTimer = null;
+      this.catchUp();
+    }, settleMs);
+    this.recompute();
+  }
+
+  /** The power source changed: a job waiting for AC may start now. */
+  powerChanged(): void {
+    this.drain();
+  }
+
+  /** Queues a backup the person asked for (Back Up Now); it ignores the battery conditions. */
+  backUpNow(scheduleId: number): JobView | null {
+    const schedule = findScheduleById(this.deps.db(), scheduleId);
+    return schedule ? this.dispatch(schedule, 'manual') : null;
+  }
+
+  private enabledSchedules(): ScheduleRecord[] {
+    return listSchedules(this.deps.db()).filter((schedule) => schedule.enabled && cronProblem(schedule.cron) === null);
+  }
+
+  private onCronTimer(): void {
+    this.cronTimer = null;
+    if (this.stopped) return;
+    const now = this.timers.now();
+    let late = false;
+    for (const schedule of this.enabledSchedules()) {
+      const due = nextFires(schedule.cron, this.handledThrough, 1)[0];
+      if (due === undefined || due > now) continue;
+      if (now - due > lateFireMs) {
+        late = true;
+        continue;
+      }
+      this.dispatch(schedule, 'scheduled');
+    }
+    this.handledThrough = now;
+    if (late) this.armCatchUp('a late timer (the laptop slept through a scheduled run)');
+    else this.recompute();
+  }
+
+  /** Gives every enabled, overdue schedule with no active job ONE catch-up job, however many windows it missed. */
+  private catchUp(): void {
+    if (this.stopped) return;
+    const now = this.timers.now();
+    let waitingForDestination = false;
+    for (const schedule of this.enabledSchedules()) {
+      if (!isOverdue(schedule.cron, schedule.lastSuccessAt, now)) continue;
+      if (jobStore.activeJobForSchedule(this.deps.db(), schedule.id)) continue;
+      if (!this.destinationAvailable(schedule)) waitingForDestination = true;
+      this.dispatch(schedule, 'catch-up');
+    }
+    if (waitingForDestination) this.watchDestinations();
+  }
+
+  private destinationAvailable(schedule: ScheduleRecord): boolean {
+    const destination = findDestinationById(this.deps.db(), schedule.destinationId);
+    return destination !== undefined && isDestinationAvailable(destination.path, destination.id);
+  }
+
+  /** While an overdue schedule's destination is missing, looks for it about once a minute and catches up when it appears. */
+  private watchDestinations(): void {
+    if (this.stopped || this.destinationTimer !== null) return;
+    this.destinationTimer = this.timers.setTimeout(() => {
+      this.destinationTimer = null;
+      if (this.stopped) return;
+      const now = this.timers.now();
+      let stillMissing = false;
+      for (const schedule of this.enabledSchedules()) {
+        if (!isOverdue(schedule.cron, schedule.lastSuccessAt, now) || jobStore.activeJobForSchedule(this.deps.db(), schedule.id)) continue;
+        if (this.destinationAvailable(schedule)) {
+          this.log(`destination "${schedule.destinationName}" is back; catching up ${schedule.name}`);
+          this.dispatch(schedule, 'catch-up');
+        } else {
+          stillMissing = true;
+        }
+      }
+      if (stillMissing) this.watchDestinations();
+    }, destinationCheckMs);
+  }
+
+  private dispatch(schedule: ScheduleRecord, trigger: JobView['trigger']): JobView | null {
+    try {
+      const job = this.deps.runner.enqueue(schedule, trigger);
+      this.log(`job ${job.id} queued: ${schedule.name} (${trigger})`);
+      const retry = this.retries.get(schedule.id);
+      if (retry) {
+        this.timers.clearTimeout(retry.timer);
+        this.retries.delete(schedule.id);
+      }
+      this.drain();
+      return job;
+    } catch (error) {
+      this.log(`${schedule.name}: not started (${(error as Error).message})`);
+      return null;
+    }
+  }
+
+  /** Why a queued job may not start now, or null. Backups the person asked for ignore the battery conditions. */
+  private waitReason(job: JobView): string | null {
+    if (job.trigger === 'manual' || !this.power.onBattery()) return null;
+    const settings = this.deps.settings();
+    if (settings.skipOnBattery) return 'waiting for AC power (backups on battery are off in the settings)';
+    const percent = this.power.batteryPercent();
+    if (settings.minBatteryPercent !== null && percent !== null && percent < settings.minBatteryPercent) {
+      return `waiting for AC power (battery at ${percent}%, below ${settings.minBatteryPercent}%)`;
+    }
+    return null;
+  }
+
+  /** Starts the oldest queued job that may start, one job at a time. */
+  private drain(): void {
+    if (this.stopped || this.activeJobId !== null) return;
+    for (const job of this.deps.runner.queuedJobs()) {
+      const reason = this.waitReason(job);
+      if (reason !== null) {
+        this.deps.runner.setWaitingReason(job.id, reason);
+        continue;
+      }
+      const schedule = findScheduleById(this.deps.db(), job.scheduleId);
+      if (!schedule) continue;
+      this.activeJobId = job.id;
+      this.log(`job ${job.id} started: ${schedule.name} (${job.trigger})`);
+      void this.deps.runner.start(schedule, job.id).finally(() => {
+        this.activeJobId = null;
+        this.drain();
+      });
+      return;
+    }
+  }
+
+  private onJobFinished(job: JobView): void {
+    const detail = job.error ? `: ${job.error.code} ${job.error.message}` : job.warnings.length > 0 ? ` with ${job.warnings.length} warning(s)` : '';
+    this.log(`job ${job.id} ${job.status}${detail}`);
+    if (this.stopped) return;
+    if (job.status === 'succeeded') {
+      this.failures.delete(job.scheduleId);
+      return;
+    }
+    if (job.status === 'skipped') {
+      this.watchDestinations();
+      return;
+    }
+    if (job.status === 'failed' && job.trigger !== 'manual') {
+      const failures = (this.failures.get(job.scheduleId) ?? 0) + 1;
+      this.failures.set(job.scheduleId, failures);
+      const delay = retryDelay(failures);
+      const dueAt = this.timers.now() + delay;
+      this.log(`job ${job.id} will be retried in ${Math.round(delay / 60_000)} min`);
+      const timer = this.timers.setTimeout(() => {
+        this.retries.delete(job.scheduleId);
+        const schedule = findScheduleById(this.deps.db(), job.scheduleId);
+        if (schedule && schedule.enabled && !this.stopped) this.dispatch(schedule, 'retry');
+      }, delay);
+      const previous = this.retries.get(job.scheduleId);
+      if (previous) this.timers.clearTimeout(previous.timer);
+      this.retries.set(job.scheduleId, { timer, dueAt });
+    }
+  }
+}
