@@ -1,6 +1,6 @@
 // `npm start`: runs the tray app where the Electron runtime is installed; elsewhere says so in one line
-// and shows what the headless engine holds.
-import { spawnSync } from 'node:child_process';
+// and runs the headless daemon instead.
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,8 +15,8 @@ if (electronBinary && existsSync(electronBinary)) {
   process.exit(result.status ?? 1);
 }
 
-console.log('dormouse: the Electron runtime is not installed on this machine, so the tray app cannot open; here is the headless engine (`npx dormouse --help` for every command):');
+console.log('dormouse: the Electron runtime is not installed on this machine, so the tray app cannot open; running the headless daemon instead (Ctrl-C stops it).');
 const cli = join(root, 'bin', 'dormouse.cjs');
-spawnSync(process.execPath, [cli, 'destination', 'list', ...process.argv.slice(2)], { stdio: 'inherit' });
-const result = spawnSync(process.execPath, [cli, 'schedule', 'list', ...process.argv.slice(2)], { stdio: 'inherit' });
-process.exit(result.status ?? 1);
+const daemon = spawn(process.execPath, [cli, 'daemon', ...process.argv.slice(2)], { stdio: 'inherit' });
+for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => daemon.kill(signal));
+daemon.on('exit', (code) => process.exit(code ?? 1));
