@@ -41,15 +41,19 @@ export type ManifestEntry = z.infer<typeof manifestEntrySchema>;
 /** Where each gzip member starts, in the compressed file and in the tar it holds, so a reader can seek. */
 export const gzipMemberSchema = z.strictObject({ compressedOffset: z.number().int().nonnegative(), tarOffset: z.number().int().nonnegative() });
 
+/** Which snapshot an archive holds: its own id, its schedule, when, and (for incrementals) its base. */
+export const snapshotIdentitySchema = z.strictObject({
+  id: z.string().min(1),
+  scheduleName: z.string(),
+  createdAt: z.string(),
+  kind: z.enum(['full', 'incremental']),
+  baseId: z.string().nullable(),
+});
+
 export const manifestSchema = z.strictObject({
   dormouse: z.literal('manifest'),
   format: z.number().int().positive(),
-  snapshot: z.strictObject({
-    id: z.string().min(1),
-    scheduleName: z.string(),
-    createdAt: z.string(),
-    kind: z.enum(['full', 'incremental']),
-    baseId: z.string().nullable(),
+  snapshot: snapshotIdentitySchema.extend({
     compression: z.enum(['none', 'gzip']),
     sources: z.array(z.string()),
     excludes: z.array(z.string()),

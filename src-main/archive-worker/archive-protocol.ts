@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { snapshotIdentitySchema } from './archive-manifest';
 
 /** What the owning process asks the worker to build. */
 export const archiveRequestSchema = z.strictObject({
@@ -6,13 +7,7 @@ export const archiveRequestSchema = z.strictObject({
   excludes: z.array(z.string()),
   archivePath: z.string().min(1),
   compression: z.enum(['none', 'gzip']),
-  snapshot: z.strictObject({
-    id: z.string().min(1),
-    scheduleName: z.string(),
-    createdAt: z.string(),
-    kind: z.enum(['full', 'incremental']),
-    baseId: z.string().nullable(),
-  }),
+  snapshot: snapshotIdentitySchema,
 });
 export type ArchiveRequest = z.infer<typeof archiveRequestSchema>;
 

@@ -1,4 +1,5 @@
-import { closeSync, constants, existsSync, fstatSync, fsyncSync, mkdirSync, openSync, readlinkSync, readSync, renameSync, statfsSync, unlinkSync } from 'node:fs';
+import { closeSync, constants, existsSync, fstatSync, fsyncSync, mkdirSync, openSync, readlinkSync, readSync, renameSync, statfsSync } from 'node:fs';
+import { removeQuietly } from '../common/files';
 import { dirname } from 'node:path';
 import {
   archiveEntryName,
@@ -223,14 +224,6 @@ function nearestExistingFolder(folder: string): string {
   let current = folder;
   while (!existsSync(current) && dirname(current) !== current) current = dirname(current);
   return current;
-}
-
-function removeQuietly(path: string): void {
-  try {
-    unlinkSync(path);
-  } catch {
-    // already gone
-  }
 }
 
 function syncFolder(folder: string): void {

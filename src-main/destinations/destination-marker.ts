@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, statfsSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, statfsSync, writeSync } from 'node:fs';
+import { removeQuietly } from '../common/files';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { DormouseError } from '../../shared/errors';
@@ -62,11 +63,7 @@ export function writeMarker(folder: string, name: string, now: Date = new Date()
     }
     renameSync(temporary, target);
   } catch (error) {
-    try {
-      unlinkSync(temporary);
-    } catch {
-      // nothing was left behind
-    }
+    removeQuietly(temporary);
     throw new DormouseError('INVALID_INPUT', `cannot write the destination marker into ${folder} (${(error as Error).message}); choose a folder you can write to`);
   }
   return marker;
@@ -74,11 +71,7 @@ export function writeMarker(folder: string, name: string, now: Date = new Date()
 
 /** Removes a marker this process has just written, when recording the destination failed afterwards. */
 export function removeMarker(folder: string): void {
-  try {
-    unlinkSync(join(folder, markerFileName));
-  } catch {
-    // already gone
-  }
+  removeQuietly(join(folder, markerFileName));
 }
 
 /** A destination is available only when its marker is there and carries its id: an empty mount point is not. */

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { statSync, unlinkSync } from 'node:fs';
+import { statSync } from 'node:fs';
+import { removeQuietly } from '../common/files';
+import { processAlive } from '../common/processes';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { DormouseError } from '../../shared/errors';
@@ -33,23 +35,6 @@ export function scheduleFolderName(schedule: { id: number; name: string }): stri
 export function archiveFileName(createdAt: number, snapshotUuid: string, compression: 'none' | 'gzip'): string {
   const stamp = new Date(createdAt).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
   return `${stamp}-full-${snapshotUuid.slice(0, 8)}.tar${compression === 'gzip' ? '.gz' : ''}`;
-}
-
-function removeQuietly(path: string): void {
-  try {
-    unlinkSync(path);
-  } catch {
-    // already gone
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /**
@@ -96,7 +81,7 @@ export class JobRunner {
     const recovered: JobView[] = [];
     for (const job of jobs.activeJobs(this.db())) {
       if (!job.owner || job.owner.hostname !== this.owner.hostname) continue;
-      if (job.owner.pid === this.owner.pid ? this.running.has(job.view.id) : isAlive(job.owner.pid)) continue;
+      if (job.owner.pid === this.owner.pid ? this.running.has(job.view.id) : processAlive(job.owner.pid)) continue;
       if (job.archivePath) removeQuietly(`${job.archivePath}.partial`);
       const ended = jobs.finishJob(
         this.db(),

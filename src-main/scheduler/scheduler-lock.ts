@@ -1,3 +1,4 @@
+import { processAlive } from '../common/processes';
 import type { Db } from '../store/open-store';
 
 /** Who holds the scheduler lock, as `dormouse status` shows it. */
@@ -24,15 +25,6 @@ function toHolder(row: LockRow): LockHolder {
   return { pid: row.pid, hostname: row.hostname, createdAt: row.created_at, heartbeatAt: row.heartbeat_at };
 }
 
-/** Whether a process on this machine is alive. */
-export function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /**
  * Whether a lock row names a live holder: its heartbeat is fresh and, on this machine, its
