@@ -87,6 +87,7 @@ export interface JobProgress {
 /** Who runs the scheduler for this catalog, what is running, and every schedule: `dormouse status`. */
 export interface StatusView {
   scheduler: { held: boolean; pid: number | null; hostname: string | null; heartbeatAt: string | null };
-  running: JobView[];
+  /** Queued and running jobs; a queued one says why it waits. */
+  running: (JobView & { waitingReason: string | null })[];
   schedules: ScheduleView[];
 }

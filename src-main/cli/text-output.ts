@@ -91,6 +91,6 @@ export function statusText(status: StatusView): string {
   const scheduler = status.scheduler.held
     ? `Scheduler: run by pid ${status.scheduler.pid} on ${status.scheduler.hostname} (heartbeat ${status.scheduler.heartbeatAt})`
     : 'Scheduler: not running (start it with `dormouse daemon` or the tray app)';
-  const running = status.running.length > 0 ? status.running.map(jobText).join('\n') : 'Nothing running.';
+  const running = status.running.length > 0 ? status.running.map((job) => jobText(job) + (job.waitingReason ? `\n  ${job.waitingReason}` : '')).join('\n') : 'Nothing running.';
   return [scheduler, running, '', schedulesText(status.schedules)].join('\n');
 }

@@ -301,7 +301,7 @@ export class Engine {
         hostname: held && holder ? holder.hostname : null,
         heartbeatAt: held && holder ? toLocalIso(holder.heartbeatAt) : null,
       },
-      running: jobStore.activeJobs(this.db).map((job) => job.view),
+      running: jobStore.activeJobs(this.db).map((job) => ({ ...job.view, waitingReason: job.waitingReason })),
       schedules: schedules.listSchedules(this.db).map((record) => this.scheduleView(record)),
     };
   }

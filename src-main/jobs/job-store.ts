@@ -25,6 +25,7 @@ interface JobRow {
   error_code: string | null;
   error_message: string | null;
   cancel_requested_at: number | null;
+  waiting_reason: string | null;
   owner_pid: number | null;
   owner_hostname: string | null;
 }
@@ -34,6 +35,8 @@ export interface JobRecord {
   view: JobView;
   archivePath: string | null;
   cancelRequested: boolean;
+  /** Why a queued job has not started ("waiting for AC power"), or null. */
+  waitingReason: string | null;
   owner: JobOwner | null;
 }
 
@@ -56,6 +59,7 @@ function toRecord(row: JobRow): JobRecord {
     },
     archivePath: row.archive_path,
     cancelRequested: row.cancel_requested_at !== null,
+    waitingReason: row.waiting_reason,
     owner: row.owner_pid === null || row.owner_hostname === null ? null : { pid: row.owner_pid, hostname: row.owner_hostname },
   };
 }
