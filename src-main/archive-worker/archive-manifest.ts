@@ -83,7 +83,11 @@ export function encodeTrailer(trailer: ArchiveTrailer): Buffer {
   return block;
 }
 
-/** The entry name an absolute source path is stored under: without the leading slash, as GNU tar does. */
-export function archiveEntryName(absolutePath: string): string {
-  return absolutePath.replace(/^[/\\]+/, '').replace(/\\/g, '/');
+/**
+ * The entry name an absolute source path is stored under: without the leading slash, as GNU tar
+ * does. Only on Windows is a backslash a separator; elsewhere it is part of a file's name.
+ */
+export function archiveEntryName(absolutePath: string, platform: NodeJS.Platform = process.platform): string {
+  if (platform === 'win32') return absolutePath.replace(/^[a-zA-Z]:/, '').replace(/\\/g, '/').replace(/^\/+/, '');
+  return absolutePath.replace(/^\/+/, '');
 }

@@ -1,4 +1,4 @@
-import { lstatSync, readdirSync, type Stats } from 'node:fs';
+import { lstatSync, readdirSync, statSync, type Stats } from 'node:fs';
 import { basename, join, relative, sep } from 'node:path';
 import picomatch from 'picomatch';
 import type { EntryType } from './archive-manifest';
@@ -72,6 +72,9 @@ export function walkSources(sources: readonly string[], excludes: readonly strin
       let stats: Stats;
       try {
         stats = lstatSync(path);
+        // A source folder given through a symlink (~/Documents -> /data/Documents) means the folder it
+        // points to; links below a source are stored as links, never followed.
+        if (path === root && stats.isSymbolicLink()) stats = statSync(path);
       } catch (error) {
         warnings.push(`${path}: ${describeError(error)}`);
         return;
@@ -94,12 +97,18 @@ export function walkSources(sources: readonly string[], excludes: readonly strin
       });
       if (type === 'file') totalBytes += stats.size;
       if (type !== 'directory') return;
-      let names: string[];
+      let rawNames: Buffer[];
       try {
-        names = readdirSync(path);
+        rawNames = readdirSync(path, { encoding: 'buffer' });
       } catch (error) {
         warnings.push(`${path}: contents not backed up (${describeError(error)})`);
         return;
+      }
+      const names: string[] = [];
+      for (const raw of rawNames) {
+        const name = raw.toString('utf8');
+        if (Buffer.from(name, 'utf8').equals(raw)) names.push(name);
+        else warnings.push(`${join(path, raw.toString('latin1'))}: skipped, its name is not valid UTF-8 (rename it to back it up)`);
       }
       names.sort();
       for (const name of names) {
