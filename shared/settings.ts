@@ -14,6 +14,8 @@ export const settingsSchema = z.strictObject({
   overdueWarningDays: z.number().int().min(1).max(365),
   /** Start Dormouse when the person logs in. */
   openAtLogin: z.boolean(),
+  /** Automatic backups are paused until this time (epoch ms), from the tray's Pause Backups; null when not paused. */
+  pausedUntil: z.number().int().nonnegative().nullable(),
 });
 
 export type Settings = z.infer<typeof settingsSchema>;
@@ -25,4 +27,5 @@ export const defaultSettings: Settings = {
   notifyOnSuccess: true,
   overdueWarningDays: 7,
   openAtLogin: false,
+  pausedUntil: null,
 };

@@ -67,6 +67,7 @@ export class Scheduler {
   private cronTimer: unknown = null;
   private settleTimer: unknown = null;
   private destinationTimer: unknown = null;
+  private pauseTimer: unknown = null;
   private readonly retries = new Map<number, { timer: unknown; dueAt: number }>();
   private readonly failures = new Map<number, number>();
   private handledThrough = 0;
@@ -92,10 +93,10 @@ export class Scheduler {
   /** Stops every timer; queued jobs stay queued (recovery marks them interrupted once this process is gone). */
   stop(): void {
     this.stopped = true;
-    for (const handle of [this.cronTimer, this.settleTimer, this.destinationTimer]) if (handle !== null) this.timers.clearTimeout(handle);
+    for (const handle of [this.cronTimer, this.settleTimer, this.destinationTimer, this.pauseTimer]) if (handle !== null) this.timers.clearTimeout(handle);
     for (const retry of this.retries.values()) this.timers.clearTimeout(retry.timer);
     this.retries.clear();
-    this.cronTimer = this.settleTimer = this.destinationTimer = null;
+    this.cronTimer = this.settleTimer = this.destinationTimer = this.pauseTimer = null;
     this.unsubscribe?.();
     this.unsubscribe = null;
   }
@@ -110,9 +111,16 @@ export class Scheduler {
     return next;
   }
 
+  /** Whether automatic backups are paused now (the tray's Pause Backups). */
+  isPaused(): boolean {
+    const until = this.deps.settings().pausedUntil;
+    return until !== null && until > this.timers.now();
+  }
+
   /** Re-arms the one cron timer: after schedules change, a wake, or a clock or time-zone change. */
   recompute(): void {
     if (this.stopped) return;
+    this.armPauseEnd();
     if (this.cronTimer !== null) this.timers.clearTimeout(this.cronTimer);
     this.cronTimer = null;
     const next = this.nextFireAt();
@@ -132,6 +140,19 @@ export class Scheduler {
       this.catchUp();
     }, settleMs);
     this.recompute();
+  }
+
+  /** When a pause ends, what was missed meanwhile is caught up. */
+  private armPauseEnd(): void {
+    if (this.pauseTimer !== null) this.timers.clearTimeout(this.pauseTimer);
+    this.pauseTimer = null;
+    const until = this.deps.settings().pausedUntil;
+    if (until === null || until <= this.timers.now()) return;
+    this.pauseTimer = this.timers.setTimeout(() => {
+      this.pauseTimer = null;
+      if (this.isPaused()) this.armPauseEnd();
+      else this.armCatchUp('the end of a pause');
+    }, Math.min(until - this.timers.now(), longestTimerMs));
   }
 
   /** The power source changed: a job waiting for AC may start now. */
@@ -209,6 +230,10 @@ export class Scheduler {
   }
 
   private dispatch(schedule: ScheduleRecord, trigger: JobView['trigger']): JobView | null {
+    if (trigger !== 'manual' && this.isPaused()) {
+      this.log(`${schedule.name}: not started (${trigger}): backups are paused`);
+      return null;
+    }
     try {
       const job = this.deps.runner.enqueue(schedule, trigger);
       this.log(`job ${job.id} queued: ${schedule.name} (${trigger})`);

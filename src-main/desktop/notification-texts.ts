@@ -1,0 +1,57 @@
+import { formatBytes } from '../../shared/format';
+import { formatAgo, formatDuration } from '../../shared/human-time';
+import type { JobView } from '../../shared/types';
+import type { DesktopSchedule } from './desktop-state';
+
+/** A notification to show, and what clicking it opens. */
+export interface NotificationText {
+  title: string;
+  body: string;
+  /** The job to open in the window when the notification is clicked, or null for the overview. */
+  jobId: number | null;
+}
+
+function reasonInWords(job: JobView, destinationName: string): string {
+  const detail = job.error?.message ?? '';
+  switch (job.error?.code) {
+    case 'SOURCE_MISSING':
+      return `A folder it backs up is missing (${detail.replace(/^source folder\(s\) missing: /, '').replace(/; .*$/, '')}). Reconnect it or edit the schedule.`;
+    case 'INSUFFICIENT_SPACE':
+      return `There is not enough free space on “${destinationName}”. Free some space or choose another destination.`;
+    case 'WORKER_CRASHED':
+      return 'The backup process stopped unexpectedly. Older backups are safe; Dormouse will try again.';
+    case 'WRITE_FAILED':
+      return `Dormouse could not write to “${destinationName}”: ${detail}`;
+    default:
+      return detail === '' ? 'Dormouse will try again.' : detail;
+  }
+}
+
+/**
+ * The notification for a job that has ended, or null when there is none to show: successes only
+ * when the setting asks for them, failures always, cancelled and skipped jobs never (the drive
+ * notice covers a missing destination).
+ */
+export function jobNotification(job: JobView, scheduleName: string, destinationName: string, notifyOnSuccess: boolean): NotificationText | null {
+  if (job.status === 'succeeded') {
+    if (!notifyOnSuccess) return null;
+    const took = job.startedAt && job.finishedAt ? ` in ${formatDuration(Date.parse(job.finishedAt) - Date.parse(job.startedAt))}` : '';
+    const files = `${job.files.toLocaleString('en-US')} file${job.files === 1 ? '' : 's'}`;
+    return { title: 'Backup complete', body: `Backed up ${scheduleName} — ${files}, ${formatBytes(job.bytes)}${took}`, jobId: job.id };
+  }
+  if (job.status === 'failed') {
+    return { title: `Backup of ${scheduleName} failed`, body: reasonInWords(job, destinationName), jobId: job.id };
+  }
+  return null;
+}
+
+const day = 24 * 3_600_000;
+
+/** "Connect your backup drive": for an overdue schedule whose destination has been missing for more than a day. */
+export function connectDriveNotification(entry: DesktopSchedule, now: number): NotificationText | null {
+  const { schedule, destination, destinationMissingSince } = entry;
+  if (!schedule.enabled || !schedule.overdue || destination === null || destination.available) return null;
+  if (destinationMissingSince === null || now - destinationMissingSince <= day) return null;
+  const since = schedule.lastSuccessAt === null ? 'has not been backed up yet' : `was last backed up ${formatAgo(Date.parse(schedule.lastSuccessAt), now)}`;
+  return { title: 'Connect your backup drive', body: `${schedule.name} ${since}: “${destination.name}” is not connected.`, jobId: null };
+}
