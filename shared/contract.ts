@@ -10,9 +10,11 @@ import {
   scheduleEditSchema,
   scheduleEnabledSchema,
   scheduleFieldsSchema,
+  settingsChangeSchema,
   snapshotListSchema,
 } from './schemas';
-import type { CronPreview, DestinationRemoved, DestinationView, JobView, ScheduleView, SnapshotView, StatusView } from './types';
+import type { Settings } from './settings';
+import type { CronPreview, DestinationRemoved, DestinationView, JobProgress, JobView, ScheduleView, SnapshotView, StatusView } from './types';
 
 /**
  * The one map of operations every front end speaks: the CLI, the Electron IPC and the web host.
@@ -33,6 +35,9 @@ export const requestSchemas = {
   'jobs:cancel': jobCancelSchema,
   'snapshots:list': snapshotListSchema,
   'status:get': emptySchema,
+  'jobs:start': jobRunSchema,
+  'settings:get': emptySchema,
+  'settings:set': settingsChangeSchema,
 } as const;
 
 /** What each channel answers. */
@@ -52,7 +57,26 @@ export interface ResponseMap {
   'jobs:cancel': JobView;
   'snapshots:list': SnapshotView[];
   'status:get': StatusView;
+  /** Queues a backup now (Back Up Now) and answers at once with the queued job. */
+  'jobs:start': JobView;
+  'settings:get': Settings;
+  'settings:set': Settings;
 }
+
+/** Events from the engine to every window: the same contract, the other direction. */
+export interface EventMap {
+  'job-started': JobView;
+  'job-progress': JobProgress;
+  'job-finished': JobView;
+  'schedules-changed': Record<string, never>;
+  /** The tray or a notification asks the window to show a screen (a job's detail, the restore screen). */
+  navigate: { screen: 'overview' | 'restore' | 'job'; jobId?: number };
+}
+
+export type DormouseEvent = { [K in keyof EventMap]: { type: K; payload: EventMap[K] } }[keyof EventMap];
+
+/** The IPC channel events travel on. */
+export const eventChannel = 'dormouse:event';
 
 export type Channel = keyof typeof requestSchemas;
 export type RequestOf<C extends Channel> = z.input<(typeof requestSchemas)[C]>;
@@ -70,6 +94,8 @@ export type Envelope<T> = { ok: true; value: T } | { ok: false; error: { code: s
 /** The API the preload exposes to the renderer as `window.dormouse`. */
 export interface DormouseBridge {
   invoke<C extends Channel>(channel: C, request: RequestOf<C>): Promise<Envelope<ResponseOf<C>>>;
+  /** Listens to engine events; returns how to stop listening. */
+  onEvent(listener: (event: DormouseEvent) => void): () => void;
 }
 
 /** The IPC channel name a contract channel travels on. */

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { cronShapeProblem } from './cron-words';
 import { DormouseError } from './errors';
 import { parseIsoInstant } from './time';
+import { settingsSchema } from './settings';
 
 const noControlCharacters = (text: string) =>
   ![...text].some((character) => character.charCodeAt(0) < 0x20 || character.charCodeAt(0) === 0x7f);
@@ -95,6 +96,8 @@ export const jobListSchema = z.strictObject({
 });
 
 export const jobCancelSchema = z.strictObject({ jobId: jobIdSchema });
+
+export const settingsChangeSchema = settingsSchema.partial().strict();
 
 export const snapshotListSchema = z.strictObject({ schedule: nameSchema.optional() });
 

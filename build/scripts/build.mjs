@@ -2,7 +2,7 @@
 // with esbuild, and the React renderer with Vite.
 import { build as esbuild } from 'esbuild';
 import { build as viteBuild } from 'vite';
-import { existsSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -30,6 +30,11 @@ await esbuild({
   external: ['electron', 'better-sqlite3'],
   logLevel: 'warning',
 });
+
+mkdirSync(join(outdir, 'icons'), { recursive: true });
+for (const name of readdirSync(join(root, 'build', 'icons'))) {
+  if (name.startsWith('tray-')) copyFileSync(join(root, 'build', 'icons', name), join(outdir, 'icons', name));
+}
 
 await viteBuild({ configFile: join(root, 'src-renderer', 'vite.config.mts'), logLevel: 'warn' });
 console.log('dormouse: built dist/main and dist/renderer');

@@ -1,52 +1,233 @@
-import { app, BrowserWindow, ipcMain, type IpcMainInvokeEvent } from 'electron';
+import { app, BrowserWindow, ipcMain, Notification, nativeImage, powerMonitor, powerSaveBlocker, Tray, type IpcMainInvokeEvent } from 'electron';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { eventChannel, type DormouseEvent } from '../../shared/contract';
+import type { JobProgress, JobView } from '../../shared/types';
+import { gatherDesktopState } from '../desktop/gather-desktop-state';
+import { linuxAutostartFile, readLinuxAutostart, writeLinuxAutostart } from '../desktop/linux-autostart';
+import { connectDriveNotification, jobNotification, type NotificationText } from '../desktop/notification-texts';
+import { trayModel, type TrayAction } from '../desktop/tray-model';
 import { Engine } from '../engine/engine';
+import { SchedulerHost } from '../scheduler/scheduler-host';
 import { resolveDataDir } from '../store/data-dir';
+import { writeSettings } from '../store/settings-store';
 import { registerIpcHandlers } from './ipc-handlers';
+import { showTrayModel } from './tray-menu';
 import { utilityWorkerLauncher } from './utility-worker-launcher';
 
 const rendererIndex = join(__dirname, '..', 'renderer', 'index.html');
-let settingsWindow: BrowserWindow | undefined;
+const iconsFolder = join(__dirname, 'icons');
+const tickMs = 10_000;
+const trayRefreshMs = 1_000;
 
-function isOwnPage(url: string): boolean {
-  return url === pathToFileURL(rendererIndex).href;
+let settingsWindow: BrowserWindow | undefined;
+let engine: Engine | undefined;
+let host: SchedulerHost | undefined;
+let tray: Tray | undefined;
+let quitting = false;
+const progress = new Map<number, JobProgress>();
+const lastDriveNotice = new Map<number, number>();
+let blocker: number | null = null;
+let trayRefresh: NodeJS.Timeout | null = null;
+
+function send(event: DormouseEvent): void {
+  if (settingsWindow && !settingsWindow.isDestroyed()) settingsWindow.webContents.send(eventChannel, event);
 }
 
-function showSettingsWindow(): void {
-  if (settingsWindow && !settingsWindow.isDestroyed()) {
-    settingsWindow.show();
-    settingsWindow.focus();
-    return;
+/** The settings window: created on demand, shown by the tray, a notification or a second launch, hidden on close. */
+function showSettingsWindow(screen: 'overview' | 'restore' | 'job' = 'overview', jobId?: number): void {
+  if (!settingsWindow || settingsWindow.isDestroyed()) {
+    settingsWindow = new BrowserWindow({
+      width: 900,
+      height: 640,
+      minWidth: 800,
+      minHeight: 600,
+      title: 'Dormouse',
+      show: false,
+      webPreferences: {
+        preload: join(__dirname, 'preload.cjs'),
+        contextIsolation: true,
+        sandbox: true,
+        nodeIntegration: false,
+        webSecurity: true,
+      },
+    });
+    settingsWindow.webContents.on('will-navigate', (event) => event.preventDefault());
+    settingsWindow.webContents.setWindowOpenHandler(() => ({ action: 'deny' }));
+    settingsWindow.on('close', (event) => {
+      if (quitting) return;
+      event.preventDefault();
+      settingsWindow?.hide();
+    });
+    void settingsWindow.loadFile(rendererIndex);
   }
-  settingsWindow = new BrowserWindow({
-    width: 900,
-    height: 640,
-    minWidth: 800,
-    minHeight: 600,
-    title: 'Dormouse',
-    webPreferences: {
-      preload: join(__dirname, 'preload.cjs'),
-      contextIsolation: true,
-      sandbox: true,
-      nodeIntegration: false,
-      webSecurity: true,
+  settingsWindow.show();
+  settingsWindow.focus();
+  if (screen !== 'overview') send({ type: 'navigate', payload: jobId === undefined ? { screen } : { screen, jobId } });
+}
+
+function isTrustedSender(event: IpcMainInvokeEvent): boolean {
+  return event.senderFrame !== null && event.senderFrame.url === pathToFileURL(rendererIndex).href && settingsWindow !== undefined && event.sender === settingsWindow.webContents;
+}
+
+function notify(text: NotificationText): void {
+  if (!Notification.isSupported()) return;
+  const notification = new Notification({ title: text.title, body: text.body });
+  notification.on('click', () => (text.jobId === null ? showSettingsWindow() : showSettingsWindow('job', text.jobId)));
+  notification.show();
+}
+
+/** Open at login: XDG autostart on Linux, the login items of macOS and Windows elsewhere. */
+const loginItem = {
+  get(): boolean {
+    if (process.platform === 'linux') return readLinuxAutostart(linuxAutostartFile());
+    return app.getLoginItemSettings().openAtLogin;
+  },
+  set(enabled: boolean): void {
+    if (process.platform === 'linux') {
+      const command = process.env.APPIMAGE ? [process.env.APPIMAGE] : app.isPackaged ? [process.execPath] : [process.execPath, app.getAppPath()];
+      writeLinuxAutostart(linuxAutostartFile(), enabled, command);
+    } else {
+      app.setLoginItemSettings({ openAtLogin: enabled, args: ['--hidden'] });
+    }
+  },
+};
+
+function refreshTray(): void {
+  if (!engine || !host || !tray) return;
+  const state = gatherDesktopState(engine, host.scheduler, progress, Date.now());
+  showTrayModel(tray, trayModel(state), iconsFolder, act);
+  for (const entry of state.schedules) {
+    const text = connectDriveNotification(entry, state.now);
+    const last = lastDriveNotice.get(entry.schedule.id) ?? 0;
+    if (text && state.now - last > 24 * 3_600_000) {
+      lastDriveNotice.set(entry.schedule.id, state.now);
+      notify(text);
+    }
+  }
+}
+
+/** Rebuilds the tray soon, at most once a second however many progress events arrive. */
+function refreshTraySoon(): void {
+  if (trayRefresh !== null) return;
+  trayRefresh = setTimeout(() => {
+    trayRefresh = null;
+    refreshTray();
+  }, trayRefreshMs);
+}
+
+function act(action: TrayAction): void {
+  if (!engine || !host) return;
+  switch (action.kind) {
+    case 'back-up-now':
+      host.scheduler.backUpNow(action.scheduleId);
+      break;
+    case 'pause':
+      writeSettings(engine.db, { pausedUntil: action.until }, Date.now());
+      host.scheduler.recompute();
+      break;
+    case 'resume':
+      writeSettings(engine.db, { pausedUntil: null }, Date.now());
+      host.scheduler.recompute();
+      host.wake('resuming backups');
+      break;
+    case 'open':
+      showSettingsWindow();
+      break;
+    case 'restore':
+      showSettingsWindow('restore');
+      break;
+    case 'quit':
+      app.quit();
+      break;
+  }
+  refreshTray();
+}
+
+function onJobStarted(job: JobView): void {
+  if (blocker === null) blocker = powerSaveBlocker.start('prevent-app-suspension');
+  send({ type: 'job-started', payload: job });
+  refreshTraySoon();
+}
+
+function onJobFinished(job: JobView): void {
+  progress.delete(job.id);
+  if (engine && engine.jobs.runningJobIds().length === 0 && blocker !== null) {
+    powerSaveBlocker.stop(blocker);
+    blocker = null;
+  }
+  send({ type: 'job-finished', payload: job });
+  if (engine && host) {
+    const schedule = engine.scheduleViews().find((candidate) => candidate.id === job.scheduleId);
+    const text = schedule ? jobNotification(job, schedule.name, schedule.destination, host.settings().notifyOnSuccess) : null;
+    if (text) notify(text);
+  }
+  refreshTray();
+}
+
+function startDesktop(): void {
+  const dataDir = resolveDataDir(undefined);
+  engine = Engine.forDataDir(dataDir, {
+    launchWorker: utilityWorkerLauncher(join(__dirname, 'archive-worker.cjs')),
+    queueBackup: (schedule) => {
+      const job = host?.scheduler.backUpNow(schedule.id);
+      if (!job) throw new Error(`could not queue a backup of ${schedule.name}`);
+      return job;
+    },
+    loginItem,
+    changed: () => {
+      host?.scheduler.recompute();
+      send({ type: 'schedules-changed', payload: {} });
+      refreshTray();
     },
   });
-  settingsWindow.webContents.on('will-navigate', (event) => event.preventDefault());
-  settingsWindow.webContents.setWindowOpenHandler(() => ({ action: 'deny' }));
-  void settingsWindow.loadFile(rendererIndex);
+  engine.jobs.subscribe({
+    started: onJobStarted,
+    progress: (update) => {
+      progress.set(update.jobId, update);
+      send({ type: 'job-progress', payload: update });
+      refreshTraySoon();
+    },
+    finished: onJobFinished,
+  });
+  host = new SchedulerHost({
+    engine,
+    power: { onBattery: () => powerMonitor.isOnBatteryPower(), batteryPercent: () => null },
+    log: (line) => console.log(line),
+  });
+  registerIpcHandlers(ipcMain, engine, isTrustedSender);
+
+  tray = new Tray(nativeImage.createFromPath(join(iconsFolder, 'tray-idle.png')));
+  tray.on('click', () => showSettingsWindow());
+  host.start();
+  refreshTray();
+  setInterval(() => {
+    host?.tick();
+    refreshTray();
+  }, tickMs).unref();
+
+  powerMonitor.on('resume', () => host?.wake('resume from sleep'));
+  powerMonitor.on('unlock-screen', () => host?.wake('screen unlock'));
+  powerMonitor.on('on-ac', () => host?.powerMayHaveChanged());
+  powerMonitor.on('on-battery', () => host?.powerMayHaveChanged());
+  powerMonitor.on('suspend', () => engine?.jobs.noteOnRunningJobs(`the laptop went to sleep during this backup (${new Date().toLocaleString()})`));
+
+  if (!process.argv.includes('--hidden')) showSettingsWindow();
 }
 
 if (!app.requestSingleInstanceLock()) {
   app.quit();
 } else {
-  app.on('second-instance', showSettingsWindow);
-  void app.whenReady().then(() => {
-    const engine = Engine.forDataDir(resolveDataDir(undefined), { launchWorker: utilityWorkerLauncher(join(__dirname, 'archive-worker.cjs')) });
-    const trusted = (event: IpcMainInvokeEvent) => event.senderFrame !== null && isOwnPage(event.senderFrame.url);
-    registerIpcHandlers(ipcMain, engine, trusted);
-    showSettingsWindow();
-    app.on('before-quit', () => engine.close());
+  app.on('second-instance', () => showSettingsWindow());
+  app.on('window-all-closed', () => undefined);
+  app.on('before-quit', (event) => {
+    if (quitting || !host) return;
+    event.preventDefault();
+    quitting = true;
+    void host.shutdown().then(() => {
+      engine?.close();
+      app.quit();
+    });
   });
+  void app.whenReady().then(startDesktop);
 }

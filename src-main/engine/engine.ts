@@ -5,7 +5,9 @@ import { describeCron } from '../../shared/cron-words';
 import { DormouseError, notFound } from '../../shared/errors';
 import { parseInput, type ScheduleFields } from '../../shared/schemas';
 import { parseIsoInstant, toLocalIso, toLocalIsoOrNull } from '../../shared/time';
-import type { DestinationView, ScheduleView, StatusView } from '../../shared/types';
+import type { DestinationView, JobView, ScheduleView, StatusView } from '../../shared/types';
+import type { Settings } from '../../shared/settings';
+import { readSettings, writeSettings } from '../store/settings-store';
 import { hostname } from 'node:os';
 import { isLive, readLock } from '../scheduler/scheduler-lock';
 import { freeBytes, isDestinationAvailable, readMarker, removeMarker, writeMarker } from '../destinations/destination-marker';
@@ -25,12 +27,29 @@ export type Clock = () => number;
 
 type Handlers = { [C in Channel]: (request: ValidRequestOf<C>) => ResponseOf<C> | Promise<ResponseOf<C>> };
 
+/** Requests after which schedules, destinations or settings are different. */
+const changingChannels: ReadonlySet<Channel> = new Set<Channel>([
+  'destinations:add',
+  'destinations:remove',
+  'schedules:add',
+  'schedules:edit',
+  'schedules:remove',
+  'schedules:set-enabled',
+  'settings:set',
+]);
+
 /** What an engine is built with besides its catalog. */
 export interface EngineOptions {
   now?: Clock;
   /** How archive workers start: a forked child under Node, a utilityProcess in the app. */
   launchWorker?: WorkerLauncher;
   events?: JobEvents;
+  /** Queues Back Up Now through the scheduler, in a process that runs one. */
+  queueBackup?: (schedule: ScheduleRecord) => JobView;
+  /** Where the OS keeps "open at login", in the app; elsewhere the stored setting is all there is. */
+  loginItem?: { get(): boolean; set(enabled: boolean): void };
+  /** Told after anything that changes schedules or destinations, so windows and the tray refresh. */
+  changed?: () => void;
 }
 
 function realOrResolved(path: string): string {
@@ -65,6 +84,7 @@ function requireFolder(path: string, role: string, hint: string): string {
  */
 export class Engine {
   private readonly openCatalog: () => Db;
+  private readonly options: EngineOptions;
   private catalog: Db | undefined;
   private readonly now: Clock;
   private readonly handlers: Handlers;
@@ -74,6 +94,7 @@ export class Engine {
   /** Takes how to open the catalog rather than an open one, so requests that need none (a cron preview) never create it. */
   constructor(openCatalog: () => Db, options: EngineOptions = {}) {
     this.openCatalog = openCatalog;
+    this.options = options;
     this.now = options.now ?? Date.now;
     const launchWorker = options.launchWorker ?? (() => {
       throw new DormouseError('INTERNAL', 'this front end cannot start archive workers');
@@ -94,6 +115,9 @@ export class Engine {
       'jobs:list': (request) => jobStore.listJobs(this.db, { scheduleId: request.schedule === undefined ? undefined : this.requireSchedule(request.schedule).id, limit: request.limit }),
       'jobs:cancel': (request) => this.jobs.cancel(request.jobId),
       'status:get': () => this.status(),
+      'jobs:start': (request) => this.startBackup(request.name),
+      'settings:get': () => this.settings(),
+      'settings:set': (request) => this.changeSettings(request),
       'snapshots:list': (request) => jobStore.listSnapshots(this.db, request.schedule === undefined ? undefined : this.requireSchedule(request.schedule).id),
     };
   }
@@ -115,7 +139,19 @@ export class Engine {
   /** Validates a request against the contract and runs it: the single entry point of every front end. */
   async handle<C extends Channel>(channel: C, payload: RequestOf<C> | unknown): Promise<ResponseOf<C>> {
     const request = parseInput(requestSchemas[channel], payload) as ValidRequestOf<C>;
-    return this.handlers[channel](request);
+    const response = await this.handlers[channel](request);
+    if (changingChannels.has(channel)) this.options.changed?.();
+    return response;
+  }
+
+  /** Every schedule as front ends show it (a quick catalog query, for the tray). */
+  scheduleViews(): ScheduleView[] {
+    return schedules.listSchedules(this.db).map((record) => this.scheduleView(record));
+  }
+
+  /** Every destination with its availability (a marker read each), for the tray. */
+  destinationViews(): DestinationView[] {
+    return destinations.listDestinations(this.db).map((record) => this.destinationView(record));
   }
 
   /** Closes the catalog. */
@@ -289,6 +325,25 @@ export class Engine {
     const view = this.scheduleView(record);
     schedules.deleteSchedule(this.db, record.id);
     return view;
+  }
+
+  private startBackup(name: string): JobView {
+    const schedule = this.requireSchedule(name);
+    if (this.options.queueBackup) return this.options.queueBackup(schedule);
+    const job = this.jobs.enqueue(schedule, 'manual');
+    void this.jobs.start(schedule, job.id);
+    return job;
+  }
+
+  private settings(): Settings {
+    const stored = readSettings(this.db);
+    return this.options.loginItem ? { ...stored, openAtLogin: this.options.loginItem.get() } : stored;
+  }
+
+  private changeSettings(changes: Partial<Settings>): Settings {
+    if (changes.openAtLogin !== undefined) this.options.loginItem?.set(changes.openAtLogin);
+    writeSettings(this.db, changes, this.now());
+    return this.settings();
   }
 
   private status(): StatusView {

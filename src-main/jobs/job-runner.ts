@@ -18,6 +18,7 @@ import type { WorkerHandle, WorkerLauncher } from './worker-launcher';
 
 /** What the runner tells its owner about: progress while a job runs, and each job's end. */
 export interface JobEvents {
+  started?(job: JobView): void;
   progress?(progress: JobProgress): void;
   finished?(job: JobView): void;
 }
@@ -47,6 +48,7 @@ export class JobRunner {
   private readonly listeners = new Set<JobEvents>();
   /** Tells every listener; a listener that throws does not stop the others or the job's bookkeeping. */
   private readonly events: Required<JobEvents> = {
+    started: (job) => this.notify((listener) => listener.started?.(job)),
     progress: (progress) => this.notify((listener) => listener.progress?.(progress)),
     finished: (job) => this.notify((listener) => listener.finished?.(job)),
   };
@@ -141,6 +143,11 @@ export class JobRunner {
     return (jobs.findJob(this.db(), jobId) as jobs.JobRecord).view;
   }
 
+  /** Adds a note to the warnings of every job this process is running ("the laptop slept during this backup"). */
+  noteOnRunningJobs(note: string): void {
+    for (const jobId of this.running.keys()) jobs.addWarning(this.db(), jobId, note);
+  }
+
   /** Ids of the jobs this process is running now. */
   runningJobIds(): number[] {
     return [...this.running.keys()];
@@ -182,6 +189,7 @@ export class JobRunner {
     const createdAt = this.now();
     const archivePath = join(destination.path, 'Dormouse', scheduleFolderName(schedule), archiveFileName(createdAt, snapshotUuid, schedule.compression));
     jobs.markJobRunning(this.db(), jobId, archivePath, createdAt);
+    this.events.started((jobs.findJob(this.db(), jobId) as jobs.JobRecord).view);
     const request: ArchiveRequest = {
       sources: schedule.sources,
       excludes: schedule.excludes,

@@ -137,6 +137,11 @@ export function finishJob(db: Db, id: number, outcome: JobOutcome, now: number):
   return result.changes === 1;
 }
 
+/** Adds a warning to a job while it runs; the worker's own warnings are added when it ends. */
+export function addWarning(db: Db, id: number, warning: string): void {
+  db.prepare("UPDATE jobs SET warnings = json_insert(warnings, '$[#]', ?) WHERE id = ? AND status IN ('queued', 'running')").run(warning, id);
+}
+
 /** Records why a queued job is waiting, or clears it (null). */
 export function setWaitingReason(db: Db, id: number, reason: string | null): void {
   db.prepare("UPDATE jobs SET waiting_reason = ? WHERE id = ? AND status = 'queued'").run(reason, id);
@@ -159,6 +164,31 @@ export function listJobs(db: Db, options: { scheduleId?: number; limit: number }
       ? (db.prepare('SELECT * FROM jobs ORDER BY id DESC LIMIT ?').all(options.limit) as JobRow[])
       : (db.prepare('SELECT * FROM jobs WHERE schedule_id = ? ORDER BY id DESC LIMIT ?').all(options.scheduleId, options.limit) as JobRow[]);
   return rows.map((row) => toRecord(row).view);
+}
+
+/** Each schedule's most recent finished job, for the tray's attention state. */
+export function lastFinishedJobs(db: Db): Map<number, JobView> {
+  const rows = db
+    .prepare(
+      `SELECT j.* FROM jobs j JOIN (SELECT schedule_id, max(id) AS id FROM jobs WHERE status NOT IN ('queued', 'running') GROUP BY schedule_id) last ON last.id = j.id`,
+    )
+    .all() as JobRow[];
+  return new Map(rows.map((row) => [row.schedule_id, toRecord(row).view]));
+}
+
+/**
+ * Since when a schedule's backups have been skipped for want of its destination: the first such
+ * skip after its last success, or null. Survives restarts, unlike a timer would.
+ */
+export function destinationMissingSince(db: Db, scheduleId: number): number | null {
+  const value = db
+    .prepare(
+      `SELECT min(queued_at) FROM jobs WHERE schedule_id = ? AND status = 'skipped' AND error_code = 'DESTINATION_UNAVAILABLE'
+         AND id > coalesce((SELECT max(id) FROM jobs WHERE schedule_id = ? AND status = 'succeeded'), 0)`,
+    )
+    .pluck()
+    .get(scheduleId, scheduleId) as number | null;
+  return value ?? null;
 }
 
 /** Queued or running jobs, for recovery and status. */
@@ -206,7 +236,8 @@ export function recordSuccess(db: Db, jobId: number, snapshot: NewSnapshot, warn
       snapshot.compression,
       snapshot.formatVersion,
     );
-    finishJob(db, jobId, { status: 'succeeded', files: snapshot.files, bytes: snapshot.bytes, sha256: snapshot.sha256, warnings, error: null }, now);
+    const noted = JSON.parse(db.prepare('SELECT warnings FROM jobs WHERE id = ?').pluck().get(jobId) as string) as string[];
+    finishJob(db, jobId, { status: 'succeeded', files: snapshot.files, bytes: snapshot.bytes, sha256: snapshot.sha256, warnings: [...noted, ...warnings], error: null }, now);
   }).immediate();
 }
 
