@@ -10,7 +10,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 function testFiles(folder) {
   return readdirSync(folder, { withFileTypes: true }).flatMap((entry) => {
     const path = join(folder, entry.name);
-    if (entry.isDirectory()) return entry.name === 'fixtures' ? [] : testFiles(path);
+    if (entry.isDirectory()) return ['fixtures', 'electron-runtime', 'bench'].includes(entry.name) ? [] : testFiles(path);
     return entry.name.endsWith('.test.ts') ? [relative(root, path)] : [];
   });
 }
