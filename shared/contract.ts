@@ -4,6 +4,7 @@ import {
   destinationAddSchema,
   emptySchema,
   jobCancelSchema,
+  jobGetSchema,
   jobListSchema,
   jobRunSchema,
   nameOnlySchema,
@@ -36,6 +37,8 @@ export const requestSchemas = {
   'snapshots:list': snapshotListSchema,
   'status:get': emptySchema,
   'jobs:start': jobRunSchema,
+  'jobs:get': jobGetSchema,
+  'folders:pick': emptySchema,
   'settings:get': emptySchema,
   'settings:set': settingsChangeSchema,
 } as const;
@@ -59,6 +62,9 @@ export interface ResponseMap {
   'status:get': StatusView;
   /** Queues a backup now (Back Up Now) and answers at once with the queued job. */
   'jobs:start': JobView;
+  'jobs:get': JobView;
+  /** The native folder picker, where there is one (the app); the web host answers supported: false. */
+  'folders:pick': { supported: boolean; path: string | null };
   'settings:get': Settings;
   'settings:set': Settings;
 }

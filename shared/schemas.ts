@@ -90,10 +90,17 @@ export const jobIdSchema = z.number().int('must be a whole number').positive('mu
 
 export const jobRunSchema = z.strictObject({ name: nameSchema });
 
+export const jobStatusSchema = z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled', 'skipped', 'interrupted']);
+
 export const jobListSchema = z.strictObject({
   schedule: nameSchema.optional(),
+  status: jobStatusSchema.optional(),
+  /** Keyset paging: only jobs older than this id (the history screen's next page). */
+  beforeId: z.number().int().positive().optional(),
   limit: z.number().int('must be a whole number').min(1, 'must be at least 1').max(10_000, 'must be at most 10000').default(50),
 });
+
+export const jobGetSchema = z.strictObject({ jobId: z.number().int('must be a whole number').positive('must be a positive job id') });
 
 export const jobCancelSchema = z.strictObject({ jobId: jobIdSchema });
 

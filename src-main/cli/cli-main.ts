@@ -8,6 +8,7 @@ void runCli(process.argv.slice(2), {
   env: process.env,
   progressTerminal: process.stderr.isTTY === true,
   workerScript: join(__dirname, 'archive-worker.cjs'),
+  rendererFolder: join(__dirname, '..', 'renderer'),
 }).then((code) => {
   process.exitCode = code;
 });

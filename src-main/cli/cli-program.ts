@@ -20,6 +20,8 @@ export interface CliIo {
   progressTerminal: boolean;
   /** Where the built archive worker script is. */
   workerScript: string;
+  /** Where the built renderer is, for `daemon --ui`. */
+  rendererFolder: string;
 }
 
 interface GlobalOptions {
@@ -66,15 +68,22 @@ class Cli {
   }
 
   /** Runs the headless daemon until SIGINT or SIGTERM. */
-  async daemon(command: Command, settleSeconds: number | undefined): Promise<void> {
+  async daemon(command: Command, settleSeconds: number | undefined, ui: { port: number } | null): Promise<void> {
     const options = command.optsWithGlobals<GlobalOptions>();
     const daemon = new Daemon({
       dataDir: resolveDataDir(options.dataDir && resolve(this.io.cwd, options.dataDir), this.io.env),
       workerScript: this.io.workerScript,
       ...(settleSeconds === undefined ? {} : { settleSeconds }),
       log: (line) => this.io.stdout(`${line}\n`),
+      ...(ui ? { ui: { rendererFolder: this.io.rendererFolder, port: ui.port } } : {}),
     });
-    daemon.start();
+    try {
+      await daemon.start();
+    } catch (error) {
+      await daemon.shutdown();
+      const reason = (error as NodeJS.ErrnoException).code === 'EADDRINUSE' ? 'the port is in use; choose another --port, or --port 0' : (error as Error).message;
+      throw new DormouseError('INVALID_INPUT', `cannot serve the settings window: ${reason}`);
+    }
     await new Promise<void>((resolveStop) => {
       const stop = () => {
         process.off('SIGINT', stop);
@@ -294,8 +303,12 @@ export function buildProgram(cli: Cli, io: CliIo): Command {
     .command('daemon')
     .description('run the scheduler and catch-up headless until SIGINT or SIGTERM (a running backup is cancelled, and caught up at the next start)')
     .option('--settle-seconds <s>', 'seconds to wait after start-up or a wake before catching up (default: the setting, 60)', wholeNumber)
-    .action(async function (this: Command, options: { settleSeconds?: number }) {
-      await cli.daemon(this, options.settleSeconds);
+    .option('--ui', 'also serve the settings window on 127.0.0.1 (prints its URL, with a per-start token)')
+    .option('--port <n>', 'the port for --ui (default 0: any free port)', wholeNumber)
+    .action(async function (this: Command, options: { settleSeconds?: number; ui?: boolean; port?: number }) {
+      if (options.port !== undefined && !options.ui) throw new DormouseError('INVALID_INPUT', '--port goes with --ui');
+      if (options.port !== undefined && options.port > 65535) throw new DormouseError('INVALID_INPUT', '--port must be at most 65535');
+      await cli.daemon(this, options.settleSeconds, options.ui ? { port: options.port ?? 0 } : null);
     });
 
   return program;

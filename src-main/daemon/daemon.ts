@@ -4,6 +4,8 @@ import { SchedulerHost } from '../scheduler/scheduler-host';
 import { systemTimers, type PowerSource, type SchedulerTimers } from '../scheduler/scheduler';
 import { WakeDetector } from '../scheduler/wake-detector';
 import { sysfsPowerSource } from './linux-power';
+import { DormouseError } from '../../shared/errors';
+import { startWebHost, type WebHost } from '../web-host/web-host';
 
 export interface DaemonOptions {
   dataDir: string;
@@ -13,6 +15,8 @@ export interface DaemonOptions {
   log: (line: string) => void;
   timers?: SchedulerTimers;
   power?: PowerSource;
+  /** Also serve the settings window on 127.0.0.1 (`--ui`), from this built renderer folder, on this port (0: any free one). */
+  ui?: { rendererFolder: string; port: number };
 }
 
 /**
@@ -23,10 +27,28 @@ export class Daemon {
   readonly engine: Engine;
   private readonly host: SchedulerHost;
   private readonly wake: WakeDetector;
+  private webHost: WebHost | null = null;
 
   constructor(private readonly options: DaemonOptions) {
     const timers = options.timers ?? systemTimers;
-    this.engine = Engine.forDataDir(options.dataDir, { launchWorker: forkWorkerLauncher(options.workerScript), now: () => timers.now() });
+    this.engine = Engine.forDataDir(options.dataDir, {
+      launchWorker: forkWorkerLauncher(options.workerScript),
+      now: () => timers.now(),
+      queueBackup: (schedule) => {
+        const job = this.host.scheduler.backUpNow(schedule.id);
+        if (!job) throw new DormouseError('ALREADY_RUNNING', `a backup of ${schedule.name} is already queued or running`);
+        return job;
+      },
+      changed: () => {
+        this.host.scheduler.recompute();
+        this.webHost?.publish({ type: 'schedules-changed', payload: {} });
+      },
+    });
+    this.engine.jobs.subscribe({
+      started: (job) => this.webHost?.publish({ type: 'job-started', payload: job }),
+      progress: (progress) => this.webHost?.publish({ type: 'job-progress', payload: progress }),
+      finished: (job) => this.webHost?.publish({ type: 'job-finished', payload: job }),
+    });
     this.host = new SchedulerHost({
       engine: this.engine,
       power: options.power ?? sysfsPowerSource(),
@@ -43,16 +65,21 @@ export class Daemon {
     });
   }
 
-  /** Starts the daemon: recovery, the scheduler lock, the clock watch. */
-  start(): void {
+  /** Starts the daemon: recovery, the scheduler lock, the clock watch, and the web host when asked. */
+  async start(): Promise<void> {
     this.host.say(`daemon started (pid ${process.pid}), data folder ${this.options.dataDir}`);
     this.host.start();
     this.wake.start();
+    if (this.options.ui) {
+      this.webHost = await startWebHost({ engine: this.engine, rendererFolder: this.options.ui.rendererFolder, port: this.options.ui.port });
+      this.host.say(`settings window served at ${this.webHost.url}`);
+    }
   }
 
   /** Stops the daemon cleanly (see SchedulerHost.shutdown) and closes the catalog. */
   async shutdown(): Promise<void> {
     this.wake.stop();
+    await this.webHost?.close();
     await this.host.shutdown();
     this.host.say('daemon stopped; scheduler lock released');
     this.engine.close();

@@ -1,4 +1,4 @@
-import { app, BrowserWindow, ipcMain, Notification, nativeImage, powerMonitor, powerSaveBlocker, Tray, type IpcMainInvokeEvent } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, Notification, nativeImage, powerMonitor, powerSaveBlocker, Tray, type IpcMainInvokeEvent } from 'electron';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { eventChannel, type DormouseEvent } from '../../shared/contract';
@@ -175,6 +175,11 @@ function startDesktop(): void {
       return job;
     },
     loginItem,
+    pickFolder: async () => {
+      const options = { properties: ['openDirectory' as const, 'createDirectory' as const] };
+      const result = settingsWindow && !settingsWindow.isDestroyed() ? await dialog.showOpenDialog(settingsWindow, options) : await dialog.showOpenDialog(options);
+      return result.canceled ? null : (result.filePaths[0] ?? null);
+    },
     changed: () => {
       host?.scheduler.recompute();
       send({ type: 'schedules-changed', payload: {} });

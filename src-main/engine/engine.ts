@@ -48,6 +48,8 @@ export interface EngineOptions {
   queueBackup?: (schedule: ScheduleRecord) => JobView;
   /** Where the OS keeps "open at login", in the app; elsewhere the stored setting is all there is. */
   loginItem?: { get(): boolean; set(enabled: boolean): void };
+  /** The native folder picker, in the app. */
+  pickFolder?: () => Promise<string | null>;
   /** Told after anything that changes schedules or destinations, so windows and the tray refresh. */
   changed?: () => void;
 }
@@ -112,7 +114,19 @@ export class Engine {
       'schedules:set-enabled': (request) => this.editSchedule(request.name, { enabled: request.enabled }),
       'cron:preview': (request) => this.previewCron(request.expression, request.from, request.count),
       'jobs:run': (request) => this.jobs.run(this.requireSchedule(request.name), 'manual'),
-      'jobs:list': (request) => jobStore.listJobs(this.db, { scheduleId: request.schedule === undefined ? undefined : this.requireSchedule(request.schedule).id, limit: request.limit }),
+      'jobs:list': (request) =>
+        jobStore.listJobs(this.db, {
+          scheduleId: request.schedule === undefined ? undefined : this.requireSchedule(request.schedule).id,
+          status: request.status,
+          beforeId: request.beforeId,
+          limit: request.limit,
+        }),
+      'jobs:get': (request) => {
+        const job = jobStore.findJob(this.db, request.jobId);
+        if (!job) throw new DormouseError('NOT_FOUND', `no job ${request.jobId}; see the history`);
+        return job.view;
+      },
+      'folders:pick': async () => (this.options.pickFolder ? { supported: true, path: await this.options.pickFolder() } : { supported: false, path: null }),
       'jobs:cancel': (request) => this.jobs.cancel(request.jobId),
       'status:get': () => this.status(),
       'jobs:start': (request) => this.startBackup(request.name),

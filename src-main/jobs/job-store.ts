@@ -157,13 +157,27 @@ export function isCancelRequested(db: Db, id: number): boolean {
   return db.prepare('SELECT cancel_requested_at IS NOT NULL FROM jobs WHERE id = ?').pluck().get(id) === 1;
 }
 
-/** Jobs newest first, optionally of one schedule. */
-export function listJobs(db: Db, options: { scheduleId?: number; limit: number }): JobView[] {
-  const rows =
-    options.scheduleId === undefined
-      ? (db.prepare('SELECT * FROM jobs ORDER BY id DESC LIMIT ?').all(options.limit) as JobRow[])
-      : (db.prepare('SELECT * FROM jobs WHERE schedule_id = ? ORDER BY id DESC LIMIT ?').all(options.scheduleId, options.limit) as JobRow[]);
-  return rows.map((row) => toRecord(row).view);
+/**
+ * Jobs newest first, optionally of one schedule and one status, a page at a time (keyset paging
+ * on the id, which the indexes serve, so the history stays fast with 100,000 jobs).
+ */
+export function listJobs(db: Db, options: { scheduleId?: number; status?: JobStatus; beforeId?: number; limit: number }): JobView[] {
+  const where: string[] = [];
+  const values: (number | string)[] = [];
+  if (options.scheduleId !== undefined) {
+    where.push('schedule_id = ?');
+    values.push(options.scheduleId);
+  }
+  if (options.status !== undefined) {
+    where.push('status = ?');
+    values.push(options.status);
+  }
+  if (options.beforeId !== undefined) {
+    where.push('id < ?');
+    values.push(options.beforeId);
+  }
+  const sql = `SELECT * FROM jobs ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`;
+  return (db.prepare(sql).all(...values, options.limit) as JobRow[]).map((row) => toRecord(row).view);
 }
 
 /** Each schedule's most recent finished job, for the tray's attention state. */

@@ -1,0 +1,166 @@
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { extname, join, normalize, sep } from 'node:path';
+import { isChannel, type DormouseEvent, type Envelope } from '../../shared/contract';
+import { DormouseError } from '../../shared/errors';
+import type { Engine } from '../engine/engine';
+
+const maxBodyBytes = 1024 * 1024;
+const tokenCookie = 'dormouse_token';
+const contentTypes: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+};
+const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+export interface WebHostOptions {
+  engine: Engine;
+  rendererFolder: string;
+  port: number;
+  /** A fixed token (tests); otherwise a random one per start. */
+  token?: string;
+}
+
+/** The running web host: its address with the token, and how to tell browsers about engine events. */
+export interface WebHost {
+  url: string;
+  port: number;
+  token: string;
+  publish(event: DormouseEvent): void;
+  close(): Promise<void>;
+}
+
+function sameSecret(given: string | undefined, token: string): boolean {
+  if (given === undefined) return false;
+  const a = Buffer.from(given);
+  const b = Buffer.from(token);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+function cookieToken(request: IncomingMessage): string | undefined {
+  const header = request.headers.cookie ?? '';
+  for (const part of header.split(';')) {
+    const [name, ...value] = part.trim().split('=');
+    if (name === tokenCookie) return value.join('=');
+  }
+  return undefined;
+}
+
+function send(response: ServerResponse, status: number, body: string, type = 'text/plain; charset=utf-8', extra: Record<string, string> = {}): void {
+  response.writeHead(status, { 'content-type': type, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', ...extra });
+  response.end(body);
+}
+
+function sendJson(response: ServerResponse, status: number, value: unknown): void {
+  send(response, status, JSON.stringify(value), 'application/json; charset=utf-8');
+}
+
+async function readBody(request: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request) {
+    size += (chunk as Buffer).length;
+    if (size > maxBodyBytes) throw new DormouseError('INVALID_INPUT', `request body larger than ${maxBodyBytes} bytes`);
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/**
+ * Serves the settings window's renderer and the engine's API on 127.0.0.1 for machines with no
+ * tray (and so the whole UI can be tested in a real browser): the same contract channels as the
+ * Electron IPC over POST /api/<channel>, events as server-sent events on /api/events. Every
+ * request needs the per-start token (from the printed URL, then a strict cookie); a foreign Host
+ * or Origin header is refused, so other sites and DNS rebinding cannot reach it.
+ */
+export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
+  const token = options.token ?? randomBytes(24).toString('base64url');
+  const streams = new Set<ServerResponse>();
+  let port = 0;
+
+  const allowedHosts = () => new Set([`127.0.0.1:${port}`, `localhost:${port}`]);
+  const allowedOrigins = () => new Set([`http://127.0.0.1:${port}`, `http://localhost:${port}`]);
+
+  const serveFile = (response: ServerResponse, pathname: string, withCookie: boolean) => {
+    const relativePath = normalize(pathname === '/' ? '/index.html' : pathname).replace(/^([/\\])+/, '');
+    const file = join(options.rendererFolder, relativePath);
+    if (!file.startsWith(options.rendererFolder + sep) || !existsSync(file) || !statSync(file).isFile()) {
+      send(response, 404, 'not found');
+      return;
+    }
+    const headers: Record<string, string> = { 'content-security-policy': contentSecurityPolicy };
+    if (withCookie) headers['set-cookie'] = `${tokenCookie}=${token}; HttpOnly; SameSite=Strict; Path=/`;
+    response.writeHead(200, { 'content-type': contentTypes[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', ...headers });
+    response.end(readFileSync(file));
+  };
+
+  const handle = async (request: IncomingMessage, response: ServerResponse) => {
+    if (!allowedHosts().has(request.headers.host ?? '')) return send(response, 403, 'forbidden: foreign Host header');
+    const origin = request.headers.origin;
+    if (origin !== undefined && !allowedOrigins().has(origin)) return send(response, 403, 'forbidden: foreign Origin header');
+    const url = new URL(request.url ?? '/', `http://127.0.0.1:${port}`);
+    const queryToken = url.searchParams.get('token') ?? undefined;
+    const bearer = request.headers.authorization?.replace(/^Bearer /, '');
+    const authorised = sameSecret(queryToken, token) || sameSecret(bearer, token) || sameSecret(cookieToken(request), token);
+    if (!authorised) return send(response, 401, 'unauthorised: open the URL that `dormouse daemon --ui` printed');
+
+    if (url.pathname === '/api/events' && request.method === 'GET') {
+      response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
+      response.write(': connected\n\n');
+      streams.add(response);
+      request.on('close', () => streams.delete(response));
+      return;
+    }
+    if (url.pathname.startsWith('/api/')) {
+      const channel = url.pathname.slice('/api/'.length);
+      if (request.method !== 'POST') return sendJson(response, 405, { ok: false, error: { code: 'INVALID_INPUT', message: 'use POST' } });
+      if (!isChannel(channel)) return sendJson(response, 404, { ok: false, error: { code: 'NOT_FOUND', message: `no channel ${channel}` } });
+      let envelope: Envelope<unknown>;
+      try {
+        const text = await readBody(request);
+        let payload: unknown;
+        try {
+          payload = text === '' ? {} : JSON.parse(text);
+        } catch {
+          throw new DormouseError('INVALID_INPUT', 'the request body is not valid JSON');
+        }
+        envelope = { ok: true, value: await options.engine.handle(channel, payload) };
+      } catch (error) {
+        envelope = error instanceof DormouseError ? { ok: false, error: { code: error.code, message: error.message } } : { ok: false, error: { code: 'INTERNAL', message: (error as Error).message } };
+      }
+      const status = envelope.ok ? 200 : envelope.error.code === 'INTERNAL' ? 500 : 400;
+      return sendJson(response, status, envelope);
+    }
+    if (request.method !== 'GET') return send(response, 405, 'method not allowed');
+    return serveFile(response, url.pathname, queryToken !== undefined);
+  };
+
+  const server: Server = createServer((request, response) => {
+    handle(request, response).catch((error: unknown) => send(response, 500, (error as Error).message));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, '127.0.0.1', () => resolve());
+  });
+  port = (server.address() as AddressInfo).port;
+
+  return {
+    url: `http://127.0.0.1:${port}/?token=${token}`,
+    port,
+    token,
+    publish(event) {
+      const frame = `data: ${JSON.stringify(event)}\n\n`;
+      for (const stream of streams) stream.write(frame);
+    },
+    close() {
+      for (const stream of streams) stream.end();
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
