@@ -134,8 +134,8 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
       } catch (error) {
         envelope = error instanceof DormouseError ? { ok: false, error: { code: error.code, message: error.message } } : { ok: false, error: { code: 'INTERNAL', message: (error as Error).message } };
       }
-      const status = envelope.ok ? 200 : envelope.error.code === 'INTERNAL' ? 500 : 400;
-      return sendJson(response, status, envelope);
+      // The envelope carries the engine's answer, errors included (as the IPC does); HTTP statuses are for the transport.
+      return sendJson(response, envelope.ok || envelope.error.code !== 'INTERNAL' ? 200 : 500, envelope);
     }
     if (request.method !== 'GET') return send(response, 405, 'method not allowed');
     return serveFile(response, url.pathname, queryToken !== undefined);

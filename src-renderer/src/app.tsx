@@ -1,9 +1,64 @@
-/** The settings window's shell; its screens (overview, schedules, destinations, history) arrive with the settings-window issue. */
+import { useCallback, useState } from 'react';
+import type { DormouseEvent } from '../../shared/contract';
+import { useEngineEvents } from './use-engine';
+import { OverviewScreen } from './screens/overview';
+import { SchedulesScreen } from './screens/schedules';
+import { DestinationsScreen } from './screens/destinations';
+import { HistoryScreen } from './screens/history';
+import { SettingsScreen } from './screens/settings';
+import { RestoreScreen } from './screens/restore';
+
+export type Screen = 'overview' | 'schedules' | 'destinations' | 'history' | 'settings' | 'restore';
+
+const screens: { id: Screen; label: string }[] = [
+  { id: 'overview', label: 'Overview' },
+  { id: 'schedules', label: 'Schedules' },
+  { id: 'destinations', label: 'Destinations' },
+  { id: 'history', label: 'History' },
+  { id: 'restore', label: 'Restore' },
+  { id: 'settings', label: 'Settings' },
+];
+
+/** The settings window: a navigation rail and one screen at a time. */
 export function App() {
+  const [screen, setScreen] = useState<Screen>('overview');
+  const [jobId, setJobId] = useState<number | null>(null);
+  const navigate = useCallback((target: Screen, job?: number) => {
+    setScreen(target);
+    setJobId(job ?? null);
+  }, []);
+  useEngineEvents(
+    useCallback(
+      (event: DormouseEvent) => {
+        if (event.type !== 'navigate') return;
+        if (event.payload.screen === 'job') navigate('history', event.payload.jobId);
+        else navigate(event.payload.screen === 'restore' ? 'restore' : 'overview');
+      },
+      [navigate],
+    ),
+  );
   return (
-    <main className="app">
-      <h1>Dormouse</h1>
-      <p>Backups for laptops that sleep.</p>
-    </main>
+    <div className="app">
+      <nav className="rail" aria-label="Dormouse">
+        <h1>Dormouse</h1>
+        <ul>
+          {screens.map((item) => (
+            <li key={item.id}>
+              <button type="button" className={screen === item.id ? 'current' : ''} aria-current={screen === item.id ? 'page' : undefined} onClick={() => navigate(item.id)}>
+                {item.label}
+              </button>
+            </li>
+          ))}
+        </ul>
+      </nav>
+      <main className="screen">
+        {screen === 'overview' && <OverviewScreen navigate={navigate} />}
+        {screen === 'schedules' && <SchedulesScreen navigate={navigate} />}
+        {screen === 'destinations' && <DestinationsScreen />}
+        {screen === 'history' && <HistoryScreen initialJobId={jobId} />}
+        {screen === 'restore' && <RestoreScreen />}
+        {screen === 'settings' && <SettingsScreen />}
+      </main>
+    </div>
   );
 }

@@ -1,0 +1,88 @@
+import { useState, type FormEvent } from 'react';
+import { formatBytes } from '../../../shared/format';
+import { call, EngineError } from '../bridge';
+import { useEngineData } from '../use-engine';
+
+/** Where backups go: each destination, whether it is connected, and its free space. */
+export function DestinationsScreen() {
+  const destinations = useEngineData(() => call('destinations:list', {}), ['schedules-changed', 'job-finished']);
+  const [name, setName] = useState('');
+  const [path, setPath] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  const canPick = typeof window.dormouse !== 'undefined';
+
+  const add = async (event: FormEvent) => {
+    event.preventDefault();
+    setError(null);
+    try {
+      await call('destinations:add', { name, path });
+      setName('');
+      setPath('');
+      destinations.reload();
+    } catch (failure) {
+      setError(failure instanceof EngineError ? failure.message : String(failure));
+    }
+  };
+  const pick = async () => {
+    const picked = await call('folders:pick', {});
+    if (picked.path) setPath(picked.path);
+  };
+  const remove = async (target: string) => {
+    if (!window.confirm(`Forget the destination ${target}? Its folder and archives are left as they are.`)) return;
+    try {
+      await call('destinations:remove', { name: target });
+      destinations.reload();
+    } catch (failure) {
+      setError((failure as Error).message);
+    }
+  };
+
+  return (
+    <section aria-labelledby="destinations-title">
+      <h2 id="destinations-title">Destinations</h2>
+      {destinations.data && destinations.data.length === 0 && <p className="empty">No destinations yet. Add the external drive, network share or folder your backups should go to.</p>}
+      {destinations.data && destinations.data.length > 0 && (
+        <ul className="list">
+          {destinations.data.map((destination) => (
+            <li key={destination.id}>
+              <div>
+                <strong>{destination.name}</strong> <span className={`chip ${destination.available ? 'chip-up-to-date' : 'chip-overdue'}`}>{destination.available ? 'Connected' : 'Not connected'}</span>
+                <div className="muted">
+                  {destination.path}
+                  {destination.freeBytes !== null ? ` — ${formatBytes(destination.freeBytes)} free` : ''}
+                </div>
+              </div>
+              <button type="button" onClick={() => void remove(destination.name)} aria-label={`Remove ${destination.name}`}>
+                Remove
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
+      <form className="editor" onSubmit={(event) => void add(event)} aria-label="Add a destination">
+        <h3>Add a destination</h3>
+        <label>
+          Name
+          <input value={name} onChange={(event) => setName(event.target.value)} required placeholder="usb-drive" />
+        </label>
+        <div className="row">
+          <label className="grow">
+            Folder
+            <input value={path} onChange={(event) => setPath(event.target.value)} required placeholder="/media/you/Backup" spellCheck={false} />
+          </label>
+          {canPick && (
+            <button type="button" onClick={() => void pick()}>
+              Choose…
+            </button>
+          )}
+        </div>
+        {error && (
+          <p className="error" role="alert">
+            {error}
+          </p>
+        )}
+        <button type="submit">Add destination</button>
+      </form>
+    </section>
+  );
+}
