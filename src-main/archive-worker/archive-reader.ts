@@ -1,0 +1,109 @@
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
+import { Header } from 'tar';
+import { DormouseError } from '../../shared/errors';
+import { archiveFormatVersion, blockSize, manifestSchema, trailerEntryName, trailerSchema, trailerTailBytes, type ArchiveManifest, type ArchiveTrailer } from './archive-manifest';
+
+/** The stored gzip member that holds the trailer: a fixed size, searched for near the end of the file. */
+const gzipTailSearchBytes = 8192;
+
+function readAt(fd: number, position: number, length: number): Buffer {
+  const buffer = Buffer.alloc(length);
+  let done = 0;
+  while (done < length) {
+    const read = readSync(fd, buffer, done, length - done, position + done);
+    if (read === 0) break;
+    done += read;
+  }
+  return buffer.subarray(0, done);
+}
+
+function notDormouse(path: string, why: string): DormouseError {
+  return new DormouseError('INVALID_INPUT', `${path} is not a Dormouse archive Dormouse can read (${why})`);
+}
+
+/** Parses the 2048-byte tail of the tar stream: the trailer's header and content, then the end blocks. */
+function parseTail(path: string, tail: Buffer): ArchiveTrailer {
+  if (tail.length !== trailerTailBytes) throw notDormouse(path, 'it is too short');
+  let header: Header;
+  try {
+    header = new Header(tail.subarray(0, blockSize));
+  } catch {
+    throw notDormouse(path, 'no Dormouse trailer at its end: it may be truncated or made by another program');
+  }
+  if (header.path !== trailerEntryName || !header.cksumValid) throw notDormouse(path, 'no Dormouse trailer at its end: it may be truncated or made by another program');
+  let json: unknown;
+  try {
+    json = JSON.parse(tail.subarray(blockSize, 2 * blockSize).toString('utf8').trimEnd());
+  } catch {
+    throw notDormouse(path, 'its trailer is not valid JSON');
+  }
+  const parsed = trailerSchema.safeParse(json);
+  if (!parsed.success) throw notDormouse(path, 'its trailer is not one Dormouse wrote');
+  if (parsed.data.format > archiveFormatVersion) {
+    throw new DormouseError('INVALID_INPUT', `${path} is in archive format ${parsed.data.format}, newer than this Dormouse reads (${archiveFormatVersion}); update Dormouse to use it`);
+  }
+  return parsed.data;
+}
+
+/** Finds the trailer of an uncompressed or gzip archive by reading only the end of the file. */
+export function readTrailer(path: string, fd: number, gzip: boolean): ArchiveTrailer {
+  const size = fstatSync(fd).size;
+  if (!gzip) return parseTail(path, readAt(fd, Math.max(0, size - trailerTailBytes), Math.min(size, trailerTailBytes)));
+  const start = Math.max(0, size - gzipTailSearchBytes);
+  const tail = readAt(fd, start, size - start);
+  for (let at = tail.length - 18; at >= 0; at -= 1) {
+    if (tail[at] !== 0x1f || tail[at + 1] !== 0x8b || tail[at + 2] !== 0x08) continue;
+    try {
+      const inflated = gunzipSync(tail.subarray(at));
+      if (inflated.length === trailerTailBytes) return parseTail(path, inflated);
+    } catch {
+      // not the start of the last member; keep looking
+    }
+  }
+  throw notDormouse(path, 'no Dormouse trailer at its end: it may be truncated or made by another program');
+}
+
+function parseManifest(path: string, json: Buffer): ArchiveManifest {
+  let value: unknown;
+  try {
+    value = JSON.parse(json.toString('utf8'));
+  } catch {
+    throw notDormouse(path, 'its manifest is not valid JSON');
+  }
+  const parsed = manifestSchema.safeParse(value);
+  if (!parsed.success) throw notDormouse(path, `its manifest is not one Dormouse wrote (${parsed.error.issues[0]?.message ?? 'invalid'})`);
+  return parsed.data;
+}
+
+/**
+ * Reads an archive's manifest without reading its body: the trailer says where the manifest is;
+ * an uncompressed archive is read at that offset, a gzip one from the member that starts there.
+ * Everything read is validated: the destination may have been written by anyone.
+ */
+export function readManifest(path: string): ArchiveManifest {
+  const gzip = path.endsWith('.gz');
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (error) {
+    throw new DormouseError('NOT_FOUND', `cannot open the archive ${path} (${(error as Error).message}); is its destination connected?`);
+  }
+  try {
+    const trailer = readTrailer(path, fd, gzip);
+    let tar: Buffer;
+    if (!gzip) {
+      tar = readAt(fd, trailer.manifestOffset, blockSize * 3 + trailer.manifestBytes);
+    } else {
+      if (trailer.manifestMemberOffset === null) throw notDormouse(path, 'its trailer does not say where the manifest is');
+      const size = fstatSync(fd).size;
+      tar = gunzipSync(readAt(fd, trailer.manifestMemberOffset, size - trailer.manifestMemberOffset));
+    }
+    const header = new Header(tar.subarray(0, blockSize));
+    const paxSkip = header.type === 'ExtendedHeader' ? blockSize + Math.ceil((header.size ?? 0) / blockSize) * blockSize : 0;
+    const start = paxSkip + blockSize;
+    return parseManifest(path, tar.subarray(start, start + trailer.manifestBytes));
+  } finally {
+    closeSync(fd);
+  }
+}

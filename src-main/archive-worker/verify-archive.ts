@@ -1,0 +1,109 @@
+import { createHash } from 'node:crypto';
+import { createReadStream, statSync } from 'node:fs';
+import { createGunzip } from 'node:zlib';
+import type { ManifestEntry } from './archive-manifest';
+import { readManifest } from './archive-reader';
+import { TarScanner, type ScannedEntry } from './tar-scanner';
+
+/** What verifying one archive found. */
+export interface VerifyResult {
+  archivePath: string;
+  ok: boolean;
+  sha256: string | null;
+  entries: number;
+  problems: string[];
+}
+
+export interface VerifyHost {
+  progress(bytesRead: number, totalBytes: number): void;
+  cancelled(): boolean;
+}
+
+const tarTypes: Record<string, ManifestEntry['type']> = { File: 'file', OldFile: 'file', Directory: 'directory', SymbolicLink: 'symlink' };
+
+/**
+ * Re-reads an archive from the destination: its SHA-256 against the one recorded when it was
+ * written, and every entry of the tar against its manifest (offset, type, size, mode, mtime),
+ * so a truncated file, a flipped byte or a missing entry is reported, never passed over.
+ */
+export async function verifyArchive(archivePath: string, expectedSha256: string | null, host: VerifyHost): Promise<VerifyResult> {
+  const problems: string[] = [];
+  let manifestEntries = new Map<string, ManifestEntry>();
+  try {
+    manifestEntries = new Map(readManifest(archivePath).entries.map((entry) => [entry.path, entry]));
+  } catch (error) {
+    problems.push(`manifest: ${(error as Error).message}`);
+  }
+  let totalBytes = 0;
+  try {
+    totalBytes = statSync(archivePath).size;
+  } catch (error) {
+    return { archivePath, ok: false, sha256: null, entries: 0, problems: [`cannot read the archive: ${(error as Error).message}`] };
+  }
+
+  const seen = new Set<string>();
+  let contentBytes = 0;
+  let current: { scanned: ScannedEntry; expected: ManifestEntry | undefined } | null = null;
+  const scanner = new TarScanner({
+    entry: (scanned) => {
+      const path = scanned.path.replace(/\/+$/, '');
+      if (path.startsWith('.dormouse/')) {
+        current = null;
+        return;
+      }
+      const expected = manifestEntries.get(path);
+      current = { scanned, expected };
+      contentBytes = 0;
+      seen.add(path);
+      if (!expected) {
+        if (manifestEntries.size > 0) problems.push(`${path}: in the archive but not in its manifest`);
+        return;
+      }
+      const type = tarTypes[scanned.type];
+      if (type !== expected.type) problems.push(`${path}: type ${type ?? scanned.type} in the archive, ${expected.type} in the manifest`);
+      if (scanned.offset !== expected.offset) problems.push(`${path}: header at byte ${scanned.offset}, the manifest says ${expected.offset}`);
+      if (scanned.size !== expected.size) problems.push(`${path}: ${scanned.size} bytes in the archive, ${expected.size} in the manifest`);
+      if ((scanned.mode & 0o7777) !== expected.mode) problems.push(`${path}: mode ${(scanned.mode & 0o7777).toString(8)} in the archive, ${expected.mode.toString(8)} in the manifest`);
+      if (Math.floor(scanned.mtimeMs / 1000) !== Math.floor(expected.mtimeMs / 1000)) problems.push(`${path}: modification time differs from the manifest`);
+      if (type === 'symlink' && scanned.linkpath !== (expected.linkTarget ?? '')) problems.push(`${path}: link target differs from the manifest`);
+    },
+    content: (chunk) => {
+      contentBytes += chunk.length;
+    },
+    entryEnd: () => {
+      if (current?.expected && contentBytes !== current.expected.size) problems.push(`${current.expected.path}: content is ${contentBytes} bytes, expected ${current.expected.size}`);
+    },
+  });
+
+  const hash = createHash('sha256');
+  let read = 0;
+  let lastProgress = 0;
+  const gzip = archivePath.endsWith('.gz');
+  try {
+    const file = createReadStream(archivePath, { highWaterMark: 1024 * 1024 });
+    file.on('data', (chunk) => {
+      hash.update(chunk as Buffer);
+      read += (chunk as Buffer).length;
+      if (Date.now() - lastProgress >= 250) {
+        lastProgress = Date.now();
+        host.progress(read, totalBytes);
+      }
+      if (host.cancelled()) file.destroy(new Error('cancelled'));
+    });
+    const tar = gzip ? file.pipe(createGunzip()) : file;
+    for await (const chunk of tar) {
+      if (!scanner.ended) scanner.push(chunk as Buffer);
+    }
+  } catch (error) {
+    if ((error as Error).message === 'cancelled') throw error;
+    problems.push(`the archive cannot be read to its end: ${(error as Error).message} (truncated or damaged)`);
+  }
+  if (!scanner.ended && !problems.some((problem) => problem.includes('cannot be read to its end'))) {
+    problems.push(`the archive ends after ${scanner.consumed} bytes of tar, before its end-of-archive blocks (truncated)`);
+  }
+  for (const path of manifestEntries.keys()) if (!seen.has(path)) problems.push(`${path}: in the manifest but missing from the archive`);
+  const sha256 = hash.digest('hex');
+  if (expectedSha256 !== null && sha256 !== expectedSha256) problems.unshift(`SHA-256 is ${sha256}, but ${expectedSha256} was recorded when the archive was written`);
+  host.progress(read, totalBytes);
+  return { archivePath, ok: problems.length === 0, sha256, entries: seen.size, problems };
+}
