@@ -13,9 +13,11 @@ import {
   scheduleFieldsSchema,
   settingsChangeSchema,
   snapshotListSchema,
+  snapshotLsSchema,
+  snapshotVerifySchema,
 } from './schemas';
 import type { Settings } from './settings';
-import type { CronPreview, DestinationRemoved, DestinationView, JobProgress, JobView, ScheduleView, SnapshotView, StatusView } from './types';
+import type { CronPreview, DestinationRemoved, DestinationView, JobProgress, JobView, ScheduleView, SnapshotListing, SnapshotView, StatusView, VerifyReport } from './types';
 
 /**
  * The one map of operations every front end speaks: the CLI, the Electron IPC and the web host.
@@ -39,6 +41,8 @@ export const requestSchemas = {
   'jobs:start': jobRunSchema,
   'jobs:get': jobGetSchema,
   'folders:pick': emptySchema,
+  'snapshots:verify': snapshotVerifySchema,
+  'snapshots:ls': snapshotLsSchema,
   'settings:get': emptySchema,
   'settings:set': settingsChangeSchema,
 } as const;
@@ -65,6 +69,10 @@ export interface ResponseMap {
   'jobs:get': JobView;
   /** The native folder picker, where there is one (the app); the web host answers supported: false. */
   'folders:pick': { supported: boolean; path: string | null };
+  /** Re-reads archives in a worker process: SHA-256 and every manifest entry. */
+  'snapshots:verify': VerifyReport;
+  /** A folder of a snapshot, from its manifest alone. */
+  'snapshots:ls': SnapshotListing;
   'settings:get': Settings;
   'settings:set': Settings;
 }

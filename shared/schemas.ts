@@ -106,6 +106,12 @@ export const jobCancelSchema = z.strictObject({ jobId: jobIdSchema });
 
 export const settingsChangeSchema = settingsSchema.partial().strict();
 
+const snapshotIdSchema = z.number().int('must be a whole number').positive('must be a positive snapshot id');
+
+export const snapshotVerifySchema = z.union([z.strictObject({ snapshotId: snapshotIdSchema }), z.strictObject({ all: z.literal(true) })]);
+
+export const snapshotLsSchema = z.strictObject({ snapshotId: snapshotIdSchema, path: folderPathSchema.optional() });
+
 export const snapshotListSchema = z.strictObject({ schedule: nameSchema.optional() });
 
 export type DestinationAddInput = z.input<typeof destinationAddSchema>;

@@ -84,6 +84,30 @@ export interface JobProgress {
   currentPath: string;
 }
 
+/** What `dormouse verify` found, per snapshot. */
+export interface VerifyReport {
+  ok: boolean;
+  snapshots: { snapshotId: number; archivePath: string; ok: boolean; problems: string[] }[];
+}
+
+/** One entry of a snapshot listing. */
+export interface SnapshotEntryView {
+  name: string;
+  path: string;
+  type: 'file' | 'directory' | 'symlink';
+  size: number;
+  mtime: string;
+  mode: number;
+  linkTarget: string | null;
+}
+
+/** A folder of a snapshot, listed from its manifest: `dormouse ls`. */
+export interface SnapshotListing {
+  snapshotId: number;
+  path: string;
+  entries: SnapshotEntryView[];
+}
+
 /** Who runs the scheduler for this catalog, what is running, and every schedule: `dormouse status`. */
 export interface StatusView {
   scheduler: { held: boolean; pid: number | null; hostname: string | null; heartbeatAt: string | null };

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { snapshotIdentitySchema } from './archive-manifest';
+import type { VerifyResult } from './verify-archive';
 
 /** What the owning process asks the worker to build. */
 export const archiveRequestSchema = z.strictObject({
@@ -34,6 +35,7 @@ export interface ArchiveResult {
 /** Messages from the owning process to the worker. */
 export const toWorkerSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('start'), request: archiveRequestSchema }),
+  z.strictObject({ type: z.literal('verify'), archives: z.array(z.strictObject({ archivePath: z.string().min(1), sha256: z.string().nullable() })).min(1) }),
   z.strictObject({ type: z.literal('cancel') }),
 ]);
 export type ToWorker = z.infer<typeof toWorkerSchema>;
@@ -44,4 +46,5 @@ export type WorkerErrorCode = 'INSUFFICIENT_SPACE' | 'CANCELLED' | 'WRITE_FAILED
 export type FromWorker =
   | { type: 'progress'; progress: ArchiveProgress }
   | { type: 'done'; result: ArchiveResult }
+  | { type: 'verified'; results: VerifyResult[] }
   | { type: 'error'; code: WorkerErrorCode; message: string };

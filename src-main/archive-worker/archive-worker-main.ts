@@ -1,5 +1,6 @@
 import { buildArchive, ArchiveError } from './build-archive';
 import { toWorkerSchema, type FromWorker } from './archive-protocol';
+import { verifyArchive, type VerifyResult } from './verify-archive';
 
 /**
  * The archive worker process. The same module runs as Electron's utilityProcess (messages on
@@ -27,6 +28,22 @@ function onMessage(listener: (message: unknown) => void): void {
 }
 
 let cancelled = false;
+
+/** Verifies archives one after another, reporting bytes read across all of them. */
+async function verifyAll(archives: { archivePath: string; sha256: string | null }[]): Promise<VerifyResult[]> {
+  const results: VerifyResult[] = [];
+  let done = 0;
+  for (const archive of archives) {
+    results.push(
+      await verifyArchive(archive.archivePath, archive.sha256, {
+        progress: (bytes, total) => send({ type: 'progress', progress: { files: done, bytes, totalFiles: archives.length, totalBytes: total, currentPath: archive.archivePath } }),
+        cancelled: () => cancelled,
+      }),
+    );
+    done += 1;
+  }
+  return results;
+}
 let started = false;
 
 /** Sends the last message, then ends the process once it is on its way. */
@@ -48,6 +65,13 @@ onMessage((raw) => {
   }
   if (started) return;
   started = true;
+  if (message.type === 'verify') {
+    verifyAll(message.archives).then(
+      (results) => finish({ type: 'verified', results }),
+      (error: unknown) => finish({ type: 'error', code: cancelled ? 'CANCELLED' : 'INTERNAL', message: (error as Error).message }),
+    );
+    return;
+  }
   buildArchive(message.request, {
     progress: (progress) => send({ type: 'progress', progress }),
     cancelled: () => cancelled,

@@ -293,6 +293,26 @@ export function buildProgram(cli: Cli, io: CliIo): Command {
     });
 
   program
+    .command('ls')
+    .description("list a snapshot's folders and files from its manifest, without reading the archive body")
+    .argument('<snapshot-id>', 'the snapshot, as `dormouse snapshots` shows it', wholeNumber)
+    .argument('[path]', 'a folder inside the snapshot, as it was on the laptop (default: the folders that were backed up)')
+    .action(async function (this: Command, snapshotId: number, path: string | undefined) {
+      await cli.call(this, 'snapshots:ls', path === undefined ? { snapshotId } : { snapshotId, path }, (listing) => listing, text.listingText);
+    });
+
+  program
+    .command('verify')
+    .description('re-read archives: their SHA-256 and every manifest entry; exits 1 when anything differs')
+    .argument('[snapshot-id]', 'the snapshot to verify', wholeNumber)
+    .option('--all', 'verify every snapshot in the catalog')
+    .action(async function (this: Command, snapshotId: number | undefined, options: { all?: boolean }) {
+      if ((snapshotId === undefined) === !options.all) throw new DormouseError('INVALID_INPUT', 'name one snapshot id, or pass --all');
+      const report = await cli.call(this, 'snapshots:verify', snapshotId === undefined ? { all: true } : { snapshotId }, (value) => value, text.verifyText);
+      if (!report.ok) throw new ExitCode(exitCodes.failed);
+    });
+
+  program
     .command('status')
     .description('who runs the scheduler, what is running, and every schedule')
     .action(async function (this: Command) {

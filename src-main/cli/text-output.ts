@@ -1,4 +1,4 @@
-import type { CronPreview, DestinationRemoved, DestinationView, JobProgress, JobView, ScheduleView, SnapshotView, StatusView } from '../../shared/types';
+import type { CronPreview, DestinationRemoved, DestinationView, JobProgress, JobView, ScheduleView, SnapshotListing, SnapshotView, StatusView, VerifyReport } from '../../shared/types';
 import { formatBytes } from '../../shared/format';
 
 /** Lays rows out in aligned columns for terminals. */
@@ -93,4 +93,21 @@ export function statusText(status: StatusView): string {
     : 'Scheduler: not running (start it with `dormouse daemon` or the tray app)';
   const running = status.running.length > 0 ? status.running.map((job) => jobText(job) + (job.waitingReason ? `\n  ${job.waitingReason}` : '')).join('\n') : 'Nothing running.';
   return [scheduler, running, '', schedulesText(status.schedules)].join('\n');
+}
+
+/** The readable form of `dormouse ls`. */
+export function listingText(listing: SnapshotListing): string {
+  if (listing.entries.length === 0) return `${listing.path} (empty)`;
+  return table(
+    ['TYPE', 'SIZE', 'MODIFIED', 'NAME'],
+    listing.entries.map((entry) => [entry.type === 'directory' ? 'dir' : entry.type === 'symlink' ? 'link' : 'file', entry.type === 'file' ? formatBytes(entry.size) : '', entry.mtime, entry.type === 'symlink' ? `${entry.path} -> ${entry.linkTarget}` : entry.path]),
+  );
+}
+
+/** The readable form of `dormouse verify`: every problem found, or that all is well. */
+export function verifyText(report: VerifyReport): string {
+  if (report.snapshots.length === 0) return 'No snapshots to verify.';
+  return report.snapshots
+    .map((snapshot) => (snapshot.ok ? `Snapshot ${snapshot.snapshotId}: OK (${snapshot.archivePath})` : [`Snapshot ${snapshot.snapshotId}: DAMAGED (${snapshot.archivePath})`, ...snapshot.problems.map((problem) => `  ${problem}`)].join('\n')))
+    .join('\n');
 }

@@ -5,7 +5,7 @@ import { describeCron } from '../../shared/cron-words';
 import { DormouseError, notFound } from '../../shared/errors';
 import { parseInput, type ScheduleFields } from '../../shared/schemas';
 import { parseIsoInstant, toLocalIso, toLocalIsoOrNull } from '../../shared/time';
-import type { DestinationView, JobView, ScheduleView, StatusView } from '../../shared/types';
+import type { DestinationView, JobView, ScheduleView, StatusView, VerifyReport } from '../../shared/types';
 import type { Settings } from '../../shared/settings';
 import { readSettings, writeSettings } from '../store/settings-store';
 import { hostname } from 'node:os';
@@ -20,6 +20,9 @@ import * as schedules from '../store/schedule-store';
 import * as jobStore from '../jobs/job-store';
 import { JobRunner, type JobEvents } from '../jobs/job-runner';
 import type { WorkerLauncher } from '../jobs/worker-launcher';
+import { runWorkerTask } from '../jobs/worker-task';
+import { listSnapshotFolder } from '../jobs/snapshot-browse';
+import { readManifest } from '../archive-worker/archive-reader';
 import type { ScheduleDefinition, ScheduleRecord } from '../store/schedule-store';
 
 /** The engine's sense of time; tests inject their own. */
@@ -87,6 +90,7 @@ function requireFolder(path: string, role: string, hint: string): string {
 export class Engine {
   private readonly openCatalog: () => Db;
   private readonly options: EngineOptions;
+  private readonly launchWorker: WorkerLauncher;
   private catalog: Db | undefined;
   private readonly now: Clock;
   private readonly handlers: Handlers;
@@ -98,10 +102,10 @@ export class Engine {
     this.openCatalog = openCatalog;
     this.options = options;
     this.now = options.now ?? Date.now;
-    const launchWorker = options.launchWorker ?? (() => {
+    this.launchWorker = options.launchWorker ?? (() => {
       throw new DormouseError('INTERNAL', 'this front end cannot start archive workers');
     });
-    this.jobs = new JobRunner(() => this.db, launchWorker, this.now);
+    this.jobs = new JobRunner(() => this.db, this.launchWorker, this.now);
     if (options.events) this.jobs.subscribe(options.events);
     this.handlers = {
       'destinations:list': () => destinations.listDestinations(this.db).map((record) => this.destinationView(record)),
@@ -126,6 +130,8 @@ export class Engine {
         if (!job) throw new DormouseError('NOT_FOUND', `no job ${request.jobId}; see the history`);
         return job.view;
       },
+      'snapshots:verify': (request) => this.verify('all' in request ? null : request.snapshotId),
+      'snapshots:ls': (request) => listSnapshotFolder(request.snapshotId, readManifest(this.requireSnapshot(request.snapshotId).archivePath).entries, request.path),
       'folders:pick': async () => (this.options.pickFolder ? { supported: true, path: await this.options.pickFolder() } : { supported: false, path: null }),
       'jobs:cancel': (request) => this.jobs.cancel(request.jobId),
       'status:get': () => this.status(),
@@ -339,6 +345,25 @@ export class Engine {
     const view = this.scheduleView(record);
     schedules.deleteSchedule(this.db, record.id);
     return view;
+  }
+
+  private requireSnapshot(id: number) {
+    const snapshot = jobStore.findSnapshot(this.db, id);
+    if (!snapshot) throw new DormouseError('NOT_FOUND', `no snapshot ${id}; see \`dormouse snapshots\``);
+    return snapshot;
+  }
+
+  /** Verifies one snapshot or all, in a worker process. */
+  private async verify(snapshotId: number | null): Promise<VerifyReport> {
+    const snapshots = snapshotId === null ? jobStore.allSnapshotArchives(this.db) : [this.requireSnapshot(snapshotId)];
+    if (snapshots.length === 0) return { ok: true, snapshots: [] };
+    const answer = await runWorkerTask(this.launchWorker, { type: 'verify', archives: snapshots.map((snapshot) => ({ archivePath: snapshot.archivePath, sha256: snapshot.sha256 })) });
+    if (answer.type !== 'verified') throw new DormouseError('INTERNAL', answer.type === 'error' ? answer.message : 'the worker did not verify');
+    const results = snapshots.map((snapshot, index) => {
+      const result = answer.results[index];
+      return { snapshotId: snapshot.id, archivePath: snapshot.archivePath, ok: result?.ok ?? false, problems: result?.problems ?? ['not verified'] };
+    });
+    return { ok: results.every((result) => result.ok), snapshots: results };
   }
 
   private startBackup(name: string): JobView {

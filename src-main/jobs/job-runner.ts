@@ -259,6 +259,8 @@ export class JobRunner {
           const view = (jobs.findJob(this.db(), jobId) as jobs.JobRecord).view;
           this.events.finished(view);
           settle('success');
+        } else if (message.type === 'verified') {
+          settle({ status: 'failed', error: { code: 'INTERNAL', message: 'the worker answered a backup with a verification' } });
         } else if (message.code === 'CANCELLED' || cancelling) {
           settle({ status: 'cancelled', error: { code: 'CANCELLED', message: 'cancelled before it finished; the partial archive was removed' } });
         } else {

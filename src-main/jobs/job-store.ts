@@ -255,6 +255,21 @@ export function recordSuccess(db: Db, jobId: number, snapshot: NewSnapshot, warn
   }).immediate();
 }
 
+/** A snapshot's archive and the SHA-256 recorded when it was written. */
+export function findSnapshot(db: Db, id: number): { id: number; archivePath: string; sha256: string } | undefined {
+  const row = db.prepare('SELECT id, archive_path, sha256 FROM snapshots WHERE id = ?').get(id) as { id: number; archive_path: string; sha256: string } | undefined;
+  return row && { id: row.id, archivePath: row.archive_path, sha256: row.sha256 };
+}
+
+/** Every snapshot's archive, oldest first, for `verify --all`. */
+export function allSnapshotArchives(db: Db): { id: number; archivePath: string; sha256: string }[] {
+  return (db.prepare('SELECT id, archive_path, sha256 FROM snapshots ORDER BY id').all() as { id: number; archive_path: string; sha256: string }[]).map((row) => ({
+    id: row.id,
+    archivePath: row.archive_path,
+    sha256: row.sha256,
+  }));
+}
+
 interface SnapshotRow {
   id: number;
   schedule_id: number | null;

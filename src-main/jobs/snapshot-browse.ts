@@ -1,0 +1,36 @@
+import { posix } from 'node:path';
+import { DormouseError } from '../../shared/errors';
+import { toLocalIso } from '../../shared/time';
+import type { SnapshotEntryView, SnapshotListing } from '../../shared/types';
+import type { ManifestEntry } from '../archive-worker/archive-manifest';
+
+function view(entry: ManifestEntry): SnapshotEntryView {
+  return {
+    name: posix.basename(entry.path),
+    path: `/${entry.path}`,
+    type: entry.type,
+    size: entry.size,
+    mtime: toLocalIso(entry.mtimeMs),
+    mode: entry.mode,
+    linkTarget: entry.linkTarget ?? null,
+  };
+}
+
+/**
+ * Lists one folder of a snapshot from its manifest: with no path, the folders that were backed
+ * up; with a path (as on the laptop, "/home/ana/Documents"), what was directly inside it.
+ */
+export function listSnapshotFolder(snapshotId: number, entries: readonly ManifestEntry[], path: string | undefined): SnapshotListing {
+  if (path === undefined) {
+    const paths = new Set(entries.map((entry) => entry.path));
+    const roots = entries.filter((entry) => !paths.has(posix.dirname(entry.path)));
+    return { snapshotId, path: '/', entries: roots.map(view) };
+  }
+  const folder = posix.normalize(path).replace(/^\/+/, '').replace(/\/+$/, '');
+  const self = entries.find((entry) => entry.path === folder);
+  if (!self) throw new DormouseError('NOT_FOUND', `${path} is not in snapshot ${snapshotId}; list the snapshot without a path to see what it holds`);
+  if (self.type !== 'directory') return { snapshotId, path: `/${folder}`, entries: [view(self)] };
+  const prefix = `${folder}/`;
+  const children = entries.filter((entry) => entry.path.startsWith(prefix) && !entry.path.slice(prefix.length).includes('/'));
+  return { snapshotId, path: `/${folder}`, entries: children.map(view) };
+}
