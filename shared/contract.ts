@@ -14,10 +14,11 @@ import {
   settingsChangeSchema,
   snapshotListSchema,
   snapshotLsSchema,
+  snapshotRestoreSchema,
   snapshotVerifySchema,
 } from './schemas';
 import type { Settings } from './settings';
-import type { CronPreview, DestinationRemoved, DestinationView, JobProgress, JobView, ScheduleView, SnapshotListing, SnapshotView, StatusView, VerifyReport } from './types';
+import type { CronPreview, DestinationRemoved, DestinationView, JobProgress, JobView, RestoreReport, ScheduleView, SnapshotListing, SnapshotView, StatusView, VerifyReport } from './types';
 
 /**
  * The one map of operations every front end speaks: the CLI, the Electron IPC and the web host.
@@ -43,6 +44,7 @@ export const requestSchemas = {
   'folders:pick': emptySchema,
   'snapshots:verify': snapshotVerifySchema,
   'snapshots:ls': snapshotLsSchema,
+  'snapshots:restore': snapshotRestoreSchema,
   'settings:get': emptySchema,
   'settings:set': settingsChangeSchema,
 } as const;
@@ -73,6 +75,8 @@ export interface ResponseMap {
   'snapshots:verify': VerifyReport;
   /** A folder of a snapshot, from its manifest alone. */
   'snapshots:ls': SnapshotListing;
+  /** Restores a snapshot, or chosen paths of it, in a worker process. */
+  'snapshots:restore': RestoreReport;
   'settings:get': Settings;
   'settings:set': Settings;
 }

@@ -112,6 +112,13 @@ export const snapshotVerifySchema = z.union([z.strictObject({ snapshotId: snapsh
 
 export const snapshotLsSchema = z.strictObject({ snapshotId: snapshotIdSchema, path: folderPathSchema.optional() });
 
+export const snapshotRestoreSchema = z.strictObject({
+  snapshotId: snapshotIdSchema,
+  to: folderPathSchema,
+  paths: z.array(folderPathSchema).max(10_000).default([]),
+  overwrite: z.boolean().default(false),
+});
+
 export const snapshotListSchema = z.strictObject({ schedule: nameSchema.optional() });
 
 export type DestinationAddInput = z.input<typeof destinationAddSchema>;

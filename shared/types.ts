@@ -90,6 +90,18 @@ export interface VerifyReport {
   snapshots: { snapshotId: number; archivePath: string; ok: boolean; problems: string[] }[];
 }
 
+/** What `dormouse restore` did. */
+export interface RestoreReport {
+  snapshotId: number;
+  target: string;
+  files: number;
+  bytes: number;
+  /** Existing files left as they were (restore again with overwrite to replace them). */
+  conflicts: string[];
+  /** Entries refused because they would land outside the target. */
+  refused: string[];
+}
+
 /** One entry of a snapshot listing. */
 export interface SnapshotEntryView {
   name: string;

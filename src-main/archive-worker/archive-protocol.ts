@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { snapshotIdentitySchema } from './archive-manifest';
 import type { VerifyResult } from './verify-archive';
+import type { RestoreResult } from './restore-archive';
 
 /** What the owning process asks the worker to build. */
 export const archiveRequestSchema = z.strictObject({
@@ -36,6 +37,7 @@ export interface ArchiveResult {
 export const toWorkerSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('start'), request: archiveRequestSchema }),
   z.strictObject({ type: z.literal('verify'), archives: z.array(z.strictObject({ archivePath: z.string().min(1), sha256: z.string().nullable() })).min(1) }),
+  z.strictObject({ type: z.literal('restore'), request: z.strictObject({ archivePath: z.string().min(1), target: z.string().min(1), paths: z.array(z.string()), overwrite: z.boolean() }) }),
   z.strictObject({ type: z.literal('cancel') }),
 ]);
 export type ToWorker = z.infer<typeof toWorkerSchema>;
@@ -47,4 +49,5 @@ export type FromWorker =
   | { type: 'progress'; progress: ArchiveProgress }
   | { type: 'done'; result: ArchiveResult }
   | { type: 'verified'; results: VerifyResult[] }
+  | { type: 'restored'; result: RestoreResult }
   | { type: 'error'; code: WorkerErrorCode; message: string };

@@ -1,6 +1,7 @@
 import { buildArchive, ArchiveError } from './build-archive';
 import { toWorkerSchema, type FromWorker } from './archive-protocol';
 import { verifyArchive, type VerifyResult } from './verify-archive';
+import { restoreArchive } from './restore-archive';
 
 /**
  * The archive worker process. The same module runs as Electron's utilityProcess (messages on
@@ -65,6 +66,16 @@ onMessage((raw) => {
   }
   if (started) return;
   started = true;
+  if (message.type === 'restore') {
+    restoreArchive(message.request, {
+      progress: (files, bytes, totalFiles, totalBytes, currentPath) => send({ type: 'progress', progress: { files, bytes, totalFiles, totalBytes, currentPath } }),
+      cancelled: () => cancelled,
+    }).then(
+      (result) => finish({ type: 'restored', result }),
+      (error: unknown) => finish({ type: 'error', code: cancelled ? 'CANCELLED' : 'WRITE_FAILED', message: (error as Error).message }),
+    );
+    return;
+  }
   if (message.type === 'verify') {
     verifyAll(message.archives).then(
       (results) => finish({ type: 'verified', results }),

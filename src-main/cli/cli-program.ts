@@ -302,6 +302,19 @@ export function buildProgram(cli: Cli, io: CliIo): Command {
     });
 
   program
+    .command('restore')
+    .description('restore a snapshot, or chosen files and folders of it, into a folder; existing files are left alone unless --overwrite')
+    .argument('<snapshot-id>', 'the snapshot, as `dormouse snapshots` shows it', wholeNumber)
+    .requiredOption('--to <dir>', 'the folder to restore into (made if missing)')
+    .option('--path <p>', 'a file or folder of the snapshot, as it was on the laptop (repeat for several; default: everything)', collect)
+    .option('--overwrite', 'replace files that already exist in the target')
+    .action(async function (this: Command, snapshotId: number, options: { to: string; path?: string[]; overwrite?: boolean }) {
+      const request = { snapshotId, to: cli.absolute(options.to), paths: options.path ?? [], overwrite: options.overwrite === true };
+      const report = await cli.call(this, 'snapshots:restore', request, (value) => value, text.restoreText);
+      if (report.conflicts.length > 0 || report.refused.length > 0) throw new ExitCode(exitCodes.failed);
+    });
+
+  program
     .command('verify')
     .description('re-read archives: their SHA-256 and every manifest entry; exits 1 when anything differs')
     .argument('[snapshot-id]', 'the snapshot to verify', wholeNumber)

@@ -1,4 +1,4 @@
-import type { CronPreview, DestinationRemoved, DestinationView, JobProgress, JobView, ScheduleView, SnapshotListing, SnapshotView, StatusView, VerifyReport } from '../../shared/types';
+import type { CronPreview, DestinationRemoved, DestinationView, JobProgress, JobView, RestoreReport, ScheduleView, SnapshotListing, SnapshotView, StatusView, VerifyReport } from '../../shared/types';
 import { formatBytes } from '../../shared/format';
 
 /** Lays rows out in aligned columns for terminals. */
@@ -110,4 +110,12 @@ export function verifyText(report: VerifyReport): string {
   return report.snapshots
     .map((snapshot) => (snapshot.ok ? `Snapshot ${snapshot.snapshotId}: OK (${snapshot.archivePath})` : [`Snapshot ${snapshot.snapshotId}: DAMAGED (${snapshot.archivePath})`, ...snapshot.problems.map((problem) => `  ${problem}`)].join('\n')))
     .join('\n');
+}
+
+/** The readable form of `dormouse restore`. */
+export function restoreText(report: RestoreReport): string {
+  const lines = [`Restored ${report.files.toLocaleString('en-US')} files (${formatBytes(report.bytes)}) from snapshot ${report.snapshotId} into ${report.target}.`];
+  if (report.conflicts.length > 0) lines.push(`${report.conflicts.length} existing file(s) left as they are (restore again with --overwrite to replace them):`, ...report.conflicts.map((path) => `  ${path}`));
+  if (report.refused.length > 0) lines.push(`${report.refused.length} entr(ies) refused for safety:`, ...report.refused.map((reason) => `  ${reason}`));
+  return lines.join('\n');
 }

@@ -5,7 +5,7 @@ import { describeCron } from '../../shared/cron-words';
 import { DormouseError, notFound } from '../../shared/errors';
 import { parseInput, type ScheduleFields } from '../../shared/schemas';
 import { parseIsoInstant, toLocalIso, toLocalIsoOrNull } from '../../shared/time';
-import type { DestinationView, JobView, ScheduleView, StatusView, VerifyReport } from '../../shared/types';
+import type { DestinationView, JobView, RestoreReport, ScheduleView, StatusView, VerifyReport } from '../../shared/types';
 import type { Settings } from '../../shared/settings';
 import { readSettings, writeSettings } from '../store/settings-store';
 import { hostname } from 'node:os';
@@ -131,6 +131,7 @@ export class Engine {
         return job.view;
       },
       'snapshots:verify': (request) => this.verify('all' in request ? null : request.snapshotId),
+      'snapshots:restore': (request) => this.restore(request.snapshotId, request.to, request.paths, request.overwrite),
       'snapshots:ls': (request) => listSnapshotFolder(request.snapshotId, readManifest(this.requireSnapshot(request.snapshotId).archivePath).entries, request.path),
       'folders:pick': async () => (this.options.pickFolder ? { supported: true, path: await this.options.pickFolder() } : { supported: false, path: null }),
       'jobs:cancel': (request) => this.jobs.cancel(request.jobId),
@@ -364,6 +365,16 @@ export class Engine {
       return { snapshotId: snapshot.id, archivePath: snapshot.archivePath, ok: result?.ok ?? false, problems: result?.problems ?? ['not verified'] };
     });
     return { ok: results.every((result) => result.ok), snapshots: results };
+  }
+
+  /** Restores in a worker process; the target must be an absolute path (front ends resolve a relative one). */
+  private async restore(snapshotId: number, to: string, paths: string[], overwrite: boolean): Promise<RestoreReport> {
+    if (!isAbsolute(to)) throw new DormouseError('INVALID_INPUT', `restore target "${to}" must be an absolute path`);
+    const snapshot = this.requireSnapshot(snapshotId);
+    const answer = await runWorkerTask(this.launchWorker, { type: 'restore', request: { archivePath: snapshot.archivePath, target: to, paths, overwrite } });
+    if (answer.type === 'error') throw new DormouseError(answer.code === 'CANCELLED' ? 'CANCELLED' : 'WRITE_FAILED', `restore failed: ${answer.message}`);
+    if (answer.type !== 'restored') throw new DormouseError('INTERNAL', 'the worker did not restore');
+    return { snapshotId, ...answer.result };
   }
 
   private startBackup(name: string): JobView {

@@ -259,7 +259,7 @@ export class JobRunner {
           const view = (jobs.findJob(this.db(), jobId) as jobs.JobRecord).view;
           this.events.finished(view);
           settle('success');
-        } else if (message.type === 'verified') {
+        } else if (message.type === 'verified' || message.type === 'restored') {
           settle({ status: 'failed', error: { code: 'INTERNAL', message: 'the worker answered a backup with a verification' } });
         } else if (message.code === 'CANCELLED' || cancelling) {
           settle({ status: 'cancelled', error: { code: 'CANCELLED', message: 'cancelled before it finished; the partial archive was removed' } });

@@ -1,0 +1,283 @@
+import { closeSync, createReadStream, fsyncSync, fchmodSync, lstatSync, lutimesSync, mkdirSync, openSync, readSync, renameSync, rmSync, symlinkSync, utimesSync, writeSync, chmodSync, unlinkSync } from 'node:fs';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { createGunzip } from 'node:zlib';
+import { removeQuietly } from '../common/files';
+import { blockSize, type ManifestEntry } from './archive-manifest';
+import { readManifest } from './archive-reader';
+import { TarScanner } from './tar-scanner';
+import { Header, Pax } from 'tar';
+
+/** What to restore: a snapshot's archive, where to, which paths (all when empty), and whether existing files may be replaced. */
+export interface RestoreRequest {
+  archivePath: string;
+  target: string;
+  paths: string[];
+  overwrite: boolean;
+}
+
+/** What a restore did: files written, existing files left alone, entries refused for safety. */
+export interface RestoreResult {
+  target: string;
+  files: number;
+  bytes: number;
+  conflicts: string[];
+  refused: string[];
+}
+
+export interface RestoreHost {
+  progress(files: number, bytes: number, totalFiles: number, totalBytes: number, currentPath: string): void;
+  cancelled(): boolean;
+}
+
+/** Why an entry's name may not be written under the target, or null when it is safe. */
+export function unsafeName(name: string): string | null {
+  if (name === '' || name.includes('\0')) return 'an empty or invalid name';
+  if (isAbsolute(name) || /^[a-zA-Z]:[\\/]/.test(name)) return 'an absolute path';
+  if (name.split(/[\\/]/).includes('..')) return 'a ".." path component';
+  return null;
+}
+
+function selected(entries: readonly ManifestEntry[], paths: readonly string[]): ManifestEntry[] {
+  if (paths.length === 0) return [...entries];
+  const wanted = paths.map((path) => path.replace(/^\/+/, '').replace(/\/+$/, ''));
+  return entries.filter((entry) => wanted.some((path) => entry.path === path || entry.path.startsWith(`${path}/`)));
+}
+
+/**
+ * Writes entries under the target folder and nowhere else: every name is checked, and no entry is
+ * written through a symlink (one planted by an earlier entry, or already there), so a hostile
+ * archive cannot reach outside the target.
+ */
+class SafeWriter {
+  readonly conflicts: string[] = [];
+  readonly refused: string[] = [];
+  private readonly folders: { path: string; entry: ManifestEntry }[] = [];
+  files = 0;
+  bytes = 0;
+
+  constructor(
+    private readonly target: string,
+    private readonly overwrite: boolean,
+  ) {}
+
+  /** The place an entry goes, or null (with the reason recorded) when it must not be written. */
+  place(entry: ManifestEntry): string | null {
+    const why = unsafeName(entry.path);
+    if (why) {
+      this.refused.push(`${entry.path}: refused, ${why}`);
+      return null;
+    }
+    const destination = resolve(this.target, entry.path);
+    const inside = relative(this.target, destination);
+    if (inside === '' || inside.startsWith('..') || isAbsolute(inside)) {
+      this.refused.push(`${entry.path}: refused, it would land outside ${this.target}`);
+      return null;
+    }
+    let folder = this.target;
+    for (const part of inside.split(sep).slice(0, -1)) {
+      folder = join(folder, part);
+      try {
+        const stats = lstatSync(folder);
+        if (stats.isSymbolicLink()) {
+          this.refused.push(`${entry.path}: refused, it would be written through the symlink ${folder}`);
+          return null;
+        }
+        if (!stats.isDirectory()) {
+          this.refused.push(`${entry.path}: refused, ${folder} is not a folder`);
+          return null;
+        }
+      } catch {
+        break;
+      }
+    }
+    let exists = false;
+    try {
+      const stats = lstatSync(destination);
+      exists = true;
+      if (entry.type === 'directory' && stats.isDirectory()) {
+        if (this.overwrite) this.folders.push({ path: destination, entry });
+        return null;
+      }
+    } catch {
+      exists = false;
+    }
+    if (exists && !this.overwrite) {
+      this.conflicts.push(`/${entry.path}`);
+      return null;
+    }
+    mkdirSync(dirname(destination), { recursive: true });
+    return destination;
+  }
+
+  folder(entry: ManifestEntry, destination: string): void {
+    mkdirSync(destination, { recursive: true, mode: 0o700 });
+    this.folders.push({ path: destination, entry });
+  }
+
+  symlink(entry: ManifestEntry, destination: string): void {
+    rmSync(destination, { force: true });
+    symlinkSync(entry.linkTarget ?? '', destination);
+    try {
+      lutimesSync(destination, entry.mtimeMs / 1000, entry.mtimeMs / 1000);
+    } catch {
+      // not every file system keeps a link's own times
+    }
+  }
+
+  /** Opens a file's temporary twin; the content is written, then it is renamed into place. */
+  openFile(destination: string): { fd: number; temporary: string } {
+    const temporary = `${destination}.dormouse-restore`;
+    removeQuietly(temporary);
+    return { fd: openSync(temporary, 'wx', 0o600), temporary };
+  }
+
+  closeFile(entry: ManifestEntry, destination: string, file: { fd: number; temporary: string }): void {
+    fchmodSync(file.fd, entry.mode);
+    fsyncSync(file.fd);
+    closeSync(file.fd);
+    utimesSync(file.temporary, entry.mtimeMs / 1000, entry.mtimeMs / 1000);
+    if (this.overwrite) rmSync(destination, { force: true, recursive: false });
+    renameSync(file.temporary, destination);
+    this.files += 1;
+    this.bytes += entry.size;
+  }
+
+  /** Folder modes and times last, deepest first, since writing inside a folder changes its mtime. */
+  finish(): void {
+    for (const { path, entry } of [...this.folders].reverse()) {
+      try {
+        chmodSync(path, entry.mode);
+        utimesSync(path, entry.mtimeMs / 1000, entry.mtimeMs / 1000);
+      } catch {
+        // a folder that was already there and is not ours to change
+      }
+    }
+  }
+}
+
+function readFully(fd: number, buffer: Buffer, position: number): number {
+  let done = 0;
+  while (done < buffer.length) {
+    const read = readSync(fd, buffer, done, buffer.length - done, position + done);
+    if (read === 0) break;
+    done += read;
+  }
+  return done;
+}
+
+/** Restores one file from an uncompressed archive by seeking to its recorded header: no reading from the start. */
+function copyAtOffset(archive: number, entry: ManifestEntry, out: number): void {
+  const block = Buffer.alloc(blockSize);
+  let position = entry.offset;
+  readFully(archive, block, position);
+  let header = new Header(block);
+  let path = header.path;
+  if (header.type === 'ExtendedHeader') {
+    const paxBytes = Buffer.alloc(header.size ?? 0);
+    readFully(archive, paxBytes, position + blockSize);
+    path = Pax.parse(paxBytes.toString('utf8'), undefined, false).path ?? path;
+    position += blockSize + Math.ceil(paxBytes.length / blockSize) * blockSize;
+    readFully(archive, block, position);
+    header = new Header(block);
+  }
+  if (!header.cksumValid || path?.replace(/\/+$/, '') !== entry.path) throw new Error(`the archive does not hold ${entry.path} at byte ${entry.offset}; verify it`);
+  let remaining = entry.size;
+  let at = position + blockSize;
+  const chunk = Buffer.allocUnsafe(Math.min(1024 * 1024, Math.max(remaining, 1)));
+  while (remaining > 0) {
+    const slice = chunk.subarray(0, Math.min(chunk.length, remaining));
+    const read = readFully(archive, slice, at);
+    if (read === 0) throw new Error(`the archive ends inside ${entry.path}; verify it`);
+    writeSync(out, slice, 0, read);
+    remaining -= read;
+    at += read;
+  }
+}
+
+/**
+ * Restores a snapshot, or chosen files and folders of it, into a target folder: contents, modes,
+ * mtimes and symlinks come back; existing files are left alone unless overwriting was asked for;
+ * unsafe entries are refused and reported. Uncompressed archives are read by seeking to each
+ * entry; gzip archives are read through once.
+ */
+export async function restoreArchive(request: RestoreRequest, host: RestoreHost): Promise<RestoreResult> {
+  const manifest = readManifest(request.archivePath);
+  const target = resolve(request.target);
+  mkdirSync(target, { recursive: true });
+  const entries = selected(manifest.entries, request.paths);
+  const totalFiles = entries.filter((entry) => entry.type === 'file').length;
+  const totalBytes = entries.reduce((sum, entry) => sum + entry.size, 0);
+  const writer = new SafeWriter(target, request.overwrite);
+  let lastProgress = 0;
+  const report = (path: string) => {
+    if (Date.now() - lastProgress < 250) return;
+    lastProgress = Date.now();
+    host.progress(writer.files, writer.bytes, totalFiles, totalBytes, path);
+  };
+  const checkCancel = async () => {
+    await new Promise((resolveYield) => setImmediate(resolveYield));
+    if (host.cancelled()) throw new Error('cancelled');
+  };
+
+  if (!request.archivePath.endsWith('.gz')) {
+    const archive = openSync(request.archivePath, 'r');
+    try {
+      let sinceYield = Date.now();
+      for (const entry of entries) {
+        if (Date.now() - sinceYield > 50) {
+          await checkCancel();
+          sinceYield = Date.now();
+        }
+        report(entry.path);
+        const destination = writer.place(entry);
+        if (destination === null) continue;
+        if (entry.type === 'directory') writer.folder(entry, destination);
+        else if (entry.type === 'symlink') writer.symlink(entry, destination);
+        else {
+          const file = writer.openFile(destination);
+          try {
+            copyAtOffset(archive, entry, file.fd);
+          } catch (error) {
+            closeSync(file.fd);
+            unlinkSync(file.temporary);
+            throw error;
+          }
+          writer.closeFile(entry, destination, file);
+        }
+      }
+    } finally {
+      closeSync(archive);
+    }
+  } else {
+    const wanted = new Map(entries.map((entry) => [entry.path, entry]));
+    let current: { entry: ManifestEntry; destination: string; file: { fd: number; temporary: string } } | null = null;
+    const scanner = new TarScanner({
+      entry: (scanned) => {
+        const entry = wanted.get(scanned.path.replace(/\/+$/, ''));
+        current = null;
+        if (!entry) return;
+        report(entry.path);
+        const destination = writer.place(entry);
+        if (destination === null) return;
+        if (entry.type === 'directory') writer.folder(entry, destination);
+        else if (entry.type === 'symlink') writer.symlink(entry, destination);
+        else current = { entry, destination, file: writer.openFile(destination) };
+      },
+      content: (chunk) => {
+        if (current) writeSync(current.file.fd, chunk);
+      },
+      entryEnd: () => {
+        if (current) writer.closeFile(current.entry, current.destination, current.file);
+        current = null;
+      },
+    });
+    for await (const chunk of createReadStream(request.archivePath).pipe(createGunzip())) {
+      if (scanner.ended) break;
+      scanner.push(chunk as Buffer);
+      if (host.cancelled()) throw new Error('cancelled');
+    }
+  }
+  writer.finish();
+  host.progress(writer.files, writer.bytes, totalFiles, totalBytes, '');
+  return { target, files: writer.files, bytes: writer.bytes, conflicts: writer.conflicts, refused: writer.refused };
+}
