@@ -22,12 +22,25 @@ export function nextFires(expression: string, fromMs: number, count: number): nu
   return interval.take(count).map((date) => date.getTime());
 }
 
-/** The most recent fire time at or before `nowMs`, or null when the expression never fired or does not parse. */
+/**
+ * The most recent fire time at or before `nowMs`, or null when the expression never fired or does
+ * not parse. It agrees with `nextFires` on daylight-saving nights: cron-parser's prev() returns the
+ * second of a repeated autumn hour and skips a day's moved spring run, while next() (what the timer
+ * follows) does neither; so step back a few fires with prev(), then walk forward with next().
+ */
 export function lastExpectedFire(expression: string, nowMs: number): number | null {
   if (cronProblem(expression) !== null) return null;
   try {
-    const interval = CronExpressionParser.parse(expression.trim(), { currentDate: new Date(nowMs + 1) });
-    return interval.prev().getTime();
+    const back = CronExpressionParser.parse(expression.trim(), { currentDate: new Date(nowMs + 1) });
+    let start = nowMs;
+    for (let step = 0; step < 3; step += 1) start = back.prev().getTime();
+    const forward = CronExpressionParser.parse(expression.trim(), { currentDate: new Date(start - 1) });
+    let last: number | null = null;
+    for (;;) {
+      const fire = forward.next().getTime();
+      if (fire > nowMs) return last;
+      last = fire;
+    }
   } catch {
     return null;
   }

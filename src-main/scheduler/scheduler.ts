@@ -252,7 +252,9 @@ export class Scheduler {
 
   /** Why a queued job may not start now, or null. Backups the person asked for ignore the battery conditions. */
   private waitReason(job: JobView): string | null {
-    if (job.trigger === 'manual' || !this.power.onBattery()) return null;
+    if (job.trigger === 'manual') return null;
+    if (this.isPaused()) return 'waiting: backups are paused';
+    if (!this.power.onBattery()) return null;
     const settings = this.deps.settings();
     if (settings.skipOnBattery) return 'waiting for AC power (backups on battery are off in the settings)';
     const percent = this.power.batteryPercent();
