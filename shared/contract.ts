@@ -12,13 +12,14 @@ import {
   scheduleEnabledSchema,
   scheduleFieldsSchema,
   settingsChangeSchema,
+  pruneSchema,
   snapshotListSchema,
   snapshotLsSchema,
   snapshotRestoreSchema,
   snapshotVerifySchema,
 } from './schemas';
 import type { Settings } from './settings';
-import type { CronPreview, DestinationRemoved, DestinationView, JobProgress, JobView, RestoreReport, ScheduleView, SnapshotListing, SnapshotView, StatusView, VerifyReport } from './types';
+import type { CronPreview, DestinationRemoved, DestinationView, JobProgress, JobView, PruneReport, RestoreReport, ScheduleView, SnapshotListing, SnapshotView, StatusView, VerifyReport } from './types';
 
 /**
  * The one map of operations every front end speaks: the CLI, the Electron IPC and the web host.
@@ -45,6 +46,7 @@ export const requestSchemas = {
   'snapshots:verify': snapshotVerifySchema,
   'snapshots:ls': snapshotLsSchema,
   'snapshots:restore': snapshotRestoreSchema,
+  'snapshots:prune': pruneSchema,
   'settings:get': emptySchema,
   'settings:set': settingsChangeSchema,
 } as const;
@@ -77,6 +79,8 @@ export interface ResponseMap {
   'snapshots:ls': SnapshotListing;
   /** Restores a snapshot, or chosen paths of it, in a worker process. */
   'snapshots:restore': RestoreReport;
+  /** Applies retention to one schedule or all; a dry run says what would go and why the rest stays. */
+  'snapshots:prune': PruneReport[];
   'settings:get': Settings;
   'settings:set': Settings;
 }

@@ -54,6 +54,9 @@ const scheduleFieldShapes = {
   cron: cronSchema,
   compression: compressionSchema,
   keepLast: keepLastSchema,
+  keepDaily: keepLastSchema,
+  keepWeekly: keepLastSchema,
+  keepMonthly: keepLastSchema,
   enabled: z.boolean(),
 };
 
@@ -62,6 +65,9 @@ export const scheduleFieldsSchema = z.strictObject({
   excludes: scheduleFieldShapes.excludes.default([]),
   compression: compressionSchema.default('none'),
   keepLast: keepLastSchema.default(null),
+  keepDaily: keepLastSchema.default(null),
+  keepWeekly: keepLastSchema.default(null),
+  keepMonthly: keepLastSchema.default(null),
   enabled: z.boolean().default(true),
 });
 
@@ -118,6 +124,8 @@ export const snapshotRestoreSchema = z.strictObject({
   paths: z.array(folderPathSchema).max(10_000).default([]),
   overwrite: z.boolean().default(false),
 });
+
+export const pruneSchema = z.strictObject({ schedule: nameSchema.optional(), dryRun: z.boolean().default(false) });
 
 export const snapshotListSchema = z.strictObject({ schedule: nameSchema.optional() });
 

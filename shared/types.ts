@@ -21,6 +21,9 @@ export interface ScheduleView {
   destination: string;
   compression: Compression;
   keepLast: number | null;
+  keepDaily: number | null;
+  keepWeekly: number | null;
+  keepMonthly: number | null;
   lastSuccessAt: string | null;
   nextRunAt: string | null;
   overdue: boolean;
@@ -82,6 +85,14 @@ export interface JobProgress {
   totalFiles: number;
   totalBytes: number;
   currentPath: string;
+}
+
+/** What pruning a schedule kept (and why) and deleted, or would delete on a dry run. */
+export interface PruneReport {
+  schedule: string;
+  dryRun: boolean;
+  kept: { snapshotId: number; createdAt: string; reasons: string[] }[];
+  deleted: { snapshotId: number; createdAt: string; archivePath: string }[];
 }
 
 /** What `dormouse verify` found, per snapshot. */

@@ -1,6 +1,6 @@
-import { closeSync, constants, existsSync, fstatSync, fsyncSync, mkdirSync, openSync, readlinkSync, readSync, renameSync, statfsSync } from 'node:fs';
+import { closeSync, constants, existsSync, fstatSync, fsyncSync, mkdirSync, openSync, readlinkSync, readSync, renameSync, statfsSync, writeSync } from 'node:fs';
 import { removeQuietly } from '../common/files';
-import { dirname } from 'node:path';
+import { basename, dirname } from 'node:path';
 import {
   archiveEntryName,
   archiveFormatVersion,
@@ -148,6 +148,7 @@ export async function buildArchive(request: ArchiveRequest, host: ArchiveHost): 
     closeSync(fd);
     closed = true;
     renameSync(partial, request.archivePath);
+    writeSidecar(request.archivePath, sha256);
     syncFolder(folder);
     return { archivePath: request.archivePath, sha256, files, bytes, archiveBytes: writer.writtenBytes, entries: manifestEntries.length, warnings };
   } catch (error) {
@@ -218,6 +219,19 @@ function writeEntry(writer: TarWriter, entry: WalkEntry, warnings: string[]): Ma
   } finally {
     closeSync(fd);
   }
+}
+
+/** Writes `<archive>.sha256` (as sha256sum prints it), so a catalog rebuilt from the destination can still verify the archive. */
+function writeSidecar(archivePath: string, sha256: string): void {
+  const sidecar = `${archivePath}.sha256`;
+  const fd = openSync(`${sidecar}.partial`, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC, 0o600);
+  try {
+    writeSync(fd, `${sha256}  ${basename(archivePath)}\n`);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(`${sidecar}.partial`, sidecar);
 }
 
 function nearestExistingFolder(folder: string): string {

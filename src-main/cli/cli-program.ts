@@ -128,6 +128,9 @@ interface ScheduleOptions {
   cron?: string;
   compression?: 'none' | 'gzip';
   keepLast?: number | 'all';
+  keepDaily?: number | 'all';
+  keepWeekly?: number | 'all';
+  keepMonthly?: number | 'all';
   disabled?: boolean;
   enabled?: boolean;
 }
@@ -142,6 +145,9 @@ function scheduleChanges(cli: Cli, options: ScheduleOptions): Partial<ScheduleFi
   if (options.cron !== undefined) changes.cron = options.cron;
   if (options.compression !== undefined) changes.compression = options.compression;
   if (options.keepLast !== undefined) changes.keepLast = options.keepLast === 'all' ? null : options.keepLast;
+  if (options.keepDaily !== undefined) changes.keepDaily = options.keepDaily === 'all' ? null : options.keepDaily;
+  if (options.keepWeekly !== undefined) changes.keepWeekly = options.keepWeekly === 'all' ? null : options.keepWeekly;
+  if (options.keepMonthly !== undefined) changes.keepMonthly = options.keepMonthly === 'all' ? null : options.keepMonthly;
   if (options.disabled && options.enabled) throw new DormouseError('INVALID_INPUT', 'pass either --enabled or --disabled, not both');
   if (options.disabled) changes.enabled = false;
   if (options.enabled) changes.enabled = true;
@@ -160,6 +166,9 @@ function scheduleOptions(command: Command, forEdit: boolean): Command {
   named('--cron <expr>', 'when to run: 5 cron fields, or 6 with seconds, in local time');
   command.addOption(new Option('--compression <kind>', 'none or gzip').choices(['none', 'gzip']));
   command.option('--keep-last <n>', 'keep the newest N snapshots, or "all"', keepLast);
+  command.option('--keep-daily <n>', 'also keep the newest snapshot of each of the last N days ("all": no daily rule)', keepLast);
+  command.option('--keep-weekly <n>', 'also keep the newest snapshot of each of the last N weeks', keepLast);
+  command.option('--keep-monthly <n>', 'also keep the newest snapshot of each of the last N months', keepLast);
   if (forEdit) command.option('--enabled', 'run on schedule');
   command.option('--disabled', forEdit ? 'stop running on schedule' : 'save it without running it on schedule yet');
   return command;
@@ -299,6 +308,15 @@ export function buildProgram(cli: Cli, io: CliIo): Command {
     .argument('[path]', 'a folder inside the snapshot, as it was on the laptop (default: the folders that were backed up)')
     .action(async function (this: Command, snapshotId: number, path: string | undefined) {
       await cli.call(this, 'snapshots:ls', path === undefined ? { snapshotId } : { snapshotId, path }, (listing) => listing, text.listingText);
+    });
+
+  program
+    .command('prune')
+    .description("delete snapshots a schedule's retention rules no longer keep (never the newest, nor one a kept snapshot depends on)")
+    .option('--schedule <name>', 'only this schedule')
+    .option('--dry-run', 'say what would be deleted and why the rest is kept, deleting nothing')
+    .action(async function (this: Command, options: { schedule?: string; dryRun?: boolean }) {
+      await cli.call(this, 'snapshots:prune', withoutUndefined({ schedule: options.schedule, dryRun: options.dryRun === true }), (reports) => reports, text.pruneText);
     });
 
   program

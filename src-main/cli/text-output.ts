@@ -1,4 +1,4 @@
-import type { CronPreview, DestinationRemoved, DestinationView, JobProgress, JobView, RestoreReport, ScheduleView, SnapshotListing, SnapshotView, StatusView, VerifyReport } from '../../shared/types';
+import type { CronPreview, DestinationRemoved, DestinationView, JobProgress, JobView, PruneReport, RestoreReport, ScheduleView, SnapshotListing, SnapshotView, StatusView, VerifyReport } from '../../shared/types';
 import { formatBytes } from '../../shared/format';
 
 /** Lays rows out in aligned columns for terminals. */
@@ -28,6 +28,16 @@ export function destinationRemovedText(removed: DestinationRemoved): string {
   return `Removed destination "${removed.name}". Its folder ${removed.path} and any archives in it were left as they are.`;
 }
 
+function retentionText(schedule: ScheduleView): string {
+  const rules = [
+    schedule.keepLast === null ? null : `last ${schedule.keepLast}`,
+    schedule.keepDaily === null ? null : `${schedule.keepDaily} daily`,
+    schedule.keepWeekly === null ? null : `${schedule.keepWeekly} weekly`,
+    schedule.keepMonthly === null ? null : `${schedule.keepMonthly} monthly`,
+  ].filter((rule) => rule !== null);
+  return rules.length === 0 ? 'all' : rules.join(', ');
+}
+
 /** The readable form of one schedule. */
 export function scheduleText(schedule: ScheduleView): string {
   const state = schedule.enabled ? (schedule.overdue ? 'enabled, overdue' : 'enabled') : 'disabled';
@@ -35,7 +45,7 @@ export function scheduleText(schedule: ScheduleView): string {
     `${schedule.name}  [${state}]  ${schedule.description} (${schedule.cron})`,
     `  sources:      ${schedule.sources.join(', ')}`,
     `  excludes:     ${schedule.excludes.length > 0 ? schedule.excludes.join(', ') : 'none'}`,
-    `  destination:  ${schedule.destination}   compression: ${schedule.compression}   keep: ${schedule.keepLast === null ? 'all' : `last ${schedule.keepLast}`}`,
+    `  destination:  ${schedule.destination}   compression: ${schedule.compression}   keep: ${retentionText(schedule)}`,
     `  last success: ${schedule.lastSuccessAt ?? 'never'}   next run: ${schedule.nextRunAt ?? '—'}`,
   ];
   return lines.join('\n');
@@ -118,4 +128,18 @@ export function restoreText(report: RestoreReport): string {
   if (report.conflicts.length > 0) lines.push(`${report.conflicts.length} existing file(s) left as they are (restore again with --overwrite to replace them):`, ...report.conflicts.map((path) => `  ${path}`));
   if (report.refused.length > 0) lines.push(`${report.refused.length} entr(ies) refused for safety:`, ...report.refused.map((reason) => `  ${reason}`));
   return lines.join('\n');
+}
+
+/** The readable form of `dormouse prune`. */
+export function pruneText(reports: PruneReport[]): string {
+  if (reports.length === 0) return 'No schedules.';
+  return reports
+    .map((report) => {
+      const verb = report.dryRun ? 'would delete' : 'deleted';
+      const lines = [`${report.schedule}: keeps ${report.kept.length}, ${verb} ${report.deleted.length}`];
+      for (const kept of report.kept) lines.push(`  keep   ${kept.snapshotId} (${kept.createdAt}): ${kept.reasons.join('; ')}`);
+      for (const gone of report.deleted) lines.push(`  ${report.dryRun ? 'delete' : 'gone  '} ${gone.snapshotId} (${gone.createdAt}) ${gone.archivePath}`);
+      return lines.join('\n');
+    })
+    .join('\n');
 }

@@ -21,6 +21,7 @@ import * as jobStore from '../jobs/job-store';
 import { JobRunner, type JobEvents } from '../jobs/job-runner';
 import type { WorkerLauncher } from '../jobs/worker-launcher';
 import { runWorkerTask } from '../jobs/worker-task';
+import { finishInterruptedDeletions, pruneSchedule } from '../jobs/prune';
 import { listSnapshotFolder } from '../jobs/snapshot-browse';
 import { readManifest } from '../archive-worker/archive-reader';
 import type { ScheduleDefinition, ScheduleRecord } from '../store/schedule-store';
@@ -131,6 +132,10 @@ export class Engine {
         return job.view;
       },
       'snapshots:verify': (request) => this.verify('all' in request ? null : request.snapshotId),
+      'snapshots:prune': (request) =>
+        (request.schedule === undefined ? schedules.listSchedules(this.db) : [this.requireSchedule(request.schedule)]).map((schedule) =>
+          pruneSchedule(this.db, schedule, { dryRun: request.dryRun, now: this.now() }),
+        ),
       'snapshots:restore': (request) => this.restore(request.snapshotId, request.to, request.paths, request.overwrite),
       'snapshots:ls': (request) => listSnapshotFolder(request.snapshotId, readManifest(this.requireSnapshot(request.snapshotId).archivePath).entries, request.path),
       'folders:pick': async () => (this.options.pickFolder ? { supported: true, path: await this.options.pickFolder() } : { supported: false, path: null }),
@@ -153,6 +158,7 @@ export class Engine {
     if (this.catalog === undefined) {
       this.catalog = this.openCatalog();
       this.jobs.recoverInterruptedJobs();
+      finishInterruptedDeletions(this.catalog);
     }
     return this.catalog;
   }
@@ -209,6 +215,9 @@ export class Engine {
       destination: record.destinationName,
       compression: record.compression,
       keepLast: record.keepLast,
+      keepDaily: record.keepDaily,
+      keepWeekly: record.keepWeekly,
+      keepMonthly: record.keepMonthly,
       lastSuccessAt: toLocalIsoOrNull(record.lastSuccessAt),
       nextRunAt: next === undefined ? null : toLocalIso(next),
       overdue: record.enabled && isOverdue(record.cron, record.lastSuccessAt, now),
@@ -309,6 +318,9 @@ export class Engine {
       enabled: fields.enabled,
       compression: fields.compression,
       keepLast: fields.keepLast,
+      keepDaily: fields.keepDaily,
+      keepWeekly: fields.keepWeekly,
+      keepMonthly: fields.keepMonthly,
       sources,
       excludes: [...new Set(fields.excludes)],
     };
@@ -330,6 +342,9 @@ export class Engine {
       cron: current.cron,
       compression: current.compression,
       keepLast: current.keepLast,
+      keepDaily: current.keepDaily,
+      keepWeekly: current.keepWeekly,
+      keepMonthly: current.keepMonthly,
       enabled: current.enabled,
       ...Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== undefined)),
     };

@@ -11,7 +11,8 @@ import type { ArchiveRequest, FromWorker } from '../archive-worker/archive-proto
 import { isDestinationAvailable } from '../destinations/destination-marker';
 import { findDestinationById } from '../store/destination-store';
 import type { Db } from '../store/open-store';
-import type { ScheduleRecord } from '../store/schedule-store';
+import { findScheduleById, type ScheduleRecord } from '../store/schedule-store';
+import { pruneSchedule } from './prune';
 import * as jobs from './job-store';
 import type { JobOwner } from './job-store';
 import type { WorkerHandle, WorkerLauncher } from './worker-launcher';
@@ -143,6 +144,17 @@ export class JobRunner {
     return (jobs.findJob(this.db(), jobId) as jobs.JobRecord).view;
   }
 
+  /** Prunes a schedule after a successful backup; a prune that cannot run is a warning on the job, never a failure. */
+  private applyRetention(scheduleId: number, jobId: number): void {
+    const schedule = findScheduleById(this.db(), scheduleId);
+    if (!schedule) return;
+    try {
+      pruneSchedule(this.db(), schedule, { dryRun: false, now: this.now() });
+    } catch (error) {
+      jobs.addWarningToFinished(this.db(), jobId, `old snapshots were not pruned: ${(error as Error).message}`);
+    }
+  }
+
   /** Adds a note to the warnings of every job this process is running ("the laptop slept during this backup"). */
   noteOnRunningJobs(note: string): void {
     for (const jobId of this.running.keys()) jobs.addWarning(this.db(), jobId, note);
@@ -256,6 +268,7 @@ export class JobRunner {
             result.warnings,
             this.now(),
           );
+          this.applyRetention(schedule.id, jobId);
           const view = (jobs.findJob(this.db(), jobId) as jobs.JobRecord).view;
           this.events.finished(view);
           settle('success');

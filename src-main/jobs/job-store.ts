@@ -142,6 +142,11 @@ export function addWarning(db: Db, id: number, warning: string): void {
   db.prepare("UPDATE jobs SET warnings = json_insert(warnings, '$[#]', ?) WHERE id = ? AND status IN ('queued', 'running')").run(warning, id);
 }
 
+/** Adds a warning to a job that has ended (a retention problem found after the backup itself succeeded). */
+export function addWarningToFinished(db: Db, id: number, warning: string): void {
+  db.prepare("UPDATE jobs SET warnings = json_insert(warnings, '$[#]', ?) WHERE id = ?").run(warning, id);
+}
+
 /** Records why a queued job is waiting, or clears it (null). */
 export function setWaitingReason(db: Db, id: number, reason: string | null): void {
   db.prepare("UPDATE jobs SET waiting_reason = ? WHERE id = ? AND status = 'queued'").run(reason, id);
@@ -257,13 +262,13 @@ export function recordSuccess(db: Db, jobId: number, snapshot: NewSnapshot, warn
 
 /** A snapshot's archive and the SHA-256 recorded when it was written. */
 export function findSnapshot(db: Db, id: number): { id: number; archivePath: string; sha256: string } | undefined {
-  const row = db.prepare('SELECT id, archive_path, sha256 FROM snapshots WHERE id = ?').get(id) as { id: number; archive_path: string; sha256: string } | undefined;
+  const row = db.prepare('SELECT id, archive_path, sha256 FROM snapshots WHERE id = ? AND deleting_at IS NULL').get(id) as { id: number; archive_path: string; sha256: string } | undefined;
   return row && { id: row.id, archivePath: row.archive_path, sha256: row.sha256 };
 }
 
 /** Every snapshot's archive, oldest first, for `verify --all`. */
 export function allSnapshotArchives(db: Db): { id: number; archivePath: string; sha256: string }[] {
-  return (db.prepare('SELECT id, archive_path, sha256 FROM snapshots ORDER BY id').all() as { id: number; archive_path: string; sha256: string }[]).map((row) => ({
+  return (db.prepare('SELECT id, archive_path, sha256 FROM snapshots WHERE deleting_at IS NULL ORDER BY id').all() as { id: number; archive_path: string; sha256: string }[]).map((row) => ({
     id: row.id,
     archivePath: row.archive_path,
     sha256: row.sha256,
@@ -286,8 +291,8 @@ interface SnapshotRow {
 export function listSnapshots(db: Db, scheduleId?: number): SnapshotView[] {
   const rows =
     scheduleId === undefined
-      ? (db.prepare('SELECT * FROM snapshots ORDER BY created_at DESC, id DESC').all() as SnapshotRow[])
-      : (db.prepare('SELECT * FROM snapshots WHERE schedule_id = ? ORDER BY created_at DESC, id DESC').all(scheduleId) as SnapshotRow[]);
+      ? (db.prepare('SELECT * FROM snapshots WHERE deleting_at IS NULL ORDER BY created_at DESC, id DESC').all() as SnapshotRow[])
+      : (db.prepare('SELECT * FROM snapshots WHERE schedule_id = ? AND deleting_at IS NULL ORDER BY created_at DESC, id DESC').all(scheduleId) as SnapshotRow[]);
   return rows.map((row) => ({
     id: row.id,
     scheduleId: row.schedule_id,

@@ -106,6 +106,16 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX snapshots_by_schedule ON snapshots(schedule_id, created_at);
     `,
   },
+  {
+    version: 3,
+    name: 'retention by day, week and month; snapshots being deleted',
+    sql: `
+      ALTER TABLE schedules ADD COLUMN keep_daily INTEGER CHECK (keep_daily IS NULL OR keep_daily >= 1);
+      ALTER TABLE schedules ADD COLUMN keep_weekly INTEGER CHECK (keep_weekly IS NULL OR keep_weekly >= 1);
+      ALTER TABLE schedules ADD COLUMN keep_monthly INTEGER CHECK (keep_monthly IS NULL OR keep_monthly >= 1);
+      ALTER TABLE snapshots ADD COLUMN deleting_at INTEGER;
+    `,
+  },
 ];
 
 /** The newest schema version this code knows. */

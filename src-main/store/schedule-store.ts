@@ -11,6 +11,9 @@ export interface ScheduleRecord {
   enabled: boolean;
   compression: Compression;
   keepLast: number | null;
+  keepDaily: number | null;
+  keepWeekly: number | null;
+  keepMonthly: number | null;
   sources: string[];
   excludes: string[];
   createdAt: number;
@@ -26,6 +29,9 @@ export interface ScheduleDefinition {
   enabled: boolean;
   compression: Compression;
   keepLast: number | null;
+  keepDaily: number | null;
+  keepWeekly: number | null;
+  keepMonthly: number | null;
   sources: string[];
   excludes: string[];
 }
@@ -39,6 +45,9 @@ interface ScheduleRow {
   enabled: number;
   compression: Compression;
   keep_last: number | null;
+  keep_daily: number | null;
+  keep_weekly: number | null;
+  keep_monthly: number | null;
   created_at: number;
   updated_at: number;
   last_success_at: number | null;
@@ -46,7 +55,7 @@ interface ScheduleRow {
 
 const selectSchedules = `
   SELECT s.*, d.name AS destination_name,
-         (SELECT max(created_at) FROM snapshots WHERE schedule_id = s.id) AS last_success_at
+         (SELECT max(created_at) FROM snapshots WHERE schedule_id = s.id AND deleting_at IS NULL) AS last_success_at
   FROM schedules s JOIN destinations d ON d.id = s.destination_id`;
 
 function loadRecords(db: Db, rows: ScheduleRow[]): ScheduleRecord[] {
@@ -61,6 +70,9 @@ function loadRecords(db: Db, rows: ScheduleRow[]): ScheduleRecord[] {
     enabled: row.enabled === 1,
     compression: row.compression,
     keepLast: row.keep_last,
+    keepDaily: row.keep_daily,
+    keepWeekly: row.keep_weekly,
+    keepMonthly: row.keep_monthly,
     sources: sources.all(row.id) as string[],
     excludes: excludes.all(row.id) as string[],
     createdAt: row.created_at,
@@ -103,10 +115,10 @@ export function insertSchedule(db: Db, definition: ScheduleDefinition, now: numb
   return db.transaction(() => {
     const result = db
       .prepare(
-        `INSERT INTO schedules (name, destination_id, cron, enabled, compression, keep_last, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO schedules (name, destination_id, cron, enabled, compression, keep_last, keep_daily, keep_weekly, keep_monthly, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(definition.name, definition.destinationId, definition.cron, definition.enabled ? 1 : 0, definition.compression, definition.keepLast, now, now);
+      .run(definition.name, definition.destinationId, definition.cron, definition.enabled ? 1 : 0, definition.compression, definition.keepLast, definition.keepDaily, definition.keepWeekly, definition.keepMonthly, now, now);
     const id = Number(result.lastInsertRowid);
     writeLists(db, id, definition);
     return id;
@@ -117,9 +129,9 @@ export function insertSchedule(db: Db, definition: ScheduleDefinition, now: numb
 export function updateSchedule(db: Db, id: number, definition: ScheduleDefinition, now: number): void {
   db.transaction(() => {
     db.prepare(
-      `UPDATE schedules SET name = ?, destination_id = ?, cron = ?, enabled = ?, compression = ?, keep_last = ?, updated_at = ?
+      `UPDATE schedules SET name = ?, destination_id = ?, cron = ?, enabled = ?, compression = ?, keep_last = ?, keep_daily = ?, keep_weekly = ?, keep_monthly = ?, updated_at = ?
        WHERE id = ?`,
-    ).run(definition.name, definition.destinationId, definition.cron, definition.enabled ? 1 : 0, definition.compression, definition.keepLast, now, id);
+    ).run(definition.name, definition.destinationId, definition.cron, definition.enabled ? 1 : 0, definition.compression, definition.keepLast, definition.keepDaily, definition.keepWeekly, definition.keepMonthly, now, id);
     writeLists(db, id, definition);
   }).immediate();
 }
