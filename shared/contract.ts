@@ -13,13 +13,14 @@ import {
   scheduleFieldsSchema,
   settingsChangeSchema,
   pruneSchema,
+  importSchema,
   snapshotListSchema,
   snapshotLsSchema,
   snapshotRestoreSchema,
   snapshotVerifySchema,
 } from './schemas';
 import type { Settings } from './settings';
-import type { CronPreview, DestinationRemoved, DestinationView, JobProgress, JobView, PruneReport, RestoreReport, ScheduleView, SnapshotListing, SnapshotView, StatusView, VerifyReport } from './types';
+import type { CronPreview, DestinationAdded, DestinationRemoved, DestinationView, ImportReport, JobProgress, JobView, PruneReport, RestoreReport, ScheduleView, SnapshotListing, SnapshotView, StatusView, VerifyReport } from './types';
 
 /**
  * The one map of operations every front end speaks: the CLI, the Electron IPC and the web host.
@@ -47,6 +48,7 @@ export const requestSchemas = {
   'snapshots:ls': snapshotLsSchema,
   'snapshots:restore': snapshotRestoreSchema,
   'snapshots:prune': pruneSchema,
+  'snapshots:import': importSchema,
   'settings:get': emptySchema,
   'settings:set': settingsChangeSchema,
 } as const;
@@ -54,7 +56,7 @@ export const requestSchemas = {
 /** What each channel answers. */
 export interface ResponseMap {
   'destinations:list': DestinationView[];
-  'destinations:add': DestinationView;
+  'destinations:add': DestinationAdded;
   'destinations:remove': DestinationRemoved;
   'schedules:list': ScheduleView[];
   'schedules:add': ScheduleView;
@@ -81,6 +83,8 @@ export interface ResponseMap {
   'snapshots:restore': RestoreReport;
   /** Applies retention to one schedule or all; a dry run says what would go and why the rest stays. */
   'snapshots:prune': PruneReport[];
+  /** Re-scans a destination for archives the catalog does not know. */
+  'snapshots:import': ImportReport;
   'settings:get': Settings;
   'settings:set': Settings;
 }

@@ -127,6 +127,8 @@ export const snapshotRestoreSchema = z.strictObject({
 
 export const pruneSchema = z.strictObject({ schedule: nameSchema.optional(), dryRun: z.boolean().default(false) });
 
+export const importSchema = z.strictObject({ destination: nameSchema });
+
 export const snapshotListSchema = z.strictObject({ schedule: nameSchema.optional() });
 
 export type DestinationAddInput = z.input<typeof destinationAddSchema>;

@@ -7,6 +7,11 @@ export interface DestinationView {
   freeBytes: number | null;
 }
 
+/** A destination just added, with the snapshots found in it (a folder that already held Dormouse archives). */
+export interface DestinationAdded extends DestinationView {
+  imported: ImportReport;
+}
+
 export type Compression = 'none' | 'gzip';
 
 /** A schedule as `dormouse schedule list` prints it and the settings window shows it. */
@@ -67,6 +72,8 @@ export interface JobView {
 export interface SnapshotView {
   id: number;
   scheduleId: number | null;
+  /** The schedule's name as the archive records it (also for snapshots imported before their schedule exists). */
+  scheduleName: string;
   jobId: number | null;
   createdAt: string;
   archivePath: string;
@@ -85,6 +92,14 @@ export interface JobProgress {
   totalFiles: number;
   totalBytes: number;
   currentPath: string;
+}
+
+/** What rebuilding the catalog from a destination found. */
+export interface ImportReport {
+  destination: string;
+  imported: { snapshotId: number; archivePath: string; scheduleName: string }[];
+  alreadyKnown: number;
+  skipped: { archivePath: string; reason: string }[];
 }
 
 /** What pruning a schedule kept (and why) and deleted, or would delete on a dry run. */

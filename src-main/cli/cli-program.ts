@@ -195,7 +195,13 @@ export function buildProgram(cli: Cli, io: CliIo): Command {
     .requiredOption('--name <name>', 'a unique name, such as usb-drive')
     .requiredOption('--path <path>', 'an existing folder on the drive or share')
     .action(async function (this: Command, options: { name: string; path: string }) {
-      await cli.call(this, 'destinations:add', { name: options.name, path: cli.absolute(options.path) }, (d) => ({ id: d.id, name: d.name, path: d.path }), (d) => `Added destination "${d.name}" at ${d.path} (id ${d.id}).`);
+      await cli.call(
+        this,
+        'destinations:add',
+        { name: options.name, path: cli.absolute(options.path) },
+        (d) => ({ id: d.id, name: d.name, path: d.path, importedSnapshots: d.imported.imported.length }),
+        (d) => `Added destination "${d.name}" at ${d.path} (id ${d.id}).${d.importedSnapshots > 0 ? ` Found ${d.importedSnapshots} snapshot(s) already there and added them to the catalog.` : ''}`,
+      );
     });
   destination
     .command('list')
@@ -308,6 +314,14 @@ export function buildProgram(cli: Cli, io: CliIo): Command {
     .argument('[path]', 'a folder inside the snapshot, as it was on the laptop (default: the folders that were backed up)')
     .action(async function (this: Command, snapshotId: number, path: string | undefined) {
       await cli.call(this, 'snapshots:ls', path === undefined ? { snapshotId } : { snapshotId, path }, (listing) => listing, text.listingText);
+    });
+
+  program
+    .command('import')
+    .description('re-scan a destination for Dormouse archives the catalog does not know (a new laptop, a lost catalog)')
+    .requiredOption('--destination <name>', 'the destination to scan')
+    .action(async function (this: Command, options: { destination: string }) {
+      await cli.call(this, 'snapshots:import', { destination: options.destination }, (report) => report, text.importText);
     });
 
   program

@@ -1,4 +1,4 @@
-import type { CronPreview, DestinationRemoved, DestinationView, JobProgress, JobView, PruneReport, RestoreReport, ScheduleView, SnapshotListing, SnapshotView, StatusView, VerifyReport } from '../../shared/types';
+import type { CronPreview, DestinationRemoved, DestinationView, ImportReport, JobProgress, JobView, PruneReport, RestoreReport, ScheduleView, SnapshotListing, SnapshotView, StatusView, VerifyReport } from '../../shared/types';
 import { formatBytes } from '../../shared/format';
 
 /** Lays rows out in aligned columns for terminals. */
@@ -86,7 +86,7 @@ export function snapshotsText(list: SnapshotView[]): string {
   if (list.length === 0) return 'No snapshots yet.';
   return table(
     ['ID', 'SCHEDULE', 'CREATED', 'FILES', 'SIZE', 'ARCHIVE'],
-    list.map((snapshot) => [String(snapshot.id), String(snapshot.scheduleId ?? '—'), snapshot.createdAt, String(snapshot.files), formatBytes(snapshot.bytes), snapshot.archivePath]),
+    list.map((snapshot) => [String(snapshot.id), snapshot.scheduleName, snapshot.createdAt, String(snapshot.files), formatBytes(snapshot.bytes), snapshot.archivePath]),
   );
 }
 
@@ -142,4 +142,12 @@ export function pruneText(reports: PruneReport[]): string {
       return lines.join('\n');
     })
     .join('\n');
+}
+
+/** The readable form of `dormouse import`. */
+export function importText(report: ImportReport): string {
+  const lines = [`${report.destination}: imported ${report.imported.length} snapshot(s), ${report.alreadyKnown} already in the catalog.`];
+  for (const item of report.imported) lines.push(`  + ${item.snapshotId} ${item.scheduleName}: ${item.archivePath}`);
+  for (const item of report.skipped) lines.push(`  skipped ${item.archivePath}: ${item.reason}`);
+  return lines.join('\n');
 }

@@ -5,7 +5,7 @@ import { describeCron } from '../../shared/cron-words';
 import { DormouseError, notFound } from '../../shared/errors';
 import { parseInput, type ScheduleFields } from '../../shared/schemas';
 import { parseIsoInstant, toLocalIso, toLocalIsoOrNull } from '../../shared/time';
-import type { DestinationView, JobView, RestoreReport, ScheduleView, StatusView, VerifyReport } from '../../shared/types';
+import type { DestinationAdded, DestinationView, JobView, RestoreReport, ScheduleView, StatusView, VerifyReport } from '../../shared/types';
 import type { Settings } from '../../shared/settings';
 import { readSettings, writeSettings } from '../store/settings-store';
 import { hostname } from 'node:os';
@@ -22,6 +22,7 @@ import { JobRunner, type JobEvents } from '../jobs/job-runner';
 import type { WorkerLauncher } from '../jobs/worker-launcher';
 import { runWorkerTask } from '../jobs/worker-task';
 import { finishInterruptedDeletions, pruneSchedule } from '../jobs/prune';
+import { adoptOrphanSnapshots, importFromDestination } from '../destinations/catalog-import';
 import { listSnapshotFolder } from '../jobs/snapshot-browse';
 import { readManifest } from '../archive-worker/archive-reader';
 import type { ScheduleDefinition, ScheduleRecord } from '../store/schedule-store';
@@ -132,6 +133,7 @@ export class Engine {
         return job.view;
       },
       'snapshots:verify': (request) => this.verify('all' in request ? null : request.snapshotId),
+      'snapshots:import': (request) => importFromDestination(this.db, this.requireDestination(request.destination)),
       'snapshots:prune': (request) =>
         (request.schedule === undefined ? schedules.listSchedules(this.db) : [this.requireSchedule(request.schedule)]).map((schedule) =>
           pruneSchedule(this.db, schedule, { dryRun: request.dryRun, now: this.now() }),
@@ -238,7 +240,7 @@ export class Engine {
     throw notFound('schedule', name, known, 'see `dormouse schedule list`');
   }
 
-  private addDestination(name: string, path: string): DestinationView {
+  private addDestination(name: string, path: string): DestinationAdded {
     const folder = requireFolder(path, 'destination folder', 'create it, or connect the drive, and try again');
     if (destinations.findDestinationByName(this.db, name)) {
       throw new DormouseError('CONFLICT', `a destination named "${name}" already exists; choose another name`);
@@ -265,7 +267,7 @@ export class Engine {
       if (reading.kind === 'missing') removeMarker(folder);
       throw error;
     }
-    return this.destinationView(record);
+    return { ...this.destinationView(record), imported: importFromDestination(this.db, record) };
   }
 
   private removeDestination(name: string): { id: string; name: string; path: string } {
@@ -329,6 +331,7 @@ export class Engine {
   private addSchedule(fields: ScheduleFields): ScheduleView {
     const definition = this.resolveDefinition(fields, null, true);
     const id = schedules.insertSchedule(this.db, definition, this.now());
+    adoptOrphanSnapshots(this.db, id, definition.name);
     return this.scheduleView(schedules.findScheduleById(this.db, id) as ScheduleRecord);
   }
 

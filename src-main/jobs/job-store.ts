@@ -278,6 +278,7 @@ export function allSnapshotArchives(db: Db): { id: number; archivePath: string; 
 interface SnapshotRow {
   id: number;
   schedule_id: number | null;
+  schedule_name: string;
   job_id: number | null;
   created_at: number;
   archive_path: string;
@@ -296,6 +297,7 @@ export function listSnapshots(db: Db, scheduleId?: number): SnapshotView[] {
   return rows.map((row) => ({
     id: row.id,
     scheduleId: row.schedule_id,
+    scheduleName: row.schedule_name,
     jobId: row.job_id,
     createdAt: toLocalIso(row.created_at),
     archivePath: row.archive_path,
