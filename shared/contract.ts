@@ -14,6 +14,7 @@ import {
   settingsChangeSchema,
   pruneSchema,
   importSchema,
+  snapshotIdOnlySchema,
   snapshotListSchema,
   snapshotLsSchema,
   snapshotRestoreSchema,
@@ -48,6 +49,7 @@ export const requestSchemas = {
   'snapshots:ls': snapshotLsSchema,
   'snapshots:restore': snapshotRestoreSchema,
   'snapshots:prune': pruneSchema,
+  'snapshots:suggest-target': snapshotIdOnlySchema,
   'snapshots:import': importSchema,
   'settings:get': emptySchema,
   'settings:set': settingsChangeSchema,
@@ -83,6 +85,8 @@ export interface ResponseMap {
   'snapshots:restore': RestoreReport;
   /** Applies retention to one schedule or all; a dry run says what would go and why the rest stays. */
   'snapshots:prune': PruneReport[];
+  /** Where the window restores by default: a new "Restored <date>" folder in the home folder. */
+  'snapshots:suggest-target': { target: string };
   /** Re-scans a destination for archives the catalog does not know. */
   'snapshots:import': ImportReport;
   'settings:get': Settings;

@@ -114,6 +114,8 @@ export const settingsChangeSchema = settingsSchema.partial().strict();
 
 const snapshotIdSchema = z.number().int('must be a whole number').positive('must be a positive snapshot id');
 
+export const snapshotIdOnlySchema = z.strictObject({ snapshotId: snapshotIdSchema });
+
 export const snapshotVerifySchema = z.union([z.strictObject({ snapshotId: snapshotIdSchema }), z.strictObject({ all: z.literal(true) })]);
 
 export const snapshotLsSchema = z.strictObject({ snapshotId: snapshotIdSchema, path: folderPathSchema.optional() });

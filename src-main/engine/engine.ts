@@ -1,5 +1,5 @@
 import { realpathSync, statSync } from 'node:fs';
-import { isAbsolute, relative, resolve } from 'node:path';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import { requestSchemas, type Channel, type RequestOf, type ResponseOf, type ValidRequestOf } from '../../shared/contract';
 import { describeCron } from '../../shared/cron-words';
 import { DormouseError, notFound } from '../../shared/errors';
@@ -8,7 +8,7 @@ import { parseIsoInstant, toLocalIso, toLocalIsoOrNull } from '../../shared/time
 import type { DestinationAdded, DestinationView, JobView, RestoreReport, ScheduleView, StatusView, VerifyReport } from '../../shared/types';
 import type { Settings } from '../../shared/settings';
 import { readSettings, writeSettings } from '../store/settings-store';
-import { hostname } from 'node:os';
+import { homedir, hostname } from 'node:os';
 import { isLive, readLock } from '../scheduler/scheduler-lock';
 import { freeBytes, isDestinationAvailable, readMarker, removeMarker, writeMarker } from '../destinations/destination-marker';
 import { cronProblem, isOverdue, nextFires } from '../scheduler/cron-schedule';
@@ -133,6 +133,12 @@ export class Engine {
         return job.view;
       },
       'snapshots:verify': (request) => this.verify('all' in request ? null : request.snapshotId),
+      'snapshots:suggest-target': (request) => {
+        const created = new Date(this.requireSnapshot(request.snapshotId).createdAt);
+        const pad = (value: number) => String(value).padStart(2, '0');
+        const stamp = `${created.getFullYear()}-${pad(created.getMonth() + 1)}-${pad(created.getDate())} ${pad(created.getHours())}.${pad(created.getMinutes())}`;
+        return { target: join(homedir(), `Restored ${stamp}`) };
+      },
       'snapshots:import': (request) => importFromDestination(this.db, this.requireDestination(request.destination)),
       'snapshots:prune': (request) =>
         (request.schedule === undefined ? schedules.listSchedules(this.db) : [this.requireSchedule(request.schedule)]).map((schedule) =>

@@ -261,9 +261,11 @@ export function recordSuccess(db: Db, jobId: number, snapshot: NewSnapshot, warn
 }
 
 /** A snapshot's archive and the SHA-256 recorded when it was written. */
-export function findSnapshot(db: Db, id: number): { id: number; archivePath: string; sha256: string } | undefined {
-  const row = db.prepare('SELECT id, archive_path, sha256 FROM snapshots WHERE id = ? AND deleting_at IS NULL').get(id) as { id: number; archive_path: string; sha256: string } | undefined;
-  return row && { id: row.id, archivePath: row.archive_path, sha256: row.sha256 };
+export function findSnapshot(db: Db, id: number): { id: number; archivePath: string; sha256: string; createdAt: number } | undefined {
+  const row = db.prepare('SELECT id, archive_path, sha256, created_at FROM snapshots WHERE id = ? AND deleting_at IS NULL').get(id) as
+    | { id: number; archive_path: string; sha256: string; created_at: number }
+    | undefined;
+  return row && { id: row.id, archivePath: row.archive_path, sha256: row.sha256, createdAt: row.created_at };
 }
 
 /** Every snapshot's archive, oldest first, for `verify --all`. */

@@ -1,26 +1,179 @@
+import { useEffect, useState } from 'react';
 import { formatBytes } from '../../../shared/format';
-import { call } from '../bridge';
+import type { RestoreReport, SnapshotListing, SnapshotView, VerifyReport } from '../../../shared/types';
+import { call, EngineError } from '../bridge';
 import { useEngineData } from '../use-engine';
 
-/** The way back to your files: the snapshots there are; browsing and restoring them arrive with the restore work. */
+function Browser({ snapshot, onBack }: { snapshot: SnapshotView; onBack: () => void }) {
+  const [trail, setTrail] = useState<string[]>([]);
+  const path = trail.at(-1);
+  const [listing, setListing] = useState<SnapshotListing | null>(null);
+  const [chosen, setChosen] = useState<Set<string>>(new Set());
+  const [where, setWhere] = useState<'new' | 'original'>('new');
+  const [target, setTarget] = useState('');
+  const [overwrite, setOverwrite] = useState(false);
+  const [report, setReport] = useState<RestoreReport | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  useEffect(() => {
+    call('snapshots:suggest-target', { snapshotId: snapshot.id }).then(
+      (value) => setTarget((current) => (current === '' ? value.target : current)),
+      () => undefined,
+    );
+  }, [snapshot.id]);
+  useEffect(() => {
+    call('snapshots:ls', path === undefined ? { snapshotId: snapshot.id } : { snapshotId: snapshot.id, path }).then(
+      (value) => (setListing(value), setError(null)),
+      (failure: unknown) => setError((failure as Error).message),
+    );
+  }, [snapshot.id, path]);
+
+  const toggle = (entry: string) => {
+    const next = new Set(chosen);
+    if (next.has(entry)) next.delete(entry);
+    else next.add(entry);
+    setChosen(next);
+  };
+  const up = () => setTrail(trail.slice(0, -1));
+  const restore = async () => {
+    setBusy(true);
+    setError(null);
+    setReport(null);
+    try {
+      const to = where === 'original' ? '/' : target;
+      setReport(await call('snapshots:restore', { snapshotId: snapshot.id, to, paths: [...chosen], overwrite: where === 'original' && overwrite }));
+    } catch (failure) {
+      setError(failure instanceof EngineError ? failure.message : String(failure));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <div>
+      <button type="button" onClick={onBack}>
+        ← All snapshots
+      </button>
+      <h3>Snapshot of {new Date(snapshot.createdAt).toLocaleString()}</h3>
+      <p className="muted path">{listing?.path ?? ''}</p>
+      {trail.length > 0 && (
+        <button type="button" onClick={up}>
+          Up
+        </button>
+      )}
+      {error && (
+        <p className="error" role="alert">
+          {error}
+        </p>
+      )}
+      <ul className="list" aria-label="Snapshot contents">
+        {listing?.entries.map((entry) => (
+          <li key={entry.path}>
+            <label className="check">
+              <input type="checkbox" checked={chosen.has(entry.path)} onChange={() => toggle(entry.path)} aria-label={`Choose ${entry.name}`} />
+              {entry.type === 'directory' ? (
+                <button type="button" className="link" onClick={() => setTrail([...trail, entry.path])}>
+                  {entry.name}/
+                </button>
+              ) : (
+                <span>
+                  {entry.name}
+                  {entry.type === 'symlink' ? ` → ${entry.linkTarget}` : ''}
+                </span>
+              )}
+            </label>
+            <span className="muted">{entry.type === 'file' ? formatBytes(entry.size) : ''}</span>
+          </li>
+        ))}
+      </ul>
+      <fieldset className="editor">
+        <legend>Restore {chosen.size === 0 ? 'everything in this snapshot' : `${chosen.size} chosen item(s)`} to</legend>
+        <label className="check">
+          <input type="radio" name="where" checked={where === 'new'} onChange={() => setWhere('new')} />A new folder
+        </label>
+        {where === 'new' && (
+          <label>
+            New folder
+            <input value={target} onChange={(event) => setTarget(event.target.value)} spellCheck={false} required />
+          </label>
+        )}
+        <label className="check">
+          <input type="radio" name="where" checked={where === 'original'} onChange={() => setWhere('original')} />
+          Their original location
+        </label>
+        {where === 'original' && (
+          <label className="check">
+            <input type="checkbox" checked={overwrite} onChange={(event) => setOverwrite(event.target.checked)} />
+            Replace files that exist there now
+          </label>
+        )}
+        <button type="button" disabled={busy || (where === 'new' && target.trim() === '')} onClick={() => void restore()}>
+          {busy ? 'Restoring…' : 'Restore'}
+        </button>
+      </fieldset>
+      {report && (
+        <div className="notice" role="status">
+          <p>
+            Restored {report.files.toLocaleString('en-US')} files ({formatBytes(report.bytes)}) into {report.target}.
+          </p>
+          {report.conflicts.length > 0 && <p>{report.conflicts.length} existing file(s) were left as they are.</p>}
+          {report.refused.length > 0 && <p className="error">{report.refused.length} entr(ies) were refused for safety.</p>}
+        </div>
+      )}
+    </div>
+  );
+}
+
+/** The way back to your files: pick a snapshot, browse it, restore what you need, or verify it. */
 export function RestoreScreen() {
   const snapshots = useEngineData(() => call('snapshots:list', {}), ['job-finished']);
+  const [open, setOpen] = useState<SnapshotView | null>(null);
+  const [verified, setVerified] = useState<Map<number, VerifyReport>>(new Map());
+  const [verifying, setVerifying] = useState<number | null>(null);
+  const verify = async (snapshot: SnapshotView) => {
+    setVerifying(snapshot.id);
+    try {
+      const report = await call('snapshots:verify', { snapshotId: snapshot.id });
+      setVerified((current) => new Map(current).set(snapshot.id, report));
+    } finally {
+      setVerifying(null);
+    }
+  };
   return (
     <section aria-labelledby="restore-title">
       <h2 id="restore-title">Restore</h2>
-      <p>Pick a snapshot to restore files from. Until browsing arrives here, every archive is a plain tar file that any archive tool opens.</p>
-      {snapshots.data && snapshots.data.length === 0 && <p className="empty">No snapshots yet: once a backup has succeeded, it can be restored from here.</p>}
-      {snapshots.data && snapshots.data.length > 0 && (
-        <ul className="list">
-          {snapshots.data.map((snapshot) => (
-            <li key={snapshot.id}>
-              <div>
-                <strong>{new Date(snapshot.createdAt).toLocaleString()}</strong> — {snapshot.files.toLocaleString('en-US')} files, {formatBytes(snapshot.bytes)}
-                <div className="muted path">{snapshot.archivePath}</div>
-              </div>
-            </li>
-          ))}
-        </ul>
+      {open ? (
+        <Browser snapshot={open} onBack={() => setOpen(null)} />
+      ) : (
+        <>
+          <p>Pick a snapshot to browse and restore from.</p>
+          {snapshots.data && snapshots.data.length === 0 && <p className="empty">No snapshots yet: once a backup has succeeded, it can be restored from here.</p>}
+          {snapshots.data && snapshots.data.length > 0 && (
+            <ul className="list">
+              {snapshots.data.map((snapshot) => {
+                const report = verified.get(snapshot.id);
+                return (
+                  <li key={snapshot.id}>
+                    <div>
+                      <strong>{snapshot.scheduleName}</strong> — {new Date(snapshot.createdAt).toLocaleString()} — {snapshot.files.toLocaleString('en-US')} files, {formatBytes(snapshot.bytes)}
+                      {report && (report.ok ? <span className="chip chip-succeeded">Verified</span> : <span className="chip chip-failed">Damaged</span>)}
+                      {report && !report.ok && <div className="error">{report.snapshots[0]?.problems.slice(0, 3).join('; ')}</div>}
+                    </div>
+                    <div className="row">
+                      <button type="button" onClick={() => setOpen(snapshot)} aria-label={`Browse snapshot ${snapshot.id}`}>
+                        Browse
+                      </button>
+                      <button type="button" onClick={() => void verify(snapshot)} disabled={verifying !== null} aria-label={`Verify snapshot ${snapshot.id}`}>
+                        {verifying === snapshot.id ? 'Verifying…' : 'Verify'}
+                      </button>
+                    </div>
+                  </li>
+                );
+              })}
+            </ul>
+          )}
+        </>
       )}
     </section>
   );
