@@ -5,9 +5,11 @@ export function formatBytes(bytes: number): string {
   const units = ['kB', 'MB', 'GB', 'TB', 'PB'];
   let value = bytes / 1000;
   let unit = 0;
-  while (value >= 1000 && unit < units.length - 1) {
+  const shown = (amount: number) => (amount >= 99.95 ? amount.toFixed(0) : amount.toFixed(1));
+  // Move up a unit when the rounded figure would read 1000 (999,999 bytes is "1.0 MB", not "1000 kB").
+  while (Number(shown(value)) >= 1000 && unit < units.length - 1) {
     value /= 1000;
     unit += 1;
   }
-  return `${value >= 100 ? value.toFixed(0) : value.toFixed(1)} ${units[unit]}`;
+  return `${shown(value)} ${units[unit]}`;
 }

@@ -9,8 +9,10 @@ export function linuxAutostartFile(env: NodeJS.ProcessEnv = process.env, home: s
   return join(configHome, 'autostart', 'dormouse.desktop');
 }
 
+/** Quotes one argument of a desktop entry's Exec line; a % is doubled, since a lone % starts a field code. */
 function quoteExecArgument(argument: string): string {
-  return /^[\w./-]+$/.test(argument) ? argument : `"${argument.replace(/(["`$\\])/g, '\\$1')}"`;
+  const escaped = argument.replace(/%/g, '%%');
+  return /^[\w./-]+$/.test(argument) ? escaped : `"${escaped.replace(/(["`$\\])/g, '\\$1')}"`;
 }
 
 /** The desktop entry's text: starts the app hidden in the tray. */

@@ -6,7 +6,7 @@ export type TrayIcon = 'idle' | 'running' | 'paused' | 'attention';
 /** What a menu item does when clicked; the Electron adapter carries it out. */
 export type TrayAction =
   | { kind: 'back-up-now'; scheduleId: number }
-  | { kind: 'pause'; until: number }
+  | { kind: 'pause'; span: 'hour' | 'until-tomorrow' }
   | { kind: 'resume' }
   | { kind: 'open' }
   | { kind: 'restore' }
@@ -106,6 +106,11 @@ function backUpNowItems(state: DesktopState): TrayMenuItem {
   };
 }
 
+/** When a pause chosen now ends: worked out at the click, not when the menu was built. */
+export function pauseEnd(span: 'hour' | 'until-tomorrow', now: number): number {
+  return span === 'hour' ? now + 3_600_000 : startOfTomorrow(now);
+}
+
 /** The whole tray menu, rebuilt whenever the state changes (on Linux the menu is the only reliable interaction). */
 export function trayMenu(state: DesktopState): TrayMenuItem[] {
   const paused = isPaused(state);
@@ -121,8 +126,8 @@ export function trayMenu(state: DesktopState): TrayMenuItem[] {
       label: 'Pause Backups',
       enabled: true,
       submenu: [
-        { type: 'item', label: 'For 1 Hour', enabled: true, action: { kind: 'pause', until: state.now + 3_600_000 } },
-        { type: 'item', label: 'Until Tomorrow', enabled: true, action: { kind: 'pause', until: startOfTomorrow(state.now) } },
+        { type: 'item', label: 'For 1 Hour', enabled: true, action: { kind: 'pause', span: 'hour' } },
+        { type: 'item', label: 'Until Tomorrow', enabled: true, action: { kind: 'pause', span: 'until-tomorrow' } },
         { type: 'item', label: 'Resume', enabled: paused, action: { kind: 'resume' } },
       ],
     },

@@ -6,7 +6,7 @@ import type { JobProgress, JobView } from '../../shared/types';
 import { gatherDesktopState } from '../desktop/gather-desktop-state';
 import { linuxAutostartFile, readLinuxAutostart, writeLinuxAutostart } from '../desktop/linux-autostart';
 import { connectDriveNotification, jobNotification, type NotificationText } from '../desktop/notification-texts';
-import { trayModel, type TrayAction } from '../desktop/tray-model';
+import { pauseEnd, trayModel, type TrayAction } from '../desktop/tray-model';
 import { Engine } from '../engine/engine';
 import { SchedulerHost } from '../scheduler/scheduler-host';
 import { resolveDataDir } from '../store/data-dir';
@@ -21,6 +21,8 @@ const tickMs = 10_000;
 const trayRefreshMs = 1_000;
 
 let settingsWindow: BrowserWindow | undefined;
+/** Resolves once the window's page has loaded: messages sent to a page still loading are dropped. */
+let windowLoaded: Promise<void> = Promise.resolve();
 let engine: Engine | undefined;
 let host: SchedulerHost | undefined;
 let tray: Tray | undefined;
@@ -59,11 +61,11 @@ function showSettingsWindow(screen: 'overview' | 'restore' | 'job' = 'overview',
       event.preventDefault();
       settingsWindow?.hide();
     });
-    void settingsWindow.loadFile(rendererIndex);
+    windowLoaded = settingsWindow.loadFile(rendererIndex).catch(() => undefined);
   }
   settingsWindow.show();
   settingsWindow.focus();
-  if (screen !== 'overview') send({ type: 'navigate', payload: jobId === undefined ? { screen } : { screen, jobId } });
+  if (screen !== 'overview') void windowLoaded.then(() => send({ type: 'navigate', payload: jobId === undefined ? { screen } : { screen, jobId } }));
 }
 
 function isTrustedSender(event: IpcMainInvokeEvent): boolean {
@@ -123,7 +125,7 @@ function act(action: TrayAction): void {
       host.scheduler.backUpNow(action.scheduleId);
       break;
     case 'pause':
-      writeSettings(engine.db, { pausedUntil: action.until }, Date.now());
+      writeSettings(engine.db, { pausedUntil: pauseEnd(action.span, Date.now()) }, Date.now());
       host.scheduler.recompute();
       break;
     case 'resume':

@@ -210,7 +210,12 @@ export class JobRunner {
       snapshot: { id: snapshotUuid, scheduleName: schedule.name, createdAt: new Date(createdAt).toISOString(), kind: 'full', baseId: null },
     };
 
-    const worker = this.launchWorker();
+    let worker: WorkerHandle;
+    try {
+      worker = this.launchWorker();
+    } catch (error) {
+      return this.end(jobId, { status: 'failed', error: { code: 'WORKER_CRASHED', message: `the archive worker could not start: ${(error as Error).message}` } });
+    }
     return new Promise<JobView>((resolve) => {
       let settled = false;
       let cancelling = false;
@@ -220,8 +225,15 @@ export class JobRunner {
         settled = true;
         clearInterval(poll);
         this.running.delete(jobId);
-        if (outcome !== 'success') removeQuietly(`${archivePath}.partial`);
-        resolve(outcome === 'success' ? ((jobs.findJob(this.db(), jobId) as jobs.JobRecord).view) : this.end(jobId, outcome));
+        if (outcome !== 'success') {
+          removeQuietly(`${archivePath}.partial`);
+          resolve(this.end(jobId, outcome));
+          return;
+        }
+        // Told only once the job no longer counts as running, as for every other ending.
+        const view = (jobs.findJob(this.db(), jobId) as jobs.JobRecord).view;
+        this.events.finished(view);
+        resolve(view);
       };
       const cancel = () => {
         if (cancelling) return;
@@ -269,8 +281,6 @@ export class JobRunner {
             this.now(),
           );
           this.applyRetention(schedule.id, jobId);
-          const view = (jobs.findJob(this.db(), jobId) as jobs.JobRecord).view;
-          this.events.finished(view);
           settle('success');
         } else if (message.type === 'verified' || message.type === 'restored') {
           settle({ status: 'failed', error: { code: 'INTERNAL', message: 'the worker answered a backup with a verification' } });

@@ -160,10 +160,17 @@ export class Scheduler {
     this.drain();
   }
 
-  /** Queues a backup the person asked for (Back Up Now); it ignores the battery conditions. */
+  /**
+   * Queues a backup the person asked for (Back Up Now); it ignores the battery conditions. In a
+   * process that does not run the scheduler (another one holds the lock) the backup still runs here.
+   */
   backUpNow(scheduleId: number): JobView | null {
     const schedule = findScheduleById(this.deps.db(), scheduleId);
-    return schedule ? this.dispatch(schedule, 'manual') : null;
+    if (!schedule) return null;
+    if (!this.stopped) return this.dispatch(schedule, 'manual');
+    const job = this.deps.runner.enqueue(schedule, 'manual');
+    void this.deps.runner.start(schedule, job.id);
+    return job;
   }
 
   private enabledSchedules(): ScheduleRecord[] {

@@ -78,7 +78,8 @@ test('destination add answers {id, name, path} and writes a 0600 marker carrying
 
   const added = ok<Record<string, unknown>>(w.run(['destination', 'add', '--name', 'usb', '--path', drive]));
 
-  assert.deepEqual(Object.keys(added).sort(), ['id', 'name', 'path']);
+  assert.deepEqual(Object.keys(added).sort(), ['id', 'importedSnapshots', 'name', 'path']);
+  assert.equal((added as unknown as { importedSnapshots: number }).importedSnapshots, 0, 'an empty folder holds no snapshots to import');
   assert.match(String(added.id), uuidPattern);
   assert.equal(added.name, 'usb');
   assert.equal(added.path, drive);

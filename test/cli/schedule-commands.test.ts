@@ -15,6 +15,9 @@ interface Schedule {
   destination: string;
   compression: 'none' | 'gzip';
   keepLast: number | null;
+  keepDaily: number | null;
+  keepWeekly: number | null;
+  keepMonthly: number | null;
   lastSuccessAt: string | null;
   nextRunAt: string | null;
   overdue: boolean;
@@ -28,7 +31,10 @@ const scheduleKeys = [
   'enabled',
   'excludes',
   'id',
+  'keepDaily',
   'keepLast',
+  'keepMonthly',
+  'keepWeekly',
   'lastSuccessAt',
   'name',
   'nextRunAt',
@@ -147,6 +153,9 @@ test('schedule add defaults: no compression, keep every snapshot, enabled, never
   assert.equal(schedule.description, 'Every day at 09:00');
   assert.equal(schedule.compression, 'none');
   assert.equal(schedule.keepLast, null);
+  assert.equal(schedule.keepDaily, null);
+  assert.equal(schedule.keepWeekly, null);
+  assert.equal(schedule.keepMonthly, null);
   assert.equal(schedule.enabled, true);
   assert.deepEqual(schedule.excludes, []);
   assert.equal(schedule.lastSuccessAt, null);

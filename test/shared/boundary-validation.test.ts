@@ -17,7 +17,16 @@ function rejects(channel: keyof typeof requestSchemas, payload: unknown, pattern
 
 test('schedule payloads are checked field by field with one readable line', () => {
   const valid = { name: 'Documents', sources: ['/home/ana/Documents'], destination: 'usb', cron: '0 9 * * *' };
-  assert.deepEqual(parseInput(requestSchemas['schedules:add'], valid), { ...valid, excludes: [], compression: 'none', keepLast: null, enabled: true });
+  assert.deepEqual(parseInput(requestSchemas['schedules:add'], valid), {
+    ...valid,
+    excludes: [],
+    compression: 'none',
+    keepLast: null,
+    keepDaily: null,
+    keepWeekly: null,
+    keepMonthly: null,
+    enabled: true,
+  });
   rejects('schedules:add', { ...valid, name: '   ' }, /^name: must not be empty$/);
   rejects('schedules:add', { ...valid, sources: [] }, /sources: name at least one source folder/);
   rejects('schedules:add', { ...valid, sources: ['/ok', 42] }, /sources\[1\]/);

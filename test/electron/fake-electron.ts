@@ -1,0 +1,476 @@
+// A stand-in for the `electron` module, for loading the real, built main-process entry
+// (dist/main/electron-main.cjs) under plain Node where the Electron runtime cannot be installed.
+// It implements exactly what src-main/electron/*.ts uses in the main process, records what the
+// entry does with it, and lets a test act as the OS and the person: emit app and power events,
+// click menu items and notifications, close windows, invoke IPC handlers. utilityProcess.fork
+// starts the real archive worker script as a Node child (the worker speaks process.send there).
+import { fork, type ChildProcess } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import { existsSync } from 'node:fs';
+import Module from 'node:module';
+import { constants } from 'node:os';
+
+/** An Electron event object: enough for handlers that call preventDefault(). */
+export interface FakeEvent {
+  defaultPrevented: boolean;
+  preventDefault(): void;
+}
+
+export function fakeEvent(): FakeEvent {
+  return {
+    defaultPrevented: false,
+    preventDefault() {
+      this.defaultPrevented = true;
+    },
+  };
+}
+
+/** What nativeImage.createFromPath returns: the path it was made from. */
+export interface FakeNativeImage {
+  readonly path: string;
+  isEmpty(): boolean;
+}
+
+function imagePath(image: FakeNativeImage | string): string {
+  return typeof image === 'string' ? image : image.path;
+}
+
+/** A menu template item as src-main/electron/tray-menu.ts builds it. */
+export interface FakeMenuItem {
+  type?: string;
+  label?: string;
+  enabled?: boolean;
+  submenu?: FakeMenuItem[];
+  click?: (...args: unknown[]) => void;
+}
+
+export class FakeApp extends EventEmitter {
+  /** What requestSingleInstanceLock answers. */
+  singleInstanceLock = true;
+  lockRequests = 0;
+  whenReadyCalls = 0;
+  quitCalls = 0;
+  /** True once a quit went through (no before-quit handler and no window prevented it). */
+  quitted = false;
+  isPackaged = false;
+  readonly loginItemSettingsCalls: { openAtLogin?: boolean; args?: string[] }[] = [];
+  private loginItem = { openAtLogin: false };
+
+  constructor(
+    private readonly appPath: string,
+    private readonly windows: () => FakeBrowserWindow[],
+  ) {
+    super();
+  }
+
+  requestSingleInstanceLock(): boolean {
+    this.lockRequests += 1;
+    return this.singleInstanceLock;
+  }
+
+  whenReady(): Promise<void> {
+    this.whenReadyCalls += 1;
+    return new Promise((resolve) =>
+      setImmediate(() => {
+        this.emit('ready', fakeEvent(), {});
+        resolve();
+      }),
+    );
+  }
+
+  /** As Electron does: before-quit (cancellable), then every window is asked to close (cancellable), then will-quit and quit. */
+  quit(): void {
+    this.quitCalls += 1;
+    const beforeQuit = fakeEvent();
+    this.emit('before-quit', beforeQuit);
+    if (beforeQuit.defaultPrevented) return;
+    for (const window of this.windows()) {
+      if (window.isDestroyed()) continue;
+      if (!window.close()) return;
+    }
+    const willQuit = fakeEvent();
+    this.emit('will-quit', willQuit);
+    if (willQuit.defaultPrevented) return;
+    this.quitted = true;
+    this.emit('quit', fakeEvent(), 0);
+  }
+
+  getAppPath(): string {
+    return this.appPath;
+  }
+
+  getLoginItemSettings(): { openAtLogin: boolean } {
+    return { ...this.loginItem };
+  }
+
+  setLoginItemSettings(settings: { openAtLogin?: boolean; args?: string[] }): void {
+    this.loginItemSettingsCalls.push(settings);
+    if (settings.openAtLogin !== undefined) this.loginItem.openAtLogin = settings.openAtLogin;
+  }
+}
+
+/** One message the main process sent to a window, and whether its page had finished loading by then. */
+export interface SentMessage {
+  channel: string;
+  args: unknown[];
+  afterLoad: boolean;
+}
+
+export class FakeWebContents extends EventEmitter {
+  readonly sent: SentMessage[] = [];
+  windowOpenHandler: ((details: { url: string }) => unknown) | undefined;
+  loaded = false;
+
+  setWindowOpenHandler(handler: (details: { url: string }) => unknown): void {
+    this.windowOpenHandler = handler;
+  }
+
+  send(channel: string, ...args: unknown[]): void {
+    this.sent.push({ channel, args, afterLoad: this.loaded });
+  }
+
+  isLoading(): boolean {
+    return !this.loaded;
+  }
+}
+
+export class FakeBrowserWindow extends EventEmitter {
+  static readonly instances: FakeBrowserWindow[] = [];
+  readonly webContents = new FakeWebContents();
+  readonly loadedFiles: string[] = [];
+  showCalls = 0;
+  hideCalls = 0;
+  focusCalls = 0;
+  visible: boolean;
+  private destroyed = false;
+
+  constructor(readonly options: { show?: boolean; webPreferences?: Record<string, unknown>; [key: string]: unknown } = {}) {
+    super();
+    this.visible = options.show !== false;
+    FakeBrowserWindow.instances.push(this);
+  }
+
+  /** Loads a page: did-finish-load comes a little later, as it does from a real renderer. */
+  loadFile(path: string): Promise<void> {
+    this.loadedFiles.push(path);
+    this.webContents.loaded = false;
+    return new Promise((resolve) =>
+      setTimeout(() => {
+        if (this.destroyed) return resolve();
+        this.webContents.loaded = true;
+        this.webContents.emit('did-finish-load');
+        resolve();
+      }, 30),
+    );
+  }
+
+  show(): void {
+    this.showCalls += 1;
+    this.visible = true;
+  }
+
+  hide(): void {
+    this.hideCalls += 1;
+    this.visible = false;
+  }
+
+  focus(): void {
+    this.focusCalls += 1;
+  }
+
+  isVisible(): boolean {
+    return this.visible;
+  }
+
+  isDestroyed(): boolean {
+    return this.destroyed;
+  }
+
+  /** What the window's close button (or a quit) does: 'close' may be prevented; otherwise the window is destroyed. Returns whether it closed. */
+  close(): boolean {
+    const event = fakeEvent();
+    this.emit('close', event);
+    if (event.defaultPrevented) return false;
+    this.destroy();
+    return true;
+  }
+
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    this.visible = false;
+    this.emit('closed');
+  }
+}
+
+/** ipcMain: records handle(channel, fn) so a test can invoke a handler with an event of its choice. */
+export class FakeIpcMain extends EventEmitter {
+  readonly handlers = new Map<string, (event: unknown, ...args: unknown[]) => unknown>();
+
+  handle(channel: string, handler: (event: unknown, ...args: unknown[]) => unknown): void {
+    if (this.handlers.has(channel)) throw new Error(`Attempted to register a second handler for '${channel}'`);
+    this.handlers.set(channel, handler);
+  }
+
+  removeHandler(channel: string): void {
+    this.handlers.delete(channel);
+  }
+
+  /** Calls a handler as a renderer's ipcRenderer.invoke would reach it. */
+  async invoke(channel: string, event: unknown, ...args: unknown[]): Promise<unknown> {
+    const handler = this.handlers.get(channel);
+    if (!handler) throw new Error(`No handler registered for '${channel}'`);
+    return handler(event, ...args);
+  }
+}
+
+export class FakeNotification extends EventEmitter {
+  static readonly instances: FakeNotification[] = [];
+  static supported = true;
+  readonly title: string;
+  readonly body: string;
+  shown = false;
+
+  static isSupported(): boolean {
+    return FakeNotification.supported;
+  }
+
+  constructor(options: { title?: string; body?: string } = {}) {
+    super();
+    this.title = options.title ?? '';
+    this.body = options.body ?? '';
+    FakeNotification.instances.push(this);
+  }
+
+  show(): void {
+    this.shown = true;
+    this.emit('show', fakeEvent());
+  }
+
+  /** What the person clicking the notification does. */
+  click(): void {
+    this.emit('click', fakeEvent());
+  }
+}
+
+export class FakeTray extends EventEmitter {
+  static readonly instances: FakeTray[] = [];
+  /** Every image path the tray showed, the one given to the constructor first. */
+  readonly images: string[] = [];
+  readonly tooltips: string[] = [];
+  readonly contextMenus: FakeMenuItem[][] = [];
+  destroyed = false;
+
+  constructor(image: FakeNativeImage | string) {
+    super();
+    this.images.push(imagePath(image));
+    FakeTray.instances.push(this);
+  }
+
+  setImage(image: FakeNativeImage | string): void {
+    this.images.push(imagePath(image));
+  }
+
+  setToolTip(tooltip: string): void {
+    this.tooltips.push(tooltip);
+  }
+
+  setContextMenu(menu: FakeMenuItem[] | null): void {
+    if (menu) this.contextMenus.push(menu);
+  }
+
+  destroy(): void {
+    this.destroyed = true;
+  }
+
+  get image(): string | undefined {
+    return this.images.at(-1);
+  }
+
+  get tooltip(): string | undefined {
+    return this.tooltips.at(-1);
+  }
+
+  get menu(): FakeMenuItem[] | undefined {
+    return this.contextMenus.at(-1);
+  }
+}
+
+export class FakePowerMonitor extends EventEmitter {
+  onBattery = false;
+
+  isOnBatteryPower(): boolean {
+    return this.onBattery;
+  }
+}
+
+export class FakePowerSaveBlocker {
+  private nextId = 1;
+  readonly starts: { id: number; type: string }[] = [];
+  readonly stops: number[] = [];
+  readonly active = new Map<number, string>();
+
+  start(type: string): number {
+    const id = this.nextId;
+    this.nextId += 1;
+    this.starts.push({ id, type });
+    this.active.set(id, type);
+    return id;
+  }
+
+  stop(id: number): boolean {
+    this.stops.push(id);
+    return this.active.delete(id);
+  }
+
+  isStarted(id: number): boolean {
+    return this.active.has(id);
+  }
+}
+
+/** A utility process, backed by a Node child of the same script (the worker then talks over process.send). */
+export class FakeUtilityProcess extends EventEmitter {
+  readonly child: ChildProcess;
+  exitCode: number | null = null;
+
+  constructor(
+    readonly modulePath: string,
+    readonly args: string[],
+    readonly options: { serviceName?: string; stdio?: string | string[]; [key: string]: unknown },
+  ) {
+    super();
+    const stdio = options.stdio === 'ignore' ? 'ignore' : options.stdio === 'pipe' ? 'pipe' : 'inherit';
+    this.child = fork(modulePath, args, { stdio: [stdio, stdio, stdio, 'ipc'], serialization: 'advanced', execArgv: [] });
+    this.child.on('message', (message: unknown) => this.emit('message', message));
+    this.child.on('spawn', () => this.emit('spawn'));
+    this.child.on('exit', (code, signal) => {
+      // Electron reports a number: waitpid's code, or 128 + the signal for a killed process.
+      this.exitCode = code ?? 128 + (signal ? constants.signals[signal] : 0);
+      this.emit('exit', this.exitCode);
+    });
+  }
+
+  get pid(): number | undefined {
+    return this.exitCode === null ? this.child.pid : undefined;
+  }
+
+  postMessage(message: unknown): void {
+    if (this.child.connected) this.child.send(message as never);
+  }
+
+  kill(): boolean {
+    return this.child.kill('SIGTERM');
+  }
+}
+
+export class FakeUtilityProcessModule {
+  readonly forks: FakeUtilityProcess[] = [];
+
+  fork(modulePath: string, args: string[] = [], options: FakeUtilityProcess['options'] = {}): FakeUtilityProcess {
+    const child = new FakeUtilityProcess(modulePath, args, options);
+    this.forks.push(child);
+    return child;
+  }
+}
+
+/** dialog: records showOpenDialog calls and answers what the test set in `nextOpenResult`. */
+export class FakeDialog {
+  readonly openCalls: { parent: FakeBrowserWindow | null; options: { properties?: string[]; [key: string]: unknown } }[] = [];
+  nextOpenResult: { canceled: boolean; filePaths: string[] } = { canceled: true, filePaths: [] };
+
+  async showOpenDialog(
+    parentOrOptions: FakeBrowserWindow | { properties?: string[] },
+    maybeOptions?: { properties?: string[] },
+  ): Promise<{ canceled: boolean; filePaths: string[] }> {
+    const parent = parentOrOptions instanceof FakeBrowserWindow ? parentOrOptions : null;
+    const options = parent ? (maybeOptions ?? {}) : (parentOrOptions as { properties?: string[] });
+    this.openCalls.push({ parent, options });
+    return { ...this.nextOpenResult, filePaths: [...this.nextOpenResult.filePaths] };
+  }
+}
+
+/** The stand-in and the handles a test uses to act and observe. */
+export interface FakeElectron {
+  app: FakeApp;
+  BrowserWindow: typeof FakeBrowserWindow;
+  dialog: FakeDialog;
+  ipcMain: FakeIpcMain;
+  Notification: typeof FakeNotification;
+  Tray: typeof FakeTray;
+  powerMonitor: FakePowerMonitor;
+  powerSaveBlocker: FakePowerSaveBlocker;
+  utilityProcess: FakeUtilityProcessModule;
+  builtMenus: FakeMenuItem[][];
+  /** The object `require('electron')` returns. */
+  module: Record<string, unknown>;
+  /** Takes the stand-in out of module loading again. */
+  uninstall(): void;
+}
+
+type LoadFunction = (request: string, parent: unknown, isMain: boolean) => unknown;
+
+/** Creates the stand-in and makes `require('electron')` return it, in this process, until uninstall(). */
+export function installFakeElectron(options: { appPath: string }): FakeElectron {
+  const app = new FakeApp(options.appPath, () => FakeBrowserWindow.instances);
+  const ipcMain = new FakeIpcMain();
+  const dialog = new FakeDialog();
+  const powerMonitor = new FakePowerMonitor();
+  const powerSaveBlocker = new FakePowerSaveBlocker();
+  const utilityProcess = new FakeUtilityProcessModule();
+  const builtMenus: FakeMenuItem[][] = [];
+  const electronModule: Record<string, unknown> = {
+    app,
+    BrowserWindow: FakeBrowserWindow,
+    dialog,
+    ipcMain,
+    Notification: FakeNotification,
+    nativeImage: {
+      createFromPath: (path: string): FakeNativeImage => ({ path, isEmpty: () => !existsSync(path) }),
+    },
+    Menu: {
+      buildFromTemplate: (template: FakeMenuItem[]): FakeMenuItem[] => {
+        builtMenus.push(template);
+        return template;
+      },
+    },
+    Tray: FakeTray,
+    powerMonitor,
+    powerSaveBlocker,
+    utilityProcess,
+  };
+  const loader = Module as unknown as { _load: LoadFunction };
+  const original = loader._load;
+  loader._load = function load(this: unknown, request: string, parent: unknown, isMain: boolean): unknown {
+    if (request === 'electron') return electronModule;
+    return original.call(this, request, parent, isMain);
+  };
+  return {
+    app,
+    BrowserWindow: FakeBrowserWindow,
+    dialog,
+    ipcMain,
+    Notification: FakeNotification,
+    Tray: FakeTray,
+    powerMonitor,
+    powerSaveBlocker,
+    utilityProcess,
+    builtMenus,
+    module: electronModule,
+    uninstall: () => {
+      loader._load = original;
+    },
+  };
+}
+
+/** Finds a menu item by its labels from the top: findMenuItem(menu, 'Pause Backups', 'Resume'). */
+export function findMenuItem(menu: FakeMenuItem[] | undefined, ...labels: string[]): FakeMenuItem {
+  let items = menu ?? [];
+  let found: FakeMenuItem | undefined;
+  for (const label of labels) {
+    found = items.find((item) => item.label === label);
+    if (!found) throw new Error(`no menu item "${label}" among ${JSON.stringify(items.map((item) => item.label ?? `(${item.type})`))}`);
+    items = found.submenu ?? [];
+  }
+  if (!found) throw new Error('findMenuItem needs at least one label');
+  return found;
+}
