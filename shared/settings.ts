@@ -14,6 +14,10 @@ export const settingsSchema = z.strictObject({
   overdueWarningDays: z.number().int().min(1).max(365),
   /** Start Dormouse when the person logs in. */
   openAtLogin: z.boolean(),
+  /** A new full backup after this many incrementals in a row. */
+  incrementalsPerFull: z.number().int().min(0).max(1000),
+  /** A new full backup when the last full one is this many days old. */
+  fullEveryDays: z.number().int().min(1).max(3650),
   /** Automatic backups are paused until this time (epoch ms), from the tray's Pause Backups; null when not paused. */
   pausedUntil: z.number().int().nonnegative().nullable(),
 });
@@ -27,5 +31,7 @@ export const defaultSettings: Settings = {
   notifyOnSuccess: true,
   overdueWarningDays: 7,
   openAtLogin: false,
+  incrementalsPerFull: 30,
+  fullEveryDays: 30,
   pausedUntil: null,
 };

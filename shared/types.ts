@@ -81,6 +81,9 @@ export interface SnapshotView {
   bytes: number;
   sha256: string;
   compression: Compression;
+  /** A full snapshot holds every file; an incremental only what changed since `baseId`, the snapshot before it. */
+  kind: 'full' | 'incremental';
+  baseId: number | null;
 }
 
 /** A running job's progress, sent to front ends at most every 250 ms. */

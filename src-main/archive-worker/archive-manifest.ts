@@ -35,6 +35,11 @@ export const manifestEntrySchema = z.strictObject({
   /** Inode and change time, which the next incremental backup compares to find changed files. */
   ino: z.number().nonnegative().optional(),
   ctimeMs: z.number().optional(),
+  /**
+   * In an incremental snapshot, the id of the earlier snapshot whose archive holds this entry
+   * (unchanged since then), `offset` being its place in that archive; absent when this archive holds it.
+   */
+  archive: z.string().min(1).optional(),
 });
 export type ManifestEntry = z.infer<typeof manifestEntrySchema>;
 

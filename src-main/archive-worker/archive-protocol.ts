@@ -10,6 +10,8 @@ export const archiveRequestSchema = z.strictObject({
   archivePath: z.string().min(1),
   compression: z.enum(['none', 'gzip']),
   snapshot: snapshotIdentitySchema,
+  /** For an incremental: the previous snapshot of the schedule, whose manifest says what is unchanged. */
+  base: z.strictObject({ id: z.string().min(1), archivePath: z.string().min(1) }).optional(),
 });
 export type ArchiveRequest = z.infer<typeof archiveRequestSchema>;
 
@@ -26,8 +28,12 @@ export interface ArchiveProgress {
 export interface ArchiveResult {
   archivePath: string;
   sha256: string;
+  /** Files and bytes written into this archive (all of them for a full backup, the changed ones for an incremental). */
   files: number;
   bytes: number;
+  /** Files and bytes of the complete tree the snapshot describes. */
+  treeFiles: number;
+  treeBytes: number;
   archiveBytes: number;
   entries: number;
   warnings: string[];
@@ -36,8 +42,14 @@ export interface ArchiveResult {
 /** Messages from the owning process to the worker. */
 export const toWorkerSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('start'), request: archiveRequestSchema }),
-  z.strictObject({ type: z.literal('verify'), archives: z.array(z.strictObject({ archivePath: z.string().min(1), sha256: z.string().nullable() })).min(1) }),
-  z.strictObject({ type: z.literal('restore'), request: z.strictObject({ archivePath: z.string().min(1), target: z.string().min(1), paths: z.array(z.string()), overwrite: z.boolean() }) }),
+  z.strictObject({
+    type: z.literal('verify'),
+    archives: z.array(z.strictObject({ id: z.string().nullable().default(null), archivePath: z.string().min(1), sha256: z.string().nullable() })).min(1),
+  }),
+  z.strictObject({
+    type: z.literal('restore'),
+    request: z.strictObject({ archivePath: z.string().min(1), archives: z.record(z.string(), z.string()), target: z.string().min(1), paths: z.array(z.string()), overwrite: z.boolean() }),
+  }),
   z.strictObject({ type: z.literal('cancel') }),
 ]);
 export type ToWorker = z.infer<typeof toWorkerSchema>;

@@ -1,6 +1,6 @@
 import { buildArchive, ArchiveError } from './build-archive';
 import { toWorkerSchema, type FromWorker } from './archive-protocol';
-import { verifyArchive, type VerifyResult } from './verify-archive';
+import { checkReferences, verifyArchive, type VerifyResult } from './verify-archive';
 import { restoreArchive } from './restore-archive';
 
 /**
@@ -31,7 +31,7 @@ function onMessage(listener: (message: unknown) => void): void {
 let cancelled = false;
 
 /** Verifies archives one after another, reporting bytes read across all of them. */
-async function verifyAll(archives: { archivePath: string; sha256: string | null }[]): Promise<VerifyResult[]> {
+async function verifyAll(archives: { id: string | null; archivePath: string; sha256: string | null }[]): Promise<VerifyResult[]> {
   const results: VerifyResult[] = [];
   let done = 0;
   for (const archive of archives) {
@@ -42,6 +42,14 @@ async function verifyAll(archives: { archivePath: string; sha256: string | null 
       }),
     );
     done += 1;
+  }
+  const references = checkReferences(archives);
+  for (const result of results) {
+    const problems = references.get(result.archivePath) ?? [];
+    if (problems.length > 0) {
+      result.problems.push(...problems);
+      result.ok = false;
+    }
   }
   return results;
 }

@@ -13,6 +13,7 @@ import {
 } from './archive-manifest';
 import type { ArchiveRequest, ArchiveResult, ArchiveProgress } from './archive-protocol';
 import { walkSources, type WalkEntry } from './source-walk';
+import { readManifest } from './archive-reader';
 import { TarWriter, type HeaderFields } from './tar-writer';
 
 /** An expected way for an archive to end badly, with the code the job records. */
@@ -72,11 +73,18 @@ function isNoSpace(error: unknown): boolean {
  * place. Any failure removes the partial file and leaves every other archive untouched.
  */
 export async function buildArchive(request: ArchiveRequest, host: ArchiveHost): Promise<ArchiveResult> {
+  const previous = request.base ? previousEntries(request.base.archivePath) : null;
   const walk = walkSources(request.sources, request.excludes);
   const warnings = [...walk.warnings];
   const totalFiles = walk.entries.filter((entry) => entry.type === 'file').length;
+  const baseId = request.base?.id ?? '';
+  const carried = (entry: WalkEntry): ManifestEntry | null => {
+    const before = previous?.get(archiveEntryName(entry.absolutePath));
+    if (!before || !unchanged(entry, before)) return null;
+    return { ...before, archive: before.archive ?? baseId };
+  };
   const folder = dirname(request.archivePath);
-  const estimate = estimateArchiveBytes(walk.entries);
+  const estimate = estimateArchiveBytes(previous ? walk.entries.filter((entry) => carried(entry) === null) : walk.entries);
   const needed = estimate + spaceMargin(estimate);
   const stats = statfsSync(nearestExistingFolder(folder));
   const available = Number(stats.bavail) * Number(stats.bsize);
@@ -96,6 +104,8 @@ export async function buildArchive(request: ArchiveRequest, host: ArchiveHost): 
     const manifestEntries: ManifestEntry[] = [];
     let files = 0;
     let bytes = 0;
+    let treeFiles = 0;
+    let treeBytes = 0;
     let lastProgress = 0;
     let lastYield = Date.now();
     const report = (currentPath: string, force = false) => {
@@ -112,10 +122,14 @@ export async function buildArchive(request: ArchiveRequest, host: ArchiveHost): 
         if (host.cancelled()) throw new ArchiveError('CANCELLED', 'cancelled');
       }
       report(entry.absolutePath);
-      const written = writeEntry(writer, entry, warnings);
+      const kept = carried(entry);
+      const written = kept ?? writeEntry(writer, entry, warnings);
       if (written === null) continue;
       manifestEntries.push(written);
-      if (entry.type === 'file') {
+      if (entry.type !== 'file') continue;
+      treeFiles += 1;
+      treeBytes += written.size;
+      if (kept === null) {
         files += 1;
         bytes += written.size;
       }
@@ -150,7 +164,7 @@ export async function buildArchive(request: ArchiveRequest, host: ArchiveHost): 
     renameSync(partial, request.archivePath);
     writeSidecar(request.archivePath, sha256);
     syncFolder(folder);
-    return { archivePath: request.archivePath, sha256, files, bytes, archiveBytes: writer.writtenBytes, entries: manifestEntries.length, warnings };
+    return { archivePath: request.archivePath, sha256, files, bytes, treeFiles, treeBytes, archiveBytes: writer.writtenBytes, entries: manifestEntries.length, warnings };
   } catch (error) {
     if (!closed) closeSync(fd);
     removeQuietly(partial);
@@ -161,6 +175,16 @@ export async function buildArchive(request: ArchiveRequest, host: ArchiveHost): 
     }
     throw new ArchiveError('WRITE_FAILED', `could not write ${request.archivePath}: ${(error as Error).message}`);
   }
+}
+
+/** The previous snapshot's entries by path, read from its archive's manifest alone. */
+function previousEntries(archivePath: string): Map<string, ManifestEntry> {
+  return new Map(readManifest(archivePath).entries.map((entry) => [entry.path, entry]));
+}
+
+/** An entry is unchanged when its type, size, mtime, inode and ctime are all as they were. */
+function unchanged(entry: WalkEntry, before: ManifestEntry): boolean {
+  return before.type === entry.type && before.size === entry.size && before.mtimeMs === entry.mtimeMs && before.ino === entry.ino && before.ctimeMs === entry.ctimeMs;
 }
 
 /** Writes one entry; returns its manifest entry, or null (with a warning) when it could not be read. */

@@ -10,6 +10,8 @@ import { Header, Pax } from 'tar';
 /** What to restore: a snapshot's archive, where to, which paths (all when empty), and whether existing files may be replaced. */
 export interface RestoreRequest {
   archivePath: string;
+  /** Where the earlier archives an incremental's entries live in are: snapshot id → archive path. */
+  archives: Record<string, string>;
   target: string;
   paths: string[];
   overwrite: boolean;
@@ -194,90 +196,106 @@ function copyAtOffset(archive: number, entry: ManifestEntry, out: number): void 
   }
 }
 
+/** Streams a gzip archive once, writing the wanted files as they pass. */
+async function restoreFromGzip(archivePath: string, wanted: Map<string, ManifestEntry>, writer: SafeWriter, host: RestoreHost, report: (path: string) => void): Promise<void> {
+  let current: { entry: ManifestEntry; destination: string; file: { fd: number; temporary: string } } | null = null;
+  const scanner = new TarScanner({
+    entry: (scanned) => {
+      const entry = wanted.get(scanned.path.replace(/\/+$/, ''));
+      current = null;
+      if (!entry || entry.type !== 'file') return;
+      report(entry.path);
+      const destination = writer.place(entry);
+      if (destination !== null) current = { entry, destination, file: writer.openFile(destination) };
+    },
+    content: (chunk) => {
+      if (current) writeSync(current.file.fd, chunk);
+    },
+    entryEnd: () => {
+      if (current) writer.closeFile(current.entry, current.destination, current.file);
+      current = null;
+    },
+  });
+  for await (const chunk of createReadStream(archivePath).pipe(createGunzip())) {
+    if (scanner.ended) break;
+    scanner.push(chunk as Buffer);
+    if (host.cancelled()) throw new Error('cancelled');
+  }
+}
+
 /**
  * Restores a snapshot, or chosen files and folders of it, into a target folder: contents, modes,
  * mtimes and symlinks come back; existing files are left alone unless overwriting was asked for;
- * unsafe entries are refused and reported. Uncompressed archives are read by seeking to each
- * entry; gzip archives are read through once.
+ * unsafe entries are refused and reported. Folders are made first, then files are read from the
+ * archive that holds each one (an incremental's unchanged files live in earlier archives):
+ * uncompressed archives by seeking to each entry, gzip ones read through once; symlinks come last,
+ * so no file of this restore is ever written through one.
  */
 export async function restoreArchive(request: RestoreRequest, host: RestoreHost): Promise<RestoreResult> {
   const manifest = readManifest(request.archivePath);
   const target = resolve(request.target);
   mkdirSync(target, { recursive: true });
   const entries = selected(manifest.entries, request.paths);
-  const totalFiles = entries.filter((entry) => entry.type === 'file').length;
-  const totalBytes = entries.reduce((sum, entry) => sum + entry.size, 0);
+  const files = entries.filter((entry) => entry.type === 'file');
+  const totalBytes = files.reduce((sum, entry) => sum + entry.size, 0);
   const writer = new SafeWriter(target, request.overwrite);
   let lastProgress = 0;
   const report = (path: string) => {
     if (Date.now() - lastProgress < 250) return;
     lastProgress = Date.now();
-    host.progress(writer.files, writer.bytes, totalFiles, totalBytes, path);
-  };
-  const checkCancel = async () => {
-    await new Promise((resolveYield) => setImmediate(resolveYield));
-    if (host.cancelled()) throw new Error('cancelled');
+    host.progress(writer.files, writer.bytes, files.length, totalBytes, path);
   };
 
-  if (!request.archivePath.endsWith('.gz')) {
-    const archive = openSync(request.archivePath, 'r');
+  for (const entry of entries) {
+    if (entry.type !== 'directory') continue;
+    const destination = writer.place(entry);
+    if (destination !== null) writer.folder(entry, destination);
+  }
+
+  const groups = new Map<string, ManifestEntry[]>();
+  for (const entry of files) {
+    const archive = entry.archive === undefined ? request.archivePath : request.archives[entry.archive];
+    if (archive === undefined) throw new Error(`the archive of snapshot ${entry.archive} that holds ${entry.path} is not in the catalog; import its destination`);
+    groups.set(archive, [...(groups.get(archive) ?? []), entry]);
+  }
+  for (const [archivePath, group] of groups) {
+    if (archivePath.endsWith('.gz')) {
+      await restoreFromGzip(archivePath, new Map(group.map((entry) => [entry.path, entry])), writer, host, report);
+      continue;
+    }
+    const archive = openSync(archivePath, 'r');
     try {
       let sinceYield = Date.now();
-      for (const entry of entries) {
+      for (const entry of group) {
         if (Date.now() - sinceYield > 50) {
-          await checkCancel();
+          await new Promise((resolveYield) => setImmediate(resolveYield));
+          if (host.cancelled()) throw new Error('cancelled');
           sinceYield = Date.now();
         }
         report(entry.path);
         const destination = writer.place(entry);
         if (destination === null) continue;
-        if (entry.type === 'directory') writer.folder(entry, destination);
-        else if (entry.type === 'symlink') writer.symlink(entry, destination);
-        else {
-          const file = writer.openFile(destination);
-          try {
-            copyAtOffset(archive, entry, file.fd);
-          } catch (error) {
-            closeSync(file.fd);
-            unlinkSync(file.temporary);
-            throw error;
-          }
-          writer.closeFile(entry, destination, file);
+        const file = writer.openFile(destination);
+        try {
+          copyAtOffset(archive, entry, file.fd);
+        } catch (error) {
+          closeSync(file.fd);
+          unlinkSync(file.temporary);
+          throw error;
         }
+        writer.closeFile(entry, destination, file);
       }
     } finally {
       closeSync(archive);
     }
-  } else {
-    const wanted = new Map(entries.map((entry) => [entry.path, entry]));
-    let current: { entry: ManifestEntry; destination: string; file: { fd: number; temporary: string } } | null = null;
-    const scanner = new TarScanner({
-      entry: (scanned) => {
-        const entry = wanted.get(scanned.path.replace(/\/+$/, ''));
-        current = null;
-        if (!entry) return;
-        report(entry.path);
-        const destination = writer.place(entry);
-        if (destination === null) return;
-        if (entry.type === 'directory') writer.folder(entry, destination);
-        else if (entry.type === 'symlink') writer.symlink(entry, destination);
-        else current = { entry, destination, file: writer.openFile(destination) };
-      },
-      content: (chunk) => {
-        if (current) writeSync(current.file.fd, chunk);
-      },
-      entryEnd: () => {
-        if (current) writer.closeFile(current.entry, current.destination, current.file);
-        current = null;
-      },
-    });
-    for await (const chunk of createReadStream(request.archivePath).pipe(createGunzip())) {
-      if (scanner.ended) break;
-      scanner.push(chunk as Buffer);
-      if (host.cancelled()) throw new Error('cancelled');
-    }
+  }
+
+  for (const entry of entries) {
+    if (entry.type !== 'symlink') continue;
+    const destination = writer.place(entry);
+    if (destination !== null) writer.symlink(entry, destination);
   }
   writer.finish();
-  host.progress(writer.files, writer.bytes, totalFiles, totalBytes, '');
+  host.progress(writer.files, writer.bytes, files.length, totalBytes, '');
   return { target, files: writer.files, bytes: writer.bytes, conflicts: writer.conflicts, refused: writer.refused };
 }

@@ -5,6 +5,41 @@ import type { ManifestEntry } from './archive-manifest';
 import { readManifest } from './archive-reader';
 import { TarScanner, type ScannedEntry } from './tar-scanner';
 
+/**
+ * Checks that every entry an incremental takes from an earlier archive is there, at the recorded
+ * offset and size: the links between a chain's archives, which verifying each alone cannot see.
+ */
+export function checkReferences(archives: readonly { id: string | null; archivePath: string }[]): Map<string, string[]> {
+  const problems = new Map<string, string[]>();
+  const manifests = new Map<string, Map<string, ManifestEntry>>();
+  for (const archive of archives) {
+    if (archive.id === null) continue;
+    try {
+      manifests.set(archive.id, new Map(readManifest(archive.archivePath).entries.map((entry) => [entry.path, entry])));
+    } catch {
+      // reported when that archive itself is verified
+    }
+  }
+  for (const archive of archives) {
+    const found: string[] = [];
+    let entries: ManifestEntry[] = [];
+    try {
+      entries = readManifest(archive.archivePath).entries;
+    } catch {
+      continue;
+    }
+    for (const entry of entries) {
+      if (entry.archive === undefined) continue;
+      const holder = manifests.get(entry.archive);
+      const there = holder?.get(entry.path);
+      if (!holder) found.push(`${entry.path}: the snapshot ${entry.archive} that holds it is not part of this chain`);
+      else if (!there || there.archive !== undefined || there.offset !== entry.offset || there.size !== entry.size) found.push(`${entry.path}: not where the manifest says in snapshot ${entry.archive}`);
+    }
+    if (found.length > 0) problems.set(archive.archivePath, found);
+  }
+  return problems;
+}
+
 /** What verifying one archive found. */
 export interface VerifyResult {
   archivePath: string;
@@ -30,7 +65,8 @@ export async function verifyArchive(archivePath: string, expectedSha256: string 
   const problems: string[] = [];
   let manifestEntries = new Map<string, ManifestEntry>();
   try {
-    manifestEntries = new Map(readManifest(archivePath).entries.map((entry) => [entry.path, entry]));
+    // An incremental's unchanged entries live in earlier archives: only the entries stored here are checked here.
+    manifestEntries = new Map(readManifest(archivePath).entries.filter((entry) => entry.archive === undefined).map((entry) => [entry.path, entry]));
   } catch (error) {
     problems.push(`manifest: ${(error as Error).message}`);
   }

@@ -49,7 +49,7 @@ function archiveSha256(archivePath: string): string {
 /**
  * Rebuilds the catalog from a destination (a new laptop, a lost database): every Dormouse archive
  * there that the catalog does not know is read (its manifest alone) and recorded as a snapshot
- * under its schedule's name. An archive of an unknown or newer format, or one that is not
+ * under its schedule's name, incrementals linked to their bases. An archive of an unknown or newer format, or one that is not
  * Dormouse's, is reported and left alone, never guessed at.
  */
 export function importFromDestination(db: Db, destination: DestinationRecord): ImportReport {
@@ -61,6 +61,8 @@ export function importFromDestination(db: Db, destination: DestinationRecord): I
     `INSERT INTO snapshots (uuid, schedule_id, schedule_name, job_id, destination_id, created_at, archive_path, files, bytes, archive_bytes, entries, sha256, compression, kind, base_id, format_version)
      VALUES (?, ?, ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
+  // Read every manifest first, then record them oldest first, so an incremental's base is known when it is recorded.
+  const found: { archivePath: string; manifest: ReturnType<typeof readManifest>; createdAt: number }[] = [];
   for (const archivePath of archivesIn(destination)) {
     if (knownPath.get(archivePath)) {
       report.alreadyKnown += 1;
@@ -69,12 +71,20 @@ export function importFromDestination(db: Db, destination: DestinationRecord): I
     try {
       const manifest = readManifest(archivePath);
       if (manifest.format > archiveFormatVersion) throw new Error(`archive format ${manifest.format} is newer than this Dormouse reads`);
-      if (knownUuid.get(manifest.snapshot.id)) {
-        report.alreadyKnown += 1;
-        continue;
-      }
       const createdAt = Date.parse(manifest.snapshot.createdAt);
       if (Number.isNaN(createdAt)) throw new Error('its manifest has no valid creation time');
+      found.push({ archivePath, manifest, createdAt });
+    } catch (error) {
+      report.skipped.push({ archivePath, reason: (error as Error).message });
+    }
+  }
+  found.sort((a, b) => a.createdAt - b.createdAt);
+  for (const { archivePath, manifest, createdAt } of found) {
+    if (knownUuid.get(manifest.snapshot.id)) {
+      report.alreadyKnown += 1;
+      continue;
+    }
+    try {
       const files = manifest.entries.filter((entry) => entry.type === 'file');
       const scheduleId = (scheduleByName.get(manifest.snapshot.scheduleName) as number | undefined) ?? null;
       const baseId = manifest.snapshot.baseId === null ? null : ((knownUuid.get(manifest.snapshot.baseId) as number | undefined) ?? null);

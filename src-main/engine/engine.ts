@@ -380,13 +380,21 @@ export class Engine {
 
   /** Verifies one snapshot or all, in a worker process. */
   private async verify(snapshotId: number | null): Promise<VerifyReport> {
-    const snapshots = snapshotId === null ? jobStore.allSnapshotArchives(this.db) : [this.requireSnapshot(snapshotId)];
-    if (snapshots.length === 0) return { ok: true, snapshots: [] };
-    const answer = await runWorkerTask(this.launchWorker, { type: 'verify', archives: snapshots.map((snapshot) => ({ archivePath: snapshot.archivePath, sha256: snapshot.sha256 })) });
+    const requested = snapshotId === null ? jobStore.allSnapshotArchives(this.db).map((snapshot) => snapshot.id) : [this.requireSnapshot(snapshotId).id];
+    if (requested.length === 0) return { ok: true, snapshots: [] };
+    // A snapshot is verified together with every archive it depends on.
+    const ids = [...new Set(requested.flatMap((id) => jobStore.chainOf(this.db, id).map((link) => link.id)))].sort((a, b) => a - b);
+    const snapshots = ids.map((id) => ({ ...this.requireSnapshot(id), uuid: jobStore.chainOf(this.db, id)[0]?.uuid ?? null }));
+    const answer = await runWorkerTask(this.launchWorker, {
+      type: 'verify',
+      archives: snapshots.map((snapshot) => ({ id: snapshot.uuid, archivePath: snapshot.archivePath, sha256: snapshot.sha256 })),
+    });
     if (answer.type !== 'verified') throw new DormouseError('INTERNAL', answer.type === 'error' ? answer.message : 'the worker did not verify');
     const results = snapshots.map((snapshot, index) => {
       const result = answer.results[index];
-      return { snapshotId: snapshot.id, archivePath: snapshot.archivePath, ok: result?.ok ?? false, problems: result?.problems ?? ['not verified'] };
+      const ok = result?.ok ?? false;
+      jobStore.recordVerification(this.db, snapshot.id, ok, this.now());
+      return { snapshotId: snapshot.id, archivePath: snapshot.archivePath, ok, problems: result?.problems ?? ['not verified'] };
     });
     return { ok: results.every((result) => result.ok), snapshots: results };
   }
@@ -395,7 +403,9 @@ export class Engine {
   private async restore(snapshotId: number, to: string, paths: string[], overwrite: boolean): Promise<RestoreReport> {
     if (!isAbsolute(to)) throw new DormouseError('INVALID_INPUT', `restore target "${to}" must be an absolute path`);
     const snapshot = this.requireSnapshot(snapshotId);
-    const answer = await runWorkerTask(this.launchWorker, { type: 'restore', request: { archivePath: snapshot.archivePath, target: to, paths, overwrite } });
+    const chain = jobStore.chainOf(this.db, snapshot.id);
+    const archives = Object.fromEntries(chain.map((link) => [link.uuid, link.archivePath]));
+    const answer = await runWorkerTask(this.launchWorker, { type: 'restore', request: { archivePath: snapshot.archivePath, archives, target: to, paths, overwrite } });
     if (answer.type === 'error') throw new DormouseError(answer.code === 'CANCELLED' ? 'CANCELLED' : 'WRITE_FAILED', `restore failed: ${answer.message}`);
     if (answer.type !== 'restored') throw new DormouseError('INTERNAL', 'the worker did not restore');
     return { snapshotId, ...answer.result };

@@ -1,5 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
+import type { Settings } from '../../shared/settings';
+import { readSettings } from '../store/settings-store';
+import type { ChainLink } from './job-store';
 import { removeQuietly } from '../common/files';
 import { processAlive } from '../common/processes';
 import { hostname } from 'node:os';
@@ -34,9 +37,27 @@ export function scheduleFolderName(schedule: { id: number; name: string }): stri
 }
 
 /** An archive's file name: when it was taken, what kind, and the snapshot's own id, so names never collide. */
-export function archiveFileName(createdAt: number, snapshotUuid: string, compression: 'none' | 'gzip'): string {
+export function archiveFileName(createdAt: number, snapshotUuid: string, compression: 'none' | 'gzip', kind: 'full' | 'incremental' = 'full'): string {
   const stamp = new Date(createdAt).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
-  return `${stamp}-full-${snapshotUuid.slice(0, 8)}.tar${compression === 'gzip' ? '.gz' : ''}`;
+  return `${stamp}-${kind === 'full' ? 'full' : 'incr'}-${snapshotUuid.slice(0, 8)}.tar${compression === 'gzip' ? '.gz' : ''}`;
+}
+
+/**
+ * Whether the next backup of a schedule can be incremental, and on what: the newest snapshot, when
+ * its whole chain is on the destination and none of it failed verify, the chain has fewer than the
+ * set number of incrementals and its full backup is younger than the set number of days. Otherwise
+ * (null) the next backup is a full one.
+ */
+export function chooseBase(db: Db, scheduleId: number, settings: Settings, now: number): ChainLink | null {
+  const latest = jobs.latestSnapshot(db, scheduleId);
+  if (!latest) return null;
+  const chain = jobs.chainOf(db, latest.id);
+  const full = chain.at(-1);
+  if (!full || full.kind !== 'full') return null;
+  if (chain.length - 1 >= settings.incrementalsPerFull) return null;
+  if (now - full.createdAt >= settings.fullEveryDays * 86_400_000) return null;
+  if (chain.some((link) => link.verifyOk === false || !existsSync(link.archivePath))) return null;
+  return latest;
 }
 
 /**
@@ -199,7 +220,9 @@ export class JobRunner {
 
     const snapshotUuid = randomUUID();
     const createdAt = this.now();
-    const archivePath = join(destination.path, 'Dormouse', scheduleFolderName(schedule), archiveFileName(createdAt, snapshotUuid, schedule.compression));
+    const base = chooseBase(this.db(), schedule.id, readSettings(this.db()), createdAt);
+    const kind = base ? 'incremental' : 'full';
+    const archivePath = join(destination.path, 'Dormouse', scheduleFolderName(schedule), archiveFileName(createdAt, snapshotUuid, schedule.compression, kind));
     jobs.markJobRunning(this.db(), jobId, archivePath, createdAt);
     this.events.started((jobs.findJob(this.db(), jobId) as jobs.JobRecord).view);
     const request: ArchiveRequest = {
@@ -207,7 +230,8 @@ export class JobRunner {
       excludes: schedule.excludes,
       archivePath,
       compression: schedule.compression,
-      snapshot: { id: snapshotUuid, scheduleName: schedule.name, createdAt: new Date(createdAt).toISOString(), kind: 'full', baseId: null },
+      snapshot: { id: snapshotUuid, scheduleName: schedule.name, createdAt: new Date(createdAt).toISOString(), kind, baseId: base?.uuid ?? null },
+      ...(base ? { base: { id: base.uuid, archivePath: base.archivePath } } : {}),
     };
 
     let worker: WorkerHandle;
@@ -263,20 +287,23 @@ export class JobRunner {
             jobId,
             {
               uuid: snapshotUuid,
+              kind,
+              baseId: base?.id ?? null,
               scheduleId: schedule.id,
               scheduleName: schedule.name,
               jobId,
               destinationId: destination.id,
               createdAt,
               archivePath: result.archivePath,
-              files: result.files,
-              bytes: result.bytes,
+              files: result.treeFiles,
+              bytes: result.treeBytes,
               archiveBytes: result.archiveBytes,
               entries: result.entries,
               sha256: result.sha256,
               compression: schedule.compression,
               formatVersion: archiveFormatVersion,
             },
+            { files: result.files, bytes: result.bytes },
             result.warnings,
             this.now(),
           );

@@ -218,6 +218,8 @@ export function activeJobs(db: Db): JobRecord[] {
 /** A finished archive to record in the catalog. */
 export interface NewSnapshot {
   uuid: string;
+  kind: 'full' | 'incremental';
+  baseId: number | null;
   scheduleId: number;
   scheduleName: string;
   jobId: number;
@@ -234,11 +236,11 @@ export interface NewSnapshot {
 }
 
 /** Records a snapshot and ends its job as succeeded, in one transaction. */
-export function recordSuccess(db: Db, jobId: number, snapshot: NewSnapshot, warnings: string[], now: number): void {
+export function recordSuccess(db: Db, jobId: number, snapshot: NewSnapshot, written: { files: number; bytes: number }, warnings: string[], now: number): void {
   db.transaction(() => {
     db.prepare(
       `INSERT INTO snapshots (uuid, schedule_id, schedule_name, job_id, destination_id, created_at, archive_path, files, bytes, archive_bytes, entries, sha256, compression, kind, base_id, format_version)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'full', NULL, ?)`,
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ).run(
       snapshot.uuid,
       snapshot.scheduleId,
@@ -253,10 +255,12 @@ export function recordSuccess(db: Db, jobId: number, snapshot: NewSnapshot, warn
       snapshot.entries,
       snapshot.sha256,
       snapshot.compression,
+      snapshot.kind,
+      snapshot.baseId,
       snapshot.formatVersion,
     );
     const noted = JSON.parse(db.prepare('SELECT warnings FROM jobs WHERE id = ?').pluck().get(jobId) as string) as string[];
-    finishJob(db, jobId, { status: 'succeeded', files: snapshot.files, bytes: snapshot.bytes, sha256: snapshot.sha256, warnings: [...noted, ...warnings], error: null }, now);
+    finishJob(db, jobId, { status: 'succeeded', files: written.files, bytes: written.bytes, sha256: snapshot.sha256, warnings: [...noted, ...warnings], error: null }, now);
   }).immediate();
 }
 
@@ -266,6 +270,67 @@ export function findSnapshot(db: Db, id: number): { id: number; archivePath: str
     | { id: number; archive_path: string; sha256: string; created_at: number }
     | undefined;
   return row && { id: row.id, archivePath: row.archive_path, sha256: row.sha256, createdAt: row.created_at };
+}
+
+/** A snapshot as the choice between a full and an incremental backup needs it. */
+export interface ChainLink {
+  id: number;
+  uuid: string;
+  kind: 'full' | 'incremental';
+  archivePath: string;
+  createdAt: number;
+  baseId: number | null;
+  verifyOk: boolean | null;
+}
+
+interface ChainRow {
+  id: number;
+  uuid: string;
+  kind: 'full' | 'incremental';
+  archive_path: string;
+  created_at: number;
+  base_id: number | null;
+  verify_ok: number | null;
+}
+
+function toLink(row: ChainRow): ChainLink {
+  return { id: row.id, uuid: row.uuid, kind: row.kind, archivePath: row.archive_path, createdAt: row.created_at, baseId: row.base_id, verifyOk: row.verify_ok === null ? null : row.verify_ok === 1 };
+}
+
+/** A schedule's newest snapshot, or undefined. */
+export function latestSnapshot(db: Db, scheduleId: number): ChainLink | undefined {
+  const row = db.prepare('SELECT * FROM snapshots WHERE schedule_id = ? AND deleting_at IS NULL ORDER BY created_at DESC, id DESC LIMIT 1').get(scheduleId) as ChainRow | undefined;
+  return row && toLink(row);
+}
+
+/** A snapshot and every snapshot it depends on, newest first, down to its full backup (shorter when a link is missing). */
+export function chainOf(db: Db, snapshotId: number): ChainLink[] {
+  const select = db.prepare('SELECT * FROM snapshots WHERE id = ? AND deleting_at IS NULL');
+  const chain: ChainLink[] = [];
+  let next: number | null = snapshotId;
+  while (next !== null && chain.length < 10_000) {
+    const row = select.get(next) as ChainRow | undefined;
+    if (!row) break;
+    chain.push(toLink(row));
+    next = row.base_id;
+  }
+  return chain;
+}
+
+/** Snapshots by their own ids, for finding the archives an incremental's entries live in. */
+export function archivesByUuid(db: Db, uuids: readonly string[]): Map<string, string> {
+  const select = db.prepare('SELECT archive_path FROM snapshots WHERE uuid = ? AND deleting_at IS NULL').pluck();
+  const found = new Map<string, string>();
+  for (const uuid of uuids) {
+    const path = select.get(uuid) as string | undefined;
+    if (path) found.set(uuid, path);
+  }
+  return found;
+}
+
+/** Records what verifying a snapshot found, so a damaged chain is never built on. */
+export function recordVerification(db: Db, id: number, ok: boolean, now: number): void {
+  db.prepare('UPDATE snapshots SET verified_at = ?, verify_ok = ? WHERE id = ?').run(now, ok ? 1 : 0, id);
 }
 
 /** Every snapshot's archive, oldest first, for `verify --all`. */
@@ -288,6 +353,8 @@ interface SnapshotRow {
   bytes: number;
   sha256: string;
   compression: Compression;
+  kind: 'full' | 'incremental';
+  base_id: number | null;
 }
 
 /** Snapshots newest first, optionally of one schedule. */
@@ -307,5 +374,7 @@ export function listSnapshots(db: Db, scheduleId?: number): SnapshotView[] {
     bytes: row.bytes,
     sha256: row.sha256,
     compression: row.compression,
+    kind: row.kind,
+    baseId: row.base_id,
   }));
 }

@@ -116,6 +116,15 @@ export const migrations: readonly Migration[] = [
       ALTER TABLE snapshots ADD COLUMN deleting_at INTEGER;
     `,
   },
+  {
+    version: 4,
+    name: 'verification results on snapshots',
+    sql: `
+      ALTER TABLE snapshots ADD COLUMN verified_at INTEGER;
+      ALTER TABLE snapshots ADD COLUMN verify_ok INTEGER CHECK (verify_ok IS NULL OR verify_ok IN (0, 1));
+      CREATE INDEX snapshots_by_base ON snapshots(base_id);
+    `,
+  },
 ];
 
 /** The newest schema version this code knows. */
