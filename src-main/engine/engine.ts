@@ -145,7 +145,10 @@ export class Engine {
           pruneSchedule(this.db, schedule, { dryRun: request.dryRun, now: this.now() }),
         ),
       'snapshots:restore': (request) => this.restore(request.snapshotId, request.to, request.paths, request.overwrite),
-      'snapshots:ls': (request) => listSnapshotFolder(request.snapshotId, readManifest(this.requireSnapshot(request.snapshotId).archivePath).entries, request.path),
+      'snapshots:ls': (request) => {
+        const manifest = readManifest(this.requireSnapshot(request.snapshotId).archivePath);
+        return listSnapshotFolder(request.snapshotId, manifest.entries, request.path, manifest.snapshot.sources);
+      },
       'folders:pick': async () => (this.options.pickFolder ? { supported: true, path: await this.options.pickFolder() } : { supported: false, path: null }),
       'jobs:cancel': (request) => this.jobs.cancel(request.jobId),
       'status:get': () => this.status(),

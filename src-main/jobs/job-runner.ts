@@ -303,7 +303,8 @@ export class JobRunner {
               compression: schedule.compression,
               formatVersion: archiveFormatVersion,
             },
-            { files: result.files, bytes: result.bytes },
+            // The job reports the whole tree the snapshot protects; what an incremental wrote is in its archive.
+            { files: result.treeFiles, bytes: result.treeBytes },
             result.warnings,
             this.now(),
           );

@@ -20,11 +20,13 @@ function view(entry: ManifestEntry): SnapshotEntryView {
  * Lists one folder of a snapshot from its manifest: with no path, the folders that were backed
  * up; with a path (as on the laptop, "/home/ana/Documents"), what was directly inside it.
  */
-export function listSnapshotFolder(snapshotId: number, entries: readonly ManifestEntry[], path: string | undefined): SnapshotListing {
+export function listSnapshotFolder(snapshotId: number, entries: readonly ManifestEntry[], path: string | undefined, sources: readonly string[] = []): SnapshotListing {
   if (path === undefined) {
+    const roots = new Set(sources.map((source) => source.replace(/^\/+/, '')));
+    const found = roots.size > 0 ? entries.filter((entry) => roots.has(entry.path)) : [];
+    if (found.length > 0) return { snapshotId, path: '/', entries: found.map(view) };
     const paths = new Set(entries.map((entry) => entry.path));
-    const roots = entries.filter((entry) => !paths.has(posix.dirname(entry.path)));
-    return { snapshotId, path: '/', entries: roots.map(view) };
+    return { snapshotId, path: '/', entries: entries.filter((entry) => !paths.has(posix.dirname(entry.path))).map(view) };
   }
   const folder = posix.normalize(path).replace(/^\/+/, '').replace(/\/+$/, '');
   const self = entries.find((entry) => entry.path === folder);

@@ -8,7 +8,6 @@ import { DormouseError } from '../../shared/errors';
 import type { Engine } from '../engine/engine';
 
 const maxBodyBytes = 1024 * 1024;
-const tokenCookie = 'dormouse_token';
 const contentTypes: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
@@ -43,15 +42,6 @@ function sameSecret(given: string | undefined, token: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-function cookieToken(request: IncomingMessage): string | undefined {
-  const header = request.headers.cookie ?? '';
-  for (const part of header.split(';')) {
-    const [name, ...value] = part.trim().split('=');
-    if (name === tokenCookie) return value.join('=');
-  }
-  return undefined;
-}
-
 function send(response: ServerResponse, status: number, body: string, type = 'text/plain; charset=utf-8', extra: Record<string, string> = {}): void {
   response.writeHead(status, { 'content-type': type, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', ...extra });
   response.end(body);
@@ -61,23 +51,25 @@ function sendJson(response: ServerResponse, status: number, value: unknown): voi
   send(response, status, JSON.stringify(value), 'application/json; charset=utf-8');
 }
 
-async function readBody(request: IncomingMessage): Promise<string> {
+/** Reads a request body; an oversized one is read to its end and dropped, so the connection stays usable. */
+async function readBody(request: IncomingMessage): Promise<string | null> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of request) {
     size += (chunk as Buffer).length;
-    if (size > maxBodyBytes) throw new DormouseError('INVALID_INPUT', `request body larger than ${maxBodyBytes} bytes`);
-    chunks.push(chunk as Buffer);
+    if (size <= maxBodyBytes) chunks.push(chunk as Buffer);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return size > maxBodyBytes ? null : Buffer.concat(chunks).toString('utf8');
 }
 
 /**
  * Serves the settings window's renderer and the engine's API on 127.0.0.1 for machines with no
  * tray (and so the whole UI can be tested in a real browser): the same contract channels as the
  * Electron IPC over POST /api/<channel>, events as server-sent events on /api/events. Every
- * request needs the per-start token (from the printed URL, then a strict cookie); a foreign Host
- * or Origin header is refused, so other sites and DNS rebinding cannot reach it.
+ * request needs the per-start token: the printed URL carries it, the page it serves carries it on
+ * to its own scripts and API calls (never in a cookie, which browsers would also send to other
+ * ports of 127.0.0.1); a foreign Host or Origin header is refused, so other sites and DNS
+ * rebinding cannot reach it.
  */
 export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
   const token = options.token ?? randomBytes(24).toString('base64url');
@@ -87,17 +79,29 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
   const allowedHosts = () => new Set([`127.0.0.1:${port}`, `localhost:${port}`]);
   const allowedOrigins = () => new Set([`http://127.0.0.1:${port}`, `http://localhost:${port}`]);
 
-  const serveFile = (response: ServerResponse, pathname: string, withCookie: boolean) => {
+  const serveFile = (response: ServerResponse, pathname: string) => {
     const relativePath = normalize(pathname === '/' ? '/index.html' : pathname).replace(/^([/\\])+/, '');
     const file = join(options.rendererFolder, relativePath);
     if (!file.startsWith(options.rendererFolder + sep) || !existsSync(file) || !statSync(file).isFile()) {
       send(response, 404, 'not found');
       return;
     }
-    const headers: Record<string, string> = { 'content-security-policy': contentSecurityPolicy };
-    if (withCookie) headers['set-cookie'] = `${tokenCookie}=${token}; HttpOnly; SameSite=Strict; Path=/`;
-    response.writeHead(200, { 'content-type': contentTypes[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', ...headers });
-    response.end(readFileSync(file));
+    let body: Buffer | string = readFileSync(file);
+    if (extname(file) === '.html') {
+      // The page hands the token on: to its scripts and styles, and (in a meta tag) to the API bridge.
+      body = body
+        .toString('utf8')
+        .replace(/((?:src|href)="\.?\/assets\/[^"?]+)"/g, `$1?token=${token}"`)
+        .replace('<head>', `<head>\n    <meta name="dormouse-token" content="${token}" />\n    <meta name="referrer" content="no-referrer" />`);
+    }
+    response.writeHead(200, {
+      'content-type': contentTypes[extname(file)] ?? 'application/octet-stream',
+      'cache-control': 'no-store',
+      'x-content-type-options': 'nosniff',
+      'referrer-policy': 'no-referrer',
+      'content-security-policy': contentSecurityPolicy,
+    });
+    response.end(body);
   };
 
   const handle = async (request: IncomingMessage, response: ServerResponse) => {
@@ -107,7 +111,7 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
     const url = new URL(request.url ?? '/', `http://127.0.0.1:${port}`);
     const queryToken = url.searchParams.get('token') ?? undefined;
     const bearer = request.headers.authorization?.replace(/^Bearer /, '');
-    const authorised = sameSecret(queryToken, token) || sameSecret(bearer, token) || sameSecret(cookieToken(request), token);
+    const authorised = sameSecret(queryToken, token) || sameSecret(bearer, token);
     if (!authorised) return send(response, 401, 'unauthorised: open the URL that `dormouse daemon --ui` printed');
 
     if (url.pathname === '/api/events' && request.method === 'GET') {
@@ -124,6 +128,9 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
       let envelope: Envelope<unknown>;
       try {
         const text = await readBody(request);
+        if (text === null) {
+          return sendJson(response, 413, { ok: false, error: { code: 'INVALID_INPUT', message: `the request body is larger than ${maxBodyBytes} bytes` } });
+        }
         let payload: unknown;
         try {
           payload = text === '' ? {} : JSON.parse(text);
@@ -138,7 +145,7 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
       return sendJson(response, envelope.ok || envelope.error.code !== 'INTERNAL' ? 200 : 500, envelope);
     }
     if (request.method !== 'GET') return send(response, 405, 'method not allowed');
-    return serveFile(response, url.pathname, queryToken !== undefined);
+    return serveFile(response, url.pathname);
   };
 
   const server: Server = createServer((request, response) => {

@@ -8,16 +8,17 @@ declare global {
 
 /**
  * The same API over HTTP, for the web host (`dormouse daemon --ui`): POST /api/<channel> with the
- * per-start token in its strict cookie, and engine events as server-sent events.
+ * per-start token the page was served with, and engine events as server-sent events.
  */
 function httpBridge(): DormouseBridge {
+  const token = document.querySelector<HTMLMetaElement>('meta[name="dormouse-token"]')?.content ?? new URLSearchParams(window.location.search).get('token') ?? '';
   return {
     async invoke<C extends Channel>(channel: C, request: RequestOf<C>): Promise<Envelope<ResponseOf<C>>> {
       try {
         const response = await fetch(`/api/${channel}`, {
           method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          credentials: 'same-origin',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+          credentials: 'omit',
           body: JSON.stringify(request),
         });
         return (await response.json()) as Envelope<ResponseOf<C>>;
@@ -26,7 +27,7 @@ function httpBridge(): DormouseBridge {
       }
     },
     onEvent(listener: (event: DormouseEvent) => void) {
-      const source = new EventSource('/api/events');
+      const source = new EventSource(`/api/events?token=${encodeURIComponent(token)}`);
       source.onmessage = (message) => listener(JSON.parse(message.data as string) as DormouseEvent);
       return () => source.close();
     },

@@ -1,17 +1,36 @@
 // `npm run bench`: Dormouse's full backup against GNU tar on the same tree, in the same run.
 // Prints wall times, their ratio and the owning process's event-loop delay during the backup.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Engine } from '../../src-main/engine/engine';
 import { forkWorkerLauncher } from '../../src-main/jobs/worker-launcher';
+import { writeSettings } from '../../src-main/store/settings-store';
 import { ensureBenchTree } from './bench-tree';
 
 const repoRoot = join(__dirname, '..', '..');
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 const treeRoot = process.env.BENCH_TREE ?? join(tmpdir(), 'dormouse-bench-tree');
+
+/** Touches 1% of the tree's files (a new mtime, the same content), so both tools see them as changed and the tree stays reusable. */
+function changeOnePercent(root: string): number {
+  const files: string[] = [];
+  const walk = (folder: string) => {
+    for (const entry of readdirSync(folder, { withFileTypes: true })) {
+      const path = join(folder, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else files.push(path);
+    }
+  };
+  walk(root);
+  files.sort();
+  const chosen = files.filter((_, index) => index % 100 === 7);
+  const when = new Date();
+  for (const file of chosen) utimesSync(file, when, when);
+  return chosen.length;
+}
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -46,6 +65,7 @@ async function main(): Promise<void> {
     rmSync(out);
     return elapsed;
   };
+  const setSettings = (changes: Parameters<typeof writeSettings>[1]) => writeSettings(engine.db, changes, Date.now());
   const dormouse = async () => {
     const delay = monitorEventLoopDelay({ resolution: 1 });
     delay.enable();
@@ -55,9 +75,24 @@ async function main(): Promise<void> {
     delay.disable();
     if (job.status !== 'succeeded' || !job.archivePath) throw new Error(`the Dormouse backup ${job.status}: ${job.error?.message}`);
     rmSync(job.archivePath);
+    rmSync(`${job.archivePath}.sha256`, { force: true });
     return { elapsed, p99: delay.percentile(99) / 1e6, max: delay.max / 1e6 };
   };
+  const timedJob = async () => {
+    const started = performance.now();
+    const job = await engine.handle('jobs:run', { name: 'bench' });
+    if (job.status !== 'succeeded' || !job.archivePath) throw new Error(`the Dormouse backup ${job.status}: ${job.error?.message}`);
+    return { elapsed: performance.now() - started, job };
+  };
+  const tarEntries = (archive: string) => spawnSync('tar', ['-tf', archive], { encoding: 'utf8' }).stdout.split('\n').filter((line) => line !== '');
+  const listedIncremental = (snapshotFile: string, out: string) => {
+    const started = performance.now();
+    const result = spawnSync('tar', ['--listed-incremental', snapshotFile, '-cf', out, '-C', '/', source.slice(1)]);
+    if (result.status !== 0) throw new Error(`GNU tar failed: ${result.stderr}`);
+    return performance.now() - started;
+  };
 
+  setSettings({ incrementalsPerFull: 0 });
   console.log('bench: warming the page cache…');
   gnuTar(false);
   await dormouse();
@@ -73,6 +108,25 @@ async function main(): Promise<void> {
     dormouseTimes.push(run.elapsed);
     delays.push(run.p99);
   }
+
+  // Incremental: a full base, then a no-change incremental, then one after 1% of the files changed,
+  // each beside GNU tar's --listed-incremental on the same tree.
+  setSettings({ incrementalsPerFull: 30 });
+  const snapshot0 = join(work, 'gnu.snar');
+  listedIncremental(snapshot0, join(work, 'gnu-level0.tar'));
+  const base = await timedJob();
+  const copySnapshot = () => {
+    const copy = join(work, `gnu-${Date.now()}.snar`);
+    copyFileSync(snapshot0, copy);
+    return copy;
+  };
+  const tarNoChange = listedIncremental(copySnapshot(), join(work, 'gnu-level1-nochange.tar'));
+  const noChange = await timedJob();
+  const changed = changeOnePercent(source);
+  const tarChanged = listedIncremental(copySnapshot(), join(work, 'gnu-level1-changed.tar'));
+  const onePercent = await timedJob();
+  const noChangeEntries = tarEntries(noChange.job.archivePath as string);
+  const changedEntries = tarEntries(onePercent.job.archivePath as string).filter((name) => !name.startsWith('.dormouse/') && !name.endsWith('/'));
   engine.close();
   rmSync(work, { recursive: true, force: true });
 
@@ -87,6 +141,12 @@ async function main(): Promise<void> {
   console.log(`  ratio Dormouse / GNU tar          ${(ours / tar).toFixed(2)}x   (target at most 1.30x)`);
   console.log(`  ratio Dormouse / GNU tar + fsync  ${(ours / tarSync).toFixed(2)}x`);
   console.log(`  owning process event-loop delay p99 ${median(delays).toFixed(1)} ms (target at most 10 ms)`);
+  console.log('');
+  console.log(`incremental (base: a full backup in ${seconds(base.elapsed)})`);
+  console.log(`  no change:  Dormouse ${seconds(noChange.elapsed)} (${((100 * noChange.elapsed) / ours).toFixed(1)}% of the full backup; targets under 1 s and under 5%), GNU tar --listed-incremental ${seconds(tarNoChange)}`);
+  console.log(`              archive entries: ${noChangeEntries.join(', ')} (target: only the manifest)`);
+  console.log(`  1% changed (${changed} files): Dormouse ${seconds(onePercent.elapsed)}, GNU tar --listed-incremental ${seconds(tarChanged)}, ratio ${(onePercent.elapsed / tarChanged).toFixed(2)}x`);
+  console.log(`              archive holds ${changedEntries.length} files (${onePercent.job.files} written by the job) and the manifest`);
 }
 
 main().catch((error: unknown) => {

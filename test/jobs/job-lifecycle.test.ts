@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { archiveFiles, describeResult, describeTree, partialFiles, workspace, type Job, type Snapshot, type Workspace } from '../helpers/trees';
 
 const jobKeys = ['id', 'scheduleId', 'trigger', 'status', 'queuedAt', 'startedAt', 'finishedAt', 'files', 'bytes', 'archivePath', 'sha256', 'warnings', 'error'].sort();
-const snapshotKeys = ['id', 'scheduleId', 'scheduleName', 'jobId', 'createdAt', 'archivePath', 'files', 'bytes', 'sha256', 'compression'].sort();
+const snapshotKeys = ['id', 'scheduleId', 'scheduleName', 'jobId', 'createdAt', 'archivePath', 'files', 'bytes', 'sha256', 'compression', 'kind', 'baseId'].sort();
 const localIso = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{3})?([+-]\d{2}:\d{2}|Z)$/;
 
 function run(ws: Workspace, schedule: string): { code: number; job: Job; stderr: string } {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fork, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { repoRoot, temporaryFolder } from '../helpers/cli';
@@ -135,7 +135,8 @@ test('the worker reports progress at most every 250 ms, monotonic and with the r
   assert.deepEqual(done.result.warnings, []);
   assert.equal(done.result.archiveBytes, statSync(archivePath).size);
   assert.equal(done.result.sha256, sha256File(archivePath));
-  assert.deepEqual(readdirSync(join(root, 'out')), ['test.tar'], 'no partial file is left beside the archive');
+  assert.deepEqual(readdirSync(join(root, 'out')).sort(), ['test.tar', 'test.tar.sha256'], 'no partial file is left beside the archive, only its SHA-256 sidecar');
+  assert.equal(readFileSync(join(root, 'out', 'test.tar.sha256'), 'utf8'), `${done.result.sha256}  test.tar\n`, 'the sidecar reads as sha256sum prints it');
 });
 
 test('a malformed start message gets an INVALID_INPUT error and the worker exits without writing', async (t) => {

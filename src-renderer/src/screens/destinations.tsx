@@ -40,6 +40,11 @@ export function DestinationsScreen() {
   return (
     <section aria-labelledby="destinations-title">
       <h2 id="destinations-title">Destinations</h2>
+      {destinations.error && (
+        <p className="error" role="alert">
+          {destinations.error}
+        </p>
+      )}
       {destinations.data && destinations.data.length === 0 && <p className="empty">No destinations yet. Add the external drive, network share or folder your backups should go to.</p>}
       {destinations.data && destinations.data.length > 0 && (
         <ul className="list">

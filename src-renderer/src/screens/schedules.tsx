@@ -118,7 +118,10 @@ function ScheduleEditor({ schedule, destinations, onDone }: { schedule: Schedule
   const [error, setError] = useState<string | null>(null);
   const [saving, setSaving] = useState(false);
   const cron = presetToCron(draft.preset);
-  const update = (changes: Partial<Draft>) => setDraft((current) => ({ ...current, ...changes }));
+  const update = (changes: Partial<Draft>) => {
+    setDraft((current) => ({ ...current, ...changes }));
+    setError(null);
+  };
 
   const pick = async (index: number) => {
     const picked = await call('folders:pick', {});
