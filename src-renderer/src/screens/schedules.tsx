@@ -15,11 +15,20 @@ interface Draft {
   preset: FrequencyPreset;
   compression: 'none' | 'gzip';
   keepLast: string;
+  keepDaily: string;
+  keepWeekly: string;
+  keepMonthly: string;
   enabled: boolean;
 }
 
+/** Time Machine-like retention: the last day's backups, one a day for a month, one a week for a year. */
+const timeMachineLike = { keepLast: '24', keepDaily: '30', keepWeekly: '52', keepMonthly: '' };
+
+const countText = (value: number | null) => (value === null ? '' : String(value));
+const countValue = (text: string) => (text.trim() === '' ? null : Number(text));
+
 function draftFrom(schedule: ScheduleView | null, firstDestination: string): Draft {
-  if (!schedule) return { name: '', sources: [''], excludes: '', destination: firstDestination, preset: { kind: 'daily', hour: 12, minute: 0 }, compression: 'none', keepLast: '', enabled: true };
+  if (!schedule) return { name: '', sources: [''], excludes: '', destination: firstDestination, preset: { kind: 'hourly', minute: 0 }, compression: 'none', ...timeMachineLike, enabled: true };
   return {
     name: schedule.name,
     sources: schedule.sources,
@@ -27,7 +36,10 @@ function draftFrom(schedule: ScheduleView | null, firstDestination: string): Dra
     destination: schedule.destination,
     preset: cronToPreset(schedule.cron),
     compression: schedule.compression,
-    keepLast: schedule.keepLast === null ? '' : String(schedule.keepLast),
+    keepLast: countText(schedule.keepLast),
+    keepDaily: countText(schedule.keepDaily),
+    keepWeekly: countText(schedule.keepWeekly),
+    keepMonthly: countText(schedule.keepMonthly),
     enabled: schedule.enabled,
   };
 }
@@ -134,7 +146,6 @@ function ScheduleEditor({ schedule, destinations, onDone }: { schedule: Schedule
     event.preventDefault();
     setSaving(true);
     setError(null);
-    const keepLast = draft.keepLast.trim() === '' ? null : Number(draft.keepLast);
     const fields = {
       name: draft.name,
       sources: draft.sources.map((source) => source.trim()).filter((source) => source !== ''),
@@ -142,7 +153,10 @@ function ScheduleEditor({ schedule, destinations, onDone }: { schedule: Schedule
       destination: draft.destination,
       cron,
       compression: draft.compression,
-      keepLast,
+      keepLast: countValue(draft.keepLast),
+      keepDaily: countValue(draft.keepDaily),
+      keepWeekly: countValue(draft.keepWeekly),
+      keepMonthly: countValue(draft.keepMonthly),
       enabled: draft.enabled,
     };
     try {
@@ -208,15 +222,35 @@ function ScheduleEditor({ schedule, destinations, onDone }: { schedule: Schedule
             <option value="gzip">gzip (smaller)</option>
           </select>
         </label>
-        <label>
-          Keep the newest
-          <input type="number" min={1} value={draft.keepLast} onChange={(event) => update({ keepLast: event.target.value })} placeholder="all" />
-        </label>
         <label className="check">
           <input type="checkbox" checked={draft.enabled} onChange={(event) => update({ enabled: event.target.checked })} />
           Run on schedule
         </label>
       </div>
+      <fieldset>
+        <legend>Keep old backups (empty: no limit)</legend>
+        <div className="row">
+          <label>
+            The newest
+            <input type="number" min={1} value={draft.keepLast} onChange={(event) => update({ keepLast: event.target.value })} placeholder="all" />
+          </label>
+          <label>
+            One a day, for days
+            <input type="number" min={1} value={draft.keepDaily} onChange={(event) => update({ keepDaily: event.target.value })} />
+          </label>
+          <label>
+            One a week, for weeks
+            <input type="number" min={1} value={draft.keepWeekly} onChange={(event) => update({ keepWeekly: event.target.value })} />
+          </label>
+          <label>
+            One a month, for months
+            <input type="number" min={1} value={draft.keepMonthly} onChange={(event) => update({ keepMonthly: event.target.value })} />
+          </label>
+        </div>
+        <button type="button" onClick={() => update(timeMachineLike)}>
+          Like Time Machine
+        </button>
+      </fieldset>
       {error && (
         <p className="error" role="alert">
           {error}
