@@ -1,14 +1,22 @@
 // Builds every part: the main-process bundles (CLI, Electron main, preload, archive worker)
-// with esbuild, and the React renderer with Vite.
+// with esbuild, and the React renderer with Vite. Each part is built beside the old one and
+// swapped in at the end, so tests or a daemon running from dist/ never see it half-built.
 import { build as esbuild } from 'esbuild';
 import { build as viteBuild } from 'vite';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const outdir = join(root, 'dist', 'main');
-rmSync(outdir, { recursive: true, force: true });
+const dist = join(root, 'dist');
+
+function swapIn(next, final) {
+  const old = `${final}.old`;
+  rmSync(old, { recursive: true, force: true });
+  if (existsSync(final)) renameSync(final, old);
+  renameSync(next, final);
+  rmSync(old, { recursive: true, force: true });
+}
 
 const entries = {
   cli: 'src-main/cli/cli-main.ts',
@@ -17,10 +25,12 @@ const entries = {
   'archive-worker': 'src-main/archive-worker/archive-worker-main.ts',
 };
 
+const mainNext = join(dist, '.main-next');
+rmSync(mainNext, { recursive: true, force: true });
 await esbuild({
   absWorkingDir: root,
   entryPoints: Object.fromEntries(Object.entries(entries).filter(([, file]) => existsSync(join(root, file)))),
-  outdir,
+  outdir: mainNext,
   outExtension: { '.js': '.cjs' },
   bundle: true,
   platform: 'node',
@@ -30,11 +40,14 @@ await esbuild({
   external: ['electron', 'better-sqlite3'],
   logLevel: 'warning',
 });
-
-mkdirSync(join(outdir, 'icons'), { recursive: true });
+mkdirSync(join(mainNext, 'icons'), { recursive: true });
 for (const name of readdirSync(join(root, 'build', 'icons'))) {
-  if (name.startsWith('tray-')) copyFileSync(join(root, 'build', 'icons', name), join(outdir, 'icons', name));
+  if (name.startsWith('tray-')) copyFileSync(join(root, 'build', 'icons', name), join(mainNext, 'icons', name));
 }
 
-await viteBuild({ configFile: join(root, 'src-renderer', 'vite.config.mts'), logLevel: 'warn' });
+const rendererNext = join(dist, '.renderer-next');
+await viteBuild({ configFile: join(root, 'src-renderer', 'vite.config.mts'), logLevel: 'warn', build: { outDir: rendererNext, emptyOutDir: true } });
+
+swapIn(mainNext, join(dist, 'main'));
+swapIn(rendererNext, join(dist, 'renderer'));
 console.log('dormouse: built dist/main and dist/renderer');
