@@ -54,6 +54,7 @@ class SafeWriter {
   readonly conflicts: string[] = [];
   readonly refused: string[] = [];
   private readonly folders: { path: string; entry: ManifestEntry }[] = [];
+  private readonly open = new Set<string>();
   files = 0;
   bytes = 0;
 
@@ -130,7 +131,9 @@ class SafeWriter {
   openFile(destination: string): { fd: number; temporary: string } {
     const temporary = `${destination}.dormouse-restore`;
     removeQuietly(temporary);
-    return { fd: openSync(temporary, 'wx', 0o600), temporary };
+    const fd = openSync(temporary, 'wx', 0o600);
+    this.open.add(temporary);
+    return { fd, temporary };
   }
 
   closeFile(entry: ManifestEntry, destination: string, file: { fd: number; temporary: string }): void {
@@ -140,8 +143,15 @@ class SafeWriter {
     utimesSync(file.temporary, entry.mtimeMs / 1000, entry.mtimeMs / 1000);
     if (this.overwrite) rmSync(destination, { force: true, recursive: false });
     renameSync(file.temporary, destination);
+    this.open.delete(file.temporary);
     this.files += 1;
     this.bytes += entry.size;
+  }
+
+  /** Removes the temporary twin of a file a cancelled or failed restore was writing: nothing half-written stays. */
+  abandon(): void {
+    for (const temporary of this.open) removeQuietly(temporary);
+    this.open.clear();
   }
 
   /** Folder modes and times last, deepest first, since writing inside a folder changes its mtime. */
@@ -246,54 +256,59 @@ export async function restoreArchive(request: RestoreRequest, host: RestoreHost)
     host.progress(writer.files, writer.bytes, files.length, totalBytes, path);
   };
 
-  for (const entry of entries) {
-    if (entry.type !== 'directory') continue;
-    const destination = writer.place(entry);
-    if (destination !== null) writer.folder(entry, destination);
-  }
-
-  const groups = new Map<string, ManifestEntry[]>();
-  for (const entry of files) {
-    const archive = entry.archive === undefined ? request.archivePath : request.archives[entry.archive];
-    if (archive === undefined) throw new Error(`the archive of snapshot ${entry.archive} that holds ${entry.path} is not in the catalog; import its destination`);
-    groups.set(archive, [...(groups.get(archive) ?? []), entry]);
-  }
-  for (const [archivePath, group] of groups) {
-    if (archivePath.endsWith('.gz')) {
-      await restoreFromGzip(archivePath, new Map(group.map((entry) => [entry.path, entry])), writer, host, report);
-      continue;
+  try {
+    for (const entry of entries) {
+      if (entry.type !== 'directory') continue;
+      const destination = writer.place(entry);
+      if (destination !== null) writer.folder(entry, destination);
     }
-    const archive = openSync(archivePath, 'r');
-    try {
-      let sinceYield = Date.now();
-      for (const entry of group) {
-        if (Date.now() - sinceYield > 50) {
-          await new Promise((resolveYield) => setImmediate(resolveYield));
-          if (host.cancelled()) throw new Error('cancelled');
-          sinceYield = Date.now();
-        }
-        report(entry.path);
-        const destination = writer.place(entry);
-        if (destination === null) continue;
-        const file = writer.openFile(destination);
-        try {
-          copyAtOffset(archive, entry, file.fd);
-        } catch (error) {
-          closeSync(file.fd);
-          unlinkSync(file.temporary);
-          throw error;
-        }
-        writer.closeFile(entry, destination, file);
+
+    const groups = new Map<string, ManifestEntry[]>();
+    for (const entry of files) {
+      const archive = entry.archive === undefined ? request.archivePath : request.archives[entry.archive];
+      if (archive === undefined) throw new Error(`the archive of snapshot ${entry.archive} that holds ${entry.path} is not in the catalog; import its destination`);
+      groups.set(archive, [...(groups.get(archive) ?? []), entry]);
+    }
+    for (const [archivePath, group] of groups) {
+      if (archivePath.endsWith('.gz')) {
+        await restoreFromGzip(archivePath, new Map(group.map((entry) => [entry.path, entry])), writer, host, report);
+        continue;
       }
-    } finally {
-      closeSync(archive);
+      const archive = openSync(archivePath, 'r');
+      try {
+        let sinceYield = Date.now();
+        for (const entry of group) {
+          if (Date.now() - sinceYield > 50) {
+            await new Promise((resolveYield) => setImmediate(resolveYield));
+            if (host.cancelled()) throw new Error('cancelled');
+            sinceYield = Date.now();
+          }
+          report(entry.path);
+          const destination = writer.place(entry);
+          if (destination === null) continue;
+          const file = writer.openFile(destination);
+          try {
+            copyAtOffset(archive, entry, file.fd);
+          } catch (error) {
+            closeSync(file.fd);
+            unlinkSync(file.temporary);
+            throw error;
+          }
+          writer.closeFile(entry, destination, file);
+        }
+      } finally {
+        closeSync(archive);
+      }
     }
-  }
 
-  for (const entry of entries) {
-    if (entry.type !== 'symlink') continue;
-    const destination = writer.place(entry);
-    if (destination !== null) writer.symlink(entry, destination);
+    for (const entry of entries) {
+      if (entry.type !== 'symlink') continue;
+      const destination = writer.place(entry);
+      if (destination !== null) writer.symlink(entry, destination);
+    }
+  } catch (error) {
+    writer.abandon();
+    throw error;
   }
   writer.finish();
   host.progress(writer.files, writer.bytes, files.length, totalBytes, '');

@@ -95,6 +95,19 @@ class Cli {
     });
   }
 
+  /** Runs a restore or a verification so that Ctrl-C (or SIGTERM) cancels its worker cleanly. */
+  async whileCancellable<T>(command: Command, work: () => Promise<T>): Promise<T> {
+    const engine = this.engine(command);
+    const stop = () => engine.cancelWorkerTasks();
+    const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+    signals.forEach((signal) => process.on(signal, stop));
+    try {
+      return await work();
+    } finally {
+      signals.forEach((signal) => process.off(signal, stop));
+    }
+  }
+
   /** Runs one request through the engine and prints its answer as JSON or as text. */
   async call<C extends Channel, S>(command: Command, channel: C, request: RequestOf<C>, render: (response: ResponseOf<C>) => S, asText: (shown: S) => string): Promise<S> {
     const shown = render(await this.engine(command).handle(channel, request));
@@ -342,7 +355,7 @@ export function buildProgram(cli: Cli, io: CliIo): Command {
     .option('--overwrite', 'replace files that already exist in the target')
     .action(async function (this: Command, snapshotId: number, options: { to: string; path?: string[]; overwrite?: boolean }) {
       const request = { snapshotId, to: cli.absolute(options.to), paths: options.path ?? [], overwrite: options.overwrite === true };
-      const report = await cli.call(this, 'snapshots:restore', request, (value) => value, text.restoreText);
+      const report = await cli.whileCancellable(this, () => cli.call(this, 'snapshots:restore', request, (value) => value, text.restoreText));
       if (report.conflicts.length > 0 || report.refused.length > 0) throw new ExitCode(exitCodes.failed);
     });
 
@@ -353,7 +366,7 @@ export function buildProgram(cli: Cli, io: CliIo): Command {
     .option('--all', 'verify every snapshot in the catalog')
     .action(async function (this: Command, snapshotId: number | undefined, options: { all?: boolean }) {
       if ((snapshotId === undefined) === !options.all) throw new DormouseError('INVALID_INPUT', 'name one snapshot id, or pass --all');
-      const report = await cli.call(this, 'snapshots:verify', snapshotId === undefined ? { all: true } : { snapshotId }, (value) => value, text.verifyText);
+      const report = await cli.whileCancellable(this, () => cli.call(this, 'snapshots:verify', snapshotId === undefined ? { all: true } : { snapshotId }, (value) => value, text.verifyText));
       if (!report.ok) throw new ExitCode(exitCodes.failed);
     });
 

@@ -21,6 +21,7 @@ import * as jobStore from '../jobs/job-store';
 import { JobRunner, type JobEvents } from '../jobs/job-runner';
 import type { WorkerLauncher } from '../jobs/worker-launcher';
 import { runWorkerTask } from '../jobs/worker-task';
+import type { ToWorker } from '../archive-worker/archive-protocol';
 import { finishInterruptedDeletions, pruneSchedule } from '../jobs/prune';
 import { adoptOrphanSnapshots, importFromDestination } from '../destinations/catalog-import';
 import { listSnapshotFolder } from '../jobs/snapshot-browse';
@@ -93,6 +94,8 @@ export class Engine {
   private readonly openCatalog: () => Db;
   private readonly options: EngineOptions;
   private readonly launchWorker: WorkerLauncher;
+  /** Restores and verifications running in workers, so they can be cancelled. */
+  private readonly tasks = new Set<AbortController>();
   private catalog: Db | undefined;
   private readonly now: Clock;
   private readonly handlers: Handlers;
@@ -190,6 +193,21 @@ export class Engine {
   /** Every destination with its availability (a marker read each), for the tray. */
   destinationViews(): DestinationView[] {
     return destinations.listDestinations(this.db).map((record) => this.destinationView(record));
+  }
+
+  /** Cancels every restore and verification this engine is running (Ctrl-C on the CLI). */
+  cancelWorkerTasks(): void {
+    for (const task of this.tasks) task.abort();
+  }
+
+  private async workerTask(task: ToWorker) {
+    const controller = new AbortController();
+    this.tasks.add(controller);
+    try {
+      return await runWorkerTask(this.launchWorker, task, undefined, controller.signal);
+    } finally {
+      this.tasks.delete(controller);
+    }
   }
 
   /** Closes the catalog. */
@@ -388,7 +406,7 @@ export class Engine {
     // A snapshot is verified together with every archive it depends on.
     const ids = [...new Set(requested.flatMap((id) => jobStore.chainOf(this.db, id).map((link) => link.id)))].sort((a, b) => a - b);
     const snapshots = ids.map((id) => ({ ...this.requireSnapshot(id), uuid: jobStore.chainOf(this.db, id)[0]?.uuid ?? null }));
-    const answer = await runWorkerTask(this.launchWorker, {
+    const answer = await this.workerTask({
       type: 'verify',
       archives: snapshots.map((snapshot) => ({ id: snapshot.uuid, archivePath: snapshot.archivePath, sha256: snapshot.sha256 })),
     });
@@ -408,7 +426,7 @@ export class Engine {
     const snapshot = this.requireSnapshot(snapshotId);
     const chain = jobStore.chainOf(this.db, snapshot.id);
     const archives = Object.fromEntries(chain.map((link) => [link.uuid, link.archivePath]));
-    const answer = await runWorkerTask(this.launchWorker, { type: 'restore', request: { archivePath: snapshot.archivePath, archives, target: to, paths, overwrite } });
+    const answer = await this.workerTask({ type: 'restore', request: { archivePath: snapshot.archivePath, archives, target: to, paths, overwrite } });
     if (answer.type === 'error') throw new DormouseError(answer.code === 'CANCELLED' ? 'CANCELLED' : 'WRITE_FAILED', `restore failed: ${answer.message}`);
     if (answer.type !== 'restored') throw new DormouseError('INTERNAL', 'the worker did not restore');
     return { snapshotId, ...answer.result };

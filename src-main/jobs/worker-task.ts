@@ -6,8 +6,17 @@ import type { WorkerLauncher } from './worker-launcher';
  * Runs one task other than a backup (verify, restore) in a worker process and resolves with its
  * final message, so reading whole archives never happens in the process that owns the tray.
  */
-export function runWorkerTask(launch: WorkerLauncher, task: ToWorker, onProgress: (progress: ArchiveProgress) => void = () => undefined): Promise<Exclude<FromWorker, { type: 'progress' }>> {
+export function runWorkerTask(
+  launch: WorkerLauncher,
+  task: ToWorker,
+  onProgress: (progress: ArchiveProgress) => void = () => undefined,
+  signal?: AbortSignal,
+): Promise<Exclude<FromWorker, { type: 'progress' }>> {
   const worker = launch();
+  signal?.addEventListener('abort', () => {
+    worker.send({ type: 'cancel' });
+    setTimeout(() => worker.kill(), 3000).unref();
+  });
   return new Promise((resolve, reject) => {
     let settled = false;
     worker.onMessage((message) => {
