@@ -1,26 +1,6 @@
 import type { Compression } from '../../shared/types';
 import type { Db } from './open-store';
 
-/** A schedule as the engine keeps it: its catalog row with sources, excludes and its last success. */
-export interface ScheduleRecord {
-  id: number;
-  name: string;
-  destinationId: string;
-  destinationName: string;
-  cron: string;
-  enabled: boolean;
-  compression: Compression;
-  keepLast: number | null;
-  keepDaily: number | null;
-  keepWeekly: number | null;
-  keepMonthly: number | null;
-  sources: string[];
-  excludes: string[];
-  createdAt: number;
-  updatedAt: number;
-  lastSuccessAt: number | null;
-}
-
 /** The fields a person sets on a schedule, already validated and resolved by the engine. */
 export interface ScheduleDefinition {
   name: string;
@@ -34,6 +14,15 @@ export interface ScheduleDefinition {
   keepMonthly: number | null;
   sources: string[];
   excludes: string[];
+}
+
+/** A schedule as the engine keeps it: its definition with its id, its destination's name, and its last success. */
+export interface ScheduleRecord extends ScheduleDefinition {
+  id: number;
+  destinationName: string;
+  createdAt: number;
+  updatedAt: number;
+  lastSuccessAt: number | null;
 }
 
 interface ScheduleRow {

@@ -2,27 +2,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { dormouse, temporaryFolder, type CliResult } from '../helpers/cli';
+import { dormouse, temporaryFolder, type CliResult, describeResult, expectError, expectOk } from '../helpers/cli';
 
 const catalogName = 'dormouse.sqlite';
 
-function describe(result: CliResult): string {
-  return `exit ${result.code}\nstdout: ${result.stdout}\nstderr: ${result.stderr}`;
-}
 
-function ok<T>(result: CliResult): T {
-  assert.equal(result.code, 0, describe(result));
-  assert.equal(result.stderr, '', describe(result));
-  return result.json<T>();
-}
 
-/** The error convention: the exit code, nothing on stdout, and exactly one `error: ` line on stderr. */
-function assertError(result: CliResult, code: 1 | 2, says?: RegExp): void {
-  assert.equal(result.code, code, describe(result));
-  assert.equal(result.stdout, '', describe(result));
-  assert.match(result.stderr, /^error: [^\n]+\n$/, describe(result));
-  if (says) assert.match(result.stderr, says, describe(result));
-}
+const assertError = expectError;
 
 /** A workspace folder with a drive/ folder to add as a destination and a docs/ folder to back up. */
 function workspace(t: { after: (fn: () => void) => void }) {
@@ -33,14 +19,14 @@ function workspace(t: { after: (fn: () => void) => void }) {
 }
 
 function destinationNames(result: CliResult): string[] {
-  return ok<{ name: string }[]>(result).map((destination) => destination.name);
+  return expectOk<{ name: string }[]>(result).map((destination) => destination.name);
 }
 
 test('--data-dir works before and after the subcommand, naming the same catalog', (t) => {
   const { root, drive } = workspace(t);
   const dataDir = join(root, 'data');
 
-  ok(dormouse(['destination', 'add', '--name', 'usb', '--path', drive, '--data-dir', dataDir, '--json']));
+  expectOk(dormouse(['destination', 'add', '--name', 'usb', '--path', drive, '--data-dir', dataDir, '--json']));
   assert.ok(existsSync(join(dataDir, catalogName)), 'the catalog is created in the --data-dir folder');
 
   assert.deepEqual(destinationNames(dormouse(['--data-dir', dataDir, '--json', 'destination', 'list'])), ['usb']);
@@ -51,7 +37,7 @@ test('DORMOUSE_DATA_DIR names the data folder when --data-dir is absent', (t) =>
   const { root, drive } = workspace(t);
   const dataDir = join(root, 'env-data');
 
-  ok(dormouse(['--json', 'destination', 'add', '--name', 'usb', '--path', drive], { env: { DORMOUSE_DATA_DIR: dataDir } }));
+  expectOk(dormouse(['--json', 'destination', 'add', '--name', 'usb', '--path', drive], { env: { DORMOUSE_DATA_DIR: dataDir } }));
   assert.ok(existsSync(join(dataDir, catalogName)));
   assert.deepEqual(destinationNames(dormouse(['--json', 'destination', 'list'], { env: { DORMOUSE_DATA_DIR: dataDir } })), ['usb']);
   assert.deepEqual(destinationNames(dormouse(['--json', '--data-dir', dataDir, 'destination', 'list'])), ['usb']);
@@ -62,7 +48,7 @@ test('--data-dir wins over DORMOUSE_DATA_DIR', (t) => {
   const optionDir = join(root, 'option-data');
   const envDir = join(root, 'env-data');
 
-  ok(dormouse(['--json', '--data-dir', optionDir, 'destination', 'add', '--name', 'usb', '--path', drive], { env: { DORMOUSE_DATA_DIR: envDir } }));
+  expectOk(dormouse(['--json', '--data-dir', optionDir, 'destination', 'add', '--name', 'usb', '--path', drive], { env: { DORMOUSE_DATA_DIR: envDir } }));
 
   assert.ok(existsSync(join(optionDir, catalogName)));
   assert.ok(!existsSync(envDir), 'the folder DORMOUSE_DATA_DIR names is left alone');
@@ -74,7 +60,7 @@ test('a relative --data-dir resolves against the current folder', (t) => {
   const elsewhere = join(root, 'elsewhere');
   mkdirSync(elsewhere);
 
-  ok(dormouse(['--json', '--data-dir', 'state/dormouse', 'destination', 'add', '--name', 'usb', '--path', drive], { cwd: root }));
+  expectOk(dormouse(['--json', '--data-dir', 'state/dormouse', 'destination', 'add', '--name', 'usb', '--path', drive], { cwd: root }));
   assert.ok(existsSync(join(root, 'state', 'dormouse', catalogName)));
 
   assert.deepEqual(destinationNames(dormouse(['--json', '--data-dir', '../state/dormouse', 'destination', 'list'], { cwd: elsewhere })), ['usb']);
@@ -101,8 +87,8 @@ test('--json prints exactly one JSON document on stdout for every command', (t) 
   ];
   for (const command of commands) {
     const result = run(command);
-    assert.equal(result.code, 0, `${command.join(' ')}: ${describe(result)}`);
-    assert.equal(result.stderr, '', `${command.join(' ')}: ${describe(result)}`);
+    assert.equal(result.code, 0, `${command.join(' ')}: ${describeResult(result)}`);
+    assert.equal(result.stderr, '', `${command.join(' ')}: ${describeResult(result)}`);
     assert.doesNotThrow(() => JSON.parse(result.stdout), `${command.join(' ')} prints one JSON document: ${result.stdout}`);
     assert.equal(typeof JSON.parse(result.stdout), 'object');
   }
@@ -112,12 +98,12 @@ test('without --json the output is readable text, not JSON', (t) => {
   const { root, drive } = workspace(t);
   const dataDir = join(root, 'data');
   const added = dormouse(['--data-dir', dataDir, 'destination', 'add', '--name', 'usb', '--path', drive]);
-  assert.equal(added.code, 0, describe(added));
+  assert.equal(added.code, 0, describeResult(added));
   assert.match(added.stdout, /usb/);
   assert.throws(() => JSON.parse(added.stdout));
 
   const listed = dormouse(['--data-dir', dataDir, 'destination', 'list']);
-  assert.equal(listed.code, 0, describe(listed));
+  assert.equal(listed.code, 0, describeResult(listed));
   assert.match(listed.stdout, /usb/);
   assert.ok(listed.stdout.includes(drive), listed.stdout);
   assert.throws(() => JSON.parse(listed.stdout));
@@ -192,7 +178,7 @@ test('a --data-dir that is a file fails with exit 1 and says to pass another --d
 
 test('--help prints the usage on stdout and exits 0', () => {
   const result = dormouse(['--help']);
-  assert.equal(result.code, 0, describe(result));
+  assert.equal(result.code, 0, describeResult(result));
   assert.match(result.stdout, /Usage: dormouse/);
   for (const command of ['destination', 'schedule', 'cron']) assert.match(result.stdout, new RegExp(command));
 });

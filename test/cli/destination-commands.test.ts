@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { dormouse, temporaryFolder, type CliResult } from '../helpers/cli';
+import { dormouse, temporaryFolder, type CliResult, expectError, expectOk } from '../helpers/cli';
 
 const markerName = '.dormouse-destination.json';
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -45,23 +45,9 @@ function workspace(t: { after: (fn: () => void) => void }): Workspace {
   };
 }
 
-function describe(result: CliResult): string {
-  return `exit ${result.code}\nstdout: ${result.stdout}\nstderr: ${result.stderr}`;
-}
 
-function ok<T>(result: CliResult): T {
-  assert.equal(result.code, 0, describe(result));
-  assert.equal(result.stderr, '', describe(result));
-  return result.json<T>();
-}
 
-/** Exit 2, nothing on stdout, exactly one `error: ` line on stderr that says what is wrong. */
-function assertUsageError(result: CliResult, says: RegExp): void {
-  assert.equal(result.code, 2, describe(result));
-  assert.equal(result.stdout, '', describe(result));
-  assert.match(result.stderr, /^error: [^\n]+\n$/, describe(result));
-  assert.match(result.stderr, says, describe(result));
-}
+const assertUsageError = (result: CliResult, says: RegExp) => expectError(result, 2, says);
 
 /** What identifies the saved destinations, leaving out the free space that other tests change. */
 function saved(list: Destination[]) {
@@ -76,7 +62,7 @@ test('destination add answers {id, name, path} and writes a 0600 marker carrying
   const w = workspace(t);
   const drive = w.folder('drive');
 
-  const added = ok<Record<string, unknown>>(w.run(['destination', 'add', '--name', 'usb', '--path', drive]));
+  const added = expectOk<Record<string, unknown>>(w.run(['destination', 'add', '--name', 'usb', '--path', drive]));
 
   assert.deepEqual(Object.keys(added).sort(), ['id', 'importedSnapshots', 'name', 'path']);
   assert.equal((added as unknown as { importedSnapshots: number }).importedSnapshots, 0, 'an empty folder holds no snapshots to import');
@@ -95,7 +81,7 @@ test('destination add resolves a relative --path against the current folder', (t
   const w = workspace(t);
   const drive = w.folder('mnt/drive');
 
-  const added = ok<{ id: string; path: string }>(w.run(['destination', 'add', '--name', 'usb', '--path', 'mnt/drive']));
+  const added = expectOk<{ id: string; path: string }>(w.run(['destination', 'add', '--name', 'usb', '--path', 'mnt/drive']));
 
   assert.equal(added.path, drive);
   assert.equal(readMarkerFile(drive).id, added.id);
@@ -106,8 +92,8 @@ test('destination list shows each destination with its availability and free spa
   const w = workspace(t);
   assert.deepEqual(w.list(), [], 'a fresh catalog has no destinations');
 
-  const usb = ok<{ id: string }>(w.run(['destination', 'add', '--name', 'usb', '--path', w.folder('usb-drive')]));
-  const nas = ok<{ id: string }>(w.run(['destination', 'add', '--name', 'nas', '--path', w.folder('nas-share')]));
+  const usb = expectOk<{ id: string }>(w.run(['destination', 'add', '--name', 'usb', '--path', w.folder('usb-drive')]));
+  const nas = expectOk<{ id: string }>(w.run(['destination', 'add', '--name', 'nas', '--path', w.folder('nas-share')]));
 
   const list = w.list();
   assert.equal(list.length, 2);
@@ -127,7 +113,7 @@ test('destination list shows each destination with its availability and free spa
 test('a destination whose marker is gone (unplugged drive, empty mount point) is unavailable, and available again when it returns', (t) => {
   const w = workspace(t);
   const drive = w.folder('media/usb');
-  const added = ok<{ id: string }>(w.run(['destination', 'add', '--name', 'usb', '--path', drive]));
+  const added = expectOk<{ id: string }>(w.run(['destination', 'add', '--name', 'usb', '--path', drive]));
   const marker = readFileSync(join(drive, markerName));
 
   rmSync(join(drive, markerName));
@@ -142,7 +128,7 @@ test('a destination whose marker is gone (unplugged drive, empty mount point) is
 test('a destination whose folder now holds another destination\'s marker is unavailable', (t) => {
   const w = workspace(t);
   const drive = w.folder('media/usb');
-  const added = ok<{ id: string }>(w.run(['destination', 'add', '--name', 'usb', '--path', drive]));
+  const added = expectOk<{ id: string }>(w.run(['destination', 'add', '--name', 'usb', '--path', drive]));
 
   const marker = readMarkerFile(drive);
   const otherId = '6f1c2d3e-4b5a-4c6d-8e7f-9a0b1c2d3e4f';
@@ -156,17 +142,17 @@ test('destination remove forgets it but leaves the folder and marker, and re-add
   const w = workspace(t);
   const drive = w.folder('drive');
   writeFileSync(join(drive, 'archive.tar'), 'an archive');
-  const added = ok<{ id: string }>(w.run(['destination', 'add', '--name', 'usb', '--path', drive]));
+  const added = expectOk<{ id: string }>(w.run(['destination', 'add', '--name', 'usb', '--path', drive]));
   const markerBefore = readFileSync(join(drive, markerName), 'utf8');
 
-  const removed = ok<{ id: string; name: string; path: string }>(w.run(['destination', 'remove', 'usb']));
+  const removed = expectOk<{ id: string; name: string; path: string }>(w.run(['destination', 'remove', 'usb']));
   assert.equal(removed.id, added.id);
   assert.equal(removed.name, 'usb');
   assert.deepEqual(w.list(), []);
   assert.equal(readFileSync(join(drive, markerName), 'utf8'), markerBefore, 'the marker is left as it was');
   assert.equal(readFileSync(join(drive, 'archive.tar'), 'utf8'), 'an archive', 'the archives are left as they were');
 
-  const again = ok<{ id: string; name: string }>(w.run(['destination', 'add', '--name', 'backup-drive', '--path', drive]));
+  const again = expectOk<{ id: string; name: string }>(w.run(['destination', 'add', '--name', 'backup-drive', '--path', drive]));
   assert.equal(again.id, added.id, 'the existing marker is adopted rather than replaced');
   assert.equal(again.name, 'backup-drive');
   assert.equal(readMarkerFile(drive).id, added.id);
@@ -177,14 +163,14 @@ test('destination remove forgets it but leaves the folder and marker, and re-add
 
 test('destination remove finds the name case-insensitively', (t) => {
   const w = workspace(t);
-  ok(w.run(['destination', 'add', '--name', 'usb', '--path', w.folder('drive')]));
-  ok(w.run(['destination', 'remove', 'USB']));
+  expectOk(w.run(['destination', 'add', '--name', 'usb', '--path', w.folder('drive')]));
+  expectOk(w.run(['destination', 'remove', 'USB']));
   assert.deepEqual(w.list(), []);
 });
 
 test('destination remove of an unknown name exits 2 and changes nothing', (t) => {
   const w = workspace(t);
-  ok(w.run(['destination', 'add', '--name', 'usb', '--path', w.folder('drive')]));
+  expectOk(w.run(['destination', 'add', '--name', 'usb', '--path', w.folder('drive')]));
   const before = saved(w.list());
 
   assertUsageError(w.run(['destination', 'remove', 'nas']), /"nas"/);
@@ -195,8 +181,8 @@ test('destination remove of a destination a schedule uses exits 2 naming the sch
   const w = workspace(t);
   const drive = w.folder('drive');
   const docs = w.folder('docs');
-  ok(w.run(['destination', 'add', '--name', 'usb', '--path', drive]));
-  ok(w.run(['schedule', 'add', '--name', 'Documents', '--source', docs, '--destination', 'usb', '--cron', '0 9 * * *']));
+  expectOk(w.run(['destination', 'add', '--name', 'usb', '--path', drive]));
+  expectOk(w.run(['schedule', 'add', '--name', 'Documents', '--source', docs, '--destination', 'usb', '--cron', '0 9 * * *']));
   const destinationsBefore = saved(w.list());
   const schedulesBefore = w.run(['schedule', 'list']).stdout;
 
@@ -233,7 +219,7 @@ for (const [existing, duplicate] of [
 ] as const) {
   test(`destination add refuses the name "${duplicate}" when "${existing}" exists, and writes no marker`, (t) => {
     const w = workspace(t);
-    ok(w.run(['destination', 'add', '--name', existing, '--path', w.folder('first')]));
+    expectOk(w.run(['destination', 'add', '--name', existing, '--path', w.folder('first')]));
     const before = saved(w.list());
     const second = w.folder('second');
 
@@ -253,7 +239,7 @@ for (const [label, spelling] of [
     const w = workspace(t);
     const drive = w.folder('drive');
     w.folder('other');
-    ok(w.run(['destination', 'add', '--name', 'usb', '--path', drive]));
+    expectOk(w.run(['destination', 'add', '--name', 'usb', '--path', drive]));
     const before = saved(w.list());
     const marker = readFileSync(join(drive, markerName), 'utf8');
 
@@ -268,7 +254,7 @@ test('destination add refuses a folder that is already a destination through a s
   const drive = w.folder('drive');
   const link = join(w.root, 'drive-link');
   symlinkSync(drive, link);
-  ok(w.run(['destination', 'add', '--name', 'usb', '--path', drive]));
+  expectOk(w.run(['destination', 'add', '--name', 'usb', '--path', drive]));
   const before = saved(w.list());
 
   assertUsageError(w.run(['destination', 'add', '--name', 'usb-link', '--path', link]), /usb/);
@@ -311,7 +297,7 @@ test('destination add refuses a folder carrying a copy of another destination\'s
   const w = workspace(t);
   const original = w.folder('original');
   const copy = w.folder('copy');
-  ok(w.run(['destination', 'add', '--name', 'usb', '--path', original]));
+  expectOk(w.run(['destination', 'add', '--name', 'usb', '--path', original]));
   writeFileSync(join(copy, markerName), readFileSync(join(original, markerName)));
   const before = saved(w.list());
 

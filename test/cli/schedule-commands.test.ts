@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { dormouse, temporaryFolder, type CliResult } from '../helpers/cli';
+import { dormouse, temporaryFolder, type CliResult, expectError, expectOk } from '../helpers/cli';
 
 interface Schedule {
   id: number;
@@ -59,23 +59,9 @@ interface Workspace {
   list: (env?: NodeJS.ProcessEnv) => Schedule[];
 }
 
-function describe(result: CliResult): string {
-  return `exit ${result.code}\nstdout: ${result.stdout}\nstderr: ${result.stderr}`;
-}
 
-function ok<T>(result: CliResult): T {
-  assert.equal(result.code, 0, describe(result));
-  assert.equal(result.stderr, '', describe(result));
-  return result.json<T>();
-}
 
-/** Exit 2, nothing on stdout, exactly one `error: ` line on stderr that says what is wrong. */
-function assertUsageError(result: CliResult, says: RegExp): void {
-  assert.equal(result.code, 2, describe(result));
-  assert.equal(result.stdout, '', describe(result));
-  assert.match(result.stderr, /^error: [^\n]+\n$/, describe(result));
-  assert.match(result.stderr, says, describe(result));
-}
+const assertUsageError = (result: CliResult, says: RegExp) => expectError(result, 2, says);
 
 function workspace(t: { after: (fn: () => void) => void }): Workspace {
   const root = realpathSync(temporaryFolder(t));
@@ -87,8 +73,8 @@ function workspace(t: { after: (fn: () => void) => void }): Workspace {
   for (const folder of [join(drive, 'inner'), join(docs, 'backups'), photos]) mkdirSync(folder, { recursive: true });
   writeFileSync(file, 'a file, not a folder');
   const run = (args: string[], env: NodeJS.ProcessEnv = {}) => dormouse(['--data-dir', dataDir, '--json', ...args], { cwd: root, env });
-  ok(run(['destination', 'add', '--name', 'usb', '--path', drive]));
-  ok(run(['destination', 'add', '--name', 'nested', '--path', join(docs, 'backups')]));
+  expectOk(run(['destination', 'add', '--name', 'usb', '--path', drive]));
+  expectOk(run(['destination', 'add', '--name', 'nested', '--path', join(docs, 'backups')]));
   return {
     root,
     drive,
@@ -96,7 +82,7 @@ function workspace(t: { after: (fn: () => void) => void }): Workspace {
     photos,
     file,
     run,
-    list: (env = {}) => ok<Schedule[]>(run(['schedule', 'list'], env)),
+    list: (env = {}) => expectOk<Schedule[]>(run(['schedule', 'list'], env)),
   };
 }
 
@@ -108,7 +94,7 @@ function byName(list: Schedule[], name: string): Schedule {
 
 test('schedule add answers the schedule exactly as schedule list shows it', (t) => {
   const w = workspace(t);
-  const added = ok<Schedule>(
+  const added = expectOk<Schedule>(
     w.run([
       'schedule', 'add',
       '--name', 'Documents',
@@ -145,7 +131,7 @@ test('schedule add defaults: no compression, keep every snapshot, enabled, never
   const w = workspace(t);
   const berlin = { TZ: 'Europe/Berlin' };
   const before = Date.now();
-  ok(w.run(['schedule', 'add', '--name', 'Documents', '--source', w.docs, '--destination', 'usb', '--cron', '0 9 * * *'], berlin));
+  expectOk(w.run(['schedule', 'add', '--name', 'Documents', '--source', w.docs, '--destination', 'usb', '--cron', '0 9 * * *'], berlin));
 
   const [schedule] = w.list(berlin);
   assert.ok(schedule);
@@ -172,7 +158,7 @@ test('schedule add defaults: no compression, keep every snapshot, enabled, never
 
 test('schedule add resolves relative --source paths against the current folder, keeping their order', (t) => {
   const w = workspace(t);
-  const added = ok<Schedule>(
+  const added = expectOk<Schedule>(
     w.run(['schedule', 'add', '--name', 'Home', '--source', 'photos', '--source', './docs/../docs', '--destination', 'usb', '--cron', '0 9 * * *']),
   );
   assert.deepEqual(added.sources, [w.photos, w.docs]);
@@ -181,7 +167,7 @@ test('schedule add resolves relative --source paths against the current folder, 
 
 test('schedule add --disabled saves a schedule that has no next run and is not overdue', (t) => {
   const w = workspace(t);
-  const added = ok<Schedule>(w.run(['schedule', 'add', '--name', 'Docs', '--source', w.docs, '--destination', 'usb', '--cron', '0 9 * * *', '--disabled']));
+  const added = expectOk<Schedule>(w.run(['schedule', 'add', '--name', 'Docs', '--source', w.docs, '--destination', 'usb', '--cron', '0 9 * * *', '--disabled']));
   assert.equal(added.enabled, false);
   assert.equal(added.nextRunAt, null);
   assert.equal(added.overdue, false);
@@ -191,8 +177,8 @@ test('schedule add --disabled saves a schedule that has no next run and is not o
 test('schedule list shows every schedule', (t) => {
   const w = workspace(t);
   assert.deepEqual(w.list(), []);
-  ok(w.run(['schedule', 'add', '--name', 'Photos', '--source', w.photos, '--destination', 'usb', '--cron', '0 * * * *']));
-  ok(w.run(['schedule', 'add', '--name', 'Documents', '--source', w.docs, '--destination', 'usb', '--cron', '15 * * * *']));
+  expectOk(w.run(['schedule', 'add', '--name', 'Photos', '--source', w.photos, '--destination', 'usb', '--cron', '0 * * * *']));
+  expectOk(w.run(['schedule', 'add', '--name', 'Documents', '--source', w.docs, '--destination', 'usb', '--cron', '15 * * * *']));
   const list = w.list();
   assert.deepEqual(list.map((schedule) => schedule.name).sort(), ['Documents', 'Photos']);
   assert.equal(byName(list, 'Photos').description, 'Every hour');
@@ -201,7 +187,7 @@ test('schedule list shows every schedule', (t) => {
 
 /** Adds the schedule the edit tests start from. */
 function addDocuments(w: Workspace): Schedule {
-  return ok<Schedule>(
+  return expectOk<Schedule>(
     w.run([
       'schedule', 'add',
       '--name', 'Documents',
@@ -227,7 +213,7 @@ test('schedule edit --cron changes the cron only, keeping sources, excludes and 
   const w = workspace(t);
   const before = addDocuments(w);
 
-  const edited = ok<Schedule>(w.run(['schedule', 'edit', 'Documents', '--cron', '30 22 * * 0']));
+  const edited = expectOk<Schedule>(w.run(['schedule', 'edit', 'Documents', '--cron', '30 22 * * 0']));
   assert.equal(edited.cron, '30 22 * * 0');
   assert.equal(edited.description, 'Every Sunday at 22:30');
   assert.deepEqual(definition(edited), definition(before));
@@ -238,7 +224,7 @@ test('schedule edit --source replaces the list of sources', (t) => {
   const w = workspace(t);
   const before = addDocuments(w);
 
-  const edited = ok<Schedule>(w.run(['schedule', 'edit', 'Documents', '--source', 'photos']));
+  const edited = expectOk<Schedule>(w.run(['schedule', 'edit', 'Documents', '--source', 'photos']));
   assert.deepEqual(edited.sources, [w.photos]);
   assert.deepEqual({ ...definition(edited), sources: before.sources }, definition(before));
   assert.deepEqual(w.list(), [edited]);
@@ -248,11 +234,11 @@ test('schedule edit --exclude replaces the patterns and --clear-excludes removes
   const w = workspace(t);
   addDocuments(w);
 
-  const replaced = ok<Schedule>(w.run(['schedule', 'edit', 'Documents', '--exclude', '*.iso']));
+  const replaced = expectOk<Schedule>(w.run(['schedule', 'edit', 'Documents', '--exclude', '*.iso']));
   assert.deepEqual(replaced.excludes, ['*.iso']);
   assert.deepEqual(byName(w.list(), 'Documents').excludes, ['*.iso']);
 
-  const cleared = ok<Schedule>(w.run(['schedule', 'edit', 'Documents', '--clear-excludes']));
+  const cleared = expectOk<Schedule>(w.run(['schedule', 'edit', 'Documents', '--clear-excludes']));
   assert.deepEqual(cleared.excludes, []);
   assert.deepEqual(cleared.sources, [w.docs, w.photos]);
   assert.deepEqual(byName(w.list(), 'Documents').excludes, []);
@@ -262,7 +248,7 @@ test('schedule edit --keep-last N sets how many snapshots to keep', (t) => {
   const w = workspace(t);
   addDocuments(w);
 
-  assert.equal(ok<Schedule>(w.run(['schedule', 'edit', 'Documents', '--keep-last', '12'])).keepLast, 12);
+  assert.equal(expectOk<Schedule>(w.run(['schedule', 'edit', 'Documents', '--keep-last', '12'])).keepLast, 12);
   assert.equal(byName(w.list(), 'Documents').keepLast, 12);
 });
 
@@ -270,13 +256,13 @@ test('schedule edit --keep-last all clears the limit', (t) => {
   const w = workspace(t);
   assert.equal(addDocuments(w).keepLast, 5);
 
-  assert.equal(ok<Schedule>(w.run(['schedule', 'edit', 'Documents', '--keep-last', 'all'])).keepLast, null);
+  assert.equal(expectOk<Schedule>(w.run(['schedule', 'edit', 'Documents', '--keep-last', 'all'])).keepLast, null);
   assert.equal(byName(w.list(), 'Documents').keepLast, null);
 });
 
 test('schedule add --keep-last all keeps every snapshot', (t) => {
   const w = workspace(t);
-  const added = ok<Schedule>(w.run(['schedule', 'add', '--name', 'Docs', '--source', w.docs, '--destination', 'usb', '--cron', '0 9 * * *', '--keep-last', 'all']));
+  const added = expectOk<Schedule>(w.run(['schedule', 'add', '--name', 'Docs', '--source', w.docs, '--destination', 'usb', '--cron', '0 9 * * *', '--keep-last', 'all']));
   assert.equal(added.keepLast, null);
   assert.deepEqual(w.list(), [added]);
 });
@@ -285,7 +271,7 @@ test('schedule edit --compression changes the compression only', (t) => {
   const w = workspace(t);
   const before = addDocuments(w);
 
-  const edited = ok<Schedule>(w.run(['schedule', 'edit', 'Documents', '--compression', 'none']));
+  const edited = expectOk<Schedule>(w.run(['schedule', 'edit', 'Documents', '--compression', 'none']));
   assert.equal(edited.compression, 'none');
   assert.deepEqual({ ...definition(edited), compression: 'gzip' }, definition(before));
 });
@@ -294,7 +280,7 @@ test('schedule edit --name renames the schedule, keeping its id and settings', (
   const w = workspace(t);
   const before = addDocuments(w);
 
-  const renamed = ok<Schedule>(w.run(['schedule', 'edit', 'Documents', '--name', 'Papers']));
+  const renamed = expectOk<Schedule>(w.run(['schedule', 'edit', 'Documents', '--name', 'Papers']));
   assert.equal(renamed.name, 'Papers');
   assert.equal(renamed.id, before.id);
   assert.deepEqual({ ...definition(renamed), name: 'Documents' }, definition(before));
@@ -307,9 +293,9 @@ test('schedule edit --destination moves the schedule to another destination', (t
   addDocuments(w);
   const other = join(w.root, 'other-drive');
   mkdirSync(other);
-  ok(w.run(['destination', 'add', '--name', 'nas', '--path', other]));
+  expectOk(w.run(['destination', 'add', '--name', 'nas', '--path', other]));
 
-  const moved = ok<Schedule>(w.run(['schedule', 'edit', 'Documents', '--destination', 'nas']));
+  const moved = expectOk<Schedule>(w.run(['schedule', 'edit', 'Documents', '--destination', 'nas']));
   assert.equal(moved.destination, 'nas');
   assert.equal(byName(w.list(), 'Documents').destination, 'nas');
 });
@@ -317,9 +303,9 @@ test('schedule edit --destination moves the schedule to another destination', (t
 test('schedule edit of a disabled schedule keeps it disabled', (t) => {
   const w = workspace(t);
   addDocuments(w);
-  ok(w.run(['schedule', 'disable', 'Documents']));
+  expectOk(w.run(['schedule', 'disable', 'Documents']));
 
-  const edited = ok<Schedule>(w.run(['schedule', 'edit', 'Documents', '--cron', '0 10 * * *']));
+  const edited = expectOk<Schedule>(w.run(['schedule', 'edit', 'Documents', '--cron', '0 10 * * *']));
   assert.equal(edited.enabled, false);
   assert.equal(edited.nextRunAt, null);
   assert.equal(byName(w.list(), 'Documents').enabled, false);
@@ -330,7 +316,7 @@ test('schedule edit --cron still works after a source folder has vanished', (t) 
   addDocuments(w);
   rmSync(w.photos, { recursive: true });
 
-  const edited = ok<Schedule>(w.run(['schedule', 'edit', 'Documents', '--cron', '0 10 * * *']));
+  const edited = expectOk<Schedule>(w.run(['schedule', 'edit', 'Documents', '--cron', '0 10 * * *']));
   assert.equal(edited.cron, '0 10 * * *');
   assert.deepEqual(edited.sources, [w.docs, w.photos]);
 });
@@ -349,13 +335,13 @@ test('schedule disable stops it (no next run, not overdue) and enable brings it 
   const before = addDocuments(w);
   assert.equal(before.enabled, true);
 
-  const disabled = ok<Schedule>(w.run(['schedule', 'disable', 'Documents']));
+  const disabled = expectOk<Schedule>(w.run(['schedule', 'disable', 'Documents']));
   assert.equal(disabled.enabled, false);
   assert.equal(disabled.nextRunAt, null);
   assert.equal(disabled.overdue, false);
   assert.deepEqual(w.list(), [disabled]);
 
-  const enabled = ok<Schedule>(w.run(['schedule', 'enable', 'Documents']));
+  const enabled = expectOk<Schedule>(w.run(['schedule', 'enable', 'Documents']));
   assert.equal(enabled.enabled, true);
   assert.match(String(enabled.nextRunAt), localIsoPattern);
   assert.equal(enabled.overdue, true);
@@ -366,9 +352,9 @@ test('schedule disable stops it (no next run, not overdue) and enable brings it 
 test('schedule edit --disabled and --enabled switch it too', (t) => {
   const w = workspace(t);
   addDocuments(w);
-  assert.equal(ok<Schedule>(w.run(['schedule', 'edit', 'Documents', '--disabled'])).enabled, false);
+  assert.equal(expectOk<Schedule>(w.run(['schedule', 'edit', 'Documents', '--disabled'])).enabled, false);
   assert.equal(byName(w.list(), 'Documents').enabled, false);
-  assert.equal(ok<Schedule>(w.run(['schedule', 'edit', 'Documents', '--enabled'])).enabled, true);
+  assert.equal(expectOk<Schedule>(w.run(['schedule', 'edit', 'Documents', '--enabled'])).enabled, true);
   assert.equal(byName(w.list(), 'Documents').enabled, true);
 });
 
@@ -376,11 +362,11 @@ test('schedule remove forgets the schedule, and the destination can then be remo
   const w = workspace(t);
   const added = addDocuments(w);
 
-  const removed = ok<Schedule>(w.run(['schedule', 'remove', 'Documents']));
+  const removed = expectOk<Schedule>(w.run(['schedule', 'remove', 'Documents']));
   assert.equal(removed.id, added.id);
   assert.equal(removed.name, 'Documents');
   assert.deepEqual(w.list(), []);
-  ok(w.run(['destination', 'remove', 'usb']));
+  expectOk(w.run(['destination', 'remove', 'usb']));
 });
 
 for (const verb of ['edit', 'remove', 'enable', 'disable'] as const) {
@@ -443,7 +429,7 @@ for (const invalid of invalidCases) {
   test(`schedule edit refuses ${invalid.label}, changing nothing`, (t) => {
     const w = workspace(t);
     addDocuments(w);
-    ok(w.run(['schedule', 'add', ...addArgs(w, [])]));
+    expectOk(w.run(['schedule', 'add', ...addArgs(w, [])]));
     const before = w.run(['schedule', 'list']).stdout;
 
     assertUsageError(w.run(['schedule', 'edit', 'Photos', ...invalid.args(w)]), invalid.says);
@@ -465,7 +451,7 @@ test('schedule add and edit refuse a destination that lies inside one of the sou
 test('schedule edit may change the letter case of the schedule\'s own name', (t) => {
   const w = workspace(t);
   addDocuments(w);
-  assert.equal(ok<Schedule>(w.run(['schedule', 'edit', 'Documents', '--name', 'DOCUMENTS'])).name, 'DOCUMENTS');
+  assert.equal(expectOk<Schedule>(w.run(['schedule', 'edit', 'Documents', '--name', 'DOCUMENTS'])).name, 'DOCUMENTS');
   assert.deepEqual(w.list().map((schedule) => schedule.name), ['DOCUMENTS']);
 });
 

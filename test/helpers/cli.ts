@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -39,4 +40,24 @@ export function temporaryFolder(t: { after: (fn: () => void) => void }, prefix =
   const folder = mkdtempSync(join(tmpdir(), prefix));
   t.after(() => rmSync(folder, { recursive: true, force: true }));
   return folder;
+}
+
+/** A CLI result in full, for assertion messages. */
+export function describeResult(result: CliResult): string {
+  return `exit ${result.code}\nstdout: ${result.stdout}\nstderr: ${result.stderr}`;
+}
+
+/** Asserts a command succeeded quietly and returns its `--json` document. */
+export function expectOk<T>(result: CliResult): T {
+  assert.equal(result.code, 0, describeResult(result));
+  assert.equal(result.stderr, '', describeResult(result));
+  return result.json<T>();
+}
+
+/** The error convention: the exit code, nothing on stdout, and exactly one `error: ` line on stderr (saying what, when given). */
+export function expectError(result: CliResult, code: 1 | 2, says?: RegExp): void {
+  assert.equal(result.code, code, describeResult(result));
+  assert.equal(result.stdout, '', describeResult(result));
+  assert.match(result.stderr, /^error: [^\n]+\n$/, describeResult(result));
+  if (says) assert.match(result.stderr, says, describeResult(result));
 }
