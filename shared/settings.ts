@@ -18,6 +18,10 @@ export const settingsSchema = z.strictObject({
   incrementalsPerFull: z.number().int().min(0).max(1000),
   /** A new full backup when the last full one is this many days old. */
   fullEveryDays: z.number().int().min(1).max(3650),
+  /** Re-read every archive (SHA-256 and manifest) every this many days; null: only when asked. */
+  verifyEveryDays: z.number().int().min(1).max(365).nullable(),
+  /** When every snapshot was last verified on that schedule (epoch ms), or null. */
+  lastVerifiedAt: z.number().int().nonnegative().nullable(),
   /** Automatic backups are paused until this time (epoch ms), from the tray's Pause Backups; null when not paused. */
   pausedUntil: z.number().int().nonnegative().nullable(),
 });
@@ -33,5 +37,7 @@ export const defaultSettings: Settings = {
   openAtLogin: false,
   incrementalsPerFull: 30,
   fullEveryDays: 30,
+  verifyEveryDays: null,
+  lastVerifiedAt: null,
   pausedUntil: null,
 };

@@ -4,7 +4,7 @@ import type { Settings } from '../../shared/settings';
 import type { Engine } from '../engine/engine';
 import { heartbeatMs, SchedulerLock } from './scheduler-lock';
 import { Scheduler, systemTimers, type PowerSource, type SchedulerTimers } from './scheduler';
-import { readSettings } from '../store/settings-store';
+import { readSettings, writeSettings } from '../store/settings-store';
 
 export interface SchedulerHostOptions {
   engine: Engine;
@@ -29,6 +29,7 @@ export class SchedulerHost {
   private lockTimer: unknown = null;
   private lastDataVersion = -1;
   private lastOnBattery = false;
+  private verifying = false;
 
   constructor(private readonly options: SchedulerHostOptions) {
     this.timers = options.timers ?? systemTimers;
@@ -114,6 +115,35 @@ export class SchedulerHost {
       this.scheduler.recompute();
     }
     this.powerMayHaveChanged();
+    this.verifyWhenDue();
+  }
+
+  /**
+   * The periodic verify setting: when every snapshot was last verified longer ago than it says,
+   * re-read them all in a worker, while no backup runs; damaged ones are logged, and the next
+   * backup of a damaged chain is a full one.
+   */
+  private verifyWhenDue(): void {
+    const settings = this.settings();
+    if (!this.holding || this.verifying || settings.verifyEveryDays === null) return;
+    const now = this.timers.now();
+    if (settings.lastVerifiedAt !== null && now - settings.lastVerifiedAt < settings.verifyEveryDays * 86_400_000) return;
+    if (this.options.engine.jobs.runningJobIds().length > 0) return;
+    this.verifying = true;
+    this.say('periodic verify: re-reading every snapshot');
+    void this.options.engine
+      .handle('snapshots:verify', { all: true })
+      .then(
+        (report) => {
+          writeSettings(this.options.engine.db, { lastVerifiedAt: now }, now);
+          const damaged = report.snapshots.filter((snapshot) => !snapshot.ok);
+          this.say(damaged.length === 0 ? `periodic verify: ${report.snapshots.length} snapshot(s) OK` : `periodic verify: DAMAGED snapshot(s) ${damaged.map((snapshot) => snapshot.snapshotId).join(', ')}`);
+        },
+        (error: unknown) => this.say(`periodic verify could not run: ${(error as Error).message}`),
+      )
+      .finally(() => {
+        this.verifying = false;
+      });
   }
 
   /** Re-reads the power source; on a change, jobs waiting for AC may start. */

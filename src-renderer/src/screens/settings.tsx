@@ -54,6 +54,17 @@ export function SettingsScreen() {
           />
         </label>
         <label>
+          Verify every backup archive every (days; empty: only when I ask)
+          <input
+            type="number"
+            min={1}
+            max={365}
+            defaultValue={settings.verifyEveryDays ?? ''}
+            placeholder="never"
+            onBlur={(event) => void change({ verifyEveryDays: event.target.value.trim() === '' ? null : whole(event.target.value) })}
+          />
+        </label>
+        <label>
           Warn me when a schedule has had no successful backup for (days)
           <input type="number" min={1} max={365} defaultValue={settings.overdueWarningDays} onBlur={(event) => void change({ overdueWarningDays: whole(event.target.value) })} />
         </label>
