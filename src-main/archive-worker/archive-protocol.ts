@@ -54,7 +54,7 @@ export const toWorkerSchema = z.discriminatedUnion('type', [
 ]);
 export type ToWorker = z.infer<typeof toWorkerSchema>;
 
-export type WorkerErrorCode = 'INSUFFICIENT_SPACE' | 'CANCELLED' | 'WRITE_FAILED' | 'INVALID_INPUT' | 'INTERNAL';
+export type WorkerErrorCode = 'INSUFFICIENT_SPACE' | 'CANCELLED' | 'WRITE_FAILED' | 'INVALID_INPUT' | 'NOT_FOUND' | 'INTERNAL';
 
 /** Messages from the worker to the owning process. */
 export type FromWorker =

@@ -1,7 +1,7 @@
 import { buildArchive, ArchiveError } from './build-archive';
 import { toWorkerSchema, type FromWorker } from './archive-protocol';
 import { checkReferences, verifyArchive, type VerifyResult } from './verify-archive';
-import { restoreArchive } from './restore-archive';
+import { NotInSnapshot, restoreArchive } from './restore-archive';
 
 /**
  * The archive worker process. The same module runs as Electron's utilityProcess (messages on
@@ -80,7 +80,7 @@ onMessage((raw) => {
       cancelled: () => cancelled,
     }).then(
       (result) => finish({ type: 'restored', result }),
-      (error: unknown) => finish({ type: 'error', code: cancelled ? 'CANCELLED' : 'WRITE_FAILED', message: (error as Error).message }),
+      (error: unknown) => finish({ type: 'error', code: cancelled ? 'CANCELLED' : error instanceof NotInSnapshot ? 'NOT_FOUND' : 'WRITE_FAILED', message: (error as Error).message }),
     );
     return;
   }

@@ -1,4 +1,4 @@
-import { closeSync, createReadStream, fsyncSync, fchmodSync, lstatSync, lutimesSync, mkdirSync, openSync, readSync, renameSync, rmSync, symlinkSync, utimesSync, writeSync, chmodSync, unlinkSync } from 'node:fs';
+import { type Stats, closeSync, createReadStream, fsyncSync, fchmodSync, lstatSync, lutimesSync, mkdirSync, openSync, readSync, renameSync, symlinkSync, utimesSync, writeSync, chmodSync, unlinkSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { createGunzip } from 'node:zlib';
 import { removeQuietly } from '../common/files';
@@ -30,6 +30,9 @@ export interface RestoreHost {
   progress(files: number, bytes: number, totalFiles: number, totalBytes: number, currentPath: string): void;
   cancelled(): boolean;
 }
+
+/** A restore asked for paths the snapshot does not have: nothing is restored. */
+export class NotInSnapshot extends Error {}
 
 /** Why an entry's name may not be written under the target, or null when it is safe. */
 export function unsafeName(name: string): string | null {
@@ -93,20 +96,24 @@ class SafeWriter {
         break;
       }
     }
-    let exists = false;
+    let existing: Stats | null = null;
     try {
-      const stats = lstatSync(destination);
-      exists = true;
-      if (entry.type === 'directory' && stats.isDirectory()) {
+      existing = lstatSync(destination);
+    } catch {
+      existing = null;
+    }
+    if (existing !== null) {
+      if (entry.type === 'directory' && existing.isDirectory()) {
         if (this.overwrite) this.folders.push({ path: destination, entry });
         return null;
       }
-    } catch {
-      exists = false;
-    }
-    if (exists && !this.overwrite) {
-      this.conflicts.push(`/${entry.path}`);
-      return null;
+      // A folder in the way of a file or link is never deleted, even when overwriting.
+      if (!this.overwrite || existing.isDirectory()) {
+        this.conflicts.push(`/${entry.path}`);
+        return null;
+      }
+      // Overwriting replaces a file or a link itself (never what a link points to).
+      unlinkSync(destination);
     }
     mkdirSync(dirname(destination), { recursive: true });
     return destination;
@@ -118,7 +125,6 @@ class SafeWriter {
   }
 
   symlink(entry: ManifestEntry, destination: string): void {
-    rmSync(destination, { force: true });
     symlinkSync(entry.linkTarget ?? '', destination);
     try {
       lutimesSync(destination, entry.mtimeMs / 1000, entry.mtimeMs / 1000);
@@ -141,7 +147,6 @@ class SafeWriter {
     fsyncSync(file.fd);
     closeSync(file.fd);
     utimesSync(file.temporary, entry.mtimeMs / 1000, entry.mtimeMs / 1000);
-    if (this.overwrite) rmSync(destination, { force: true, recursive: false });
     renameSync(file.temporary, destination);
     this.open.delete(file.temporary);
     this.files += 1;
@@ -158,6 +163,8 @@ class SafeWriter {
   finish(): void {
     for (const { path, entry } of [...this.folders].reverse()) {
       try {
+        // Only a real folder: chmod and utimes would follow a link planted meanwhile.
+        if (!lstatSync(path).isDirectory()) continue;
         chmodSync(path, entry.mode);
         utimesSync(path, entry.mtimeMs / 1000, entry.mtimeMs / 1000);
       } catch {
@@ -208,12 +215,14 @@ function copyAtOffset(archive: number, entry: ManifestEntry, out: number): void 
 
 /** Streams a gzip archive once, writing the wanted files as they pass. */
 async function restoreFromGzip(archivePath: string, wanted: Map<string, ManifestEntry>, writer: SafeWriter, host: RestoreHost, report: (path: string) => void): Promise<void> {
+  const seen = new Set<string>();
   let current: { entry: ManifestEntry; destination: string; file: { fd: number; temporary: string } } | null = null;
   const scanner = new TarScanner({
     entry: (scanned) => {
       const entry = wanted.get(scanned.path.replace(/\/+$/, ''));
       current = null;
       if (!entry || entry.type !== 'file') return;
+      seen.add(entry.path);
       report(entry.path);
       const destination = writer.place(entry);
       if (destination !== null) current = { entry, destination, file: writer.openFile(destination) };
@@ -231,6 +240,8 @@ async function restoreFromGzip(archivePath: string, wanted: Map<string, Manifest
     scanner.push(chunk as Buffer);
     if (host.cancelled()) throw new Error('cancelled');
   }
+  const missing = [...wanted.keys()].filter((path) => !seen.has(path));
+  if (missing.length > 0) throw new Error(`the archive does not hold ${missing[0]}${missing.length > 1 ? ` and ${missing.length - 1} more` : ''} that its manifest lists; verify it`);
 }
 
 /**
@@ -245,6 +256,8 @@ export async function restoreArchive(request: RestoreRequest, host: RestoreHost)
   const manifest = readManifest(request.archivePath);
   const target = resolve(request.target);
   mkdirSync(target, { recursive: true });
+  const unknown = request.paths.filter((path) => selected(manifest.entries, [path]).length === 0);
+  if (unknown.length > 0) throw new NotInSnapshot(`${unknown.join(', ')} ${unknown.length === 1 ? 'is' : 'are'} not in this snapshot; list it with \`dormouse ls\``);
   const entries = selected(manifest.entries, request.paths);
   const files = entries.filter((entry) => entry.type === 'file');
   const totalBytes = files.reduce((sum, entry) => sum + entry.size, 0);

@@ -427,7 +427,10 @@ export class Engine {
     const chain = jobStore.chainOf(this.db, snapshot.id);
     const archives = Object.fromEntries(chain.map((link) => [link.uuid, link.archivePath]));
     const answer = await this.workerTask({ type: 'restore', request: { archivePath: snapshot.archivePath, archives, target: to, paths, overwrite } });
-    if (answer.type === 'error') throw new DormouseError(answer.code === 'CANCELLED' ? 'CANCELLED' : 'WRITE_FAILED', `restore failed: ${answer.message}`);
+    if (answer.type === 'error') {
+      if (answer.code === 'NOT_FOUND') throw new DormouseError('NOT_FOUND', answer.message);
+      throw new DormouseError(answer.code === 'CANCELLED' ? 'CANCELLED' : 'WRITE_FAILED', `restore failed: ${answer.message}`);
+    }
     if (answer.type !== 'restored') throw new DormouseError('INTERNAL', 'the worker did not restore');
     return { snapshotId, ...answer.result };
   }

@@ -21,7 +21,7 @@ function view(entry: ManifestEntry): SnapshotEntryView {
  * up; with a path (as on the laptop, "/home/ana/Documents"), what was directly inside it.
  */
 export function listSnapshotFolder(snapshotId: number, entries: readonly ManifestEntry[], path: string | undefined, sources: readonly string[] = []): SnapshotListing {
-  if (path === undefined) {
+  if (path === undefined || posix.normalize(path).replace(/^\/+/, '').replace(/\/+$/, '') === '') {
     const roots = new Set(sources.map((source) => source.replace(/^\/+/, '')));
     const found = roots.size > 0 ? entries.filter((entry) => roots.has(entry.path)) : [];
     if (found.length > 0) return { snapshotId, path: '/', entries: found.map(view) };
