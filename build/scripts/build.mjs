@@ -37,6 +37,8 @@ await esbuild({
   format: 'cjs',
   target: 'node20',
   sourcemap: 'linked',
+  minify: true,
+  keepNames: true,
   external: ['electron', 'better-sqlite3'],
   logLevel: 'warning',
 });
