@@ -27,6 +27,10 @@ export interface ArchiveProgress {
 /** What a finished archive is. */
 export interface ArchiveResult {
   archivePath: string;
+  /** What the archive is: a requested incremental becomes full when the previous archive cannot be read. */
+  kind: 'full' | 'incremental';
+  /** The previous snapshot's archive was unreadable (it is then marked as failing verify). */
+  baseUnreadable: boolean;
   sha256: string;
   /** Files and bytes written into this archive (all of them for a full backup, the changed ones for an incremental). */
   files: number;

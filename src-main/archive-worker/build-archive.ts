@@ -73,9 +73,12 @@ function isNoSpace(error: unknown): boolean {
  * place. Any failure removes the partial file and leaves every other archive untouched.
  */
 export async function buildArchive(request: ArchiveRequest, host: ArchiveHost): Promise<ArchiveResult> {
-  const previous = request.base ? previousEntries(request.base.archivePath) : null;
+  const baseProblem: string[] = [];
+  const previous = request.base ? previousEntries(request.base.archivePath, baseProblem) : null;
   const walk = walkSources(request.sources, request.excludes);
-  const warnings = [...walk.warnings];
+  const warnings = [...baseProblem, ...walk.warnings];
+  // An unreadable previous archive makes this backup a full one rather than failing every backup from now on.
+  const kind = previous ? request.snapshot.kind : 'full';
   const totalFiles = walk.entries.filter((entry) => entry.type === 'file').length;
   const baseId = request.base?.id ?? '';
   const carried = (entry: WalkEntry): ManifestEntry | null => {
@@ -139,7 +142,7 @@ export async function buildArchive(request: ArchiveRequest, host: ArchiveHost): 
     const manifest: ArchiveManifest = {
       dormouse: 'manifest',
       format: archiveFormatVersion,
-      snapshot: { ...request.snapshot, compression: request.compression, sources: request.sources, excludes: request.excludes },
+      snapshot: { ...request.snapshot, kind, baseId: previous ? request.snapshot.baseId : null, compression: request.compression, sources: request.sources, excludes: request.excludes },
       entries: manifestEntries,
     };
     writer.flush();
@@ -164,7 +167,7 @@ export async function buildArchive(request: ArchiveRequest, host: ArchiveHost): 
     renameSync(partial, request.archivePath);
     writeSidecar(request.archivePath, sha256);
     syncFolder(folder);
-    return { archivePath: request.archivePath, sha256, files, bytes, treeFiles, treeBytes, archiveBytes: writer.writtenBytes, entries: manifestEntries.length, warnings };
+    return { archivePath: request.archivePath, kind, baseUnreadable: baseProblem.length > 0, sha256, files, bytes, treeFiles, treeBytes, archiveBytes: writer.writtenBytes, entries: manifestEntries.length, warnings };
   } catch (error) {
     if (!closed) closeSync(fd);
     removeQuietly(partial);
@@ -177,9 +180,14 @@ export async function buildArchive(request: ArchiveRequest, host: ArchiveHost): 
   }
 }
 
-/** The previous snapshot's entries by path, read from its archive's manifest alone. */
-function previousEntries(archivePath: string): Map<string, ManifestEntry> {
-  return new Map(readManifest(archivePath).entries.map((entry) => [entry.path, entry]));
+/** The previous snapshot's entries by path, read from its archive's manifest alone; null (and a warning) when it cannot be read. */
+function previousEntries(archivePath: string, problems: string[]): Map<string, ManifestEntry> | null {
+  try {
+    return new Map(readManifest(archivePath).entries.map((entry) => [entry.path, entry]));
+  } catch (error) {
+    problems.push(`the previous snapshot's archive could not be read (${(error as Error).message}); this backup is a full one`);
+    return null;
+  }
 }
 
 /** An entry is unchanged when its type, size, mtime, inode and ctime are all as they were. */

@@ -1,4 +1,4 @@
-import { type Stats, closeSync, createReadStream, fsyncSync, fchmodSync, lstatSync, lutimesSync, mkdirSync, openSync, readSync, renameSync, symlinkSync, utimesSync, writeSync, chmodSync, unlinkSync } from 'node:fs';
+import { type Stats, closeSync, createReadStream, existsSync, fsyncSync, fchmodSync, lstatSync, lutimesSync, mkdirSync, openSync, readSync, renameSync, symlinkSync, utimesSync, writeSync, chmodSync, unlinkSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { createGunzip } from 'node:zlib';
 import { removeQuietly } from '../common/files';
@@ -235,7 +235,10 @@ async function restoreFromGzip(archivePath: string, wanted: Map<string, Manifest
       current = null;
     },
   });
-  for await (const chunk of createReadStream(archivePath).pipe(createGunzip())) {
+  const file = createReadStream(archivePath);
+  const gunzip = createGunzip();
+  file.on('error', (error) => gunzip.destroy(error));
+  for await (const chunk of file.pipe(gunzip)) {
     if (scanner.ended) break;
     scanner.push(chunk as Buffer);
     if (host.cancelled()) throw new Error('cancelled');
@@ -283,6 +286,7 @@ export async function restoreArchive(request: RestoreRequest, host: RestoreHost)
       groups.set(archive, [...(groups.get(archive) ?? []), entry]);
     }
     for (const [archivePath, group] of groups) {
+      if (!existsSync(archivePath)) throw new Error(`the archive ${archivePath}, which holds ${group[0]?.path ?? 'files'} of this snapshot, is missing; connect its destination`);
       if (archivePath.endsWith('.gz')) {
         await restoreFromGzip(archivePath, new Map(group.map((entry) => [entry.path, entry])), writer, host, report);
         continue;

@@ -287,8 +287,8 @@ export class JobRunner {
             jobId,
             {
               uuid: snapshotUuid,
-              kind,
-              baseId: base?.id ?? null,
+              kind: result.kind,
+              baseId: result.kind === 'incremental' ? (base?.id ?? null) : null,
               scheduleId: schedule.id,
               scheduleName: schedule.name,
               jobId,
@@ -308,6 +308,7 @@ export class JobRunner {
             result.warnings,
             this.now(),
           );
+          if (result.baseUnreadable && base) jobs.recordVerification(this.db(), base.id, false, this.now());
           this.applyRetention(schedule.id, jobId);
           settle('success');
         } else if (message.type === 'verified' || message.type === 'restored') {

@@ -29,7 +29,11 @@ function deleteSnapshot(db: Db, snapshot: { id: number; archive_path: string }, 
   db.prepare('UPDATE snapshots SET deleting_at = ? WHERE id = ?').run(now, snapshot.id);
   removeQuietly(snapshot.archive_path);
   removeQuietly(sidecarPath(snapshot.archive_path));
-  db.prepare('DELETE FROM snapshots WHERE id = ?').run(snapshot.id);
+  db.transaction(() => {
+    // Only snapshots being deleted too can still name it as their base (retention keeps every kept one's base).
+    db.prepare('UPDATE snapshots SET base_id = NULL WHERE base_id = ?').run(snapshot.id);
+    db.prepare('DELETE FROM snapshots WHERE id = ?').run(snapshot.id);
+  })();
 }
 
 /** Finishes deletions a crash interrupted (rows marked as being deleted), at the start of any process. */
