@@ -174,7 +174,8 @@ test('the settings window served by dormouse daemon --ui, in Debian Chromium at 
     await editor.getByRole('textbox', { name: 'Name', exact: true }).fill('Documents');
     await editor.getByRole('textbox', { name: 'Source folder 1' }).fill(documents);
     assert.equal(await editor.getByRole('combobox', { name: 'Destination', exact: true }).inputValue(), 'usb');
-    assert.equal(await editor.getByRole('combobox', { name: 'How often', exact: true }).inputValue(), 'daily');
+    assert.equal(await editor.getByRole('combobox', { name: 'How often', exact: true }).inputValue(), 'hourly', 'a new schedule is hourly by default (incremental backups make that cheap)');
+    await editor.getByRole('combobox', { name: 'How often', exact: true }).selectOption('daily');
     await editor.getByRole('textbox', { name: 'At', exact: true }).fill('09:30');
     await preview.getByText('Every day at 09:30', { exact: true }).waitFor();
     await capture(sub, '3-schedule-editor-daily');
