@@ -2,6 +2,11 @@ import cronstrue from 'cronstrue';
 
 const weekdays = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'];
 
+/** A person's input, shortened for an error message (a 100 KB string is never echoed back whole). */
+export function shortQuote(text: string, max = 60): string {
+  return text.length <= max ? text : `${text.slice(0, max)}…`;
+}
+
 /** Splits a cron expression into its fields the way cron does: on any run of white space. */
 export function cronFields(expression: string): string[] {
   return expression.trim().split(/\s+/).filter((field) => field.length > 0);
@@ -14,7 +19,7 @@ export function cronFields(expression: string): string[] {
 export function cronShapeProblem(expression: string): string | null {
   const count = cronFields(expression).length;
   if (count === 5 || count === 6) return null;
-  return `a cron expression has 5 fields (minute hour day-of-month month day-of-week) or 6 with seconds first; "${expression}" has ${count}`;
+  return `a cron expression has 5 fields (minute hour day-of-month month day-of-week) or 6 with seconds first; "${shortQuote(expression)}" has ${count}`;
 }
 
 function isNumber(field: string | undefined, max: number): field is string {

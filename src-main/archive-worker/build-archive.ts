@@ -176,6 +176,10 @@ export async function buildArchive(request: ArchiveRequest, host: ArchiveHost): 
     if (isNoSpace(error)) {
       throw new ArchiveError('INSUFFICIENT_SPACE', `the destination ran out of space while writing ${request.archivePath}; the partial archive was removed and older archives are untouched; free some space and run the backup again`);
     }
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'EIO' || code === 'ENODEV' || code === 'ENXIO') {
+      throw new ArchiveError('WRITE_FAILED', `the destination went away while ${request.archivePath} was being written (${code}): was the drive unplugged? Older archives are untouched; the backup runs again when it is back`);
+    }
     throw new ArchiveError('WRITE_FAILED', `could not write ${request.archivePath}: ${(error as Error).message}`);
   }
 }

@@ -33,6 +33,23 @@ export type Clock = () => number;
 
 type Handlers = { [C in Channel]: (request: ValidRequestOf<C>) => ResponseOf<C> | Promise<ResponseOf<C>> };
 
+/** Says in words what a SQLite error from the catalog means and what to do, or null for other errors. */
+function catalogError(error: unknown, file: string): DormouseError | null {
+  const code = (error as { code?: unknown }).code;
+  if (typeof code !== 'string' || !code.startsWith('SQLITE_')) return null;
+  const reason = (error as Error).message;
+  if (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB') {
+    return new DormouseError('DATABASE_UNREADABLE', `the catalog ${file} is damaged (${reason}); move it aside (your archives are safe on their destinations) and add the destination again to rebuild it`);
+  }
+  if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
+    return new DormouseError('DATABASE_UNREADABLE', `the catalog ${file} is busy: another program kept it locked for too long (${reason}); try again`);
+  }
+  if (code.startsWith('SQLITE_READONLY') || code.startsWith('SQLITE_CANTOPEN') || code.startsWith('SQLITE_IOERR') || code === 'SQLITE_FULL') {
+    return new DormouseError('DATABASE_UNREADABLE', `the catalog ${file} cannot be written (${reason}); check the data folder's permissions and free space, or pass --data-dir`);
+  }
+  return null;
+}
+
 /** Requests after which schedules, destinations or settings are different. */
 const changingChannels: ReadonlySet<Channel> = new Set<Channel>([
   'destinations:add',
@@ -101,6 +118,8 @@ export class Engine {
   private readonly handlers: Handlers;
   /** Runs backups; recovery of jobs left by dead processes happens when the catalog is first opened. */
   readonly jobs: JobRunner;
+  /** The jobs of dead processes that opening the catalog marked interrupted, for the daemon's log. */
+  recoveredAtOpen: JobView[] = [];
 
   /** Takes how to open the catalog rather than an open one, so requests that need none (a cron preview) never create it. */
   constructor(openCatalog: () => Db, options: EngineOptions = {}) {
@@ -171,7 +190,7 @@ export class Engine {
   get db(): Db {
     if (this.catalog === undefined) {
       this.catalog = this.openCatalog();
-      this.jobs.recoverInterruptedJobs();
+      this.recoveredAtOpen = this.jobs.recoverInterruptedJobs();
       finishInterruptedDeletions(this.catalog);
     }
     return this.catalog;
@@ -180,7 +199,12 @@ export class Engine {
   /** Validates a request against the contract and runs it: the single entry point of every front end. */
   async handle<C extends Channel>(channel: C, payload: RequestOf<C> | unknown): Promise<ResponseOf<C>> {
     const request = parseInput(requestSchemas[channel], payload) as ValidRequestOf<C>;
-    const response = await this.handlers[channel](request);
+    let response: ResponseOf<C>;
+    try {
+      response = await this.handlers[channel](request);
+    } catch (error) {
+      throw catalogError(error, this.catalog?.name ?? 'dormouse.sqlite') ?? error;
+    }
     if (changingChannels.has(channel)) this.options.changed?.();
     return response;
   }

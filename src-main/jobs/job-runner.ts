@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import type { Settings } from '../../shared/settings';
 import { readSettings } from '../store/settings-store';
 import type { ChainLink } from './job-store';
 import { removeQuietly } from '../common/files';
 import { processAlive } from '../common/processes';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { DormouseError } from '../../shared/errors';
 import type { JobProgress, JobTrigger, JobView } from '../../shared/types';
 import { archiveFormatVersion } from '../archive-worker/archive-manifest';
@@ -40,6 +40,21 @@ export function scheduleFolderName(schedule: { id: number; name: string }): stri
 export function archiveFileName(createdAt: number, snapshotUuid: string, compression: 'none' | 'gzip', kind: 'full' | 'incremental' = 'full'): string {
   const stamp = new Date(createdAt).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
   return `${stamp}-${kind === 'full' ? 'full' : 'incr'}-${snapshotUuid.slice(0, 8)}.tar${compression === 'gzip' ? '.gz' : ''}`;
+}
+
+/**
+ * Removes `.partial` files a failed write left in a schedule's archive folder (a drive unplugged
+ * mid-write keeps its partial file until it is connected again). Only called while this schedule's
+ * job is the active one, so no other process is writing there.
+ */
+export function removeStalePartials(folder: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(folder);
+  } catch {
+    return;
+  }
+  for (const name of names) if (name.endsWith('.partial')) removeQuietly(join(folder, name));
 }
 
 /**
@@ -223,6 +238,7 @@ export class JobRunner {
     const base = chooseBase(this.db(), schedule.id, readSettings(this.db()), createdAt);
     const kind = base ? 'incremental' : 'full';
     const archivePath = join(destination.path, 'Dormouse', scheduleFolderName(schedule), archiveFileName(createdAt, snapshotUuid, schedule.compression, kind));
+    removeStalePartials(dirname(archivePath));
     jobs.markJobRunning(this.db(), jobId, archivePath, createdAt);
     this.events.started((jobs.findJob(this.db(), jobId) as jobs.JobRecord).view);
     const request: ArchiveRequest = {
@@ -278,6 +294,7 @@ export class JobRunner {
         } else if (message.type === 'done') {
           if (cancelling) {
             removeQuietly(message.result.archivePath);
+            removeQuietly(`${message.result.archivePath}.sha256`);
             settle({ status: 'cancelled', error: { code: 'CANCELLED', message: 'cancelled before it finished' } });
             return;
           }

@@ -1,5 +1,5 @@
 import { CronExpressionParser } from 'cron-parser';
-import { cronShapeProblem } from '../../shared/cron-words';
+import { cronShapeProblem, shortQuote } from '../../shared/cron-words';
 
 /**
  * Returns why a cron expression cannot be used (its shape or what cron-parser says of it),
@@ -12,7 +12,7 @@ export function cronProblem(expression: string): string | null {
     CronExpressionParser.parse(expression.trim(), { currentDate: new Date() });
     return null;
   } catch (error) {
-    return `"${expression}" is not a valid cron expression: ${(error as Error).message}`;
+    return `"${shortQuote(expression)}" is not a valid cron expression: ${shortQuote((error as Error).message, 200)}`;
   }
 }
 

@@ -62,8 +62,12 @@ export class SchedulerHost {
 
   /** Recovers jobs of dead processes, then takes or waits for the scheduler lock. */
   start(): void {
-    for (const job of this.options.engine.jobs.recoverInterruptedJobs()) this.say(`job ${job.id} marked interrupted: its process is gone`);
+    const engine = this.options.engine;
+    // Opening the catalog recovers the jobs of dead processes; say which.
     this.lastDataVersion = this.dataVersion();
+    const recovered = [...engine.recoveredAtOpen, ...engine.jobs.recoverInterruptedJobs()];
+    engine.recoveredAtOpen = [];
+    for (const job of recovered) this.say(`job ${job.id} marked interrupted: its process is gone`);
     this.lastOnBattery = this.options.power.onBattery();
     this.tryLock();
   }

@@ -47,10 +47,19 @@ function checkExistingCatalog(file: string): void {
     refuseIfNewer(file, recordedVersion(db));
   } catch (error) {
     if (error instanceof DormouseError) throw error;
-    throw unreadable(file, error);
+    throw classify(file, error);
   } finally {
     db?.close();
   }
+}
+
+/** A damaged catalog and one Dormouse may not write are different problems with different fixes. */
+function classify(file: string, error: unknown): DormouseError {
+  const code = sqliteCode(error) ?? '';
+  if (code.startsWith('SQLITE_READONLY') || code.startsWith('SQLITE_CANTOPEN') || code.startsWith('SQLITE_PERM') || code.startsWith('SQLITE_IOERR')) {
+    return new DormouseError('DATABASE_UNREADABLE', `cannot open the catalog ${file} (${(error as Error).message}); check the data folder's permissions (it must be writable) or pass --data-dir`);
+  }
+  return unreadable(file, error);
 }
 
 /** Applies one migration and its version row in one BEGIN IMMEDIATE transaction, unless another process already did. */
@@ -109,11 +118,7 @@ export function openDatabase(file: string, options: { upTo?: number } = {}): Db 
   } catch (error) {
     db?.close();
     if (error instanceof DormouseError) throw error;
-    const code = sqliteCode(error);
-    if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') throw unreadable(file, error);
-    if (code === 'SQLITE_READONLY' || code === 'SQLITE_CANTOPEN') {
-      throw new DormouseError('DATABASE_UNREADABLE', `cannot write the catalog ${file} (${(error as Error).message}); check the folder's permissions or pass --data-dir`);
-    }
+    if (sqliteCode(error)?.startsWith('SQLITE_')) throw classify(file, error);
     throw error;
   }
 }
