@@ -16,7 +16,8 @@ export type WorkerLauncher = () => WorkerHandle;
 /** The launcher for plain Node: forks the built worker script as a child process. */
 export function forkWorkerLauncher(workerScript: string): WorkerLauncher {
   return () => {
-    const child = fork(workerScript, [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], serialization: 'advanced' });
+    // The worker is plain built JavaScript: it never takes the parent's Node flags (a loader, --inspect and its port).
+    const child = fork(workerScript, [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], serialization: 'advanced', execArgv: [] });
     return {
       pid: child.pid,
       send: (message) => {
