@@ -3,25 +3,8 @@ import assert from 'node:assert/strict';
 import { mkdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { dormouse, temporaryFolder, type CliResult, expectError, expectOk } from '../helpers/cli';
+import type { ScheduleView as Schedule } from '../../shared/types';
 
-interface Schedule {
-  id: number;
-  name: string;
-  cron: string;
-  description: string;
-  enabled: boolean;
-  sources: string[];
-  excludes: string[];
-  destination: string;
-  compression: 'none' | 'gzip';
-  keepLast: number | null;
-  keepDaily: number | null;
-  keepWeekly: number | null;
-  keepMonthly: number | null;
-  lastSuccessAt: string | null;
-  nextRunAt: string | null;
-  overdue: boolean;
-}
 
 const scheduleKeys = [
   'compression',

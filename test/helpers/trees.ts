@@ -4,36 +4,10 @@ import { createHash } from 'node:crypto';
 import { closeSync, existsSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, writeFileSync, truncateSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { dormouse, repoRoot, temporaryFolder, type CliResult } from './cli';
+import type { JobView as Job, SnapshotView as Snapshot } from '../../shared/types';
+export type { Job, Snapshot };
 
-/** A job as `dormouse run/jobs --json` prints it. */
-export interface Job {
-  id: number;
-  scheduleId: number;
-  trigger: string;
-  status: string;
-  queuedAt: string;
-  startedAt: string | null;
-  finishedAt: string | null;
-  files: number;
-  bytes: number;
-  archivePath: string | null;
-  sha256: string | null;
-  warnings: string[];
-  error: { code: string; message: string } | null;
-}
 
-/** A snapshot as `dormouse snapshots --json` prints it. */
-export interface Snapshot {
-  id: number;
-  scheduleId: number | null;
-  jobId: number | null;
-  createdAt: string;
-  archivePath: string;
-  files: number;
-  bytes: number;
-  sha256: string;
-  compression: 'none' | 'gzip';
-}
 
 export function describeResult(result: CliResult): string {
   return `exit ${result.code}\nstdout: ${result.stdout}\nstderr: ${result.stderr}`;

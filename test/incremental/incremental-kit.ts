@@ -9,6 +9,8 @@ import { openDatabase } from '../../src-main/store/open-store';
 import { writeSettings } from '../../src-main/store/settings-store';
 import type { Settings } from '../../shared/settings';
 import { describeResult, dormouse, temporaryFolder, type CliResult } from '../helpers/cli';
+import type { SnapshotView as Snapshot, JobView as Job, SnapshotListing as Listing, RestoreReport, VerifyReport, PruneReport, ImportReport } from '../../shared/types';
+export type { Snapshot, Job, Listing, RestoreReport, VerifyReport, PruneReport, ImportReport };
 
 /**
  * Helpers for the incremental-backup tests: a workspace (data folder, destination "usb", source
@@ -19,66 +21,12 @@ import { describeResult, dormouse, temporaryFolder, type CliResult } from '../he
 
 export type { ArchiveManifest, ManifestEntry };
 
-/** A snapshot as `dormouse snapshots --json` prints it. */
-export interface Snapshot {
-  id: number;
-  scheduleId: number | null;
-  scheduleName: string;
-  jobId: number | null;
-  createdAt: string;
-  archivePath: string;
-  files: number;
-  bytes: number;
-  sha256: string;
-  compression: 'none' | 'gzip';
-  kind: 'full' | 'incremental';
-  baseId: number | null;
-}
 
-/** A job as `dormouse run --json` prints it. */
-export interface Job {
-  id: number;
-  status: string;
-  files: number;
-  bytes: number;
-  archivePath: string | null;
-  warnings: string[];
-  error: { code: string; message: string } | null;
-}
 
-export interface Listing {
-  snapshotId: number;
-  path: string;
-  entries: { name: string; path: string; type: 'file' | 'directory' | 'symlink'; size: number; mtime: string; mode: number; linkTarget: string | null }[];
-}
 
-export interface RestoreReport {
-  snapshotId: number;
-  target: string;
-  files: number;
-  bytes: number;
-  conflicts: string[];
-  refused: string[];
-}
 
-export interface VerifyReport {
-  ok: boolean;
-  snapshots: { snapshotId: number; archivePath: string; ok: boolean; problems: string[] }[];
-}
 
-export interface PruneReport {
-  schedule: string;
-  dryRun: boolean;
-  kept: { snapshotId: number; createdAt: string; reasons: string[] }[];
-  deleted: { snapshotId: number; createdAt: string; archivePath: string }[];
-}
 
-export interface ImportReport {
-  destination: string;
-  imported: { snapshotId: number; archivePath: string; scheduleName: string }[];
-  alreadyKnown: number;
-  skipped: { archivePath: string; reason: string }[];
-}
 
 export interface Bench {
   root: string;

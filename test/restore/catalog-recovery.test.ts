@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { dormouse } from '../helpers/cli';
 import { describeResult, describeTree, workspace, type Job, type TreeEntry, type Workspace } from '../helpers/trees';
 import { buildRichTree, handMadeArchive, type ImportReport, type Listing, type RestoreReport, type VerifyReport } from './restore-kit';
+import type { SnapshotView, ScheduleView } from '../../shared/types';
 
 /**
  * A lost catalog rebuilt from the destination: `destination add` on a new, empty data folder imports
@@ -18,27 +19,7 @@ const cleanups: (() => void)[] = [];
 const scope = { after: (fn: () => void) => cleanups.push(fn) };
 after(() => cleanups.reverse().forEach((fn) => fn()));
 
-interface SnapshotView {
-  id: number;
-  scheduleId: number | null;
-  scheduleName: string;
-  jobId: number | null;
-  createdAt: string;
-  archivePath: string;
-  files: number;
-  bytes: number;
-  sha256: string;
-  compression: 'none' | 'gzip';
-  kind: 'full' | 'incremental';
-  baseId: number | null;
-}
 
-interface ScheduleView {
-  id: number;
-  name: string;
-  lastSuccessAt: string | null;
-  overdue: boolean;
-}
 
 let ws: Workspace;
 let docs: string;

@@ -5,6 +5,8 @@ import { chmodSync, closeSync, existsSync, fstatSync, mkdirSync, openSync, readd
 import { join } from 'node:path';
 import { constants as zlibConstants, gunzipSync, gzipSync } from 'node:zlib';
 import { Header, Pax } from 'tar';
+import type { SnapshotListing as Listing, RestoreReport, VerifyReport, ImportReport, PruneReport } from '../../shared/types';
+export type { Listing, RestoreReport, VerifyReport, ImportReport, PruneReport };
 
 /**
  * Helpers for the restore, browse, verify and recovery tests: reading Dormouse's archive layout
@@ -52,42 +54,10 @@ export interface Trailer {
   manifestMemberOffset: number | null;
 }
 
-/** The listing `dormouse ls --json` prints. */
-export interface Listing {
-  snapshotId: number;
-  path: string;
-  entries: { name: string; path: string; type: 'file' | 'directory' | 'symlink'; size: number; mtime: string; mode: number; linkTarget: string | null }[];
-}
 
-/** What `dormouse restore --json` prints. */
-export interface RestoreReport {
-  snapshotId: number;
-  target: string;
-  files: number;
-  bytes: number;
-  conflicts: string[];
-  refused: string[];
-}
 
-/** What `dormouse verify --json` prints. */
-export interface VerifyReport {
-  ok: boolean;
-  snapshots: { snapshotId: number; archivePath: string; ok: boolean; problems: string[] }[];
-}
 
-export interface ImportReport {
-  destination: string;
-  imported: { snapshotId: number; archivePath: string; scheduleName: string }[];
-  alreadyKnown: number;
-  skipped: { archivePath: string; reason: string }[];
-}
 
-export interface PruneReport {
-  schedule: string;
-  dryRun: boolean;
-  kept: { snapshotId: number; createdAt: string; reasons: string[] }[];
-  deleted: { snapshotId: number; createdAt: string; archivePath: string }[];
-}
 
 /** The uncompressed tar stream of an archive (gunzipped when it is a .tar.gz). */
 export function tarStream(archivePath: string): Buffer {

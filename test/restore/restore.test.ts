@@ -31,10 +31,7 @@ const cleanups: (() => void)[] = [];
 const scope = { after: (fn: () => void) => cleanups.push(fn) };
 after(() => cleanups.reverse().forEach((fn) => fn()));
 
-interface SnapshotWithKind extends Snapshot {
-  kind?: 'full' | 'incremental';
-  baseId?: number | null;
-}
+type SnapshotWithKind = Snapshot;
 
 let ws: Workspace;
 let tree: string;

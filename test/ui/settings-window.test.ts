@@ -9,19 +9,10 @@ import type { Page } from 'playwright-core';
 import { formatBytes } from '../../shared/format';
 import { hasChromium, launchChromium } from '../helpers/browser';
 import { api, apiValue, eventually, screenshotFolder, startUiDaemon, temporaryRoot } from './ui-daemon';
+import type { JobView } from '../../shared/types';
 
 const skip = hasChromium() ? false : 'Debian chromium is not installed (apt-get install -y chromium); .ci/run installs it';
 
-interface JobView {
-  id: number;
-  status: string;
-  startedAt: string | null;
-  finishedAt: string | null;
-  files: number;
-  bytes: number;
-  archivePath: string | null;
-  sha256: string | null;
-}
 
 /** What the focused element is, in words: its tag, placeholder or label, and text. */
 function focused(page: Page): Promise<string> {
