@@ -21,7 +21,7 @@ import {
   snapshotVerifySchema,
 } from './schemas';
 import type { Settings } from './settings';
-import type { CronPreview, DestinationAdded, DestinationRemoved, DestinationView, ImportReport, JobProgress, JobView, PruneReport, RestoreReport, ScheduleView, SnapshotListing, SnapshotView, StatusView, VerifyReport } from './types';
+import type { TaskProgress, CronPreview, DestinationAdded, DestinationRemoved, DestinationView, ImportReport, JobProgress, JobView, PruneReport, RestoreReport, ScheduleView, SnapshotListing, SnapshotView, StatusView, VerifyReport } from './types';
 
 /**
  * The one map of operations every front end speaks: the CLI, the Electron IPC and the web host.
@@ -98,6 +98,7 @@ export interface EventMap {
   'job-started': JobView;
   'job-progress': JobProgress;
   'job-finished': JobView;
+  'task-progress': TaskProgress;
   'schedules-changed': Record<string, never>;
   /** The tray or a notification asks the window to show a screen (a job's detail, the restore screen). */
   navigate: { screen: 'overview' | 'restore' | 'job'; jobId?: number };

@@ -113,6 +113,16 @@ export interface PruneReport {
   deleted: { snapshotId: number; createdAt: string; archivePath: string }[];
 }
 
+/** How far a restore or a verification in a worker has come, sent at most every 250 ms. */
+export interface TaskProgress {
+  task: 'restore' | 'verify';
+  files: number;
+  bytes: number;
+  totalFiles: number;
+  totalBytes: number;
+  currentPath: string;
+}
+
 /** What `dormouse verify` found, per snapshot. */
 export interface VerifyReport {
   ok: boolean;

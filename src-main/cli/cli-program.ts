@@ -6,7 +6,7 @@ import type { ScheduleFieldsInput } from '../../shared/schemas';
 import { Engine } from '../engine/engine';
 import { forkWorkerLauncher } from '../jobs/worker-launcher';
 import { Daemon } from '../daemon/daemon';
-import type { JobProgress } from '../../shared/types';
+import type { JobProgress, TaskProgress } from '../../shared/types';
 import { resolveDataDir } from '../store/data-dir';
 import * as text from './text-output';
 
@@ -63,6 +63,7 @@ class Cli {
     this.engineOnce ??= Engine.forDataDir(resolveDataDir(options.dataDir && resolve(this.io.cwd, options.dataDir), this.io.env), {
       launchWorker: forkWorkerLauncher(this.io.workerScript),
       events: { progress: (progress) => this.showProgress(progress) },
+      onTaskProgress: (progress) => this.showProgress(progress),
     });
     return this.engineOnce;
   }
@@ -116,7 +117,7 @@ class Cli {
     return shown;
   }
 
-  private showProgress(progress: JobProgress): void {
+  private showProgress(progress: JobProgress | TaskProgress): void {
     if (!this.io.progressTerminal) return;
     this.progressShown = true;
     this.io.stderr(`\r\x1b[K${text.progressText(progress).slice(0, 120)}`);

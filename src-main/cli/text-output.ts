@@ -1,4 +1,4 @@
-import type { CronPreview, DestinationRemoved, DestinationView, ImportReport, JobProgress, JobView, PruneReport, RestoreReport, ScheduleView, SnapshotListing, SnapshotView, StatusView, VerifyReport } from '../../shared/types';
+import type { TaskProgress, CronPreview, DestinationRemoved, DestinationView, ImportReport, JobProgress, JobView, PruneReport, RestoreReport, ScheduleView, SnapshotListing, SnapshotView, StatusView, VerifyReport } from '../../shared/types';
 import { formatBytes } from '../../shared/format';
 
 /** Lays rows out in aligned columns for terminals. */
@@ -91,9 +91,10 @@ export function snapshotsText(list: SnapshotView[]): string {
 }
 
 /** The one-line progress `dormouse run` draws on a terminal. */
-export function progressText(progress: JobProgress): string {
+export function progressText(progress: JobProgress | TaskProgress): string {
   const percent = progress.totalBytes > 0 ? Math.floor((100 * progress.bytes) / progress.totalBytes) : 0;
-  return `Backing up — ${percent}% (${progress.files}/${progress.totalFiles} files, ${formatBytes(progress.bytes)} of ${formatBytes(progress.totalBytes)}) ${progress.currentPath}`;
+  const doing = 'task' in progress ? (progress.task === 'restore' ? 'Restoring' : 'Verifying') : 'Backing up';
+  return `${doing} — ${percent}% (${progress.files}/${progress.totalFiles} files, ${formatBytes(progress.bytes)} of ${formatBytes(progress.totalBytes)}) ${progress.currentPath}`;
 }
 
 /** The readable form of `dormouse status`. */

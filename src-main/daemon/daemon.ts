@@ -43,6 +43,7 @@ export class Daemon {
         this.host.scheduler.recompute();
         this.webHost?.publish({ type: 'schedules-changed', payload: {} });
       },
+      onTaskProgress: (progress) => this.webHost?.publish({ type: 'task-progress', payload: progress }),
     });
     this.engine.jobs.subscribe({
       started: (job) => this.webHost?.publish({ type: 'job-started', payload: job }),

@@ -182,6 +182,7 @@ function startDesktop(): void {
       const result = settingsWindow && !settingsWindow.isDestroyed() ? await dialog.showOpenDialog(settingsWindow, options) : await dialog.showOpenDialog(options);
       return result.canceled ? null : (result.filePaths[0] ?? null);
     },
+    onTaskProgress: (update) => send({ type: 'task-progress', payload: update }),
     changed: () => {
       host?.scheduler.recompute();
       send({ type: 'schedules-changed', payload: {} });

@@ -5,7 +5,7 @@ import { describeCron } from '../../shared/cron-words';
 import { DormouseError, notFound } from '../../shared/errors';
 import { parseInput, type ScheduleFields } from '../../shared/schemas';
 import { parseIsoInstant, toLocalIso, toLocalIsoOrNull } from '../../shared/time';
-import type { DestinationAdded, DestinationView, JobView, RestoreReport, ScheduleView, StatusView, VerifyReport } from '../../shared/types';
+import type { TaskProgress, DestinationAdded, DestinationView, JobView, RestoreReport, ScheduleView, StatusView, VerifyReport } from '../../shared/types';
 import type { Settings } from '../../shared/settings';
 import { readSettings, writeSettings } from '../store/settings-store';
 import { homedir, hostname } from 'node:os';
@@ -67,6 +67,8 @@ export interface EngineOptions {
   /** How archive workers start: a forked child under Node, a utilityProcess in the app. */
   launchWorker?: WorkerLauncher;
   events?: JobEvents;
+  /** Told how a restore or verification in a worker is coming along. */
+  onTaskProgress?: (progress: TaskProgress) => void;
   /** Queues Back Up Now through the scheduler, in a process that runs one. */
   queueBackup?: (schedule: ScheduleRecord) => JobView;
   /** Where the OS keeps "open at login", in the app; elsewhere the stored setting is all there is. */
@@ -228,7 +230,8 @@ export class Engine {
     const controller = new AbortController();
     this.tasks.add(controller);
     try {
-      return await runWorkerTask(this.launchWorker, task, undefined, controller.signal);
+      const kind = task.type === 'restore' ? 'restore' : 'verify';
+      return await runWorkerTask(this.launchWorker, task, (progress) => this.options.onTaskProgress?.({ task: kind, ...progress }), controller.signal);
     } finally {
       this.tasks.delete(controller);
     }

@@ -1,8 +1,9 @@
-import { useEffect, useState } from 'react';
+import { useCallback, useEffect, useState } from 'react';
+import type { DormouseEvent } from '../../../shared/contract';
 import { formatBytes } from '../../../shared/format';
-import type { RestoreReport, SnapshotListing, SnapshotView, VerifyReport } from '../../../shared/types';
+import type { RestoreReport, SnapshotListing, SnapshotView, TaskProgress, VerifyReport } from '../../../shared/types';
 import { call, EngineError } from '../bridge';
-import { useEngineData } from '../use-engine';
+import { useEngineData, useEngineEvents } from '../use-engine';
 
 function Browser({ snapshot, onBack }: { snapshot: SnapshotView; onBack: () => void }) {
   const [trail, setTrail] = useState<string[]>([]);
@@ -15,6 +16,12 @@ function Browser({ snapshot, onBack }: { snapshot: SnapshotView; onBack: () => v
   const [report, setReport] = useState<RestoreReport | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  const [progress, setProgress] = useState<TaskProgress | null>(null);
+  useEngineEvents(
+    useCallback((event: DormouseEvent) => {
+      if (event.type === 'task-progress' && event.payload.task === 'restore') setProgress(event.payload);
+    }, []),
+  );
 
   useEffect(() => {
     call('snapshots:suggest-target', { snapshotId: snapshot.id }).then(
@@ -40,6 +47,7 @@ function Browser({ snapshot, onBack }: { snapshot: SnapshotView; onBack: () => v
     setBusy(true);
     setError(null);
     setReport(null);
+    setProgress(null);
     try {
       const to = where === 'original' ? '/' : target;
       setReport(await call('snapshots:restore', { snapshotId: snapshot.id, to, paths: [...chosen], overwrite: where === 'original' && overwrite }));
@@ -112,6 +120,14 @@ function Browser({ snapshot, onBack }: { snapshot: SnapshotView; onBack: () => v
           {busy ? 'Restoring…' : 'Restore'}
         </button>
       </fieldset>
+      {busy && progress && (
+        <div className="progress-block">
+          <progress max={Math.max(progress.totalBytes, 1)} value={progress.bytes} aria-label="Restoring" />
+          <p className="muted">
+            {progress.files.toLocaleString('en-US')} of {progress.totalFiles.toLocaleString('en-US')} files, {formatBytes(progress.bytes)} of {formatBytes(progress.totalBytes)}
+          </p>
+        </div>
+      )}
       {report && (
         <div className="notice" role="status">
           <p>
