@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { dormouse, repoRoot, temporaryFolder, type CliResult } from '../helpers/cli';
+import { dormouse, temporaryFolder, type CliResult } from '../helpers/cli';
+import { startDaemon, type DaemonProcess } from '../helpers/daemon';
 
 interface Job {
   id: number;
@@ -46,46 +46,6 @@ function dataFolder(t: { after: (fn: () => void) => void }) {
   return { dataDir, jobs: () => json<Job[]>(['jobs']), status: () => json<Status>(['status']) };
 }
 
-interface Daemon {
-  child: ChildProcess;
-  pid: number;
-  output(): string;
-  waitForOutput(pattern: RegExp, timeoutMs: number): Promise<void>;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-/** Starts `dormouse daemon --settle-seconds 1` as a real child process, killed when the test ends. */
-function startDaemon(t: { after: (fn: () => void) => void }, dataDir: string): Daemon {
-  const env = { ...process.env };
-  delete env.NODE_OPTIONS;
-  const child = spawn(process.execPath, [join(repoRoot, 'bin', 'dormouse.cjs'), 'daemon', '--settle-seconds', '1', '--data-dir', dataDir], {
-    cwd: repoRoot,
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
-  t.after(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  });
-  return {
-    child,
-    pid: child.pid as number,
-    output: () => stdout + (stderr ? `\n[stderr]\n${stderr}` : ''),
-    async waitForOutput(pattern, timeoutMs) {
-      const deadline = Date.now() + timeoutMs;
-      while (!pattern.test(stdout)) {
-        if (Date.now() > deadline) throw new Error(`daemon ${child.pid} did not print ${pattern} within ${timeoutMs} ms:\n${stdout}\n${stderr}`);
-        if (child.exitCode !== null || child.signalCode !== null) throw new Error(`daemon ${child.pid} exited (${child.exitCode ?? child.signalCode}):\n${stdout}\n${stderr}`);
-        await sleep(50);
-      }
-    },
-    exited,
-  };
-}
 
 /** Asks until `check` returns something, at most `timeoutMs`. */
 async function eventually<T>(what: string, timeoutMs: number, check: () => T | undefined): Promise<T> {
@@ -98,7 +58,7 @@ async function eventually<T>(what: string, timeoutMs: number, check: () => T | u
   }
 }
 
-async function stop(daemon: Daemon, signal: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+async function stop(daemon: DaemonProcess, signal: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
   daemon.child.kill(signal);
   let timer: NodeJS.Timeout | undefined;
   const ended = await Promise.race([daemon.exited, new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), 10_000)))]);

@@ -15,11 +15,12 @@ export interface CliResult {
   json<T = unknown>(): T;
 }
 
-/** Runs the real, built `dormouse` command in a child process. */
-export function dormouse(args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): CliResult {
+/** Runs the real, built `dormouse` command in a child process (through `prefix`, such as setpriv, to run it as another user). */
+export function dormouse(args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; prefix?: string[] } = {}): CliResult {
   const env: NodeJS.ProcessEnv = { ...process.env, ...options.env };
   delete env.NODE_OPTIONS;
-  const result = spawnSync(process.execPath, [join(repoRoot, 'bin', 'dormouse.cjs'), ...args], {
+  const [command, ...before] = [...(options.prefix ?? []), process.execPath];
+  const result = spawnSync(command as string, [...before, join(repoRoot, 'bin', 'dormouse.cjs'), ...args], {
     cwd: options.cwd ?? repoRoot,
     env,
     encoding: 'utf8',
