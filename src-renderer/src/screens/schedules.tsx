@@ -97,22 +97,22 @@ function FrequencyFields({ preset, onChange }: { preset: FrequencyPreset; onChan
   );
 }
 
-function CronPreviewLine({ expression }: { expression: string }) {
+function CronPreviewLine({ expression, onProblem }: { expression: string; onProblem: (problem: string | null) => void }) {
   const [preview, setPreview] = useState<CronPreview | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
   useEffect(() => {
     let live = true;
     const timer = setTimeout(() => {
       call('cron:preview', { expression, count: 3 }).then(
-        (value) => live && (setPreview(value), setProblem(null)),
-        (error: unknown) => live && (setPreview(null), setProblem((error as Error).message)),
+        (value) => live && (setPreview(value), setProblem(null), onProblem(null)),
+        (error: unknown) => live && (setPreview(null), setProblem((error as Error).message), onProblem((error as Error).message)),
       );
     }, 150);
     return () => {
       live = false;
       clearTimeout(timer);
     };
-  }, [expression]);
+  }, [expression, onProblem]);
   if (problem) return <p className="error" role="alert" id="cron-problem">{problem}</p>;
   if (!preview) return null;
   return (
@@ -128,6 +128,7 @@ function CronPreviewLine({ expression }: { expression: string }) {
 function ScheduleEditor({ schedule, destinations, onDone }: { schedule: ScheduleView | null; destinations: string[]; onDone: () => void }) {
   const [draft, setDraft] = useState<Draft>(() => draftFrom(schedule, destinations[0] ?? ''));
   const [error, setError] = useState<string | null>(null);
+  const [cronProblem, setCronProblem] = useState<string | null>(null);
   const [saving, setSaving] = useState(false);
   const cron = presetToCron(draft.preset);
   const update = (changes: Partial<Draft>) => {
@@ -213,7 +214,7 @@ function ScheduleEditor({ schedule, destinations, onDone }: { schedule: Schedule
         </select>
       </label>
       <FrequencyFields preset={draft.preset} onChange={(preset) => update({ preset })} />
-      <CronPreviewLine expression={cron} />
+      <CronPreviewLine expression={cron} onProblem={setCronProblem} />
       <div className="row">
         <label>
           Compression
@@ -251,7 +252,7 @@ function ScheduleEditor({ schedule, destinations, onDone }: { schedule: Schedule
           Like Time Machine
         </button>
       </fieldset>
-      {error && (
+      {error && error !== cronProblem && (
         <p className="error" role="alert">
           {error}
         </p>
