@@ -15,6 +15,7 @@ import type { ArchiveRequest, ArchiveResult, ArchiveProgress } from './archive-p
 import { walkSources, type WalkEntry } from './source-walk';
 import { readManifest } from './archive-reader';
 import { TarWriter, type HeaderFields } from './tar-writer';
+import { ArchiveOutput } from './archive-output';
 
 /** An expected way for an archive to end badly, with the code the job records. */
 export class ArchiveError extends Error {
@@ -100,9 +101,9 @@ export async function buildArchive(request: ArchiveRequest, host: ArchiveHost): 
 
   mkdirSync(folder, { recursive: true, mode: 0o700 });
   const partial = `${request.archivePath}.partial`;
-  const fd = openSync(partial, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC, 0o600);
-  let closed = false;
-  const writer = new TarWriter(fd, request.compression === 'gzip');
+  const output = new ArchiveOutput(partial);
+  let finished = false;
+  const writer = new TarWriter(output, request.compression === 'gzip');
   try {
     const manifestEntries: ManifestEntry[] = [];
     let files = 0;
@@ -160,18 +161,15 @@ export async function buildArchive(request: ArchiveRequest, host: ArchiveHost): 
     writer.write(trailer);
     writer.write(Buffer.alloc(2 * blockSize));
     writer.flush({ stored: true });
-    const sha256 = await writer.digest();
-    fsyncSync(fd);
-    closeSync(fd);
-    closed = true;
+    const { sha256 } = output.finish();
+    finished = true;
     renameSync(partial, request.archivePath);
     writeSidecar(request.archivePath, sha256);
     syncFolder(folder);
     return { archivePath: request.archivePath, kind, baseUnreadable: baseProblem.length > 0, sha256, files, bytes, treeFiles, treeBytes, archiveBytes: writer.writtenBytes, entries: manifestEntries.length, warnings };
   } catch (error) {
-    if (!closed) closeSync(fd);
+    if (!finished) await output.abandon();
     removeQuietly(partial);
-    await writer.abandon();
     if (error instanceof ArchiveError) throw error;
     if (isNoSpace(error)) {
       throw new ArchiveError('INSUFFICIENT_SPACE', `the destination ran out of space while writing ${request.archivePath}; the partial archive was removed and older archives are untouched; free some space and run the backup again`);

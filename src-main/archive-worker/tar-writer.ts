@@ -1,9 +1,7 @@
-import { createHash, type Hash } from 'node:crypto';
-import { writeSync } from 'node:fs';
 import { constants as zlibConstants, gzipSync } from 'node:zlib';
 import { Header, Pax } from 'tar';
 import { blockSize, type ArchiveManifest } from './archive-manifest';
-import { ParallelSha256 } from './parallel-hash';
+import type { ArchiveOutput } from './archive-output';
 
 type TarType = 'File' | 'Directory' | 'SymbolicLink';
 
@@ -19,46 +17,36 @@ export interface HeaderFields {
   linkpath?: string;
 }
 
-/**
- * Small writes keep the bytes in the CPU cache between reading, hashing and writing them (measured
- * faster than 1–4 MiB buffers); gzip members are larger so that compression does not suffer.
- */
-const plainBufferBytes = 128 * 1024;
 const gzipMemberBytes = 1024 * 1024;
 const gzipLevel = 6;
 
 /**
- * Writes a tar stream to a file descriptor with headers encoded by the `tar` package, keeping
- * track of each entry's offset, hashing every byte as it is written (no second read) and, for
- * gzip, compressing in independent members whose offsets are recorded so readers can seek.
+ * Writes a tar stream into an archive output with headers encoded by the `tar` package, keeping
+ * track of each entry's offset. Uncompressed, file content is read straight into the output's
+ * buffers; with gzip, the stream is compressed in independent members whose offsets are recorded
+ * so readers can seek.
  */
 export class TarWriter {
-  private buffer: Buffer;
-  private filled = 0;
-  private tarBytes = 0;
-  private fileBytes = 0;
-  /** Uncompressed archives are hashed on a second thread straight from the output slots; gzip output inline. */
-  private readonly parallelHash: ParallelSha256 | null;
-  private readonly inlineHash: Hash | null;
+  private readonly memberBuffer: Buffer | null;
+  private memberFilled = 0;
+  private memberTarOffset = 0;
   private readonly members: { compressedOffset: number; tarOffset: number }[] = [];
 
   constructor(
-    private readonly fd: number,
+    private readonly output: ArchiveOutput,
     private readonly gzip: boolean,
   ) {
-    this.parallelHash = gzip ? null : new ParallelSha256(plainBufferBytes);
-    this.inlineHash = gzip ? createHash('sha256') : null;
-    this.buffer = this.parallelHash ? this.parallelHash.acquire() : Buffer.allocUnsafe(gzipMemberBytes);
+    this.memberBuffer = gzip ? Buffer.allocUnsafe(gzipMemberBytes) : null;
   }
 
   /** Offset in the uncompressed tar stream where the next byte goes. */
   get tarOffset(): number {
-    return this.tarBytes + this.filled;
+    return this.memberBuffer ? this.memberTarOffset + this.memberFilled : this.output.position;
   }
 
-  /** Bytes written to the file so far. */
+  /** Bytes handed to the file so far. */
   get writtenBytes(): number {
-    return this.fileBytes;
+    return this.output.position;
   }
 
   /** The gzip members written so far (empty for an uncompressed archive). */
@@ -80,19 +68,25 @@ export class TarWriter {
     return offset;
   }
 
-  /** A slice of the output buffer to read file content into directly, saving a copy. */
+  /** A slice of buffer to read file content into directly, saving a copy. */
   reserve(maxBytes: number): Buffer {
-    if (this.filled === this.buffer.length) this.flush();
-    return this.buffer.subarray(this.filled, this.filled + Math.min(maxBytes, this.buffer.length - this.filled));
+    if (!this.memberBuffer) return this.output.reserve(maxBytes);
+    if (this.memberFilled === this.memberBuffer.length) this.flush();
+    return this.memberBuffer.subarray(this.memberFilled, this.memberFilled + Math.min(maxBytes, this.memberBuffer.length - this.memberFilled));
   }
 
   /** Marks bytes read into a reserved slice as written. */
   commit(bytes: number): void {
-    this.filled += bytes;
+    if (this.memberBuffer) this.memberFilled += bytes;
+    else this.output.commit(bytes);
   }
 
   /** Appends bytes to the stream. */
   write(data: Buffer): void {
+    if (!this.memberBuffer) {
+      this.output.write(data);
+      return;
+    }
     let done = 0;
     while (done < data.length) {
       const slice = this.reserve(data.length - done);
@@ -108,36 +102,12 @@ export class TarWriter {
     if (remainder !== 0) this.write(Buffer.alloc(blockSize - remainder));
   }
 
-  /** Writes what is buffered: as one gzip member when compressing. */
+  /** Ends the current gzip member (stored rather than compressed for the last one, so the trailer sits at a fixed distance from the end). */
   flush(options: { stored?: boolean } = {}): void {
-    if (this.filled === 0) return;
-    const raw = this.buffer.subarray(0, this.filled);
-    let out = raw;
-    if (this.gzip) {
-      this.members.push({ compressedOffset: this.fileBytes, tarOffset: this.tarBytes });
-      out = gzipSync(raw, { level: options.stored ? zlibConstants.Z_NO_COMPRESSION : gzipLevel });
-    }
-    let written = 0;
-    while (written < out.length) written += writeSync(this.fd, out, written, out.length - written);
-    this.fileBytes += out.length;
-    this.tarBytes += this.filled;
-    if (this.parallelHash) {
-      this.parallelHash.submit(this.filled);
-      this.buffer = this.parallelHash.acquire();
-    } else {
-      this.inlineHash?.update(out);
-    }
-    this.filled = 0;
-  }
-
-  /** The SHA-256 of every byte written to the file, once the last flush is done. */
-  async digest(): Promise<string> {
-    if (this.parallelHash) return this.parallelHash.digest();
-    return (this.inlineHash as Hash).digest('hex');
-  }
-
-  /** Releases the hashing thread of an archive that will not be finished. */
-  async abandon(): Promise<void> {
-    await this.parallelHash?.abandon();
+    if (!this.memberBuffer || this.memberFilled === 0) return;
+    this.members.push({ compressedOffset: this.output.position, tarOffset: this.memberTarOffset });
+    this.output.write(gzipSync(this.memberBuffer.subarray(0, this.memberFilled), { level: options.stored ? zlibConstants.Z_NO_COMPRESSION : gzipLevel }));
+    this.memberTarOffset += this.memberFilled;
+    this.memberFilled = 0;
   }
 }

@@ -39,40 +39,43 @@ test('a backup larger than the free space fails before writing a byte, naming wh
   assert.deepEqual(listRecursive(disk), before, 'nothing was written to the destination');
 });
 
-test('running out of space mid-write ends INSUFFICIENT_SPACE with no partial file and older archives intact', async (t) => {
-  const work = temporaryFolder(t);
-  const disk = mountSmallDisk(t, 40);
-  if (disk === null) {
-    t.skip('mounting a tmpfs is not allowed here');
-    return;
-  }
-  const source = join(work, 'projects');
-  mkdirSync(join(source, 'many'), { recursive: true });
-  for (let i = 0; i < 4000; i += 1) writeFileSync(join(source, 'many', `note-${String(i).padStart(4, '0')}.txt`), `note ${i}\n`.repeat(200));
-  writeFileSync(join(source, 'zzz-growing.log'), 'start\n');
-  const older = join(disk, 'older-archive.tar');
-  writeFileSync(older, 'an older backup that must survive');
-
-  const worker = fork(join(repoRoot, 'dist', 'main', 'archive-worker.cjs'), [], { serialization: 'advanced', stdio: 'ignore' });
-  const messages: FromWorker[] = [];
-  let grown = false;
-  worker.on('message', (message: FromWorker) => {
-    messages.push(message);
-    if (message.type === 'progress' && !grown) {
-      grown = true;
-      appendFileSync(join(source, 'zzz-growing.log'), Buffer.alloc(60 * 1024 * 1024, 1));
+for (const fileSystem of ['tmpfs', 'ext4'] as const) {
+  test(`running out of space mid-write on ${fileSystem} ends INSUFFICIENT_SPACE with no partial file and older archives intact`, async (t) => {
+    const work = temporaryFolder(t);
+    // ext4 takes direct I/O, so the archive is written around the page cache there; tmpfs does not.
+    const disk = mountSmallDisk(t, 40, fileSystem);
+    if (disk === null) {
+      t.skip(`mounting a small ${fileSystem} is not allowed here`);
+      return;
     }
+    const source = join(work, 'projects');
+    mkdirSync(join(source, 'many'), { recursive: true });
+    for (let i = 0; i < 4000; i += 1) writeFileSync(join(source, 'many', `note-${String(i).padStart(4, '0')}.txt`), `note ${i}\n`.repeat(200));
+    writeFileSync(join(source, 'zzz-growing.log'), 'start\n');
+    const older = join(disk, 'older-archive.tar');
+    writeFileSync(older, 'an older backup that must survive');
+
+    const worker = fork(join(repoRoot, 'dist', 'main', 'archive-worker.cjs'), [], { serialization: 'advanced', stdio: 'ignore' });
+    const messages: FromWorker[] = [];
+    let grown = false;
+    worker.on('message', (message: FromWorker) => {
+      messages.push(message);
+      if (message.type === 'progress' && !grown) {
+        grown = true;
+        appendFileSync(join(source, 'zzz-growing.log'), Buffer.alloc(60 * 1024 * 1024, 1));
+      }
+    });
+    const archivePath = join(disk, 'Dormouse', 'Projects', 'archive.tar');
+    worker.send({
+      type: 'start',
+      request: { sources: [source], excludes: [], archivePath, compression: 'none', snapshot: { id: 'space-test', scheduleName: 'Projects', createdAt: new Date().toISOString(), kind: 'full', baseId: null } },
+    });
+    await once(worker, 'exit');
+    const last = messages.at(-1);
+    assert.equal(last?.type, 'error');
+    assert.equal(last?.type === 'error' && last.code, 'INSUFFICIENT_SPACE');
+    assert.match(last?.type === 'error' ? last.message : '', /ran out of space/);
+    assert.deepEqual(listRecursive(disk).filter((name) => name.endsWith('.partial') || name.endsWith('.tar')), ['older-archive.tar']);
+    assert.equal(spawnSync('cat', [older], { encoding: 'utf8' }).stdout, 'an older backup that must survive');
   });
-  const archivePath = join(disk, 'Dormouse', 'Projects', 'archive.tar');
-  worker.send({
-    type: 'start',
-    request: { sources: [source], excludes: [], archivePath, compression: 'none', snapshot: { id: 'space-test', scheduleName: 'Projects', createdAt: new Date().toISOString(), kind: 'full', baseId: null } },
-  });
-  await once(worker, 'exit');
-  const last = messages.at(-1);
-  assert.equal(last?.type, 'error');
-  assert.equal(last?.type === 'error' && last.code, 'INSUFFICIENT_SPACE');
-  assert.match(last?.type === 'error' ? last.message : '', /ran out of space/);
-  assert.deepEqual(listRecursive(disk).filter((name) => name.endsWith('.partial') || name.endsWith('.tar')), ['older-archive.tar']);
-  assert.equal(spawnSync('cat', [older], { encoding: 'utf8' }).stdout, 'an older backup that must survive');
-});
+}

@@ -66,8 +66,8 @@ function startMessage(sources: string[], archivePath: string) {
 }
 
 /**
- * A tree that takes the worker well over a second: 300 small files in 10 folders, then 32 sparse
- * files of 12 MiB (384 MiB of zeros written to the archive uncompressed).
+ * A tree that takes the worker well over a second: 300 small files in 10 folders, then 80 sparse
+ * files of 12 MiB (960 MiB of zeros written to the archive uncompressed).
  */
 function buildTree(src: string): void {
   for (let folder = 0; folder < 10; folder += 1) {
@@ -76,7 +76,7 @@ function buildTree(src: string): void {
     for (let file = 0; file < 30; file += 1) writeFileSync(join(dir, `file-${file}.txt`), `folder ${folder} file ${file}\n`.repeat(file + 1));
   }
   mkdirSync(join(src, 'big'));
-  sparseFiles(join(src, 'big'), 32, 12 * 1024 * 1024);
+  sparseFiles(join(src, 'big'), 80, 12 * 1024 * 1024);
 }
 
 test('the worker reports progress at most every 250 ms, monotonic and with the real totals, then done', async (t) => {

@@ -1,0 +1,256 @@
+import { closeSync, constants, fsyncSync, ftruncateSync, openSync, writeSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
+
+/** Layout of the shared control words. */
+const produced = 0;
+const hashed = 1;
+const written = 2;
+const finished = 3;
+const failed = 4;
+const digested = 5;
+const lengthsStart = 6;
+/** Layout of the shared info bytes: the hex digest, then the writer's error as JSON. */
+const digestBytes = 64;
+const infoBytes = 1024;
+
+/**
+ * The two helper threads. The hasher computes the SHA-256 of every slot in order; the writer writes
+ * every slot at its place in the file (full slots through the direct-I/O descriptor when there is
+ * one). A slot is free again once both have passed it, so reading, hashing and writing overlap.
+ */
+const threadSource = (role: 'hash' | 'write') => `
+const { workerData: w } = require('node:worker_threads');
+const { writeSync } = require('node:fs');
+const { createHash } = require('node:crypto');
+const ctrl = new Int32Array(w.control);
+const bytes = Buffer.from(w.data);
+const info = Buffer.from(w.info);
+const tail = ${role === 'hash' ? hashed : written};
+const hash = ${role === 'hash' ? "createHash('sha256')" : 'null'};
+let position = 0;
+const fail = (error) => {
+  info.write(JSON.stringify({ code: (error && error.code) || null, message: String((error && error.message) || error) }), ${digestBytes});
+  Atomics.store(ctrl, ${failed}, 1);
+  for (const word of [${hashed}, ${written}, ${digested}]) Atomics.notify(ctrl, word);
+};
+try {
+for (;;) {
+  const ready = Atomics.load(ctrl, ${produced});
+  const done = Atomics.load(ctrl, tail);
+  if (done === ready) {
+    if (Atomics.load(ctrl, ${finished}) === 1) break;
+    Atomics.wait(ctrl, ${produced}, ready, 1000);
+    continue;
+  }
+  const slot = done % w.slots;
+  const length = Atomics.load(ctrl, ${lengthsStart} + slot);
+  const view = bytes.subarray(w.base + slot * w.slotBytes, w.base + slot * w.slotBytes + length);
+  if (hash) {
+    hash.update(view);
+  } else {
+    let fd = w.directFd >= 0 && length === w.slotBytes ? w.directFd : w.fd;
+    let offset = 0;
+    while (offset < length) {
+      offset += writeSync(fd, view, offset, length - offset, position + offset);
+      fd = w.fd;
+    }
+    position += length;
+  }
+  Atomics.store(ctrl, tail, done + 1);
+  Atomics.notify(ctrl, tail);
+}
+if (hash) {
+  info.write(hash.digest('hex'), 0);
+  Atomics.store(ctrl, ${digested}, 1);
+  Atomics.notify(ctrl, ${digested});
+}
+} catch (error) {
+  fail(error);
+}
+`;
+
+/** What writing an archive file came to: its SHA-256 and its length. */
+export interface ArchiveOutputResult {
+  sha256: string;
+  bytes: number;
+}
+
+/** How the archive file is written: direct I/O when the destination's file system takes it (the default), or through the page cache. */
+export interface ArchiveOutputOptions {
+  directIo?: boolean;
+  slotBytes?: number;
+  slots?: number;
+}
+
+/**
+ * The archive file being written: a ring of shared buffers that the builder fills (reading file
+ * content straight into them), while one thread hashes them and another writes them. Where the
+ * file system allows it, full buffers are written with O_DIRECT: a backup then neither waits for
+ * the page cache to be written back at the final fsync nor evicts the user's own cached files.
+ * Elsewhere (tmpfs, macOS, Windows, some network shares) the same threads write through the page cache.
+ */
+export class ArchiveOutput {
+  private readonly fd: number;
+  private readonly directFd: number;
+  private readonly data: SharedArrayBuffer;
+  private readonly control: Int32Array;
+  private readonly info: Buffer;
+  private readonly bytes: Buffer;
+  private readonly base: number;
+  private readonly slotBytes: number;
+  private readonly slots: number;
+  private readonly threads: Worker[];
+  private slot: Buffer;
+  private filled = 0;
+  private submitted = 0;
+  private submittedBytes = 0;
+  private closed = false;
+
+  constructor(path: string, options: ArchiveOutputOptions = {}) {
+    this.slotBytes = options.slotBytes ?? 1024 * 1024;
+    this.slots = options.slots ?? 8;
+    this.data = new SharedArrayBuffer(this.slots * this.slotBytes + 4096);
+    this.bytes = Buffer.from(this.data);
+    const info = new SharedArrayBuffer(infoBytes);
+    this.info = Buffer.from(info);
+    const control = new SharedArrayBuffer(4 * (lengthsStart + this.slots));
+    this.control = new Int32Array(control);
+    this.fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC, 0o600);
+    const direct = options.directIo === false ? null : openDirect(path, this.bytes);
+    this.directFd = direct?.fd ?? -1;
+    this.base = direct?.base ?? 0;
+    const workerData = { data: this.data, control, info, slots: this.slots, slotBytes: this.slotBytes, base: this.base, fd: this.fd, directFd: this.directFd };
+    this.threads = [new Worker(threadSource('hash'), { eval: true, workerData }), new Worker(threadSource('write'), { eval: true, workerData })];
+    this.slot = this.acquire();
+  }
+
+  /** Whether full buffers go to the file with direct I/O. */
+  get direct(): boolean {
+    return this.directFd >= 0;
+  }
+
+  /** Bytes handed to the output so far: the offset in the file where the next byte goes. */
+  get position(): number {
+    return this.submittedBytes + this.filled;
+  }
+
+  /** A slice of the current buffer to read content into directly, saving a copy. */
+  reserve(maxBytes: number): Buffer {
+    if (this.filled === this.slotBytes) this.next();
+    return this.slot.subarray(this.filled, this.filled + Math.min(maxBytes, this.slotBytes - this.filled));
+  }
+
+  /** Marks bytes read into a reserved slice as written. */
+  commit(bytes: number): void {
+    this.filled += bytes;
+  }
+
+  /** Appends bytes. */
+  write(data: Buffer): void {
+    let done = 0;
+    while (done < data.length) {
+      const slice = this.reserve(data.length - done);
+      data.copy(slice, 0, done, done + slice.length);
+      this.commit(slice.length);
+      done += slice.length;
+    }
+  }
+
+  /** Hands over the last buffer, waits until every byte is hashed and written, then fsyncs and closes the file. */
+  finish(): ArchiveOutputResult {
+    const bytes = this.position;
+    if (this.filled > 0) this.submit();
+    Atomics.store(this.control, finished, 1);
+    Atomics.notify(this.control, produced);
+    for (;;) {
+      this.throwIfFailed();
+      const writtenCount = Atomics.load(this.control, written);
+      if (Atomics.load(this.control, digested) === 0) Atomics.wait(this.control, digested, 0, 100);
+      else if (writtenCount < this.submitted) Atomics.wait(this.control, written, writtenCount, 100);
+      else break;
+    }
+    const sha256 = this.info.toString('latin1', 0, digestBytes);
+    // The alignment probe may have written past the end of a very small archive.
+    ftruncateSync(this.fd, bytes);
+    fsyncSync(this.fd);
+    this.close();
+    return { sha256, bytes };
+  }
+
+  /** Stops the threads and closes the file of an archive that will not be finished. */
+  async abandon(): Promise<void> {
+    Atomics.store(this.control, finished, 1);
+    Atomics.notify(this.control, produced);
+    await Promise.all(this.threads.map((thread) => thread.terminate()));
+    this.close();
+  }
+
+  private close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    closeSync(this.fd);
+    if (this.directFd >= 0) closeSync(this.directFd);
+  }
+
+  private next(): void {
+    this.submit();
+    this.slot = this.acquire();
+  }
+
+  private submit(): void {
+    Atomics.store(this.control, lengthsStart + (this.submitted % this.slots), this.filled);
+    this.submitted += 1;
+    this.submittedBytes += this.filled;
+    this.filled = 0;
+    Atomics.store(this.control, produced, this.submitted);
+    Atomics.notify(this.control, produced);
+  }
+
+  /** The next free buffer, waiting while the threads are a whole ring behind. */
+  private acquire(): Buffer {
+    for (;;) {
+      this.throwIfFailed();
+      const hashedCount = Atomics.load(this.control, hashed);
+      const writtenCount = Atomics.load(this.control, written);
+      if (this.submitted - Math.min(hashedCount, writtenCount) < this.slots) break;
+      if (hashedCount <= writtenCount) Atomics.wait(this.control, hashed, hashedCount, 100);
+      else Atomics.wait(this.control, written, writtenCount, 100);
+    }
+    const start = this.base + (this.submitted % this.slots) * this.slotBytes;
+    return this.bytes.subarray(start, start + this.slotBytes);
+  }
+
+  /** Rethrows the writer thread's error (ENOSPC, EIO…) with its code, so the builder reports it as it would its own. */
+  private throwIfFailed(): void {
+    if (Atomics.load(this.control, failed) === 0) return;
+    const text = this.info.toString('utf8', digestBytes).replace(/\0+$/, '');
+    const { code, message } = JSON.parse(text) as { code: string | null; message: string };
+    throw Object.assign(new Error(message), code ? { code } : {});
+  }
+}
+
+/**
+ * Opens the file a second time with O_DIRECT and finds where in the shared buffer memory is aligned
+ * as the device needs (JavaScript cannot see addresses, so it tries offsets until a write is
+ * accepted). Null where the platform or file system does not do direct I/O.
+ */
+function openDirect(path: string, memory: Buffer): { fd: number; base: number } | null {
+  const flag = (constants as Record<string, number | undefined>).O_DIRECT;
+  if (!flag) return null;
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_WRONLY | flag);
+  } catch {
+    return null;
+  }
+  for (let base = 0; base < 4096; base += 16) {
+    try {
+      writeSync(fd, memory, base, 4096, 0);
+      return { fd, base };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EINVAL') break;
+    }
+  }
+  closeSync(fd);
+  return null;
+}
