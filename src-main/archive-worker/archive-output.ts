@@ -8,7 +8,11 @@ const written = 2;
 const finished = 3;
 const failed = 4;
 const digested = 5;
-const lengthsStart = 6;
+/** The file descriptors and the aligned start of the buffers, set once the file is opened. */
+const fdWord = 6;
+const directFdWord = 7;
+const baseWord = 8;
+const lengthsStart = 9;
 /** Layout of the shared info bytes: the hex digest, then the writer's error as JSON. */
 const digestBytes = 64;
 const infoBytes = 1024;
@@ -44,15 +48,18 @@ for (;;) {
   }
   const slot = done % w.slots;
   const length = Atomics.load(ctrl, ${lengthsStart} + slot);
-  const view = bytes.subarray(w.base + slot * w.slotBytes, w.base + slot * w.slotBytes + length);
+  const base = Atomics.load(ctrl, ${baseWord});
+  const view = bytes.subarray(base + slot * w.slotBytes, base + slot * w.slotBytes + length);
   if (hash) {
     hash.update(view);
   } else {
-    let fd = w.directFd >= 0 && length === w.slotBytes ? w.directFd : w.fd;
+    const plainFd = Atomics.load(ctrl, ${fdWord});
+    const directFd = Atomics.load(ctrl, ${directFdWord});
+    let fd = directFd >= 0 && length === w.slotBytes ? directFd : plainFd;
     let offset = 0;
     while (offset < length) {
       offset += writeSync(fd, view, offset, length - offset, position + offset);
-      fd = w.fd;
+      fd = plainFd;
     }
     position += length;
   }
@@ -90,23 +97,24 @@ export interface ArchiveOutputOptions {
  * Elsewhere (tmpfs, macOS, Windows, some network shares) the same threads write through the page cache.
  */
 export class ArchiveOutput {
-  private readonly fd: number;
-  private readonly directFd: number;
+  private fd = -1;
+  private directFd = -1;
+  private base = 0;
   private readonly data: SharedArrayBuffer;
   private readonly control: Int32Array;
   private readonly info: Buffer;
   private readonly bytes: Buffer;
-  private readonly base: number;
   private readonly slotBytes: number;
   private readonly slots: number;
   private readonly threads: Worker[];
-  private slot: Buffer;
+  private slot: Buffer | null = null;
   private filled = 0;
   private submitted = 0;
   private submittedBytes = 0;
   private closed = false;
 
-  constructor(path: string, options: ArchiveOutputOptions = {}) {
+  /** Starts the hashing and writing threads; they wait for `open`, so they can boot while the sources are walked. */
+  constructor(private readonly options: ArchiveOutputOptions = {}) {
     this.slotBytes = options.slotBytes ?? 1024 * 1024;
     this.slots = options.slots ?? 8;
     this.data = new SharedArrayBuffer(this.slots * this.slotBytes + 4096);
@@ -115,12 +123,19 @@ export class ArchiveOutput {
     this.info = Buffer.from(info);
     const control = new SharedArrayBuffer(4 * (lengthsStart + this.slots));
     this.control = new Int32Array(control);
+    const workerData = { data: this.data, control, info, slots: this.slots, slotBytes: this.slotBytes };
+    this.threads = [new Worker(threadSource('hash'), { eval: true, workerData }), new Worker(threadSource('write'), { eval: true, workerData })];
+  }
+
+  /** Creates the archive file (mode 0600), and a direct-I/O descriptor to it where the file system takes one. */
+  open(path: string): void {
     this.fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC, 0o600);
-    const direct = options.directIo === false ? null : openDirect(path, this.bytes);
+    const direct = this.options.directIo === false ? null : openDirect(path, this.bytes);
     this.directFd = direct?.fd ?? -1;
     this.base = direct?.base ?? 0;
-    const workerData = { data: this.data, control, info, slots: this.slots, slotBytes: this.slotBytes, base: this.base, fd: this.fd, directFd: this.directFd };
-    this.threads = [new Worker(threadSource('hash'), { eval: true, workerData }), new Worker(threadSource('write'), { eval: true, workerData })];
+    Atomics.store(this.control, fdWord, this.fd);
+    Atomics.store(this.control, directFdWord, this.directFd);
+    Atomics.store(this.control, baseWord, this.base);
     this.slot = this.acquire();
   }
 
@@ -136,8 +151,9 @@ export class ArchiveOutput {
 
   /** A slice of the current buffer to read content into directly, saving a copy. */
   reserve(maxBytes: number): Buffer {
+    if (this.slot === null) throw new Error('the archive file is not open');
     if (this.filled === this.slotBytes) this.next();
-    return this.slot.subarray(this.filled, this.filled + Math.min(maxBytes, this.slotBytes - this.filled));
+    return (this.slot as Buffer).subarray(this.filled, this.filled + Math.min(maxBytes, this.slotBytes - this.filled));
   }
 
   /** Marks bytes read into a reserved slice as written. */
@@ -188,7 +204,7 @@ export class ArchiveOutput {
   private close(): void {
     if (this.closed) return;
     this.closed = true;
-    closeSync(this.fd);
+    if (this.fd >= 0) closeSync(this.fd);
     if (this.directFd >= 0) closeSync(this.directFd);
   }
 

@@ -2,7 +2,6 @@ import { closeSync, constants, existsSync, fstatSync, fsyncSync, mkdirSync, open
 import { removeQuietly } from '../common/files';
 import { basename, dirname } from 'node:path';
 import {
-  archiveEntryName,
   archiveFormatVersion,
   blockSize,
   encodeTrailer,
@@ -12,7 +11,7 @@ import {
   type ManifestEntry,
 } from './archive-manifest';
 import type { ArchiveRequest, ArchiveResult, ArchiveProgress } from './archive-protocol';
-import { walkSources, type WalkEntry } from './source-walk';
+import { walkSources, type WalkEntry, type WalkResult } from './source-walk';
 import { readManifest } from './archive-reader';
 import { TarWriter, type HeaderFields } from './tar-writer';
 import { ArchiveOutput } from './archive-output';
@@ -56,7 +55,7 @@ export function spaceMargin(estimate: number): number {
 }
 
 function headerFor(entry: WalkEntry, linkTarget: string | undefined, size: number): HeaderFields {
-  const name = archiveEntryName(entry.absolutePath);
+  const name = entry.name;
   const common = { mode: entry.mode, mtime: new Date(Math.floor(entry.mtimeMs / 1000) * 1000), uid: entry.uid, gid: entry.gid };
   if (entry.type === 'directory') return { ...common, path: `${name}/`, type: 'Directory', size: 0 };
   if (entry.type === 'symlink') return { ...common, path: name, type: 'SymbolicLink', size: 0, linkpath: linkTarget ?? '' };
@@ -68,27 +67,33 @@ function isNoSpace(error: unknown): boolean {
   return code === 'ENOSPC' || code === 'EDQUOT';
 }
 
-/**
- * Builds one archive: walks the sources, checks the destination has room before writing a byte,
- * writes `<archive>.partial` (0600) with the manifest and trailer, fsyncs it and renames it into
- * place. Any failure removes the partial file and leaves every other archive untouched.
- */
-export async function buildArchive(request: ArchiveRequest, host: ArchiveHost): Promise<ArchiveResult> {
+/** What the walk found and what an incremental carries over, once the destination is known to have room for the rest. */
+interface ArchivePlan {
+  previous: Map<string, ManifestEntry> | null;
+  walk: WalkResult;
+  kind: 'full' | 'incremental';
+  /** Per walked entry: the previous snapshot's entry when it is unchanged (pointing at the archive that holds it), else null. */
+  carried: (ManifestEntry | null)[];
+  totalFiles: number;
+  baseProblem: string[];
+}
+
+/** Reads the previous manifest, walks the sources and checks the free space before a byte is written. */
+function planArchive(request: ArchiveRequest): ArchivePlan {
   const baseProblem: string[] = [];
   const previous = request.base ? previousEntries(request.base.archivePath, baseProblem) : null;
   const walk = walkSources(request.sources, request.excludes);
-  const warnings = [...baseProblem, ...walk.warnings];
   // An unreadable previous archive makes this backup a full one rather than failing every backup from now on.
   const kind = previous ? request.snapshot.kind : 'full';
   const totalFiles = walk.entries.filter((entry) => entry.type === 'file').length;
   const baseId = request.base?.id ?? '';
-  const carried = (entry: WalkEntry): ManifestEntry | null => {
-    const before = previous?.get(archiveEntryName(entry.absolutePath));
+  const carried = walk.entries.map((entry) => {
+    const before = previous?.get(entry.name);
     if (!before || !unchanged(entry, before)) return null;
-    return { ...before, archive: before.archive ?? baseId };
-  };
+    return before.archive === undefined ? { ...before, archive: baseId } : before;
+  });
   const folder = dirname(request.archivePath);
-  const estimate = estimateArchiveBytes(previous ? walk.entries.filter((entry) => carried(entry) === null) : walk.entries);
+  const estimate = estimateArchiveBytes(walk.entries.filter((_, index) => carried[index] === null));
   const needed = estimate + spaceMargin(estimate);
   const stats = statfsSync(nearestExistingFolder(folder));
   const available = Number(stats.bavail) * Number(stats.bsize);
@@ -98,13 +103,32 @@ export async function buildArchive(request: ArchiveRequest, host: ArchiveHost): 
       `the backup needs about ${mebibytes(needed)} (${needed} bytes) on the destination but only ${mebibytes(available)} (${available} bytes) are free; free some space or choose another destination`,
     );
   }
-
   mkdirSync(folder, { recursive: true, mode: 0o700 });
+  return { previous, walk, kind, carried, totalFiles, baseProblem };
+}
+
+/**
+ * Builds one archive: walks the sources, checks the destination has room before writing a byte,
+ * writes `<archive>.partial` (0600) with the manifest and trailer, fsyncs it and renames it into
+ * place. Any failure removes the partial file and leaves every other archive untouched.
+ */
+export async function buildArchive(request: ArchiveRequest, host: ArchiveHost): Promise<ArchiveResult> {
+  // The hashing and writing threads boot while the sources are walked.
+  const output = new ArchiveOutput();
+  let plan: ArchivePlan;
+  try {
+    plan = planArchive(request);
+  } catch (error) {
+    await output.abandon();
+    throw error;
+  }
+  const { previous, walk, kind, carried, totalFiles, baseProblem } = plan;
+  const warnings = [...baseProblem, ...walk.warnings];
   const partial = `${request.archivePath}.partial`;
-  const output = new ArchiveOutput(partial);
   let finished = false;
   const writer = new TarWriter(output, request.compression === 'gzip');
   try {
+    output.open(partial);
     const manifestEntries: ManifestEntry[] = [];
     let files = 0;
     let bytes = 0;
@@ -119,14 +143,14 @@ export async function buildArchive(request: ArchiveRequest, host: ArchiveHost): 
       host.progress({ files, bytes, totalFiles, totalBytes: walk.totalBytes, currentPath });
     };
 
-    for (const entry of walk.entries) {
+    for (const [index, entry] of walk.entries.entries()) {
       if (Date.now() - lastYield >= yieldIntervalMs) {
         await new Promise((resolve) => setImmediate(resolve));
         lastYield = Date.now();
         if (host.cancelled()) throw new ArchiveError('CANCELLED', 'cancelled');
       }
       report(entry.absolutePath);
-      const kept = carried(entry);
+      const kept = carried[index] ?? null;
       const written = kept ?? writeEntry(writer, entry, warnings);
       if (written === null) continue;
       manifestEntries.push(written);
@@ -165,7 +189,7 @@ export async function buildArchive(request: ArchiveRequest, host: ArchiveHost): 
     finished = true;
     renameSync(partial, request.archivePath);
     writeSidecar(request.archivePath, sha256);
-    syncFolder(folder);
+    syncFolder(dirname(request.archivePath));
     return { archivePath: request.archivePath, kind, baseUnreadable: baseProblem.length > 0, sha256, files, bytes, treeFiles, treeBytes, archiveBytes: writer.writtenBytes, entries: manifestEntries.length, warnings };
   } catch (error) {
     if (!finished) await output.abandon();
@@ -199,7 +223,7 @@ function unchanged(entry: WalkEntry, before: ManifestEntry): boolean {
 
 /** Writes one entry; returns its manifest entry, or null (with a warning) when it could not be read. */
 function writeEntry(writer: TarWriter, entry: WalkEntry, warnings: string[]): ManifestEntry | null {
-  const base = { path: archiveEntryName(entry.absolutePath), type: entry.type, mode: entry.mode, mtimeMs: entry.mtimeMs, ino: entry.ino, ctimeMs: entry.ctimeMs };
+  const base = { path: entry.name, type: entry.type, mode: entry.mode, mtimeMs: entry.mtimeMs, ino: entry.ino, ctimeMs: entry.ctimeMs };
   if (entry.type === 'directory') {
     return { ...base, size: 0, offset: writer.writeHeader(headerFor(entry, undefined, 0)) };
   }
@@ -215,7 +239,8 @@ function writeEntry(writer: TarWriter, entry: WalkEntry, warnings: string[]): Ma
   }
   let fd: number;
   try {
-    fd = openSync(entry.absolutePath, constants.O_RDONLY | constants.O_NOFOLLOW);
+    // Non-blocking, as GNU tar opens: a file swapped for a FIFO must not hang the backup.
+    fd = openSync(entry.absolutePath, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     warnings.push(`${entry.absolutePath}: ${code === 'ENOENT' ? 'vanished during the backup' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : (error as Error).message}`);

@@ -1,11 +1,13 @@
 import { lstatSync, readdirSync, statSync, type Stats } from 'node:fs';
 import { basename, join, relative, sep } from 'node:path';
 import picomatch from 'picomatch';
-import type { EntryType } from './archive-manifest';
+import { archiveEntryName, type EntryType } from './archive-manifest';
 
 /** One thing found under a source folder, with the metadata the header and manifest need. */
 export interface WalkEntry {
   absolutePath: string;
+  /** The name it is stored under in the archive and the manifest. */
+  name: string;
   type: EntryType;
   size: number;
   mode: number;
@@ -24,11 +26,13 @@ export interface WalkResult {
 }
 
 /**
- * Builds the exclude test for one source folder. A pattern without a slash matches a name at any
- * depth (`*.tmp`, `node_modules`); one with a slash matches the path below the source (`**\/cache`,
- * `build/**`) or, when it starts with a slash, the absolute path.
+ * Builds the exclude test for one source folder, or null when nothing is excluded (the walk then
+ * skips the test). A pattern without a slash matches a name at any depth (`*.tmp`, `node_modules`);
+ * one with a slash matches the path below the source (`**\/cache`, `build/**`) or, when it starts
+ * with a slash, the absolute path.
  */
-export function excludeMatcher(sourceRoot: string, patterns: readonly string[]): (absolutePath: string) => boolean {
+export function excludeMatcher(sourceRoot: string, patterns: readonly string[]): ((absolutePath: string) => boolean) | null {
+  if (patterns.length === 0) return null;
   const byName = patterns.filter((pattern) => !pattern.includes('/'));
   const byPath = patterns.filter((pattern) => pattern.includes('/') && !pattern.startsWith('/'));
   const byAbsolute = patterns.filter((pattern) => pattern.startsWith('/'));
@@ -36,10 +40,26 @@ export function excludeMatcher(sourceRoot: string, patterns: readonly string[]):
   const nameMatch = byName.length > 0 ? picomatch(byName, options) : () => false;
   const pathMatch = byPath.length > 0 ? picomatch(byPath, options) : () => false;
   const absoluteMatch = byAbsolute.length > 0 ? picomatch(byAbsolute, options) : () => false;
+  const prefix = sourceRoot.endsWith(sep) ? sourceRoot : sourceRoot + sep;
+  const slashes = (path: string) => (sep === '/' ? path : path.split(sep).join('/'));
   return (absolutePath) => {
-    const below = relative(sourceRoot, absolutePath).split(sep).join('/');
-    return nameMatch(basename(absolutePath)) || (below !== '' && pathMatch(below)) || absoluteMatch(absolutePath.split(sep).join('/'));
+    const below = absolutePath.startsWith(prefix) ? absolutePath.slice(prefix.length) : relative(sourceRoot, absolutePath);
+    return nameMatch(basename(absolutePath)) || (below !== '' && pathMatch(slashes(below))) || absoluteMatch(slashes(absolutePath));
   };
+}
+
+/** A folder's entry names, sorted; names that are not valid UTF-8 are left out with a warning (they are rare, so the bytes are only read again when one shows up). */
+function folderNames(path: string, warnings: string[]): string[] {
+  const names = readdirSync(path);
+  if (names.some((name) => name.includes('\uFFFD'))) {
+    names.length = 0;
+    for (const raw of readdirSync(path, { encoding: 'buffer' })) {
+      const name = raw.toString('utf8');
+      if (Buffer.from(name, 'utf8').equals(raw)) names.push(name);
+      else warnings.push(`${join(path, raw.toString('latin1'))}: skipped, its name is not valid UTF-8 (rename it to back it up)`);
+    }
+  }
+  return names.sort();
 }
 
 function typeOf(stats: Stats): EntryType | null {
@@ -86,6 +106,7 @@ export function walkSources(sources: readonly string[], excludes: readonly strin
       }
       entries.push({
         absolutePath: path,
+        name: archiveEntryName(path),
         type,
         size: type === 'file' ? stats.size : 0,
         mode: stats.mode & 0o7777,
@@ -97,23 +118,17 @@ export function walkSources(sources: readonly string[], excludes: readonly strin
       });
       if (type === 'file') totalBytes += stats.size;
       if (type !== 'directory') return;
-      let rawNames: Buffer[];
+      let names: string[];
       try {
-        rawNames = readdirSync(path, { encoding: 'buffer' });
+        names = folderNames(path, warnings);
       } catch (error) {
         warnings.push(`${path}: contents not backed up (${describeError(error)})`);
         return;
       }
-      const names: string[] = [];
-      for (const raw of rawNames) {
-        const name = raw.toString('utf8');
-        if (Buffer.from(name, 'utf8').equals(raw)) names.push(name);
-        else warnings.push(`${join(path, raw.toString('latin1'))}: skipped, its name is not valid UTF-8 (rename it to back it up)`);
-      }
-      names.sort();
+      const folder = path.endsWith(sep) ? path : path + sep;
       for (const name of names) {
-        const child = join(path, name);
-        if (!excluded(child)) visit(child);
+        const child = folder + name;
+        if (excluded === null || !excluded(child)) visit(child);
       }
     };
     visit(root);

@@ -17,7 +17,8 @@ function pattern(length: number, seed: number): Buffer {
 
 /** Writes the pieces through an ArchiveOutput with small slots (several ring turns), half of each through reserve/commit. */
 function writeThrough(path: string, pieces: Buffer[], directIo: boolean): { sha256: string; bytes: number; direct: boolean } {
-  const output = new ArchiveOutput(path, { directIo, slotBytes: 64 * 1024, slots: 4 });
+  const output = new ArchiveOutput({ directIo, slotBytes: 64 * 1024, slots: 4 });
+  output.open(path);
   pieces.forEach((piece, index) => {
     if (index % 2 === 0) {
       output.write(piece);
@@ -96,7 +97,8 @@ test('a write error in the writing thread (the drive full) reaches the builder w
       t.skip('mounting small file systems is not allowed here');
       return;
     }
-    const output = new ArchiveOutput(join(disk, 'archive.tar.partial'), { slotBytes: 256 * 1024, slots: 4 });
+    const output = new ArchiveOutput({ slotBytes: 256 * 1024, slots: 4 });
+    output.open(join(disk, 'archive.tar.partial'));
     const chunk = pattern(1024 * 1024, 9);
     let failure: NodeJS.ErrnoException | null = null;
     try {
