@@ -446,9 +446,10 @@ test('a source folder given through a symlink (e.g. ~/Documents -> /data/Documen
   }
 });
 
-test('unusual but legal file names (backslash, newline, tab, glob characters) come back under their own names', (t) => {
+test('unusual but legal file names (backslash, newline, tab, glob characters, a real U+FFFD) come back under their own names', (t) => {
   const odd = workspace(t);
-  const names = ['back\\slash.txt', 'new\nline.txt', 'tab\tand space *?[].txt'];
+  // U+FFFD is what an undecodable name turns into; one that really has it is valid UTF-8 and kept.
+  const names = ['back\\slash.txt', 'new\nline.txt', 'tab\tand space *?[].txt', 'replacement \uFFFD character.txt'];
   names.forEach((name, index) => writeFileSync(join(odd.src, name), `content ${index}\n`));
   odd.addSchedule('Odd');
   const result = odd.cli(['run', 'Odd', '--json']);
