@@ -1,4 +1,5 @@
-import { z } from 'zod';
+// zod/mini: the archive worker starts for every backup, and the full zod is most of its bundle.
+import * as z from 'zod/mini';
 
 /**
  * The archive format Dormouse writes. Each archive is a plain tar (optionally gzip) whose last
@@ -24,58 +25,58 @@ export type EntryType = z.infer<typeof entryTypeSchema>;
 
 /** One entry of a snapshot: what a listing shows and where its tar header starts. */
 export const manifestEntrySchema = z.strictObject({
-  path: z.string().min(1),
+  path: z.string().check(z.minLength(1)),
   type: entryTypeSchema,
-  size: z.number().int().nonnegative(),
+  size: z.int().check(z.nonnegative()),
   mtimeMs: z.number(),
-  mode: z.number().int().nonnegative(),
+  mode: z.int().check(z.nonnegative()),
   /** Byte offset of the entry's first header block (a PAX header when there is one) in the uncompressed tar. */
-  offset: z.number().int().nonnegative(),
-  linkTarget: z.string().optional(),
+  offset: z.int().check(z.nonnegative()),
+  linkTarget: z.optional(z.string()),
   /** Inode and change time, which the next incremental backup compares to find changed files. */
-  ino: z.number().nonnegative().optional(),
-  ctimeMs: z.number().optional(),
+  ino: z.optional(z.number().check(z.nonnegative())),
+  ctimeMs: z.optional(z.number()),
   /**
    * In an incremental snapshot, the id of the earlier snapshot whose archive holds this entry
    * (unchanged since then), `offset` being its place in that archive; absent when this archive holds it.
    */
-  archive: z.string().min(1).optional(),
+  archive: z.optional(z.string().check(z.minLength(1))),
 });
 export type ManifestEntry = z.infer<typeof manifestEntrySchema>;
 
 /** Where each gzip member starts, in the compressed file and in the tar it holds, so a reader can seek. */
-export const gzipMemberSchema = z.strictObject({ compressedOffset: z.number().int().nonnegative(), tarOffset: z.number().int().nonnegative() });
+export const gzipMemberSchema = z.strictObject({ compressedOffset: z.int().check(z.nonnegative()), tarOffset: z.int().check(z.nonnegative()) });
 
 /** Which snapshot an archive holds: its own id, its schedule, when, and (for incrementals) its base. */
 export const snapshotIdentitySchema = z.strictObject({
-  id: z.string().min(1),
+  id: z.string().check(z.minLength(1)),
   scheduleName: z.string(),
   createdAt: z.string(),
   kind: z.enum(['full', 'incremental']),
-  baseId: z.string().nullable(),
+  baseId: z.nullable(z.string()),
 });
 
 export const manifestSchema = z.strictObject({
   dormouse: z.literal('manifest'),
-  format: z.number().int().positive(),
-  snapshot: snapshotIdentitySchema.extend({
+  format: z.int().check(z.positive()),
+  snapshot: z.extend(snapshotIdentitySchema, {
     compression: z.enum(['none', 'gzip']),
     sources: z.array(z.string()),
     excludes: z.array(z.string()),
   }),
   entries: z.array(manifestEntrySchema),
-  gzipMembers: z.array(gzipMemberSchema).optional(),
+  gzipMembers: z.optional(z.array(gzipMemberSchema)),
 });
 export type ArchiveManifest = z.infer<typeof manifestSchema>;
 
 export const trailerSchema = z.strictObject({
   dormouse: z.literal('trailer'),
-  format: z.number().int().positive(),
+  format: z.int().check(z.positive()),
   /** Offset of the manifest entry's header in the uncompressed tar. */
-  manifestOffset: z.number().int().nonnegative(),
-  manifestBytes: z.number().int().nonnegative(),
+  manifestOffset: z.int().check(z.nonnegative()),
+  manifestBytes: z.int().check(z.nonnegative()),
   /** In a gzip archive: where the gzip member that starts with the manifest begins in the file. */
-  manifestMemberOffset: z.number().int().nonnegative().nullable(),
+  manifestMemberOffset: z.nullable(z.int().check(z.nonnegative())),
 });
 export type ArchiveTrailer = z.infer<typeof trailerSchema>;
 

@@ -1,17 +1,18 @@
-import { z } from 'zod';
+// zod/mini: the archive worker starts for every backup, and the full zod is most of its bundle.
+import * as z from 'zod/mini';
 import { snapshotIdentitySchema } from './archive-manifest';
 import type { VerifyResult } from './verify-archive';
 import type { RestoreResult } from './restore-archive';
 
 /** What the owning process asks the worker to build. */
 export const archiveRequestSchema = z.strictObject({
-  sources: z.array(z.string().min(1)).min(1),
+  sources: z.array(z.string().check(z.minLength(1))).check(z.minLength(1)),
   excludes: z.array(z.string()),
-  archivePath: z.string().min(1),
+  archivePath: z.string().check(z.minLength(1)),
   compression: z.enum(['none', 'gzip']),
   snapshot: snapshotIdentitySchema,
   /** For an incremental: the previous snapshot of the schedule, whose manifest says what is unchanged. */
-  base: z.strictObject({ id: z.string().min(1), archivePath: z.string().min(1) }).optional(),
+  base: z.optional(z.strictObject({ id: z.string().check(z.minLength(1)), archivePath: z.string().check(z.minLength(1)) })),
 });
 export type ArchiveRequest = z.infer<typeof archiveRequestSchema>;
 
@@ -48,11 +49,11 @@ export const toWorkerSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('start'), request: archiveRequestSchema }),
   z.strictObject({
     type: z.literal('verify'),
-    archives: z.array(z.strictObject({ id: z.string().nullable().default(null), archivePath: z.string().min(1), sha256: z.string().nullable() })).min(1),
+    archives: z.array(z.strictObject({ id: z._default(z.nullable(z.string()), null), archivePath: z.string().check(z.minLength(1)), sha256: z.nullable(z.string()) })).check(z.minLength(1)),
   }),
   z.strictObject({
     type: z.literal('restore'),
-    request: z.strictObject({ archivePath: z.string().min(1), archives: z.record(z.string(), z.string()), target: z.string().min(1), paths: z.array(z.string()), overwrite: z.boolean() }),
+    request: z.strictObject({ archivePath: z.string().check(z.minLength(1)), archives: z.record(z.string(), z.string()), target: z.string().check(z.minLength(1)), paths: z.array(z.string()), overwrite: z.boolean() }),
   }),
   z.strictObject({ type: z.literal('cancel') }),
 ]);

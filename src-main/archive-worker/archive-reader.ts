@@ -1,6 +1,7 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { Header } from 'tar';
+import * as z from 'zod/mini';
 import { DormouseError } from '../../shared/errors';
 import { archiveFormatVersion, blockSize, manifestSchema, trailerEntryName, trailerSchema, trailerTailBytes, type ArchiveManifest, type ArchiveTrailer } from './archive-manifest';
 
@@ -97,7 +98,7 @@ function parseManifest(path: string, json: Buffer): ArchiveManifest {
     if (problem !== null) throw notDormouse(path, `its manifest is not one Dormouse wrote (${problem})`);
   }
   const { entries: _entries, ...header } = value as Record<string, unknown>;
-  const parsed = manifestSchema.omit({ entries: true }).safeParse(header);
+  const parsed = z.omit(manifestSchema, { entries: true }).safeParse(header);
   if (!parsed.success) throw notDormouse(path, `its manifest is not one Dormouse wrote (${parsed.error.issues[0]?.message ?? 'invalid'})`);
   return { ...parsed.data, entries: entries as ArchiveManifest['entries'] };
 }

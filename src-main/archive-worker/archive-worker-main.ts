@@ -1,3 +1,5 @@
+import * as z from 'zod/mini';
+import en from 'zod/v4/locales/en.js';
 import { buildArchive, ArchiveError } from './build-archive';
 import { toWorkerSchema, type FromWorker } from './archive-protocol';
 import { checkReferences, verifyArchive, type VerifyResult } from './verify-archive';
@@ -11,6 +13,9 @@ interface ParentPort {
   on(event: 'message', listener: (event: { data: unknown }) => void): void;
   postMessage(message: unknown): void;
 }
+
+// zod/mini keeps its messages apart; the worker's errors name what was wrong in English.
+z.config(en());
 
 const parentPort = (process as unknown as { parentPort?: ParentPort }).parentPort;
 
