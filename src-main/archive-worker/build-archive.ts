@@ -54,12 +54,11 @@ export function spaceMargin(estimate: number): number {
   return 16 * 1024 * 1024 + Math.ceil(estimate / 100);
 }
 
-function headerFor(entry: WalkEntry, linkTarget: string | undefined, size: number): HeaderFields {
-  const name = entry.name;
-  const common = { mode: entry.mode, mtime: new Date(Math.floor(entry.mtimeMs / 1000) * 1000), uid: entry.uid, gid: entry.gid };
-  if (entry.type === 'directory') return { ...common, path: `${name}/`, type: 'Directory', size: 0 };
-  if (entry.type === 'symlink') return { ...common, path: name, type: 'SymbolicLink', size: 0, linkpath: linkTarget ?? '' };
-  return { ...common, path: name, type: 'File', size };
+function headerFor(entry: WalkEntry, linkTarget: string | undefined, size: number, mtimeMs = entry.mtimeMs): HeaderFields {
+  const mtimeSeconds = Math.floor(mtimeMs / 1000);
+  if (entry.type === 'directory') return { path: `${entry.name}/`, type: 'Directory', size: 0, mode: entry.mode, mtimeSeconds, uid: entry.uid, gid: entry.gid };
+  if (entry.type === 'symlink') return { path: entry.name, type: 'SymbolicLink', size: 0, mode: entry.mode, mtimeSeconds, uid: entry.uid, gid: entry.gid, linkpath: linkTarget ?? '' };
+  return { path: entry.name, type: 'File', size, mode: entry.mode, mtimeSeconds, uid: entry.uid, gid: entry.gid };
 }
 
 function isNoSpace(error: unknown): boolean {
@@ -175,13 +174,13 @@ export async function buildArchive(request: ArchiveRequest, host: ArchiveHost): 
     const manifestOffset = writer.tarOffset;
     if (request.compression === 'gzip') manifest.gzipMembers = writer.gzipMembers;
     const manifestJson = Buffer.from(JSON.stringify(manifest), 'utf8');
-    const now = new Date();
-    writer.writeHeader({ path: manifestEntryName, type: 'File', size: manifestJson.length, mode: 0o600, mtime: now, uid: 0, gid: 0 });
+    const now = Math.floor(Date.now() / 1000);
+    writer.writeHeader({ path: manifestEntryName, type: 'File', size: manifestJson.length, mode: 0o600, mtimeSeconds: now, uid: 0, gid: 0 });
     writer.write(manifestJson);
     writer.padToBlock();
     writer.flush();
     const trailer = encodeTrailer({ dormouse: 'trailer', format: archiveFormatVersion, manifestOffset, manifestBytes: manifestJson.length, manifestMemberOffset });
-    writer.writeHeader({ path: trailerEntryName, type: 'File', size: trailer.length, mode: 0o600, mtime: now, uid: 0, gid: 0 });
+    writer.writeHeader({ path: trailerEntryName, type: 'File', size: trailer.length, mode: 0o600, mtimeSeconds: now, uid: 0, gid: 0 });
     writer.write(trailer);
     writer.write(Buffer.alloc(2 * blockSize));
     writer.flush({ stored: true });
@@ -253,7 +252,7 @@ function writeEntry(writer: TarWriter, entry: WalkEntry, warnings: string[]): Ma
       return null;
     }
     const size = before.size;
-    const offset = writer.writeHeader(headerFor({ ...entry, mtimeMs: before.mtimeMs }, undefined, size));
+    const offset = writer.writeHeader(headerFor(entry, undefined, size, before.mtimeMs));
     let remaining = size;
     let shrank = false;
     while (remaining > 0) {

@@ -2,20 +2,9 @@ import { constants as zlibConstants, gzipSync } from 'node:zlib';
 import { Header, Pax } from 'tar';
 import { blockSize, type ArchiveManifest } from './archive-manifest';
 import type { ArchiveOutput } from './archive-output';
+import { encodeUstarHeader, type HeaderFields } from './ustar-header';
 
-type TarType = 'File' | 'Directory' | 'SymbolicLink';
-
-/** The header fields Dormouse writes for one entry. */
-export interface HeaderFields {
-  path: string;
-  type: TarType;
-  size: number;
-  mode: number;
-  mtime: Date;
-  uid: number;
-  gid: number;
-  linkpath?: string;
-}
+export type { HeaderFields };
 
 const gzipMemberBytes = 1024 * 1024;
 const gzipLevel = 6;
@@ -57,10 +46,20 @@ export class TarWriter {
   /** Writes an entry's header (preceded by a PAX header for long or non-ASCII names); returns its offset. */
   writeHeader(fields: HeaderFields): number {
     const offset = this.tarOffset;
-    const header = new Header({ ...fields, uname: '', gname: '' });
+    // Headers start on a block boundary and buffers are whole blocks, so the block is encoded in place.
+    const slot = this.reserve(blockSize);
+    if (slot.length === blockSize) {
+      slot.fill(0);
+      if (encodeUstarHeader(slot, fields)) {
+        this.commit(blockSize);
+        return offset;
+      }
+    }
+    const mtime = new Date(fields.mtimeSeconds * 1000);
+    const header = new Header({ ...fields, mtime, uname: '', gname: '' });
     const block = Buffer.alloc(blockSize);
     if (header.encode(block, 0)) {
-      const pax = new Pax({ path: fields.path, linkpath: fields.linkpath, mtime: fields.mtime, size: fields.size, uid: fields.uid, gid: fields.gid });
+      const pax = new Pax({ path: fields.path, linkpath: fields.linkpath, mtime, size: fields.size, uid: fields.uid, gid: fields.gid });
       this.write(pax.encode());
       header.encode(block, 0);
     }

@@ -114,6 +114,7 @@ async function main(): Promise<void> {
     const run = await dormouse();
     dormouseTimes.push(run.elapsed);
     delays.push(run.p99);
+    console.log(`bench: round ${round + 1}: GNU tar ${seconds(tarTimes[round] as number)}, with fsync ${seconds(tarSyncTimes[round] as number)}, Dormouse ${seconds(run.elapsed)}`);
   }
 
   // Incremental: a full base, then a no-change incremental, then one after 1% of the files changed,
