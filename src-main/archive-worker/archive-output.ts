@@ -1,4 +1,4 @@
-import { closeSync, constants, fsyncSync, ftruncateSync, openSync, writeSync } from 'node:fs';
+import { closeSync, constants, fsyncSync, ftruncateSync, openSync, statfsSync, writeSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 
 /** Layout of the shared control words. */
@@ -94,7 +94,7 @@ export interface ArchiveOutputOptions {
  * content straight into them), while one thread hashes them and another writes them. Where the
  * file system allows it, full buffers are written with O_DIRECT: a backup then neither waits for
  * the page cache to be written back at the final fsync nor evicts the user's own cached files.
- * Elsewhere (tmpfs, macOS, Windows, some network shares) the same threads write through the page cache.
+ * Elsewhere (network shares, tmpfs, macOS, Windows) the same threads write through the page cache.
  */
 export class ArchiveOutput {
   private fd = -1;
@@ -246,13 +246,20 @@ export class ArchiveOutput {
 }
 
 /**
+ * Local disk file systems (statfs magic numbers: ext2/3/4, XFS, Btrfs, F2FS, FAT, exFAT), where
+ * direct I/O streams to the drive. Elsewhere it is left alone: on a network share every direct write
+ * would be a synchronous round trip, and tmpfs has no drive to stream to.
+ */
+const directFileSystems = new Set([0xef53, 0x58465342, 0x9123683e, 0xf2f52010, 0x4d44, 0x2011bab0]);
+
+/**
  * Opens the file a second time with O_DIRECT and finds where in the shared buffer memory is aligned
  * as the device needs (JavaScript cannot see addresses, so it tries offsets until a write is
  * accepted). Null where the platform or file system does not do direct I/O.
  */
 function openDirect(path: string, memory: Buffer): { fd: number; base: number } | null {
   const flag = (constants as Record<string, number | undefined>).O_DIRECT;
-  if (!flag) return null;
+  if (!flag || !directFileSystems.has(statfsSync(path).type)) return null;
   let fd: number;
   try {
     fd = openSync(path, constants.O_WRONLY | flag);

@@ -237,9 +237,11 @@ test('a drive unmounted in the middle of a backup: the job does not succeed, not
   const run = startDormouse(['--data-dir', dataDir, 'run', 'Docs', '--json']);
   t.after(() => run.child.kill('SIGKILL'));
   const catalog = join(dataDir, 'dormouse.sqlite');
+  // The partial file exists once the worker has walked the sources and opened it; gzip of sparse
+  // zeros is so small that its first buffer of output may not be on the drive yet.
   const row = await until('the backup to be writing', () => {
     const found = readJobs(catalog).find((job) => job.id > first.id && job.status === 'running' && job.archive_path);
-    return found && existsSync(`${found.archive_path}.partial`) && statSync(`${found.archive_path}.partial`).size > 0 ? found : undefined;
+    return found && existsSync(`${found.archive_path}.partial`) ? found : undefined;
   }, 20_000, 10);
   const partialName = `${row.archive_path as string}.partial`.slice(mountPoint.length + 1);
 

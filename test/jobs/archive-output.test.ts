@@ -90,6 +90,22 @@ test('on ext4 (a drive) full buffers go around the page cache, leaving the user\
   assert.ok(cachedResident >= 8 * 1024 * 1024, `while one written through the cache fills it (${cachedResident} bytes)`);
 });
 
+test('on tmpfs (standing in for anything that is not a local disk, such as a network share) the archive goes through the page cache, with the same bytes', (t) => {
+  const tmpfs = mountSmallDisk(t, 32, 'tmpfs');
+  const ext4 = mountSmallDisk(t, 32, 'ext4');
+  if (tmpfs === null || ext4 === null) {
+    t.skip('mounting small file systems is not allowed here');
+    return;
+  }
+  const pieces = [pattern(3 * 1024 * 1024, 7), pattern(1000, 8)];
+  const onTmpfs = writeThrough(join(tmpfs, 'archive.tar'), pieces, true);
+  const onExt4 = writeThrough(join(ext4, 'archive.tar'), pieces, true);
+  assert.equal(onTmpfs.direct, false, 'direct I/O is used on local disk file systems only');
+  assert.equal(onExt4.direct, true);
+  assert.equal(onTmpfs.sha256, onExt4.sha256);
+  assert.ok(readFileSync(join(tmpfs, 'archive.tar')).equals(readFileSync(join(ext4, 'archive.tar'))));
+});
+
 test('a write error in the writing thread (the drive full) reaches the builder with its code, and the file can be abandoned', async (t) => {
   for (const fileSystem of ['ext4', 'tmpfs'] as const) {
     const disk = mountSmallDisk(t, 24, fileSystem);
