@@ -151,7 +151,7 @@ async function main(): Promise<void> {
   console.log(`  owning process event-loop delay p99 ${median(delays).toFixed(1)} ms (target at most 10 ms)`);
   console.log('');
   console.log(`incremental (base: a full backup in ${seconds(base.elapsed)})`);
-  console.log(`  no change:  Dormouse ${seconds(noChange.elapsed)} (${((100 * noChange.elapsed) / ours).toFixed(1)}% of the full backup; targets under 1 s and under 5%), GNU tar --listed-incremental ${seconds(tarNoChange)}`);
+  console.log(`  no change:  Dormouse ${seconds(noChange.elapsed)} (${((100 * noChange.elapsed) / ours).toFixed(1)}% of the full backup; targets under 1 s and under 5%), GNU tar --listed-incremental ${seconds(tarNoChange)} (${((100 * tarNoChange) / tar).toFixed(1)}% of GNU tar's full)`);
   console.log(`              archive entries: ${noChangeEntries.join(', ')} (target: only the manifest)`);
   console.log(`  1% changed (${changed} files): Dormouse ${seconds(onePercent.elapsed)}, GNU tar --listed-incremental ${seconds(tarChanged)}, ratio ${(onePercent.elapsed / tarChanged).toFixed(2)}x`);
   console.log(`              archive holds ${changedEntries.length} files (${onePercent.job.files} written by the job) and the manifest`);
