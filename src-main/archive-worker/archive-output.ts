@@ -32,6 +32,7 @@ const info = Buffer.from(w.info);
 const tail = ${role === 'hash' ? hashed : written};
 const hash = ${role === 'hash' ? "createHash('sha256')" : 'null'};
 let position = 0;
+let directAllowed = true;
 const fail = (error) => {
   info.write(JSON.stringify({ code: (error && error.code) || null, message: String((error && error.message) || error) }), ${digestBytes});
   Atomics.store(ctrl, ${failed}, 1);
@@ -54,13 +55,17 @@ for (;;) {
     hash.update(view);
   } else {
     const plainFd = Atomics.load(ctrl, ${fdWord});
-    const directFd = Atomics.load(ctrl, ${directFdWord});
-    let fd = directFd >= 0 && length === w.slotBytes ? directFd : plainFd;
     let offset = 0;
-    while (offset < length) {
-      offset += writeSync(fd, view, offset, length - offset, position + offset);
-      fd = plainFd;
+    if (directAllowed && length === w.slotBytes && Atomics.load(ctrl, ${directFdWord}) >= 0) {
+      try {
+        offset = writeSync(Atomics.load(ctrl, ${directFdWord}), view, 0, length, position);
+      } catch (error) {
+        // A file system that took the probe but refuses a later direct write: the page cache it is.
+        if (error.code !== 'EINVAL') throw error;
+        directAllowed = false;
+      }
     }
+    while (offset < length) offset += writeSync(plainFd, view, offset, length - offset, position + offset);
     position += length;
   }
   Atomics.store(ctrl, tail, done + 1);
