@@ -222,9 +222,9 @@ function unchanged(entry: WalkEntry, before: ManifestEntry): boolean {
 
 /** Writes one entry; returns its manifest entry, or null (with a warning) when it could not be read. */
 function writeEntry(writer: TarWriter, entry: WalkEntry, warnings: string[]): ManifestEntry | null {
-  const base = { path: entry.name, type: entry.type, mode: entry.mode, mtimeMs: entry.mtimeMs, ino: entry.ino, ctimeMs: entry.ctimeMs };
-  if (entry.type === 'directory') {
-    return { ...base, size: 0, offset: writer.writeHeader(headerFor(entry, undefined, 0)) };
+  const { name: path, type, mode } = entry;
+  if (type === 'directory') {
+    return { path, type, mode, mtimeMs: entry.mtimeMs, ino: entry.ino, ctimeMs: entry.ctimeMs, size: 0, offset: writer.writeHeader(headerFor(entry, undefined, 0)) };
   }
   if (entry.type === 'symlink') {
     let target: string;
@@ -234,7 +234,7 @@ function writeEntry(writer: TarWriter, entry: WalkEntry, warnings: string[]): Ma
       warnings.push(`${entry.absolutePath}: ${(error as Error).message}`);
       return null;
     }
-    return { ...base, size: 0, linkTarget: target, offset: writer.writeHeader(headerFor(entry, target, 0)) };
+    return { path, type, mode, mtimeMs: entry.mtimeMs, ino: entry.ino, ctimeMs: entry.ctimeMs, size: 0, linkTarget: target, offset: writer.writeHeader(headerFor(entry, target, 0)) };
   }
   let fd: number;
   try {
@@ -273,7 +273,7 @@ function writeEntry(writer: TarWriter, entry: WalkEntry, warnings: string[]): Ma
     if (shrank || after.size !== size || after.mtimeMs !== before.mtimeMs) {
       warnings.push(`${entry.absolutePath}: changed while it was being backed up; the archived copy may be incomplete`);
     }
-    return { ...base, size, mtimeMs: before.mtimeMs, ctimeMs: before.ctimeMs, ino: before.ino, offset };
+    return { path, type, mode, mtimeMs: before.mtimeMs, ino: before.ino, ctimeMs: before.ctimeMs, size, offset };
   } finally {
     closeSync(fd);
   }

@@ -7,6 +7,7 @@ import { encodeUstarHeader, type HeaderFields } from './ustar-header';
 export type { HeaderFields };
 
 const gzipMemberBytes = 1024 * 1024;
+const zeroBlock = Buffer.alloc(blockSize);
 const gzipLevel = 6;
 
 /**
@@ -98,7 +99,7 @@ export class TarWriter {
   /** Pads the stream with zeros to the next block boundary after an entry's content. */
   padToBlock(): void {
     const remainder = this.tarOffset % blockSize;
-    if (remainder !== 0) this.write(Buffer.alloc(blockSize - remainder));
+    if (remainder !== 0) this.write(zeroBlock.subarray(remainder));
   }
 
   /** Ends the current gzip member (stored rather than compressed for the last one, so the trailer sits at a fixed distance from the end). */
