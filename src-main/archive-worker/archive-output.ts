@@ -81,6 +81,23 @@ if (hash) {
 }
 `;
 
+/** Something that hands out slices of its buffer to fill and is told how much was filled. */
+export interface ReservingSink {
+  reserve(maxBytes: number): Buffer;
+  commit(bytes: number): void;
+}
+
+/** Copies bytes into a sink slice by slice: the one way bytes that are already in memory enter an archive. */
+export function copyInto(sink: ReservingSink, data: Buffer): void {
+  let done = 0;
+  while (done < data.length) {
+    const slice = sink.reserve(data.length - done);
+    data.copy(slice, 0, done, done + slice.length);
+    sink.commit(slice.length);
+    done += slice.length;
+  }
+}
+
 /** What writing an archive file came to: its SHA-256 and its length. */
 export interface ArchiveOutputResult {
   sha256: string;
@@ -168,13 +185,7 @@ export class ArchiveOutput {
 
   /** Appends bytes. */
   write(data: Buffer): void {
-    let done = 0;
-    while (done < data.length) {
-      const slice = this.reserve(data.length - done);
-      data.copy(slice, 0, done, done + slice.length);
-      this.commit(slice.length);
-      done += slice.length;
-    }
+    copyInto(this, data);
   }
 
   /** Hands over the last buffer, waits until every byte is hashed and written, then fsyncs and closes the file. */

@@ -1,7 +1,7 @@
 import { constants as zlibConstants, gzipSync } from 'node:zlib';
 import { Header, Pax } from 'tar';
 import { blockSize, type ArchiveManifest } from './archive-manifest';
-import type { ArchiveOutput } from './archive-output';
+import { copyInto, type ArchiveOutput } from './archive-output';
 import { encodeUstarHeader, type HeaderFields } from './ustar-header';
 
 export type { HeaderFields };
@@ -83,17 +83,8 @@ export class TarWriter {
 
   /** Appends bytes to the stream. */
   write(data: Buffer): void {
-    if (!this.memberBuffer) {
-      this.output.write(data);
-      return;
-    }
-    let done = 0;
-    while (done < data.length) {
-      const slice = this.reserve(data.length - done);
-      data.copy(slice, 0, done, done + slice.length);
-      this.commit(slice.length);
-      done += slice.length;
-    }
+    if (this.memberBuffer) copyInto(this, data);
+    else this.output.write(data);
   }
 
   /** Pads the stream with zeros to the next block boundary after an entry's content. */
