@@ -256,8 +256,13 @@ export class ArchiveOutput {
   private throwIfFailed(): void {
     if (Atomics.load(this.control, failed) === 0) return;
     const text = this.info.toString('utf8', digestBytes).replace(/\0+$/, '');
-    const { code, message } = JSON.parse(text) as { code: string | null; message: string };
-    throw Object.assign(new Error(message), code ? { code } : {});
+    let reported: { code: string | null; message: string };
+    try {
+      reported = JSON.parse(text) as typeof reported;
+    } catch {
+      reported = { code: null, message: `the archive could not be written (${text.slice(0, 200)})` };
+    }
+    throw Object.assign(new Error(reported.message), reported.code ? { code: reported.code } : {});
   }
 }
 
