@@ -97,3 +97,8 @@ export function archiveEntryName(absolutePath: string, platform: NodeJS.Platform
   if (platform === 'win32') return absolutePath.replace(/^[a-zA-Z]:/, '').replace(/\\/g, '/').replace(/^\/+/, '');
   return absolutePath.replace(/^\/+/, '');
 }
+
+/** Where an archive's SHA-256 is kept beside it (`<archive>.sha256`, as sha256sum prints it). */
+export function sidecarPath(archivePath: string): string {
+  return `${archivePath}.sha256`;
+}

@@ -3,6 +3,7 @@ import * as z from 'zod/mini';
 import { snapshotIdentitySchema } from './archive-manifest';
 import type { VerifyResult } from './verify-archive';
 import type { RestoreResult } from './restore-archive';
+import type { InspectedArchive } from './inspect-archive';
 
 /** What the owning process asks the worker to build. */
 export const archiveRequestSchema = z.strictObject({
@@ -55,6 +56,7 @@ export const toWorkerSchema = z.discriminatedUnion('type', [
     type: z.literal('restore'),
     request: z.strictObject({ archivePath: z.string().check(z.minLength(1)), archives: z.record(z.string(), z.string()), target: z.string().check(z.minLength(1)), paths: z.array(z.string()), overwrite: z.boolean() }),
   }),
+  z.strictObject({ type: z.literal('inspect'), archivePaths: z.array(z.string().check(z.minLength(1))).check(z.minLength(1)) }),
   z.strictObject({ type: z.literal('cancel') }),
 ]);
 export type ToWorker = z.infer<typeof toWorkerSchema>;
@@ -67,4 +69,5 @@ export type FromWorker =
   | { type: 'done'; result: ArchiveResult }
   | { type: 'verified'; results: VerifyResult[] }
   | { type: 'restored'; result: RestoreResult }
+  | { type: 'inspected'; archives: InspectedArchive[] }
   | { type: 'error'; code: WorkerErrorCode; message: string };

@@ -4,6 +4,7 @@ import { buildArchive, ArchiveError } from './build-archive';
 import { toWorkerSchema, type FromWorker } from './archive-protocol';
 import { checkReferences, verifyArchive, type VerifyResult } from './verify-archive';
 import { NotInSnapshot, restoreArchive } from './restore-archive';
+import { inspectArchive } from './inspect-archive';
 
 /**
  * The archive worker process. The same module runs as Electron's utilityProcess (messages on
@@ -87,6 +88,10 @@ onMessage((raw) => {
       (result) => finish({ type: 'restored', result }),
       (error: unknown) => finish({ type: 'error', code: cancelled ? 'CANCELLED' : error instanceof NotInSnapshot ? 'NOT_FOUND' : 'WRITE_FAILED', message: (error as Error).message }),
     );
+    return;
+  }
+  if (message.type === 'inspect') {
+    finish({ type: 'inspected', archives: message.archivePaths.map((path) => inspectArchive(path)) });
     return;
   }
   if (message.type === 'verify') {

@@ -6,6 +6,7 @@ import {
   blockSize,
   encodeTrailer,
   manifestEntryName,
+  sidecarPath,
   trailerEntryName,
   type ArchiveManifest,
   type ManifestEntry,
@@ -281,7 +282,7 @@ function writeEntry(writer: TarWriter, entry: WalkEntry, warnings: string[]): Ma
 
 /** Writes `<archive>.sha256` (as sha256sum prints it), so a catalog rebuilt from the destination can still verify the archive. */
 function writeSidecar(archivePath: string, sha256: string): void {
-  const sidecar = `${archivePath}.sha256`;
+  const sidecar = sidecarPath(archivePath);
   const fd = openSync(`${sidecar}.partial`, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC, 0o600);
   try {
     writeSync(fd, `${sha256}  ${basename(archivePath)}\n`);

@@ -1,10 +1,7 @@
-import { createHash } from 'node:crypto';
-import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import type { ImportReport } from '../../shared/types';
-import { archiveFormatVersion } from '../archive-worker/archive-manifest';
-import { readManifest } from '../archive-worker/archive-reader';
-import { sidecarPath } from '../jobs/prune';
+import type { InspectedArchive } from '../archive-worker/inspect-archive';
 import type { DestinationRecord } from '../store/destination-store';
 import type { Db } from '../store/open-store';
 
@@ -24,90 +21,68 @@ function archivesIn(destination: DestinationRecord): string[] {
   return found.sort();
 }
 
-/** The archive's SHA-256: from its sidecar when that is well-formed, else by reading the archive once. */
-function archiveSha256(archivePath: string): string {
-  const sidecar = sidecarPath(archivePath);
-  if (existsSync(sidecar)) {
-    const match = /^([0-9a-f]{64}) {2}(.+)\n?$/.exec(readFileSync(sidecar, 'utf8'));
-    if (match && match[2] === basename(archivePath)) return match[1] as string;
-  }
-  const hash = createHash('sha256');
-  const buffer = Buffer.allocUnsafe(1024 * 1024);
-  const fd = openSync(archivePath, 'r');
-  try {
-    for (;;) {
-      const read = readSync(fd, buffer, 0, buffer.length, null);
-      if (read === 0) break;
-      hash.update(buffer.subarray(0, read));
-    }
-  } finally {
-    closeSync(fd);
-  }
-  return hash.digest('hex');
-}
+/** Reads archives in the worker (their manifests and SHA-256s), never in the process that owns the tray. */
+export type ArchiveInspector = (archivePaths: string[]) => Promise<InspectedArchive[]>;
 
 /**
  * Rebuilds the catalog from a destination (a new laptop, a lost database): every Dormouse archive
- * there that the catalog does not know is read (its manifest alone) and recorded as a snapshot
- * under its schedule's name, incrementals linked to their bases. An archive of an unknown or newer format, or one that is not
- * Dormouse's, is reported and left alone, never guessed at.
+ * there that the catalog does not know is read in the worker (its manifest alone, and its SHA-256
+ * from the sidecar) and recorded as a snapshot under its schedule's name, incrementals linked to
+ * their bases. An archive of an unknown or newer format, or one that is not Dormouse's, is
+ * reported and left alone, never guessed at.
  */
-export function importFromDestination(db: Db, destination: DestinationRecord): ImportReport {
+export async function importFromDestination(db: Db, destination: DestinationRecord, inspect: ArchiveInspector): Promise<ImportReport> {
   const report: ImportReport = { destination: destination.name, imported: [], alreadyKnown: 0, skipped: [] };
   const knownPath = db.prepare('SELECT 1 FROM snapshots WHERE archive_path = ?').pluck();
+  const archives = archivesIn(destination);
+  const unknown = archives.filter((archivePath) => !knownPath.get(archivePath));
+  report.alreadyKnown = archives.length - unknown.length;
+  if (unknown.length === 0) return report;
+  const inspected = await inspect(unknown);
+
   const knownUuid = db.prepare('SELECT id FROM snapshots WHERE uuid = ?').pluck();
   const scheduleByName = db.prepare('SELECT id FROM schedules WHERE name = ? COLLATE NOCASE').pluck();
   const insert = db.prepare(
     `INSERT INTO snapshots (uuid, schedule_id, schedule_name, job_id, destination_id, created_at, archive_path, files, bytes, archive_bytes, entries, sha256, compression, kind, base_id, format_version)
      VALUES (?, ?, ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
-  // Read every manifest first, then record them oldest first, so an incremental's base is known when it is recorded.
-  const found: { archivePath: string; manifest: ReturnType<typeof readManifest>; createdAt: number }[] = [];
-  for (const archivePath of archivesIn(destination)) {
-    if (knownPath.get(archivePath)) {
-      report.alreadyKnown += 1;
-      continue;
-    }
-    try {
-      const manifest = readManifest(archivePath);
-      if (manifest.format > archiveFormatVersion) throw new Error(`archive format ${manifest.format} is newer than this Dormouse reads`);
-      const createdAt = Date.parse(manifest.snapshot.createdAt);
-      if (Number.isNaN(createdAt)) throw new Error('its manifest has no valid creation time');
-      found.push({ archivePath, manifest, createdAt });
-    } catch (error) {
-      report.skipped.push({ archivePath, reason: (error as Error).message });
-    }
+  // Recorded oldest first, so an incremental's base is known when it is recorded.
+  const found: (Extract<InspectedArchive, { ok: true }> & { createdAtMs: number })[] = [];
+  for (const archive of inspected) {
+    if (archive.ok) found.push({ ...archive, createdAtMs: Date.parse(archive.snapshot.createdAt) });
+    else report.skipped.push({ archivePath: archive.archivePath, reason: archive.reason });
   }
-  found.sort((a, b) => a.createdAt - b.createdAt);
-  for (const { archivePath, manifest, createdAt } of found) {
-    if (knownUuid.get(manifest.snapshot.id)) {
+  found.sort((a, b) => a.createdAtMs - b.createdAtMs);
+  for (const archive of found) {
+    // Another process may have recorded it while the worker was reading.
+    if (knownPath.get(archive.archivePath) || knownUuid.get(archive.snapshot.id)) {
       report.alreadyKnown += 1;
       continue;
     }
     try {
-      const files = manifest.entries.filter((entry) => entry.type === 'file');
-      const scheduleId = (scheduleByName.get(manifest.snapshot.scheduleName) as number | undefined) ?? null;
-      const baseId = manifest.snapshot.baseId === null ? null : ((knownUuid.get(manifest.snapshot.baseId) as number | undefined) ?? null);
+      const { snapshot } = archive;
+      const scheduleId = (scheduleByName.get(snapshot.scheduleName) as number | undefined) ?? null;
+      const baseId = snapshot.baseId === null ? null : ((knownUuid.get(snapshot.baseId) as number | undefined) ?? null);
       const result = insert.run(
-        manifest.snapshot.id,
+        snapshot.id,
         scheduleId,
-        manifest.snapshot.scheduleName,
+        snapshot.scheduleName,
         destination.id,
-        createdAt,
-        archivePath,
-        files.length,
-        files.reduce((sum, entry) => sum + entry.size, 0),
-        statSync(archivePath).size,
-        manifest.entries.length,
-        archiveSha256(archivePath),
-        manifest.snapshot.compression,
-        manifest.snapshot.kind,
+        archive.createdAtMs,
+        archive.archivePath,
+        archive.files,
+        archive.bytes,
+        archive.archiveBytes,
+        archive.entries,
+        archive.sha256,
+        archive.compression,
+        snapshot.kind,
         baseId,
-        manifest.format,
+        archive.format,
       );
-      report.imported.push({ snapshotId: Number(result.lastInsertRowid), archivePath, scheduleName: manifest.snapshot.scheduleName });
+      report.imported.push({ snapshotId: Number(result.lastInsertRowid), archivePath: archive.archivePath, scheduleName: snapshot.scheduleName });
     } catch (error) {
-      report.skipped.push({ archivePath, reason: (error as Error).message });
+      report.skipped.push({ archivePath: archive.archivePath, reason: (error as Error).message });
     }
   }
   return report;

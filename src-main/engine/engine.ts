@@ -24,6 +24,7 @@ import { runWorkerTask } from '../jobs/worker-task';
 import type { ToWorker } from '../archive-worker/archive-protocol';
 import { finishInterruptedDeletions, pruneSchedule } from '../jobs/prune';
 import { adoptOrphanSnapshots, importFromDestination } from '../destinations/catalog-import';
+import type { InspectedArchive } from '../archive-worker/inspect-archive';
 import { listSnapshotFolder } from '../jobs/snapshot-browse';
 import { readManifest } from '../archive-worker/archive-reader';
 import type { ScheduleDefinition, ScheduleRecord } from '../store/schedule-store';
@@ -163,7 +164,7 @@ export class Engine {
         const stamp = `${created.getFullYear()}-${pad(created.getMonth() + 1)}-${pad(created.getDate())} ${pad(created.getHours())}.${pad(created.getMinutes())}`;
         return { target: join(homedir(), `Restored ${stamp}`) };
       },
-      'snapshots:import': (request) => importFromDestination(this.db, this.requireDestination(request.destination)),
+      'snapshots:import': (request) => importFromDestination(this.db, this.requireDestination(request.destination), this.inspectArchives),
       'snapshots:prune': (request) =>
         (request.schedule === undefined ? schedules.listSchedules(this.db) : [this.requireSchedule(request.schedule)]).map((schedule) =>
           pruneSchedule(this.db, schedule, { dryRun: request.dryRun, now: this.now() }),
@@ -237,6 +238,13 @@ export class Engine {
     }
   }
 
+  /** Reads archives found on a destination in a worker: their manifests, and their SHA-256 when a sidecar is missing. */
+  private readonly inspectArchives = async (archivePaths: string[]): Promise<InspectedArchive[]> => {
+    const answer = await this.workerTask({ type: 'inspect', archivePaths });
+    if (answer.type !== 'inspected') throw new DormouseError('INTERNAL', answer.type === 'error' ? `reading the archives failed: ${answer.message}` : 'the worker did not read the archives');
+    return answer.archives;
+  };
+
   /** Closes the catalog. */
   close(): void {
     this.catalog?.close();
@@ -294,7 +302,7 @@ export class Engine {
     throw notFound('schedule', name, known, 'see `dormouse schedule list`');
   }
 
-  private addDestination(name: string, path: string): DestinationAdded {
+  private async addDestination(name: string, path: string): Promise<DestinationAdded> {
     const folder = requireFolder(path, 'destination folder', 'create it, or connect the drive, and try again');
     if (destinations.findDestinationByName(this.db, name)) {
       throw new DormouseError('CONFLICT', `a destination named "${name}" already exists; choose another name`);
@@ -321,7 +329,7 @@ export class Engine {
       if (reading.kind === 'missing') removeMarker(folder);
       throw error;
     }
-    return { ...this.destinationView(record), imported: importFromDestination(this.db, record) };
+    return { ...this.destinationView(record), imported: await importFromDestination(this.db, record, this.inspectArchives) };
   }
 
   private removeDestination(name: string): { id: string; name: string; path: string } {

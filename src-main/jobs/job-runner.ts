@@ -9,7 +9,7 @@ import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { DormouseError } from '../../shared/errors';
 import type { JobProgress, JobTrigger, JobView } from '../../shared/types';
-import { archiveFormatVersion } from '../archive-worker/archive-manifest';
+import { archiveFormatVersion, sidecarPath } from '../archive-worker/archive-manifest';
 import type { ArchiveRequest, FromWorker } from '../archive-worker/archive-protocol';
 import { isDestinationAvailable } from '../destinations/destination-marker';
 import { findDestinationById } from '../store/destination-store';
@@ -294,7 +294,7 @@ export class JobRunner {
         } else if (message.type === 'done') {
           if (cancelling) {
             removeQuietly(message.result.archivePath);
-            removeQuietly(`${message.result.archivePath}.sha256`);
+            removeQuietly(sidecarPath(message.result.archivePath));
             settle({ status: 'cancelled', error: { code: 'CANCELLED', message: 'cancelled before it finished' } });
             return;
           }
@@ -328,7 +328,7 @@ export class JobRunner {
           if (result.baseUnreadable && base) jobs.recordVerification(this.db(), base.id, false, this.now());
           this.applyRetention(schedule.id, jobId);
           settle('success');
-        } else if (message.type === 'verified' || message.type === 'restored') {
+        } else if (message.type === 'verified' || message.type === 'restored' || message.type === 'inspected') {
           settle({ status: 'failed', error: { code: 'INTERNAL', message: 'the worker answered a backup with a verification' } });
         } else if (message.code === 'CANCELLED' || cancelling) {
           settle({ status: 'cancelled', error: { code: 'CANCELLED', message: 'cancelled before it finished; the partial archive was removed' } });

@@ -1,3 +1,4 @@
+import { sidecarPath } from '../archive-worker/archive-manifest';
 import { DormouseError } from '../../shared/errors';
 import { toLocalIso } from '../../shared/time';
 import type { PruneReport } from '../../shared/types';
@@ -14,11 +15,6 @@ interface SnapshotRow {
   base_id: number | null;
   archive_path: string;
   destination_id: string;
-}
-
-/** The SHA-256 sidecar written next to each archive, so a rebuilt catalog can still verify it. */
-export function sidecarPath(archivePath: string): string {
-  return `${archivePath}.sha256`;
 }
 
 /**

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { dormouse } from '../helpers/cli';
-import { describeResult, describeTree, workspace, type Job, type TreeEntry, type Workspace } from '../helpers/trees';
+import { describeResult, describeTree, sha256File, workspace, type Job, type TreeEntry, type Workspace } from '../helpers/trees';
 import { buildRichTree, handMadeArchive, type ImportReport, type Listing, type RestoreReport, type VerifyReport } from './restore-kit';
 import type { SnapshotView, ScheduleView } from '../../shared/types';
 
@@ -193,4 +193,22 @@ test('adding a schedule with the same name (any case) attaches the imported snap
     freshOk<SnapshotView[]>(['snapshots', '--schedule', 'Docs']).map((snapshot) => snapshot.id).sort(),
     docsSnapshots.map((snapshot) => snapshot.id).sort(),
   );
+});
+
+test('an archive whose .sha256 sidecar was lost is imported with the SHA-256 read from the archive itself, and verifies', (t) => {
+  const lost = workspace(t);
+  writeFileSync(join(lost.src, 'letter.txt'), 'dear diary\n');
+  lost.ok(['schedule', 'add', '--name', 'Letters', '--source', lost.src, '--destination', 'usb', '--cron', '0 0 1 1 *']);
+  const job = lost.ok<Job>(['run', 'Letters']);
+  assert.equal(job.status, 'succeeded');
+  unlinkSync(`${job.archivePath as string}.sha256`);
+  const dataDir = join(lost.root, 'rebuilt');
+  const add = dormouse(['--data-dir', dataDir, 'destination', 'add', '--name', 'found', '--path', lost.dest, '--json']);
+  assert.equal(add.code, 0, describeResult(add));
+  assert.equal(add.json<{ importedSnapshots: number }>().importedSnapshots, 1);
+  const [snapshot] = dormouse(['--data-dir', dataDir, 'snapshots', '--json']).json<SnapshotView[]>();
+  assert.equal(snapshot?.sha256, job.sha256, 'the same SHA-256 the backup computed while writing');
+  assert.equal(snapshot?.sha256, sha256File(job.archivePath as string));
+  const verify = dormouse(['--data-dir', dataDir, 'verify', '--all', '--json']);
+  assert.equal(verify.code, 0, describeResult(verify));
 });

@@ -1,0 +1,78 @@
+import { createHash } from 'node:crypto';
+import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { basename } from 'node:path';
+import { archiveFormatVersion, sidecarPath } from './archive-manifest';
+import { readManifest } from './archive-reader';
+
+/** What the catalog records of an archive found on a destination, or why it was left alone. */
+export type InspectedArchive =
+  | {
+      archivePath: string;
+      ok: true;
+      snapshot: { id: string; scheduleName: string; createdAt: string; kind: 'full' | 'incremental'; baseId: string | null };
+      compression: 'none' | 'gzip';
+      format: number;
+      files: number;
+      bytes: number;
+      entries: number;
+      archiveBytes: number;
+      sha256: string;
+    }
+  | { archivePath: string; ok: false; reason: string };
+
+/** The archive's SHA-256: from its `<archive>.sha256` sidecar when that is well-formed, else by reading the archive once. */
+function archiveSha256(archivePath: string): string {
+  const sidecar = sidecarPath(archivePath);
+  if (existsSync(sidecar)) {
+    const match = /^([0-9a-f]{64}) {2}(.+)\n?$/.exec(readFileSync(sidecar, 'utf8'));
+    if (match && match[2] === basename(archivePath)) return match[1] as string;
+  }
+  const hash = createHash('sha256');
+  const buffer = Buffer.allocUnsafe(1024 * 1024);
+  const fd = openSync(archivePath, 'r');
+  try {
+    for (;;) {
+      const read = readSync(fd, buffer, 0, buffer.length, null);
+      if (read === 0) break;
+      hash.update(buffer.subarray(0, read));
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return hash.digest('hex');
+}
+
+/**
+ * Reads what rebuilding the catalog needs from one archive: its manifest (not its body) and its
+ * SHA-256. It runs in the worker because a manifest can be megabytes and an archive without its
+ * sidecar has to be read whole, neither of which the process that owns the tray may do.
+ */
+export function inspectArchive(archivePath: string): InspectedArchive {
+  try {
+    const manifest = readManifest(archivePath);
+    if (manifest.format > archiveFormatVersion) throw new Error(`archive format ${manifest.format} is newer than this Dormouse reads`);
+    if (Number.isNaN(Date.parse(manifest.snapshot.createdAt))) throw new Error('its manifest has no valid creation time');
+    let files = 0;
+    let bytes = 0;
+    for (const entry of manifest.entries) {
+      if (entry.type !== 'file') continue;
+      files += 1;
+      bytes += entry.size;
+    }
+    const { id, scheduleName, createdAt, kind, baseId } = manifest.snapshot;
+    return {
+      archivePath,
+      ok: true,
+      snapshot: { id, scheduleName, createdAt, kind, baseId },
+      compression: manifest.snapshot.compression,
+      format: manifest.format,
+      files,
+      bytes,
+      entries: manifest.entries.length,
+      archiveBytes: statSync(archivePath).size,
+      sha256: archiveSha256(archivePath),
+    };
+  } catch (error) {
+    return { archivePath, ok: false, reason: (error as Error).message };
+  }
+}
