@@ -85,36 +85,33 @@ test('the daemon refuses a catalog at a newer schema version with one error line
   assert.deepEqual(folderState(dataDir), before);
 });
 
+/** Runs every command on a catalog that cannot be read: each says so (exit 1), and neither the file nor its folder changes. */
+function expectEveryCommandToFindItUnreadable(dataDir: string, file: string): void {
+  const hash = sha256(file);
+  const before = folderState(dataDir);
+  for (const [what, args] of commands) {
+    const result = dormouse(['--data-dir', dataDir, ...args, '--json']);
+    assertClearCatalogError(result, file, what);
+    assert.match(result.stderr, /cannot be read/, what);
+    assert.equal(sha256(file), hash, `${what}: the catalog is byte-for-byte untouched`);
+    assert.deepEqual(folderState(dataDir), before, `${what}: no new catalog beside or in place of it`);
+  }
+}
+
 test('a real catalog whose first page is garbled: every command says the catalog cannot be read, exit 1, and the file is kept byte-for-byte', (t) => {
   const catalog = realCatalog(t);
   const { dataDir, catalog: file } = catalog.copy();
   const fd = openSync(file, 'r+');
   writeSync(fd, Buffer.from('this is not the SQLite header you are looking for'), 0, undefined, 0);
   closeSync(fd);
-  const hash = sha256(file);
-  const before = folderState(dataDir);
-  for (const [what, args] of commands) {
-    const result = dormouse(['--data-dir', dataDir, ...args, '--json']);
-    assertClearCatalogError(result, file, what);
-    assert.match(result.stderr, /cannot be read/, what);
-    assert.equal(sha256(file), hash, `${what}: the catalog is byte-for-byte untouched`);
-    assert.deepEqual(folderState(dataDir), before, `${what}: no new catalog beside or in place of it`);
-  }
+  expectEveryCommandToFindItUnreadable(dataDir, file);
 });
 
 test('a real catalog truncated to half its size: every command says the catalog cannot be read, exit 1, and the file is kept byte-for-byte', (t) => {
   const catalog = realCatalog(t);
   const { dataDir, catalog: file } = catalog.copy();
   truncateSync(file, Math.floor(statSync(file).size / 2));
-  const hash = sha256(file);
-  const before = folderState(dataDir);
-  for (const [what, args] of commands) {
-    const result = dormouse(['--data-dir', dataDir, ...args, '--json']);
-    assertClearCatalogError(result, file, what);
-    assert.match(result.stderr, /cannot be read/, what);
-    assert.equal(sha256(file), hash, `${what}: the catalog is byte-for-byte untouched`);
-    assert.deepEqual(folderState(dataDir), before, `${what}: no new catalog beside or in place of it`);
-  }
+  expectEveryCommandToFindItUnreadable(dataDir, file);
 });
 
 test('a real catalog with one garbled page (the jobs table, as a bad sector would leave it): commands that need it say the catalog is damaged, naming it, exit 1, and the file is kept byte-for-byte', (t) => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
 import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { readManifest } from '../../src-main/archive-worker/archive-reader';
 import type { ArchiveManifest, ManifestEntry } from '../../src-main/archive-worker/archive-manifest';
@@ -215,19 +215,8 @@ export function lsTree(b: Bench, snapshotId: number, root: string): Map<string, 
   return tree;
 }
 
-/** Flips every bit of one byte of a file in place. */
-export function flipByte(path: string, position: number): void {
-  const fd = openSync(path, 'r+');
-  try {
-    assert.ok(position < fstatSync(fd).size, `byte ${position} is inside ${path}`);
-    const one = Buffer.alloc(1);
-    readSync(fd, one, 0, 1, position);
-    one[0] = (one[0] as number) ^ 0xff;
-    writeSync(fd, one, 0, 1, position);
-  } finally {
-    closeSync(fd);
-  }
-}
+/** Flips every bit of one byte of a file in place (one helper for both kits). */
+export { flipByte } from '../restore/restore-kit';
 
 /** Changes settings the way the engine does: writeSettings on the catalog, opened with Dormouse's own openDatabase. */
 export function setSettings(catalog: string, changes: Partial<Settings>): void {

@@ -6,6 +6,7 @@ import { lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, statSync
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { describeResult, describeTree, sha256File, workspace, type Job, type Snapshot, type TreeEntry, type Workspace } from '../helpers/trees';
+import type { ManifestEntry } from '../restore/restore-kit';
 
 /**
  * Backs a real tree up through `dormouse run` (once plain, once gzip) and checks the archive the way
@@ -20,15 +21,6 @@ const longFileName = `${'n'.repeat(101)}-ünïcødé-日本.txt`;
 const longFileRel = `${longDirName}/${longFileName}`;
 const secret = `TOP-SECRET-${randomBytes(8).toString('hex')}`;
 
-interface ManifestEntry {
-  path: string;
-  type: 'file' | 'directory' | 'symlink';
-  size: number;
-  mtimeMs: number;
-  mode: number;
-  offset: number;
-  linkTarget?: string;
-}
 
 interface Manifest {
   dormouse: string;

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { describeJobs, makeWorld, type World } from './world';
+import { describeJobs, makeWorld, type JobRow, type World } from './world';
 
 /** Runs the test in a real time zone (Node honours TZ changes at run time), restoring the old one afterwards. */
 function inZone(t: { after: (fn: () => void) => void }, zone: string): void {
@@ -185,34 +185,32 @@ function localDate(instant: number): string {
   return `${date.getFullYear()}-${String(date.getMonth() + 1).padStart(2, '0')}-${String(date.getDate()).padStart(2, '0')}`;
 }
 
-test('Europe/Berlin autumn: the repeated hour never runs "30 2 * * *" twice (2026-10-25)', async (t) => {
-  const { scheduled } = await throughTheNight(t, 'Europe/Berlin', '30 2 * * *', [2026, 10, 25]);
-  assert.equal(scheduled.length, 1, `exactly one job that night: ${describeJobs(scheduled)}`);
+/** Exactly one job that night, by the schedule, succeeded, queued on the given local day. */
+function expectOneScheduledSuccessOn(scheduled: JobRow[], day: string, what: string): void {
+  assert.equal(scheduled.length, 1, `${what}: ${describeJobs(scheduled)}`);
   assert.equal(scheduled[0]?.trigger, 'scheduled');
   assert.equal(scheduled[0]?.status, 'succeeded');
-  assert.equal(localDate(scheduled[0]?.queued_at as number), '2026-10-25');
+  assert.equal(localDate(scheduled[0]?.queued_at as number), day);
+}
+
+test('Europe/Berlin autumn: the repeated hour never runs "30 2 * * *" twice (2026-10-25)', async (t) => {
+  const { scheduled } = await throughTheNight(t, 'Europe/Berlin', '30 2 * * *', [2026, 10, 25]);
+  expectOneScheduledSuccessOn(scheduled, '2026-10-25', 'exactly one job that night');
 });
 
 test('America/New_York autumn: the repeated hour never runs "30 1 * * *" twice (2026-11-01)', async (t) => {
   const { scheduled } = await throughTheNight(t, 'America/New_York', '30 1 * * *', [2026, 11, 1]);
-  assert.equal(scheduled.length, 1, `exactly one job that night: ${describeJobs(scheduled)}`);
-  assert.equal(scheduled[0]?.trigger, 'scheduled');
-  assert.equal(scheduled[0]?.status, 'succeeded');
-  assert.equal(localDate(scheduled[0]?.queued_at as number), '2026-11-01');
+  expectOneScheduledSuccessOn(scheduled, '2026-11-01', 'exactly one job that night');
 });
 
 test('Europe/Berlin spring: the skipped hour never loses the daily "30 2 * * *" run (2026-03-29)', async (t) => {
   const { scheduled } = await throughTheNight(t, 'Europe/Berlin', '30 2 * * *', [2026, 3, 29]);
-  assert.equal(scheduled.length, 1, `a job still runs that day: ${describeJobs(scheduled)}`);
-  assert.equal(scheduled[0]?.status, 'succeeded');
-  assert.equal(localDate(scheduled[0]?.queued_at as number), '2026-03-29');
+  expectOneScheduledSuccessOn(scheduled, '2026-03-29', 'a job still runs that day');
 });
 
 test('America/New_York spring: the skipped hour never loses the daily "30 2 * * *" run (2026-03-08)', async (t) => {
   const { scheduled } = await throughTheNight(t, 'America/New_York', '30 2 * * *', [2026, 3, 8]);
-  assert.equal(scheduled.length, 1, `a job still runs that day: ${describeJobs(scheduled)}`);
-  assert.equal(scheduled[0]?.status, 'succeeded');
-  assert.equal(localDate(scheduled[0]?.queued_at as number), '2026-03-08');
+  expectOneScheduledSuccessOn(scheduled, '2026-03-08', 'a job still runs that day');
 });
 
 /**
