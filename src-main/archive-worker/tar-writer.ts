@@ -11,8 +11,8 @@ const zeroBlock = Buffer.alloc(blockSize);
 const gzipLevel = 6;
 
 /**
- * Writes a tar stream into an archive output with headers encoded by the `tar` package, keeping
- * track of each entry's offset. Uncompressed, file content is read straight into the output's
+ * Writes a tar stream into an archive output with headers as the `tar` package encodes them (plain
+ * ones in place by ustar-header.ts, the rest by the package itself), keeping track of each entry's offset. Uncompressed, file content is read straight into the output's
  * buffers; with gzip, the stream is compressed in independent members whose offsets are recorded
  * so readers can seek.
  */
@@ -83,8 +83,7 @@ export class TarWriter {
 
   /** Appends bytes to the stream. */
   write(data: Buffer): void {
-    if (this.memberBuffer) copyInto(this, data);
-    else this.output.write(data);
+    copyInto(this, data);
   }
 
   /** Pads the stream with zeros to the next block boundary after an entry's content. */
