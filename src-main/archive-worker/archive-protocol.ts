@@ -4,6 +4,7 @@ import { snapshotIdentitySchema } from './archive-manifest';
 import type { VerifyResult } from './verify-archive';
 import type { RestoreResult } from './restore-archive';
 import type { InspectedArchive } from './inspect-archive';
+import type { SnapshotListing } from '../../shared/types';
 
 /** What the owning process asks the worker to build. */
 export const archiveRequestSchema = z.strictObject({
@@ -57,6 +58,8 @@ export const toWorkerSchema = z.discriminatedUnion('type', [
     request: z.strictObject({ archivePath: z.string().check(z.minLength(1)), archives: z.record(z.string(), z.string()), target: z.string().check(z.minLength(1)), paths: z.array(z.string()), overwrite: z.boolean() }),
   }),
   z.strictObject({ type: z.literal('inspect'), archivePaths: z.array(z.string().check(z.minLength(1))).check(z.minLength(1)) }),
+  /** Browsing: one folder of a snapshot, read from its archive's manifest (the whole manifest is parsed here, never in the owner). */
+  z.strictObject({ type: z.literal('list'), archivePath: z.string().check(z.minLength(1)), snapshotId: z.number().check(z.int(), z.positive()), path: z.optional(z.string()) }),
   z.strictObject({ type: z.literal('cancel') }),
 ]);
 export type ToWorker = z.infer<typeof toWorkerSchema>;
@@ -70,4 +73,5 @@ export type FromWorker =
   | { type: 'verified'; results: VerifyResult[] }
   | { type: 'restored'; result: RestoreResult }
   | { type: 'inspected'; archives: InspectedArchive[] }
+  | { type: 'listed'; listing: SnapshotListing }
   | { type: 'error'; code: WorkerErrorCode; message: string };

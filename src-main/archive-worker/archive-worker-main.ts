@@ -1,3 +1,5 @@
+import { statSync, type Stats } from 'node:fs';
+import { parentPort as threadPort } from 'node:worker_threads';
 import * as z from 'zod/mini';
 import en from 'zod/v4/locales/en.js';
 import { buildArchive, ArchiveError } from './build-archive';
@@ -5,10 +7,16 @@ import { toWorkerSchema, type FromWorker } from './archive-protocol';
 import { checkReferences, verifyArchive, type VerifyResult } from './verify-archive';
 import { NotInSnapshot, restoreArchive } from './restore-archive';
 import { inspectArchive } from './inspect-archive';
+import { readManifest } from './archive-reader';
+import type { ArchiveManifest } from './archive-manifest';
+import { listSnapshotFolder } from './snapshot-browse';
+import { DormouseError } from '../../shared/errors';
+import type { SnapshotListing } from '../../shared/types';
 
 /**
- * The archive worker process. The same module runs as Electron's utilityProcess (messages on
- * process.parentPort) and as a forked Node child (process.send), so it never blocks the owner.
+ * The archive worker. The same module runs as Electron's utilityProcess (messages on
+ * process.parentPort), as a forked Node child (process.send), and, for browsing snapshots, as a
+ * worker thread of the owner (worker_threads' parentPort), so it never blocks the owner's event loop.
  */
 interface ParentPort {
   on(event: 'message', listener: (event: { data: unknown }) => void): void;
@@ -21,7 +29,11 @@ z.config(en());
 const parentPort = (process as unknown as { parentPort?: ParentPort }).parentPort;
 
 function send(message: FromWorker, sent?: () => void): void {
-  if (parentPort) {
+  if (threadPort) {
+    // A thread's messages all reach its owner before its exit does.
+    threadPort.postMessage(message);
+    sent?.();
+  } else if (parentPort) {
     parentPort.postMessage(message);
     sent?.();
   } else {
@@ -30,7 +42,8 @@ function send(message: FromWorker, sent?: () => void): void {
 }
 
 function onMessage(listener: (message: unknown) => void): void {
-  if (parentPort) parentPort.on('message', (event) => listener(event.data));
+  if (threadPort) threadPort.on('message', listener);
+  else if (parentPort) parentPort.on('message', (event) => listener(event.data));
   else process.on('message', listener);
 }
 
@@ -61,6 +74,29 @@ async function verifyAll(archives: { id: string | null; archivePath: string; sha
 }
 let started = false;
 
+/** The manifest read last, so clicking through a snapshot's folders parses it once. */
+let lastManifest: { archivePath: string; size: number; mtimeMs: number; manifest: ArchiveManifest } | null = null;
+
+/** Lists one folder of a snapshot, parsing its manifest only when it is not the one read last (or the archive changed since). */
+function listFolder(archivePath: string, snapshotId: number, path: string | undefined): SnapshotListing {
+  let stats: Stats | undefined;
+  try {
+    stats = statSync(archivePath);
+  } catch {
+    stats = undefined; // readManifest says why it cannot be opened
+  }
+  const cached = lastManifest;
+  let manifest: ArchiveManifest;
+  if (stats && cached && cached.archivePath === archivePath && cached.size === stats.size && cached.mtimeMs === stats.mtimeMs) {
+    manifest = cached.manifest;
+  } else {
+    lastManifest = null;
+    manifest = readManifest(archivePath);
+    if (stats) lastManifest = { archivePath, size: stats.size, mtimeMs: stats.mtimeMs, manifest };
+  }
+  return listSnapshotFolder(snapshotId, manifest.entries, path, manifest.snapshot.sources);
+}
+
 /** Sends the last message, then ends the process once it is on its way. */
 function finish(message: FromWorker): void {
   process.exitCode = message.type === 'done' ? 0 : 1;
@@ -76,6 +112,16 @@ onMessage((raw) => {
   const message = parsed.data;
   if (message.type === 'cancel') {
     cancelled = true;
+    return;
+  }
+  if (message.type === 'list') {
+    // Browsing asks one folder after another of the same worker, so it answers without ending.
+    try {
+      send({ type: 'listed', listing: listFolder(message.archivePath, message.snapshotId, message.path) });
+    } catch (error) {
+      const code = error instanceof DormouseError && (error.code === 'NOT_FOUND' || error.code === 'INVALID_INPUT') ? error.code : 'INTERNAL';
+      send({ type: 'error', code, message: (error as Error).message });
+    }
     return;
   }
   if (started) return;

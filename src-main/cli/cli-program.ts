@@ -4,7 +4,7 @@ import type { Channel, RequestOf, ResponseOf } from '../../shared/contract';
 import { DormouseError, isInputError } from '../../shared/errors';
 import type { ScheduleFieldsInput } from '../../shared/schemas';
 import { Engine } from '../engine/engine';
-import { forkWorkerLauncher } from '../jobs/worker-launcher';
+import { forkWorkerLauncher, threadWorkerLauncher } from '../jobs/worker-launcher';
 import { Daemon } from '../daemon/daemon';
 import type { JobProgress, TaskProgress } from '../../shared/types';
 import { resolveDataDir } from '../store/data-dir';
@@ -62,6 +62,7 @@ class Cli {
     const options = command.optsWithGlobals<GlobalOptions>();
     this.engineOnce ??= Engine.forDataDir(resolveDataDir(options.dataDir && resolve(this.io.cwd, options.dataDir), this.io.env), {
       launchWorker: forkWorkerLauncher(this.io.workerScript),
+      launchReader: threadWorkerLauncher(this.io.workerScript),
       events: { progress: (progress) => this.showProgress(progress) },
       onTaskProgress: (progress) => this.showProgress(progress),
     });

@@ -1,5 +1,5 @@
 import { Engine } from '../engine/engine';
-import { forkWorkerLauncher } from '../jobs/worker-launcher';
+import { forkWorkerLauncher, threadWorkerLauncher } from '../jobs/worker-launcher';
 import { SchedulerHost } from '../scheduler/scheduler-host';
 import { systemTimers, type PowerSource, type SchedulerTimers } from '../scheduler/scheduler';
 import { WakeDetector } from '../scheduler/wake-detector';
@@ -33,6 +33,7 @@ export class Daemon {
     const timers = options.timers ?? systemTimers;
     this.engine = Engine.forDataDir(options.dataDir, {
       launchWorker: forkWorkerLauncher(options.workerScript),
+      launchReader: threadWorkerLauncher(options.workerScript),
       now: () => timers.now(),
       queueBackup: (schedule) => {
         const job = this.host.scheduler.backUpNow(schedule.id);

@@ -22,6 +22,8 @@ export function utilityWorkerLauncher(workerScript: string): WorkerLauncher {
       kill: () => {
         child.kill();
       },
+      // The app runs until it quits, which ends its utility processes.
+      keepAlive: () => undefined,
     };
   };
 }

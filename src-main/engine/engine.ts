@@ -21,12 +21,11 @@ import * as jobStore from '../jobs/job-store';
 import { JobRunner, type JobEvents } from '../jobs/job-runner';
 import type { WorkerLauncher } from '../jobs/worker-launcher';
 import { runWorkerTask } from '../jobs/worker-task';
+import { SnapshotBrowser } from '../jobs/snapshot-browser';
 import type { ToWorker } from '../archive-worker/archive-protocol';
 import { finishInterruptedDeletions, pruneSchedule } from '../jobs/prune';
 import { adoptOrphanSnapshots, importFromDestination } from '../destinations/catalog-import';
 import type { InspectedArchive } from '../archive-worker/inspect-archive';
-import { listSnapshotFolder } from '../jobs/snapshot-browse';
-import { readManifest } from '../archive-worker/archive-reader';
 import type { ScheduleDefinition, ScheduleRecord } from '../store/schedule-store';
 
 /** The engine's sense of time; tests inject their own. */
@@ -67,6 +66,8 @@ export interface EngineOptions {
   now?: Clock;
   /** How archive workers start: a forked child under Node, a utilityProcess in the app. */
   launchWorker?: WorkerLauncher;
+  /** How a snapshot's manifest is read for browsing: a worker thread under Node; by default an archive worker process. */
+  launchReader?: WorkerLauncher;
   events?: JobEvents;
   /** Told how a restore or verification in a worker is coming along. */
   onTaskProgress?: (progress: TaskProgress) => void;
@@ -121,6 +122,8 @@ export class Engine {
   private readonly handlers: Handlers;
   /** Runs backups; recovery of jobs left by dead processes happens when the catalog is first opened. */
   readonly jobs: JobRunner;
+  /** Lists snapshot folders; the manifest is parsed in a worker kept while someone browses. */
+  private readonly browser: SnapshotBrowser;
   /** The jobs of dead processes that opening the catalog marked interrupted, for the daemon's log. */
   recoveredAtOpen: JobView[] = [];
 
@@ -133,6 +136,7 @@ export class Engine {
       throw new DormouseError('INTERNAL', 'this front end cannot start archive workers');
     });
     this.jobs = new JobRunner(() => this.db, this.launchWorker, this.now);
+    this.browser = new SnapshotBrowser(options.launchReader ?? this.launchWorker);
     if (options.events) this.jobs.subscribe(options.events);
     this.handlers = {
       'destinations:list': () => destinations.listDestinations(this.db).map((record) => this.destinationView(record)),
@@ -170,10 +174,7 @@ export class Engine {
           pruneSchedule(this.db, schedule, { dryRun: request.dryRun, now: this.now() }),
         ),
       'snapshots:restore': (request) => this.restore(request.snapshotId, request.to, request.paths, request.overwrite),
-      'snapshots:ls': (request) => {
-        const manifest = readManifest(this.requireSnapshot(request.snapshotId).archivePath);
-        return listSnapshotFolder(request.snapshotId, manifest.entries, request.path, manifest.snapshot.sources);
-      },
+      'snapshots:ls': (request) => this.browser.list(this.requireSnapshot(request.snapshotId).archivePath, request.snapshotId, request.path),
       'folders:pick': async () => (this.options.pickFolder ? { supported: true, path: await this.options.pickFolder() } : { supported: false, path: null }),
       'jobs:cancel': (request) => this.jobs.cancel(request.jobId),
       'status:get': () => this.status(),
@@ -245,8 +246,9 @@ export class Engine {
     return answer.archives;
   };
 
-  /** Closes the catalog. */
+  /** Closes the catalog and ends the worker kept for browsing. */
   close(): void {
+    this.browser.close();
     this.catalog?.close();
     this.catalog = undefined;
   }

@@ -328,8 +328,8 @@ export class JobRunner {
           if (result.baseUnreadable && base) jobs.recordVerification(this.db(), base.id, false, this.now());
           this.applyRetention(schedule.id, jobId);
           settle('success');
-        } else if (message.type === 'verified' || message.type === 'restored' || message.type === 'inspected') {
-          settle({ status: 'failed', error: { code: 'INTERNAL', message: 'the worker answered a backup with a verification' } });
+        } else if (message.type !== 'error') {
+          settle({ status: 'failed', error: { code: 'INTERNAL', message: `the worker answered a backup with '${message.type}'` } });
         } else if (message.code === 'CANCELLED' || cancelling) {
           settle({ status: 'cancelled', error: { code: 'CANCELLED', message: 'cancelled before it finished; the partial archive was removed' } });
         } else {

@@ -1,4 +1,5 @@
 import { fork } from 'node:child_process';
+import { Worker } from 'node:worker_threads';
 import type { FromWorker, ToWorker } from '../archive-worker/archive-protocol';
 
 /** A running archive worker, whichever way it was started. */
@@ -8,6 +9,8 @@ export interface WorkerHandle {
   onMessage(listener: (message: FromWorker) => void): void;
   onExit(listener: (code: number | null, signal: string | null) => void): void;
   kill(): void;
+  /** Whether the worker keeps the owning process running (an idle snapshot reader must not hold up a CLI's exit). */
+  keepAlive(keep: boolean): void;
 }
 
 /** Starts an archive worker: a forked Node child in the CLI and the daemon, a utilityProcess in the app. */
@@ -26,6 +29,45 @@ export function forkWorkerLauncher(workerScript: string): WorkerLauncher {
       onMessage: (listener) => child.on('message', (message) => listener(message as FromWorker)),
       onExit: (listener) => child.on('exit', listener),
       kill: () => child.kill('SIGKILL'),
+      keepAlive: (keep) => {
+        if (keep) {
+          child.ref();
+          child.channel?.ref();
+        } else {
+          child.unref();
+          child.channel?.unref();
+        }
+      },
+    };
+  };
+}
+
+/**
+ * The launcher for quick reads (browsing a snapshot): the same worker script as a thread of the
+ * owning process. It starts in a fraction of a process's time and parses off the owner's event loop.
+ */
+export function threadWorkerLauncher(workerScript: string): WorkerLauncher {
+  return () => {
+    const thread = new Worker(workerScript, { execArgv: [], stdout: true });
+    const exitListeners: ((code: number | null, signal: string | null) => void)[] = [];
+    let exited = false;
+    const exit = (code: number) => {
+      if (exited) return;
+      exited = true;
+      for (const listener of exitListeners) listener(code, null);
+    };
+    // A thread that fails to load (a missing script) reports an error before it exits; it ends the task either way.
+    thread.on('error', () => exit(1));
+    thread.on('exit', exit);
+    return {
+      pid: undefined,
+      send: (message) => {
+        if (!exited) thread.postMessage(message);
+      },
+      onMessage: (listener) => thread.on('message', (message) => listener(message as FromWorker)),
+      onExit: (listener) => exitListeners.push(listener),
+      kill: () => void thread.terminate(),
+      keepAlive: (keep) => (keep ? thread.ref() : thread.unref()),
     };
   };
 }

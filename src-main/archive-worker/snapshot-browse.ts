@@ -2,7 +2,7 @@ import { posix } from 'node:path';
 import { DormouseError } from '../../shared/errors';
 import { toLocalIso } from '../../shared/time';
 import type { SnapshotEntryView, SnapshotListing } from '../../shared/types';
-import type { ManifestEntry } from '../archive-worker/archive-manifest';
+import type { ManifestEntry } from './archive-manifest';
 
 function view(entry: ManifestEntry): SnapshotEntryView {
   return {
