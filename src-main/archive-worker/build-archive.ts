@@ -136,22 +136,40 @@ export async function buildArchive(request: ArchiveRequest, host: ArchiveHost): 
     let treeBytes = 0;
     let lastProgress = 0;
     let lastYield = Date.now();
-    const report = (currentPath: string, force = false) => {
+    /** Reports at most every 250 ms; `copying` is how much of the current file is already in the archive. */
+    const report = (currentPath: string, force = false, copying = 0) => {
       const now = Date.now();
       if (!force && now - lastProgress < progressIntervalMs) return;
       lastProgress = now;
-      host.progress({ files, bytes, totalFiles, totalBytes: walk.totalBytes, currentPath });
+      host.progress({ files, bytes: bytes + copying, totalFiles, totalBytes: walk.totalBytes, currentPath });
+    };
+    /** Lets the event loop take messages (a cancel) now and then. */
+    const pauseForMessages = async () => {
+      await new Promise((resolve) => setImmediate(resolve));
+      lastYield = Date.now();
+      if (host.cancelled()) throw new ArchiveError('CANCELLED', 'cancelled');
     };
 
     for (const [index, entry] of walk.entries.entries()) {
-      if (Date.now() - lastYield >= yieldIntervalMs) {
-        await new Promise((resolve) => setImmediate(resolve));
-        lastYield = Date.now();
-        if (host.cancelled()) throw new ArchiveError('CANCELLED', 'cancelled');
-      }
+      if (Date.now() - lastYield >= yieldIntervalMs) await pauseForMessages();
       report(entry.absolutePath);
       const kept = carried[index] ?? null;
-      const written = kept ?? writeEntry(writer, entry, warnings);
+      let written = kept;
+      if (kept === null) {
+        const steps = writeEntry(writer, entry, warnings);
+        try {
+          for (let step = steps.next(); ; step = steps.next()) {
+            if (step.done) {
+              written = step.value;
+              break;
+            }
+            report(entry.absolutePath, false, step.value);
+            if (Date.now() - lastYield >= yieldIntervalMs) await pauseForMessages();
+          }
+        } finally {
+          steps.return(null); // closes the file when a cancel stopped it midway
+        }
+      }
       if (written === null) continue;
       manifestEntries.push(written);
       if (entry.type !== 'file') continue;
@@ -221,8 +239,12 @@ function unchanged(entry: WalkEntry, before: ManifestEntry): boolean {
   return before.type === entry.type && before.size === entry.size && before.mtimeMs === entry.mtimeMs && before.ino === entry.ino && before.ctimeMs === entry.ctimeMs;
 }
 
-/** Writes one entry; returns its manifest entry, or null (with a warning) when it could not be read. */
-function writeEntry(writer: TarWriter, entry: WalkEntry, warnings: string[]): ManifestEntry | null {
+/**
+ * Writes one entry; returns its manifest entry, or null (with a warning) when it could not be read.
+ * A generator: while a file is copied it yields the bytes copied so far after each buffer, so the
+ * caller can report progress and take a cancel in the middle of a large file.
+ */
+function* writeEntry(writer: TarWriter, entry: WalkEntry, warnings: string[]): Generator<number, ManifestEntry | null, void> {
   const { name: path, type, mode } = entry;
   if (type === 'directory') {
     return { path, type, mode, mtimeMs: entry.mtimeMs, ino: entry.ino, ctimeMs: entry.ctimeMs, size: 0, offset: writer.writeHeader(headerFor(entry, undefined, 0)) };
@@ -268,6 +290,7 @@ function writeEntry(writer: TarWriter, entry: WalkEntry, warnings: string[]): Ma
       }
       writer.commit(read);
       remaining -= read;
+      if (remaining > 0) yield size - remaining;
     }
     writer.padToBlock();
     const after = fstatSync(fd);

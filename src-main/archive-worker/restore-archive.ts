@@ -185,7 +185,8 @@ function readFully(fd: number, buffer: Buffer, position: number): number {
 }
 
 /** Restores one file from an uncompressed archive by seeking to its recorded header: no reading from the start. */
-function copyAtOffset(archive: number, entry: ManifestEntry, out: number): void {
+/** Copies one file's content out of an uncompressed archive, yielding the bytes copied so far after each MiB (for progress and a cancel inside a large file). */
+function* copyAtOffset(archive: number, entry: ManifestEntry, out: number): Generator<number, void, void> {
   const block = Buffer.alloc(blockSize);
   let position = entry.offset;
   readFully(archive, block, position);
@@ -210,6 +211,7 @@ function copyAtOffset(archive: number, entry: ManifestEntry, out: number): void 
     writeSync(out, slice, 0, read);
     remaining -= read;
     at += read;
+    if (remaining > 0) yield entry.size - remaining;
   }
 }
 
@@ -266,10 +268,19 @@ export async function restoreArchive(request: RestoreRequest, host: RestoreHost)
   const totalBytes = files.reduce((sum, entry) => sum + entry.size, 0);
   const writer = new SafeWriter(target, request.overwrite);
   let lastProgress = 0;
-  const report = (path: string) => {
+  /** Reports at most every 250 ms; `copying` is how much of the current file is already restored. */
+  const report = (path: string, copying = 0) => {
     if (Date.now() - lastProgress < 250) return;
     lastProgress = Date.now();
-    host.progress(writer.files, writer.bytes, files.length, totalBytes, path);
+    host.progress(writer.files, writer.bytes + copying, files.length, totalBytes, path);
+  };
+  let sinceYield = Date.now();
+  /** Lets the event loop take messages (a cancel) every 50 ms. */
+  const pauseNowAndThen = async () => {
+    if (Date.now() - sinceYield <= 50) return;
+    await new Promise((resolveYield) => setImmediate(resolveYield));
+    if (host.cancelled()) throw new Error('cancelled');
+    sinceYield = Date.now();
   };
 
   try {
@@ -293,19 +304,18 @@ export async function restoreArchive(request: RestoreRequest, host: RestoreHost)
       }
       const archive = openSync(archivePath, 'r');
       try {
-        let sinceYield = Date.now();
         for (const entry of group) {
-          if (Date.now() - sinceYield > 50) {
-            await new Promise((resolveYield) => setImmediate(resolveYield));
-            if (host.cancelled()) throw new Error('cancelled');
-            sinceYield = Date.now();
-          }
+          await pauseNowAndThen();
           report(entry.path);
           const destination = writer.place(entry);
           if (destination === null) continue;
           const file = writer.openFile(destination);
           try {
-            copyAtOffset(archive, entry, file.fd);
+            const steps = copyAtOffset(archive, entry, file.fd);
+            for (let step = steps.next(); !step.done; step = steps.next()) {
+              report(entry.path, step.value);
+              await pauseNowAndThen();
+            }
           } catch (error) {
             closeSync(file.fd);
             unlinkSync(file.temporary);

@@ -200,3 +200,39 @@ test('a cancel message stops the worker with CANCELLED and removes the partial a
   assert.ok(!existsSync(`${archivePath}.partial`), 'the partial archive was removed');
   assert.ok(!existsSync(archivePath), 'no archive was made');
 });
+
+test('one large file: progress moves through it, and a cancel stops it midway', async (t) => {
+  const root = temporaryFolder(t, 'dormouse-progress-');
+  const src = join(root, 'src');
+  mkdirSync(src);
+  // 16 GiB of zeros, gzip: copying all of it takes far longer than this test waits for a cancel.
+  const size = 16 * 1024 * 1024 * 1024;
+  sparseFiles(src, 1, size, 'video');
+  const video = join(src, 'video-0000.bin');
+  const archivePath = join(root, 'out', 'large.tar.gz');
+  const worker = startWorker();
+  t.after(() => worker.child.kill('SIGKILL'));
+  const message = startMessage([src], archivePath);
+  worker.child.send({ ...message, request: { ...message.request, compression: 'gzip' } });
+  const inFile = () =>
+    worker.received.flatMap((item) => (item.message.type === 'progress' && item.message.progress.currentPath === video && item.message.progress.bytes > 0 ? [item.message.progress] : []));
+  const deadline = Date.now() + 20_000;
+  while (inFile().length < 3 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+  const reports = inFile();
+  assert.ok(reports.length >= 3, `progress is reported inside the one large file (got ${JSON.stringify(worker.received.map((item) => item.message))})`);
+  for (let index = 1; index < reports.length; index += 1) {
+    assert.ok((reports[index]?.bytes as number) > (reports[index - 1]?.bytes as number), 'its bytes grow from one report to the next');
+  }
+  assert.ok(reports.every((report) => report.files === 0 && report.bytes < size && report.totalBytes === size), 'the file is not counted done until it is');
+
+  const cancelledAt = performance.now();
+  worker.child.send({ type: 'cancel' });
+  const exit = await worker.exited;
+  const took = performance.now() - cancelledAt;
+  assert.notEqual(exit.code, 0);
+  assert.equal(exit.signal, null, 'the worker stopped by itself, it was not killed');
+  const last = worker.received.at(-1)?.message;
+  assert.deepEqual(last && { type: last.type, code: (last as { code?: string }).code }, { type: 'error', code: 'CANCELLED' });
+  assert.ok(took < 5000, `the cancel took effect in the middle of the file (${Math.round(took)} ms)`);
+  assert.ok(!existsSync(`${archivePath}.partial`), 'the partial archive was removed');
+});

@@ -1,5 +1,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -18,6 +19,7 @@ import {
   type TreeEntry,
   type Workspace,
 } from '../helpers/trees';
+import { repoRoot } from '../helpers/cli';
 import { alive, assembleArchive, buildRichTree, flipByte, oldMtime, readLayout, restoreTemporaries, tarStream, type ManifestEntry, type RestoreReport } from './restore-kit';
 
 /**
@@ -295,6 +297,36 @@ test('one small file out of a 1 GiB uncompressed archive restores in well under 
   assert.equal(result.json<RestoreReport>().files, 1);
   assert.equal(readFileSync(join(target, small), 'utf8'), 'the one small file\n');
   assert.ok(elapsed < 1000, `restored in ${Math.round(elapsed)} ms`);
+});
+
+test('restoring one large file reports progress inside it, and a cancel stops it midway with nothing left behind', async (t) => {
+  const { snapshot, folder } = bigSnapshot();
+  const large = join(folder, 'big-0000.bin');
+  const target = freshTarget();
+  const worker = fork(join(repoRoot, 'dist', 'main', 'archive-worker.cjs'), [], { serialization: 'advanced', stdio: 'ignore' });
+  t.after(() => worker.kill('SIGKILL'));
+  const progress: { files: number; bytes: number; currentPath: string }[] = [];
+  let last: { type: string; code?: string } | null = null;
+  // Held still for 300 ms after each report, as a slow drive would hold it, so reports fall inside the file.
+  worker.on('message', (message: { type: string; code?: string; progress?: { files: number; bytes: number; currentPath: string } }) => {
+    last = message;
+    if (message.type !== 'progress' || !message.progress) return;
+    progress.push(message.progress);
+    const inside = progress.filter((report) => report.currentPath.endsWith(large.slice(1)) && report.bytes > 0).length;
+    worker.kill('SIGSTOP');
+    if (inside === 2) worker.send({ type: 'cancel' });
+    setTimeout(() => worker.kill('SIGCONT'), 300);
+  });
+  const exited = new Promise<number | null>((resolve) => worker.on('exit', (code) => resolve(code)));
+  worker.send({ type: 'restore', request: { archivePath: snapshot.archivePath, archives: {}, target, paths: [large], overwrite: false } });
+  const code = await Promise.race([exited, new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), 20_000))]);
+  assert.notEqual(code, 'timeout', 'the worker ended');
+  const inside = progress.filter((report) => report.bytes > 0 && report.files === 0);
+  assert.ok(inside.length >= 2, `progress inside the 256 MiB file (got ${JSON.stringify(progress)})`);
+  assert.ok((inside[1]?.bytes as number) > (inside[0]?.bytes as number) && (inside[1]?.bytes as number) < 256 * 1024 * 1024, 'its bytes grow and stay below the file size');
+  assert.deepEqual(last, { type: 'error', code: 'CANCELLED', message: (last as unknown as { message: string }).message });
+  assert.equal(existsSync(join(target, large)), false, 'the half-restored file is not there');
+  assert.deepEqual(restoreTemporaries(target), [], 'nor any temporary file');
 });
 
 test('a large restore runs in a worker process, and SIGINT to the CLI cancels it', async (t) => {
