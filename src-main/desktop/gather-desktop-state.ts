@@ -6,13 +6,14 @@ import { readSettings } from '../store/settings-store';
 import type { DesktopState } from './desktop-state';
 
 /**
- * Reads what the tray and the notifications are computed from: a few quick catalog queries and
- * marker reads, nothing that walks files, so the process that owns the tray never stalls.
+ * Reads what the tray and the notifications are computed from: a few quick catalog queries and the
+ * destinations as last checked (the checks run off the event loop), nothing that touches a drive,
+ * so the process that owns the tray never stalls, not even on a share that stopped answering.
  */
 export function gatherDesktopState(engine: Engine, scheduler: Scheduler, progress: ReadonlyMap<number, JobProgress>, now: number): DesktopState {
   const db = engine.db;
   const schedules = engine.scheduleViews();
-  const destinations = new Map(engine.destinationViews().map((destination) => [destination.name.toLowerCase(), destination]));
+  const destinations = new Map(engine.knownDestinationViews().map((destination) => [destination.name.toLowerCase(), destination]));
   const lastJobs = lastFinishedJobs(db);
   const runningJob = activeJobs(db).find((job) => job.view.status === 'running');
   const settings = readSettings(db);

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, statfsSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { readFile, statfs } from 'node:fs/promises';
 import { removeQuietly } from '../common/files';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -33,10 +34,29 @@ export function readMarker(folder: string): MarkerReading {
   try {
     text = readFileSync(join(folder, markerFileName), 'utf8');
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return { kind: 'missing' };
-    return { kind: 'foreign', reason: (error as Error).message };
+    return unreadableMarker(error);
   }
+  return parseMarker(text);
+}
+
+/** readMarker without blocking the event loop: a drive or share that stops answering holds up only a thread of the pool. */
+export async function readMarkerAsync(folder: string): Promise<MarkerReading> {
+  let text: string;
+  try {
+    text = await readFile(join(folder, markerFileName), 'utf8');
+  } catch (error) {
+    return unreadableMarker(error);
+  }
+  return parseMarker(text);
+}
+
+function unreadableMarker(error: unknown): MarkerReading {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT' || code === 'ENOTDIR') return { kind: 'missing' };
+  return { kind: 'foreign', reason: (error as Error).message };
+}
+
+function parseMarker(text: string): MarkerReading {
   try {
     const parsed = markerSchema.safeParse(JSON.parse(text));
     return parsed.success ? { kind: 'valid', marker: parsed.data } : { kind: 'foreign', reason: 'not a Dormouse destination marker' };
@@ -80,8 +100,8 @@ export function isDestinationAvailable(folder: string, id: string): boolean {
   return reading.kind === 'valid' && reading.marker.id === id;
 }
 
-/** Free bytes for an unprivileged writer on the file system that holds a folder. */
-export function freeBytes(folder: string): number {
-  const stats = statfsSync(folder);
+/** Free bytes for an unprivileged writer on the file system that holds a folder (read without blocking the event loop). */
+export async function freeBytes(folder: string): Promise<number> {
+  const stats = await statfs(folder);
   return Number(stats.bavail) * Number(stats.bsize);
 }

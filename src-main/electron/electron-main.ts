@@ -31,6 +31,7 @@ const progress = new Map<number, JobProgress>();
 const lastDriveNotice = new Map<number, number>();
 let blocker: number | null = null;
 let trayRefresh: NodeJS.Timeout | null = null;
+let destinationCheck: Promise<void> | null = null;
 
 function send(event: DormouseEvent): void {
   if (settingsWindow && !settingsWindow.isDestroyed()) settingsWindow.webContents.send(eventChannel, event);
@@ -109,6 +110,25 @@ function refreshTray(): void {
   }
 }
 
+/**
+ * Checks the destinations off the event loop (a share that stopped answering costs a timeout, never
+ * a frozen tray), then rebuilds the tray when what they said changed. The tray itself shows the
+ * destinations as last checked, so it is rebuilt at once on every click.
+ */
+function checkDestinations(): void {
+  if (!engine || destinationCheck) return;
+  const before = JSON.stringify(engine.knownDestinationViews());
+  destinationCheck = engine
+    .destinationViews()
+    .then(() => {
+      if (engine && JSON.stringify(engine.knownDestinationViews()) !== before) refreshTray();
+    })
+    .catch((error: unknown) => console.error(`dormouse: checking the destinations failed: ${(error as Error).message}`))
+    .finally(() => {
+      destinationCheck = null;
+    });
+}
+
 /** Rebuilds the tray soon, at most once a second however many progress events arrive. */
 function refreshTraySoon(): void {
   if (trayRefresh !== null) return;
@@ -149,7 +169,7 @@ function act(action: TrayAction): void {
 function onJobStarted(job: JobView): void {
   if (blocker === null) blocker = powerSaveBlocker.start('prevent-app-suspension');
   send({ type: 'job-started', payload: job });
-  refreshTraySoon();
+  refreshTray();
 }
 
 function onJobFinished(job: JobView): void {
@@ -159,6 +179,7 @@ function onJobFinished(job: JobView): void {
     blocker = null;
   }
   send({ type: 'job-finished', payload: job });
+  checkDestinations();
   if (engine && host) {
     const schedule = engine.scheduleViews().find((candidate) => candidate.id === job.scheduleId);
     const text = schedule ? jobNotification(job, schedule.name, schedule.destination, host.settings().notifyOnSuccess) : null;
@@ -187,6 +208,7 @@ function startDesktop(): void {
       host?.scheduler.recompute();
       send({ type: 'schedules-changed', payload: {} });
       refreshTray();
+      checkDestinations();
     },
   });
   engine.jobs.subscribe({
@@ -209,12 +231,17 @@ function startDesktop(): void {
   tray.on('click', () => showSettingsWindow());
   host.start();
   refreshTray();
+  checkDestinations();
   setInterval(() => {
     host?.tick();
     refreshTray();
+    checkDestinations();
   }, tickMs).unref();
 
-  powerMonitor.on('resume', () => host?.wake('resume from sleep'));
+  powerMonitor.on('resume', () => {
+    host?.wake('resume from sleep');
+    checkDestinations();
+  });
   powerMonitor.on('unlock-screen', () => host?.wake('screen unlock'));
   powerMonitor.on('on-ac', () => host?.powerMayHaveChanged());
   powerMonitor.on('on-battery', () => host?.powerMayHaveChanged());

@@ -10,7 +10,7 @@ import type { Settings } from '../../shared/settings';
 import { readSettings, writeSettings } from '../store/settings-store';
 import { homedir, hostname } from 'node:os';
 import { isLive, readLock } from '../scheduler/scheduler-lock';
-import { freeBytes, isDestinationAvailable, readMarker, removeMarker, writeMarker } from '../destinations/destination-marker';
+import { readMarker, removeMarker, writeMarker } from '../destinations/destination-marker';
 import { cronProblem, isOverdue, nextFires } from '../scheduler/cron-schedule';
 import * as destinations from '../store/destination-store';
 import type { DestinationRecord } from '../store/destination-store';
@@ -77,6 +77,8 @@ export interface EngineOptions {
   loginItem?: { get(): boolean; set(enabled: boolean): void };
   /** The native folder picker, in the app. */
   pickFolder?: () => Promise<string | null>;
+  /** How long a backup waits for its destination to answer before it is skipped (30 s by default: a USB disk may be spinning up). */
+  destinationTimeoutMs?: number;
   /** Told after anything that changes schedules or destinations, so windows and the tray refresh. */
   changed?: () => void;
 }
@@ -135,11 +137,11 @@ export class Engine {
     this.launchWorker = options.launchWorker ?? (() => {
       throw new DormouseError('INTERNAL', 'this front end cannot start archive workers');
     });
-    this.jobs = new JobRunner(() => this.db, this.launchWorker, this.now);
+    this.jobs = new JobRunner(() => this.db, this.launchWorker, this.now, options.destinationTimeoutMs);
     this.browser = new SnapshotBrowser(options.launchReader ?? this.launchWorker);
     if (options.events) this.jobs.subscribe(options.events);
     this.handlers = {
-      'destinations:list': () => destinations.listDestinations(this.db).map((record) => this.destinationView(record)),
+      'destinations:list': () => this.destinationViews(),
       'destinations:add': (request) => this.addDestination(request.name, request.path),
       'destinations:remove': (request) => this.removeDestination(request.name),
       'schedules:list': () => schedules.listSchedules(this.db).map((record) => this.scheduleView(record)),
@@ -218,9 +220,17 @@ export class Engine {
     return schedules.listSchedules(this.db).map((record) => this.scheduleView(record));
   }
 
-  /** Every destination with its availability (a marker read each), for the tray. */
-  destinationViews(): DestinationView[] {
-    return destinations.listDestinations(this.db).map((record) => this.destinationView(record));
+  /** Every destination with its availability (a marker read each, off the event loop), for the lists. */
+  destinationViews(): Promise<DestinationView[]> {
+    return Promise.all(destinations.listDestinations(this.db).map((record) => this.destinationView(record)));
+  }
+
+  /** Every destination as its last check found it, without reading anything (the tray, rebuilt on every click); unchecked ones are left out. */
+  knownDestinationViews(): DestinationView[] {
+    return destinations.listDestinations(this.db).flatMap((record) => {
+      const check = this.jobs.probe.known(record.path, record.id);
+      return check ? [{ id: record.id, name: record.name, path: record.path, available: check.state === 'available', freeBytes: check.freeBytes }] : [];
+    });
   }
 
   /** Cancels every restore and verification this engine is running (Ctrl-C on the CLI). */
@@ -253,17 +263,9 @@ export class Engine {
     this.catalog = undefined;
   }
 
-  private destinationView(record: DestinationRecord): DestinationView {
-    const available = isDestinationAvailable(record.path, record.id);
-    let free: number | null = null;
-    if (available) {
-      try {
-        free = freeBytes(record.path);
-      } catch {
-        free = null;
-      }
-    }
-    return { id: record.id, name: record.name, path: record.path, available, freeBytes: free };
+  private async destinationView(record: DestinationRecord): Promise<DestinationView> {
+    const check = await this.jobs.probe.check(record.path, record.id);
+    return { id: record.id, name: record.name, path: record.path, available: check.state === 'available', freeBytes: check.freeBytes };
   }
 
   private scheduleView(record: ScheduleRecord): ScheduleView {
@@ -331,7 +333,7 @@ export class Engine {
       if (reading.kind === 'missing') removeMarker(folder);
       throw error;
     }
-    return { ...this.destinationView(record), imported: await importFromDestination(this.db, record, this.inspectArchives) };
+    return { ...(await this.destinationView(record)), imported: await importFromDestination(this.db, record, this.inspectArchives) };
   }
 
   private removeDestination(name: string): { id: string; name: string; path: string } {

@@ -11,7 +11,7 @@ import { DormouseError } from '../../shared/errors';
 import type { JobProgress, JobTrigger, JobView } from '../../shared/types';
 import { archiveFormatVersion, sidecarPath } from '../archive-worker/archive-manifest';
 import type { ArchiveRequest, FromWorker } from '../archive-worker/archive-protocol';
-import { isDestinationAvailable } from '../destinations/destination-marker';
+import { DestinationProbe, backupTimeoutMs, type DestinationState } from '../destinations/destination-probe';
 import { findDestinationById } from '../store/destination-store';
 import type { Db } from '../store/open-store';
 import { findScheduleById, type ScheduleRecord } from '../store/schedule-store';
@@ -82,6 +82,10 @@ export function chooseBase(db: Db, scheduleId: number, settings: Settings, now: 
 export class JobRunner {
   private readonly owner: JobOwner = { pid: process.pid, hostname: hostname() };
   private readonly running = new Map<number, { worker: WorkerHandle; cancel: () => void }>();
+  /** Jobs started whose destination is being checked, before their worker starts. */
+  private readonly preparing = new Set<number>();
+  /** Checks destinations without blocking the event loop; the engine's views and the scheduler use it too. */
+  readonly probe = new DestinationProbe();
   private readonly listeners = new Set<JobEvents>();
   /** Tells every listener; a listener that throws does not stop the others or the job's bookkeeping. */
   private readonly events: Required<JobEvents> = {
@@ -104,6 +108,8 @@ export class JobRunner {
     private readonly db: () => Db,
     private readonly launchWorker: WorkerLauncher,
     private readonly now: () => number = Date.now,
+    /** How long a backup waits for its destination to answer. */
+    private readonly destinationTimeoutMs = backupTimeoutMs,
   ) {}
 
   /** Listens to progress and job ends (the CLI's progress line, the scheduler's retries, the tray); returns how to stop. */
@@ -196,9 +202,9 @@ export class JobRunner {
     for (const jobId of this.running.keys()) jobs.addWarning(this.db(), jobId, note);
   }
 
-  /** Ids of the jobs this process is running now. */
+  /** Ids of the jobs this process is running now (checking their destination, or in a worker). */
   runningJobIds(): number[] {
-    return [...this.running.keys()];
+    return [...this.preparing, ...this.running.keys()];
   }
 
   private end(jobId: number, outcome: jobs.JobOutcome): JobView {
@@ -210,13 +216,24 @@ export class JobRunner {
 
   private async execute(schedule: ScheduleRecord, jobId: number): Promise<JobView> {
     const destination = findDestinationById(this.db(), schedule.destinationId);
-    if (!destination || !isDestinationAvailable(destination.path, destination.id)) {
+    // Read off the event loop: a share that stopped answering must not freeze the process that owns the tray.
+    this.preparing.add(jobId);
+    let state: DestinationState = 'missing';
+    try {
+      if (destination) state = (await this.probe.check(destination.path, destination.id, this.destinationTimeoutMs)).state;
+    } finally {
+      this.preparing.delete(jobId);
+    }
+    const current = (jobs.findJob(this.db(), jobId) as jobs.JobRecord).view;
+    if (current.status !== 'queued') return current; // cancelled while the destination was checked
+    if (!destination || state !== 'available') {
+      const why =
+        state === 'not-responding'
+          ? `${destination?.path} did not answer within ${this.destinationTimeoutMs / 1000} s: a network share out of reach, or a drive that hangs`
+          : `no matching marker in ${destination?.path ?? 'its folder'}`;
       return this.end(jobId, {
         status: 'skipped',
-        error: {
-          code: 'DESTINATION_UNAVAILABLE',
-          message: `destination "${schedule.destinationName}" is not available (no matching marker in ${destination?.path ?? 'its folder'}); connect the drive or share and try again`,
-        },
+        error: { code: 'DESTINATION_UNAVAILABLE', message: `destination "${schedule.destinationName}" is not available (${why}); connect the drive or share and try again` },
       });
     }
     const missing = schedule.sources.filter((source) => {

@@ -1,6 +1,5 @@
 import type { JobView } from '../../shared/types';
 import type { Settings } from '../../shared/settings';
-import { isDestinationAvailable } from '../destinations/destination-marker';
 import type { JobRunner } from '../jobs/job-runner';
 import * as jobStore from '../jobs/job-store';
 import { findDestinationById } from '../store/destination-store';
@@ -74,6 +73,8 @@ export class Scheduler {
   private activeJobId: number | null = null;
   private stopped = true;
   private unsubscribe: (() => void) | null = null;
+  /** Destination checks in flight. */
+  private readonly checking = new Set<Promise<void>>();
 
   constructor(private readonly deps: SchedulerDeps) {
     this.timers = deps.timers ?? systemTimers;
@@ -200,19 +201,42 @@ export class Scheduler {
   private catchUp(): void {
     if (this.stopped) return;
     const now = this.timers.now();
-    let waitingForDestination = false;
+    const overdue: ScheduleRecord[] = [];
     for (const schedule of this.enabledSchedules()) {
       if (!isOverdue(schedule.cron, schedule.lastSuccessAt, now)) continue;
       if (jobStore.activeJobForSchedule(this.deps.db(), schedule.id)) continue;
-      if (!this.destinationAvailable(schedule)) waitingForDestination = true;
+      overdue.push(schedule);
       this.dispatch(schedule, 'catch-up');
     }
-    if (waitingForDestination) this.watchDestinations();
+    // The jobs skip themselves when their destination is missing; the scheduler then looks for it once a minute.
+    if (overdue.length > 0) {
+      this.settle(
+        this.destinationsAvailable(overdue).then((available) => {
+          if (available.includes(false)) this.watchDestinations();
+        }),
+      );
+    }
   }
 
-  private destinationAvailable(schedule: ScheduleRecord): boolean {
-    const destination = findDestinationById(this.deps.db(), schedule.destinationId);
-    return destination !== undefined && isDestinationAvailable(destination.path, destination.id);
+  /** Whether each schedule's destination is there, read off the event loop (a share that stopped answering counts as missing). */
+  private destinationsAvailable(list: ScheduleRecord[]): Promise<boolean[]> {
+    return Promise.all(
+      list.map(async (schedule) => {
+        const destination = findDestinationById(this.deps.db(), schedule.destinationId);
+        return destination !== undefined && (await this.deps.runner.probe.check(destination.path, destination.id)).state === 'available';
+      }),
+    );
+  }
+
+  /** Keeps track of a destination check in flight, so `settled` can wait for it. */
+  private settle(work: Promise<void>): void {
+    const tracked = work.catch((error: unknown) => this.log(`checking destinations failed: ${(error as Error).message}`)).finally(() => this.checking.delete(tracked));
+    this.checking.add(tracked);
+  }
+
+  /** Resolves once the destination checks this scheduler started have answered (and the jobs they start are queued). */
+  async settled(): Promise<void> {
+    while (this.checking.size > 0) await Promise.all([...this.checking]);
   }
 
   /** While an overdue schedule's destination is missing, looks for it about once a minute and catches up when it appears. */
@@ -222,17 +246,24 @@ export class Scheduler {
       this.destinationTimer = null;
       if (this.stopped) return;
       const now = this.timers.now();
-      let stillMissing = false;
-      for (const schedule of this.enabledSchedules()) {
-        if (!isOverdue(schedule.cron, schedule.lastSuccessAt, now) || jobStore.activeJobForSchedule(this.deps.db(), schedule.id)) continue;
-        if (this.destinationAvailable(schedule)) {
-          this.log(`destination "${schedule.destinationName}" is back; catching up ${schedule.name}`);
-          this.dispatch(schedule, 'catch-up');
-        } else {
-          stillMissing = true;
-        }
-      }
-      if (stillMissing) this.watchDestinations();
+      const waiting = this.enabledSchedules().filter((schedule) => isOverdue(schedule.cron, schedule.lastSuccessAt, now) && !jobStore.activeJobForSchedule(this.deps.db(), schedule.id));
+      if (waiting.length === 0) return;
+      this.settle(
+        this.destinationsAvailable(waiting).then((available) => {
+          if (this.stopped) return;
+          let stillMissing = false;
+          waiting.forEach((schedule, index) => {
+            if (jobStore.activeJobForSchedule(this.deps.db(), schedule.id)) return;
+            if (available[index]) {
+              this.log(`destination "${schedule.destinationName}" is back; catching up ${schedule.name}`);
+              this.dispatch(schedule, 'catch-up');
+            } else {
+              stillMissing = true;
+            }
+          });
+          if (stillMissing) this.watchDestinations();
+        }),
+      );
     }, destinationCheckMs);
   }
 

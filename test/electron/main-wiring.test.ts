@@ -123,8 +123,9 @@ test('start-up: one instance lock, a tray and no window when started with --hidd
   else t.diagnostic('dist/main is older than shared/contract.ts: rebuild to compare every channel');
   const first = tray();
   assert.equal(iconName(first.images[0]), 'tray-idle.png', 'the tray starts with the idle icon');
-  // Never backed up, overdue, and its drive is not connected: the tray asks for attention at once.
-  assert.equal(iconName(first.image), 'tray-attention.png');
+  // Never backed up, overdue, and its drive is not connected: the tray asks for attention as soon as
+  // the drive's check (off the event loop) has answered.
+  await waitFor('the attention icon', () => iconName(first.image) === 'tray-attention.png');
   assert.equal(findMenuItem(first.menu, 'Documents is waiting for “usb” to be connected').enabled, false);
   assert.equal(first.menu?.[0]?.label, 'No backups yet');
   assert.equal(first.menu?.[0]?.enabled, false);
@@ -254,10 +255,12 @@ test('Back Up Now in the tray: a real job runs with the running icon and the blo
   const notificationsBefore = notifications('Backup complete').length;
   backUpNow.click?.();
 
-  const started = jobs()[before];
-  assert.ok(started, 'clicking queued a job at once');
-  assert.equal(started.trigger, 'manual');
-  assert.equal(started.status, 'running', 'and started it');
+  const queued = jobs()[before];
+  assert.ok(queued, 'clicking queued a job at once');
+  assert.equal(queued.trigger, 'manual');
+  // It starts once its drive has answered (checked off the event loop).
+  const started = await waitFor('the job to start', () => jobs()[before]?.status === 'running' && jobs()[before], 5_000);
+  assert.equal(started.id, queued.id);
   assert.ok(theTray.images.slice(imagesBefore).some((path) => iconName(path) === 'tray-running.png'), `running icon shown: ${theTray.images.slice(imagesBefore).join(', ')}`);
   assert.equal(iconName(theTray.image), 'tray-running.png');
   assert.match(theTray.menu?.[0]?.label ?? '', /^Backing up Documents — \d+%$/);

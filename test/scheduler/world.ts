@@ -94,6 +94,7 @@ export async function makeWorld(t: { after: (fn: () => void | Promise<void>) => 
     let quiet = 0;
     while (quiet < 2) {
       await sleep(quiet === 0 ? 15 : 5);
+      await scheduler.settled(); // destination checks it started, and the jobs they queue
       quiet = engine.jobs.runningJobIds().length === 0 ? quiet + 1 : 0;
       if (Date.now() > deadline) throw new Error(`jobs still running after 20 s: ${engine.jobs.runningJobIds().join(', ')}`);
     }

@@ -1,0 +1,83 @@
+import { freeBytes, readMarkerAsync, type MarkerReading } from './destination-marker';
+
+/** How a destination answered: its marker there and matching, no marker (unplugged, empty mount point), or no answer in time. */
+export type DestinationState = 'available' | 'missing' | 'not-responding';
+
+/** What a probe found, with the free space when the destination is available. */
+export interface DestinationCheck {
+  state: DestinationState;
+  freeBytes: number | null;
+}
+
+/** How long the tray and the lists wait for a destination before showing it as not responding. */
+export const viewTimeoutMs = 3_000;
+/** How long a backup waits for its destination: a USB disk asleep can take several seconds to spin up. */
+export const backupTimeoutMs = 30_000;
+
+interface Answer {
+  reading: MarkerReading;
+  freeBytes: number | null;
+}
+
+function checkOf(answer: Answer, id: string): DestinationCheck {
+  if (answer.reading.kind !== 'valid' || answer.reading.marker.id !== id) return { state: 'missing', freeBytes: null };
+  return { state: 'available', freeBytes: answer.freeBytes };
+}
+
+/**
+ * Checks destinations without ever blocking the event loop of the process that owns the tray: a NAS
+ * share that stops answering after the laptop wakes on another network, or a drive that hangs, costs
+ * one thread of the pool and a "not responding" answer after a timeout, never a frozen tray. While a
+ * folder's read is still out, later checks wait on the same read instead of tying up more threads.
+ */
+export class DestinationProbe {
+  private readonly pending = new Map<string, Promise<Answer>>();
+  /** The last answer of each folder, or 'not-responding' once one timed out, for views that must not wait (the tray). */
+  private readonly lastKnown = new Map<string, Answer | 'not-responding'>();
+
+  /** Whether the folder holds the marker of destination `id`, and its free space; "not-responding" after `timeoutMs`. */
+  async check(folder: string, id: string, timeoutMs = viewTimeoutMs): Promise<DestinationCheck> {
+    let answer = this.pending.get(folder);
+    if (!answer) {
+      answer = this.read(folder);
+      this.pending.set(folder, answer);
+      const settled = answer;
+      void settled.finally(() => {
+        if (this.pending.get(folder) === settled) this.pending.delete(folder);
+      });
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<null>((resolve) => {
+      timer = setTimeout(() => resolve(null), timeoutMs);
+    });
+    const result = await Promise.race([answer, late]);
+    clearTimeout(timer);
+    if (result === null) {
+      this.lastKnown.set(folder, 'not-responding');
+      return { state: 'not-responding', freeBytes: null };
+    }
+    return checkOf(result, id);
+  }
+
+  /** What the last check of a folder found, without reading anything; null before the first answer. */
+  known(folder: string, id: string): DestinationCheck | null {
+    const last = this.lastKnown.get(folder);
+    if (last === undefined) return null;
+    return last === 'not-responding' ? { state: 'not-responding', freeBytes: null } : checkOf(last, id);
+  }
+
+  private async read(folder: string): Promise<Answer> {
+    const reading = await readMarkerAsync(folder);
+    let free: number | null = null;
+    if (reading.kind === 'valid') {
+      try {
+        free = await freeBytes(folder);
+      } catch {
+        free = null;
+      }
+    }
+    const answer = { reading, freeBytes: free };
+    this.lastKnown.set(folder, answer);
+    return answer;
+  }
+}

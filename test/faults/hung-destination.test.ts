@@ -1,0 +1,109 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { Engine } from '../../src-main/engine/engine';
+import { forkWorkerLauncher } from '../../src-main/jobs/worker-launcher';
+import { repoRoot } from '../helpers/cli';
+
+/**
+ * A destination that stops answering, as a NAS share does when the laptop wakes on another network:
+ * a FUSE mount (bindfs) whose process is stopped, so every read of it waits. The process that owns
+ * the tray must keep running; the destination shows as not available; a backup is skipped with a
+ * reason, and everything works again once the share answers.
+ */
+
+const workerScript = join(repoRoot, 'dist', 'main', 'archive-worker.cjs');
+
+interface Share {
+  path: string;
+  freeze(): void;
+  thaw(): void;
+}
+
+/** Mounts a folder through bindfs; null where FUSE or bindfs is missing. Unmounted (and thawed) when the test ends. */
+function mountShare(t: { after: (fn: () => void | Promise<void>) => void }): Share | null {
+  if (spawnSync('bindfs', ['--version']).status !== 0 || !existsSync('/dev/fuse')) return null;
+  const root = mkdtempSync(join(tmpdir(), 'dormouse-share-'));
+  const real = join(root, 'real');
+  const path = join(root, 'mounted');
+  mkdirSync(real);
+  mkdirSync(path);
+  const child = spawn('bindfs', ['-f', real, path], { stdio: 'ignore' });
+  const deadline = Date.now() + 5000;
+  while (spawnSync('mountpoint', ['-q', path]).status !== 0 && Date.now() < deadline) spawnSync('sleep', ['0.05']);
+  if (spawnSync('mountpoint', ['-q', path]).status !== 0) {
+    child.kill('SIGKILL');
+    rmSync(root, { recursive: true, force: true });
+    return null;
+  }
+  t.after(() => {
+    child.kill('SIGCONT');
+    spawnSync('umount', ['-l', path]);
+    child.kill('SIGKILL');
+    rmSync(root, { recursive: true, force: true });
+  });
+  return {
+    path,
+    freeze: () => {
+      child.kill('SIGSTOP');
+      // A watchdog outside this process thaws the share after 20 s: should a change ever block this
+      // process on the share, the test then fails on the stall instead of hanging the whole suite.
+      spawn('sh', ['-c', `sleep 20; kill -CONT ${child.pid}`], { stdio: 'ignore', detached: true }).unref();
+    },
+    thaw: () => child.kill('SIGCONT'),
+  };
+}
+
+test('a share that stops answering: the owner keeps running, it shows as not available, a backup is skipped saying why, and all works once it answers', async (t) => {
+  const share = mountShare(t);
+  if (share === null) {
+    t.skip('bindfs and /dev/fuse are needed to make a share that stops answering (apt-get install -y bindfs)');
+    return;
+  }
+  const work = mkdtempSync(join(tmpdir(), 'dormouse-hung-'));
+  t.after(() => rmSync(work, { recursive: true, force: true }));
+  const source = join(work, 'Documents');
+  mkdirSync(source);
+  writeFileSync(join(source, 'letter.txt'), 'dear share\n');
+  const engine = Engine.forDataDir(join(work, 'data'), { launchWorker: forkWorkerLauncher(workerScript), destinationTimeoutMs: 2000 });
+  t.after(() => engine.close());
+  await engine.handle('destinations:add', { name: 'nas', path: share.path });
+  await engine.handle('schedules:add', { name: 'Documents', sources: [source], destination: 'nas', cron: '0 3 * * *' });
+  assert.equal((await engine.handle('jobs:run', { name: 'Documents' })).status, 'succeeded', 'a backup while the share answers');
+
+  share.freeze();
+  let thawed = false;
+  const thaw = () => {
+    if (!thawed) share.thaw();
+    thawed = true;
+  };
+  t.after(thaw);
+  const delay = monitorEventLoopDelay({ resolution: 5 });
+  delay.enable();
+  await new Promise((resolve) => setTimeout(resolve, 20)); // the monitor's first tick only starts its clock
+  const listed = await engine.handle('destinations:list', {});
+  const skipped = await engine.handle('jobs:run', { name: 'Documents' });
+  // The tray is rebuilt from what the checks found, without reading anything.
+  const known = engine.knownDestinationViews();
+  delay.disable();
+  thaw();
+
+  assert.deepEqual(
+    listed.map((destination) => ({ name: destination.name, available: destination.available, freeBytes: destination.freeBytes })),
+    [{ name: 'nas', available: false, freeBytes: null }],
+    'the share is listed as not available',
+  );
+  assert.equal(skipped.status, 'skipped');
+  assert.equal(skipped.error?.code, 'DESTINATION_UNAVAILABLE');
+  assert.match(skipped.error?.message ?? '', /did not answer within 2 s/);
+  assert.deepEqual(known.map((destination) => destination.available), [false]);
+  assert.ok(delay.max / 1e6 < 200, `the owner's event loop never stalled while the share hung (longest ${(delay.max / 1e6).toFixed(0)} ms)`);
+
+  const afterwards = await engine.handle('destinations:list', {});
+  assert.deepEqual(afterwards.map((destination) => destination.available), [true], 'available again once the share answers');
+  assert.equal((await engine.handle('jobs:run', { name: 'Documents' })).status, 'succeeded', 'and backups go there again');
+});
