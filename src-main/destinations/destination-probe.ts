@@ -1,3 +1,4 @@
+import { withinTime } from '../common/files';
 import { freeBytes, readMarkerAsync, type MarkerReading } from './destination-marker';
 
 /** How a destination answered: its marker there and matching, no marker (unplugged, empty mount point), or no answer in time. */
@@ -46,17 +47,12 @@ export class DestinationProbe {
         if (this.pending.get(folder) === settled) this.pending.delete(folder);
       });
     }
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<null>((resolve) => {
-      timer = setTimeout(() => resolve(null), timeoutMs);
-    });
-    const result = await Promise.race([answer, late]);
-    clearTimeout(timer);
-    if (result === null) {
+    const result = await withinTime(answer, timeoutMs);
+    if (result.timedOut) {
       this.lastKnown.set(folder, 'not-responding');
       return { state: 'not-responding', freeBytes: null };
     }
-    return checkOf(result, id);
+    return checkOf(result.value, id);
   }
 
   /** What the last check of a folder found, without reading anything; null before the first answer. */

@@ -5,7 +5,7 @@ import { describeCron } from '../../shared/cron-words';
 import { DormouseError, notFound } from '../../shared/errors';
 import { parseInput, type ScheduleFields } from '../../shared/schemas';
 import { parseIsoInstant, toLocalIso, toLocalIsoOrNull } from '../../shared/time';
-import type { TaskProgress, DestinationAdded, DestinationView, JobView, RestoreReport, ScheduleView, StatusView, VerifyReport } from '../../shared/types';
+import type { TaskProgress, DestinationAdded, DestinationView, JobView, PruneReport, RestoreReport, ScheduleView, StatusView, VerifyReport } from '../../shared/types';
 import type { Settings } from '../../shared/settings';
 import { readSettings, writeSettings } from '../store/settings-store';
 import { homedir, hostname } from 'node:os';
@@ -120,6 +120,8 @@ export class Engine {
   /** Restores and verifications running in workers, so they can be cancelled. */
   private readonly tasks = new Set<AbortController>();
   private catalog: Db | undefined;
+  /** Finishing deletions a crash interrupted, started when the catalog opens. */
+  private deletions: Promise<unknown> | null = null;
   private readonly now: Clock;
   private readonly handlers: Handlers;
   /** Runs backups; recovery of jobs left by dead processes happens when the catalog is first opened. */
@@ -171,10 +173,13 @@ export class Engine {
         return { target: join(homedir(), `Restored ${stamp}`) };
       },
       'snapshots:import': (request) => importFromDestination(this.db, this.requireDestination(request.destination), this.inspectArchives),
-      'snapshots:prune': (request) =>
-        (request.schedule === undefined ? schedules.listSchedules(this.db) : [this.requireSchedule(request.schedule)]).map((schedule) =>
-          pruneSchedule(this.db, schedule, { dryRun: request.dryRun, now: this.now() }),
-        ),
+      'snapshots:prune': async (request) => {
+        const reports: PruneReport[] = [];
+        for (const schedule of request.schedule === undefined ? schedules.listSchedules(this.db) : [this.requireSchedule(request.schedule)]) {
+          reports.push(await pruneSchedule(this.db, schedule, { dryRun: request.dryRun, now: this.now(), probe: this.jobs.probe }));
+        }
+        return reports;
+      },
       'snapshots:restore': (request) => this.restore(request.snapshotId, request.to, request.paths, request.overwrite),
       'snapshots:ls': (request) => this.browser.list(this.requireSnapshot(request.snapshotId).archivePath, request.snapshotId, request.path),
       'folders:pick': async () => (this.options.pickFolder ? { supported: true, path: await this.options.pickFolder() } : { supported: false, path: null }),
@@ -197,7 +202,13 @@ export class Engine {
     if (this.catalog === undefined) {
       this.catalog = this.openCatalog();
       this.recoveredAtOpen = this.jobs.recoverInterruptedJobs();
-      finishInterruptedDeletions(this.catalog);
+      // Off the event loop (the archives may be on a share that stopped answering); the catalog stays open until it is done.
+      const deletions = finishInterruptedDeletions(this.catalog)
+        ?.catch(() => 0)
+        .finally(() => {
+          if (this.deletions === deletions) this.deletions = null;
+        });
+      this.deletions = deletions ?? null;
     }
     return this.catalog;
   }
@@ -256,11 +267,14 @@ export class Engine {
     return answer.archives;
   };
 
-  /** Closes the catalog and ends the worker kept for browsing. */
+  /** Closes the catalog (once deletions finished at opening are done) and ends the worker kept for browsing. */
   close(): void {
     this.browser.close();
-    this.catalog?.close();
+    const catalog = this.catalog;
     this.catalog = undefined;
+    if (!catalog) return;
+    if (this.deletions) void this.deletions.finally(() => catalog.close());
+    else catalog.close();
   }
 
   private async destinationView(record: DestinationRecord): Promise<DestinationView> {

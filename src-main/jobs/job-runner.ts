@@ -187,11 +187,11 @@ export class JobRunner {
   }
 
   /** Prunes a schedule after a successful backup; a prune that cannot run is a warning on the job, never a failure. */
-  private applyRetention(scheduleId: number, jobId: number): void {
+  private async applyRetention(scheduleId: number, jobId: number): Promise<void> {
     const schedule = findScheduleById(this.db(), scheduleId);
     if (!schedule) return;
     try {
-      pruneSchedule(this.db(), schedule, { dryRun: false, now: this.now() });
+      await pruneSchedule(this.db(), schedule, { dryRun: false, now: this.now(), probe: this.probe });
     } catch (error) {
       jobs.addWarningToFinished(this.db(), jobId, `old snapshots were not pruned: ${(error as Error).message}`);
     }
@@ -275,6 +275,8 @@ export class JobRunner {
     }
     return new Promise<JobView>((resolve) => {
       let settled = false;
+      /** The snapshot is recorded; only the pruning after it is left. */
+      let recorded = false;
       let cancelling = false;
       let lastMessage: FromWorker | undefined;
       const settle = (outcome: jobs.JobOutcome | 'success') => {
@@ -343,8 +345,9 @@ export class JobRunner {
             this.now(),
           );
           if (result.baseUnreadable && base) jobs.recordVerification(this.db(), base.id, false, this.now());
-          this.applyRetention(schedule.id, jobId);
-          settle('success');
+          recorded = true;
+          // Pruning deletes old archives off the event loop; the job counts as running until it is done.
+          void this.applyRetention(schedule.id, jobId).finally(() => settle('success'));
         } else if (message.type !== 'error') {
           settle({ status: 'failed', error: { code: 'INTERNAL', message: `the worker answered a backup with '${message.type}'` } });
         } else if (message.code === 'CANCELLED' || cancelling) {
@@ -355,7 +358,7 @@ export class JobRunner {
         }
       });
       worker.onExit((code, signal) => {
-        if (settled) return;
+        if (settled || recorded) return;
         if (cancelling) {
           settle({ status: 'cancelled', error: { code: 'CANCELLED', message: 'cancelled before it finished; the partial archive was removed' } });
           return;

@@ -2,8 +2,8 @@ import { sidecarPath } from '../archive-worker/archive-manifest';
 import { DormouseError } from '../../shared/errors';
 import { toLocalIso } from '../../shared/time';
 import type { PruneReport } from '../../shared/types';
-import { removeQuietly } from '../common/files';
-import { isDestinationAvailable } from '../destinations/destination-marker';
+import { removeQuietlyAsync, withinTime } from '../common/files';
+import type { DestinationProbe } from '../destinations/destination-probe';
 import { findDestinationById } from '../store/destination-store';
 import type { Db } from '../store/open-store';
 import type { ScheduleRecord } from '../store/schedule-store';
@@ -17,26 +17,39 @@ interface SnapshotRow {
   destination_id: string;
 }
 
+/** How long deleting one archive may take before the rest is left to a later start (a destination that stopped answering). */
+const deleteTimeoutMs = 10_000;
+
 /**
  * Deletes one snapshot safely: the row is marked first, then the archive (and its sidecar) go,
- * then the row; a crash at any point leaves a marked row that start-up finishes deleting.
+ * then the row; a crash at any point leaves a marked row that start-up finishes deleting. The files
+ * are deleted off the event loop; when the destination does not answer in time, the marked row is
+ * left for a later start (it is hidden everywhere meanwhile) and false is returned.
  */
-function deleteSnapshot(db: Db, snapshot: { id: number; archive_path: string }, now: number): void {
+async function deleteSnapshot(db: Db, snapshot: { id: number; archive_path: string }, now: number): Promise<boolean> {
   db.prepare('UPDATE snapshots SET deleting_at = ? WHERE id = ?').run(now, snapshot.id);
-  removeQuietly(snapshot.archive_path);
-  removeQuietly(sidecarPath(snapshot.archive_path));
+  const removed = await withinTime(Promise.all([removeQuietlyAsync(snapshot.archive_path), removeQuietlyAsync(sidecarPath(snapshot.archive_path))]), deleteTimeoutMs);
+  if (removed.timedOut) return false;
   db.transaction(() => {
     // Only snapshots being deleted too can still name it as their base (retention keeps every kept one's base).
     db.prepare('UPDATE snapshots SET base_id = NULL WHERE base_id = ?').run(snapshot.id);
     db.prepare('DELETE FROM snapshots WHERE id = ?').run(snapshot.id);
   })();
+  return true;
 }
 
-/** Finishes deletions a crash interrupted (rows marked as being deleted), at the start of any process. */
-export function finishInterruptedDeletions(db: Db): number {
+/**
+ * Finishes deletions a crash (or a destination that stopped answering) interrupted: rows marked as
+ * being deleted, at the start of any process. Null when there is nothing to finish.
+ */
+export function finishInterruptedDeletions(db: Db): Promise<number> | null {
   const rows = db.prepare('SELECT id, archive_path FROM snapshots WHERE deleting_at IS NOT NULL').all() as { id: number; archive_path: string }[];
-  for (const row of rows) deleteSnapshot(db, row, Date.now());
-  return rows.length;
+  if (rows.length === 0) return null;
+  return (async () => {
+    let finished = 0;
+    for (const row of rows) if (await deleteSnapshot(db, row, Date.now())) finished += 1;
+    return finished;
+  })();
 }
 
 /**
@@ -44,7 +57,7 @@ export function finishInterruptedDeletions(db: Db): number {
  * every base a kept snapshot depends on are always kept) and, unless it is a dry run, deletes the
  * rest — only while the destination is connected, so an unplugged drive is never "pruned".
  */
-export function pruneSchedule(db: Db, schedule: ScheduleRecord, options: { dryRun: boolean; now: number }): PruneReport {
+export async function pruneSchedule(db: Db, schedule: ScheduleRecord, options: { dryRun: boolean; now: number; probe: DestinationProbe }): Promise<PruneReport> {
   const rows = db
     .prepare('SELECT id, created_at, base_id, archive_path, destination_id FROM snapshots WHERE schedule_id = ? AND deleting_at IS NULL')
     .all(schedule.id) as SnapshotRow[];
@@ -56,10 +69,18 @@ export function pruneSchedule(db: Db, schedule: ScheduleRecord, options: { dryRu
   const doomed = decisions.filter((decision) => !decision.keep);
   if (!options.dryRun && doomed.length > 0) {
     const destination = findDestinationById(db, schedule.destinationId);
-    if (!destination || !isDestinationAvailable(destination.path, destination.id)) {
-      throw new DormouseError('DESTINATION_UNAVAILABLE', `destination "${schedule.destinationName}" is not connected; connect it to prune ${schedule.name}`);
+    const state = destination ? (await options.probe.check(destination.path, destination.id)).state : 'missing';
+    if (state !== 'available') {
+      throw new DormouseError('DESTINATION_UNAVAILABLE', `destination "${schedule.destinationName}" is ${state === 'not-responding' ? 'not answering' : 'not connected'}; connect it to prune ${schedule.name}`);
     }
-    for (const decision of doomed) deleteSnapshot(db, byId.get(decision.id) as SnapshotRow, options.now);
+    for (const [index, decision] of doomed.entries()) {
+      if (await deleteSnapshot(db, byId.get(decision.id) as SnapshotRow, options.now)) continue;
+      // The destination stopped answering midway: that snapshot is finished by a later start, the rest by a later prune.
+      throw new DormouseError(
+        'DESTINATION_UNAVAILABLE',
+        `destination "${schedule.destinationName}" stopped answering while old snapshots of ${schedule.name} were deleted; ${index + 1} of ${doomed.length} are gone or going, the rest wait for the next prune`,
+      );
+    }
   }
   return {
     schedule: schedule.name,

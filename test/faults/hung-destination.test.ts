@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Engine } from '../../src-main/engine/engine';
 import { forkWorkerLauncher } from '../../src-main/jobs/worker-launcher';
+import { writeSettings } from '../../src-main/store/settings-store';
 import { repoRoot } from '../helpers/cli';
 
 /**
@@ -73,7 +74,16 @@ test('a share that stops answering: the owner keeps running, it shows as not ava
   t.after(() => engine.close());
   await engine.handle('destinations:add', { name: 'nas', path: share.path });
   await engine.handle('schedules:add', { name: 'Documents', sources: [source], destination: 'nas', cron: '0 3 * * *' });
-  assert.equal((await engine.handle('jobs:run', { name: 'Documents' })).status, 'succeeded', 'a backup while the share answers');
+  writeSettings(engine.db, { incrementalsPerFull: 0 }, Date.now()); // full backups, so retention may delete any but the newest
+  for (let run = 0; run < 3; run += 1) {
+    writeFileSync(join(source, 'letter.txt'), `dear share, letter ${run}\n`);
+    assert.equal((await engine.handle('jobs:run', { name: 'Documents' })).status, 'succeeded', 'backups while the share answers');
+  }
+  const [oldest, middle, newest] = (await engine.handle('snapshots:list', {})).sort((a, b) => a.id - b.id);
+  assert.ok(oldest && middle && newest);
+  // A deletion a crash cut short, to be finished by the next process that opens the catalog.
+  engine.db.prepare('UPDATE snapshots SET deleting_at = ? WHERE id = ?').run(Date.now(), oldest.id);
+  await engine.handle('schedules:edit', { schedule: 'Documents', changes: { keepLast: 1 } });
 
   share.freeze();
   let thawed = false;
@@ -89,8 +99,16 @@ test('a share that stops answering: the owner keeps running, it shows as not ava
   const skipped = await engine.handle('jobs:run', { name: 'Documents' });
   // The tray is rebuilt from what the checks found, without reading anything.
   const known = engine.knownDestinationViews();
+  const pruned = await engine.handle('snapshots:prune', { schedule: 'Documents', dryRun: false }).then(
+    () => null,
+    (error: { code: string; message: string }) => error,
+  );
+  // Another process opens the catalog: the deletion it finishes waits for the share, the process does not.
+  const second = Engine.forDataDir(join(work, 'data'), { launchWorker: forkWorkerLauncher(workerScript) });
+  const listedBySecond = await second.handle('snapshots:list', {});
   delay.disable();
   thaw();
+  second.close();
 
   assert.deepEqual(
     listed.map((destination) => ({ name: destination.name, available: destination.available, freeBytes: destination.freeBytes })),
@@ -101,9 +119,20 @@ test('a share that stops answering: the owner keeps running, it shows as not ava
   assert.equal(skipped.error?.code, 'DESTINATION_UNAVAILABLE');
   assert.match(skipped.error?.message ?? '', /did not answer within 2 s/);
   assert.deepEqual(known.map((destination) => destination.available), [false]);
+  assert.equal(pruned?.code, 'DESTINATION_UNAVAILABLE', 'pruning waits for the share');
+  assert.match(pruned?.message ?? '', /not answering/);
+  assert.deepEqual(
+    listedBySecond.map((snapshot) => snapshot.id).sort((a, b) => a - b),
+    [middle.id, newest.id],
+    'the snapshot being deleted is hidden at once, the one the prune could not delete is still there',
+  );
   assert.ok(delay.max / 1e6 < 200, `the owner's event loop never stalled while the share hung (longest ${(delay.max / 1e6).toFixed(0)} ms)`);
 
   const afterwards = await engine.handle('destinations:list', {});
   assert.deepEqual(afterwards.map((destination) => destination.available), [true], 'available again once the share answers');
-  assert.equal((await engine.handle('jobs:run', { name: 'Documents' })).status, 'succeeded', 'and backups go there again');
+  const last = await engine.handle('jobs:run', { name: 'Documents' });
+  assert.equal(last.status, 'succeeded', 'and backups go there again');
+  assert.deepEqual(last.warnings, [], 'pruned after it, keeping the newest');
+  assert.equal((await engine.handle('snapshots:list', {})).length, 1);
+  for (const gone of [oldest, middle, newest]) assert.equal(existsSync(gone.archivePath), false, `${gone.archivePath} was deleted, the interrupted deletion too`);
 });
