@@ -10,7 +10,7 @@ function table(header: string[], rows: string[][]): string {
 
 /** The readable form of one destination. */
 export function destinationText(destination: DestinationView): string {
-  const state = destination.available ? `available, ${formatBytes(destination.freeBytes ?? 0)} free` : 'not available (marker missing: drive unplugged?)';
+  const state = destination.available ? `available, ${formatBytes(destination.freeBytes ?? 0)} free` : 'not available (no matching marker, or no answer: drive unplugged? share out of reach?)';
   return `${destination.name}  ${destination.path}  (${state})`;
 }
 
