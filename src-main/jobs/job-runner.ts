@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
+import { access, readdir } from 'node:fs/promises';
 import type { Settings } from '../../shared/settings';
 import { readSettings } from '../store/settings-store';
 import type { ChainLink } from './job-store';
-import { removeQuietly } from '../common/files';
+import { removeQuietly, removeQuietlyAsync, withinTime } from '../common/files';
 import { processAlive } from '../common/processes';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -47,14 +48,10 @@ export function archiveFileName(createdAt: number, snapshotUuid: string, compres
  * mid-write keeps its partial file until it is connected again). Only called while this schedule's
  * job is the active one, so no other process is writing there.
  */
-export function removeStalePartials(folder: string): void {
-  let names: string[];
-  try {
-    names = readdirSync(folder);
-  } catch {
-    return;
-  }
-  for (const name of names) if (name.endsWith('.partial')) removeQuietly(join(folder, name));
+export async function removeStalePartials(folder: string, timeoutMs: number): Promise<void> {
+  const names = await withinTime(readdir(folder).catch((): string[] => []), timeoutMs);
+  if (names.timedOut) return; // left for the next backup; the worker reports the destination if it stays silent
+  await withinTime(Promise.all(names.value.filter((name) => name.endsWith('.partial')).map((name) => removeQuietlyAsync(join(folder, name)))), timeoutMs);
 }
 
 /**
@@ -63,7 +60,7 @@ export function removeStalePartials(folder: string): void {
  * set number of incrementals and its full backup is younger than the set number of days. Otherwise
  * (null) the next backup is a full one.
  */
-export function chooseBase(db: Db, scheduleId: number, settings: Settings, now: number): ChainLink | null {
+export async function chooseBase(db: Db, scheduleId: number, settings: Settings, now: number, timeoutMs: number): Promise<ChainLink | null> {
   const latest = jobs.latestSnapshot(db, scheduleId);
   if (!latest) return null;
   const chain = jobs.chainOf(db, latest.id);
@@ -71,8 +68,10 @@ export function chooseBase(db: Db, scheduleId: number, settings: Settings, now: 
   if (!full || full.kind !== 'full') return null;
   if (chain.length - 1 >= settings.incrementalsPerFull) return null;
   if (now - full.createdAt >= settings.fullEveryDays * 86_400_000) return null;
-  if (chain.some((link) => link.verifyOk === false || !existsSync(link.archivePath))) return null;
-  return latest;
+  if (chain.some((link) => link.verifyOk === false)) return null;
+  // Looked for off the event loop; a destination too slow to tell gets a full backup, which depends on nothing.
+  const present = await withinTime(Promise.all(chain.map((link) => access(link.archivePath).then(() => true, () => false))), timeoutMs);
+  return present.timedOut || present.value.includes(false) ? null : latest;
 }
 
 /**
@@ -214,27 +213,32 @@ export class JobRunner {
     return view;
   }
 
-  private async execute(schedule: ScheduleRecord, jobId: number): Promise<JobView> {
+  /**
+   * Everything a backup checks before its worker starts, reading the destination off the event loop
+   * (a share that stopped answering must not freeze the process that owns the tray): the job's end
+   * when it cannot run (or was cancelled meanwhile), otherwise where its archive goes and on what base.
+   */
+  private async prepare(schedule: ScheduleRecord, jobId: number) {
     const destination = findDestinationById(this.db(), schedule.destinationId);
-    // Read off the event loop: a share that stopped answering must not freeze the process that owns the tray.
-    this.preparing.add(jobId);
-    let state: DestinationState = 'missing';
-    try {
-      if (destination) state = (await this.probe.check(destination.path, destination.id, this.destinationTimeoutMs)).state;
-    } finally {
-      this.preparing.delete(jobId);
-    }
-    const current = (jobs.findJob(this.db(), jobId) as jobs.JobRecord).view;
-    if (current.status !== 'queued') return current; // cancelled while the destination was checked
+    const state: DestinationState = destination ? (await this.probe.check(destination.path, destination.id, this.destinationTimeoutMs)).state : 'missing';
+    /** The job as it ended, when a cancel ended it while this waited. */
+    const endedMeanwhile = () => {
+      const current = (jobs.findJob(this.db(), jobId) as jobs.JobRecord).view;
+      return current.status === 'queued' ? null : { ended: current };
+    };
+    const cancelled = endedMeanwhile();
+    if (cancelled) return cancelled;
     if (!destination || state !== 'available') {
       const why =
         state === 'not-responding'
           ? `${destination?.path} did not answer within ${this.destinationTimeoutMs / 1000} s: a network share out of reach, or a drive that hangs`
           : `no matching marker in ${destination?.path ?? 'its folder'}`;
-      return this.end(jobId, {
-        status: 'skipped',
-        error: { code: 'DESTINATION_UNAVAILABLE', message: `destination "${schedule.destinationName}" is not available (${why}); connect the drive or share and try again` },
-      });
+      return {
+        ended: this.end(jobId, {
+          status: 'skipped',
+          error: { code: 'DESTINATION_UNAVAILABLE', message: `destination "${schedule.destinationName}" is not available (${why}); connect the drive or share and try again` },
+        }),
+      };
     }
     const missing = schedule.sources.filter((source) => {
       try {
@@ -244,18 +248,33 @@ export class JobRunner {
       }
     });
     if (missing.length > 0) {
-      return this.end(jobId, {
-        status: 'failed',
-        error: { code: 'SOURCE_MISSING', message: `source folder(s) missing: ${missing.join(', ')}; reconnect or restore them, or edit the schedule` },
-      });
+      return {
+        ended: this.end(jobId, {
+          status: 'failed',
+          error: { code: 'SOURCE_MISSING', message: `source folder(s) missing: ${missing.join(', ')}; reconnect or restore them, or edit the schedule` },
+        }),
+      };
     }
-
     const snapshotUuid = randomUUID();
     const createdAt = this.now();
-    const base = chooseBase(this.db(), schedule.id, readSettings(this.db()), createdAt);
-    const kind = base ? 'incremental' : 'full';
+    const base = await chooseBase(this.db(), schedule.id, readSettings(this.db()), createdAt, this.destinationTimeoutMs);
+    const kind: 'full' | 'incremental' = base ? 'incremental' : 'full';
     const archivePath = join(destination.path, 'Dormouse', scheduleFolderName(schedule), archiveFileName(createdAt, snapshotUuid, schedule.compression, kind));
-    removeStalePartials(dirname(archivePath));
+    await removeStalePartials(dirname(archivePath), this.destinationTimeoutMs);
+    return endedMeanwhile() ?? { destination, base, kind, createdAt, snapshotUuid, archivePath };
+  }
+
+  private async execute(schedule: ScheduleRecord, jobId: number): Promise<JobView> {
+    // A job counts as running while it checks its destination and chain, before its worker starts.
+    this.preparing.add(jobId);
+    let prepared: Awaited<ReturnType<JobRunner['prepare']>>;
+    try {
+      prepared = await this.prepare(schedule, jobId);
+    } finally {
+      this.preparing.delete(jobId);
+    }
+    if ('ended' in prepared) return prepared.ended;
+    const { destination, base, kind, createdAt, snapshotUuid, archivePath } = prepared;
     jobs.markJobRunning(this.db(), jobId, archivePath, createdAt);
     this.events.started((jobs.findJob(this.db(), jobId) as jobs.JobRecord).view);
     const request: ArchiveRequest = {
