@@ -184,8 +184,10 @@ function readFully(fd: number, buffer: Buffer, position: number): number {
   return done;
 }
 
-/** Restores one file from an uncompressed archive by seeking to its recorded header: no reading from the start. */
-/** Copies one file's content out of an uncompressed archive, yielding the bytes copied so far after each MiB (for progress and a cancel inside a large file). */
+/**
+ * Restores one file from an uncompressed archive by seeking to its recorded header: no reading from
+ * the start. Yields the bytes copied so far after each MiB, for progress and a cancel inside a large file.
+ */
 function* copyAtOffset(archive: number, entry: ManifestEntry, out: number): Generator<number, void, void> {
   const block = Buffer.alloc(blockSize);
   let position = entry.offset;
