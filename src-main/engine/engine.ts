@@ -1,4 +1,7 @@
 import { realpathSync, statSync } from 'node:fs';
+import { realpath } from 'node:fs/promises';
+import { withinTime } from '../common/files';
+import { viewTimeoutMs } from '../destinations/destination-probe';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { requestSchemas, type Channel, type RequestOf, type ResponseOf, type ValidRequestOf } from '../../shared/contract';
 import { describeCron } from '../../shared/cron-words';
@@ -365,7 +368,7 @@ export class Engine {
    * checked for existence when they are being set, so a schedule whose folder vanished can still be
    * disabled or edited.
    */
-  private resolveDefinition(fields: ScheduleFields, excludingId: number | null, checkSources: boolean): ScheduleDefinition {
+  private async resolveDefinition(fields: ScheduleFields, excludingId: number | null, checkSources: boolean): Promise<ScheduleDefinition> {
     const clash = schedules.findScheduleByName(this.db, fields.name);
     if (clash && clash.id !== excludingId) {
       throw new DormouseError('CONFLICT', `a schedule named "${clash.name}" already exists; choose another name`);
@@ -373,6 +376,10 @@ export class Engine {
     const problem = cronProblem(fields.cron);
     if (problem !== null) throw new DormouseError('INVALID_INPUT', problem);
     const destination = this.requireDestination(fields.destination);
+    // The destination's real path is read off the event loop: a share that stopped answering must not
+    // freeze the owner; after 3 s its path is taken as written.
+    const real = await withinTime(realpath(destination.path).catch(() => resolve(destination.path)), viewTimeoutMs);
+    const target = real.timedOut ? resolve(destination.path) : real.value;
     const sources = checkSources
       ? fields.sources.map((source) => requireFolder(source, 'source', 'check the path, or create the folder first'))
       : fields.sources;
@@ -384,7 +391,6 @@ export class Engine {
         }
       });
     });
-    const target = realOrResolved(destination.path);
     realSources.forEach((source, index) => {
       if (isWithin(target, source)) {
         throw new DormouseError('INVALID_INPUT', `destination "${destination.name}" (${destination.path}) is inside source ${sources[index]}: the backup would swallow itself; choose a destination outside your sources`);
@@ -408,14 +414,14 @@ export class Engine {
     };
   }
 
-  private addSchedule(fields: ScheduleFields): ScheduleView {
-    const definition = this.resolveDefinition(fields, null, true);
+  private async addSchedule(fields: ScheduleFields): Promise<ScheduleView> {
+    const definition = await this.resolveDefinition(fields, null, true);
     const id = schedules.insertSchedule(this.db, definition, this.now());
     adoptOrphanSnapshots(this.db, id, definition.name);
     return this.scheduleView(schedules.findScheduleById(this.db, id) as ScheduleRecord);
   }
 
-  private editSchedule(name: string, changes: Partial<ScheduleFields>): ScheduleView {
+  private async editSchedule(name: string, changes: Partial<ScheduleFields>): Promise<ScheduleView> {
     const current = this.requireSchedule(name);
     const merged: ScheduleFields = {
       name: current.name,
@@ -431,7 +437,7 @@ export class Engine {
       enabled: current.enabled,
       ...Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== undefined)),
     };
-    const definition = this.resolveDefinition(merged, current.id, changes.sources !== undefined);
+    const definition = await this.resolveDefinition(merged, current.id, changes.sources !== undefined);
     schedules.updateSchedule(this.db, current.id, definition, this.now());
     return this.scheduleView(schedules.findScheduleById(this.db, current.id) as ScheduleRecord);
   }

@@ -4,7 +4,7 @@ import { access, readdir } from 'node:fs/promises';
 import type { Settings } from '../../shared/settings';
 import { readSettings } from '../store/settings-store';
 import type { ChainLink } from './job-store';
-import { removeQuietly, removeQuietlyAsync, withinTime } from '../common/files';
+import { removeQuietlyAsync, withinTime } from '../common/files';
 import { processAlive } from '../common/processes';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -125,8 +125,11 @@ export class JobRunner {
     const recovered: JobView[] = [];
     for (const job of jobs.activeJobs(this.db())) {
       if (!job.owner || job.owner.hostname !== this.owner.hostname) continue;
-      if (job.owner.pid === this.owner.pid ? this.running.has(job.view.id) : processAlive(job.owner.pid)) continue;
-      if (job.archivePath) removeQuietly(`${job.archivePath}.partial`);
+      // This process's own jobs are alive while it runs them, checks their destination, or keeps them queued.
+      const mine = job.owner.pid === this.owner.pid && (this.running.has(job.view.id) || this.preparing.has(job.view.id) || job.view.status === 'queued');
+      if (mine || (job.owner.pid !== this.owner.pid && processAlive(job.owner.pid))) continue;
+      // Off the event loop: the destination may be a share that stopped answering.
+      if (job.archivePath) void removeQuietlyAsync(`${job.archivePath}.partial`);
       const ended = jobs.finishJob(
         this.db(),
         job.view.id,
@@ -298,20 +301,22 @@ export class JobRunner {
       let recorded = false;
       let cancelling = false;
       let lastMessage: FromWorker | undefined;
-      const settle = (outcome: jobs.JobOutcome | 'success') => {
+      /** Ends the job once what it leaves on the destination is removed (off the event loop, at most the destination timeout). */
+      const settle = (outcome: jobs.JobOutcome | 'success', leftovers = outcome === 'success' ? [] : [`${archivePath}.partial`]) => {
         if (settled) return;
         settled = true;
         clearInterval(poll);
-        this.running.delete(jobId);
-        if (outcome !== 'success') {
-          removeQuietly(`${archivePath}.partial`);
-          resolve(this.end(jobId, outcome));
-          return;
-        }
-        // Told only once the job no longer counts as running, as for every other ending.
-        const view = (jobs.findJob(this.db(), jobId) as jobs.JobRecord).view;
-        this.events.finished(view);
-        resolve(view);
+        void withinTime(Promise.all(leftovers.map(removeQuietlyAsync)), this.destinationTimeoutMs).then(() => {
+          this.running.delete(jobId);
+          if (outcome !== 'success') {
+            resolve(this.end(jobId, outcome));
+            return;
+          }
+          // Told only once the job no longer counts as running, as for every other ending.
+          const view = (jobs.findJob(this.db(), jobId) as jobs.JobRecord).view;
+          this.events.finished(view);
+          resolve(view);
+        });
       };
       const cancel = () => {
         if (cancelling) return;
@@ -331,9 +336,7 @@ export class JobRunner {
           if (!cancelling && jobs.isCancelRequested(this.db(), jobId)) cancel();
         } else if (message.type === 'done') {
           if (cancelling) {
-            removeQuietly(message.result.archivePath);
-            removeQuietly(sidecarPath(message.result.archivePath));
-            settle({ status: 'cancelled', error: { code: 'CANCELLED', message: 'cancelled before it finished' } });
+            settle({ status: 'cancelled', error: { code: 'CANCELLED', message: 'cancelled before it finished' } }, [message.result.archivePath, sidecarPath(message.result.archivePath)]);
             return;
           }
           const { result } = message;

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Engine } from '../../src-main/engine/engine';
@@ -96,7 +96,17 @@ test('a share that stops answering: the owner keeps running, it shows as not ava
   delay.enable();
   await new Promise((resolve) => setTimeout(resolve, 20)); // the monitor's first tick only starts its clock
   const listed = await engine.handle('destinations:list', {});
-  const skipped = await engine.handle('jobs:run', { name: 'Documents' });
+  // While the backup waits for the share, another process's job is cancelled: the recovery of dead
+  // processes' jobs that this sets off must leave the waiting backup alone.
+  const waiting = engine.handle('jobs:run', { name: 'Documents' });
+  const other = await engine.handle('schedules:add', { name: 'Other', sources: [source], destination: 'nas', cron: '0 4 * * *' });
+  const foreign = Number(
+    engine.db
+      .prepare("INSERT INTO jobs (schedule_id, trigger, status, queued_at, owner_pid, owner_hostname) VALUES (?, 'manual', 'queued', ?, ?, ?)")
+      .run(other.id, Date.now(), process.ppid, hostname()).lastInsertRowid,
+  );
+  await engine.handle('jobs:cancel', { jobId: foreign });
+  const skipped = await waiting;
   // The tray is rebuilt from what the checks found, without reading anything.
   const known = engine.knownDestinationViews();
   const pruned = await engine.handle('snapshots:prune', { schedule: 'Documents', dryRun: false }).then(
