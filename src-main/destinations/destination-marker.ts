@@ -94,12 +94,6 @@ export function removeMarker(folder: string): void {
   removeQuietly(join(folder, markerFileName));
 }
 
-/** A destination is available only when its marker is there and carries its id: an empty mount point is not. */
-export function isDestinationAvailable(folder: string, id: string): boolean {
-  const reading = readMarker(folder);
-  return reading.kind === 'valid' && reading.marker.id === id;
-}
-
 /** Free bytes for an unprivileged writer on the file system that holds a folder (read without blocking the event loop). */
 export async function freeBytes(folder: string): Promise<number> {
   const stats = await statfs(folder);
