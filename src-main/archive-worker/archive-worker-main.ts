@@ -7,7 +7,7 @@ import { toWorkerSchema, type FromWorker } from './archive-protocol';
 import { checkReferences, verifyArchive, type VerifyResult } from './verify-archive';
 import { NotInSnapshot, restoreArchive } from './restore-archive';
 import { inspectArchive } from './inspect-archive';
-import { readManifest } from './archive-reader';
+import { parseManifest, readManifestJson, topLevelOfManifest } from './archive-reader';
 import type { ArchiveManifest } from './archive-manifest';
 import { listSnapshotFolder } from './snapshot-browse';
 import { DormouseError } from '../../shared/errors';
@@ -74,26 +74,62 @@ async function verifyAll(archives: { id: string | null; archivePath: string; sha
 }
 let started = false;
 
-/** The manifest read last, so clicking through a snapshot's folders parses it once. */
-let lastManifest: { archivePath: string; size: number; mtimeMs: number; manifest: ArchiveManifest } | null = null;
+/** An archive's identity as listings compare it: a replaced archive is read again. */
+interface ArchiveStamp {
+  archivePath: string;
+  size: number;
+  mtimeMs: number;
+}
 
-/** Lists one folder of a snapshot, parsing its manifest only when it is not the one read last (or the archive changed since). */
+/** The manifest read last, so clicking through a snapshot's folders parses it once. */
+let lastManifest: (ArchiveStamp & { manifest: ArchiveManifest }) | null = null;
+/** A manifest read for a top-level listing and not parsed yet: it is parsed right after the answer is sent. */
+let unparsed: (ArchiveStamp & { json: Buffer }) | null = null;
+
+function sameArchive<T extends ArchiveStamp>(stamp: T | null, archivePath: string, stats: Stats | undefined): stamp is T {
+  return stats !== undefined && stamp !== null && stamp.archivePath === archivePath && stamp.size === stats.size && stamp.mtimeMs === stats.mtimeMs;
+}
+
+/** Parses the manifest kept by a top-level listing, so the folder the user clicks next answers at once. */
+function parseAhead(): void {
+  const pending = unparsed;
+  if (!pending) return;
+  try {
+    lastManifest = { archivePath: pending.archivePath, size: pending.size, mtimeMs: pending.mtimeMs, manifest: parseManifest(pending.archivePath, pending.json) };
+    unparsed = null;
+  } catch {
+    // left unparsed: the next listing parses it again and says what is wrong with it
+  }
+}
+
+/**
+ * Lists one folder of a snapshot, parsing its manifest only when it is not the one read last (or
+ * the archive changed since). A top level is answered from the sources' own entries before the
+ * rest of the manifest is parsed.
+ */
 function listFolder(archivePath: string, snapshotId: number, path: string | undefined): SnapshotListing {
   let stats: Stats | undefined;
   try {
     stats = statSync(archivePath);
   } catch {
-    stats = undefined; // readManifest says why it cannot be opened
+    stats = undefined; // reading the manifest says why it cannot be opened
   }
   const cached = lastManifest;
-  let manifest: ArchiveManifest;
-  if (stats && cached && cached.archivePath === archivePath && cached.size === stats.size && cached.mtimeMs === stats.mtimeMs) {
-    manifest = cached.manifest;
-  } else {
-    lastManifest = null;
-    manifest = readManifest(archivePath);
-    if (stats) lastManifest = { archivePath, size: stats.size, mtimeMs: stats.mtimeMs, manifest };
+  if (sameArchive(cached, archivePath, stats)) return listSnapshotFolder(snapshotId, cached.manifest.entries, path, cached.manifest.snapshot.sources);
+  lastManifest = null;
+  const kept = unparsed;
+  const json = sameArchive(kept, archivePath, stats) ? kept.json : readManifestJson(archivePath);
+  unparsed = null;
+  if (path === undefined && stats) {
+    const top = topLevelOfManifest(json);
+    if (top) {
+      unparsed = { archivePath, size: stats.size, mtimeMs: stats.mtimeMs, json };
+      setImmediate(parseAhead);
+      return listSnapshotFolder(snapshotId, top.entries, undefined, top.sources);
+    }
   }
+  const manifest = parseManifest(archivePath, json);
+  if (stats) lastManifest = { archivePath, size: stats.size, mtimeMs: stats.mtimeMs, manifest };
   return listSnapshotFolder(snapshotId, manifest.entries, path, manifest.snapshot.sources);
 }
 

@@ -1,8 +1,9 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { topLevelOfManifest } from '../../src-main/archive-worker/archive-reader';
 import { SnapshotBrowser } from '../../src-main/jobs/snapshot-browser';
 import { threadWorkerLauncher, type WorkerHandle, type WorkerLauncher } from '../../src-main/jobs/worker-launcher';
 import type { DormouseError } from '../../shared/errors';
@@ -132,4 +133,55 @@ test('a folder that is not in the snapshot is refused with NOT_FOUND, and the sa
   });
   assert.equal((await browser.list(second.archivePath, second.id, join(docs, 'letters'))).entries.length, 2);
   assert.equal(counter.launches(), 1);
+});
+
+test('the top level is answered before the rest of the manifest is read: damage deeper in it shows on the folder, not the top level', async (t) => {
+  const browser = new SnapshotBrowser(threadWorkerLauncher(workerScript));
+  t.after(() => browser.close());
+  assert.ok(second.archivePath.endsWith('.tar'), 'an uncompressed archive, whose manifest can be patched in place');
+  const target = join(ws.root, 'damaged-manifest.tar');
+  copyFileSync(second.archivePath, target);
+  const bytes = readFileSync(target);
+  const entry = `{"path":${JSON.stringify(join(docs, 'letters', 'first.txt').slice(1))},"type":"file"`;
+  const at = bytes.lastIndexOf(entry);
+  assert.ok(at > 0, 'the entry is in the manifest');
+  writeFileSync(target, Buffer.concat([bytes.subarray(0, at), Buffer.from(entry.replace('"type":"file"', '"type":"fil?"')), bytes.subarray(at + entry.length)]));
+
+  const top = await browser.list(target, second.id, undefined);
+  assert.deepEqual(top.entries.map((item) => item.path), [docs], 'the sources themselves are intact');
+  for (let attempt = 0; attempt < 2; attempt += 1) {
+    await assert.rejects(browser.list(target, second.id, join(docs, 'letters')), (error: DormouseError) => {
+      assert.equal(error.code, 'INVALID_INPUT');
+      assert.match(error.message, /not one Dormouse wrote .*first\.txt: unknown type/);
+      return true;
+    });
+  }
+});
+
+test('topLevelOfManifest finds the sources among odd names, and gives up (for a full parse) on any other layout', () => {
+  const odd = '/home/ana/{"path":"x"} \\ }';
+  const snapshot = { id: 's1', scheduleName: 'Docs', createdAt: '2026-11-21T10:00:00Z', kind: 'full', baseId: null, compression: 'none', sources: [odd, '/home/ana/Photos'], excludes: [] };
+  const entry = (path: string, extra: Record<string, unknown> = {}) => ({ path, type: 'directory', mode: 493, mtimeMs: 1, size: 0, offset: 0, ...extra });
+  const entries = [
+    entry('home/ana/Photos'),
+    entry('home/ana/Photos/link', { type: 'symlink', linkTarget: '}{"path":"home/ana/Photos"}' }),
+    entry(odd.slice(1)),
+    entry(`${odd.slice(1)}/inner}`),
+  ];
+  const manifest = { dormouse: 'manifest', format: 1, snapshot, entries };
+  const found = topLevelOfManifest(Buffer.from(JSON.stringify(manifest)));
+  assert.deepEqual(found?.sources, snapshot.sources);
+  assert.deepEqual(found?.entries, [entries[0], entries[2]], 'both sources, in manifest order, each exactly as written');
+
+  const reordered = { entries, dormouse: 'manifest', format: 1, snapshot };
+  assert.equal(topLevelOfManifest(Buffer.from(JSON.stringify(reordered))), null, 'entries before the header');
+  const pathNotFirst = { ...manifest, entries: entries.map(({ path, ...rest }) => ({ ...rest, path })) };
+  assert.equal(topLevelOfManifest(Buffer.from(JSON.stringify(pathNotFirst))), null, 'entries with their path last');
+  const missing = { ...manifest, entries: entries.filter((item) => item.path !== 'home/ana/Photos') };
+  assert.equal(topLevelOfManifest(Buffer.from(JSON.stringify(missing))), null, 'a source without its own entry');
+  const badEntry = { ...manifest, entries: [entry('home/ana/Photos', { size: -1 }), entries[2]] };
+  assert.equal(topLevelOfManifest(Buffer.from(JSON.stringify(badEntry))), null, 'a source entry that does not validate');
+  const badHeader = { ...manifest, snapshot: { ...snapshot, sources: 'not a list' } };
+  assert.equal(topLevelOfManifest(Buffer.from(JSON.stringify(badHeader))), null, 'a header that does not validate');
+  assert.equal(topLevelOfManifest(Buffer.from('{"dormouse":"manifest",{{{"entries":[')), null, 'not JSON');
 });
