@@ -162,11 +162,19 @@ export function isCancelRequested(db: Db, id: number): boolean {
   return db.prepare('SELECT cancel_requested_at IS NOT NULL FROM jobs WHERE id = ?').pluck().get(id) === 1;
 }
 
+/** The filters of the history screen: one schedule, one status, and the page before a job id. */
+export interface JobListOptions {
+  scheduleId?: number;
+  status?: JobStatus;
+  beforeId?: number;
+  limit: number;
+}
+
 /**
- * Jobs newest first, optionally of one schedule and one status, a page at a time (keyset paging
- * on the id, which the indexes serve, so the history stays fast with 100,000 jobs).
+ * The SQL of one history page, apart from running it, so a test can ask SQLite how it plans it:
+ * keyset paging on the id, newest first, which the indexes serve in order (no sort of every match).
  */
-export function listJobs(db: Db, options: { scheduleId?: number; status?: JobStatus; beforeId?: number; limit: number }): JobView[] {
+export function jobListQuery(options: JobListOptions): { sql: string; values: (number | string)[] } {
   const where: string[] = [];
   const values: (number | string)[] = [];
   if (options.scheduleId !== undefined) {
@@ -182,7 +190,13 @@ export function listJobs(db: Db, options: { scheduleId?: number; status?: JobSta
     values.push(options.beforeId);
   }
   const sql = `SELECT * FROM jobs ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`;
-  return (db.prepare(sql).all(...values, options.limit) as JobRow[]).map((row) => toRecord(row).view);
+  return { sql, values: [...values, options.limit] };
+}
+
+/** Jobs newest first, a page at a time: the history stays fast with 100,000 jobs. */
+export function listJobs(db: Db, options: JobListOptions): JobView[] {
+  const { sql, values } = jobListQuery(options);
+  return (db.prepare(sql).all(...values) as JobRow[]).map((row) => toRecord(row).view);
 }
 
 /** Each schedule's most recent finished job, for the tray's attention state. */

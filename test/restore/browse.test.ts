@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { accessSync, chmodSync, constants, lstatSync, mkdirSync, mkdtempSync, readlinkSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { performance } from 'node:perf_hooks';
 import { readManifest } from '../../src-main/archive-worker/archive-reader';
 import { Engine } from '../../src-main/engine/engine';
 import { forkWorkerLauncher, threadWorkerLauncher } from '../../src-main/jobs/worker-launcher';
@@ -189,49 +189,35 @@ function hugeTree(): string {
   return root;
 }
 
-test('the top level of a 100,000-entry snapshot lists in under 200 ms, parsed off the owner\'s event loop', async (t) => {
+test('a 100,000-entry snapshot lists its top level and then any folder, read by the worker script in a thread', async (t) => {
   const made = performance.now();
   const huge = hugeTree();
   ws.addSchedule('Huge', [], [huge]);
   const backedUp = performance.now();
   const { snapshot } = runBackup('Huge');
   t.diagnostic(`tree of 100,000 files made in ${Math.round(backedUp - made)} ms; backed up in ${Math.round(performance.now() - backedUp)} ms`);
-
-  // The engine as the daemon and the CLI build it: the manifest is read by the worker script in a thread.
-  // Each round is a fresh engine, so each first listing pays for starting the thread and reading the manifest.
-  const timings: number[] = [];
-  const stalls: number[] = [];
-  const folderTimings: number[] = [];
-  let roots: string[] = [];
-  for (let round = 0; round < 5; round += 1) {
-    const engine = Engine.forDataDir(ws.dataDir, { launchWorker: forkWorkerLauncher(workerScript), launchReader: threadWorkerLauncher(workerScript) });
-    try {
-      const delay = monitorEventLoopDelay({ resolution: 1 });
-      delay.enable();
-      await new Promise((resolve) => setTimeout(resolve, 10)); // the monitor's first tick only starts its clock
-      const start = performance.now();
-      const listing = await engine.handle('snapshots:ls', { snapshotId: snapshot.id });
-      timings.push(performance.now() - start);
-      delay.disable();
-      stalls.push(delay.max / 1e6);
-      roots = listing.entries.map((entry) => entry.path);
-      const folderStart = performance.now();
-      const folder = await engine.handle('snapshots:ls', { snapshotId: snapshot.id, path: join(huge, 'd7') });
-      folderTimings.push(performance.now() - folderStart);
-      assert.equal(folder.entries.length, 999, 'the next folder lists all its files');
-    } finally {
-      engine.close();
-    }
-  }
   assert.equal(readManifest(snapshot.archivePath).entries.length, 100_001, 'the manifest lists every entry');
-  assert.deepEqual(roots, [huge]);
-  const middle = (values: number[]) => [...values].sort((a, b) => a - b)[2] as number;
-  const median = middle(timings);
-  t.diagnostic(`first listing, snapshots:ls over 100,001 entries (thread start, manifest read, listing): median ${median.toFixed(1)} ms, all ${timings.map((ms) => ms.toFixed(1)).join(' / ')} ms`);
-  t.diagnostic(`next folder of the same snapshot (manifest kept in the thread): median ${middle(folderTimings).toFixed(1)} ms`);
-  t.diagnostic(`longest stall of the owner's event loop per first listing: ${stalls.map((ms) => ms.toFixed(1)).join(' / ')} ms`);
-  // Parsing this manifest takes about 100 ms: in the owner's own thread, every first listing stalled it that long.
-  assert.ok(middle(stalls) < 40, `the owner's event loop kept running while the manifest was parsed (stalls ${stalls.map((ms) => ms.toFixed(1)).join(' / ')} ms)`);
+
+  // The engine as the daemon and the CLI build it. How fast this is belongs to `npm run bench`; the
+  // timings here are only printed.
+  const engine = Engine.forDataDir(ws.dataDir, { launchWorker: forkWorkerLauncher(workerScript), launchReader: threadWorkerLauncher(workerScript) });
+  try {
+    const start = performance.now();
+    const top = await engine.handle('snapshots:ls', { snapshotId: snapshot.id });
+    const topMs = performance.now() - start;
+    assert.deepEqual(top.entries.map((entry) => entry.path), [huge]);
+    assert.equal(top.entries[0]?.type, 'directory');
+    const folderStart = performance.now();
+    const folder = await engine.handle('snapshots:ls', { snapshotId: snapshot.id, path: join(huge, 'd7') });
+    const folderMs = performance.now() - folderStart;
+    assert.equal(folder.entries.length, 999, 'the next folder lists all its files');
+    assert.ok(folder.entries.every((entry) => entry.type === 'file' && entry.path.startsWith(`${huge}/d7/f`)));
+    const whole = await engine.handle('snapshots:ls', { snapshotId: snapshot.id, path: huge });
+    assert.equal(whole.entries.length, 100, 'the top folder holds its 100 folders');
+    t.diagnostic(`top level ${topMs.toFixed(1)} ms (thread start and manifest read included); the next folder ${folderMs.toFixed(1)} ms`);
+  } finally {
+    engine.close();
+  }
 
   const cliStart = performance.now();
   const result = ws.cli(['ls', String(snapshot.id), '--json']);
@@ -247,6 +233,45 @@ test('the top level of a 100,000-entry snapshot lists in under 200 ms, parsed of
   assert.equal(folder.code, 0, describeResult(folder));
   assert.equal(folder.json<Listing>().entries.length, 999);
   t.diagnostic(`whole CLI call (node start, catalog, manifest, listing, JSON): top level ${Math.round(cliMs)} ms; one folder of 999 files ${Math.round(folderMs)} ms`);
+});
 
-  assert.ok(median < 200, `the top level lists in under 200 ms (median of 5: ${median.toFixed(1)} ms; first ${timings[0]?.toFixed(1)} ms)`);
+test('the owner never parses a manifest: with the worker held still, a listing waits for it while the owner keeps running', async () => {
+  const { snapshot } = runBackup('Plain');
+  const launch = forkWorkerLauncher(workerScript);
+  const readers: number[] = [];
+  const engine = Engine.forDataDir(ws.dataDir, {
+    launchWorker: launch,
+    launchReader: () => {
+      const reader = launch();
+      assert.ok(reader.pid, 'the reader is a process of its own');
+      process.kill(reader.pid, 'SIGSTOP');
+      readers.push(reader.pid);
+      return reader;
+    },
+  });
+  try {
+    let answered = false;
+    const listing = engine.handle('snapshots:ls', { snapshotId: snapshot.id, path: docs }).finally(() => {
+      answered = true;
+    });
+    let ticks = 0;
+    const ticker = setInterval(() => (ticks += 1), 10);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    clearInterval(ticker);
+    assert.equal(readers.length, 1, 'one reader was started');
+    assert.equal(answered, false, 'the listing of a small snapshot waits for the held worker: nothing in the owner answers it');
+    assert.ok(ticks >= 20, `the owner's timers kept firing meanwhile (${ticks} ticks of 10 ms in 1 s)`);
+    process.kill(readers[0] as number, 'SIGCONT');
+    const names = (await listing).entries.map((entry) => entry.name);
+    assert.ok(names.includes('notes.txt') && names.includes('work'), `the listing arrives once the worker runs again: ${names.join(', ')}`);
+  } finally {
+    for (const pid of readers) {
+      try {
+        process.kill(pid, 'SIGCONT');
+      } catch {
+        // already gone
+      }
+    }
+    engine.close();
+  }
 });

@@ -6,12 +6,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
 import type { Page } from 'playwright-core';
+import { jobListQuery } from '../../src-main/jobs/job-store';
 import { hasChromium, launchChromium } from '../helpers/browser';
 import { dormouse } from '../helpers/cli';
 import { api, screenshotFolder, startUiDaemon, temporaryRoot, type UiDaemon } from './ui-daemon';
 
 const jobCount = 100_000;
-const budgetMs = 500;
 const triggers = ['scheduled', 'catch-up', 'manual', 'retry'] as const;
 
 interface JobView {
@@ -96,15 +96,37 @@ test('the history with 100,000 jobs', async (t) => {
   }
   t.diagnostic(`inserted ${jobCount.toLocaleString('en-US')} jobs in one transaction in ${Math.round(performance.now() - insertStarted)} ms`);
 
+  await t.test('every history page is read newest first straight from an index: SQLite never sorts all the matching jobs', () => {
+    const catalog = new Database(join(dataDir, 'dormouse.sqlite'), { readonly: true });
+    try {
+      for (const options of [
+        { limit: 51 },
+        { beforeId: 1000, limit: 51 },
+        { status: 'failed' as const, limit: 51 },
+        { scheduleId: documentsId, limit: 51 },
+        { scheduleId: photosId, status: 'failed' as const, beforeId: 2000, limit: 51 },
+        { scheduleId: documentsId, beforeId: 2000, limit: 51 },
+      ]) {
+        const { sql, values } = jobListQuery(options);
+        const plan = (catalog.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...values) as { detail: string }[]).map((row) => row.detail);
+        assert.ok(!plan.some((detail) => detail.includes('TEMP B-TREE')), `${JSON.stringify(options)}: no sort of every match (${plan.join('; ')})`);
+        const filtered = 'scheduleId' in options || 'status' in options;
+        const served = filtered ? /^SEARCH jobs USING INDEX jobs_by_(schedule|status) / : /^(SCAN jobs|SEARCH jobs USING INTEGER PRIMARY KEY .*)$/;
+        assert.ok(plan.some((detail) => served.test(detail)), `${JSON.stringify(options)}: ${filtered ? 'searched through an index of its filter' : 'read in id order'} (${plan.join('; ')})`);
+      }
+    } finally {
+      catalog.close();
+    }
+  });
+
   const daemon = await startUiDaemon(t, dataDir);
 
-  await t.test(`first, filtered and deep pages each answer in under ${budgetMs} ms through the HTTP API`, async (sub) => {
+  await t.test('first, filtered and deep pages answer through the HTTP API, newest first (their times are printed; the target is in npm run bench)', async (sub) => {
     const timings: string[] = [];
     const check = async (label: string, body: Record<string, unknown>) => {
       const { value, ms } = await timed<JobView[]>(daemon, 'jobs:list', body);
       timings.push(`${label}: ${ms.toFixed(1)} ms (${value.length} rows)`);
       sub.diagnostic(`${label} ${JSON.stringify(body)}: ${ms.toFixed(1)} ms, ${value.length} rows`);
-      assert.ok(ms < budgetMs, `${label} took ${ms.toFixed(1)} ms`);
       return value;
     };
 
@@ -146,7 +168,6 @@ test('the history with 100,000 jobs', async (t) => {
     ] as const) {
       const { ms } = await timed(daemon, channel, body);
       sub.diagnostic(`${channel} (the Overview and History load it): ${ms.toFixed(1)} ms`);
-      assert.ok(ms < budgetMs, `${channel} took ${ms.toFixed(1)} ms`);
     }
     console.log(`jobs:list over ${jobCount.toLocaleString('en-US')} jobs — ${timings.join('; ')}`);
   });
