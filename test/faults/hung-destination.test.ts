@@ -136,7 +136,9 @@ test('a share that stops answering: the owner keeps running, it shows as not ava
     [middle.id, newest.id],
     'the snapshot being deleted is hidden at once, the one the prune could not delete is still there',
   );
-  assert.ok(delay.max / 1e6 < 200, `the owner's event loop never stalled while the share hung (longest ${(delay.max / 1e6).toFixed(0)} ms)`);
+  // A read of the frozen share on the event loop would stall it until the watchdog thaws the share (20 s);
+  // the bound is far above a busy machine's garbage collection and far below that.
+  assert.ok(delay.max / 1e6 < 2000, `the owner's event loop never waited on the share (longest stall ${(delay.max / 1e6).toFixed(0)} ms)`);
 
   const afterwards = await engine.handle('destinations:list', {});
   assert.deepEqual(afterwards.map((destination) => destination.available), [true], 'available again once the share answers');
