@@ -1,6 +1,8 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { DormouseError } from '../../shared/errors';
 import type { ImportReport } from '../../shared/types';
+import { withinTime } from '../common/files';
 import type { InspectedArchive } from '../archive-worker/inspect-archive';
 import type { DestinationRecord } from '../store/destination-store';
 import type { Db } from '../store/open-store';
@@ -8,17 +10,31 @@ import type { Db } from '../store/open-store';
 /** The folder inside a destination that holds one sub-folder of archives per schedule. */
 export const archivesFolderName = 'Dormouse';
 
-function archivesIn(destination: DestinationRecord): string[] {
-  const root = join(destination.path, archivesFolderName);
-  if (!existsSync(root)) return [];
+async function listArchives(root: string): Promise<string[]> {
+  let schedules;
+  try {
+    schedules = await readdir(root, { withFileTypes: true });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
   const found: string[] = [];
-  for (const schedule of readdirSync(root, { withFileTypes: true })) {
+  for (const schedule of schedules) {
     if (!schedule.isDirectory()) continue;
-    for (const file of readdirSync(join(root, schedule.name))) {
+    for (const file of await readdir(join(root, schedule.name))) {
       if (/\.tar(\.gz)?$/.test(file)) found.push(join(root, schedule.name, file));
     }
   }
   return found.sort();
+}
+
+/** The archives a destination holds, listed off the event loop: the destination may be a share that stopped answering. */
+async function archivesIn(destination: DestinationRecord, timeoutMs: number): Promise<string[]> {
+  const listed = await withinTime(listArchives(join(destination.path, archivesFolderName)), timeoutMs);
+  if (listed.timedOut) {
+    throw new DormouseError('DESTINATION_UNAVAILABLE', `destination "${destination.name}" (${destination.path}) did not answer within ${timeoutMs / 1000} s: a network share out of reach, or a drive that hangs; import again once it answers`);
+  }
+  return listed.value;
 }
 
 /** Reads archives in the worker (their manifests and SHA-256s), never in the process that owns the tray. */
@@ -31,10 +47,10 @@ export type ArchiveInspector = (archivePaths: string[]) => Promise<InspectedArch
  * their bases. An archive of an unknown or newer format, or one that is not Dormouse's, is
  * reported and left alone, never guessed at.
  */
-export async function importFromDestination(db: Db, destination: DestinationRecord, inspect: ArchiveInspector): Promise<ImportReport> {
+export async function importFromDestination(db: Db, destination: DestinationRecord, inspect: ArchiveInspector, timeoutMs: number): Promise<ImportReport> {
   const report: ImportReport = { destination: destination.name, imported: [], alreadyKnown: 0, skipped: [] };
   const knownPath = db.prepare('SELECT 1 FROM snapshots WHERE archive_path = ?').pluck();
-  const archives = archivesIn(destination);
+  const archives = await archivesIn(destination, timeoutMs);
   const unknown = archives.filter((archivePath) => !knownPath.get(archivePath));
   report.alreadyKnown = archives.length - unknown.length;
   if (unknown.length === 0) return report;

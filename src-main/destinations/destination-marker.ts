@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
-import { readFile, statfs } from 'node:fs/promises';
-import { removeQuietly } from '../common/files';
+import { open, readFile, rename, statfs } from 'node:fs/promises';
+import { removeQuietlyAsync } from '../common/files';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { DormouseError } from '../../shared/errors';
@@ -26,20 +25,10 @@ export type MarkerReading =
   | { kind: 'valid'; marker: DestinationMarker };
 
 /**
- * Reads a destination's marker. The folder may have been written by anyone (another laptop,
- * another program), so the content is validated, never trusted.
+ * Reads a destination's marker without blocking the event loop: a drive or share that stops
+ * answering holds up only a thread of the pool. The folder may have been written by anyone
+ * (another laptop, another program), so the content is validated, never trusted.
  */
-export function readMarker(folder: string): MarkerReading {
-  let text: string;
-  try {
-    text = readFileSync(join(folder, markerFileName), 'utf8');
-  } catch (error) {
-    return unreadableMarker(error);
-  }
-  return parseMarker(text);
-}
-
-/** readMarker without blocking the event loop: a drive or share that stops answering holds up only a thread of the pool. */
 export async function readMarkerAsync(folder: string): Promise<MarkerReading> {
   let text: string;
   try {
@@ -67,31 +56,32 @@ function parseMarker(text: string): MarkerReading {
 
 /**
  * Writes a new marker with a fresh id into a folder (0600, via a temporary file and a rename),
- * so that the folder can later be told apart from an empty mount point.
+ * so that the folder can later be told apart from an empty mount point. Off the event loop: the
+ * folder may be a share.
  */
-export function writeMarker(folder: string, name: string, now: Date = new Date()): DestinationMarker {
+export async function writeMarkerAsync(folder: string, name: string, now: Date = new Date()): Promise<DestinationMarker> {
   const marker: DestinationMarker = { dormouse: 'destination', format: 1, id: randomUUID(), name, createdAt: now.toISOString() };
   const target = join(folder, markerFileName);
   const temporary = `${target}.partial`;
   try {
-    const fd = openSync(temporary, 'w', 0o600);
+    const file = await open(temporary, 'w', 0o600);
     try {
-      writeSync(fd, `${JSON.stringify(marker, null, 2)}\n`);
-      fsyncSync(fd);
+      await file.writeFile(`${JSON.stringify(marker, null, 2)}\n`);
+      await file.sync();
     } finally {
-      closeSync(fd);
+      await file.close();
     }
-    renameSync(temporary, target);
+    await rename(temporary, target);
   } catch (error) {
-    removeQuietly(temporary);
+    await removeQuietlyAsync(temporary);
     throw new DormouseError('INVALID_INPUT', `cannot write the destination marker into ${folder} (${(error as Error).message}); choose a folder you can write to`);
   }
   return marker;
 }
 
 /** Removes a marker this process has just written, when recording the destination failed afterwards. */
-export function removeMarker(folder: string): void {
-  removeQuietly(join(folder, markerFileName));
+export async function removeMarkerAsync(folder: string): Promise<void> {
+  await removeQuietlyAsync(join(folder, markerFileName));
 }
 
 /** Free bytes for an unprivileged writer on the file system that holds a folder (read without blocking the event loop). */

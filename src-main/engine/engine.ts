@@ -1,7 +1,6 @@
-import { realpathSync, statSync } from 'node:fs';
-import { realpath } from 'node:fs/promises';
+import { realpath, stat } from 'node:fs/promises';
 import { withinTime } from '../common/files';
-import { viewTimeoutMs } from '../destinations/destination-probe';
+import { backupTimeoutMs, viewTimeoutMs } from '../destinations/destination-probe';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { requestSchemas, type Channel, type RequestOf, type ResponseOf, type ValidRequestOf } from '../../shared/contract';
 import { describeCron } from '../../shared/cron-words';
@@ -13,7 +12,7 @@ import type { Settings } from '../../shared/settings';
 import { readSettings, writeSettings } from '../store/settings-store';
 import { homedir, hostname } from 'node:os';
 import { isLive, readLock } from '../scheduler/scheduler-lock';
-import { readMarker, removeMarker, writeMarker } from '../destinations/destination-marker';
+import { readMarkerAsync, removeMarkerAsync, writeMarkerAsync } from '../destinations/destination-marker';
 import { cronProblem, isOverdue, nextFires } from '../scheduler/cron-schedule';
 import * as destinations from '../store/destination-store';
 import type { DestinationRecord } from '../store/destination-store';
@@ -86,12 +85,21 @@ export interface EngineOptions {
   changed?: () => void;
 }
 
-function realOrResolved(path: string): string {
-  try {
-    return realpathSync(path);
-  } catch {
-    return resolve(path);
-  }
+/** How long writing a new destination's marker (a write, an fsync and a rename) may take on a slow share. */
+const markerWriteTimeoutMs = 10_000;
+
+/** Why a folder could not be checked: it did not answer in time, as a share out of reach does not. */
+function notAnswering(role: string, path: string): DormouseError {
+  return new DormouseError('INVALID_INPUT', `${role} "${path}" did not answer within ${viewTimeoutMs / 1000} s: a network share out of reach, or a drive that hangs; try again once it answers`);
+}
+
+/**
+ * A folder's real path, read off the event loop so a share that stopped answering cannot freeze
+ * the owner; after a few seconds (or when it cannot be resolved) the path as written.
+ */
+async function realOrResolved(path: string): Promise<string> {
+  const real = await withinTime(realpath(path).catch(() => resolve(path)), viewTimeoutMs);
+  return real.timedOut ? resolve(path) : real.value;
 }
 
 /** True when `inner` is `outer` or lies below it. */
@@ -100,15 +108,13 @@ function isWithin(inner: string, outer: string): boolean {
   return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
 }
 
-function requireFolder(path: string, role: string, hint: string): string {
+/** Checks that a path names an existing folder, off the event loop and within a few seconds. */
+async function requireFolder(path: string, role: string, hint: string): Promise<string> {
   if (!isAbsolute(path)) throw new DormouseError('INVALID_INPUT', `${role} "${path}" must be an absolute path`);
-  let stats;
-  try {
-    stats = statSync(path);
-  } catch {
-    throw new DormouseError('INVALID_INPUT', `${role} "${path}" does not exist; ${hint}`);
-  }
-  if (!stats.isDirectory()) throw new DormouseError('INVALID_INPUT', `${role} "${path}" is not a folder; ${hint}`);
+  const checked = await withinTime(stat(path).catch(() => null), viewTimeoutMs);
+  if (checked.timedOut) throw notAnswering(role, path);
+  if (checked.value === null) throw new DormouseError('INVALID_INPUT', `${role} "${path}" does not exist; ${hint}`);
+  if (!checked.value.isDirectory()) throw new DormouseError('INVALID_INPUT', `${role} "${path}" is not a folder; ${hint}`);
   return resolve(path);
 }
 
@@ -120,6 +126,8 @@ export class Engine {
   private readonly openCatalog: () => Db;
   private readonly options: EngineOptions;
   private readonly launchWorker: WorkerLauncher;
+  /** How long a backup, or an import, waits for its destination to answer. */
+  private readonly destinationTimeoutMs: number;
   /** Restores and verifications running in workers, so they can be cancelled. */
   private readonly tasks = new Set<AbortController>();
   private catalog: Db | undefined;
@@ -142,7 +150,8 @@ export class Engine {
     this.launchWorker = options.launchWorker ?? (() => {
       throw new DormouseError('INTERNAL', 'this front end cannot start archive workers');
     });
-    this.jobs = new JobRunner(() => this.db, this.launchWorker, this.now, options.destinationTimeoutMs);
+    this.destinationTimeoutMs = options.destinationTimeoutMs ?? backupTimeoutMs;
+    this.jobs = new JobRunner(() => this.db, this.launchWorker, this.now, this.destinationTimeoutMs);
     this.browser = new SnapshotBrowser(options.launchReader ?? this.launchWorker);
     if (options.events) this.jobs.subscribe(options.events);
     this.handlers = {
@@ -175,7 +184,7 @@ export class Engine {
         const stamp = `${created.getFullYear()}-${pad(created.getMonth() + 1)}-${pad(created.getDate())} ${pad(created.getHours())}.${pad(created.getMinutes())}`;
         return { target: join(homedir(), `Restored ${stamp}`) };
       },
-      'snapshots:import': (request) => importFromDestination(this.db, this.requireDestination(request.destination), this.inspectArchives),
+      'snapshots:import': (request) => importFromDestination(this.db, this.requireDestination(request.destination), this.inspectArchives, this.destinationTimeoutMs),
       'snapshots:prune': async (request) => {
         const reports: PruneReport[] = [];
         for (const schedule of request.schedule === undefined ? schedules.listSchedules(this.db) : [this.requireSchedule(request.schedule)]) {
@@ -324,33 +333,48 @@ export class Engine {
   }
 
   private async addDestination(name: string, path: string): Promise<DestinationAdded> {
-    const folder = requireFolder(path, 'destination folder', 'create it, or connect the drive, and try again');
-    if (destinations.findDestinationByName(this.db, name)) {
-      throw new DormouseError('CONFLICT', `a destination named "${name}" already exists; choose another name`);
-    }
-    const sameFolder = destinations.listDestinations(this.db).find((existing) => realOrResolved(existing.path) === realOrResolved(folder));
+    const folder = await requireFolder(path, 'destination folder', 'create it, or connect the drive, and try again');
+    const nameClash = () => {
+      if (destinations.findDestinationByName(this.db, name)) throw new DormouseError('CONFLICT', `a destination named "${name}" already exists; choose another name`);
+    };
+    nameClash();
+    // Every path is resolved off the event loop, at once: one of the known shares may not be answering.
+    const known = destinations.listDestinations(this.db);
+    const [real, ...knownReal] = await Promise.all([folder, ...known.map((existing) => existing.path)].map(realOrResolved));
+    const sameFolder = known.find((_, index) => knownReal[index] === real);
     if (sameFolder) {
       throw new DormouseError('CONFLICT', `${folder} is already the destination "${sameFolder.name}"`);
     }
-    const reading = readMarker(folder);
+    const read = await withinTime(readMarkerAsync(folder), viewTimeoutMs);
+    if (read.timedOut) throw notAnswering('destination folder', folder);
+    const reading = read.value;
     if (reading.kind === 'foreign') {
       throw new DormouseError('INVALID_INPUT', `${folder} holds a destination marker Dormouse cannot read (${reading.reason}); move it aside and try again`);
     }
-    if (reading.kind === 'valid') {
-      const known = destinations.findDestinationById(this.db, reading.marker.id);
-      if (known) {
-        throw new DormouseError('CONFLICT', `${folder} carries the marker of destination "${known.name}" (at ${known.path}); remove that destination first to add it here`);
+    const adoptedClash = () => {
+      const adopted = reading.kind === 'valid' ? destinations.findDestinationById(this.db, reading.marker.id) : undefined;
+      if (adopted) {
+        throw new DormouseError('CONFLICT', `${folder} carries the marker of destination "${adopted.name}" (at ${adopted.path}); remove that destination first to add it here`);
       }
+    };
+    adoptedClash();
+    let marker = reading.kind === 'valid' ? reading.marker : null;
+    if (marker === null) {
+      const written = await withinTime(writeMarkerAsync(folder, name, new Date(this.now())), markerWriteTimeoutMs);
+      if (written.timedOut) throw notAnswering('destination folder', folder);
+      marker = written.value;
     }
-    const marker = reading.kind === 'valid' ? reading.marker : writeMarker(folder, name, new Date(this.now()));
     const record: DestinationRecord = { id: marker.id, name, path: folder, createdAt: this.now() };
     try {
+      // Checked again: another request may have added the same name or folder while the folder was read.
+      nameClash();
+      adoptedClash();
       destinations.insertDestination(this.db, record);
     } catch (error) {
-      if (reading.kind === 'missing') removeMarker(folder);
+      if (reading.kind === 'missing') await removeMarkerAsync(folder);
       throw error;
     }
-    return { ...(await this.destinationView(record)), imported: await importFromDestination(this.db, record, this.inspectArchives) };
+    return { ...(await this.destinationView(record)), imported: await importFromDestination(this.db, record, this.inspectArchives, this.destinationTimeoutMs) };
   }
 
   private removeDestination(name: string): { id: string; name: string; path: string } {
@@ -378,12 +402,11 @@ export class Engine {
     const destination = this.requireDestination(fields.destination);
     // The destination's real path is read off the event loop: a share that stopped answering must not
     // freeze the owner; after 3 s its path is taken as written.
-    const real = await withinTime(realpath(destination.path).catch(() => resolve(destination.path)), viewTimeoutMs);
-    const target = real.timedOut ? resolve(destination.path) : real.value;
+    const target = await realOrResolved(destination.path);
     const sources = checkSources
-      ? fields.sources.map((source) => requireFolder(source, 'source', 'check the path, or create the folder first'))
+      ? await Promise.all(fields.sources.map((source) => requireFolder(source, 'source', 'check the path, or create the folder first')))
       : fields.sources;
-    const realSources = sources.map(realOrResolved);
+    const realSources = await Promise.all(sources.map(realOrResolved));
     realSources.forEach((source, index) => {
       realSources.forEach((other, otherIndex) => {
         if (index !== otherIndex && isWithin(source, other) && (source !== other || index > otherIndex)) {

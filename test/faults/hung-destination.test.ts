@@ -4,7 +4,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { Engine } from '../../src-main/engine/engine';
 import { forkWorkerLauncher } from '../../src-main/jobs/worker-launcher';
 import { writeSettings } from '../../src-main/store/settings-store';
@@ -147,4 +147,62 @@ test('a share that stops answering: the owner keeps running, it shows as not ava
   assert.deepEqual(last.warnings, [], 'pruned after it, keeping the newest');
   assert.equal((await engine.handle('snapshots:list', {})).length, 1);
   for (const gone of [oldest, middle, newest]) assert.equal(existsSync(gone.archivePath), false, `${gone.archivePath} was deleted, the interrupted deletion too`);
+});
+
+test('adding destinations and schedules, and importing, while a share stops answering: each answers within seconds, saying why, and the owner keeps running', async (t) => {
+  const share = mountShare(t);
+  if (share === null) {
+    t.skip('bindfs and /dev/fuse are needed to make a share that stops answering (apt-get install -y bindfs)');
+    return;
+  }
+  const work = mkdtempSync(join(tmpdir(), 'dormouse-hung-add-'));
+  t.after(() => rmSync(work, { recursive: true, force: true }));
+  const source = join(work, 'Documents');
+  const usb = join(work, 'usb');
+  mkdirSync(source);
+  mkdirSync(usb);
+  mkdirSync(join(share.path, 'Photos'));
+  writeFileSync(join(source, 'letter.txt'), 'dear share\n');
+  const engine = Engine.forDataDir(join(work, 'data'), { launchWorker: forkWorkerLauncher(workerScript), destinationTimeoutMs: 2000 });
+  t.after(() => engine.close());
+  await engine.handle('destinations:add', { name: 'nas', path: share.path });
+  await engine.handle('schedules:add', { name: 'Documents', sources: [source], destination: 'nas', cron: '0 3 * * *' });
+  assert.equal((await engine.handle('jobs:run', { name: 'Documents' })).status, 'succeeded');
+
+  share.freeze();
+  let thawed = false;
+  const thaw = () => {
+    if (!thawed) share.thaw();
+    thawed = true;
+  };
+  t.after(thaw);
+  const delay = monitorEventLoopDelay({ resolution: 5 });
+  delay.enable();
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  const failure = (promise: Promise<unknown>) => promise.then(() => null, (error: { code: string; message: string }) => ({ code: error.code, message: error.message }));
+  const started = performance.now();
+  // A local drive is added while the known share cannot say what its real path is.
+  const added = await engine.handle('destinations:add', { name: 'usb', path: usb });
+  const onShare = await failure(engine.handle('destinations:add', { name: 'nas2', path: join(share.path, 'Photos') }));
+  const sourceOnShare = await failure(engine.handle('schedules:add', { name: 'Photos', sources: [join(share.path, 'Photos')], destination: 'usb', cron: '0 5 * * *' }));
+  const imported = await failure(engine.handle('snapshots:import', { destination: 'nas' }));
+  const elapsed = performance.now() - started;
+  delay.disable();
+  thaw();
+
+  assert.equal(added.name, 'usb');
+  assert.equal(added.available, true, 'the local drive is added and available');
+  assert.equal(onShare?.code, 'INVALID_INPUT');
+  assert.match(onShare?.message ?? '', /did not answer within 3 s.*try again once it answers/);
+  assert.equal(sourceOnShare?.code, 'INVALID_INPUT');
+  assert.match(sourceOnShare?.message ?? '', /source ".*Photos" did not answer within 3 s/);
+  assert.equal(imported?.code, 'DESTINATION_UNAVAILABLE');
+  assert.match(imported?.message ?? '', /"nas" .* did not answer within 2 s.*import again once it answers/);
+  assert.ok(elapsed < 18_000, `all four answered before the watchdog thawed the share (${Math.round(elapsed)} ms)`);
+  assert.ok(delay.max / 1e6 < 2000, `the owner's event loop never waited on the share (longest stall ${(delay.max / 1e6).toFixed(0)} ms)`);
+  assert.deepEqual((await engine.handle('destinations:list', {})).map((destination) => destination.name).sort(), ['nas', 'usb'], 'nothing was recorded for the folder on the frozen share');
+
+  const again = await engine.handle('schedules:add', { name: 'Photos', sources: [join(share.path, 'Photos')], destination: 'usb', cron: '0 5 * * *' });
+  assert.equal(again.name, 'Photos', 'once the share answers, the schedule is added');
+  assert.equal((await engine.handle('snapshots:import', { destination: 'nas' })).alreadyKnown, 1, 'and the import finds the one archive, already known');
 });
