@@ -59,13 +59,19 @@ function mountShare(t: { after: (fn: () => void | Promise<void>) => void }): Sha
   };
 }
 
-test('a share that stops answering: the owner keeps running, it shows as not available, a backup is skipped saying why, and all works once it answers', async (t) => {
+type TestContext = { after: (fn: () => void | Promise<void>) => void; skip: (message: string) => void };
+
+/**
+ * A share (null where one cannot be made: the test is then skipped) holding the destination "nas",
+ * and a schedule "Documents" backing up a local folder to it.
+ */
+async function shareWorld(t: TestContext, prefix: string): Promise<{ share: Share; work: string; source: string; engine: Engine } | null> {
   const share = mountShare(t);
   if (share === null) {
     t.skip('bindfs and /dev/fuse are needed to make a share that stops answering (apt-get install -y bindfs)');
-    return;
+    return null;
   }
-  const work = mkdtempSync(join(tmpdir(), 'dormouse-hung-'));
+  const work = mkdtempSync(join(tmpdir(), prefix));
   t.after(() => rmSync(work, { recursive: true, force: true }));
   const source = join(work, 'Documents');
   mkdirSync(source);
@@ -74,6 +80,37 @@ test('a share that stops answering: the owner keeps running, it shows as not ava
   t.after(() => engine.close());
   await engine.handle('destinations:add', { name: 'nas', path: share.path });
   await engine.handle('schedules:add', { name: 'Documents', sources: [source], destination: 'nas', cron: '0 3 * * *' });
+  return { share, work, source, engine };
+}
+
+/** Stops the share and watches the owner's event loop; `thaw()` ends both and says the longest stall in ms. */
+async function freezeWatching(t: TestContext, share: Share): Promise<{ thaw: () => number }> {
+  share.freeze();
+  let thawed = false;
+  const delay = monitorEventLoopDelay({ resolution: 5 });
+  const thaw = () => {
+    if (!thawed) {
+      delay.disable();
+      share.thaw();
+    }
+    thawed = true;
+    return delay.max / 1e6;
+  };
+  t.after(() => void thaw());
+  delay.enable();
+  await new Promise((resolve) => setTimeout(resolve, 20)); // the monitor's first tick only starts its clock
+  return { thaw };
+}
+
+/** A read of the frozen share on the event loop would stall it until the watchdog thaws the share (20 s); the bound is far above a busy machine's garbage collection and far below that. */
+function assertNeverWaited(longestStallMs: number): void {
+  assert.ok(longestStallMs < 2000, `the owner's event loop never waited on the share (longest stall ${longestStallMs.toFixed(0)} ms)`);
+}
+
+test('a share that stops answering: the owner keeps running, it shows as not available, a backup is skipped saying why, and all works once it answers', async (t) => {
+  const world = await shareWorld(t, 'dormouse-hung-');
+  if (world === null) return;
+  const { share, work, source, engine } = world;
   writeSettings(engine.db, { incrementalsPerFull: 0 }, Date.now()); // full backups, so retention may delete any but the newest
   for (let run = 0; run < 3; run += 1) {
     writeFileSync(join(source, 'letter.txt'), `dear share, letter ${run}\n`);
@@ -85,16 +122,7 @@ test('a share that stops answering: the owner keeps running, it shows as not ava
   engine.db.prepare('UPDATE snapshots SET deleting_at = ? WHERE id = ?').run(Date.now(), oldest.id);
   await engine.handle('schedules:edit', { schedule: 'Documents', changes: { keepLast: 1 } });
 
-  share.freeze();
-  let thawed = false;
-  const thaw = () => {
-    if (!thawed) share.thaw();
-    thawed = true;
-  };
-  t.after(thaw);
-  const delay = monitorEventLoopDelay({ resolution: 5 });
-  delay.enable();
-  await new Promise((resolve) => setTimeout(resolve, 20)); // the monitor's first tick only starts its clock
+  const frozen = await freezeWatching(t, share);
   const listed = await engine.handle('destinations:list', {});
   // While the backup waits for the share, another process's job is cancelled: the recovery of dead
   // processes' jobs that this sets off must leave the waiting backup alone.
@@ -116,8 +144,7 @@ test('a share that stops answering: the owner keeps running, it shows as not ava
   // Another process opens the catalog: the deletion it finishes waits for the share, the process does not.
   const second = Engine.forDataDir(join(work, 'data'), { launchWorker: forkWorkerLauncher(workerScript) });
   const listedBySecond = await second.handle('snapshots:list', {});
-  delay.disable();
-  thaw();
+  const longestStall = frozen.thaw();
   second.close();
 
   assert.deepEqual(
@@ -136,9 +163,7 @@ test('a share that stops answering: the owner keeps running, it shows as not ava
     [middle.id, newest.id],
     'the snapshot being deleted is hidden at once, the one the prune could not delete is still there',
   );
-  // A read of the frozen share on the event loop would stall it until the watchdog thaws the share (20 s);
-  // the bound is far above a busy machine's garbage collection and far below that.
-  assert.ok(delay.max / 1e6 < 2000, `the owner's event loop never waited on the share (longest stall ${(delay.max / 1e6).toFixed(0)} ms)`);
+  assertNeverWaited(longestStall);
 
   const afterwards = await engine.handle('destinations:list', {});
   assert.deepEqual(afterwards.map((destination) => destination.available), [true], 'available again once the share answers');
@@ -150,35 +175,15 @@ test('a share that stops answering: the owner keeps running, it shows as not ava
 });
 
 test('adding destinations and schedules, and importing, while a share stops answering: each answers within seconds, saying why, and the owner keeps running', async (t) => {
-  const share = mountShare(t);
-  if (share === null) {
-    t.skip('bindfs and /dev/fuse are needed to make a share that stops answering (apt-get install -y bindfs)');
-    return;
-  }
-  const work = mkdtempSync(join(tmpdir(), 'dormouse-hung-add-'));
-  t.after(() => rmSync(work, { recursive: true, force: true }));
-  const source = join(work, 'Documents');
+  const world = await shareWorld(t, 'dormouse-hung-add-');
+  if (world === null) return;
+  const { share, work, engine } = world;
   const usb = join(work, 'usb');
-  mkdirSync(source);
   mkdirSync(usb);
   mkdirSync(join(share.path, 'Photos'));
-  writeFileSync(join(source, 'letter.txt'), 'dear share\n');
-  const engine = Engine.forDataDir(join(work, 'data'), { launchWorker: forkWorkerLauncher(workerScript), destinationTimeoutMs: 2000 });
-  t.after(() => engine.close());
-  await engine.handle('destinations:add', { name: 'nas', path: share.path });
-  await engine.handle('schedules:add', { name: 'Documents', sources: [source], destination: 'nas', cron: '0 3 * * *' });
   assert.equal((await engine.handle('jobs:run', { name: 'Documents' })).status, 'succeeded');
 
-  share.freeze();
-  let thawed = false;
-  const thaw = () => {
-    if (!thawed) share.thaw();
-    thawed = true;
-  };
-  t.after(thaw);
-  const delay = monitorEventLoopDelay({ resolution: 5 });
-  delay.enable();
-  await new Promise((resolve) => setTimeout(resolve, 20));
+  const frozen = await freezeWatching(t, share);
   const failure = (promise: Promise<unknown>) => promise.then(() => null, (error: { code: string; message: string }) => ({ code: error.code, message: error.message }));
   const started = performance.now();
   // A local drive is added while the known share cannot say what its real path is.
@@ -187,8 +192,7 @@ test('adding destinations and schedules, and importing, while a share stops answ
   const sourceOnShare = await failure(engine.handle('schedules:add', { name: 'Photos', sources: [join(share.path, 'Photos')], destination: 'usb', cron: '0 5 * * *' }));
   const imported = await failure(engine.handle('snapshots:import', { destination: 'nas' }));
   const elapsed = performance.now() - started;
-  delay.disable();
-  thaw();
+  const longestStall = frozen.thaw();
 
   assert.equal(added.name, 'usb');
   assert.equal(added.available, true, 'the local drive is added and available');
@@ -199,7 +203,7 @@ test('adding destinations and schedules, and importing, while a share stops answ
   assert.equal(imported?.code, 'DESTINATION_UNAVAILABLE');
   assert.match(imported?.message ?? '', /"nas" .* did not answer within 2 s.*import again once it answers/);
   assert.ok(elapsed < 18_000, `all four answered before the watchdog thawed the share (${Math.round(elapsed)} ms)`);
-  assert.ok(delay.max / 1e6 < 2000, `the owner's event loop never waited on the share (longest stall ${(delay.max / 1e6).toFixed(0)} ms)`);
+  assertNeverWaited(longestStall);
   assert.deepEqual((await engine.handle('destinations:list', {})).map((destination) => destination.name).sort(), ['nas', 'usb'], 'nothing was recorded for the folder on the frozen share');
 
   const again = await engine.handle('schedules:add', { name: 'Photos', sources: [join(share.path, 'Photos')], destination: 'usb', cron: '0 5 * * *' });
