@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { statSync } from 'node:fs';
-import { access, readdir } from 'node:fs/promises';
+import { access, readdir, stat } from 'node:fs/promises';
 import type { Settings } from '../../shared/settings';
 import { readSettings } from '../store/settings-store';
 import type { ChainLink } from './job-store';
@@ -243,18 +242,21 @@ export class JobRunner {
         }),
       };
     }
-    const missing = schedule.sources.filter((source) => {
-      try {
-        return !statSync(source).isDirectory();
-      } catch {
-        return true;
-      }
-    });
-    if (missing.length > 0) {
+    // Sources are checked off the event loop too: one may be on a share that stopped answering.
+    const checks = await Promise.all(schedule.sources.map(async (source) => ({ source, check: await withinTime(stat(source).then((stats) => stats.isDirectory(), () => false), this.destinationTimeoutMs) })));
+    const stopped = endedMeanwhile();
+    if (stopped) return stopped;
+    const silent = checks.filter(({ check }) => check.timedOut).map(({ source }) => source);
+    const missing = checks.filter(({ check }) => !check.timedOut && !check.value).map(({ source }) => source);
+    if (silent.length > 0 || missing.length > 0) {
+      const problems = [
+        ...(missing.length > 0 ? [`source folder(s) missing: ${missing.join(', ')}`] : []),
+        ...(silent.length > 0 ? [`source folder(s) did not answer within ${this.destinationTimeoutMs / 1000} s: ${silent.join(', ')} (a network share out of reach?)`] : []),
+      ];
       return {
         ended: this.end(jobId, {
           status: 'failed',
-          error: { code: 'SOURCE_MISSING', message: `source folder(s) missing: ${missing.join(', ')}; reconnect or restore them, or edit the schedule` },
+          error: { code: 'SOURCE_MISSING', message: `${problems.join('; ')}; reconnect or restore them, or edit the schedule` },
         }),
       };
     }

@@ -174,13 +174,17 @@ test('a share that stops answering: the owner keeps running, it shows as not ava
   for (const gone of [oldest, middle, newest]) assert.equal(existsSync(gone.archivePath), false, `${gone.archivePath} was deleted, the interrupted deletion too`);
 });
 
-test('adding destinations and schedules, and importing, while a share stops answering: each answers within seconds, saying why, and the owner keeps running', async (t) => {
+test('adding destinations and schedules, importing, and backing up a folder on a share that stops answering: each answers within seconds, saying why, and the owner keeps running', async (t) => {
   const world = await shareWorld(t, 'dormouse-hung-add-');
   if (world === null) return;
   const { share, work, engine } = world;
   const usb = join(work, 'usb');
   mkdirSync(usb);
   mkdirSync(join(share.path, 'Photos'));
+  const disk = join(work, 'disk');
+  mkdirSync(disk);
+  await engine.handle('destinations:add', { name: 'disk', path: disk });
+  await engine.handle('schedules:add', { name: 'SharedPhotos', sources: [join(share.path, 'Photos')], destination: 'disk', cron: '0 6 * * *' });
   assert.equal((await engine.handle('jobs:run', { name: 'Documents' })).status, 'succeeded');
 
   const frozen = await freezeWatching(t, share);
@@ -189,7 +193,11 @@ test('adding destinations and schedules, and importing, while a share stops answ
   // A local drive is added while the known share cannot say what its real path is.
   const added = await engine.handle('destinations:add', { name: 'usb', path: usb });
   const onShare = await failure(engine.handle('destinations:add', { name: 'nas2', path: join(share.path, 'Photos') }));
-  const sourceOnShare = await failure(engine.handle('schedules:add', { name: 'Photos', sources: [join(share.path, 'Photos')], destination: 'usb', cron: '0 5 * * *' }));
+  // A backup of a folder on the share, checking its source, while a schedule over that folder is added.
+  const [sourceOnShare, backupOfShare] = await Promise.all([
+    failure(engine.handle('schedules:add', { name: 'Photos', sources: [join(share.path, 'Photos')], destination: 'usb', cron: '0 5 * * *' })),
+    engine.handle('jobs:run', { name: 'SharedPhotos' }),
+  ]);
   const imported = await failure(engine.handle('snapshots:import', { destination: 'nas' }));
   const elapsed = performance.now() - started;
   const longestStall = frozen.thaw();
@@ -200,13 +208,17 @@ test('adding destinations and schedules, and importing, while a share stops answ
   assert.match(onShare?.message ?? '', /did not answer within 3 s.*try again once it answers/);
   assert.equal(sourceOnShare?.code, 'INVALID_INPUT');
   assert.match(sourceOnShare?.message ?? '', /source ".*Photos" did not answer within 3 s/);
+  assert.equal(backupOfShare.status, 'failed');
+  assert.equal(backupOfShare.error?.code, 'SOURCE_MISSING');
+  assert.match(backupOfShare.error?.message ?? '', /source folder\(s\) did not answer within 2 s: .*Photos \(a network share out of reach\?\)/);
   assert.equal(imported?.code, 'DESTINATION_UNAVAILABLE');
   assert.match(imported?.message ?? '', /"nas" .* did not answer within 2 s.*import again once it answers/);
-  assert.ok(elapsed < 18_000, `all four answered before the watchdog thawed the share (${Math.round(elapsed)} ms)`);
+  assert.ok(elapsed < 18_000, `all five answered before the watchdog thawed the share (${Math.round(elapsed)} ms)`);
   assertNeverWaited(longestStall);
-  assert.deepEqual((await engine.handle('destinations:list', {})).map((destination) => destination.name).sort(), ['nas', 'usb'], 'nothing was recorded for the folder on the frozen share');
+  assert.deepEqual((await engine.handle('destinations:list', {})).map((destination) => destination.name).sort(), ['disk', 'nas', 'usb'], 'nothing was recorded for the folder on the frozen share');
 
   const again = await engine.handle('schedules:add', { name: 'Photos', sources: [join(share.path, 'Photos')], destination: 'usb', cron: '0 5 * * *' });
   assert.equal(again.name, 'Photos', 'once the share answers, the schedule is added');
   assert.equal((await engine.handle('snapshots:import', { destination: 'nas' })).alreadyKnown, 1, 'and the import finds the one archive, already known');
+  assert.equal((await engine.handle('jobs:run', { name: 'SharedPhotos' })).status, 'succeeded', 'and the folder on the share is backed up');
 });
