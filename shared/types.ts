@@ -1,9 +1,17 @@
 /** A destination as every front end shows it. */
+/**
+ * Whether a destination can take a backup now: its marker is there and matches; it is missing
+ * (a drive unplugged, an empty mount point, another folder); or it did not answer in time (a
+ * share out of reach, a drive that hangs), which asks something else of the user.
+ */
+export type DestinationState = 'available' | 'missing' | 'not-answering';
+
 export interface DestinationView {
   id: string;
   name: string;
   path: string;
   available: boolean;
+  state: DestinationState;
   freeBytes: number | null;
 }
 

@@ -10,7 +10,12 @@ function table(header: string[], rows: string[][]): string {
 
 /** The readable form of one destination. */
 export function destinationText(destination: DestinationView): string {
-  const state = destination.available ? `available, ${formatBytes(destination.freeBytes ?? 0)} free` : 'not available (no matching marker, or no answer: drive unplugged? share out of reach?)';
+  const state =
+    destination.state === 'available'
+      ? `available, ${formatBytes(destination.freeBytes ?? 0)} free`
+      : destination.state === 'not-answering'
+        ? 'not answering (share out of reach? drive hanging?)'
+        : 'not connected (no matching marker: drive unplugged?)';
   return `${destination.name}  ${destination.path}  (${state})`;
 }
 
@@ -19,7 +24,7 @@ export function destinationsText(list: DestinationView[]): string {
   if (list.length === 0) return 'No destinations yet. Add one with: dormouse destination add --name NAME --path PATH';
   return table(
     ['NAME', 'AVAILABLE', 'FREE', 'PATH'],
-    list.map((d) => [d.name, d.available ? 'yes' : 'no', d.freeBytes === null ? '—' : formatBytes(d.freeBytes), d.path]),
+    list.map((d) => [d.name, d.state === 'available' ? 'yes' : d.state === 'not-answering' ? 'no answer' : 'no', d.freeBytes === null ? '—' : formatBytes(d.freeBytes), d.path]),
   );
 }
 

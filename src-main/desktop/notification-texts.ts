@@ -47,11 +47,14 @@ export function jobNotification(job: JobView, scheduleName: string, destinationN
 
 const day = 24 * 3_600_000;
 
-/** "Connect your backup drive": for an overdue schedule whose destination has been missing for more than a day. */
+/** "Connect your backup drive" (or, for a share that does not answer, says so): for an overdue schedule whose destination has been missing for more than a day. */
 export function connectDriveNotification(entry: DesktopSchedule, now: number): NotificationText | null {
   const { schedule, destination, destinationMissingSince } = entry;
   if (!schedule.enabled || !schedule.overdue || destination === null || destination.available) return null;
   if (destinationMissingSince === null || now - destinationMissingSince <= day) return null;
   const since = schedule.lastSuccessAt === null ? 'has not been backed up yet' : `was last backed up ${formatAgo(Date.parse(schedule.lastSuccessAt), now)}`;
+  if (destination.state === 'not-answering') {
+    return { title: 'Your backup share is not answering', body: `${schedule.name} ${since}: “${destination.name}” is there but does not answer. Is it in reach of this network?`, jobId: null };
+  }
   return { title: 'Connect your backup drive', body: `${schedule.name} ${since}: “${destination.name}” is not connected.`, jobId: null };
 }

@@ -49,7 +49,9 @@ export function attentionReason(state: DesktopState): string | null {
   for (const { schedule, lastJob, destination } of state.schedules) {
     if (!schedule.enabled) continue;
     if (lastJob?.status === 'failed') return `The last backup of ${schedule.name} failed`;
-    if (schedule.overdue && destination !== null && !destination.available) return `${schedule.name} is waiting for “${destination.name}” to be connected`;
+    if (schedule.overdue && destination !== null && !destination.available) {
+      return destination.state === 'not-answering' ? `${schedule.name} is waiting for “${destination.name}”, which is not answering` : `${schedule.name} is waiting for “${destination.name}” to be connected`;
+    }
     if (schedule.lastSuccessAt !== null && state.now - Date.parse(schedule.lastSuccessAt) > threshold) {
       return `${schedule.name} has not been backed up for ${state.settings.overdueWarningDays} days`;
     }

@@ -1,8 +1,6 @@
+import type { DestinationState } from '../../shared/types';
 import { withinTime } from '../common/files';
 import { freeBytes, readMarkerAsync, type MarkerReading } from './destination-marker';
-
-/** How a destination answered: its marker there and matching, no marker (unplugged, empty mount point), or no answer in time. */
-export type DestinationState = 'available' | 'missing' | 'not-responding';
 
 /** What a probe found, with the free space when the destination is available. */
 export interface DestinationCheck {
@@ -10,7 +8,7 @@ export interface DestinationCheck {
   freeBytes: number | null;
 }
 
-/** How long the tray and the lists wait for a destination before showing it as not responding. */
+/** How long the tray and the lists wait for a destination before showing it as not answering. */
 export const viewTimeoutMs = 3_000;
 /** How long a backup waits for its destination: a USB disk asleep can take several seconds to spin up. */
 export const backupTimeoutMs = 30_000;
@@ -33,10 +31,10 @@ function checkOf(answer: Answer, id: string): DestinationCheck {
  */
 export class DestinationProbe {
   private readonly pending = new Map<string, Promise<Answer>>();
-  /** The last answer of each folder, or 'not-responding' once one timed out, for views that must not wait (the tray). */
-  private readonly lastKnown = new Map<string, Answer | 'not-responding'>();
+  /** The last answer of each folder, or 'not-answering' once one timed out, for views that must not wait (the tray). */
+  private readonly lastKnown = new Map<string, Answer | 'not-answering'>();
 
-  /** Whether the folder holds the marker of destination `id`, and its free space; "not-responding" after `timeoutMs`. */
+  /** Whether the folder holds the marker of destination `id`, and its free space; "not-answering" after `timeoutMs`. */
   async check(folder: string, id: string, timeoutMs = viewTimeoutMs): Promise<DestinationCheck> {
     let answer = this.pending.get(folder);
     if (!answer) {
@@ -49,8 +47,8 @@ export class DestinationProbe {
     }
     const result = await withinTime(answer, timeoutMs);
     if (result.timedOut) {
-      this.lastKnown.set(folder, 'not-responding');
-      return { state: 'not-responding', freeBytes: null };
+      this.lastKnown.set(folder, 'not-answering');
+      return { state: 'not-answering', freeBytes: null };
     }
     return checkOf(result.value, id);
   }
@@ -59,7 +57,7 @@ export class DestinationProbe {
   known(folder: string, id: string): DestinationCheck | null {
     const last = this.lastKnown.get(folder);
     if (last === undefined) return null;
-    return last === 'not-responding' ? { state: 'not-responding', freeBytes: null } : checkOf(last, id);
+    return last === 'not-answering' ? { state: 'not-answering', freeBytes: null } : checkOf(last, id);
   }
 
   private async read(folder: string): Promise<Answer> {

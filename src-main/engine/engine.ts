@@ -252,7 +252,7 @@ export class Engine {
   knownDestinationViews(): DestinationView[] {
     return destinations.listDestinations(this.db).flatMap((record) => {
       const check = this.jobs.probe.known(record.path, record.id);
-      return check ? [{ id: record.id, name: record.name, path: record.path, available: check.state === 'available', freeBytes: check.freeBytes }] : [];
+      return check ? [{ id: record.id, name: record.name, path: record.path, available: check.state === 'available', state: check.state, freeBytes: check.freeBytes }] : [];
     });
   }
 
@@ -291,7 +291,7 @@ export class Engine {
 
   private async destinationView(record: DestinationRecord): Promise<DestinationView> {
     const check = await this.jobs.probe.check(record.path, record.id);
-    return { id: record.id, name: record.name, path: record.path, available: check.state === 'available', freeBytes: check.freeBytes };
+    return { id: record.id, name: record.name, path: record.path, available: check.state === 'available', state: check.state, freeBytes: check.freeBytes };
   }
 
   private scheduleView(record: ScheduleRecord): ScheduleView {

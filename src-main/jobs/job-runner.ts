@@ -11,7 +11,8 @@ import { DormouseError } from '../../shared/errors';
 import type { JobProgress, JobTrigger, JobView } from '../../shared/types';
 import { archiveFormatVersion, sidecarPath } from '../archive-worker/archive-manifest';
 import type { ArchiveRequest, FromWorker } from '../archive-worker/archive-protocol';
-import { DestinationProbe, backupTimeoutMs, type DestinationState } from '../destinations/destination-probe';
+import type { DestinationState } from '../../shared/types';
+import { DestinationProbe, backupTimeoutMs } from '../destinations/destination-probe';
 import { findDestinationById } from '../store/destination-store';
 import type { Db } from '../store/open-store';
 import { findScheduleById, type ScheduleRecord } from '../store/schedule-store';
@@ -232,7 +233,7 @@ export class JobRunner {
     if (cancelled) return cancelled;
     if (!destination || state !== 'available') {
       const why =
-        state === 'not-responding'
+        state === 'not-answering'
           ? `${destination?.path} did not answer within ${this.destinationTimeoutMs / 1000} s: a network share out of reach, or a drive that hangs`
           : `no matching marker in ${destination?.path ?? 'its folder'}`;
       return {

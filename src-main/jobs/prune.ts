@@ -71,7 +71,7 @@ export async function pruneSchedule(db: Db, schedule: ScheduleRecord, options: {
     const destination = findDestinationById(db, schedule.destinationId);
     const state = destination ? (await options.probe.check(destination.path, destination.id)).state : 'missing';
     if (state !== 'available') {
-      throw new DormouseError('DESTINATION_UNAVAILABLE', `destination "${schedule.destinationName}" is ${state === 'not-responding' ? 'not answering' : 'not connected'}; connect it to prune ${schedule.name}`);
+      throw new DormouseError('DESTINATION_UNAVAILABLE', `destination "${schedule.destinationName}" is ${state === 'not-answering' ? 'not answering' : 'not connected'}; connect it to prune ${schedule.name}`);
     }
     for (const [index, decision] of doomed.entries()) {
       if (await deleteSnapshot(db, byId.get(decision.id) as SnapshotRow, options.now)) continue;

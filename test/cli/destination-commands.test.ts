@@ -12,6 +12,7 @@ interface Destination {
   name: string;
   path: string;
   available: boolean;
+  state: string;
   freeBytes: number | null;
 }
 
@@ -98,8 +99,9 @@ test('destination list shows each destination with its availability and free spa
   const list = w.list();
   assert.equal(list.length, 2);
   for (const destination of list) {
-    assert.deepEqual(Object.keys(destination).sort(), ['available', 'freeBytes', 'id', 'name', 'path']);
+    assert.deepEqual(Object.keys(destination).sort(), ['available', 'freeBytes', 'id', 'name', 'path', 'state']);
     assert.equal(destination.available, true);
+    assert.equal(destination.state, 'available');
     assert.equal(typeof destination.freeBytes, 'number');
     assert.ok((destination.freeBytes as number) > 0, `free space is positive: ${destination.freeBytes}`);
   }
@@ -117,7 +119,7 @@ test('a destination whose marker is gone (unplugged drive, empty mount point) is
   const marker = readFileSync(join(drive, markerName));
 
   rmSync(join(drive, markerName));
-  assert.deepEqual(w.list(), [{ id: added.id, name: 'usb', path: drive, available: false, freeBytes: null }]);
+  assert.deepEqual(w.list(), [{ id: added.id, name: 'usb', path: drive, available: false, state: 'missing', freeBytes: null }]);
 
   writeFileSync(join(drive, markerName), marker);
   const [back] = w.list();
@@ -135,7 +137,7 @@ test('a destination whose folder now holds another destination\'s marker is unav
   assert.notEqual(otherId, added.id);
   writeFileSync(join(drive, markerName), JSON.stringify({ ...marker, id: otherId }));
 
-  assert.deepEqual(w.list(), [{ id: added.id, name: 'usb', path: drive, available: false, freeBytes: null }]);
+  assert.deepEqual(w.list(), [{ id: added.id, name: 'usb', path: drive, available: false, state: 'missing', freeBytes: null }]);
 });
 
 test('destination remove forgets it but leaves the folder and marker, and re-adding the folder adopts the same id', (t) => {

@@ -96,6 +96,14 @@ describe('"Connect your backup drive"', () => {
     });
   });
 
+  test('for a share that does not answer, it says so instead of asking to connect a drive', () => {
+    assert.deepEqual(connectDriveNotification(missing({ destination: destinationView({ name: 'nas', state: 'not-answering' }) }), now), {
+      title: 'Your backup share is not answering',
+      body: 'Documents was last backed up 3 days ago: “nas” is there but does not answer. Is it in reach of this network?',
+      jobId: null,
+    });
+  });
+
   test('for a schedule never backed up', () => {
     const text = connectDriveNotification(missing({ successAgo: null }), now);
     assert.equal(text?.body, 'Documents has not been backed up yet: “usb” is not connected.');

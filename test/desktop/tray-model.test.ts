@@ -81,6 +81,14 @@ describe('icon states', () => {
     assert.equal(attentionReason(state), 'Documents is waiting for “usb” to be connected');
   });
 
+  test('a destination that does not answer is named as such, not as one to connect', () => {
+    const state = desktopState(now, {
+      schedules: [desktopSchedule(now, { successAgo: 2 * day, schedule: { overdue: true }, destination: destinationView({ state: 'not-answering' }) })],
+    });
+    assert.equal(trayIcon(state), 'attention');
+    assert.equal(attentionReason(state), 'Documents is waiting for “usb”, which is not answering');
+  });
+
   test('no attention for an unavailable destination while the schedule is not overdue', () => {
     const state = desktopState(now, { schedules: [desktopSchedule(now, { destination: destinationView({ available: false, freeBytes: null }) })] });
     assert.equal(trayIcon(state), 'idle');

@@ -5,6 +5,8 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import type { DestinationView } from '../../shared/types';
+import { destinationText, destinationsText } from '../../src-main/cli/text-output';
 import { Engine } from '../../src-main/engine/engine';
 import { forkWorkerLauncher } from '../../src-main/jobs/worker-launcher';
 import { writeSettings } from '../../src-main/store/settings-store';
@@ -148,14 +150,16 @@ test('a share that stops answering: the owner keeps running, it shows as not ava
   second.close();
 
   assert.deepEqual(
-    listed.map((destination) => ({ name: destination.name, available: destination.available, freeBytes: destination.freeBytes })),
-    [{ name: 'nas', available: false, freeBytes: null }],
-    'the share is listed as not available',
+    listed.map((destination) => ({ name: destination.name, available: destination.available, state: destination.state, freeBytes: destination.freeBytes })),
+    [{ name: 'nas', available: false, state: 'not-answering', freeBytes: null }],
+    'the share is listed as not available, because it does not answer',
   );
   assert.equal(skipped.status, 'skipped');
   assert.equal(skipped.error?.code, 'DESTINATION_UNAVAILABLE');
   assert.match(skipped.error?.message ?? '', /did not answer within 2 s/);
-  assert.deepEqual(known.map((destination) => destination.available), [false]);
+  assert.deepEqual(known.map((destination) => destination.state), ['not-answering'], 'the tray knows the share does not answer, not that it is unplugged');
+  assert.match(destinationsText(listed), /^nas\s+no answer\s/m, 'destination list says so too');
+  assert.match(destinationText(listed[0] as DestinationView), /not answering \(share out of reach\? drive hanging\?\)/);
   assert.equal(pruned?.code, 'DESTINATION_UNAVAILABLE', 'pruning waits for the share');
   assert.match(pruned?.message ?? '', /not answering/);
   assert.deepEqual(

@@ -2,6 +2,10 @@ import { useState, type FormEvent } from 'react';
 import { formatBytes } from '../../../shared/format';
 import { call, EngineError } from '../bridge';
 import { useEngineData } from '../use-engine';
+import type { DestinationState } from '../../../shared/types';
+
+/** The chip beside a destination's name: a share that does not answer asks something else of the user than an unplugged drive. */
+const destinationChip: Record<DestinationState, string> = { available: 'Connected', missing: 'Not connected', 'not-answering': 'Not answering' };
 
 /** Where backups go: each destination, whether it is connected, and its free space. */
 export function DestinationsScreen() {
@@ -51,7 +55,7 @@ export function DestinationsScreen() {
           {destinations.data.map((destination) => (
             <li key={destination.id}>
               <div>
-                <strong>{destination.name}</strong> <span className={`chip ${destination.available ? 'chip-up-to-date' : 'chip-overdue'}`}>{destination.available ? 'Connected' : 'Not connected'}</span>
+                <strong>{destination.name}</strong> <span className={`chip ${destination.available ? 'chip-up-to-date' : 'chip-overdue'}`}>{destinationChip[destination.state]}</span>
                 <div className="muted">
                   {destination.path}
                   {destination.freeBytes !== null ? ` — ${formatBytes(destination.freeBytes)} free` : ''}
