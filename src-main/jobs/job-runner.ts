@@ -4,7 +4,7 @@ import type { Settings } from '../../shared/settings';
 import { readSettings } from '../store/settings-store';
 import type { ChainLink } from './job-store';
 import { removeQuietlyAsync, withinTime } from '../common/files';
-import { processAlive } from '../common/processes';
+import { ownerAlive, processMark } from '../common/processes';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { DormouseError } from '../../shared/errors';
@@ -79,7 +79,7 @@ export async function chooseBase(db: Db, scheduleId: number, settings: Settings,
  * hands the archive to a worker process, and records how it ended, whatever happens to the worker.
  */
 export class JobRunner {
-  private readonly owner: JobOwner = { pid: process.pid, hostname: hostname() };
+  private readonly owner: JobOwner = { pid: process.pid, hostname: hostname(), mark: processMark(process.pid) };
   private readonly running = new Map<number, { worker: WorkerHandle; cancel: () => void }>();
   /** Jobs started whose destination is being checked, before their worker starts. */
   private readonly preparing = new Set<number>();
@@ -126,8 +126,8 @@ export class JobRunner {
     for (const job of jobs.activeJobs(this.db())) {
       if (!job.owner || job.owner.hostname !== this.owner.hostname) continue;
       // This process's own jobs are alive while it runs them, checks their destination, or keeps them queued.
-      const mine = job.owner.pid === this.owner.pid && (this.running.has(job.view.id) || this.preparing.has(job.view.id) || job.view.status === 'queued');
-      if (mine || (job.owner.pid !== this.owner.pid && processAlive(job.owner.pid))) continue;
+      const mine = jobs.sameOwner(job.owner, this.owner) && (this.running.has(job.view.id) || this.preparing.has(job.view.id) || job.view.status === 'queued');
+      if (mine || (!jobs.sameOwner(job.owner, this.owner) && ownerAlive(job.owner.pid, job.owner.mark))) continue;
       // Off the event loop: the destination may be a share that stopped answering.
       if (job.archivePath) void removeQuietlyAsync(`${job.archivePath}.partial`);
       const ended = jobs.finishJob(
@@ -161,7 +161,7 @@ export class JobRunner {
 
   /** Jobs this process has queued and not started, oldest first. */
   queuedJobs(): JobView[] {
-    return jobs.activeJobs(this.db()).filter((job) => job.view.status === 'queued' && job.owner?.pid === this.owner.pid && job.owner.hostname === this.owner.hostname).map((job) => job.view);
+    return jobs.activeJobs(this.db()).filter((job) => job.view.status === 'queued' && jobs.sameOwner(job.owner, this.owner)).map((job) => job.view);
   }
 
   /** Says why a queued job waits ("on battery power"), or clears it. */
@@ -181,7 +181,7 @@ export class JobRunner {
     }
     jobs.requestCancel(this.db(), jobId, this.now());
     const local = this.running.get(jobId);
-    const mine = job.owner?.pid === this.owner.pid && job.owner.hostname === this.owner.hostname;
+    const mine = jobs.sameOwner(job.owner, this.owner);
     if (local) local.cancel();
     else if (mine) this.end(jobId, { status: 'cancelled', error: { code: 'CANCELLED', message: 'cancelled before it started' } });
     else this.recoverInterruptedJobs();

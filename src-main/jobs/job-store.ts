@@ -7,6 +7,13 @@ import type { Db } from '../store/open-store';
 export interface JobOwner {
   pid: number;
   hostname: string;
+  /** The owner process's mark (see processMark), null where the system gives none. */
+  mark: string | null;
+}
+
+/** Whether two owners are the same process: same machine and pid, and the same mark when both have one. */
+export function sameOwner(a: JobOwner | null, b: JobOwner): boolean {
+  return a !== null && a.pid === b.pid && a.hostname === b.hostname && (a.mark === null || b.mark === null || a.mark === b.mark);
 }
 
 interface JobRow {
@@ -28,6 +35,7 @@ interface JobRow {
   waiting_reason: string | null;
   owner_pid: number | null;
   owner_hostname: string | null;
+  owner_mark: string | null;
 }
 
 /** A job row with the fields the engine needs beyond its public view. */
@@ -60,7 +68,7 @@ function toRecord(row: JobRow): JobRecord {
     archivePath: row.archive_path,
     cancelRequested: row.cancel_requested_at !== null,
     waitingReason: row.waiting_reason,
-    owner: row.owner_pid === null || row.owner_hostname === null ? null : { pid: row.owner_pid, hostname: row.owner_hostname },
+    owner: row.owner_pid === null || row.owner_hostname === null ? null : { pid: row.owner_pid, hostname: row.owner_hostname, mark: row.owner_mark },
   };
 }
 
@@ -75,8 +83,8 @@ function isUniqueViolation(error: unknown): boolean {
 export function insertQueuedJob(db: Db, scheduleId: number, trigger: JobTrigger, owner: JobOwner, now: number): JobRecord {
   try {
     const result = db
-      .prepare("INSERT INTO jobs (schedule_id, trigger, status, queued_at, owner_pid, owner_hostname) VALUES (?, ?, 'queued', ?, ?, ?)")
-      .run(scheduleId, trigger, now, owner.pid, owner.hostname);
+      .prepare("INSERT INTO jobs (schedule_id, trigger, status, queued_at, owner_pid, owner_hostname, owner_mark) VALUES (?, ?, 'queued', ?, ?, ?, ?)")
+      .run(scheduleId, trigger, now, owner.pid, owner.hostname, owner.mark);
     return findJob(db, Number(result.lastInsertRowid)) as JobRecord;
   } catch (error) {
     if (!isUniqueViolation(error)) throw error;

@@ -125,6 +125,13 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX snapshots_by_base ON snapshots(base_id);
     `,
   },
+  {
+    version: 5,
+    name: "a job owner's process mark, so a reused pid is not taken for the owner",
+    sql: `
+      ALTER TABLE jobs ADD COLUMN owner_mark TEXT;
+    `,
+  },
 ];
 
 /** The newest schema version this code knows. */

@@ -92,7 +92,7 @@ before(() => {
   ({ db, dataDir, drive, configHome, scheduleId } = folder);
   // The drive has been missing for two days already: a catch-up was skipped for want of it back then.
   const twoDaysAgo = Date.now() - 2 * day;
-  seededSkipId = insertQueuedJob(db, scheduleId, 'catch-up', { pid: process.pid, hostname: hostname() }, twoDaysAgo).view.id;
+  seededSkipId = insertQueuedJob(db, scheduleId, 'catch-up', { pid: process.pid, hostname: hostname(), mark: null }, twoDaysAgo).view.id;
   finishJob(db, seededSkipId, { status: 'skipped', error: { code: 'DESTINATION_UNAVAILABLE', message: 'destination "usb" is not available' } }, twoDaysAgo);
   // Unplug the drive: the start-up catch-up is skipped with DESTINATION_UNAVAILABLE.
   markerText = readFileSync(join(drive, markerName), 'utf8');

@@ -7,6 +7,8 @@ import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { hostname } from 'node:os';
+import { spawn } from 'node:child_process';
+import { processMark } from '../../src-main/common/processes';
 import { archiveFiles, childPids, commandLine, deadPid, describeResult, partialFiles, readJobs, sha256File, sparseFiles, workspace, type Job, type Snapshot } from '../helpers/trees';
 import { dailyCronAt, processStopped, sidecarFiles, sleep, startDaemon, until } from './fault-kit';
 
@@ -148,4 +150,47 @@ test('the daemon’s log names each job it marks interrupted at start (Scheduler
   const output = daemon.output();
   assert.deepEqual(await daemon.stop('SIGTERM'), { code: 0, signal: null }, output);
   assert.match(output, new RegExp(`job ${stale} marked interrupted: its process is gone`), `the daemon recovered job ${stale} without a word in its log:\n${output}`);
+});
+
+test('a job left running by a process whose pid another program now has (after a crash or a reboot) does not block backups; the owner itself still does', { skip: processMark(process.pid) === null ? 'processes carry no start mark on this system (Linux /proc gives one)' : false }, (t) => {
+  const ws = workspace(t);
+  writeFileSync(join(ws.src, 'a.txt'), 'a\n');
+  ws.addSchedule('Docs');
+  const first = ws.ok<Job>(['run', 'Docs']);
+  // Some unrelated program, alive, holding the pid the crashed owner had.
+  const stranger = spawn('sleep', ['60'], { stdio: 'ignore' });
+  t.after(() => stranger.kill('SIGKILL'));
+  const strangerPid = stranger.pid as number;
+  const strangerMark = processMark(strangerPid);
+  assert.ok(strangerMark, 'the stranger has a start mark');
+  const leaveRunning = (mark: string | null) => {
+    const db = new Database(ws.catalog);
+    try {
+      return Number(
+        db
+          .prepare('INSERT INTO jobs (schedule_id, trigger, status, queued_at, started_at, owner_pid, owner_hostname, owner_mark) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+          .run(first.scheduleId, 'scheduled', 'running', Date.now() - 3_600_000, Date.now() - 3_600_000, strangerPid, hostname(), mark).lastInsertRowid,
+      );
+    } finally {
+      db.close();
+    }
+  };
+
+  // The owner really is that process (same pid, same start): the backup is running, a second one waits.
+  const live = leaveRunning(strangerMark);
+  const refused = ws.cli(['run', 'Docs', '--json']);
+  assert.equal(refused.code, 2, describeResult(refused));
+  assert.match(refused.stderr, new RegExp(`already running \\(job ${live} by process ${strangerPid}`));
+  const db = new Database(ws.catalog);
+  db.prepare("UPDATE jobs SET status = 'cancelled', finished_at = ? WHERE id = ?").run(Date.now(), live);
+  db.close();
+
+  // The owner was a process before a reboot (another boot's mark): the pid's new holder is not it.
+  const stale = leaveRunning(`${strangerMark.split('/')[0]}-earlier-boot/4242`);
+  const result = ws.cli(['run', 'Docs', '--json']);
+  assert.equal(result.code, 0, describeResult(result));
+  assert.equal(result.json<Job>().status, 'succeeded', 'the backup runs');
+  const recovered = readJobs(ws.catalog).find((job) => job.id === stale);
+  assert.equal(recovered?.status, 'interrupted', 'the stale job is marked interrupted');
+  assert.match(String(recovered?.error_message), /stopped before it finished/);
 });
