@@ -88,9 +88,10 @@ export interface EngineOptions {
 /** How long writing a new destination's marker (a write, an fsync and a rename) may take on a slow share. */
 const markerWriteTimeoutMs = 10_000;
 
-/** Why a folder could not be checked: it did not answer in time, as a share out of reach does not. */
+/** Why a folder could not be checked: it did not answer in time (a share out of reach, a drive that hangs). */
 function notAnswering(role: string, path: string): DormouseError {
-  return new DormouseError('INVALID_INPUT', `${role} "${path}" did not answer within ${viewTimeoutMs / 1000} s: a network share out of reach, or a drive that hangs; try again once it answers`);
+  // Not the caller's mistake (the path may be right): the operation failed, as a backup would.
+  return new DormouseError(role === 'source' ? 'SOURCE_MISSING' : 'DESTINATION_UNAVAILABLE', `${role} "${path}" did not answer within ${viewTimeoutMs / 1000} s: a network share out of reach, or a drive that hangs; try again once it answers`);
 }
 
 /**

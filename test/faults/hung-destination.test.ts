@@ -208,9 +208,9 @@ test('adding destinations and schedules, importing, and backing up a folder on a
 
   assert.equal(added.name, 'usb');
   assert.equal(added.available, true, 'the local drive is added and available');
-  assert.equal(onShare?.code, 'INVALID_INPUT');
+  assert.equal(onShare?.code, 'DESTINATION_UNAVAILABLE');
   assert.match(onShare?.message ?? '', /did not answer within 3 s.*try again once it answers/);
-  assert.equal(sourceOnShare?.code, 'INVALID_INPUT');
+  assert.equal(sourceOnShare?.code, 'SOURCE_MISSING');
   assert.match(sourceOnShare?.message ?? '', /source ".*Photos" did not answer within 3 s/);
   assert.equal(backupOfShare.status, 'failed');
   assert.equal(backupOfShare.error?.code, 'SOURCE_MISSING');
