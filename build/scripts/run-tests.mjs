@@ -20,6 +20,7 @@ const files = only.length > 0 ? only : testFiles(join(root, 'test')).sort();
 const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', ...files], {
   cwd: root,
   stdio: 'inherit',
-  env: { ...process.env, NODE_OPTIONS: '' },
+  // The pool size the entry points set (src-main/common/thread-pool.ts), for the engine tests run in-process.
+  env: { ...process.env, NODE_OPTIONS: '', UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE ?? '32' },
 });
 process.exit(result.status ?? 1);

@@ -1,3 +1,4 @@
+import '../common/thread-pool';
 import { join } from 'node:path';
 import { runCli } from './cli-program';
 

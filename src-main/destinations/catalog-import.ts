@@ -2,7 +2,7 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DormouseError } from '../../shared/errors';
 import type { ImportReport } from '../../shared/types';
-import { withinTime } from '../common/files';
+import { answerWithin } from '../common/files';
 import type { InspectedArchive } from '../archive-worker/inspect-archive';
 import type { DestinationRecord } from '../store/destination-store';
 import type { Db } from '../store/open-store';
@@ -30,7 +30,8 @@ async function listArchives(root: string): Promise<string[]> {
 
 /** The archives a destination holds, listed off the event loop: the destination may be a share that stopped answering. */
 async function archivesIn(destination: DestinationRecord, timeoutMs: number): Promise<string[]> {
-  const listed = await withinTime(listArchives(join(destination.path, archivesFolderName)), timeoutMs);
+  const root = join(destination.path, archivesFolderName);
+  const listed = await answerWithin(root, () => listArchives(root), timeoutMs);
   if (listed.timedOut) {
     throw new DormouseError('DESTINATION_UNAVAILABLE', `destination "${destination.name}" (${destination.path}) did not answer within ${timeoutMs / 1000} s: a network share out of reach, or a drive that hangs; import again once it answers`);
   }

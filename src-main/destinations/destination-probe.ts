@@ -1,5 +1,5 @@
 import type { DestinationState } from '../../shared/types';
-import { withinTime } from '../common/files';
+import { answerWithin } from '../common/files';
 import { freeBytes, readMarkerAsync, type MarkerReading } from './destination-marker';
 
 /** What a probe found, with the free space when the destination is available. */
@@ -36,16 +36,19 @@ export class DestinationProbe {
 
   /** Whether the folder holds the marker of destination `id`, and its free space; "not-answering" after `timeoutMs`. */
   async check(folder: string, id: string, timeoutMs = viewTimeoutMs): Promise<DestinationCheck> {
-    let answer = this.pending.get(folder);
-    if (!answer) {
-      answer = this.read(folder);
-      this.pending.set(folder, answer);
-      const settled = answer;
-      void settled.finally(() => {
-        if (this.pending.get(folder) === settled) this.pending.delete(folder);
-      });
-    }
-    const result = await withinTime(answer, timeoutMs);
+    const shared = () => {
+      let answer = this.pending.get(folder);
+      if (!answer) {
+        answer = this.read(folder);
+        this.pending.set(folder, answer);
+        const settled = answer;
+        void settled.finally(() => {
+          if (this.pending.get(folder) === settled) this.pending.delete(folder);
+        });
+      }
+      return answer;
+    };
+    const result = await answerWithin(folder, shared, timeoutMs);
     if (result.timedOut) {
       this.lastKnown.set(folder, 'not-answering');
       return { state: 'not-answering', freeBytes: null };

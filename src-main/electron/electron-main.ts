@@ -1,3 +1,4 @@
+import '../common/thread-pool';
 import { app, BrowserWindow, dialog, ipcMain, Notification, nativeImage, powerMonitor, powerSaveBlocker, Tray, type IpcMainInvokeEvent } from 'electron';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';

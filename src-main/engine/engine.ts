@@ -1,5 +1,5 @@
 import { realpath, stat } from 'node:fs/promises';
-import { withinTime } from '../common/files';
+import { answerWithin } from '../common/files';
 import { backupTimeoutMs, viewTimeoutMs } from '../destinations/destination-probe';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { requestSchemas, type Channel, type RequestOf, type ResponseOf, type ValidRequestOf } from '../../shared/contract';
@@ -7,7 +7,7 @@ import { describeCron } from '../../shared/cron-words';
 import { DormouseError, notFound } from '../../shared/errors';
 import { parseInput, type ScheduleFields } from '../../shared/schemas';
 import { parseIsoInstant, toLocalIso, toLocalIsoOrNull } from '../../shared/time';
-import type { TaskProgress, DestinationAdded, DestinationView, JobView, PruneReport, RestoreReport, ScheduleView, StatusView, VerifyReport } from '../../shared/types';
+import type { TaskProgress, DestinationAdded, DestinationView, ImportReport, JobView, PruneReport, RestoreReport, ScheduleView, StatusView, VerifyReport } from '../../shared/types';
 import type { Settings } from '../../shared/settings';
 import { readSettings, writeSettings } from '../store/settings-store';
 import { homedir, hostname } from 'node:os';
@@ -26,7 +26,7 @@ import { runWorkerTask } from '../jobs/worker-task';
 import { SnapshotBrowser } from '../jobs/snapshot-browser';
 import type { ToWorker } from '../archive-worker/archive-protocol';
 import { finishInterruptedDeletions, pruneSchedule } from '../jobs/prune';
-import { adoptOrphanSnapshots, importFromDestination } from '../destinations/catalog-import';
+import { adoptOrphanSnapshots, archivesFolderName, importFromDestination } from '../destinations/catalog-import';
 import type { InspectedArchive } from '../archive-worker/inspect-archive';
 import type { ScheduleDefinition, ScheduleRecord } from '../store/schedule-store';
 
@@ -99,7 +99,7 @@ function notAnswering(role: string, path: string): DormouseError {
  * the owner; after a few seconds (or when it cannot be resolved) the path as written.
  */
 async function realOrResolved(path: string): Promise<string> {
-  const real = await withinTime(realpath(path).catch(() => resolve(path)), viewTimeoutMs);
+  const real = await answerWithin(path, () => realpath(path).catch(() => resolve(path)), viewTimeoutMs);
   return real.timedOut ? resolve(path) : real.value;
 }
 
@@ -112,7 +112,7 @@ function isWithin(inner: string, outer: string): boolean {
 /** Checks that a path names an existing folder, off the event loop and within a few seconds. */
 async function requireFolder(path: string, role: string, hint: string): Promise<string> {
   if (!isAbsolute(path)) throw new DormouseError('INVALID_INPUT', `${role} "${path}" must be an absolute path`);
-  const checked = await withinTime(stat(path).catch(() => null), viewTimeoutMs);
+  const checked = await answerWithin(path, () => stat(path).catch(() => null), viewTimeoutMs);
   if (checked.timedOut) throw notAnswering(role, path);
   if (checked.value === null) throw new DormouseError('INVALID_INPUT', `${role} "${path}" does not exist; ${hint}`);
   if (!checked.value.isDirectory()) throw new DormouseError('INVALID_INPUT', `${role} "${path}" is not a folder; ${hint}`);
@@ -346,7 +346,7 @@ export class Engine {
     if (sameFolder) {
       throw new DormouseError('CONFLICT', `${folder} is already the destination "${sameFolder.name}"`);
     }
-    const read = await withinTime(readMarkerAsync(folder), viewTimeoutMs);
+    const read = await answerWithin(folder, () => readMarkerAsync(folder), viewTimeoutMs);
     if (read.timedOut) throw notAnswering('destination folder', folder);
     const reading = read.value;
     if (reading.kind === 'foreign') {
@@ -361,7 +361,7 @@ export class Engine {
     adoptedClash();
     let marker = reading.kind === 'valid' ? reading.marker : null;
     if (marker === null) {
-      const written = await withinTime(writeMarkerAsync(folder, name, new Date(this.now())), markerWriteTimeoutMs);
+      const written = await answerWithin(folder, () => writeMarkerAsync(folder, name, new Date(this.now())), markerWriteTimeoutMs);
       if (written.timedOut) throw notAnswering('destination folder', folder);
       marker = written.value;
     }
@@ -372,10 +372,18 @@ export class Engine {
       adoptedClash();
       destinations.insertDestination(this.db, record);
     } catch (error) {
-      if (reading.kind === 'missing') await removeMarkerAsync(folder);
+      if (reading.kind === 'missing') await answerWithin(folder, () => removeMarkerAsync(folder), viewTimeoutMs);
       throw error;
     }
-    return { ...(await this.destinationView(record)), imported: await importFromDestination(this.db, record, this.inspectArchives, this.destinationTimeoutMs) };
+    let imported: ImportReport;
+    try {
+      imported = await importFromDestination(this.db, record, this.inspectArchives, this.destinationTimeoutMs);
+    } catch (error) {
+      // The destination is recorded: archives it could not list now are left for `dormouse import`.
+      if (!(error instanceof DormouseError) || error.code !== 'DESTINATION_UNAVAILABLE') throw error;
+      imported = { destination: name, imported: [], alreadyKnown: 0, skipped: [{ archivePath: join(folder, archivesFolderName), reason: error.message }] };
+    }
+    return { ...(await this.destinationView(record)), imported };
   }
 
   private removeDestination(name: string): { id: string; name: string; path: string } {

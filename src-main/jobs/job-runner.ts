@@ -3,7 +3,7 @@ import { access, readdir, stat } from 'node:fs/promises';
 import type { Settings } from '../../shared/settings';
 import { readSettings } from '../store/settings-store';
 import type { ChainLink } from './job-store';
-import { removeQuietlyAsync, withinTime } from '../common/files';
+import { answerWithin, removeQuietlyAsync, removeQuietlyInTurn } from '../common/files';
 import { ownerAlive, processMark } from '../common/processes';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -49,9 +49,9 @@ export function archiveFileName(createdAt: number, snapshotUuid: string, compres
  * job is the active one, so no other process is writing there.
  */
 export async function removeStalePartials(folder: string, timeoutMs: number): Promise<void> {
-  const names = await withinTime(readdir(folder).catch((): string[] => []), timeoutMs);
+  const names = await answerWithin(folder, () => readdir(folder).catch((): string[] => []), timeoutMs);
   if (names.timedOut) return; // left for the next backup; the worker reports the destination if it stays silent
-  await withinTime(Promise.all(names.value.filter((name) => name.endsWith('.partial')).map((name) => removeQuietlyAsync(join(folder, name)))), timeoutMs);
+  await answerWithin(folder, () => removeQuietlyInTurn(names.value.filter((name) => name.endsWith('.partial')).map((name) => join(folder, name))), timeoutMs);
 }
 
 /**
@@ -70,8 +70,12 @@ export async function chooseBase(db: Db, scheduleId: number, settings: Settings,
   if (now - full.createdAt >= settings.fullEveryDays * 86_400_000) return null;
   if (chain.some((link) => link.verifyOk === false)) return null;
   // Looked for off the event loop; a destination too slow to tell gets a full backup, which depends on nothing.
-  const present = await withinTime(Promise.all(chain.map((link) => access(link.archivePath).then(() => true, () => false))), timeoutMs);
-  return present.timedOut || present.value.includes(false) ? null : latest;
+  const allPresent = async () => {
+    for (const link of chain) if (!(await access(link.archivePath).then(() => true, () => false))) return false;
+    return true;
+  };
+  const present = await answerWithin(dirname(latest.archivePath), allPresent, timeoutMs);
+  return present.timedOut || !present.value ? null : latest;
 }
 
 /**
@@ -129,7 +133,7 @@ export class JobRunner {
       const mine = jobs.sameOwner(job.owner, this.owner) && (this.running.has(job.view.id) || this.preparing.has(job.view.id) || job.view.status === 'queued');
       if (mine || (!jobs.sameOwner(job.owner, this.owner) && ownerAlive(job.owner.pid, job.owner.mark))) continue;
       // Off the event loop: the destination may be a share that stopped answering.
-      if (job.archivePath) void removeQuietlyAsync(`${job.archivePath}.partial`);
+      if (job.archivePath) void answerWithin(dirname(job.archivePath), () => removeQuietlyAsync(`${job.archivePath}.partial`), this.destinationTimeoutMs);
       const ended = jobs.finishJob(
         this.db(),
         job.view.id,
@@ -244,7 +248,9 @@ export class JobRunner {
       };
     }
     // Sources are checked off the event loop too: one may be on a share that stopped answering.
-    const checks = await Promise.all(schedule.sources.map(async (source) => ({ source, check: await withinTime(stat(source).then((stats) => stats.isDirectory(), () => false), this.destinationTimeoutMs) })));
+    const checks = await Promise.all(
+      schedule.sources.map(async (source) => ({ source, check: await answerWithin(source, () => stat(source).then((stats) => stats.isDirectory(), () => false), this.destinationTimeoutMs) })),
+    );
     const stopped = endedMeanwhile();
     if (stopped) return stopped;
     const silent = checks.filter(({ check }) => check.timedOut).map(({ source }) => source);
@@ -309,7 +315,7 @@ export class JobRunner {
         if (settled) return;
         settled = true;
         clearInterval(poll);
-        void withinTime(Promise.all(leftovers.map(removeQuietlyAsync)), this.destinationTimeoutMs).then(() => {
+        void answerWithin(dirname(archivePath), () => removeQuietlyInTurn(leftovers), this.destinationTimeoutMs).then(() => {
           this.running.delete(jobId);
           if (outcome !== 'success') {
             resolve(this.end(jobId, outcome));

@@ -1,8 +1,9 @@
+import { dirname } from 'node:path';
 import { sidecarPath } from '../archive-worker/archive-manifest';
 import { DormouseError } from '../../shared/errors';
 import { toLocalIso } from '../../shared/time';
 import type { PruneReport } from '../../shared/types';
-import { removeQuietlyAsync, withinTime } from '../common/files';
+import { answerWithin, removeQuietlyInTurn } from '../common/files';
 import type { DestinationProbe } from '../destinations/destination-probe';
 import { findDestinationById } from '../store/destination-store';
 import type { Db } from '../store/open-store';
@@ -28,7 +29,7 @@ const deleteTimeoutMs = 10_000;
  */
 async function deleteSnapshot(db: Db, snapshot: { id: number; archive_path: string }, now: number): Promise<boolean> {
   db.prepare('UPDATE snapshots SET deleting_at = ? WHERE id = ?').run(now, snapshot.id);
-  const removed = await withinTime(Promise.all([removeQuietlyAsync(snapshot.archive_path), removeQuietlyAsync(sidecarPath(snapshot.archive_path))]), deleteTimeoutMs);
+  const removed = await answerWithin(dirname(snapshot.archive_path), () => removeQuietlyInTurn([snapshot.archive_path, sidecarPath(snapshot.archive_path)]), deleteTimeoutMs);
   if (removed.timedOut) return false;
   db.transaction(() => {
     // Only snapshots being deleted too can still name it as their base (retention keeps every kept one's base).

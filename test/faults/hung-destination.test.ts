@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
@@ -35,7 +35,8 @@ function mountShare(t: { after: (fn: () => void | Promise<void>) => void }): Sha
   const path = join(root, 'mounted');
   mkdirSync(real);
   mkdirSync(path);
-  const child = spawn('bindfs', ['-f', real, path], { stdio: 'ignore' });
+  // No attribute or entry caching in the kernel: every look at the stopped share waits, as on a share whose cache has expired.
+  const child = spawn('bindfs', ['-f', '-o', 'attr_timeout=0,entry_timeout=0,negative_timeout=0', real, path], { stdio: 'ignore' });
   const deadline = Date.now() + 5000;
   while (spawnSync('mountpoint', ['-q', path]).status !== 0 && Date.now() < deadline) spawnSync('sleep', ['0.05']);
   if (spawnSync('mountpoint', ['-q', path]).status !== 0) {
@@ -187,6 +188,10 @@ test('adding destinations and schedules, importing, and backing up a folder on a
   mkdirSync(join(share.path, 'Photos'));
   const disk = join(work, 'disk');
   mkdirSync(disk);
+  // A local folder whose archive folder lies on the share: its marker answers, its archives do not.
+  const linked = join(work, 'linked');
+  mkdirSync(linked);
+  symlinkSync(join(share.path, 'Photos'), join(linked, 'Dormouse'));
   await engine.handle('destinations:add', { name: 'disk', path: disk });
   await engine.handle('schedules:add', { name: 'SharedPhotos', sources: [join(share.path, 'Photos')], destination: 'disk', cron: '0 6 * * *' });
   assert.equal((await engine.handle('jobs:run', { name: 'Documents' })).status, 'succeeded');
@@ -194,15 +199,22 @@ test('adding destinations and schedules, importing, and backing up a folder on a
   const frozen = await freezeWatching(t, share);
   const failure = (promise: Promise<unknown>) => promise.then(() => null, (error: { code: string; message: string }) => ({ code: error.code, message: error.message }));
   const started = performance.now();
-  // A local drive is added while the known share cannot say what its real path is.
-  const added = await engine.handle('destinations:add', { name: 'usb', path: usb });
-  const onShare = await failure(engine.handle('destinations:add', { name: 'nas2', path: join(share.path, 'Photos') }));
-  // A backup of a folder on the share, checking its source, while a schedule over that folder is added.
-  const [sourceOnShare, backupOfShare] = await Promise.all([
-    failure(engine.handle('schedules:add', { name: 'Photos', sources: [join(share.path, 'Photos')], destination: 'usb', cron: '0 5 * * *' })),
+  // All at once, as a busy window and an impatient user would: a local drive added while the known
+  // share cannot say what its real path is; a folder on the share added as a destination, and again
+  // and again; a schedule over a folder on the share added while a backup of it starts; an import
+  // from the share; a local folder whose archive folder lies on the share added.
+  const [added, onShare, sourceOnShare, backupOfShare, imported, addedLinked, ...retries] = await Promise.all([
+    engine.handle('destinations:add', { name: 'usb', path: usb }),
+    failure(engine.handle('destinations:add', { name: 'nas2', path: join(share.path, 'Photos') })),
+    failure(engine.handle('schedules:add', { name: 'Photos', sources: [join(share.path, 'Photos')], destination: 'disk', cron: '0 5 * * *' })),
     engine.handle('jobs:run', { name: 'SharedPhotos' }),
+    failure(engine.handle('snapshots:import', { destination: 'nas' })),
+    engine.handle('destinations:add', { name: 'linked', path: linked }),
+    ...[1, 2, 3, 4, 5, 6].map((attempt) => failure(engine.handle('destinations:add', { name: `nas-retry-${attempt}`, path: join(share.path, 'Photos') }))),
   ]);
-  const imported = await failure(engine.handle('snapshots:import', { destination: 'nas' }));
+  // Each retry waited on the read already out instead of tying up another thread of Node's pool, so
+  // the local drives still answer.
+  const afterRetries = await engine.handle('destinations:list', {});
   const elapsed = performance.now() - started;
   const longestStall = frozen.thaw();
 
@@ -217,12 +229,62 @@ test('adding destinations and schedules, importing, and backing up a folder on a
   assert.match(backupOfShare.error?.message ?? '', /source folder\(s\) did not answer within 2 s: .*Photos \(a network share out of reach\?\)/);
   assert.equal(imported?.code, 'DESTINATION_UNAVAILABLE');
   assert.match(imported?.message ?? '', /"nas" .* did not answer within 2 s.*import again once it answers/);
-  assert.ok(elapsed < 18_000, `all five answered before the watchdog thawed the share (${Math.round(elapsed)} ms)`);
+  assert.equal(addedLinked.name, 'linked', 'a destination whose archives cannot be listed now is still added');
+  assert.deepEqual(addedLinked.imported.imported, []);
+  assert.match(addedLinked.imported.skipped[0]?.reason ?? '', /"linked" .* did not answer within 2 s.*import again once it answers/, 'and the import says why and what to do');
+  assert.deepEqual(retries.map((retry) => retry?.code), Array(6).fill('DESTINATION_UNAVAILABLE'));
+  assert.deepEqual(
+    afterRetries.filter((destination) => destination.name !== 'nas').map((destination) => [destination.name, destination.state]),
+    [['usb', 'available'], ['disk', 'available'], ['linked', 'available']].sort(),
+    'the local drives still answer: the share has not used up the thread pool',
+  );
+  assert.ok(elapsed < 18_000, `all of them answered before the watchdog thawed the share (${Math.round(elapsed)} ms)`);
   assertNeverWaited(longestStall);
-  assert.deepEqual((await engine.handle('destinations:list', {})).map((destination) => destination.name).sort(), ['disk', 'nas', 'usb'], 'nothing was recorded for the folder on the frozen share');
+  assert.deepEqual((await engine.handle('destinations:list', {})).map((destination) => destination.name).sort(), ['disk', 'linked', 'nas', 'usb'], 'nothing was recorded for the folder on the frozen share');
 
-  const again = await engine.handle('schedules:add', { name: 'Photos', sources: [join(share.path, 'Photos')], destination: 'usb', cron: '0 5 * * *' });
+  const again = await engine.handle('schedules:add', { name: 'Photos', sources: [join(share.path, 'Photos')], destination: 'disk', cron: '0 5 * * *' });
   assert.equal(again.name, 'Photos', 'once the share answers, the schedule is added');
   assert.equal((await engine.handle('snapshots:import', { destination: 'nas' })).alreadyKnown, 1, 'and the import finds the one archive, already known');
   assert.equal((await engine.handle('jobs:run', { name: 'SharedPhotos' })).status, 'succeeded', 'and the folder on the share is backed up');
+});
+
+test('the CLI sizes Node’s thread pool, so eight destinations on a share that stops answering leave the local drive answering', async (t) => {
+  const share = mountShare(t);
+  if (share === null) {
+    t.skip('bindfs and /dev/fuse are needed to make a share that stops answering (apt-get install -y bindfs)');
+    return;
+  }
+  const work = mkdtempSync(join(tmpdir(), 'dormouse-pool-'));
+  t.after(() => rmSync(work, { recursive: true, force: true }));
+  const dataDir = join(work, 'data');
+  const cli = (args: string[], pool: string | undefined) =>
+    spawnSync(process.execPath, [join(repoRoot, 'dist', 'main', 'cli.cjs'), '--data-dir', dataDir, ...args], {
+      encoding: 'utf8',
+      // The CLI prints once every check has answered or timed out, then waits for the share to exit.
+      timeout: 10_000,
+      killSignal: 'SIGKILL',
+      env: { ...process.env, NODE_OPTIONS: '', UV_THREADPOOL_SIZE: pool },
+    });
+  mkdirSync(join(work, 'usb'));
+  assert.equal(cli(['destination', 'add', '--name', 'usb', '--path', join(work, 'usb')], undefined).status, 0);
+  for (let index = 1; index <= 8; index += 1) {
+    mkdirSync(join(share.path, `folder-${index}`));
+    const added = cli(['destination', 'add', '--name', `nas-${index}`, '--path', join(share.path, `folder-${index}`)], undefined);
+    assert.equal(added.status, 0, added.stderr);
+  }
+  share.freeze();
+  t.after(() => share.thaw());
+  const states = (pool: string | undefined) => {
+    const listed = cli(['destination', 'list', '--json'], pool);
+    const list = JSON.parse(listed.stdout || '[]') as DestinationView[];
+    return Object.fromEntries(list.map((destination) => [destination.name, destination.state]));
+  };
+  // Node's default of four threads, forced: eight stuck reads leave none for the local drive.
+  const withDefault = states('4');
+  // As the CLI starts with nothing set.
+  const asShipped = states(undefined);
+  share.thaw();
+  assert.equal(withDefault.usb, 'not-answering', `with four threads the local drive looks hung too: ${JSON.stringify(withDefault)}`);
+  assert.equal(asShipped.usb, 'available', `with the pool the CLI sets it answers: ${JSON.stringify(asShipped)}`);
+  assert.equal(asShipped['nas-1'], 'not-answering');
 });
