@@ -129,6 +129,8 @@ export class Engine {
   private readonly launchWorker: WorkerLauncher;
   /** How long a backup, or an import, waits for its destination to answer. */
   private readonly destinationTimeoutMs: number;
+  /** The last change to destinations, schedules or settings, which the next one waits for. */
+  private changes: Promise<unknown> = Promise.resolve();
   /** Restores and verifications running in workers, so they can be cancelled. */
   private readonly tasks = new Set<AbortController>();
   private catalog: Db | undefined;
@@ -231,12 +233,24 @@ export class Engine {
     const request = parseInput(requestSchemas[channel], payload) as ValidRequestOf<C>;
     let response: ResponseOf<C>;
     try {
-      response = await this.handlers[channel](request);
+      const handler = () => this.handlers[channel](request);
+      response = changingChannels.has(channel) ? await this.inTurn(handler) : await handler();
     } catch (error) {
       throw catalogError(error, this.catalog?.name ?? 'dormouse.sqlite') ?? error;
     }
     if (changingChannels.has(channel)) this.options.changed?.();
     return response;
+  }
+
+  /**
+   * Runs changes to destinations, schedules and settings one at a time: each checks the catalog
+   * and the disk (off the event loop, so others could run meanwhile) before it writes, and two
+   * must not both pass their checks and then clash.
+   */
+  private inTurn<T>(change: () => T | Promise<T>): Promise<T> {
+    const next = this.changes.then(change);
+    this.changes = next.catch(() => undefined);
+    return next;
   }
 
   /** Every schedule as front ends show it (a quick catalog query, for the tray). */
@@ -367,7 +381,7 @@ export class Engine {
     }
     const record: DestinationRecord = { id: marker.id, name, path: folder, createdAt: this.now() };
     try {
-      // Checked again: another request may have added the same name or folder while the folder was read.
+      // Checked again: another process may have added the same name, or this folder, while it was read.
       nameClash();
       adoptedClash();
       destinations.insertDestination(this.db, record);

@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Engine } from '../../src-main/engine/engine';
 import { dormouse } from '../helpers/cli';
 import { mountSmallDisk } from '../helpers/small-disk';
 import { archiveFiles, childPids, commandLine, describeResult, partialFiles, readJobs, sha256File, sparseFiles, startDormouse, type Job, type Snapshot } from '../helpers/trees';
@@ -270,5 +271,31 @@ test('a drive unmounted in the middle of a backup: the job does not succeed, not
     partialFiles(mountPoint).map((file) => file.slice(mountPoint.length + 1)),
     [],
     `the partial file of the failed job (${partialName}, ${existsSync(join(disk, partialName)) ? statSync(join(disk, partialName)).size : 0} bytes) is still on the drive after the next successful backup`,
+  );
+});
+
+test('the same folder added twice at once (a double click in the window): one destination, whose marker is the one in the folder', async (t) => {
+  const root = mkdtempSync(join(tmpdir(), 'dormouse-double-add-'));
+  t.after(() => rmSync(root, { recursive: true, force: true }));
+  const drive = join(root, 'usb');
+  mkdirSync(drive);
+  const engine = Engine.forDataDir(join(root, 'data'), {});
+  t.after(() => engine.close());
+  const outcomes = await Promise.allSettled([
+    engine.handle('destinations:add', { name: 'usb', path: drive }),
+    engine.handle('destinations:add', { name: 'usb-again', path: drive }),
+    engine.handle('destinations:add', { name: 'usb', path: drive }),
+  ]);
+  assert.deepEqual(
+    outcomes.map((outcome) => outcome.status),
+    ['fulfilled', 'rejected', 'rejected'],
+    'the first is added, the others refused',
+  );
+  for (const outcome of outcomes.slice(1)) assert.equal((outcome as PromiseRejectedResult).reason.code, 'CONFLICT');
+  const listed = await engine.handle('destinations:list', {});
+  assert.deepEqual(
+    listed.map((destination) => [destination.name, destination.state]),
+    [['usb', 'available']],
+    'one destination, and the marker in the folder is its own',
   );
 });
