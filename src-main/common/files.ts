@@ -26,7 +26,7 @@ export async function removeQuietlyInTurn(paths: readonly string[]): Promise<voi
 }
 
 /** Waits for `work` at most `ms`: its value, or `timedOut` when it took longer (the work itself goes on). */
-async function withinTime<T>(work: Promise<T>, ms: number): Promise<{ timedOut: false; value: T } | { timedOut: true }> {
+export async function withinTime<T>(work: Promise<T>, ms: number): Promise<{ timedOut: false; value: T } | { timedOut: true }> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<{ timedOut: true }>((resolve) => {
     timer = setTimeout(() => resolve({ timedOut: true }), ms);

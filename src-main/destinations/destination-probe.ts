@@ -1,5 +1,5 @@
 import type { DestinationState } from '../../shared/types';
-import { answerWithin } from '../common/files';
+import { answerWithin, withinTime } from '../common/files';
 import { freeBytes, readMarkerAsync, type MarkerReading } from './destination-marker';
 
 /** What a probe found, with the free space when the destination is available. */
@@ -26,7 +26,7 @@ function checkOf(answer: Answer, id: string): DestinationCheck {
 /**
  * Checks destinations without ever blocking the event loop of the process that owns the tray: a NAS
  * share that stops answering after the laptop wakes on another network, or a drive that hangs, costs
- * one thread of the pool and a "not responding" answer after a timeout, never a frozen tray. While a
+ * one thread of the pool and a "not answering" answer after a timeout, never a frozen tray. While a
  * folder's read is still out, later checks wait on the same read instead of tying up more threads.
  */
 export class DestinationProbe {
@@ -36,19 +36,10 @@ export class DestinationProbe {
 
   /** Whether the folder holds the marker of destination `id`, and its free space; "not-answering" after `timeoutMs`. */
   async check(folder: string, id: string, timeoutMs = viewTimeoutMs): Promise<DestinationCheck> {
-    const shared = () => {
-      let answer = this.pending.get(folder);
-      if (!answer) {
-        answer = this.read(folder);
-        this.pending.set(folder, answer);
-        const settled = answer;
-        void settled.finally(() => {
-          if (this.pending.get(folder) === settled) this.pending.delete(folder);
-        });
-      }
-      return answer;
-    };
-    const result = await answerWithin(folder, shared, timeoutMs);
+    // A check of this folder still out is shared, not repeated; otherwise a new read starts once
+    // any other read of the folder has answered.
+    const pending = this.pending.get(folder);
+    const result = pending ? await withinTime(pending, timeoutMs) : await answerWithin(folder, () => this.startRead(folder), timeoutMs);
     if (result.timedOut) {
       this.lastKnown.set(folder, 'not-answering');
       return { state: 'not-answering', freeBytes: null };
@@ -61,6 +52,17 @@ export class DestinationProbe {
     const last = this.lastKnown.get(folder);
     if (last === undefined) return null;
     return last === 'not-answering' ? { state: 'not-answering', freeBytes: null } : checkOf(last, id);
+  }
+
+  private startRead(folder: string): Promise<Answer> {
+    const existing = this.pending.get(folder);
+    if (existing) return existing;
+    const answer = this.read(folder);
+    this.pending.set(folder, answer);
+    void answer.finally(() => {
+      if (this.pending.get(folder) === answer) this.pending.delete(folder);
+    });
+    return answer;
   }
 
   private async read(folder: string): Promise<Answer> {
