@@ -1,11 +1,13 @@
-// Builds every part: the main-process bundles (CLI, Electron main, preload, archive worker)
-// with esbuild, and the React renderer with Vite. Each part is built beside the old one and
-// swapped in at the end, so tests or a daemon running from dist/ never see it half-built.
+// Builds every part: the native addon (only when native/ changed), the main-process bundles
+// (CLI, Electron main, preload, archive worker) with esbuild, and the React renderer with Vite.
+// Each part is built beside the old one and swapped in at the end, so tests or a daemon running
+// from dist/ never see it half-built.
 import { build as esbuild } from 'esbuild';
 import { build as viteBuild } from 'vite';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildNative } from './build-native.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const dist = join(root, 'dist');
@@ -24,6 +26,8 @@ const entries = {
   preload: 'src-main/electron/preload.ts',
   'archive-worker': 'src-main/archive-worker/archive-worker-main.ts',
 };
+
+buildNative(root);
 
 const mainNext = join(dist, '.main-next');
 rmSync(mainNext, { recursive: true, force: true });

@@ -1,0 +1,343 @@
+/*
+ * dormouse_native: the file-system calls Node lacks, for the archive worker.
+ *
+ * Extended attributes (never following a symlink), nanosecond times on a path or on the
+ * symlink itself, FIFOs, and the data segments of a sparse file. Plain N-API (node_api.h),
+ * so the one build loads in Node and in Electron. Every call is synchronous and throws a
+ * Node-style Error (code, errno, syscall, path) when the system call fails.
+ */
+#include "napi-support.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/xattr.h>
+#include <time.h>
+#include <unistd.h>
+
+#if defined(__APPLE__)
+#define DN_LISTXATTR(p, b, s) listxattr((p), (b), (s), XATTR_NOFOLLOW)
+#define DN_GETXATTR(p, n, b, s) getxattr((p), (n), (b), (s), 0, XATTR_NOFOLLOW)
+#define DN_SETXATTR(p, n, v, s) setxattr((p), (n), (v), (s), 0, XATTR_NOFOLLOW)
+#define DN_LIST_NAME "listxattr"
+#define DN_GET_NAME "getxattr"
+#define DN_SET_NAME "setxattr"
+#else
+#define DN_LISTXATTR(p, b, s) llistxattr((p), (b), (s))
+#define DN_GETXATTR(p, n, b, s) lgetxattr((p), (n), (b), (s))
+#define DN_SETXATTR(p, n, v, s) lsetxattr((p), (n), (v), (s), 0)
+#define DN_LIST_NAME "llistxattr"
+#define DN_GET_NAME "lgetxattr"
+#define DN_SET_NAME "lsetxattr"
+#endif
+
+/* How often a size read by one call may be outgrown before the next (ERANGE) before giving up. */
+#define DN_RANGE_RETRIES 16
+
+/* listXattrs(path): Buffer[] — the names of the attributes of path itself, never a symlink's target. */
+static napi_value dn_list_xattrs(napi_env env, napi_callback_info info) {
+  napi_value argv[1], result;
+  dn_bytes path;
+  if (dn_args(env, info, 1, argv) != 0 || dn_bytes_arg(env, argv[0], "path", &path) != 0) return NULL;
+  char *list = NULL;
+  ssize_t length = -1;
+  for (int attempt = 0; attempt < DN_RANGE_RETRIES; attempt++) {
+    ssize_t size = DN_LISTXATTR(path.bytes, NULL, 0);
+    if (size <= 0) {
+      length = size;
+      break;
+    }
+    char *grown = realloc(list, (size_t)size);
+    if (!grown) {
+      free(list);
+      free(path.bytes);
+      napi_throw_error(env, "ENOMEM", "dormouse_native: out of memory");
+      return NULL;
+    }
+    list = grown;
+    length = DN_LISTXATTR(path.bytes, list, (size_t)size);
+    if (length >= 0 || errno != ERANGE) break;
+  }
+  if (length < 0) {
+    int err = errno;
+    free(list);
+    napi_value thrown = dn_throw_errno(env, err, DN_LIST_NAME, path.bytes, path.length);
+    free(path.bytes);
+    return thrown;
+  }
+  free(path.bytes);
+  if (napi_create_array(env, &result) != napi_ok) {
+    free(list);
+    return dn_pending_or_generic(env);
+  }
+  uint32_t index = 0;
+  for (ssize_t at = 0; at < length;) {
+    size_t name_length = strnlen(list + at, (size_t)(length - at));
+    if (name_length > 0) {
+      napi_value name;
+      if (napi_create_buffer_copy(env, name_length, list + at, NULL, &name) != napi_ok ||
+          napi_set_element(env, result, index++, name) != napi_ok) {
+        free(list);
+        return dn_pending_or_generic(env);
+      }
+    }
+    at += (ssize_t)name_length + 1;
+  }
+  free(list);
+  return result;
+}
+
+/* getXattr(path, name): Buffer — one attribute's value, read from path itself. */
+static napi_value dn_get_xattr(napi_env env, napi_callback_info info) {
+  napi_value argv[2], result;
+  dn_bytes path, name;
+  if (dn_args(env, info, 2, argv) != 0 || dn_bytes_arg(env, argv[0], "path", &path) != 0) return NULL;
+  if (dn_bytes_arg(env, argv[1], "name", &name) != 0) {
+    free(path.bytes);
+    return NULL;
+  }
+  char *value = NULL;
+  ssize_t length = -1;
+  for (int attempt = 0; attempt < DN_RANGE_RETRIES; attempt++) {
+    ssize_t size = DN_GETXATTR(path.bytes, name.bytes, NULL, 0);
+    if (size <= 0) {
+      length = size;
+      break;
+    }
+    char *grown = realloc(value, (size_t)size);
+    if (!grown) {
+      free(value);
+      free(path.bytes);
+      free(name.bytes);
+      napi_throw_error(env, "ENOMEM", "dormouse_native: out of memory");
+      return NULL;
+    }
+    value = grown;
+    length = DN_GETXATTR(path.bytes, name.bytes, value, (size_t)size);
+    if (length >= 0 || errno != ERANGE) break;
+  }
+  int err = errno;
+  free(name.bytes);
+  if (length < 0) {
+    free(value);
+    napi_value thrown = dn_throw_errno(env, err, DN_GET_NAME, path.bytes, path.length);
+    free(path.bytes);
+    return thrown;
+  }
+  free(path.bytes);
+  napi_status status = napi_create_buffer_copy(env, (size_t)length, length > 0 ? value : "", NULL, &result);
+  free(value);
+  if (status != napi_ok) return dn_pending_or_generic(env);
+  return result;
+}
+
+/* setXattr(path, name, value): sets one attribute on path itself (creating or replacing it). */
+static napi_value dn_set_xattr(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  dn_bytes path, name;
+  bool is_buffer = false;
+  void *value = NULL;
+  size_t value_length = 0;
+  if (dn_args(env, info, 3, argv) != 0) return NULL;
+  DN_CALL(env, napi_is_buffer(env, argv[2], &is_buffer));
+  if (!is_buffer) return dn_throw_type(env, "value must be a Buffer");
+  DN_CALL(env, napi_get_buffer_info(env, argv[2], &value, &value_length));
+  if (dn_bytes_arg(env, argv[0], "path", &path) != 0) return NULL;
+  if (dn_bytes_arg(env, argv[1], "name", &name) != 0) {
+    free(path.bytes);
+    return NULL;
+  }
+  int rc = DN_SETXATTR(path.bytes, name.bytes, value_length ? value : "", value_length);
+  int err = errno;
+  free(name.bytes);
+  napi_value thrown = rc != 0 ? dn_throw_errno(env, err, DN_SET_NAME, path.bytes, path.length) : NULL;
+  free(path.bytes);
+  return thrown;
+}
+
+/* Nanoseconds since the epoch to a timespec, flooring so tv_nsec stays in 0..999999999. */
+static int dn_timespec(napi_env env, napi_value value, const char *what, struct timespec *out) {
+  napi_valuetype type;
+  int64_t ns = 0;
+  bool lossless = false;
+  if (napi_typeof(env, value, &type) != napi_ok) return -1;
+  if (type != napi_bigint) {
+    char message[64];
+    snprintf(message, sizeof message, "%s must be a bigint (nanoseconds)", what);
+    dn_throw_type(env, message);
+    return -1;
+  }
+  if (napi_get_value_bigint_int64(env, value, &ns, &lossless) != napi_ok) return -1;
+  if (!lossless) {
+    char message[80];
+    snprintf(message, sizeof message, "%s is outside the signed 64-bit nanosecond range", what);
+    napi_throw_range_error(env, "ERR_OUT_OF_RANGE", message);
+    return -1;
+  }
+  int64_t seconds = ns / 1000000000;
+  int64_t rest = ns % 1000000000;
+  if (rest < 0) {
+    rest += 1000000000;
+    seconds -= 1;
+  }
+  out->tv_sec = (time_t)seconds;
+  out->tv_nsec = (long)rest;
+  if ((int64_t)out->tv_sec != seconds) {
+    errno = EOVERFLOW;
+    return 1;
+  }
+  return 0;
+}
+
+/* setTimes(path, atimeNs, mtimeNs, followLinks): utimensat, on the symlink itself unless followLinks. */
+static napi_value dn_set_times(napi_env env, napi_callback_info info) {
+  napi_value argv[4];
+  struct timespec times[2];
+  bool follow = false;
+  dn_bytes path;
+  if (dn_args(env, info, 4, argv) != 0) return NULL;
+  int range_a = dn_timespec(env, argv[1], "atimeNs", &times[0]);
+  if (range_a < 0) return NULL;
+  int range_m = dn_timespec(env, argv[2], "mtimeNs", &times[1]);
+  if (range_m < 0) return NULL;
+  if (napi_get_value_bool(env, argv[3], &follow) != napi_ok) return dn_throw_type(env, "followLinks must be a boolean");
+  if (dn_bytes_arg(env, argv[0], "path", &path) != 0) return NULL;
+  int rc = (range_a || range_m) ? -1 : utimensat(AT_FDCWD, path.bytes, times, follow ? 0 : AT_SYMLINK_NOFOLLOW);
+  int err = (range_a || range_m) ? EOVERFLOW : errno;
+  napi_value thrown = rc != 0 ? dn_throw_errno(env, err, "utimensat", path.bytes, path.length) : NULL;
+  free(path.bytes);
+  return thrown;
+}
+
+/* mkfifo(path, mode): a named pipe (the process umask applies, as with mkdir). */
+static napi_value dn_mkfifo(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  uint32_t mode = 0;
+  dn_bytes path;
+  if (dn_args(env, info, 2, argv) != 0) return NULL;
+  if (napi_get_value_uint32(env, argv[1], &mode) != napi_ok) return dn_throw_type(env, "mode must be a number");
+  if (dn_bytes_arg(env, argv[0], "path", &path) != 0) return NULL;
+  int rc = mkfifo(path.bytes, (mode_t)(mode & 07777));
+  int err = errno;
+  napi_value thrown = rc != 0 ? dn_throw_errno(env, err, "mkfifo", path.bytes, path.length) : NULL;
+  free(path.bytes);
+  return thrown;
+}
+
+typedef struct {
+  int64_t *items;
+  size_t count;
+  size_t capacity;
+} dn_ranges;
+
+static int dn_push_range(dn_ranges *ranges, int64_t offset, int64_t length) {
+  if (ranges->count + 2 > ranges->capacity) {
+    size_t capacity = ranges->capacity ? ranges->capacity * 2 : 16;
+    int64_t *grown = realloc(ranges->items, capacity * sizeof *grown);
+    if (!grown) return -1;
+    ranges->items = grown;
+    ranges->capacity = capacity;
+  }
+  ranges->items[ranges->count++] = offset;
+  ranges->items[ranges->count++] = length;
+  return 0;
+}
+
+static int dn_seek_unsupported(int err) {
+  return err == EINVAL || err == ENOTSUP || err == ENOSYS
+#if defined(EOPNOTSUPP) && EOPNOTSUPP != ENOTSUP
+         || err == EOPNOTSUPP
+#endif
+      ;
+}
+
+/*
+ * Fills ranges with the data segments of fd below size. Returns 0, or an errno. Where the
+ * platform or file system cannot tell holes, the whole of [0, size) is one segment.
+ */
+static int dn_collect_ranges(int fd, int64_t size, dn_ranges *ranges) {
+  if (size == 0) return 0;
+#if defined(SEEK_DATA) && defined(SEEK_HOLE)
+  int64_t at = 0;
+  while (at < size) {
+    off_t data = lseek(fd, (off_t)at, SEEK_DATA);
+    if (data < 0) {
+      int err = errno;
+      if (err == ENXIO) return 0; /* only a hole from here to the end */
+      if (at == 0 && dn_seek_unsupported(err)) break;
+      return err;
+    }
+    if ((int64_t)data >= size) return 0;
+    off_t hole = lseek(fd, data, SEEK_HOLE);
+    if (hole < 0) {
+      int err = errno;
+      if (err != ENXIO) return err;
+      hole = (off_t)size; /* the file shrank under us: data to the size we were given */
+    }
+    int64_t end = (int64_t)hole < size ? (int64_t)hole : size;
+    if (end <= (int64_t)data) return EIO;
+    if (dn_push_range(ranges, (int64_t)data, end - (int64_t)data) != 0) return ENOMEM;
+    at = end;
+  }
+  if (at > 0) return 0;
+#endif
+  ranges->count = 0;
+  return dn_push_range(ranges, 0, size) != 0 ? ENOMEM : 0;
+}
+
+/* dataRanges(fd, size): [offset, length, …] of the file's data below size; [] for all holes. */
+static napi_value dn_data_ranges(napi_env env, napi_callback_info info) {
+  napi_value argv[2], result;
+  int32_t fd = -1;
+  int64_t size = 0;
+  if (dn_args(env, info, 2, argv) != 0) return NULL;
+  if (napi_get_value_int32(env, argv[0], &fd) != napi_ok || fd < 0) return dn_throw_type(env, "fd must be a file descriptor");
+  if (napi_get_value_int64(env, argv[1], &size) != napi_ok || size < 0) return dn_throw_type(env, "size must be a number of bytes, 0 or more");
+  off_t position = lseek(fd, 0, SEEK_CUR);
+  if (position < 0) return dn_throw_errno(env, errno, "lseek", NULL, 0);
+  dn_ranges ranges = {NULL, 0, 0};
+  int err = dn_collect_ranges(fd, size, &ranges);
+  lseek(fd, position, SEEK_SET);
+  if (err != 0) {
+    free(ranges.items);
+    if (err == ENOMEM) {
+      napi_throw_error(env, "ENOMEM", "dormouse_native: out of memory");
+      return NULL;
+    }
+    return dn_throw_errno(env, err, "lseek", NULL, 0);
+  }
+  if (napi_create_array_with_length(env, ranges.count, &result) != napi_ok) {
+    free(ranges.items);
+    return dn_pending_or_generic(env);
+  }
+  for (size_t i = 0; i < ranges.count; i++) {
+    napi_value number;
+    if (napi_create_int64(env, ranges.items[i], &number) != napi_ok ||
+        napi_set_element(env, result, (uint32_t)i, number) != napi_ok) {
+      free(ranges.items);
+      return dn_pending_or_generic(env);
+    }
+  }
+  free(ranges.items);
+  return result;
+}
+
+static napi_value dn_init(napi_env env, napi_value exports) {
+  napi_property_descriptor functions[] = {
+      {"listXattrs", NULL, dn_list_xattrs, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"getXattr", NULL, dn_get_xattr, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"setXattr", NULL, dn_set_xattr, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"setTimes", NULL, dn_set_times, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"mkfifo", NULL, dn_mkfifo, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"dataRanges", NULL, dn_data_ranges, NULL, NULL, NULL, napi_enumerable, NULL},
+  };
+  DN_CALL(env, napi_define_properties(env, exports, sizeof functions / sizeof functions[0], functions));
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, dn_init)

@@ -1,0 +1,93 @@
+import { existsSync } from 'node:fs';
+import { join, sep } from 'node:path';
+
+/**
+ * The file-system calls Node lacks, from Dormouse's own N-API addon (native/dormouse-native.c,
+ * built by `npm run build` into dist/native/): extended attributes that never follow a symlink,
+ * nanosecond times set on a symlink itself, FIFOs, and the data segments of sparse files.
+ *
+ * The addon may be missing (no C compiler where Dormouse was built): nativeFs() then gives null
+ * and nativeFsUnavailableReason() one line saying why, so a backup still runs and says which
+ * attributes it could not keep. Setting DORMOUSE_NATIVE_FS=off turns it off the same way.
+ */
+
+/** A path as raw bytes (names need not be UTF-8) or as a string (encoded as UTF-8). */
+export type NativePath = Buffer | string;
+
+/** What every call throws on failure: Node's fs error shape (code 'ENOTSUP', 'EPERM', 'ENOENT', 'ENODATA', …; errno negative, as in Node). */
+export interface NativeFsError extends Error {
+  code: string;
+  errno: number;
+  syscall: string;
+  /** The path shown as a string (bytes that are not UTF-8 shown as U+FFFD); absent for fd calls. */
+  path?: string;
+}
+
+/** The addon's calls; all synchronous, all throw a NativeFsError when the system call fails. */
+export interface NativeFs {
+  /** The names of path's own extended attributes (llistxattr; macOS listxattr with XATTR_NOFOLLOW). */
+  listXattrs(path: NativePath): Buffer[];
+  /** One attribute's value, read from path itself (lgetxattr); a missing one throws code 'ENODATA'. */
+  getXattr(path: NativePath, name: NativePath): Buffer;
+  /** Creates or replaces one attribute on path itself (lsetxattr). */
+  setXattr(path: NativePath, name: NativePath, value: Buffer): void;
+  /**
+   * Sets access and modification times in nanoseconds since the epoch (negative before 1970) with
+   * utimensat; on a symlink itself unless followLinks.
+   */
+  setTimes(path: NativePath, atimeNs: bigint, mtimeNs: bigint, followLinks: boolean): void;
+  /** Makes a FIFO (named pipe); the process umask applies, as with mkdir. */
+  mkfifo(path: NativePath, mode: number): void;
+  /**
+   * The data segments of an open file below size, as [offset, length, offset, length, …], from
+   * lseek SEEK_DATA/SEEK_HOLE: [] for a file of holes only (or size 0), [0, size] where the
+   * platform or file system cannot tell holes. The file offset is left where it was.
+   */
+  dataRanges(fd: number, size: number): number[];
+}
+
+const addonFile = 'dormouse_native.node';
+const functionNames: (keyof NativeFs)[] = ['listXattrs', 'getXattr', 'setXattr', 'setTimes', 'mkfifo', 'dataRanges'];
+
+/** Where the addon is: dist/native/ beside the bundles in dist/main/, or from src-main/native/ under tsx; unpacked from asar in the packaged app. */
+function candidates(): string[] {
+  const places = [join(__dirname, '..', 'native', addonFile), join(__dirname, '..', '..', 'dist', 'native', addonFile)];
+  const asar = `${sep}app.asar${sep}`;
+  return places.flatMap((place) => (place.includes(asar) ? [place.replace(asar, `${sep}app.asar.unpacked${sep}`), place] : [place]));
+}
+
+let loaded: { fs: NativeFs; reason: null } | { fs: null; reason: string } | undefined;
+
+function load(): { fs: NativeFs; reason: null } | { fs: null; reason: string } {
+  if (process.env.DORMOUSE_NATIVE_FS === 'off') return { fs: null, reason: 'the native addon is turned off (DORMOUSE_NATIVE_FS=off)' };
+  if (process.platform === 'win32') return { fs: null, reason: 'the native addon is for Linux and macOS' };
+  const file = candidates().find((place) => existsSync(place));
+  if (!file) return { fs: null, reason: 'the native addon dist/native/dormouse_native.node was not built (npm run build says why; it needs a C compiler)' };
+  const addon = { exports: {} as Record<string, unknown> };
+  try {
+    process.dlopen(addon, file);
+  } catch (error) {
+    return { fs: null, reason: `the native addon ${file} does not load: ${(error as Error).message.split('\n')[0]}` };
+  }
+  const missing = functionNames.filter((name) => typeof addon.exports[name] !== 'function');
+  if (missing.length > 0) return { fs: null, reason: `the native addon ${file} is out of date (no ${missing.join(', ')}); run npm run build` };
+  return { fs: addon.exports as unknown as NativeFs, reason: null };
+}
+
+/** The addon's calls, or null when it cannot be loaded here (nativeFsUnavailableReason() says why). */
+export function nativeFs(): NativeFs | null {
+  loaded ??= load();
+  return loaded.fs;
+}
+
+/** One line saying why nativeFs() is null, or null when the addon is loaded. */
+export function nativeFsUnavailableReason(): string | null {
+  loaded ??= load();
+  return loaded.reason;
+}
+
+/** True when error is what a NativeFs call throws for this code (e.g. 'ENOTSUP', 'ENODATA'). */
+export function isNativeFsError(error: unknown, code?: string): error is NativeFsError {
+  if (!(error instanceof Error) || typeof (error as NativeFsError).syscall !== 'string') return false;
+  return code === undefined || (error as NativeFsError).code === code;
+}
