@@ -1,6 +1,7 @@
 import { formatBytes } from '../../shared/format';
 import { formatAgo, formatDuration } from '../../shared/human-time';
 import type { JobView } from '../../shared/types';
+import { itemWarnings, itemsNotBackedUp } from '../../shared/warning-words';
 import type { DesktopSchedule } from './desktop-state';
 
 /** A notification to show, and what clicking it opens. */
@@ -29,11 +30,17 @@ function reasonInWords(job: JobView, destinationName: string): string {
 
 /**
  * The notification for a job that has ended, or null when there is none to show: successes only
- * when the setting asks for them, failures always, cancelled and skipped jobs never (the drive
- * notice covers a missing destination).
+ * when the setting asks for them, unless items could not be backed up (that is always said, with
+ * the first item named); failures always; cancelled and skipped jobs never (the drive notice covers
+ * a missing destination).
  */
 export function jobNotification(job: JobView, scheduleName: string, destinationName: string, notifyOnSuccess: boolean): NotificationText | null {
   if (job.status === 'succeeded') {
+    const items = itemWarnings(job.warnings);
+    if (items.length > 0) {
+      const rest = items.length === 1 ? '. Click for details.' : ` (and ${(items.length - 1).toLocaleString('en-US')} more). Click to see the list.`;
+      return { title: `Backup of ${scheduleName} finished — ${itemsNotBackedUp(items.length)}`, body: `${items[0]}${rest}`, jobId: job.id };
+    }
     if (!notifyOnSuccess) return null;
     const took = job.startedAt && job.finishedAt ? ` in ${formatDuration(Date.parse(job.finishedAt) - Date.parse(job.startedAt))}` : '';
     const files = `${job.files.toLocaleString('en-US')} file${job.files === 1 ? '' : 's'}`;

@@ -38,6 +38,53 @@ describe('a finished job', () => {
     }
   });
 
+  describe('a success that could not back up some items', () => {
+    const socket = '/home/me/Documents/.mpd/socket: not backed up, it is a socket, which only lives while its program runs';
+    const latin1 = '/home/me/Documents/caf\\xe9.txt: permission denied';
+    const slept = 'the laptop went to sleep during this backup (11/21/2025, 2:00:30 PM)';
+
+    test('always notifies, even with success notifications off: the title counts the items, the body names the first, a click opens the job', () => {
+      const job = jobView({ id: 43, warnings: [socket, latin1, '/home/me/Documents/big.iso: changed while it was being backed up; the archived copy may be incomplete'] });
+      for (const notifyOnSuccess of [true, false]) {
+        assert.deepEqual(jobNotification(job, 'Documents', 'usb', notifyOnSuccess), {
+          title: 'Backup of Documents finished — 3 items could not be backed up',
+          body: '/home/me/Documents/.mpd/socket: not backed up, it is a socket, which only lives while its program runs (and 2 more). Click to see the list.',
+          jobId: 43,
+        }, `notifyOnSuccess ${notifyOnSuccess}`);
+      }
+    });
+
+    test('one item is "1 item", its path shown byte-exact with the escapes the engine wrote', () => {
+      assert.deepEqual(jobNotification(jobView({ id: 44, warnings: [latin1] }), 'Photos', 'usb', false), {
+        title: 'Backup of Photos finished — 1 item could not be backed up',
+        body: '/home/me/Documents/caf\\xe9.txt: permission denied. Click for details.',
+        jobId: 44,
+      });
+    });
+
+    test('notes about the job are not items: the first item is named and counted without them', () => {
+      const text = jobNotification(jobView({ warnings: [slept, latin1, socket] }), 'Documents', 'usb', false);
+      assert.equal(text?.title, 'Backup of Documents finished — 2 items could not be backed up');
+      assert.equal(text?.body, '/home/me/Documents/caf\\xe9.txt: permission denied (and 1 more). Click to see the list.');
+    });
+
+    test('a success with only a note is an ordinary success: silent unless success notifications are on', () => {
+      assert.equal(jobNotification(jobView({ warnings: [slept] }), 'Documents', 'usb', false), null);
+      assert.equal(jobNotification(jobView({ warnings: [slept] }), 'Documents', 'usb', true)?.title, 'Backup complete');
+    });
+
+    test('thousands of items are counted with a separator', () => {
+      const warnings = Array.from({ length: 1204 }, (_, index) => `/srv/cache/${index}.sock: not backed up, it is a socket, which only lives while its program runs`);
+      const text = jobNotification(jobView({ warnings }), 'Server', 'usb', false);
+      assert.equal(text?.title, 'Backup of Server finished — 1,204 items could not be backed up');
+      assert.equal(text?.body, '/srv/cache/0.sock: not backed up, it is a socket, which only lives while its program runs (and 1,203 more). Click to see the list.');
+    });
+
+    test('a Windows path is an item too', () => {
+      assert.equal(jobNotification(jobView({ warnings: ['C:\\Users\\me\\ntuser.dat: permission denied'] }), 'Home', 'usb', false)?.title, 'Backup of Home finished — 1 item could not be backed up');
+    });
+  });
+
   const failure = (code: string | null, message = '') =>
     jobNotification(jobView({ status: 'failed', files: 0, bytes: 0, error: code === null ? null : { code, message } }), 'Documents', 'usb', true)?.body;
 

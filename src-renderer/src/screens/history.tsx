@@ -2,11 +2,48 @@ import { useEffect, useState } from 'react';
 import { formatBytes } from '../../../shared/format';
 import { formatDuration } from '../../../shared/human-time';
 import type { JobStatus, JobView } from '../../../shared/types';
+import { itemWarnings, itemsNotBackedUp, jobNotes, splitItemWarning } from '../../../shared/warning-words';
 import { call } from '../bridge';
 import { useEngineData } from '../use-engine';
 
 const pageSize = 50;
 const statuses: JobStatus[] = ['queued', 'running', 'succeeded', 'failed', 'cancelled', 'skipped', 'interrupted'];
+
+/** The items a job could not back up, each path in full as the engine wrote it, then notes about the job itself. */
+function LeftOut({ warnings }: { warnings: string[] }) {
+  const items = itemWarnings(warnings);
+  const notes = jobNotes(warnings);
+  return (
+    <>
+      {items.length > 0 && (
+        <section aria-labelledby="left-out-title">
+          <h4 id="left-out-title">{itemsNotBackedUp(items.length)}</h4>
+          <ul className="warnings" aria-labelledby="left-out-title">
+            {items.map((warning, index) => {
+              const { path, why } = splitItemWarning(warning);
+              return (
+                <li key={index}>
+                  <span className="path">{path}</span>
+                  {why && `: ${why}`}
+                </li>
+              );
+            })}
+          </ul>
+        </section>
+      )}
+      {notes.length > 0 && (
+        <>
+          <h4>Notes</h4>
+          <ul className="warnings">
+            {notes.map((note, index) => (
+              <li key={index}>{note}</li>
+            ))}
+          </ul>
+        </>
+      )}
+    </>
+  );
+}
 
 function JobDetail({ jobId, scheduleName, onClose }: { jobId: number; scheduleName: (id: number) => string; onClose: () => void }) {
   const [job, setJob] = useState<JobView | null>(null);
@@ -54,16 +91,7 @@ function JobDetail({ jobId, scheduleName, onClose }: { jobId: number; scheduleNa
           </>
         )}
       </dl>
-      {job.warnings.length > 0 && (
-        <>
-          <h4>Warnings ({job.warnings.length})</h4>
-          <ul className="warnings">
-            {job.warnings.map((warning, index) => (
-              <li key={index}>{warning}</li>
-            ))}
-          </ul>
-        </>
-      )}
+      <LeftOut warnings={job.warnings} />
       <button type="button" onClick={onClose}>
         Close
       </button>

@@ -3,6 +3,7 @@ import type { DormouseEvent } from '../../../shared/contract';
 import { formatBytes } from '../../../shared/format';
 import { formatAgo, formatDuration, formatWhen } from '../../../shared/human-time';
 import type { JobProgress, ScheduleView } from '../../../shared/types';
+import { itemWarnings, itemsNotBackedUp } from '../../../shared/warning-words';
 import { call, EngineError } from '../bridge';
 import { useEngineData, useEngineEvents } from '../use-engine';
 import type { Screen } from '../app';
@@ -12,7 +13,16 @@ interface Live {
   startedAt: number;
 }
 
-function ScheduleCard({ schedule, live, lastFailure, onBackUp }: { schedule: ScheduleView; live: Live | undefined; lastFailure: string | null; onBackUp: () => void }) {
+/** What a schedule's finished jobs say: why the latest failed, and what its latest backup could not keep. */
+interface LastJobs {
+  failure: string | null;
+  /** The latest succeeded job, when it could not back up some items. */
+  leftOut: { jobId: number; count: number } | null;
+}
+
+function ScheduleCard({ schedule, live, last, onBackUp, onShowJob }: { schedule: ScheduleView; live: Live | undefined; last: LastJobs | undefined; onBackUp: () => void; onShowJob: (jobId: number) => void }) {
+  const lastFailure = last?.failure ?? null;
+  const leftOut = last?.leftOut ?? null;
   const now = Date.now();
   const percent = live && live.progress.totalBytes > 0 ? Math.min(100, Math.floor((100 * live.progress.bytes) / live.progress.totalBytes)) : 0;
   const elapsed = live ? now - live.startedAt : 0;
@@ -36,6 +46,14 @@ function ScheduleCard({ schedule, live, lastFailure, onBackUp }: { schedule: Sch
         </div>
       )}
       {lastFailure && !live && <p className="error">{lastFailure}</p>}
+      {leftOut && (
+        <p className="left-out">
+          {itemsNotBackedUp(leftOut.count)}.{' '}
+          <button type="button" className="link" onClick={() => onShowJob(leftOut.jobId)}>
+            {leftOut.count === 1 ? 'Show which' : 'Show the list'}
+          </button>
+        </p>
+      )}
       <dl>
         <dt>Last backup</dt>
         <dd>{schedule.lastSuccessAt ? formatAgo(Date.parse(schedule.lastSuccessAt), now) : 'never'}</dd>
@@ -52,12 +70,22 @@ function ScheduleCard({ schedule, live, lastFailure, onBackUp }: { schedule: Sch
 }
 
 /** Whether the person's files are safe: every schedule's state, progress, last and next backup. */
-export function OverviewScreen({ navigate }: { navigate: (screen: Screen) => void }) {
+export function OverviewScreen({ navigate }: { navigate: (screen: Screen, jobId?: number) => void }) {
   const status = useEngineData(() => call('status:get', {}), ['schedules-changed', 'job-finished', 'job-started']);
-  const failures = useEngineData(async () => {
+  const lastJobs = useEngineData(async () => {
     const jobs = await call('jobs:list', { limit: 200 });
-    const latest = new Map<number, string | null>();
-    for (const job of jobs) if (!latest.has(job.scheduleId) && job.status !== 'queued' && job.status !== 'running') latest.set(job.scheduleId, job.status === 'failed' ? (job.error?.message ?? 'failed') : null);
+    const latest = new Map<number, LastJobs>();
+    const succeeded = new Set<number>();
+    // Newest first: the first finished job of a schedule says whether it failed; its first success, what its latest backup lacks.
+    for (const job of jobs) {
+      if (job.status === 'queued' || job.status === 'running') continue;
+      const entry = latest.get(job.scheduleId) ?? { failure: job.status === 'failed' ? (job.error?.message ?? 'failed') : null, leftOut: null };
+      latest.set(job.scheduleId, entry);
+      if (job.status !== 'succeeded' || succeeded.has(job.scheduleId)) continue;
+      succeeded.add(job.scheduleId);
+      const count = itemWarnings(job.warnings).length;
+      if (count > 0) entry.leftOut = { jobId: job.id, count };
+    }
     return latest;
   }, ['job-finished']);
   const [live, setLive] = useState<Map<number, Live>>(new Map());
@@ -112,7 +140,14 @@ export function OverviewScreen({ navigate }: { navigate: (screen: Screen) => voi
       ) : (
         <div className="cards">
           {schedules.map((schedule) => (
-            <ScheduleCard key={schedule.id} schedule={schedule} live={live.get(schedule.id)} lastFailure={failures.data?.get(schedule.id) ?? null} onBackUp={() => void backUp(schedule.name)} />
+            <ScheduleCard
+              key={schedule.id}
+              schedule={schedule}
+              live={live.get(schedule.id)}
+              last={lastJobs.data?.get(schedule.id)}
+              onBackUp={() => void backUp(schedule.name)}
+              onShowJob={(jobId) => navigate('history', jobId)}
+            />
           ))}
         </div>
       )}

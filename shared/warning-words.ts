@@ -1,0 +1,32 @@
+// What a backup could not keep, in the words the notification, the window and the CLI share. A
+// job's warnings are lines "<path>: <why>" (the path byte-exact, bytes that are not UTF-8 shown
+// as \xNN) for each item left out or kept only in part; a few are notes about the job itself
+// ("the laptop went to sleep during this backup") and name no item.
+
+/** An absolute path on Linux or macOS ("/"), or Windows ("C:\", "\\server\share"). */
+const startsWithPath = /^(\/|[A-Za-z]:[\\/]|\\\\)/;
+
+/** The warnings that name an item the backup could not keep whole, in the job's order; notes about the job are left out. */
+export function itemWarnings(warnings: readonly string[]): string[] {
+  return warnings.filter((warning) => startsWithPath.test(warning));
+}
+
+/** The warnings that are notes about the job itself, not about an item: shown apart from the items. */
+export function jobNotes(warnings: readonly string[]): string[] {
+  return warnings.filter((warning) => !startsWithPath.test(warning));
+}
+
+/** "1 item could not be backed up", "1,204 items could not be backed up": the one phrase for this everywhere. */
+export function itemsNotBackedUp(count: number): string {
+  return `${count.toLocaleString('en-US')} item${count === 1 ? '' : 's'} could not be backed up`;
+}
+
+/**
+ * An item warning cut into its path and the reason, so the path can be shown on its own; cut at
+ * the first ": " (a path holding ": " itself is cut inside it: shown together the two parts still
+ * read as the whole line).
+ */
+export function splitItemWarning(warning: string): { path: string; why: string } {
+  const at = warning.indexOf(': ');
+  return at < 0 ? { path: warning, why: '' } : { path: warning.slice(0, at), why: warning.slice(at + 2) };
+}
