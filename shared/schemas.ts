@@ -131,7 +131,8 @@ export const pruneSchema = z.strictObject({ schedule: nameSchema.optional(), dry
 
 export const importSchema = z.strictObject({ destination: nameSchema });
 
-export const snapshotListSchema = z.strictObject({ schedule: nameSchema.optional() });
+/** `machine`: a machine's name, hostname or id, or "all"; absent, this machine's snapshots. */
+export const snapshotListSchema = z.strictObject({ schedule: nameSchema.optional(), machine: nameSchema.optional() });
 
 export type DestinationAddInput = z.input<typeof destinationAddSchema>;
 export type ScheduleFieldsInput = z.input<typeof scheduleFieldsSchema>;

@@ -92,6 +92,19 @@ export interface SnapshotView {
   /** A full snapshot holds every file; an incremental only what changed since `baseId`, the snapshot before it. */
   kind: 'full' | 'incremental';
   baseId: number | null;
+  /** The machine that made it: another laptop's snapshots on a shared destination are never pruned nor built on here. */
+  machine: SnapshotMachine;
+}
+
+/**
+ * The machine a snapshot belongs to: its stable id, its name as `--machine` takes it (hostname and
+ * the id's first 8 characters, also its folder on the destination), and whether it is this machine.
+ * An archive made before machines were told apart, imported, has id null and name "unknown".
+ */
+export interface SnapshotMachine {
+  id: string | null;
+  name: string;
+  current: boolean;
 }
 
 /** A running job's progress, sent to front ends at most every 250 ms. */
@@ -108,7 +121,7 @@ export interface JobProgress {
 /** What rebuilding the catalog from a destination found. */
 export interface ImportReport {
   destination: string;
-  imported: { snapshotId: number; archivePath: string; scheduleName: string }[];
+  imported: { snapshotId: number; archivePath: string; scheduleName: string; machine: SnapshotMachine }[];
   alreadyKnown: number;
   skipped: { archivePath: string; reason: string }[];
 }

@@ -54,6 +54,8 @@ export const snapshotIdentitySchema = z.strictObject({
   createdAt: z.string(),
   kind: z.enum(['full', 'incremental']),
   baseId: z.nullable(z.string()),
+  /** The machine that made it (a stable id kept in its catalog, and its hostname): chains and retention never cross machines. Absent in archives made before machines were told apart. */
+  machine: z.optional(z.strictObject({ id: z.string().check(z.minLength(1)), name: z.string() })),
 });
 
 export const manifestSchema = z.strictObject({

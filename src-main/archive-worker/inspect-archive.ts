@@ -9,7 +9,7 @@ export type InspectedArchive =
   | {
       archivePath: string;
       ok: true;
-      snapshot: { id: string; scheduleName: string; createdAt: string; kind: 'full' | 'incremental'; baseId: string | null };
+      snapshot: { id: string; scheduleName: string; createdAt: string; kind: 'full' | 'incremental'; baseId: string | null; machine?: { id: string; name: string } };
       compression: 'none' | 'gzip';
       format: number;
       files: number;
@@ -63,7 +63,7 @@ export function inspectArchive(archivePath: string): InspectedArchive {
     return {
       archivePath,
       ok: true,
-      snapshot: { id, scheduleName, createdAt, kind, baseId },
+      snapshot: { id, scheduleName, createdAt, kind, baseId, ...(manifest.snapshot.machine ? { machine: manifest.snapshot.machine } : {}) },
       compression: manifest.snapshot.compression,
       format: manifest.format,
       files,

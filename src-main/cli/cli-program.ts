@@ -9,6 +9,8 @@ import { Daemon } from '../daemon/daemon';
 import type { JobProgress, TaskProgress } from '../../shared/types';
 import { resolveDataDir } from '../store/data-dir';
 import * as text from './text-output';
+import { addDestinationCommands } from './destination-commands';
+import { addSnapshotsCommand } from './snapshots-command';
 
 /** Where the CLI writes and what it resolves relative paths against; the real process or a test's. */
 export interface CliIo {
@@ -48,7 +50,8 @@ function keepLast(value: string): number | 'all' {
   return Number(value);
 }
 
-class Cli {
+/** One run of the command line: its engine (opened on first use), its output and its progress line. */
+export class Cli {
   private engineOnce: Engine | undefined;
   private progressShown = false;
 
@@ -203,34 +206,7 @@ export function buildProgram(cli: Cli, io: CliIo): Command {
       outputError: (message, write) => write(`${oneLine(message)}\n`),
     });
 
-  const destination = program.command('destination').description('folders (drives, NAS shares) where archives go');
-  destination
-    .command('add')
-    .description('add a destination folder; writes a marker file into it')
-    .requiredOption('--name <name>', 'a unique name, such as usb-drive')
-    .requiredOption('--path <path>', 'an existing folder on the drive or share')
-    .action(async function (this: Command, options: { name: string; path: string }) {
-      await cli.call(
-        this,
-        'destinations:add',
-        { name: options.name, path: cli.absolute(options.path) },
-        (d) => ({ id: d.id, name: d.name, path: d.path, importedSnapshots: d.imported.imported.length }),
-        (d) => `Added destination "${d.name}" at ${d.path} (id ${d.id}).${d.importedSnapshots > 0 ? ` Found ${d.importedSnapshots} snapshot(s) already there and added them to the catalog.` : ''}`,
-      );
-    });
-  destination
-    .command('list')
-    .description('list destinations, whether each is available and its free space')
-    .action(async function (this: Command) {
-      await cli.call(this, 'destinations:list', {}, (list) => list, text.destinationsText);
-    });
-  destination
-    .command('remove')
-    .description('forget a destination (its folder and archives are left alone)')
-    .argument('<name>')
-    .action(async function (this: Command, name: string) {
-      await cli.call(this, 'destinations:remove', { name }, (removed) => removed, text.destinationRemovedText);
-    });
+  addDestinationCommands(program, cli);
 
   const schedule = program.command('schedule').description('what to back up, where, and when');
   scheduleOptions(schedule.command('add').description('add a schedule'), false).action(async function (this: Command, options: ScheduleOptions) {
@@ -302,13 +278,7 @@ export function buildProgram(cli: Cli, io: CliIo): Command {
       await cli.call(this, 'jobs:list', withoutUndefined({ schedule: options.schedule, limit: options.limit }), (list) => list, text.jobsText);
     });
 
-  program
-    .command('snapshots')
-    .description('list finished archives in the catalog, newest first')
-    .option('--schedule <name>', 'only this schedule')
-    .action(async function (this: Command, options: { schedule?: string }) {
-      await cli.call(this, 'snapshots:list', withoutUndefined({ schedule: options.schedule }), (list) => list, text.snapshotsText);
-    });
+  addSnapshotsCommand(program, cli);
 
   program
     .command('cancel')

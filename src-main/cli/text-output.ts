@@ -88,10 +88,18 @@ export function jobsText(list: JobView[]): string {
 
 /** The readable form of `dormouse snapshots`. */
 export function snapshotsText(list: SnapshotView[]): string {
-  if (list.length === 0) return 'No snapshots yet.';
+  if (list.length === 0) return "No snapshots yet. (Other machines' snapshots on your destinations: dormouse snapshots --machine all)";
   return table(
-    ['ID', 'SCHEDULE', 'CREATED', 'FILES', 'SIZE', 'ARCHIVE'],
-    list.map((snapshot) => [String(snapshot.id), snapshot.scheduleName, snapshot.createdAt, String(snapshot.files), formatBytes(snapshot.bytes), snapshot.archivePath]),
+    ['ID', 'SCHEDULE', 'MACHINE', 'CREATED', 'FILES', 'SIZE', 'ARCHIVE'],
+    list.map((snapshot) => [
+      String(snapshot.id),
+      snapshot.scheduleName,
+      snapshot.machine.current ? `${snapshot.machine.name} (this one)` : snapshot.machine.name,
+      snapshot.createdAt,
+      String(snapshot.files),
+      formatBytes(snapshot.bytes),
+      snapshot.archivePath,
+    ]),
   );
 }
 
@@ -153,7 +161,9 @@ export function pruneText(reports: PruneReport[]): string {
 /** The readable form of `dormouse import`. */
 export function importText(report: ImportReport): string {
   const lines = [`${report.destination}: imported ${report.imported.length} snapshot(s), ${report.alreadyKnown} already in the catalog.`];
-  for (const item of report.imported) lines.push(`  + ${item.snapshotId} ${item.scheduleName}: ${item.archivePath}`);
+  for (const item of report.imported) lines.push(`  + ${item.snapshotId} ${item.scheduleName}${item.machine.current ? '' : ` (machine ${item.machine.name})`}: ${item.archivePath}`);
+  const others = report.imported.filter((item) => !item.machine.current).length;
+  if (others > 0) lines.push(`${others} of them ${others === 1 ? "is another machine's snapshot" : "are other machines' snapshots"}: listed with dormouse snapshots --machine all, restorable, never pruned nor built on here.`);
   for (const item of report.skipped) lines.push(`  skipped ${item.archivePath}: ${item.reason}`);
   return lines.join('\n');
 }

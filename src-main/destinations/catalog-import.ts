@@ -1,37 +1,19 @@
-import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DormouseError } from '../../shared/errors';
 import type { ImportReport } from '../../shared/types';
 import { answerWithin } from '../common/files';
 import type { InspectedArchive } from '../archive-worker/inspect-archive';
+import { describeMachine } from '../jobs/snapshot-listing';
+import { insertSnapshot } from '../jobs/snapshot-store';
 import type { DestinationRecord } from '../store/destination-store';
+import { thisMachine, type Machine } from '../store/machine-store';
 import type { Db } from '../store/open-store';
-
-/** The folder inside a destination that holds one sub-folder of archives per schedule. */
-export const archivesFolderName = 'Dormouse';
-
-async function listArchives(root: string): Promise<string[]> {
-  let schedules;
-  try {
-    schedules = await readdir(root, { withFileTypes: true });
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw error;
-  }
-  const found: string[] = [];
-  for (const schedule of schedules) {
-    if (!schedule.isDirectory()) continue;
-    for (const file of await readdir(join(root, schedule.name))) {
-      if (/\.tar(\.gz)?$/.test(file)) found.push(join(root, schedule.name, file));
-    }
-  }
-  return found.sort();
-}
+import { archivesFolderName, listArchiveFiles } from './destination-layout';
 
 /** The archives a destination holds, listed off the event loop: the destination may be a share that stopped answering. */
 async function archivesIn(destination: DestinationRecord, timeoutMs: number): Promise<string[]> {
   const root = join(destination.path, archivesFolderName);
-  const listed = await answerWithin(root, () => listArchives(root), timeoutMs);
+  const listed = await answerWithin(root, () => listArchiveFiles(root), timeoutMs);
   if (listed.timedOut) {
     throw new DormouseError('DESTINATION_UNAVAILABLE', `destination "${destination.name}" (${destination.path}) did not answer within ${timeoutMs / 1000} s: a network share out of reach, or a drive that hangs; import again once it answers`);
   }
@@ -44,9 +26,10 @@ export type ArchiveInspector = (archivePaths: string[]) => Promise<InspectedArch
 /**
  * Rebuilds the catalog from a destination (a new laptop, a lost database): every Dormouse archive
  * there that the catalog does not know is read in the worker (its manifest alone, and its SHA-256
- * from the sidecar) and recorded as a snapshot under its schedule's name, incrementals linked to
- * their bases. An archive of an unknown or newer format, or one that is not Dormouse's, is
- * reported and left alone, never guessed at.
+ * from the sidecar) and recorded as a snapshot under its schedule's name and the machine its
+ * manifest names, incrementals linked to their bases. Another machine's snapshots are listed apart
+ * and can be restored, but never join a schedule here. An archive of an unknown or newer format,
+ * or one that is not Dormouse's, is reported and left alone, never guessed at.
  */
 export async function importFromDestination(db: Db, destination: DestinationRecord, inspect: ArchiveInspector, timeoutMs: number): Promise<ImportReport> {
   const report: ImportReport = { destination: destination.name, imported: [], alreadyKnown: 0, skipped: [] };
@@ -59,10 +42,7 @@ export async function importFromDestination(db: Db, destination: DestinationReco
 
   const knownUuid = db.prepare('SELECT id FROM snapshots WHERE uuid = ?').pluck();
   const scheduleByName = db.prepare('SELECT id FROM schedules WHERE name = ? COLLATE NOCASE').pluck();
-  const insert = db.prepare(
-    `INSERT INTO snapshots (uuid, schedule_id, schedule_name, job_id, destination_id, created_at, archive_path, files, bytes, archive_bytes, entries, sha256, compression, kind, base_id, format_version)
-     VALUES (?, ?, ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-  );
+  const here = thisMachine(db);
   // Recorded oldest first, so an incremental's base is known when it is recorded.
   const found: (Extract<InspectedArchive, { ok: true }> & { createdAtMs: number })[] = [];
   for (const archive of inspected) {
@@ -78,26 +58,32 @@ export async function importFromDestination(db: Db, destination: DestinationReco
     }
     try {
       const { snapshot } = archive;
-      const scheduleId = (scheduleByName.get(snapshot.scheduleName) as number | undefined) ?? null;
-      const baseId = snapshot.baseId === null ? null : ((knownUuid.get(snapshot.baseId) as number | undefined) ?? null);
-      const result = insert.run(
-        snapshot.id,
+      // Whose it is comes from its manifest alone: an archive that does not say stays unknown, never taken for this machine's.
+      const machine: Machine | null = snapshot.machine ?? null;
+      const mine = machine !== null && machine.id === here.id;
+      // Only this machine's snapshots join a schedule here: another laptop's "Home" is never this one's chain.
+      const scheduleId = mine ? ((scheduleByName.get(snapshot.scheduleName) as number | undefined) ?? null) : null;
+      const snapshotId = insertSnapshot(db, {
+        uuid: snapshot.id,
+        kind: snapshot.kind,
+        // Linked by the id its manifest names, whoever made the base: a restore needs the archive it depends on.
+        baseId: snapshot.baseId === null ? null : ((knownUuid.get(snapshot.baseId) as number | undefined) ?? null),
         scheduleId,
-        snapshot.scheduleName,
-        destination.id,
-        archive.createdAtMs,
-        archive.archivePath,
-        archive.files,
-        archive.bytes,
-        archive.archiveBytes,
-        archive.entries,
-        archive.sha256,
-        archive.compression,
-        snapshot.kind,
-        baseId,
-        archive.format,
-      );
-      report.imported.push({ snapshotId: Number(result.lastInsertRowid), archivePath: archive.archivePath, scheduleName: snapshot.scheduleName });
+        scheduleName: snapshot.scheduleName,
+        jobId: null,
+        destinationId: destination.id,
+        createdAt: archive.createdAtMs,
+        archivePath: archive.archivePath,
+        files: archive.files,
+        bytes: archive.bytes,
+        archiveBytes: archive.archiveBytes,
+        entries: archive.entries,
+        sha256: archive.sha256,
+        compression: archive.compression,
+        formatVersion: archive.format,
+        machine,
+      });
+      report.imported.push({ snapshotId, archivePath: archive.archivePath, scheduleName: snapshot.scheduleName, machine: describeMachine(machine?.id ?? null, machine?.name ?? null, here) });
     } catch (error) {
       report.skipped.push({ archivePath: archive.archivePath, reason: (error as Error).message });
     }
@@ -105,7 +91,11 @@ export async function importFromDestination(db: Db, destination: DestinationReco
   return report;
 }
 
-/** Links snapshots imported before their schedule existed to the schedule of the same name. */
+/**
+ * Links this machine's snapshots imported before their schedule existed (a catalog restored from an
+ * older copy) to the schedule of the same name. Other machines' snapshots stay unattached: they are
+ * never this schedule's last success, never its base, never pruned by it.
+ */
 export function adoptOrphanSnapshots(db: Db, scheduleId: number, scheduleName: string): void {
-  db.prepare('UPDATE snapshots SET schedule_id = ? WHERE schedule_id IS NULL AND schedule_name = ? COLLATE NOCASE').run(scheduleId, scheduleName);
+  db.prepare('UPDATE snapshots SET schedule_id = ? WHERE schedule_id IS NULL AND schedule_name = ? COLLATE NOCASE AND machine_id = ?').run(scheduleId, scheduleName, thisMachine(db).id);
 }

@@ -26,7 +26,10 @@ import { runWorkerTask } from '../jobs/worker-task';
 import { SnapshotBrowser } from '../jobs/snapshot-browser';
 import type { ToWorker } from '../archive-worker/archive-protocol';
 import { finishInterruptedDeletions, pruneSchedule } from '../jobs/prune';
-import { adoptOrphanSnapshots, archivesFolderName, importFromDestination } from '../destinations/catalog-import';
+import { adoptOrphanSnapshots, importFromDestination } from '../destinations/catalog-import';
+import { archivesFolderName } from '../destinations/destination-layout';
+import { listSnapshots } from '../jobs/snapshot-listing';
+import { thisMachine } from '../store/machine-store';
 import type { InspectedArchive } from '../archive-worker/inspect-archive';
 import type { ScheduleDefinition, ScheduleRecord } from '../store/schedule-store';
 
@@ -203,7 +206,7 @@ export class Engine {
       'jobs:start': (request) => this.startBackup(request.name),
       'settings:get': () => this.settings(),
       'settings:set': (request) => this.changeSettings(request),
-      'snapshots:list': (request) => jobStore.listSnapshots(this.db, request.schedule === undefined ? undefined : this.requireSchedule(request.schedule).id),
+      'snapshots:list': (request) => listSnapshots(this.db, request, thisMachine(this.db)),
     };
   }
 

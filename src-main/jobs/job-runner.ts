@@ -1,21 +1,22 @@
 import { randomUUID } from 'node:crypto';
-import { access, readdir, stat } from 'node:fs/promises';
-import type { Settings } from '../../shared/settings';
+import { stat } from 'node:fs/promises';
 import { readSettings } from '../store/settings-store';
-import type { ChainLink } from './job-store';
 import { answerWithin, removeQuietlyAsync, removeQuietlyInTurn } from '../common/files';
 import { ownerAlive, processMark } from '../common/processes';
 import { hostname } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { DormouseError } from '../../shared/errors';
 import type { JobProgress, JobTrigger, JobView } from '../../shared/types';
 import { archiveFormatVersion, sidecarPath } from '../archive-worker/archive-manifest';
 import type { ArchiveRequest, FromWorker } from '../archive-worker/archive-protocol';
 import type { DestinationState } from '../../shared/types';
 import { DestinationProbe, backupTimeoutMs } from '../destinations/destination-probe';
+import { archivePathFor } from '../destinations/destination-layout';
 import { findDestinationById } from '../store/destination-store';
+import { thisMachine } from '../store/machine-store';
 import type { Db } from '../store/open-store';
 import { findScheduleById, type ScheduleRecord } from '../store/schedule-store';
+import { chooseBase, removeStalePartials } from './backup-plan';
 import { pruneSchedule } from './prune';
 import * as jobs from './job-store';
 import type { JobOwner } from './job-store';
@@ -30,53 +31,6 @@ export interface JobEvents {
 
 const cancelPollMs = 500;
 const cancelGraceMs = 3000;
-
-/** The folder inside a destination where a schedule's archives go. */
-export function scheduleFolderName(schedule: { id: number; name: string }): string {
-  const slug = schedule.name.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[-.]+|-+$/g, '').slice(0, 60);
-  return slug === '' ? `schedule-${schedule.id}` : slug;
-}
-
-/** An archive's file name: when it was taken, what kind, and the snapshot's own id, so names never collide. */
-export function archiveFileName(createdAt: number, snapshotUuid: string, compression: 'none' | 'gzip', kind: 'full' | 'incremental' = 'full'): string {
-  const stamp = new Date(createdAt).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
-  return `${stamp}-${kind === 'full' ? 'full' : 'incr'}-${snapshotUuid.slice(0, 8)}.tar${compression === 'gzip' ? '.gz' : ''}`;
-}
-
-/**
- * Removes `.partial` files a failed write left in a schedule's archive folder (a drive unplugged
- * mid-write keeps its partial file until it is connected again). Only called while this schedule's
- * job is the active one, so no other process is writing there.
- */
-export async function removeStalePartials(folder: string, timeoutMs: number): Promise<void> {
-  const names = await answerWithin(folder, () => readdir(folder).catch((): string[] => []), timeoutMs);
-  if (names.timedOut) return; // left for the next backup; the worker reports the destination if it stays silent
-  await answerWithin(folder, () => removeQuietlyInTurn(names.value.filter((name) => name.endsWith('.partial')).map((name) => join(folder, name))), timeoutMs);
-}
-
-/**
- * Whether the next backup of a schedule can be incremental, and on what: the newest snapshot, when
- * its whole chain is on the destination and none of it failed verify, the chain has fewer than the
- * set number of incrementals and its full backup is younger than the set number of days. Otherwise
- * (null) the next backup is a full one.
- */
-export async function chooseBase(db: Db, scheduleId: number, settings: Settings, now: number, timeoutMs: number): Promise<ChainLink | null> {
-  const latest = jobs.latestSnapshot(db, scheduleId);
-  if (!latest) return null;
-  const chain = jobs.chainOf(db, latest.id);
-  const full = chain.at(-1);
-  if (!full || full.kind !== 'full') return null;
-  if (chain.length - 1 >= settings.incrementalsPerFull) return null;
-  if (now - full.createdAt >= settings.fullEveryDays * 86_400_000) return null;
-  if (chain.some((link) => link.verifyOk === false)) return null;
-  // Looked for off the event loop; a destination too slow to tell gets a full backup, which depends on nothing.
-  const allPresent = async () => {
-    for (const link of chain) if (!(await access(link.archivePath).then(() => true, () => false))) return false;
-    return true;
-  };
-  const present = await answerWithin(dirname(latest.archivePath), allPresent, timeoutMs);
-  return present.timedOut || !present.value ? null : latest;
-}
 
 /**
  * Runs backup jobs: records each in SQLite, checks everything it can before a byte is written,
@@ -269,11 +223,12 @@ export class JobRunner {
     }
     const snapshotUuid = randomUUID();
     const createdAt = this.now();
-    const base = await chooseBase(this.db(), schedule.id, readSettings(this.db()), createdAt, this.destinationTimeoutMs);
+    const machine = thisMachine(this.db());
+    const base = await chooseBase(this.db(), schedule.id, machine, readSettings(this.db()), createdAt, this.destinationTimeoutMs);
     const kind: 'full' | 'incremental' = base ? 'incremental' : 'full';
-    const archivePath = join(destination.path, 'Dormouse', scheduleFolderName(schedule), archiveFileName(createdAt, snapshotUuid, schedule.compression, kind));
+    const archivePath = archivePathFor(destination.path, machine, schedule, { createdAt, snapshotUuid, compression: schedule.compression, kind });
     await removeStalePartials(dirname(archivePath), this.destinationTimeoutMs);
-    return endedMeanwhile() ?? { destination, base, kind, createdAt, snapshotUuid, archivePath };
+    return endedMeanwhile() ?? { destination, machine, base, kind, createdAt, snapshotUuid, archivePath };
   }
 
   private async execute(schedule: ScheduleRecord, jobId: number): Promise<JobView> {
@@ -286,7 +241,7 @@ export class JobRunner {
       this.preparing.delete(jobId);
     }
     if ('ended' in prepared) return prepared.ended;
-    const { destination, base, kind, createdAt, snapshotUuid, archivePath } = prepared;
+    const { destination, machine, base, kind, createdAt, snapshotUuid, archivePath } = prepared;
     jobs.markJobRunning(this.db(), jobId, archivePath, createdAt);
     this.events.started((jobs.findJob(this.db(), jobId) as jobs.JobRecord).view);
     const request: ArchiveRequest = {
@@ -294,7 +249,7 @@ export class JobRunner {
       excludes: schedule.excludes,
       archivePath,
       compression: schedule.compression,
-      snapshot: { id: snapshotUuid, scheduleName: schedule.name, createdAt: new Date(createdAt).toISOString(), kind, baseId: base?.uuid ?? null },
+      snapshot: { id: snapshotUuid, scheduleName: schedule.name, createdAt: new Date(createdAt).toISOString(), kind, baseId: base?.uuid ?? null, machine },
       ...(base ? { base: { id: base.uuid, archivePath: base.archivePath } } : {}),
     };
 
@@ -369,6 +324,7 @@ export class JobRunner {
               sha256: result.sha256,
               compression: schedule.compression,
               formatVersion: archiveFormatVersion,
+              machine,
             },
             // The job reports the whole tree the snapshot protects; what an incremental wrote is in its archive.
             { files: result.treeFiles, bytes: result.treeBytes },

@@ -1,7 +1,8 @@
 import { DormouseError } from '../../shared/errors';
 import { toLocalIso, toLocalIsoOrNull } from '../../shared/time';
-import type { Compression, JobStatus, JobTrigger, JobView, SnapshotView } from '../../shared/types';
+import type { JobStatus, JobTrigger, JobView } from '../../shared/types';
 import type { Db } from '../store/open-store';
+import { insertSnapshot, type NewSnapshot } from './snapshot-store';
 
 /** The process that runs a job: recovery checks it before calling a job interrupted. */
 export interface JobOwner {
@@ -237,166 +238,14 @@ export function activeJobs(db: Db): JobRecord[] {
   return (db.prepare("SELECT * FROM jobs WHERE status IN ('queued', 'running') ORDER BY id").all() as JobRow[]).map(toRecord);
 }
 
-/** A finished archive to record in the catalog. */
-export interface NewSnapshot {
-  uuid: string;
-  kind: 'full' | 'incremental';
-  baseId: number | null;
-  scheduleId: number;
-  scheduleName: string;
-  jobId: number;
-  destinationId: string;
-  createdAt: number;
-  archivePath: string;
-  files: number;
-  bytes: number;
-  archiveBytes: number;
-  entries: number;
-  sha256: string;
-  compression: Compression;
-  formatVersion: number;
-}
-
 /** Records a snapshot and ends its job as succeeded, in one transaction. */
 export function recordSuccess(db: Db, jobId: number, snapshot: NewSnapshot, written: { files: number; bytes: number }, warnings: string[], now: number): void {
   db.transaction(() => {
-    db.prepare(
-      `INSERT INTO snapshots (uuid, schedule_id, schedule_name, job_id, destination_id, created_at, archive_path, files, bytes, archive_bytes, entries, sha256, compression, kind, base_id, format_version)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    ).run(
-      snapshot.uuid,
-      snapshot.scheduleId,
-      snapshot.scheduleName,
-      snapshot.jobId,
-      snapshot.destinationId,
-      snapshot.createdAt,
-      snapshot.archivePath,
-      snapshot.files,
-      snapshot.bytes,
-      snapshot.archiveBytes,
-      snapshot.entries,
-      snapshot.sha256,
-      snapshot.compression,
-      snapshot.kind,
-      snapshot.baseId,
-      snapshot.formatVersion,
-    );
+    insertSnapshot(db, snapshot);
     const noted = JSON.parse(db.prepare('SELECT warnings FROM jobs WHERE id = ?').pluck().get(jobId) as string) as string[];
     finishJob(db, jobId, { status: 'succeeded', files: written.files, bytes: written.bytes, sha256: snapshot.sha256, warnings: [...noted, ...warnings], error: null }, now);
   }).immediate();
 }
 
-/** A snapshot's archive and the SHA-256 recorded when it was written. */
-export function findSnapshot(db: Db, id: number): { id: number; archivePath: string; sha256: string; createdAt: number } | undefined {
-  const row = db.prepare('SELECT id, archive_path, sha256, created_at FROM snapshots WHERE id = ? AND deleting_at IS NULL').get(id) as
-    | { id: number; archive_path: string; sha256: string; created_at: number }
-    | undefined;
-  return row && { id: row.id, archivePath: row.archive_path, sha256: row.sha256, createdAt: row.created_at };
-}
-
-/** A snapshot as the choice between a full and an incremental backup needs it. */
-export interface ChainLink {
-  id: number;
-  uuid: string;
-  kind: 'full' | 'incremental';
-  archivePath: string;
-  createdAt: number;
-  baseId: number | null;
-  verifyOk: boolean | null;
-}
-
-interface ChainRow {
-  id: number;
-  uuid: string;
-  kind: 'full' | 'incremental';
-  archive_path: string;
-  created_at: number;
-  base_id: number | null;
-  verify_ok: number | null;
-}
-
-function toLink(row: ChainRow): ChainLink {
-  return { id: row.id, uuid: row.uuid, kind: row.kind, archivePath: row.archive_path, createdAt: row.created_at, baseId: row.base_id, verifyOk: row.verify_ok === null ? null : row.verify_ok === 1 };
-}
-
-/** A schedule's newest snapshot, or undefined. */
-export function latestSnapshot(db: Db, scheduleId: number): ChainLink | undefined {
-  const row = db.prepare('SELECT * FROM snapshots WHERE schedule_id = ? AND deleting_at IS NULL ORDER BY created_at DESC, id DESC LIMIT 1').get(scheduleId) as ChainRow | undefined;
-  return row && toLink(row);
-}
-
-/** A snapshot and every snapshot it depends on, newest first, down to its full backup (shorter when a link is missing). */
-export function chainOf(db: Db, snapshotId: number): ChainLink[] {
-  const select = db.prepare('SELECT * FROM snapshots WHERE id = ? AND deleting_at IS NULL');
-  const chain: ChainLink[] = [];
-  let next: number | null = snapshotId;
-  while (next !== null && chain.length < 10_000) {
-    const row = select.get(next) as ChainRow | undefined;
-    if (!row) break;
-    chain.push(toLink(row));
-    next = row.base_id;
-  }
-  return chain;
-}
-
-/** Snapshots by their own ids, for finding the archives an incremental's entries live in. */
-export function archivesByUuid(db: Db, uuids: readonly string[]): Map<string, string> {
-  const select = db.prepare('SELECT archive_path FROM snapshots WHERE uuid = ? AND deleting_at IS NULL').pluck();
-  const found = new Map<string, string>();
-  for (const uuid of uuids) {
-    const path = select.get(uuid) as string | undefined;
-    if (path) found.set(uuid, path);
-  }
-  return found;
-}
-
-/** Records what verifying a snapshot found, so a damaged chain is never built on. */
-export function recordVerification(db: Db, id: number, ok: boolean, now: number): void {
-  db.prepare('UPDATE snapshots SET verified_at = ?, verify_ok = ? WHERE id = ?').run(now, ok ? 1 : 0, id);
-}
-
-/** Every snapshot's archive, oldest first, for `verify --all`. */
-export function allSnapshotArchives(db: Db): { id: number; archivePath: string; sha256: string }[] {
-  return (db.prepare('SELECT id, archive_path, sha256 FROM snapshots WHERE deleting_at IS NULL ORDER BY id').all() as { id: number; archive_path: string; sha256: string }[]).map((row) => ({
-    id: row.id,
-    archivePath: row.archive_path,
-    sha256: row.sha256,
-  }));
-}
-
-interface SnapshotRow {
-  id: number;
-  schedule_id: number | null;
-  schedule_name: string;
-  job_id: number | null;
-  created_at: number;
-  archive_path: string;
-  files: number;
-  bytes: number;
-  sha256: string;
-  compression: Compression;
-  kind: 'full' | 'incremental';
-  base_id: number | null;
-}
-
-/** Snapshots newest first, optionally of one schedule. */
-export function listSnapshots(db: Db, scheduleId?: number): SnapshotView[] {
-  const rows =
-    scheduleId === undefined
-      ? (db.prepare('SELECT * FROM snapshots WHERE deleting_at IS NULL ORDER BY created_at DESC, id DESC').all() as SnapshotRow[])
-      : (db.prepare('SELECT * FROM snapshots WHERE schedule_id = ? AND deleting_at IS NULL ORDER BY created_at DESC, id DESC').all(scheduleId) as SnapshotRow[]);
-  return rows.map((row) => ({
-    id: row.id,
-    scheduleId: row.schedule_id,
-    scheduleName: row.schedule_name,
-    jobId: row.job_id,
-    createdAt: toLocalIso(row.created_at),
-    archivePath: row.archive_path,
-    files: row.files,
-    bytes: row.bytes,
-    sha256: row.sha256,
-    compression: row.compression,
-    kind: row.kind,
-    baseId: row.base_id,
-  }));
-}
+// Snapshot queries live in snapshot-store; the engine reaches them through here.
+export { allSnapshotArchives, archivesByUuid, chainOf, findSnapshot, latestSnapshot, recordVerification, type ChainLink, type NewSnapshot } from './snapshot-store';

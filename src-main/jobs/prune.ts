@@ -8,7 +8,8 @@ import type { DestinationProbe } from '../destinations/destination-probe';
 import { findDestinationById } from '../store/destination-store';
 import type { Db } from '../store/open-store';
 import type { ScheduleRecord } from '../store/schedule-store';
-import { decideRetention } from './retention';
+import { thisMachine } from '../store/machine-store';
+import { decideRetention, type RetentionDecision } from './retention';
 
 interface SnapshotRow {
   id: number;
@@ -54,17 +55,43 @@ export function finishInterruptedDeletions(db: Db): Promise<number> | null {
 }
 
 /**
+ * Keeps every snapshot that a snapshot outside the decision depends on: one of another machine, or
+ * of unknown origin, that an older Dormouse built as an incremental on this machine's archive.
+ */
+function keepWhatOthersNeed(db: Db, decisions: RetentionDecision[]): RetentionDecision[] {
+  const decided = new Set(decisions.map((decision) => decision.id));
+  const needed = new Map<number, number>();
+  const dependents = db.prepare('SELECT id, base_id FROM snapshots WHERE base_id IS NOT NULL AND deleting_at IS NULL').all() as { id: number; base_id: number }[];
+  const baseOf = new Map(dependents.map((row) => [row.id, row.base_id]));
+  for (const row of dependents) {
+    if (decided.has(row.id)) continue;
+    // Every base down its chain is needed, as long as the outside snapshot is kept.
+    for (let base: number | undefined = row.base_id, hops = 0; base !== undefined && hops < 10_000; base = baseOf.get(base), hops += 1) {
+      if (decided.has(base) && !needed.has(base)) needed.set(base, row.id);
+    }
+  }
+  return decisions.map((decision) => {
+    const dependent = needed.get(decision.id);
+    return dependent === undefined ? decision : { id: decision.id, keep: true, reasons: [...decision.reasons, `the base of snapshot ${dependent} (another machine's, or of unknown origin)`] };
+  });
+}
+
+/**
  * Applies a schedule's retention rules: decides with `decideRetention` (the newest snapshot and
  * every base a kept snapshot depends on are always kept) and, unless it is a dry run, deletes the
  * rest — only while the destination is connected, so an unplugged drive is never "pruned".
  */
 export async function pruneSchedule(db: Db, schedule: ScheduleRecord, options: { dryRun: boolean; now: number; probe: DestinationProbe }): Promise<PruneReport> {
+  // Only this machine's snapshots: another laptop's archives on the same destination are its own to prune.
   const rows = db
-    .prepare('SELECT id, created_at, base_id, archive_path, destination_id FROM snapshots WHERE schedule_id = ? AND deleting_at IS NULL')
-    .all(schedule.id) as SnapshotRow[];
-  const decisions = decideRetention(
-    rows.map((row) => ({ id: row.id, createdAt: row.created_at, baseId: row.base_id })),
-    { keepLast: schedule.keepLast, keepDaily: schedule.keepDaily, keepWeekly: schedule.keepWeekly, keepMonthly: schedule.keepMonthly },
+    .prepare('SELECT id, created_at, base_id, archive_path, destination_id FROM snapshots WHERE schedule_id = ? AND machine_id = ? AND deleting_at IS NULL')
+    .all(schedule.id, thisMachine(db).id) as SnapshotRow[];
+  const decisions = keepWhatOthersNeed(
+    db,
+    decideRetention(
+      rows.map((row) => ({ id: row.id, createdAt: row.created_at, baseId: row.base_id })),
+      { keepLast: schedule.keepLast, keepDaily: schedule.keepDaily, keepWeekly: schedule.keepWeekly, keepMonthly: schedule.keepMonthly },
+    ),
   );
   const byId = new Map(rows.map((row) => [row.id, row]));
   const doomed = decisions.filter((decision) => !decision.keep);

@@ -132,6 +132,25 @@ export const migrations: readonly Migration[] = [
       ALTER TABLE jobs ADD COLUMN owner_mark TEXT;
     `,
   },
+  {
+    version: 6,
+    name: 'this machine, and the machine each snapshot belongs to',
+    // The id is made here, once: it is what tells this laptop's archives from another's on a shared
+    // destination. Snapshots a job of this catalog made are this machine's; imported ones (no job)
+    // may be another laptop's, so their machine stays unknown and nothing deletes or builds on them.
+    sql: `
+      CREATE TABLE this_machine (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        machine_id TEXT NOT NULL CHECK (length(machine_id) >= 8),
+        created_at INTEGER NOT NULL
+      );
+      INSERT INTO this_machine (id, machine_id, created_at) VALUES (1, lower(hex(randomblob(16))), CAST(strftime('%s', 'now') AS INTEGER) * 1000);
+      ALTER TABLE snapshots ADD COLUMN machine_id TEXT;
+      ALTER TABLE snapshots ADD COLUMN machine_name TEXT;
+      UPDATE snapshots SET machine_id = (SELECT machine_id FROM this_machine) WHERE job_id IS NOT NULL;
+      CREATE INDEX snapshots_by_machine ON snapshots(machine_id, schedule_id, created_at);
+    `,
+  },
 ];
 
 /** The newest schema version this code knows. */

@@ -6,7 +6,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ipcChannel, requestSchemas, type Channel } from '../../shared/contract';
 import { formatBytes } from '../../shared/format';
@@ -165,7 +165,7 @@ test('resume from sleep with the drive back: a catch-up in a real worker succeed
   assert.equal(done.files, Object.keys(sourceFiles).length);
   assert.equal(done.bytes, sourceBytes);
   assert.ok(done.archivePath && existsSync(done.archivePath), `the archive ${done.archivePath} is on the drive`);
-  assert.ok(done.archivePath.startsWith(join(drive, 'Dormouse', 'Documents')));
+  assert.equal(dirname(done.archivePath), join(drive, 'Dormouse', basename(dirname(dirname(done.archivePath))), 'Documents'), "in this machine's folder, then the schedule's");
 
   const [worker] = electron.utilityProcess.forks;
   assert.equal(electron.utilityProcess.forks.length, 1, 'one worker for one job');

@@ -102,7 +102,7 @@ function specs(ids: { job: number; snapshot: number; source: string; spare: stri
     'jobs:run': [{ base: { name: 'Documents' }, fields: { name: 'lookup' } }],
     'jobs:list': [{ base: { schedule: 'Documents', status: 'succeeded', beforeId: 10, limit: 5 }, fields: { schedule: 'lookup', status: 'enum', beforeId: positiveId, limit: { ints: ['5', 0, 10_001, 1.5, null, true] } } }],
     'jobs:cancel': [{ base: { jobId: ids.job }, fields: { jobId: positiveId } }],
-    'snapshots:list': [{ base: { schedule: 'Documents' }, fields: { schedule: 'lookup' } }],
+    'snapshots:list': [{ base: { schedule: 'Documents', machine: 'all' }, fields: { schedule: 'lookup', machine: 'lookup' } }],
     'status:get': empty,
     'jobs:start': [{ base: { name: 'Documents' }, fields: { name: 'lookup' } }],
     'jobs:get': [{ base: { jobId: ids.job }, fields: { jobId: positiveId } }],

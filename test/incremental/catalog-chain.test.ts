@@ -9,7 +9,8 @@ import { buildHistory, listings, trees } from './history';
 /**
  * Rebuilding the catalog from the destination understands chains: archives are imported oldest
  * first (by the creation time in their manifests), each incremental linked to its base by uuid,
- * and an imported incremental lists and restores exactly its tree.
+ * and an imported incremental lists and restores exactly its tree. Another catalog's archives are
+ * another machine's: listed with `--machine all`, never a base here.
  */
 
 /** A second data folder on the same destination: the new laptop, or the lost catalog. */
@@ -64,7 +65,7 @@ for (const compression of ['none', 'gzip'] as const) {
 
     const added = other.ok<{ importedSnapshots: number }>(['destination', 'add', '--name', 'usb', '--path', b.dest]);
     assert.equal(added.importedSnapshots, 3);
-    const imported = other.ok<Snapshot[]>(['snapshots']);
+    const imported = other.ok<Snapshot[]>(['snapshots', '--machine', 'all']);
     assert.equal(imported.length, 3);
     const chain = importedChain(imported, original.map((snapshot) => snapshot.archivePath));
     assertLinked(chain);
@@ -91,22 +92,24 @@ for (const compression of ['none', 'gzip'] as const) {
   });
 }
 
-test('the schedule of that name adopts the imported chain, and its next backup is incremental on the newest imported snapshot', (t) => {
+test("another catalog's imported chain is never built on: the schedule of that name starts its own chain with a full backup", (t) => {
   const b = bench(t);
   const original = buildHistory(b);
   const other = otherCatalog(b);
   other.ok(['destination', 'add', '--name', 'usb', '--path', b.dest]);
   other.ok(['schedule', 'add', '--name', 'S', '--source', b.src, '--destination', 'usb', '--cron', '0 3 * * *']);
-  const chain = importedChain(other.ok<Snapshot[]>(['snapshots']), original.map((snapshot) => snapshot.archivePath));
+  const chain = importedChain(other.ok<Snapshot[]>(['snapshots', '--machine', 'all']), original.map((snapshot) => snapshot.archivePath));
   const next = other.ok<{ status: string }>(['run', 'S']);
   assert.equal(next.status, 'succeeded');
-  const [newest] = other.ok<Snapshot[]>(['snapshots']);
+  const [newest, ...rest] = other.ok<Snapshot[]>(['snapshots']);
+  assert.deepEqual(rest, [], "by default only this catalog's own snapshot is listed");
   assert.ok(newest);
-  assert.equal(newest.kind, 'incremental', JSON.stringify(newest));
-  assert.equal(newest.baseId, (chain[2] as Snapshot).id);
-  const folder = b.folder('restore-after-adoption');
+  assert.equal(newest.kind, 'full', JSON.stringify(newest));
+  assert.equal(newest.baseId, null);
+  assert.ok(!chain.some((snapshot) => snapshot.id === newest.id));
+  const folder = b.folder('restore-own-chain');
   other.ok(['restore', String(newest.id), '--to', folder]);
-  assertSameTree(restoredSource(folder, b.src), trees[2] as Map<string, string>, 'the new incremental on the imported chain');
+  assertSameTree(restoredSource(folder, b.src), trees[2] as Map<string, string>, 'the new full backup');
 });
 
 test('`dormouse import` after losing the incrementals\' rows links them by uuid to the base the catalog still knows', (t) => {
@@ -138,7 +141,7 @@ test('import orders by the creation time in each manifest, not by file name: ren
   const other = otherCatalog(b);
   const added = other.ok<{ importedSnapshots: number }>(['destination', 'add', '--name', 'usb', '--path', b.dest]);
   assert.equal(added.importedSnapshots, 3);
-  const chain = importedChain(other.ok<Snapshot[]>(['snapshots']), renamed);
+  const chain = importedChain(other.ok<Snapshot[]>(['snapshots', '--machine', 'all']), renamed);
   assertLinked(chain);
   chain.forEach((snapshot, index) => assert.equal(snapshot.sha256, original[index]?.sha256, 'the SHA-256 (recomputed: the sidecar names the old file)'));
   assertRestores(other, b, chain);

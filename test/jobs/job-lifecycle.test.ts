@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { archiveFiles, describeResult, describeTree, partialFiles, workspace, type Job, type Snapshot, type Workspace } from '../helpers/trees';
 
 const jobKeys = ['id', 'scheduleId', 'trigger', 'status', 'queuedAt', 'startedAt', 'finishedAt', 'files', 'bytes', 'archivePath', 'sha256', 'warnings', 'error'].sort();
-const snapshotKeys = ['id', 'scheduleId', 'scheduleName', 'jobId', 'createdAt', 'archivePath', 'files', 'bytes', 'sha256', 'compression', 'kind', 'baseId'].sort();
+const snapshotKeys = ['id', 'scheduleId', 'scheduleName', 'jobId', 'createdAt', 'archivePath', 'files', 'bytes', 'sha256', 'compression', 'kind', 'baseId', 'machine'].sort();
 const localIso = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{3})?([+-]\d{2}:\d{2}|Z)$/;
 
 function run(ws: Workspace, schedule: string): { code: number; job: Job; stderr: string } {
@@ -98,6 +98,9 @@ test('snapshots lists each finished archive with the documented keys, newest fir
   const snapshots = ws.ok<Snapshot[]>(['snapshots']);
   assert.equal(snapshots.length, 2);
   for (const snapshot of snapshots) assert.deepEqual(Object.keys(snapshot).sort(), snapshotKeys);
+  for (const snapshot of snapshots) assert.deepEqual(Object.keys(snapshot.machine).sort(), ['current', 'id', 'name']);
+  assert.equal(new Set(snapshots.map((snapshot) => snapshot.machine.id)).size, 1, 'one machine made both');
+  assert.ok(snapshots.every((snapshot) => snapshot.machine.current), 'this one');
   assert.deepEqual(snapshots.map((snapshot) => snapshot.jobId), [ran[1]?.id, ran[0]?.id], 'newest first');
   for (const job of ran) {
     const snapshot = snapshots.find((candidate) => candidate.jobId === job.id);

@@ -2,7 +2,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, unlinkSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { dormouse } from '../helpers/cli';
 import { describeResult, describeTree, sha256File, workspace, type Job, type TreeEntry, type Workspace } from '../helpers/trees';
 import { buildRichTree, handMadeArchive, type ImportReport, type Listing, type RestoreReport, type VerifyReport } from './restore-kit';
@@ -11,8 +11,10 @@ import type { SnapshotView, ScheduleView } from '../../shared/types';
 /**
  * A lost catalog rebuilt from the destination: `destination add` on a new, empty data folder imports
  * the archives it finds (read from their own manifests), `dormouse import` re-scans, the imported
- * snapshots can be listed, verified and restored, a schedule of the same name adopts them, and files
- * that are not Dormouse archives (or of a newer format) are reported and left alone.
+ * snapshots can be listed, verified and restored, and files that are not Dormouse archives (or of a
+ * newer format) are reported and left alone. The lost catalog's machine id went with it, so to the
+ * new catalog its archives are another machine's: listed apart, never adopted by a schedule of the
+ * same name, never a base, never pruned.
  */
 
 const cleanups: (() => void)[] = [];
@@ -77,14 +79,16 @@ before(() => {
   run('Photos');
   photosTree = describeTree(photos);
   original = ws.ok<SnapshotView[]>(['snapshots']);
+  const docsFolder = dirname(original.find((snapshot) => snapshot.scheduleName === 'Docs')?.archivePath as string);
+  const photosFolder = dirname(original.find((snapshot) => snapshot.scheduleName === 'Photos')?.archivePath as string);
   originalDestinationId = ws.ok<{ id: string; name: string }[]>(['destination', 'list'])[0]?.id as string;
 
   // Not Dormouse archives: junk named like one, and one in a format newer than this Dormouse reads.
-  junk = join(ws.dest, 'Dormouse', 'Docs', 'junk.tar');
+  junk = join(docsFolder, 'junk.tar');
   writeFileSync(junk, randomBytes(10_000));
-  future = join(ws.dest, 'Dormouse', 'Photos', '20990101T000000Z-full-ffffffff.tar');
+  future = join(photosFolder, '20990101T000000Z-full-ffffffff.tar');
   writeFileSync(future, handMadeArchive([{ path: 'from-the-future.txt', type: 'file', content: 'hello\n' }], { scheduleName: 'Photos', createdAt: '2099-01-01T00:00:00.000Z' }, { format: 99 }));
-  writeFileSync(join(ws.dest, 'Dormouse', 'Docs', 'README.txt'), 'not an archive at all\n');
+  writeFileSync(join(docsFolder, 'README.txt'), 'not an archive at all\n');
 
   // The laptop is lost: a new, empty data folder, the same drive.
   recovered = join(ws.root, 'new-laptop-data');
@@ -97,8 +101,11 @@ test('destination add on a new catalog imports the archives on the drive, keepin
   assert.equal(original.length, 3);
   assert.equal(added.importedSnapshots, 3, 'the three archives Dormouse wrote, not the junk nor the future one');
   assert.equal(added.id, originalDestinationId, 'the marker already there keeps its id');
-  const imported = freshOk<SnapshotView[]>(['snapshots']);
+  assert.deepEqual(freshOk<SnapshotView[]>(['snapshots']), [], "by default only this machine's snapshots, and the new catalog is a new machine");
+  const imported = freshOk<SnapshotView[]>(['snapshots', '--machine', 'all']);
   assert.equal(imported.length, 3);
+  const lostMachine = original[0]?.machine;
+  assert.ok(lostMachine?.id && lostMachine.current, 'the lost catalog listed its own snapshots as this machine\'s');
   for (const before of original) {
     const found = imported.find((snapshot) => snapshot.archivePath === before.archivePath);
     assert.ok(found, `${before.archivePath} is in the new catalog`);
@@ -111,6 +118,7 @@ test('destination add on a new catalog imports the archives on the drive, keepin
     assert.equal(found.files, before.files);
     assert.equal(found.bytes, before.bytes);
     assert.equal(found.kind, before.kind);
+    assert.deepEqual(found.machine, { ...lostMachine, current: false }, "the lost catalog's machine, from the archive's manifest: another machine here");
   }
   const docsImported = imported.filter((snapshot) => snapshot.scheduleName === 'Docs').sort((a, b) => Date.parse(a.createdAt) - Date.parse(b.createdAt));
   const docsOriginal = original.filter((snapshot) => snapshot.scheduleName === 'Docs').sort((a, b) => Date.parse(a.createdAt) - Date.parse(b.createdAt));
@@ -123,7 +131,7 @@ test('destination add on a new catalog imports the archives on the drive, keepin
 });
 
 test('imported snapshots can be listed, verified and restored', () => {
-  const imported = freshOk<SnapshotView[]>(['snapshots']);
+  const imported = freshOk<SnapshotView[]>(['snapshots', '--machine', 'all']);
   const docsSnapshots = imported.filter((snapshot) => snapshot.scheduleName === 'Docs').sort((a, b) => Date.parse(a.createdAt) - Date.parse(b.createdAt));
   const photosSnapshot = imported.find((snapshot) => snapshot.scheduleName === 'Photos') as SnapshotView;
   const [first, second] = docsSnapshots as [SnapshotView, SnapshotView];
@@ -169,30 +177,32 @@ test('dormouse import re-scans: known archives are counted, junk and a newer for
   assert.match(skipped.get(junk) ?? '', /not a Dormouse archive/);
   assert.match(skipped.get(future) ?? '', /format 99/);
   assert.match(skipped.get(future) ?? '', /newer/);
-  assert.equal(freshOk<SnapshotView[]>(['snapshots']).length, 3, 'nothing more in the catalog');
+  assert.equal(freshOk<SnapshotView[]>(['snapshots', '--machine', 'all']).length, 3, 'nothing more in the catalog');
   const text = fresh(['import', '--destination', 'found']);
   assert.equal(text.code, 0);
   assert.match(text.stdout, /skipped .*junk\.tar/);
 });
 
-test('adding a schedule with the same name (any case) attaches the imported snapshots: last success set, not overdue', () => {
+test("a schedule of the same name (any case) does not adopt the lost catalog's snapshots: it is overdue, and its first backup is a full one in this machine's folder", () => {
   const schedule = freshOk<ScheduleView>(['schedule', 'add', '--name', 'docs', '--source', docs, '--destination', 'found', '--cron', '0 0 1 1 *']);
-  const imported = freshOk<SnapshotView[]>(['snapshots']);
-  const docsSnapshots = imported.filter((snapshot) => snapshot.scheduleName === 'Docs');
-  assert.equal(docsSnapshots.length, 2);
-  for (const snapshot of docsSnapshots) assert.equal(snapshot.scheduleId, schedule.id, `snapshot ${snapshot.id} belongs to the new schedule`);
-  assert.equal(imported.find((snapshot) => snapshot.scheduleName === 'Photos')?.scheduleId, null, "another schedule's snapshots stay unattached");
-  const newest = Math.max(...docsSnapshots.map((snapshot) => Date.parse(snapshot.createdAt)));
-  const listed = freshOk<ScheduleView[]>(['schedule', 'list']).find((candidate) => candidate.id === schedule.id);
-  assert.ok(listed);
-  assert.ok(listed.lastSuccessAt, 'the last success comes from the imported snapshots');
-  assert.equal(Date.parse(listed.lastSuccessAt), newest);
-  assert.equal(listed.overdue, false, 'backed up after its last expected run');
-  assert.equal(schedule.lastSuccessAt === null ? null : Date.parse(schedule.lastSuccessAt), newest, 'schedule add already answers with the adopted last success');
+  assert.equal(schedule.lastSuccessAt, null, "another machine's backup is not this schedule's success");
+  assert.equal(schedule.overdue, true);
+  const imported = freshOk<SnapshotView[]>(['snapshots', '--machine', 'all']);
+  assert.deepEqual(imported.map((snapshot) => snapshot.scheduleId), [null, null, null], 'none attached to the new schedule');
+  assert.deepEqual(freshOk<SnapshotView[]>(['snapshots', '--schedule', 'Docs']), [], "this machine's snapshots of the schedule: none yet");
+  const docsImported = imported.filter((snapshot) => snapshot.scheduleName === 'Docs');
   assert.deepEqual(
-    freshOk<SnapshotView[]>(['snapshots', '--schedule', 'Docs']).map((snapshot) => snapshot.id).sort(),
-    docsSnapshots.map((snapshot) => snapshot.id).sort(),
+    freshOk<SnapshotView[]>(['snapshots', '--schedule', 'Docs', '--machine', 'all']).map((snapshot) => snapshot.id).sort(),
+    docsImported.map((snapshot) => snapshot.id).sort(),
   );
+
+  const job = freshOk<Job>(['run', 'docs']);
+  assert.equal(job.status, 'succeeded', JSON.stringify(job));
+  const [made] = freshOk<SnapshotView[]>(['snapshots', '--schedule', 'docs']);
+  assert.equal(made?.kind, 'full', "never an incremental on another machine's archive");
+  assert.equal(made?.baseId, null);
+  assert.equal(made?.machine.current, true);
+  assert.notEqual(dirname(dirname(made.archivePath)), dirname(dirname(docsImported[0]?.archivePath as string)), "in this machine's own folder");
 });
 
 test('an archive whose .sha256 sidecar was lost is imported with the SHA-256 read from the archive itself, and verifies', (t) => {
@@ -206,7 +216,7 @@ test('an archive whose .sha256 sidecar was lost is imported with the SHA-256 rea
   const add = dormouse(['--data-dir', dataDir, 'destination', 'add', '--name', 'found', '--path', lost.dest, '--json']);
   assert.equal(add.code, 0, describeResult(add));
   assert.equal(add.json<{ importedSnapshots: number }>().importedSnapshots, 1);
-  const [snapshot] = dormouse(['--data-dir', dataDir, 'snapshots', '--json']).json<SnapshotView[]>();
+  const [snapshot] = dormouse(['--data-dir', dataDir, 'snapshots', '--machine', 'all', '--json']).json<SnapshotView[]>();
   assert.equal(snapshot?.sha256, job.sha256, 'the same SHA-256 the backup computed while writing');
   assert.equal(snapshot?.sha256, sha256File(job.archivePath as string));
   const verify = dormouse(['--data-dir', dataDir, 'verify', '--all', '--json']);

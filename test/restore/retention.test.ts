@@ -210,8 +210,12 @@ function backup(ws: Workspace, schedule: string): Job {
   return job;
 }
 
+/** The files in a schedule's archive folder, in this laptop's machine folder (`Dormouse/<machine>/<schedule>`; one machine here). */
 function archivesOf(ws: Workspace, schedule: string): string[] {
-  const folder = join(ws.dest, 'Dormouse', schedule);
+  const root = join(ws.dest, 'Dormouse');
+  const machines = existsSync(root) ? readdirSync(root) : [];
+  assert.ok(machines.length <= 1, `one machine folder: ${machines.join(', ')}`);
+  const folder = join(root, machines[0] ?? 'none', schedule);
   return existsSync(folder) ? readdirSync(folder).sort() : [];
 }
 

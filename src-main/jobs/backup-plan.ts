@@ -1,0 +1,45 @@
+import { access, readdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { Settings } from '../../shared/settings';
+import { answerWithin, removeQuietlyInTurn } from '../common/files';
+import type { Machine } from '../store/machine-store';
+import type { Db } from '../store/open-store';
+import { chainOf, latestSnapshot, type ChainLink } from './snapshot-store';
+
+/**
+ * Removes `.partial` files a failed write left in a schedule's archive folder (a drive unplugged
+ * mid-write keeps its partial file until it is connected again). Only called while this schedule's
+ * job is the active one, so no other process is writing there.
+ */
+export async function removeStalePartials(folder: string, timeoutMs: number): Promise<void> {
+  const names = await answerWithin(folder, () => readdir(folder).catch((): string[] => []), timeoutMs);
+  if (names.timedOut) return; // left for the next backup; the worker reports the destination if it stays silent
+  await answerWithin(folder, () => removeQuietlyInTurn(names.value.filter((name) => name.endsWith('.partial')).map((name) => join(folder, name))), timeoutMs);
+}
+
+/**
+ * Whether the next backup of a schedule can be incremental, and on what: this machine's newest
+ * snapshot of it, when its whole chain is this machine's and on the destination, none of it failed
+ * verify, the chain has fewer than the set number of incrementals and its full backup is younger
+ * than the set number of days. Otherwise (null) the next backup is a full one. Another machine's
+ * snapshot is never a base: its own retention may delete it.
+ */
+export async function chooseBase(db: Db, scheduleId: number, machine: Machine, settings: Settings, now: number, timeoutMs: number): Promise<ChainLink | null> {
+  const latest = latestSnapshot(db, scheduleId, machine.id);
+  if (!latest) return null;
+  const chain = chainOf(db, latest.id);
+  const full = chain.at(-1);
+  if (!full || full.kind !== 'full') return null;
+  // A chain an older Dormouse built on another laptop's archive (or on one of unknown origin) ends here.
+  if (chain.some((link) => link.machineId !== machine.id)) return null;
+  if (chain.length - 1 >= settings.incrementalsPerFull) return null;
+  if (now - full.createdAt >= settings.fullEveryDays * 86_400_000) return null;
+  if (chain.some((link) => link.verifyOk === false)) return null;
+  // Looked for off the event loop; a destination too slow to tell gets a full backup, which depends on nothing.
+  const allPresent = async () => {
+    for (const link of chain) if (!(await access(link.archivePath).then(() => true, () => false))) return false;
+    return true;
+  };
+  const present = await answerWithin(dirname(latest.archivePath), allPresent, timeoutMs);
+  return present.timedOut || !present.value ? null : latest;
+}
