@@ -147,7 +147,8 @@ export interface TaskProgress {
 /** What `dormouse verify` found, per snapshot. */
 export interface VerifyReport {
   ok: boolean;
-  snapshots: { snapshotId: number; archivePath: string; ok: boolean; problems: string[] }[];
+  /** `damaged`: the files whose content no longer matches what was backed up, in this snapshot's archive or one it depends on. */
+  snapshots: { snapshotId: number; archivePath: string; ok: boolean; problems: string[]; damaged: string[] }[];
 }
 
 /** What `dormouse restore` did. */
@@ -158,15 +159,20 @@ export interface RestoreReport {
   bytes: number;
   /** Existing files left as they were (restore again with overwrite to replace them). */
   conflicts: string[];
-  /** Entries refused because they would land outside the target. */
+  /** Entries refused because they would land outside the target, or not restored for another reason (said in each line). */
   refused: string[];
+  /** Files whose bytes did not match the SHA-256 recorded at backup time: none of them is left under its name. */
+  damaged: string[];
+  /** What could not be applied to restored entries ("<path>: <what>"), such as ownership when not restoring as root. */
+  unapplied: string[];
 }
 
 /** One entry of a snapshot listing. */
 export interface SnapshotEntryView {
   name: string;
   path: string;
-  type: 'file' | 'directory' | 'symlink';
+  /** A second name of a file (a hardlink) lists as a file; `fifo` is a named pipe. */
+  type: 'file' | 'directory' | 'symlink' | 'fifo';
   size: number;
   mtime: string;
   mode: number;

@@ -13,14 +13,15 @@ import * as z from 'zod/mini';
  * uncompressed. So the trailer is found at a fixed distance from the end of the file, and it says
  * where the manifest starts.
  */
-export const archiveFormatVersion = 1;
+export const archiveFormatVersion = 2;
 export const manifestEntryName = '.dormouse/manifest.json';
 export const trailerEntryName = '.dormouse/trailer.json';
 export const blockSize = 512;
 /** Header, content and the two end-of-archive blocks: what follows the manifest entry. */
 export const trailerTailBytes = 4 * blockSize;
 
-export const entryTypeSchema = z.enum(['file', 'directory', 'symlink']);
+/** Format 2 adds `hardlink` (another name of a file this archive holds: `linkTarget` is the name holding the data) and `fifo`. */
+export const entryTypeSchema = z.enum(['file', 'directory', 'symlink', 'hardlink', 'fifo']);
 export type EntryType = z.infer<typeof entryTypeSchema>;
 
 /** One entry of a snapshot: what a listing shows and where its tar header starts. */
@@ -33,6 +34,19 @@ export const manifestEntrySchema = z.strictObject({
   /** Byte offset of the entry's first header block (a PAX header when there is one) in the uncompressed tar. */
   offset: z.int().check(z.nonnegative()),
   linkTarget: z.optional(z.string()),
+  /** Format 2: the modification time in nanoseconds since the epoch, as a decimal string (negative before 1970); `mtimeMs` is kept for listings. */
+  mtimeNs: z.optional(z.string().check(z.regex(/^-?\d{1,30}$/))),
+  /** Format 2: the owner and group, by number and by name (empty when the system had no name for it). */
+  uid: z.optional(z.int().check(z.nonnegative())),
+  gid: z.optional(z.int().check(z.nonnegative())),
+  user: z.optional(z.string()),
+  group: z.optional(z.string()),
+  /** Format 2: the SHA-256 of a file's content, checked when it is restored or verified. */
+  sha256: z.optional(z.string().check(z.regex(/^[0-9a-f]{64}$/))),
+  /** Format 2: the entry's PAX header holds extended attributes or ACLs (`SCHILY.xattr.*`, `SCHILY.acl.*`), which a restore reads there. */
+  attributes: z.optional(z.boolean()),
+  /** Format 2: a sparse file, stored as GNU sparse 1.0: its map and data segments, `size` being its full size. */
+  sparse: z.optional(z.boolean()),
   /** Inode and change time, which the next incremental backup compares to find changed files. */
   ino: z.optional(z.number().check(z.nonnegative())),
   ctimeMs: z.optional(z.number()),

@@ -12,31 +12,62 @@ const digested = 5;
 const fdWord = 6;
 const directFdWord = 7;
 const baseWord = 8;
-const lengthsStart = 9;
+const tapped = 9;
+const lengthsStart = 10;
 /** Layout of the shared info bytes: the hex digest, then the writer's error as JSON. */
 const digestBytes = 64;
 const infoBytes = 1024;
+/** Content taps: ranges of the stream whose own SHA-256 the tapper computes (each file's content), in a ring. */
+const tapCapacity = 16384;
+const tapsPublished = 0;
+const tapsDone = 1;
 
 /**
- * The two helper threads. The hasher computes the SHA-256 of every slot in order; the writer writes
+ * The three helper threads. The hasher computes the SHA-256 of every slot in order; the tapper
+ * computes the SHA-256 of each file's content within them (the content taps); the writer writes
  * every slot at its place in the file (full slots through the direct-I/O descriptor when there is
- * one). A slot is free again once both have passed it, so reading, hashing and writing overlap.
+ * one). A slot is free again once all three have passed it, so reading, hashing and writing overlap
+ * and the two hashes share the machine's cores.
  */
-const threadSource = (role: 'hash' | 'write') => `
+const threadSource = (role: 'hash' | 'tap' | 'write') => `
 const { workerData: w } = require('node:worker_threads');
 const { writeSync } = require('node:fs');
 const { createHash } = require('node:crypto');
 const ctrl = new Int32Array(w.control);
 const bytes = Buffer.from(w.data);
 const info = Buffer.from(w.info);
-const tail = ${role === 'hash' ? hashed : written};
+const tail = ${role === 'hash' ? hashed : role === 'tap' ? tapped : written};
 const hash = ${role === 'hash' ? "createHash('sha256')" : 'null'};
+const taps = new Int32Array(w.tapControl);
+const tapRanges = new Float64Array(w.tapRanges);
+const tapDigests = Buffer.from(w.tapDigests);
+let tapNext = 0;
+let tapHash = null;
+/** Feeds the stream bytes [at, at + view.length) to the content taps they belong to. */
+const feedTaps = (view, at) => {
+  const end = at + view.length;
+  while (tapNext < Atomics.load(taps, ${tapsPublished})) {
+    const ring = tapNext % ${tapCapacity};
+    const start = tapRanges[2 * ring];
+    const stop = tapRanges[2 * ring + 1];
+    if (start >= end) return;
+    const from = Math.max(start, at);
+    const to = Math.min(stop, end);
+    if (to > from) (tapHash ??= createHash('sha256')).update(view.subarray(from - at, to - at));
+    if (stop > end) return;
+    (tapHash ?? createHash('sha256')).digest().copy(tapDigests, ring * 32);
+    tapHash = null;
+    tapNext += 1;
+    Atomics.store(taps, ${tapsDone}, tapNext);
+    Atomics.notify(taps, ${tapsDone});
+  }
+};
 let position = 0;
 let directAllowed = true;
 const fail = (error) => {
   info.write(JSON.stringify({ code: (error && error.code) || null, message: String((error && error.message) || error) }), ${digestBytes});
   Atomics.store(ctrl, ${failed}, 1);
-  for (const word of [${hashed}, ${written}, ${digested}]) Atomics.notify(ctrl, word);
+  for (const word of [${hashed}, ${tapped}, ${written}, ${digested}]) Atomics.notify(ctrl, word);
 };
 try {
 for (;;) {
@@ -53,6 +84,9 @@ for (;;) {
   const view = bytes.subarray(base + slot * w.slotBytes, base + slot * w.slotBytes + length);
   if (hash) {
     hash.update(view);
+  } else if (${role === 'tap'}) {
+    feedTaps(view, position);
+    position += length;
   } else {
     const plainFd = Atomics.load(ctrl, ${fdWord});
     let offset = 0;
@@ -119,6 +153,12 @@ export interface ArchiveOutputOptions {
  * Elsewhere (network shares, tmpfs, macOS, Windows) the same threads write through the page cache.
  */
 export class ArchiveOutput {
+  private readonly tapControl = new Int32Array(new SharedArrayBuffer(8));
+  private readonly tapRanges = new Float64Array(new SharedArrayBuffer(tapCapacity * 16));
+  private readonly tapDigests = Buffer.from(new SharedArrayBuffer(tapCapacity * 32));
+  /** What to do with each tap's digest, oldest first, from `tapsCollected` on. */
+  private readonly tapWaiting: ((sha256: string) => void)[] = [];
+  private tapsCollected = 0;
   private fd = -1;
   private directFd = -1;
   private base = 0;
@@ -145,8 +185,8 @@ export class ArchiveOutput {
     this.info = Buffer.from(info);
     const control = new SharedArrayBuffer(4 * (lengthsStart + this.slots));
     this.control = new Int32Array(control);
-    const workerData = { data: this.data, control, info, slots: this.slots, slotBytes: this.slotBytes };
-    this.threads = [new Worker(threadSource('hash'), { eval: true, workerData }), new Worker(threadSource('write'), { eval: true, workerData })];
+    const workerData = { data: this.data, control, info, slots: this.slots, slotBytes: this.slotBytes, tapControl: this.tapControl.buffer, tapRanges: this.tapRanges.buffer, tapDigests: this.tapDigests.buffer };
+    this.threads = (['hash', 'tap', 'write'] as const).map((role) => new Worker(threadSource(role), { eval: true, workerData }));
   }
 
   /** Creates the archive file (mode 0600), and a direct-I/O descriptor to it where the file system takes one. */
@@ -186,6 +226,46 @@ export class ArchiveOutput {
   /** Appends bytes. */
   write(data: Buffer): void {
     copyInto(this, data);
+  }
+
+  /**
+   * Asks the hashing thread for the SHA-256 of the stream bytes [start, end) as well (a file's
+   * content: hashing it there keeps it off the thread that reads the files). Taps come in stream
+   * order, each before any of its bytes is committed; `done` gets the digest once the hasher has
+   * passed the range, at the latest in `settleTaps`.
+   */
+  tap(start: number, end: number, done: (sha256: string) => void): void {
+    while (Atomics.load(this.tapControl, tapsPublished) - this.tapsCollected >= tapCapacity) this.collectTaps(true);
+    const published = Atomics.load(this.tapControl, tapsPublished);
+    const ring = published % tapCapacity;
+    this.tapRanges[2 * ring] = start;
+    this.tapRanges[2 * ring + 1] = end;
+    this.tapWaiting.push(done);
+    Atomics.store(this.tapControl, tapsPublished, published + 1);
+    if (this.tapWaiting.length > tapCapacity / 2) this.collectTaps(false);
+  }
+
+  /** Hands the digests of every tap the hasher has finished to their callbacks; waits for one more when asked. */
+  private collectTaps(wait: boolean): void {
+    let done = Atomics.load(this.tapControl, tapsDone);
+    while (wait && done === this.tapsCollected) {
+      this.throwIfFailed();
+      Atomics.wait(this.tapControl, tapsDone, done, 100);
+      done = Atomics.load(this.tapControl, tapsDone);
+    }
+    while (this.tapsCollected < done) {
+      const ring = this.tapsCollected % tapCapacity;
+      const callback = this.tapWaiting.shift();
+      callback?.(this.tapDigests.toString('hex', ring * 32, ring * 32 + 32));
+      this.tapsCollected += 1;
+    }
+  }
+
+  /** Hands over the buffer filled so far and waits until every tap's digest is known: before the manifest that records them is written. */
+  settleTaps(): void {
+    if (this.tapWaiting.length === 0) return;
+    if (this.filled > 0) this.next();
+    while (this.tapWaiting.length > 0) this.collectTaps(true);
   }
 
   /** Hands over the last buffer, waits until every byte is hashed and written, then fsyncs and closes the file. */
@@ -240,13 +320,13 @@ export class ArchiveOutput {
 
   /** The next free buffer, waiting while the threads are a whole ring behind. */
   private acquire(): Buffer {
+    const followers = [hashed, tapped, written];
     for (;;) {
       this.throwIfFailed();
-      const hashedCount = Atomics.load(this.control, hashed);
-      const writtenCount = Atomics.load(this.control, written);
-      if (this.submitted - Math.min(hashedCount, writtenCount) < this.slots) break;
-      if (hashedCount <= writtenCount) Atomics.wait(this.control, hashed, hashedCount, 100);
-      else Atomics.wait(this.control, written, writtenCount, 100);
+      const counts = followers.map((word) => Atomics.load(this.control, word));
+      const slowest = Math.min(...counts);
+      if (this.submitted - slowest < this.slots) break;
+      Atomics.wait(this.control, followers[counts.indexOf(slowest)] as number, slowest, 100);
     }
     const start = this.base + (this.submitted % this.slots) * this.slotBytes;
     return this.bytes.subarray(start, start + this.slotBytes);

@@ -65,7 +65,9 @@ export function readTrailer(path: string, fd: number, gzip: boolean): ArchiveTra
   throw notDormouse(path, 'no Dormouse trailer at its end: it may be truncated or made by another program');
 }
 
-const entryTypes = new Set(['file', 'directory', 'symlink']);
+const entryTypes = new Set(['file', 'directory', 'symlink', 'hardlink', 'fifo']);
+const nanoseconds = /^-?\d{1,30}$/;
+const sha256Hex = /^[0-9a-f]{64}$/;
 const isCount = (value: unknown) => typeof value === 'number' && Number.isInteger(value) && value >= 0;
 
 /** Why a manifest entry is not one Dormouse wrote, or null: a plain check, fast enough for 100,000 entries. */
@@ -77,6 +79,11 @@ function entryProblem(entry: unknown): string | null {
   if (!isCount(e.size) || !isCount(e.offset) || !isCount(e.mode) || typeof e.mtimeMs !== 'number') return `${e.path}: size, offset, mode or mtime missing`;
   if (e.linkTarget !== undefined && typeof e.linkTarget !== 'string') return `${e.path}: bad link target`;
   if (e.archive !== undefined && (typeof e.archive !== 'string' || e.archive === '')) return `${e.path}: bad archive reference`;
+  if (e.type === 'hardlink' && typeof e.linkTarget !== 'string') return `${e.path}: a hardlink without the name it links to`;
+  if (e.mtimeNs !== undefined && (typeof e.mtimeNs !== 'string' || !nanoseconds.test(e.mtimeNs))) return `${e.path}: bad nanosecond time`;
+  if (e.sha256 !== undefined && (typeof e.sha256 !== 'string' || !sha256Hex.test(e.sha256))) return `${e.path}: bad SHA-256`;
+  if ((e.uid !== undefined && !isCount(e.uid)) || (e.gid !== undefined && !isCount(e.gid))) return `${e.path}: bad owner`;
+  if ((e.user !== undefined && typeof e.user !== 'string') || (e.group !== undefined && typeof e.group !== 'string')) return `${e.path}: bad owner name`;
   return null;
 }
 

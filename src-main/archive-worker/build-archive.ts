@@ -12,9 +12,15 @@ import {
   type ManifestEntry,
 } from './archive-manifest';
 import type { ArchiveRequest, ArchiveResult, ArchiveProgress } from './archive-protocol';
-import { walkSources, type WalkEntry, type WalkResult } from './source-walk';
+import { millisecondsOf, walkSources, type WalkEntry, type WalkResult } from './source-walk';
+import { createHash, type Hash } from 'node:crypto';
+import { decodeName, displayName, encodeName, fsPath } from './byte-names';
+import { attributeRecords, sparseMap, sparseSegments } from './entry-attributes';
+import type { PaxRecords } from './pax-records';
+import { posix } from 'node:path';
+import { groupName, userName } from './owner-names';
 import { readManifest } from './archive-reader';
-import { TarWriter, type HeaderFields } from './tar-writer';
+import { TarWriter, type EntryFields } from './tar-writer';
 import { ArchiveOutput } from './archive-output';
 
 /** An expected way for an archive to end badly, with the code the job records. */
@@ -55,11 +61,36 @@ export function spaceMargin(estimate: number): number {
   return 16 * 1024 * 1024 + Math.ceil(estimate / 100);
 }
 
-function headerFor(entry: WalkEntry, linkTarget: string | undefined, size: number, mtimeMs = entry.mtimeMs): HeaderFields {
-  const mtimeSeconds = Math.floor(mtimeMs / 1000);
-  if (entry.type === 'directory') return { path: `${entry.name}/`, type: 'Directory', size: 0, mode: entry.mode, mtimeSeconds, uid: entry.uid, gid: entry.gid };
-  if (entry.type === 'symlink') return { path: entry.name, type: 'SymbolicLink', size: 0, mode: entry.mode, mtimeSeconds, uid: entry.uid, gid: entry.gid, linkpath: linkTarget ?? '' };
-  return { path: entry.name, type: 'File', size, mode: entry.mode, mtimeSeconds, uid: entry.uid, gid: entry.gid };
+/** The format 2 header of a walked entry (`linkTarget`: a symlink's target or, for a hardlink, the name holding the data). */
+function entryFields(entry: WalkEntry, type: ManifestEntry['type'], size: number, mtimeNs: bigint, linkTarget?: string): EntryFields {
+  const owner = { mode: entry.mode, mtimeNs, uid: entry.uid, gid: entry.gid, uname: userName(entry.uid), gname: groupName(entry.gid) };
+  if (type === 'directory') return { path: `${entry.name}/`, type: 'Directory', size: 0, ...owner };
+  if (type === 'symlink') return { path: entry.name, type: 'SymbolicLink', size: 0, linkpath: linkTarget ?? '', ...owner };
+  if (type === 'hardlink') return { path: entry.name, type: 'Link', size: 0, linkpath: linkTarget ?? '', ...owner };
+  if (type === 'fifo') return { path: entry.name, type: 'FIFO', size: 0, ...owner };
+  return { path: entry.name, type: 'File', size, ...owner };
+}
+
+/** The manifest's record of a walked entry, less where it is stored. */
+function manifestFields(entry: WalkEntry, type: ManifestEntry['type'], mtimeNs: bigint): Omit<ManifestEntry, 'offset' | 'size'> {
+  return {
+    path: entry.name,
+    type,
+    mode: entry.mode,
+    mtimeMs: millisecondsOf(mtimeNs),
+    mtimeNs: mtimeNs.toString(),
+    uid: entry.uid,
+    gid: entry.gid,
+    user: userName(entry.uid),
+    group: groupName(entry.gid),
+    ino: entry.ino,
+    ctimeMs: entry.ctimeMs,
+  };
+}
+
+/** The type an entry has in the manifest: a second name of a file is a hardlink. */
+function manifestType(entry: WalkEntry): ManifestEntry['type'] {
+  return entry.linkTarget !== undefined ? 'hardlink' : entry.type;
 }
 
 function isNoSpace(error: unknown): boolean {
@@ -92,6 +123,14 @@ function planArchive(request: ArchiveRequest): ArchivePlan {
     if (!before || !unchanged(entry, before)) return null;
     return before.archive === undefined ? { ...before, archive: baseId } : before;
   });
+  // The folders above anything this incremental stores are stored too, so tar extracting the chain
+  // in order gives each folder its time (and a listing of this archive alone shows where things go).
+  const changedFolders = new Set<string>();
+  for (const [index, entry] of walk.entries.entries()) {
+    if (carried[index] !== null) continue;
+    for (let name = posix.dirname(entry.name); name !== '.' && name !== '/' && !changedFolders.has(name); name = posix.dirname(name)) changedFolders.add(name);
+  }
+  for (const [index, entry] of walk.entries.entries()) if (entry.type === 'directory' && changedFolders.has(entry.name)) carried[index] = null;
   const folder = dirname(request.archivePath);
   const estimate = estimateArchiveBytes(walk.entries.filter((_, index) => carried[index] === null));
   const needed = estimate + spaceMargin(estimate);
@@ -150,13 +189,17 @@ export async function buildArchive(request: ArchiveRequest, host: ArchiveHost): 
       if (host.cancelled()) throw new ArchiveError('CANCELLED', 'cancelled');
     };
 
+    /** The name that holds each hardlink group's data in this snapshot, by the name the walk met first. */
+    const leaders = new Map<string, string>();
     for (const [index, entry] of walk.entries.entries()) {
       if (Date.now() - lastYield >= yieldIntervalMs) await pauseForMessages();
       report(entry.absolutePath);
-      const kept = carried[index] ?? null;
+      let kept = carried[index] ?? null;
+      // A carried second name must point at a name that holds the data in this very snapshot.
+      if (kept?.type === 'hardlink' && leaders.get(entry.linkTarget ?? '') !== kept.linkTarget) kept = null;
       let written = kept;
       if (kept === null) {
-        const steps = writeEntry(writer, entry, warnings);
+        const steps = writeEntry(writer, entry, leaders.get(entry.linkTarget ?? ''), warnings);
         try {
           for (let step = steps.next(); ; step = steps.next()) {
             if (step.done) {
@@ -172,8 +215,10 @@ export async function buildArchive(request: ArchiveRequest, host: ArchiveHost): 
       }
       if (written === null) continue;
       manifestEntries.push(written);
-      if (entry.type !== 'file') continue;
+      if (written.type === 'file' && entry.type === 'file') leaders.set(entry.linkTarget ?? entry.name, entry.name);
+      if (written.type !== 'file' && written.type !== 'hardlink') continue;
       treeFiles += 1;
+      if (written.type === 'hardlink') continue;
       treeBytes += written.size;
       if (kept === null) {
         files += 1;
@@ -188,6 +233,7 @@ export async function buildArchive(request: ArchiveRequest, host: ArchiveHost): 
       snapshot: { ...request.snapshot, kind, baseId: previous ? request.snapshot.baseId : null, compression: request.compression, sources: request.sources, excludes: request.excludes },
       entries: manifestEntries,
     };
+    writer.settleHashes();
     writer.flush();
     const manifestMemberOffset = request.compression === 'gzip' ? writer.writtenBytes : null;
     const manifestOffset = writer.tarOffset;
@@ -234,70 +280,142 @@ function previousEntries(archivePath: string, problems: string[]): Map<string, M
   }
 }
 
-/** An entry is unchanged when its type, size, mtime, inode and ctime are all as they were. */
+/**
+ * An entry is unchanged when its type, size, mtime, inode, ctime and owner are all as they were (a
+ * hardlink also names the same file). An entry from a format 1 manifest never is: it lacks what
+ * format 2 records, so the first backup after an upgrade stores every file again.
+ */
 function unchanged(entry: WalkEntry, before: ManifestEntry): boolean {
-  return before.type === entry.type && before.size === entry.size && before.mtimeMs === entry.mtimeMs && before.ino === entry.ino && before.ctimeMs === entry.ctimeMs;
+  if (before.mtimeNs === undefined) return false;
+  return (
+    before.type === manifestType(entry) &&
+    before.size === entry.size &&
+    before.mtimeNs === entry.mtimeNs.toString() &&
+    before.ino === entry.ino &&
+    before.ctimeMs === entry.ctimeMs &&
+    before.uid === entry.uid &&
+    before.gid === entry.gid &&
+    (entry.linkTarget === undefined || before.linkTarget === entry.linkTarget)
+  );
 }
 
 /**
  * Writes one entry; returns its manifest entry, or null (with a warning) when it could not be read.
- * A generator: while a file is copied it yields the bytes copied so far after each buffer, so the
- * caller can report progress and take a cancel in the middle of a large file.
+ * `leader` is the name holding the data of the entry's hardlink group in this snapshot (none yet:
+ * this name stores the data itself). A generator: while a file is copied it yields the bytes
+ * copied so far after each buffer, so the caller can report progress and take a cancel in the
+ * middle of a large file.
  */
-function* writeEntry(writer: TarWriter, entry: WalkEntry, warnings: string[]): Generator<number, ManifestEntry | null, void> {
-  const { name: path, type, mode } = entry;
-  if (type === 'directory') {
-    return { path, type, mode, mtimeMs: entry.mtimeMs, ino: entry.ino, ctimeMs: entry.ctimeMs, size: 0, offset: writer.writeHeader(headerFor(entry, undefined, 0)) };
+function* writeEntry(writer: TarWriter, entry: WalkEntry, leader: string | undefined, warnings: string[]): Generator<number, ManifestEntry | null, void> {
+  const where = displayName(entry.absolutePath);
+  const warn = (what: string) => warnings.push(`${where}: ${what}`);
+  const type = entry.type === 'file' && leader !== undefined ? 'hardlink' : entry.type;
+  if (type === 'directory' || type === 'fifo') {
+    const extra = attributeRecords(entry.absolutePath, type === 'directory', warn);
+    const fields = { ...entryFields(entry, type, 0, entry.mtimeNs), ...(extra.length > 0 ? { extra } : {}) };
+    return { ...manifestFields(entry, type, entry.mtimeNs), size: 0, ...(extra.length > 0 ? { attributes: true } : {}), offset: writer.writeEntryHeader(fields) };
   }
-  if (entry.type === 'symlink') {
+  if (type === 'hardlink') {
+    return { ...manifestFields(entry, type, entry.mtimeNs), size: entry.size, linkTarget: leader, offset: writer.writeEntryHeader(entryFields(entry, type, 0, entry.mtimeNs, leader)) };
+  }
+  if (type === 'symlink') {
     let target: string;
     try {
-      target = readlinkSync(entry.absolutePath);
+      target = decodeName(readlinkSync(fsPath(entry.absolutePath), { encoding: 'buffer' }));
     } catch (error) {
-      warnings.push(`${entry.absolutePath}: ${(error as Error).message}`);
+      warnings.push(`${where}: ${(error as Error).message}`);
       return null;
     }
-    return { path, type, mode, mtimeMs: entry.mtimeMs, ino: entry.ino, ctimeMs: entry.ctimeMs, size: 0, linkTarget: target, offset: writer.writeHeader(headerFor(entry, target, 0)) };
+    return { ...manifestFields(entry, type, entry.mtimeNs), size: 0, linkTarget: target, offset: writer.writeEntryHeader(entryFields(entry, type, 0, entry.mtimeNs, target)) };
   }
   let fd: number;
   try {
     // Non-blocking, as GNU tar opens: a file swapped for a FIFO must not hang the backup.
-    fd = openSync(entry.absolutePath, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    fd = openSync(fsPath(entry.absolutePath), constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    warnings.push(`${entry.absolutePath}: ${code === 'ENOENT' ? 'vanished during the backup' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : (error as Error).message}`);
+    warnings.push(`${where}: ${code === 'ENOENT' ? 'vanished during the backup' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : (error as Error).message}`);
     return null;
   }
   try {
-    const before = fstatSync(fd);
+    const before = fstatSync(fd, { bigint: true });
     if (!before.isFile()) {
-      warnings.push(`${entry.absolutePath}: no longer a regular file; skipped`);
+      warnings.push(`${where}: no longer a regular file; skipped`);
       return null;
     }
-    const size = before.size;
-    const offset = writer.writeHeader(headerFor(entry, undefined, size, before.mtimeMs));
-    let remaining = size;
+    const size = Number(before.size);
+    const extra = attributeRecords(entry.absolutePath, false, warn);
+    const segments = sparseSegments(fd, size, Number(before.blocks) * 512);
+    // Each file's SHA-256 is computed by the output's hashing thread where it can be (uncompressed), else here.
+    const digest: { sha256?: string; entry?: ManifestEntry } = {};
+    const settle = (sha256: string) => {
+      digest.sha256 = sha256;
+      if (digest.entry) digest.entry.sha256 = sha256;
+    };
+    let hash: Hash | null = null;
+    let offset: number;
+    let map: Buffer | null = null;
+    if (segments === null) {
+      offset = writer.writeEntryHeader({ ...entryFields(entry, 'file', size, before.mtimeNs), ...(extra.length > 0 ? { extra } : {}) });
+      if (!writer.hashOnThread(size, settle)) hash = createHash('sha256');
+    } else {
+      map = sparseMap(segments);
+      const stored = map.length + segments.reduce((sum, segment) => sum + segment.length, 0);
+      const sparseName = posix.join(posix.dirname(entry.name), 'GNUSparseFile.0', posix.basename(entry.name));
+      const sparseRecords: PaxRecords = [
+        ['GNU.sparse.major', Buffer.from('1')],
+        ['GNU.sparse.minor', Buffer.from('0')],
+        ['GNU.sparse.name', encodeName(entry.name)],
+        ['GNU.sparse.realsize', Buffer.from(String(size))],
+      ];
+      offset = writer.writeEntryHeader({ ...entryFields(entry, 'file', stored, before.mtimeNs), path: sparseName, extra: [...sparseRecords, ...extra] });
+      if (!writer.hashOnThread(stored, settle)) hash = createHash('sha256');
+      hash?.update(map);
+      writer.write(map);
+    }
     let shrank = false;
-    while (remaining > 0) {
-      const slice = writer.reserve(remaining);
-      const read = shrank ? 0 : readSync(fd, slice, 0, slice.length, null);
-      if (read === 0) {
-        shrank = true;
-        slice.fill(0);
-        writer.commit(slice.length);
-        remaining -= slice.length;
-        continue;
+    let copied = 0;
+    for (const segment of segments ?? [{ offset: 0, length: size }]) {
+      let remaining = segment.length;
+      let position = segment.offset;
+      while (remaining > 0) {
+        const slice = writer.reserve(remaining);
+        // A dense file is read in order from the file position (as other tools see it in fdinfo); a sparse one at each segment.
+        const read = shrank ? 0 : readSync(fd, slice, 0, slice.length, segments === null ? null : position);
+        if (read === 0) {
+          shrank = true;
+          slice.fill(0);
+          hash?.update(slice);
+          writer.commit(slice.length);
+          remaining -= slice.length;
+          continue;
+        }
+        hash?.update(slice.subarray(0, read));
+        writer.commit(read);
+        remaining -= read;
+        position += read;
+        copied += read;
+        if (remaining > 0) yield copied;
       }
-      writer.commit(read);
-      remaining -= read;
-      if (remaining > 0) yield size - remaining;
     }
     writer.padToBlock();
-    const after = fstatSync(fd);
-    if (shrank || after.size !== size || after.mtimeMs !== before.mtimeMs) {
-      warnings.push(`${entry.absolutePath}: changed while it was being backed up; the archived copy may be incomplete`);
+    const after = fstatSync(fd, { bigint: true });
+    if (shrank || after.size !== before.size || after.mtimeNs !== before.mtimeNs) {
+      warnings.push(`${where}: changed while it was being backed up; the archived copy may be incomplete`);
     }
-    return { path, type, mode, mtimeMs: before.mtimeMs, ino: before.ino, ctimeMs: before.ctimeMs, size, offset };
+    if (hash) settle(hash.digest('hex'));
+    const written: ManifestEntry = {
+      ...manifestFields(entry, 'file', before.mtimeNs),
+      ino: Number(before.ino),
+      ctimeMs: millisecondsOf(before.ctimeNs),
+      size,
+      offset,
+      ...(digest.sha256 === undefined ? {} : { sha256: digest.sha256 }),
+      ...(extra.length > 0 ? { attributes: true } : {}),
+      ...(map !== null ? { sparse: true } : {}),
+    };
+    digest.entry = written;
+    return written;
   } finally {
     closeSync(fd);
   }

@@ -1,11 +1,15 @@
-import { type Stats, closeSync, createReadStream, existsSync, fsyncSync, fchmodSync, lstatSync, lutimesSync, mkdirSync, openSync, readSync, renameSync, symlinkSync, utimesSync, writeSync, chmodSync, unlinkSync } from 'node:fs';
-import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { closeSync, createReadStream, existsSync, mkdirSync, openSync, readSync } from 'node:fs';
+import { posix, resolve } from 'node:path';
 import { createGunzip } from 'node:zlib';
-import { removeQuietly } from '../common/files';
 import { blockSize, type ManifestEntry } from './archive-manifest';
 import { readManifest } from './archive-reader';
+import { displayName } from './byte-names';
+import { ContentSink } from './content-sink';
+import { decodeHeader, isPaxBlock, paddedSize, paxRecordsOf, type StoredHeader } from './entry-header';
+import { SafeWriter, type OpenFile } from './safe-writer';
 import { TarScanner } from './tar-scanner';
-import { Header, Pax } from 'tar';
+
+export { unsafeName } from './safe-writer';
 
 /** What to restore: a snapshot's archive, where to, which paths (all when empty), and whether existing files may be replaced. */
 export interface RestoreRequest {
@@ -17,13 +21,15 @@ export interface RestoreRequest {
   overwrite: boolean;
 }
 
-/** What a restore did: files written, existing files left alone, entries refused for safety. */
+/** What a restore did: files written, existing files left alone, entries refused or not restored (with why), damaged files, attributes not applied. */
 export interface RestoreResult {
   target: string;
   files: number;
   bytes: number;
   conflicts: string[];
   refused: string[];
+  damaged: string[];
+  unapplied: string[];
 }
 
 export interface RestoreHost {
@@ -34,13 +40,8 @@ export interface RestoreHost {
 /** A restore asked for paths the snapshot does not have: nothing is restored. */
 export class NotInSnapshot extends Error {}
 
-/** Why an entry's name may not be written under the target, or null when it is safe. */
-export function unsafeName(name: string): string | null {
-  if (name === '' || name.includes('\0')) return 'an empty or invalid name';
-  if (isAbsolute(name) || /^[a-zA-Z]:[\\/]/.test(name)) return 'an absolute path';
-  if (name.split(/[\\/]/).includes('..')) return 'a ".." path component';
-  return null;
-}
+/** A cancel asked for by the user: the restore stops, removing what it was writing. */
+class Cancelled extends Error {}
 
 function selected(entries: readonly ManifestEntry[], paths: readonly string[]): ManifestEntry[] {
   if (paths.length === 0) return [...entries];
@@ -48,130 +49,14 @@ function selected(entries: readonly ManifestEntry[], paths: readonly string[]): 
   return entries.filter((entry) => wanted.some((path) => entry.path === path || entry.path.startsWith(`${path}/`)));
 }
 
-/**
- * Writes entries under the target folder and nowhere else: every name is checked, and no entry is
- * written through a symlink (one planted by an earlier entry, or already there), so a hostile
- * archive cannot reach outside the target.
- */
-class SafeWriter {
-  readonly conflicts: string[] = [];
-  readonly refused: string[] = [];
-  private readonly folders: { path: string; entry: ManifestEntry }[] = [];
-  private readonly open = new Set<string>();
-  files = 0;
-  bytes = 0;
-
-  constructor(
-    private readonly target: string,
-    private readonly overwrite: boolean,
-  ) {}
-
-  /** The place an entry goes, or null (with the reason recorded) when it must not be written. */
-  place(entry: ManifestEntry): string | null {
-    const why = unsafeName(entry.path);
-    if (why) {
-      this.refused.push(`${entry.path}: refused, ${why}`);
-      return null;
-    }
-    const destination = resolve(this.target, entry.path);
-    const inside = relative(this.target, destination);
-    if (inside === '' || inside.startsWith('..') || isAbsolute(inside)) {
-      this.refused.push(`${entry.path}: refused, it would land outside ${this.target}`);
-      return null;
-    }
-    let folder = this.target;
-    for (const part of inside.split(sep).slice(0, -1)) {
-      folder = join(folder, part);
-      try {
-        const stats = lstatSync(folder);
-        if (stats.isSymbolicLink()) {
-          this.refused.push(`${entry.path}: refused, it would be written through the symlink ${folder}`);
-          return null;
-        }
-        if (!stats.isDirectory()) {
-          this.refused.push(`${entry.path}: refused, ${folder} is not a folder`);
-          return null;
-        }
-      } catch {
-        break;
-      }
-    }
-    let existing: Stats | null = null;
-    try {
-      existing = lstatSync(destination);
-    } catch {
-      existing = null;
-    }
-    if (existing !== null) {
-      if (entry.type === 'directory' && existing.isDirectory()) {
-        if (this.overwrite) this.folders.push({ path: destination, entry });
-        return null;
-      }
-      // A folder in the way of a file or link is never deleted, even when overwriting.
-      if (!this.overwrite || existing.isDirectory()) {
-        this.conflicts.push(`/${entry.path}`);
-        return null;
-      }
-      // Overwriting replaces a file or a link itself (never what a link points to).
-      unlinkSync(destination);
-    }
-    mkdirSync(dirname(destination), { recursive: true });
-    return destination;
+/** The folders above the chosen entries that the snapshot holds: a `--path` restore makes them with their own modes and times. */
+function foldersAbove(entries: readonly ManifestEntry[], chosen: readonly ManifestEntry[]): ManifestEntry[] {
+  const have = new Set(chosen.map((entry) => entry.path));
+  const needed = new Set<string>();
+  for (const entry of chosen) {
+    for (let folder = posix.dirname(entry.path); folder !== '.' && folder !== '/' && !have.has(folder) && !needed.has(folder); folder = posix.dirname(folder)) needed.add(folder);
   }
-
-  folder(entry: ManifestEntry, destination: string): void {
-    mkdirSync(destination, { recursive: true, mode: 0o700 });
-    this.folders.push({ path: destination, entry });
-  }
-
-  symlink(entry: ManifestEntry, destination: string): void {
-    symlinkSync(entry.linkTarget ?? '', destination);
-    try {
-      lutimesSync(destination, entry.mtimeMs / 1000, entry.mtimeMs / 1000);
-    } catch {
-      // not every file system keeps a link's own times
-    }
-  }
-
-  /** Opens a file's temporary twin; the content is written, then it is renamed into place. */
-  openFile(destination: string): { fd: number; temporary: string } {
-    const temporary = `${destination}.dormouse-restore`;
-    removeQuietly(temporary);
-    const fd = openSync(temporary, 'wx', 0o600);
-    this.open.add(temporary);
-    return { fd, temporary };
-  }
-
-  closeFile(entry: ManifestEntry, destination: string, file: { fd: number; temporary: string }): void {
-    fchmodSync(file.fd, entry.mode);
-    fsyncSync(file.fd);
-    closeSync(file.fd);
-    utimesSync(file.temporary, entry.mtimeMs / 1000, entry.mtimeMs / 1000);
-    renameSync(file.temporary, destination);
-    this.open.delete(file.temporary);
-    this.files += 1;
-    this.bytes += entry.size;
-  }
-
-  /** Removes the temporary twin of a file a cancelled or failed restore was writing: nothing half-written stays. */
-  abandon(): void {
-    for (const temporary of this.open) removeQuietly(temporary);
-    this.open.clear();
-  }
-
-  /** Folder modes and times last, deepest first, since writing inside a folder changes its mtime. */
-  finish(): void {
-    for (const { path, entry } of [...this.folders].reverse()) {
-      try {
-        // Only a real folder: chmod and utimes would follow a link planted meanwhile.
-        if (!lstatSync(path).isDirectory()) continue;
-        chmodSync(path, entry.mode);
-        utimesSync(path, entry.mtimeMs / 1000, entry.mtimeMs / 1000);
-      } catch {
-        // a folder that was already there and is not ours to change
-      }
-    }
-  }
+  return entries.filter((entry) => entry.type === 'directory' && needed.has(entry.path));
 }
 
 function readFully(fd: number, buffer: Buffer, position: number): number {
@@ -184,80 +69,213 @@ function readFully(fd: number, buffer: Buffer, position: number): number {
   return done;
 }
 
+/** Reads the header an entry's recorded offset points at (with its PAX records) and checks it is that entry's. */
+function headerAt(archive: number, entry: ManifestEntry, storedAs = entry.path): { header: StoredHeader; contentAt: number } {
+  const block = Buffer.alloc(blockSize);
+  let position = entry.offset;
+  if (readFully(archive, block, position) !== blockSize) throw new Error(`the archive ends before ${displayName(entry.path)}; verify it`);
+  let records: Map<string, Buffer> | null = null;
+  if (isPaxBlock(block)) {
+    const size = decodeHeader(block, null, position).size;
+    const content = Buffer.alloc(size);
+    readFully(archive, content, position + blockSize);
+    records = paxRecordsOf(content);
+    position += blockSize + paddedSize(size);
+    readFully(archive, block, position);
+  }
+  const header = decodeHeader(block, records, position);
+  if (header.path.replace(/\/+$/, '') !== storedAs) throw new Error(`the archive does not hold ${displayName(storedAs)} at byte ${entry.offset}; verify it`);
+  return { header, contentAt: position + blockSize };
+}
+
+/** The full size of a sparse file from its GNU sparse 1.0 records, or null when the entry is not sparse. */
+function sparseSize(records: Map<string, Buffer>): number | null {
+  const size = records.get('GNU.sparse.realsize');
+  if (records.get('GNU.sparse.major')?.toString() !== '1' || size === undefined) return null;
+  const value = Number(size.toString('latin1'));
+  if (!Number.isSafeInteger(value) || value < 0) throw new Error('a damaged sparse file record');
+  return value;
+}
+
+/** The stored content's length: a sparse file stores its map and data, not its full size. */
+function storedLength(entry: ManifestEntry, header: StoredHeader): number {
+  return entry.sparse === true ? header.size : entry.size;
+}
+
 /**
  * Restores one file from an uncompressed archive by seeking to its recorded header: no reading from
  * the start. Yields the bytes copied so far after each MiB, for progress and a cancel inside a large file.
  */
-function* copyAtOffset(archive: number, entry: ManifestEntry, out: number): Generator<number, void, void> {
-  const block = Buffer.alloc(blockSize);
-  let position = entry.offset;
-  readFully(archive, block, position);
-  let header = new Header(block);
-  let path = header.path;
-  if (header.type === 'ExtendedHeader') {
-    const paxBytes = Buffer.alloc(header.size ?? 0);
-    readFully(archive, paxBytes, position + blockSize);
-    path = Pax.parse(paxBytes.toString('utf8'), undefined, false).path ?? path;
-    position += blockSize + Math.ceil(paxBytes.length / blockSize) * blockSize;
-    readFully(archive, block, position);
-    header = new Header(block);
-  }
-  if (!header.cksumValid || path?.replace(/\/+$/, '') !== entry.path) throw new Error(`the archive does not hold ${entry.path} at byte ${entry.offset}; verify it`);
-  let remaining = entry.size;
-  let at = position + blockSize;
+function* copyAtOffset(archive: number, entry: ManifestEntry, header: StoredHeader, contentAt: number, sink: ContentSink): Generator<number, void, void> {
+  const length = storedLength(entry, header);
+  let remaining = length;
+  let at = contentAt;
   const chunk = Buffer.allocUnsafe(Math.min(1024 * 1024, Math.max(remaining, 1)));
   while (remaining > 0) {
     const slice = chunk.subarray(0, Math.min(chunk.length, remaining));
     const read = readFully(archive, slice, at);
-    if (read === 0) throw new Error(`the archive ends inside ${entry.path}; verify it`);
-    writeSync(out, slice, 0, read);
+    if (read === 0) throw new Error(`the archive ends inside ${displayName(entry.path)}; verify it`);
+    sink.push(slice.subarray(0, read));
     remaining -= read;
     at += read;
-    if (remaining > 0) yield entry.size - remaining;
+    if (remaining > 0) yield length - remaining;
   }
+}
+
+/** One file being written from a gzip archive's stream. */
+interface Streaming {
+  entry: ManifestEntry;
+  destination: string;
+  file: OpenFile;
+  sink: ContentSink;
+  records: Map<string, Buffer>;
+  failed: boolean;
 }
 
 /** Streams a gzip archive once, writing the wanted files as they pass. */
 async function restoreFromGzip(archivePath: string, wanted: Map<string, ManifestEntry>, writer: SafeWriter, host: RestoreHost, report: (path: string) => void): Promise<void> {
   const seen = new Set<string>();
-  let current: { entry: ManifestEntry; destination: string; file: { fd: number; temporary: string } } | null = null;
+  let current: Streaming | null = null;
   const scanner = new TarScanner({
     entry: (scanned) => {
-      const entry = wanted.get(scanned.path.replace(/\/+$/, ''));
+      const stored = scanned.path.replace(/\/+$/, '');
+      const entry = wanted.get(stored);
       current = null;
       if (!entry || entry.type !== 'file') return;
-      seen.add(entry.path);
+      seen.add(stored);
       report(entry.path);
       const destination = writer.place(entry);
-      if (destination !== null) current = { entry, destination, file: writer.openFile(destination) };
+      if (destination === null) return;
+      const file = writer.openFile(destination);
+      const records = scanned.records;
+      current = { entry, destination, file, records, sink: new ContentSink(file.fd, entry.sparse === true ? sparseSize(records) : null), failed: false };
     },
     content: (chunk) => {
-      if (current) writeSync(current.file.fd, chunk);
+      const open = current as Streaming | null;
+      if (!open || open.failed) return;
+      try {
+        open.sink.push(chunk);
+      } catch {
+        open.failed = true;
+      }
     },
     entryEnd: () => {
-      if (current) writer.closeFile(current.entry, current.destination, current.file);
+      const open = current as Streaming | null;
       current = null;
+      if (!open) return;
+      let sha256 = '';
+      try {
+        sha256 = open.failed ? '' : open.sink.finish();
+      } catch {
+        sha256 = '';
+      }
+      if (sha256 === '') {
+        writer.discard(open.file);
+        writer.damaged.push(`/${displayName(open.entry.path)}`);
+      } else writer.closeFile(open.entry, open.destination, open.file, sha256, open.records);
     },
   });
   const file = createReadStream(archivePath);
   const gunzip = createGunzip();
   file.on('error', (error) => gunzip.destroy(error));
-  for await (const chunk of file.pipe(gunzip)) {
-    if (scanner.ended) break;
-    scanner.push(chunk as Buffer);
-    if (host.cancelled()) throw new Error('cancelled');
+  try {
+    for await (const chunk of file.pipe(gunzip)) {
+      if (scanner.ended) break;
+      scanner.push(chunk as Buffer);
+      if (host.cancelled()) throw new Cancelled('cancelled');
+    }
+  } catch (error) {
+    if (error instanceof Cancelled) throw error;
+    const open = current as Streaming | null;
+    if (open) writer.discard(open.file);
+    for (const [path, entry] of wanted) if (!seen.has(path) || open?.entry === entry) writer.refused.push(`/${displayName(entry.path)}: not restored, ${archivePath} cannot be read past this point (${(error as Error).message}); verify it`);
+    return;
   }
-  const missing = [...wanted.keys()].filter((path) => !seen.has(path));
-  if (missing.length > 0) throw new Error(`the archive does not hold ${missing[0]}${missing.length > 1 ? ` and ${missing.length - 1} more` : ''} that its manifest lists; verify it`);
+  for (const [path, entry] of wanted) if (!seen.has(path)) writer.refused.push(`/${displayName(entry.path)}: not restored, ${archivePath} does not hold it though its manifest lists it; verify it`);
+}
+
+/**
+ * The PAX records (extended attributes, ACLs) of the folders, FIFOs and links that have them, read
+ * from the archive holding each: by seeking in an uncompressed archive, by one pass through a gzip one.
+ */
+async function recordsOfOthers(entries: readonly ManifestEntry[], request: RestoreRequest, writer: SafeWriter): Promise<Map<string, Map<string, Buffer>>> {
+  const found = new Map<string, Map<string, Buffer>>();
+  const groups = new Map<string, ManifestEntry[]>();
+  for (const entry of entries) {
+    if (entry.attributes !== true || entry.type === 'file' || entry.type === 'hardlink') continue;
+    const archive = entry.archive === undefined ? request.archivePath : request.archives[entry.archive];
+    if (archive !== undefined) groups.set(archive, [...(groups.get(archive) ?? []), entry]);
+  }
+  for (const [archivePath, group] of groups) {
+    try {
+      if (!archivePath.endsWith('.gz')) {
+        const archive = openSync(archivePath, 'r');
+        try {
+          for (const entry of group) found.set(entry.path, headerAt(archive, entry).header.records);
+        } finally {
+          closeSync(archive);
+        }
+        continue;
+      }
+      const wanted = new Set(group.map((entry) => entry.path));
+      const scanner = new TarScanner({ entry: (scanned) => void (wanted.has(scanned.path.replace(/\/+$/, '')) && found.set(scanned.path.replace(/\/+$/, ''), scanned.records)) });
+      const gunzip = createReadStream(archivePath).pipe(createGunzip());
+      for await (const chunk of gunzip) {
+        if (scanner.ended) break;
+        scanner.push(chunk as Buffer);
+      }
+    } catch (error) {
+      for (const entry of group) if (!found.has(entry.path)) writer.unapplied.push(`/${displayName(entry.path)}: extended attributes and ACLs (${(error as Error).message})`);
+    }
+  }
+  return found;
+}
+
+/**
+ * The hardlinks whose file is not part of this restore (a `--path` that selects one name of a
+ * group) become files with that file's content; the others wait for their file to be written.
+ */
+function resolveHardlinks(all: readonly ManifestEntry[], entries: ManifestEntry[], refused: string[]): { files: ManifestEntry[]; links: ManifestEntry[]; storedAs: Map<string, string> } {
+  const storedAs = new Map<string, string>();
+  const chosen = new Set(entries.map((entry) => entry.path));
+  const byPath = new Map(all.map((entry) => [entry.path, entry]));
+  const files = entries.filter((entry) => entry.type === 'file');
+  const links: ManifestEntry[] = [];
+  const stand = new Map<string, string>();
+  for (const entry of entries) {
+    if (entry.type !== 'hardlink') continue;
+    const target = entry.linkTarget ?? '';
+    if (chosen.has(target)) {
+      links.push(entry);
+      continue;
+    }
+    const standIn = stand.get(target);
+    if (standIn !== undefined) {
+      links.push({ ...entry, linkTarget: standIn });
+      continue;
+    }
+    const holder = byPath.get(target);
+    if (!holder || holder.type !== 'file') {
+      refused.push(`/${displayName(entry.path)}: not restored, the file it is another name of (/${displayName(target)}) is not in this snapshot`);
+      continue;
+    }
+    stand.set(target, entry.path);
+    storedAs.set(entry.path, holder.path);
+    files.push({ ...holder, path: entry.path, mode: entry.mode });
+  }
+  return { files, links, storedAs };
 }
 
 /**
  * Restores a snapshot, or chosen files and folders of it, into a target folder: contents, modes,
- * mtimes and symlinks come back; existing files are left alone unless overwriting was asked for;
- * unsafe entries are refused and reported. Folders are made first, then files are read from the
- * archive that holds each one (an incremental's unchanged files live in earlier archives):
- * uncompressed archives by seeking to each entry, gzip ones read through once; symlinks come last,
- * so no file of this restore is ever written through one.
+ * times to the nanosecond, owners (as root), extended attributes and ACLs, hardlinks, FIFOs and
+ * symlinks come back; existing files are left alone unless overwriting was asked for; unsafe
+ * entries are refused and reported. Every file's content is checked against the SHA-256 recorded
+ * at backup time before it takes its name: a damaged one is listed and the rest goes on. Folders
+ * are made first, then files are read from the archive that holds each one (uncompressed archives
+ * by seeking to each entry, gzip ones read through once), then other names of files, FIFOs and
+ * symlinks (so no file of this restore is ever written through one), then the folders' own
+ * attributes. A failure part-way (a missing archive, a read error) is reported per entry, not thrown.
  */
 export async function restoreArchive(request: RestoreRequest, host: RestoreHost): Promise<RestoreResult> {
   const manifest = readManifest(request.archivePath);
@@ -265,43 +283,52 @@ export async function restoreArchive(request: RestoreRequest, host: RestoreHost)
   mkdirSync(target, { recursive: true });
   const unknown = request.paths.filter((path) => selected(manifest.entries, [path]).length === 0);
   if (unknown.length > 0) throw new NotInSnapshot(`${unknown.join(', ')} ${unknown.length === 1 ? 'is' : 'are'} not in this snapshot; list it with \`dormouse ls\``);
-  const entries = selected(manifest.entries, request.paths);
-  const files = entries.filter((entry) => entry.type === 'file');
-  const totalBytes = files.reduce((sum, entry) => sum + entry.size, 0);
+  const chosen = selected(manifest.entries, request.paths);
+  const entries = [...foldersAbove(manifest.entries, chosen), ...chosen];
   const writer = new SafeWriter(target, request.overwrite);
+  const { files, links, storedAs } = resolveHardlinks(manifest.entries, entries, writer.refused);
+  const totalBytes = files.reduce((sum, entry) => sum + entry.size, 0);
+  const totalFiles = files.length + links.length;
   let lastProgress = 0;
   /** Reports at most every 250 ms; `copying` is how much of the current file is already restored. */
   const report = (path: string, copying = 0) => {
     if (Date.now() - lastProgress < 250) return;
     lastProgress = Date.now();
-    host.progress(writer.files, writer.bytes + copying, files.length, totalBytes, path);
+    host.progress(writer.files, writer.bytes + copying, totalFiles, totalBytes, path);
   };
   let sinceYield = Date.now();
   /** Lets the event loop take messages (a cancel) every 50 ms. */
   const pauseNowAndThen = async () => {
     if (Date.now() - sinceYield <= 50) return;
     await new Promise((resolveYield) => setImmediate(resolveYield));
-    if (host.cancelled()) throw new Error('cancelled');
+    if (host.cancelled()) throw new Cancelled('cancelled');
     sinceYield = Date.now();
   };
 
   try {
+    const others = await recordsOfOthers(entries, request, writer);
     for (const entry of entries) {
       if (entry.type !== 'directory') continue;
-      const destination = writer.place(entry);
-      if (destination !== null) writer.folder(entry, destination);
+      const destination = writer.place(entry, others.get(entry.path) ?? null);
+      if (destination !== null) writer.folder(entry, destination, others.get(entry.path) ?? null);
     }
 
     const groups = new Map<string, ManifestEntry[]>();
     for (const entry of files) {
       const archive = entry.archive === undefined ? request.archivePath : request.archives[entry.archive];
-      if (archive === undefined) throw new Error(`the archive of snapshot ${entry.archive} that holds ${entry.path} is not in the catalog; import its destination`);
+      if (archive === undefined) {
+        writer.refused.push(`/${displayName(entry.path)}: not restored, the archive of snapshot ${entry.archive} that holds it is not in the catalog; import its destination`);
+        continue;
+      }
       groups.set(archive, [...(groups.get(archive) ?? []), entry]);
     }
     for (const [archivePath, group] of groups) {
-      if (!existsSync(archivePath)) throw new Error(`the archive ${archivePath}, which holds ${group[0]?.path ?? 'files'} of this snapshot, is missing; connect its destination`);
+      if (!existsSync(archivePath)) {
+        for (const entry of group) writer.refused.push(`/${displayName(entry.path)}: not restored, the archive ${archivePath} that holds it is missing; connect its destination`);
+        continue;
+      }
       if (archivePath.endsWith('.gz')) {
-        await restoreFromGzip(archivePath, new Map(group.map((entry) => [entry.path, entry])), writer, host, report);
+        await restoreFromGzip(archivePath, new Map(group.map((entry) => [storedAs.get(entry.path) ?? entry.path, entry])), writer, host, report);
         continue;
       }
       const archive = openSync(archivePath, 'r');
@@ -309,27 +336,52 @@ export async function restoreArchive(request: RestoreRequest, host: RestoreHost)
         for (const entry of group) {
           await pauseNowAndThen();
           report(entry.path);
+          let located: ReturnType<typeof headerAt>;
+          try {
+            located = headerAt(archive, entry, storedAs.get(entry.path));
+          } catch (error) {
+            writer.refused.push(`/${displayName(entry.path)}: not restored, ${(error as Error).message}`);
+            continue;
+          }
           const destination = writer.place(entry);
           if (destination === null) continue;
           const file = writer.openFile(destination);
+          let sha256: string;
           try {
-            const steps = copyAtOffset(archive, entry, file.fd);
+            const sink = new ContentSink(file.fd, entry.sparse === true ? sparseSize(located.header.records) : null);
+            const steps = copyAtOffset(archive, entry, located.header, located.contentAt, sink);
             for (let step = steps.next(); !step.done; step = steps.next()) {
               report(entry.path, step.value);
               await pauseNowAndThen();
             }
+            sha256 = sink.finish();
           } catch (error) {
-            closeSync(file.fd);
-            unlinkSync(file.temporary);
-            throw error;
+            writer.discard(file);
+            if (error instanceof Cancelled) throw error;
+            writer.damaged.push(`/${displayName(entry.path)}`);
+            continue;
           }
-          writer.closeFile(entry, destination, file);
+          writer.closeFile(entry, destination, file, sha256, located.header.records);
         }
       } finally {
         closeSync(archive);
       }
     }
 
+    for (const entry of links) {
+      const leader = writer.restored.get(entry.linkTarget ?? '');
+      if (leader === undefined) {
+        writer.refused.push(`/${displayName(entry.path)}: not restored, the file it is another name of (/${displayName(entry.linkTarget ?? '')}) was not restored`);
+        continue;
+      }
+      const destination = writer.place(entry);
+      if (destination !== null) writer.hardlink(entry, destination, leader);
+    }
+    for (const entry of entries) {
+      if (entry.type !== 'fifo') continue;
+      const destination = writer.place(entry);
+      if (destination !== null) writer.fifo(entry, destination, others.get(entry.path) ?? null);
+    }
     for (const entry of entries) {
       if (entry.type !== 'symlink') continue;
       const destination = writer.place(entry);
@@ -337,9 +389,10 @@ export async function restoreArchive(request: RestoreRequest, host: RestoreHost)
     }
   } catch (error) {
     writer.abandon();
-    throw error;
+    if (error instanceof Cancelled) throw error;
+    writer.refused.push(`the restore stopped: ${(error as Error).message}; what is not listed as restored was not restored`);
   }
   writer.finish();
-  host.progress(writer.files, writer.bytes, files.length, totalBytes, '');
-  return { target, files: writer.files, bytes: writer.bytes, conflicts: writer.conflicts, refused: writer.refused };
+  host.progress(writer.files, writer.bytes, totalFiles, totalBytes, '');
+  return { target, files: writer.files, bytes: writer.bytes, conflicts: writer.conflicts, refused: writer.refused, damaged: writer.damaged, unapplied: writer.unapplied };
 }

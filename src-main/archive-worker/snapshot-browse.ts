@@ -8,11 +8,11 @@ function view(entry: ManifestEntry): SnapshotEntryView {
   return {
     name: posix.basename(entry.path),
     path: `/${entry.path}`,
-    type: entry.type,
+    type: entry.type === 'hardlink' ? 'file' : entry.type,
     size: entry.size,
     mtime: toLocalIso(entry.mtimeMs),
     mode: entry.mode,
-    linkTarget: entry.linkTarget ?? null,
+    linkTarget: entry.type === 'symlink' ? (entry.linkTarget ?? null) : null,
   };
 }
 

@@ -1,7 +1,8 @@
-import { lstatSync, readdirSync, statSync, type Stats } from 'node:fs';
-import { basename, join, relative, sep } from 'node:path';
+import { lstatSync, readdirSync, statSync, type BigIntStats } from 'node:fs';
+import { basename, relative, sep } from 'node:path';
 import picomatch from 'picomatch';
 import { archiveEntryName, type EntryType } from './archive-manifest';
+import { decodeName, displayName, fsPath } from './byte-names';
 
 /** One thing found under a source folder, with the metadata the header and manifest need. */
 export interface WalkEntry {
@@ -12,10 +13,14 @@ export interface WalkEntry {
   size: number;
   mode: number;
   mtimeMs: number;
+  /** The modification time to the nanosecond (negative before 1970). */
+  mtimeNs: bigint;
   ctimeMs: number;
   ino: number;
   uid: number;
   gid: number;
+  /** For a second or later name of a file with several (a hardlink group): the name first met, whose data the archive holds. */
+  linkTarget?: string;
 }
 
 /** What the walk found, its size estimate, and what it had to leave out. */
@@ -48,25 +53,38 @@ export function excludeMatcher(sourceRoot: string, patterns: readonly string[]):
   };
 }
 
-/** A folder's entry names, sorted; names that are not valid UTF-8 are left out with a warning (they are rare, so the bytes are only read again when one shows up). */
-function folderNames(path: string, warnings: string[]): string[] {
-  const names = readdirSync(path);
+/**
+ * A folder's entry names, sorted. A name that is not valid UTF-8 is kept byte for byte in
+ * Dormouse's string form (byte-names.ts); such names are rare, so the bytes are only read when a
+ * U+FFFD shows up in the plain listing.
+ */
+function folderNames(path: string): string[] {
+  const names = readdirSync(fsPath(path));
   if (names.some((name) => name.includes('\uFFFD'))) {
     names.length = 0;
-    for (const raw of readdirSync(path, { encoding: 'buffer' })) {
-      const name = raw.toString('utf8');
-      if (Buffer.from(name, 'utf8').equals(raw)) names.push(name);
-      else warnings.push(`${join(path, raw.toString('latin1'))}: skipped, its name is not valid UTF-8 (rename it to back it up)`);
-    }
+    for (const raw of readdirSync(fsPath(path), { encoding: 'buffer' })) names.push(decodeName(raw));
   }
   return names.sort();
 }
 
-function typeOf(stats: Stats): EntryType | null {
+function typeOf(stats: BigIntStats): EntryType | null {
   if (stats.isFile()) return 'file';
   if (stats.isDirectory()) return 'directory';
   if (stats.isSymbolicLink()) return 'symlink';
+  if (stats.isFIFO()) return 'fifo';
   return null;
+}
+
+/** A time in milliseconds exactly as Node's plain Stats computes it (`mtimeMs`), so manifests compare across versions. */
+export function millisecondsOf(ns: bigint): number {
+  const seconds = ns >= 0n ? ns / 1_000_000_000n : -((-ns + 999_999_999n) / 1_000_000_000n);
+  return Number(seconds) * 1e3 + Number(ns - seconds * 1_000_000_000n) / 1e6;
+}
+
+function unsupportedKind(stats: BigIntStats): string {
+  if (stats.isSocket()) return 'a socket, which only lives while its program runs';
+  if (stats.isBlockDevice() || stats.isCharacterDevice()) return 'a device node';
+  return 'not a file, folder, link or FIFO';
 }
 
 function describeError(error: unknown): string {
@@ -86,43 +104,55 @@ export function walkSources(sources: readonly string[], excludes: readonly strin
   const warnings: string[] = [];
   let totalBytes = 0;
 
+  /** The first name met of each file with several names, by device and inode. */
+  const linkGroups = new Map<string, string>();
   for (const root of sources) {
     const excluded = excludeMatcher(root, excludes);
     const visit = (path: string): void => {
-      let stats: Stats;
+      let stats: BigIntStats;
       try {
-        stats = lstatSync(path);
+        stats = lstatSync(fsPath(path), { bigint: true });
         // A source folder given through a symlink (~/Documents -> /data/Documents) means the folder it
         // points to; links below a source are stored as links, never followed.
-        if (path === root && stats.isSymbolicLink()) stats = statSync(path);
+        if (path === root && stats.isSymbolicLink()) stats = statSync(path, { bigint: true });
       } catch (error) {
-        warnings.push(`${path}: ${describeError(error)}`);
+        warnings.push(`${displayName(path)}: ${describeError(error)}`);
         return;
       }
       const type = typeOf(stats);
       if (type === null) {
-        warnings.push(`${path}: skipped (not a file, folder or symlink)`);
+        warnings.push(`${displayName(path)}: not backed up, it is ${unsupportedKind(stats)}`);
         return;
       }
+      const name = archiveEntryName(path);
+      let linkTarget: string | undefined;
+      if (type === 'file' && stats.nlink > 1n) {
+        const key = `${stats.dev}:${stats.ino}`;
+        linkTarget = linkGroups.get(key);
+        if (linkTarget === undefined) linkGroups.set(key, name);
+      }
+      const size = type === 'file' ? Number(stats.size) : 0;
       entries.push({
         absolutePath: path,
-        name: archiveEntryName(path),
+        name,
         type,
-        size: type === 'file' ? stats.size : 0,
-        mode: stats.mode & 0o7777,
-        mtimeMs: stats.mtimeMs,
-        ctimeMs: stats.ctimeMs,
-        ino: stats.ino,
-        uid: stats.uid,
-        gid: stats.gid,
+        size,
+        mode: Number(stats.mode) & 0o7777,
+        mtimeMs: millisecondsOf(stats.mtimeNs),
+        mtimeNs: stats.mtimeNs,
+        ctimeMs: millisecondsOf(stats.ctimeNs),
+        ino: Number(stats.ino),
+        uid: Number(stats.uid),
+        gid: Number(stats.gid),
+        ...(linkTarget === undefined ? {} : { linkTarget }),
       });
-      if (type === 'file') totalBytes += stats.size;
+      if (type === 'file' && linkTarget === undefined) totalBytes += size;
       if (type !== 'directory') return;
       let names: string[];
       try {
-        names = folderNames(path, warnings);
+        names = folderNames(path);
       } catch (error) {
-        warnings.push(`${path}: contents not backed up (${describeError(error)})`);
+        warnings.push(`${displayName(path)}: contents not backed up (${describeError(error)})`);
         return;
       }
       const folder = path.endsWith(sep) ? path : path + sep;

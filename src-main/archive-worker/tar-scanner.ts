@@ -1,5 +1,5 @@
-import { Header, Pax } from 'tar';
 import { blockSize } from './archive-manifest';
+import { decodeHeader, isPaxBlock, paxRecordsOf } from './entry-header';
 
 /** One entry as it is in the tar stream, with where its first header block starts. */
 export interface ScannedEntry {
@@ -9,7 +9,12 @@ export interface ScannedEntry {
   size: number;
   mode: number;
   mtimeMs: number;
+  mtimeNs: bigint;
+  uid: number;
+  gid: number;
   linkpath: string;
+  /** The PAX records that came before its header (extended attributes, ACLs, sparse map records…); empty when none. */
+  records: Map<string, Buffer>;
 }
 
 export interface ScanEvents {
@@ -33,7 +38,7 @@ export class TarScanner {
   private pending: Buffer = Buffer.alloc(0);
   private position = 0;
   private remaining = 0;
-  private pax: Record<string, string | number | Date | undefined> | null = null;
+  private pax: Map<string, Buffer> | null = null;
   private entryOffset = -1;
   private zeroBlocks = 0;
   private paxChunks: Buffer[] = [];
@@ -96,26 +101,28 @@ export class TarScanner {
       return;
     }
     this.zeroBlocks = 0;
-    const header = new Header(block);
-    if (!header.cksumValid) throw new Error(`a damaged tar header at byte ${offset}`);
     if (this.entryOffset < 0) this.entryOffset = offset;
-    const size = header.size ?? 0;
-    if (header.type === 'ExtendedHeader') {
+    if (isPaxBlock(block)) {
+      const size = decodeHeader(block, null, offset).size;
       this.state = 'pax';
       this.remaining = size;
       this.paxChunks = [];
       if (size === 0) this.finishBody();
       return;
     }
-    const pax = this.pax ?? {};
+    const header = decodeHeader(block, this.pax, offset);
     const entry: ScannedEntry = {
       offset: this.entryOffset,
-      path: String(pax.path ?? header.path ?? ''),
-      type: header.type ?? 'File',
-      size: Number(pax.size ?? size),
-      mode: header.mode ?? 0,
-      mtimeMs: pax.mtime instanceof Date ? pax.mtime.getTime() : (header.mtime?.getTime() ?? 0),
-      linkpath: String(pax.linkpath ?? header.linkpath ?? ''),
+      path: header.path,
+      type: header.type,
+      size: header.size,
+      mode: header.mode,
+      mtimeMs: Number(header.mtimeNs / 1_000_000n),
+      mtimeNs: header.mtimeNs,
+      uid: header.uid,
+      gid: header.gid,
+      linkpath: header.linkpath,
+      records: header.records,
     };
     this.pax = null;
     this.entryOffset = -1;
@@ -127,8 +134,7 @@ export class TarScanner {
 
   private finishBody(): void {
     if (this.state === 'pax') {
-      const parsed = Pax.parse(Buffer.concat(this.paxChunks).toString('utf8'), undefined, false);
-      this.pax = { path: parsed.path, linkpath: parsed.linkpath, size: parsed.size, mtime: parsed.mtime };
+      this.pax = paxRecordsOf(Buffer.concat(this.paxChunks));
     } else {
       this.events.entryEnd?.();
     }

@@ -3,8 +3,44 @@ import { Header, Pax } from 'tar';
 import { blockSize, type ArchiveManifest } from './archive-manifest';
 import { copyInto, type ArchiveOutput } from './archive-output';
 import { encodeUstarHeader, type HeaderFields } from './ustar-header';
+import { encodePaxEntry, nameRecord, paxTime, type PaxRecords } from './pax-records';
+import { encodeName, hasEscapedBytes } from './byte-names';
 
 export type { HeaderFields };
+
+/** What format 2 records of one entry: names of any bytes, times to the nanosecond, owners by number and name, and more in PAX records. */
+export interface EntryFields {
+  /** In Dormouse's string form (byte-names.ts); folders end with `/`. */
+  path: string;
+  type: 'File' | 'Directory' | 'SymbolicLink' | 'Link' | 'FIFO';
+  size: number;
+  mode: number;
+  mtimeNs: bigint;
+  uid: number;
+  gid: number;
+  uname: string;
+  gname: string;
+  linkpath?: string;
+  /** Further PAX records: extended attributes, ACLs, the sparse file's real name and size. */
+  extra?: PaxRecords;
+}
+
+const maxSmall = 0o7777777;
+const emptySha256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+const maxLarge = 0o77777777777;
+const billion = 1_000_000_000n;
+
+function fitsUstar(text: string, limit: number): boolean {
+  if (text.length >= limit) return false;
+  for (let i = 0; i < text.length; i += 1) if (text.charCodeAt(i) > 0x7f) return false;
+  return true;
+}
+
+/** The stand-in a plain ustar field holds when the real value is in a PAX record: printable ASCII, cut to fit. */
+function asciiStandIn(text: string, limit: number): string {
+  const ascii = encodeName(text).toString('latin1').replace(/[^\x20-\x7e]/g, '_');
+  return ascii.length < limit ? ascii : ascii.slice(ascii.length - (limit - 1));
+}
 
 const gzipMemberBytes = 1024 * 1024;
 const zeroBlock = Buffer.alloc(blockSize);
@@ -66,6 +102,92 @@ export class TarWriter {
     }
     this.write(block);
     return offset;
+  }
+
+  /**
+   * Writes a format 2 entry header; returns its offset. Most entries need a PAX header for their
+   * nanosecond time (as GNU tar's posix format writes); plain ones still take the in-place path.
+   */
+  writeEntryHeader(fields: EntryFields): number {
+    const ns = fields.mtimeNs;
+    const seconds = ns >= 0n ? ns / billion : -((-ns + billion - 1n) / billion);
+    const wholeSeconds = ns === seconds * billion && seconds <= BigInt(maxLarge) && seconds >= 0n;
+    const plain: HeaderFields = {
+      path: fields.path,
+      type: fields.type,
+      size: fields.size,
+      mode: fields.mode,
+      mtimeSeconds: Number(seconds),
+      uid: fields.uid,
+      gid: fields.gid,
+      uname: fields.uname,
+      gname: fields.gname,
+      ...(fields.linkpath === undefined ? {} : { linkpath: fields.linkpath }),
+    };
+    if (wholeSeconds && fields.extra === undefined) {
+      const offset = this.tarOffset;
+      const slot = this.reserve(blockSize);
+      if (slot.length === blockSize) {
+        slot.fill(0);
+        if (encodeUstarHeader(slot, plain)) {
+          this.commit(blockSize);
+          return offset;
+        }
+      }
+    }
+    const records: PaxRecords = [];
+    if (hasEscapedBytes(fields.path) || (fields.linkpath !== undefined && hasEscapedBytes(fields.linkpath))) records.push(['hdrcharset', Buffer.from('BINARY')]);
+    if (!fitsUstar(fields.path, 100)) {
+      records.push(nameRecord('path', fields.path));
+      plain.path = asciiStandIn(fields.path, 100);
+    }
+    if (fields.linkpath !== undefined && !fitsUstar(fields.linkpath, 100)) {
+      records.push(nameRecord('linkpath', fields.linkpath));
+      plain.linkpath = asciiStandIn(fields.linkpath, 100);
+    }
+    if (!wholeSeconds) {
+      records.push(['mtime', Buffer.from(paxTime(ns))]);
+      plain.mtimeSeconds = Math.max(0, Math.min(Number(seconds), maxLarge));
+    }
+    if (fields.size > maxLarge) {
+      records.push(['size', Buffer.from(String(fields.size))]);
+      plain.size = 0;
+    }
+    for (const key of ['uid', 'gid'] as const) {
+      if (fields[key] <= maxSmall) continue;
+      records.push([key, Buffer.from(String(fields[key]))]);
+      plain[key] = 0;
+    }
+    for (const key of ['uname', 'gname'] as const) {
+      if (fitsUstar(fields[key], 32)) continue;
+      records.push([key, Buffer.from(fields[key], 'utf8')]);
+      plain[key] = '';
+    }
+    records.push(...(fields.extra ?? []));
+    const offset = this.tarOffset;
+    this.write(encodePaxEntry(records, plain.mtimeSeconds));
+    const block = Buffer.alloc(blockSize);
+    if (!encodeUstarHeader(block, plain)) throw new Error(`the tar header of ${asciiStandIn(fields.path, 4096)} cannot be encoded`);
+    this.write(block);
+    return offset;
+  }
+
+  /**
+   * Has the output's hashing thread compute the SHA-256 of the next `length` bytes of the stream (a
+   * file's content about to be written); false with gzip, whose buffers hold compressed bytes, and
+   * the caller hashes them itself.
+   */
+  hashOnThread(length: number, done: (sha256: string) => void): boolean {
+    if (this.memberBuffer) return false;
+    const start = this.output.position;
+    if (length > 0) this.output.tap(start, start + length, done);
+    else done(emptySha256);
+    return true;
+  }
+
+  /** Waits until every content hash asked of the hashing thread is known. */
+  settleHashes(): void {
+    if (!this.memberBuffer) this.output.settleTaps();
   }
 
   /** A slice of buffer to read file content into directly, saving a copy. */

@@ -1,7 +1,7 @@
 /** The header fields Dormouse writes for one entry. */
 export interface HeaderFields {
   path: string;
-  type: 'File' | 'Directory' | 'SymbolicLink';
+  type: 'File' | 'Directory' | 'SymbolicLink' | 'Link' | 'FIFO' | 'ExtendedHeader';
   size: number;
   mode: number;
   /** Whole seconds since the epoch. */
@@ -9,9 +9,12 @@ export interface HeaderFields {
   uid: number;
   gid: number;
   linkpath?: string;
+  /** Owner and group names (ASCII, at most 31 bytes, for the fast path). */
+  uname?: string;
+  gname?: string;
 }
 
-const typeFlags = { File: 0x30, Directory: 0x35, SymbolicLink: 0x32 } as const;
+const typeFlags = { File: 0x30, Directory: 0x35, SymbolicLink: 0x32, Link: 0x31, FIFO: 0x36, ExtendedHeader: 0x78 } as const;
 const maxSmall = 0o7777777;
 const maxLarge = 0o77777777777;
 
@@ -44,6 +47,7 @@ export function encodeUstarHeader(block: Buffer, fields: HeaderFields): boolean 
   if (!isShortAscii(fields.path, 100) || (fields.linkpath !== undefined && !isShortAscii(fields.linkpath, 100))) return false;
   if (!fits(fields.mode, maxSmall) || !fits(fields.uid, maxSmall) || !fits(fields.gid, maxSmall)) return false;
   if (!fits(fields.size, maxLarge) || !fits(fields.mtimeSeconds, maxLarge)) return false;
+  if ((fields.uname !== undefined && !isShortAscii(fields.uname, 32)) || (fields.gname !== undefined && !isShortAscii(fields.gname, 32))) return false;
   block.write(fields.path, 0, 'latin1');
   writeOctal(block, 100, 8, fields.mode);
   writeOctal(block, 108, 8, fields.uid);
@@ -53,6 +57,8 @@ export function encodeUstarHeader(block: Buffer, fields: HeaderFields): boolean 
   block[156] = typeFlags[fields.type];
   if (fields.linkpath !== undefined) block.write(fields.linkpath, 157, 'latin1');
   block.write('ustar\u000000', 257, 8, 'latin1');
+  if (fields.uname) block.write(fields.uname, 265, 'latin1');
+  if (fields.gname) block.write(fields.gname, 297, 'latin1');
   writeOctal(block, 329, 8, 0);
   writeOctal(block, 337, 8, 0);
   let sum = 8 * 0x20;

@@ -1,4 +1,5 @@
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
+import { displayName } from './byte-names';
 import { createReadStream, statSync } from 'node:fs';
 import { createGunzip } from 'node:zlib';
 import type { ManifestEntry } from './archive-manifest';
@@ -47,6 +48,8 @@ export interface VerifyResult {
   sha256: string | null;
   entries: number;
   problems: string[];
+  /** The files whose stored content no longer matches the SHA-256 recorded at backup time (format 2), by snapshot path. */
+  damaged: string[];
 }
 
 export interface VerifyHost {
@@ -54,7 +57,7 @@ export interface VerifyHost {
   cancelled(): boolean;
 }
 
-const tarTypes: Record<string, ManifestEntry['type']> = { File: 'file', OldFile: 'file', Directory: 'directory', SymbolicLink: 'symlink' };
+const tarTypes: Record<string, ManifestEntry['type']> = { File: 'file', OldFile: 'file', Directory: 'directory', SymbolicLink: 'symlink', Link: 'hardlink', FIFO: 'fifo' };
 
 /**
  * Re-reads an archive from the destination: its SHA-256 against the one recorded when it was
@@ -74,12 +77,13 @@ export async function verifyArchive(archivePath: string, expectedSha256: string 
   try {
     totalBytes = statSync(archivePath).size;
   } catch (error) {
-    return { archivePath, ok: false, sha256: null, entries: 0, problems: [`cannot read the archive: ${(error as Error).message}`] };
+    return { archivePath, ok: false, sha256: null, entries: 0, problems: [`cannot read the archive: ${(error as Error).message}`], damaged: [] };
   }
 
   const seen = new Set<string>();
   let contentBytes = 0;
-  let current: { scanned: ScannedEntry; expected: ManifestEntry | undefined } | null = null;
+  const damaged: string[] = [];
+  let current: { scanned: ScannedEntry; expected: ManifestEntry | undefined; hash: Hash | null } | null = null;
   const scanner = new TarScanner({
     entry: (scanned) => {
       const path = scanned.path.replace(/\/+$/, '');
@@ -88,7 +92,7 @@ export async function verifyArchive(archivePath: string, expectedSha256: string 
         return;
       }
       const expected = manifestEntries.get(path);
-      current = { scanned, expected };
+      current = { scanned, expected, hash: expected?.sha256 !== undefined ? createHash('sha256') : null };
       contentBytes = 0;
       seen.add(path);
       if (!expected) {
@@ -98,16 +102,26 @@ export async function verifyArchive(archivePath: string, expectedSha256: string 
       const type = tarTypes[scanned.type];
       if (type !== expected.type) problems.push(`${path}: type ${type ?? scanned.type} in the archive, ${expected.type} in the manifest`);
       if (scanned.offset !== expected.offset) problems.push(`${path}: header at byte ${scanned.offset}, the manifest says ${expected.offset}`);
-      if (scanned.size !== expected.size) problems.push(`${path}: ${scanned.size} bytes in the archive, ${expected.size} in the manifest`);
+      const storedSize = type === 'hardlink' ? 0 : expected.size;
+      if (expected.sparse !== true && scanned.size !== storedSize) problems.push(`${path}: ${scanned.size} bytes in the archive, ${storedSize} in the manifest`);
       if ((scanned.mode & 0o7777) !== expected.mode) problems.push(`${path}: mode ${(scanned.mode & 0o7777).toString(8)} in the archive, ${expected.mode.toString(8)} in the manifest`);
-      if (Math.floor(scanned.mtimeMs / 1000) !== Math.floor(expected.mtimeMs / 1000)) problems.push(`${path}: modification time differs from the manifest`);
-      if (type === 'symlink' && scanned.linkpath !== (expected.linkTarget ?? '')) problems.push(`${path}: link target differs from the manifest`);
+      const timeDiffers = expected.mtimeNs !== undefined ? scanned.mtimeNs.toString() !== expected.mtimeNs : Math.floor(scanned.mtimeMs / 1000) !== Math.floor(expected.mtimeMs / 1000);
+      if (timeDiffers) problems.push(`${path}: modification time differs from the manifest`);
+      if ((type === 'symlink' || type === 'hardlink') && scanned.linkpath !== (expected.linkTarget ?? '')) problems.push(`${path}: link target differs from the manifest`);
     },
     content: (chunk) => {
       contentBytes += chunk.length;
+      current?.hash?.update(chunk);
     },
     entryEnd: () => {
-      if (current?.expected && contentBytes !== current.expected.size) problems.push(`${current.expected.path}: content is ${contentBytes} bytes, expected ${current.expected.size}`);
+      const expected = current?.expected;
+      if (!expected) return;
+      const storedSize = expected.type === 'hardlink' ? 0 : (current?.scanned.size ?? 0);
+      if (contentBytes !== storedSize) problems.push(`${expected.path}: content is ${contentBytes} bytes, expected ${storedSize}`);
+      if (current?.hash && current.hash.digest('hex') !== expected.sha256) {
+        damaged.push(`/${displayName(expected.path)}`);
+        problems.push(`${displayName(expected.path)}: its content does not match the SHA-256 recorded at backup time (damaged)`);
+      }
     },
   });
 
@@ -141,5 +155,5 @@ export async function verifyArchive(archivePath: string, expectedSha256: string 
   const sha256 = hash.digest('hex');
   if (expectedSha256 !== null && sha256 !== expectedSha256) problems.unshift(`SHA-256 is ${sha256}, but ${expectedSha256} was recorded when the archive was written`);
   host.progress(read, totalBytes);
-  return { archivePath, ok: problems.length === 0, sha256, entries: seen.size, problems };
+  return { archivePath, ok: problems.length === 0, sha256, entries: seen.size, problems, damaged };
 }

@@ -328,7 +328,7 @@ export function buildProgram(cli: Cli, io: CliIo): Command {
     .action(async function (this: Command, snapshotId: number, options: { to: string; path?: string[]; overwrite?: boolean }) {
       const request = { snapshotId, to: cli.absolute(options.to), paths: options.path ?? [], overwrite: options.overwrite === true };
       const report = await cli.whileCancellable(this, () => cli.call(this, 'snapshots:restore', request, (value) => value, text.restoreText));
-      if (report.conflicts.length > 0 || report.refused.length > 0) throw new ExitCode(exitCodes.failed);
+      if (report.conflicts.length > 0 || report.refused.length > 0 || report.damaged.length > 0) throw new ExitCode(exitCodes.failed);
     });
 
   program

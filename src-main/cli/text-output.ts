@@ -124,7 +124,7 @@ export function listingText(listing: SnapshotListing): string {
   if (listing.entries.length === 0) return `${listing.path} (empty)`;
   return table(
     ['TYPE', 'SIZE', 'MODIFIED', 'NAME'],
-    listing.entries.map((entry) => [entry.type === 'directory' ? 'dir' : entry.type === 'symlink' ? 'link' : 'file', entry.type === 'file' ? formatBytes(entry.size) : '', entry.mtime, entry.type === 'symlink' ? `${entry.path} -> ${entry.linkTarget}` : entry.path]),
+    listing.entries.map((entry) => [entry.type === 'directory' ? 'dir' : entry.type === 'symlink' ? 'link' : entry.type === 'fifo' ? 'fifo' : 'file', entry.type === 'file' ? formatBytes(entry.size) : '', entry.mtime, entry.type === 'symlink' ? `${entry.path} -> ${entry.linkTarget}` : entry.path]),
   );
 }
 
@@ -140,7 +140,9 @@ export function verifyText(report: VerifyReport): string {
 export function restoreText(report: RestoreReport): string {
   const lines = [`Restored ${report.files.toLocaleString('en-US')} files (${formatBytes(report.bytes)}) from snapshot ${report.snapshotId} into ${report.target}.`];
   if (report.conflicts.length > 0) lines.push(`${report.conflicts.length} existing file(s) left as they are (restore again with --overwrite to replace them):`, ...report.conflicts.map((path) => `  ${path}`));
-  if (report.refused.length > 0) lines.push(`${report.refused.length} entr(ies) refused for safety:`, ...report.refused.map((reason) => `  ${reason}`));
+  if (report.refused.length > 0) lines.push(`${report.refused.length} entr(ies) not restored:`, ...report.refused.map((reason) => `  ${reason}`));
+  if (report.damaged.length > 0) lines.push(`${report.damaged.length} damaged file(s) not restored (their content no longer matches what was backed up; run dormouse verify):`, ...report.damaged.map((path) => `  ${path}`));
+  if (report.unapplied.length > 0) lines.push(`${report.unapplied.length} attribute(s) could not be applied:`, ...report.unapplied.map((line) => `  ${line}`));
   return lines.join('\n');
 }
 

@@ -7,6 +7,7 @@ import { describeCron } from '../../shared/cron-words';
 import { DormouseError, notFound } from '../../shared/errors';
 import { parseInput, type ScheduleFields } from '../../shared/schemas';
 import { parseIsoInstant, toLocalIso, toLocalIsoOrNull } from '../../shared/time';
+import { snapshotVerdicts } from '../jobs/verify-verdicts';
 import type { TaskProgress, DestinationAdded, DestinationView, ImportReport, JobView, PruneReport, RestoreReport, ScheduleView, StatusView, VerifyReport } from '../../shared/types';
 import type { Settings } from '../../shared/settings';
 import { readSettings, writeSettings } from '../store/settings-store';
@@ -519,12 +520,12 @@ export class Engine {
       archives: snapshots.map((snapshot) => ({ id: snapshot.uuid, archivePath: snapshot.archivePath, sha256: snapshot.sha256 })),
     });
     if (answer.type !== 'verified') throw new DormouseError('INTERNAL', answer.type === 'error' ? answer.message : 'the worker did not verify');
-    const results = snapshots.map((snapshot, index) => {
+    const own = snapshots.map((snapshot, index) => {
       const result = answer.results[index];
-      const ok = result?.ok ?? false;
-      jobStore.recordVerification(this.db, snapshot.id, ok, this.now());
-      return { snapshotId: snapshot.id, archivePath: snapshot.archivePath, ok, problems: result?.problems ?? ['not verified'] };
+      return { snapshotId: snapshot.id, archivePath: snapshot.archivePath, ok: result?.ok ?? false, problems: result?.problems ?? ['not verified'], damaged: result?.damaged ?? [] };
     });
+    const results = snapshotVerdicts(own, (id) => jobStore.chainOf(this.db, id).map((link) => link.id));
+    for (const result of results) jobStore.recordVerification(this.db, result.snapshotId, result.ok, this.now());
     return { ok: results.every((result) => result.ok), snapshots: results };
   }
 

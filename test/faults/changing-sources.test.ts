@@ -11,7 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { appendFileSync, chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { temporaryFolder } from '../helpers/cli';
-import { childPids, commandLine, describeResult, describeTree, readJobs, sparseFiles, startDormouse, workspace, type Job, type Snapshot } from '../helpers/trees';
+import { childPids, commandLine, describeResult, describeTree, readJobs, zeroFiles, startDormouse, workspace, type Job, type Snapshot } from '../helpers/trees';
 import { openOffset, openToOthers, startChurn, tarExtract, unprivilegedUser, until } from './fault-kit';
 
 /** Every regular file below a folder, as paths relative to it. */
@@ -29,8 +29,8 @@ test('files that vanish, grow, shrink, become a symlink or a folder while dormou
   mkdirSync(join(src, 'a-many'));
   for (let index = 0; index < 800; index += 1) writeFileSync(join(src, 'a-many', `n-${String(index).padStart(3, '0')}.txt`), `note ${index}\n`.repeat(10));
   // Two big sparse files that take the worker a moment each to read (gzip keeps the archive small).
-  sparseFiles(src, 1, 96 * 1024 * 1024, 'm-grow');
-  sparseFiles(src, 1, 96 * 1024 * 1024, 'n-shrink');
+  zeroFiles(src, 1, 96 * 1024 * 1024, 'm-grow');
+  zeroFiles(src, 1, 96 * 1024 * 1024, 'n-shrink');
   const grow = join(src, 'm-grow-0000.bin');
   const shrink = join(src, 'n-shrink-0000.bin');
   const vanishing = [join(src, 'zz-vanish-1.txt'), join(src, 'zz-vanish-2.txt'), join(src, 'zz-vanish-folder', 'x.txt'), join(src, 'zz-vanish-folder', 'y.txt')];
@@ -116,7 +116,7 @@ test('a folder churned by a busy program through a full and an incremental backu
   mkdirSync(steady);
   for (let index = 0; index < 300; index += 1) writeFileSync(join(steady, `s-${index}.txt`), `steady ${index}\n`.repeat(index % 50));
   // 256 MiB of sparse zeros in the steady part stretch each full read to about a second.
-  sparseFiles(steady, 1, 256 * 1024 * 1024, 'disk-image');
+  zeroFiles(steady, 1, 256 * 1024 * 1024, 'disk-image');
   ws.addSchedule('Busy', ['--compression', 'gzip']);
 
   const churn = startChurn(churned, 20261121);

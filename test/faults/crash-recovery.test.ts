@@ -9,7 +9,7 @@ import Database from 'better-sqlite3';
 import { hostname } from 'node:os';
 import { spawn } from 'node:child_process';
 import { processMark } from '../../src-main/common/processes';
-import { archiveFiles, childPids, commandLine, deadPid, describeResult, partialFiles, readJobs, sha256File, sparseFiles, workspace, type Job, type Snapshot } from '../helpers/trees';
+import { archiveFiles, childPids, commandLine, deadPid, describeResult, partialFiles, readJobs, sha256File, zeroFiles, workspace, type Job, type Snapshot } from '../helpers/trees';
 import { dailyCronAt, processStopped, sidecarFiles, sleep, startDaemon, until } from './fault-kit';
 
 interface ScheduleView {
@@ -38,7 +38,7 @@ test('a daemon killed with SIGKILL mid-backup (twice): its worker stops, the job
 
   // Then 1.5 GiB of sparse files (no disk used; gzip keeps the archive small) make the next backup take several seconds.
   mkdirSync(join(ws.src, 'big'));
-  sparseFiles(join(ws.src, 'big'), 48, 32 * 1024 * 1024);
+  zeroFiles(join(ws.src, 'big'), 48, 32 * 1024 * 1024);
 
   // A daily cron whose time has just passed: the schedule is overdue, and its next fire is a day away,
   // so every backup below is a catch-up at daemon start and nothing else.

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { Engine } from '../../src-main/engine/engine';
 import { dormouse } from '../helpers/cli';
 import { mountSmallDisk } from '../helpers/small-disk';
-import { archiveFiles, childPids, commandLine, describeResult, partialFiles, readJobs, sha256File, sparseFiles, startDormouse, type Job, type Snapshot } from '../helpers/trees';
+import { archiveFiles, childPids, commandLine, describeResult, partialFiles, readJobs, sha256File, zeroFiles, startDormouse, type Job, type Snapshot } from '../helpers/trees';
 import { apiValue, startUiDaemon, temporaryRoot } from '../ui/ui-daemon';
 import { bindMount, isMountPoint, sidecarFiles, sleep, startDaemon, until } from './fault-kit';
 
@@ -63,7 +63,7 @@ test('the drive filling up mid-write: the daemon’s job ends failed INSUFFICIEN
   // 1500 small files first, then 40 MiB of (sparse) zeros written uncompressed: about 56 MiB with the
   // margin, so the backup starts on a 96 MiB drive with room to spare.
   smallTree(src, 1500);
-  sparseFiles(src, 1, 40 * 1024 * 1024, 'z-big');
+  zeroFiles(src, 1, 40 * 1024 * 1024, 'z-big');
 
   const daemon = await startUiDaemon(t, dataDir);
   await sleep(1500); // the start-up catch-up, with nothing to catch up
@@ -233,7 +233,7 @@ test('a drive unmounted in the middle of a backup: the job does not succeed, not
   const firstArchive = first.archivePath as string;
   const firstSha = sha256File(firstArchive);
   mkdirSync(join(src, 'big'));
-  sparseFiles(join(src, 'big'), 24, 32 * 1024 * 1024);
+  zeroFiles(join(src, 'big'), 24, 32 * 1024 * 1024);
 
   const run = startDormouse(['--data-dir', dataDir, 'run', 'Docs', '--json']);
   t.after(() => run.child.kill('SIGKILL'));

@@ -15,7 +15,7 @@ import { forkWorkerLauncher } from '../../src-main/jobs/worker-launcher';
 import { findScheduleByName } from '../../src-main/store/schedule-store';
 import type { JobView, SnapshotView } from '../../shared/types';
 import { repoRoot, temporaryFolder } from '../helpers/cli';
-import { archiveFiles, partialFiles, sparseFiles } from '../helpers/trees';
+import { archiveFiles, partialFiles, zeroFiles } from '../helpers/trees';
 import { seededRandom, sidecarFiles } from './fault-kit';
 
 const workerScript = join(repoRoot, 'dist', 'main', 'archive-worker.cjs');
@@ -122,7 +122,7 @@ test(`${runs} back-to-back backups in one process with seeded random cancellatio
       // Slow enough for a cancel from another process to land: 1 GiB of sparse zeros through gzip,
       // in files of 16 MiB (the worker looks at its messages between files).
       mkdirSync(slow);
-      sparseFiles(slow, 64, 16 * 1024 * 1024, `slow-${run}`);
+      zeroFiles(slow, 64, 16 * 1024 * 1024, `slow-${run}`);
       onStart = (job) => {
         cancelled = cancelFromAnotherProcess(dataDir, job.id);
       };

@@ -18,7 +18,6 @@ import { assertSame, compareTrees, describeDifferences, type Difference, type Pr
 
 const unsupported = fidelityUnsupported();
 /** Not met yet when the suite runs as a normal user (the tree is then the user's own). */
-const ownBitsTodo = isRoot ? false : "as a normal user, restore clears setuid/setgid on the user's own files and folders (GNU tar -p and bsdtar keep them when the owner is the one recorded)";
 
 describe('fidelity: a home-like tree round-trips through dormouse', { skip: unsupported ?? false }, () => {
   let backups: HomeBackups;
@@ -65,7 +64,7 @@ describe('fidelity: a home-like tree round-trips through dormouse', { skip: unsu
     });
     test(`${kind}: every entry comes back with its type and nothing else (FIFO, 255-byte name, names that are not UTF-8 included)`, compared(['missing', 'extra', 'type'], 'entries'));
     test(`${kind}: contents and symlink targets`, compared(['content', 'symlink'], 'contents'));
-    test(`${kind}: modes, setuid, setgid and sticky bits included`, { todo: ownBitsTodo }, compared(['mode'], 'modes'));
+    test(`${kind}: modes, setuid, setgid and sticky bits included`, compared(['mode'], 'modes'));
     test(`${kind}: mtimes to the nanosecond (.999999999, 1960, 2100, a folder's, a symlink's)`, compared(['mtime'], 'mtimes'));
     test(`${kind}: owners: uid and gid (1234:2345 on a setuid file)`, { skip: isRoot ? false : 'not root: the tree has no file of another owner' }, compared(['owner', 'group'], 'owners'));
     test(`${kind}: hard links come back as one file with all its names`, compared(['hardlink'], 'hard links'));
@@ -74,7 +73,7 @@ describe('fidelity: a home-like tree round-trips through dormouse', { skip: unsu
     test(`${kind}: the sparse file keeps its holes`, compared(['allocation'], 'allocated blocks'));
   }
 
-  test('--path with folders: each comes back whole, and nothing beside them', { todo: ownBitsTodo }, () => {
+  test('--path with folders: each comes back whole, and nothing beside them', () => {
     const chosen = ['docs', 'special', 'acl-folder', 'attrs', 'times'];
     const { home, full } = backups;
     const restored = home.restore(full.snapshot.id, chosen.map((name) => join(home.src, name)));

@@ -127,15 +127,20 @@ export function archiveFiles(folder: string): string[] {
 }
 
 /**
- * Writes `count` sparse files of `size` bytes each (zeros that take no disk space to create), so a
- * backup has gigabytes to read without the test writing them first. With gzip the archive stays small.
+ * Makes a file of `size` bytes whose blocks are allocated (fallocate) but never written: reading
+ * gives zeros at once, so a backup has real bytes to copy without the test writing them first. A
+ * sparse file would not do: backups store only a sparse file's data, so there would be nothing to copy.
  */
-export function sparseFiles(folder: string, count: number, size: number, prefix = 'big'): void {
-  for (let index = 0; index < count; index += 1) {
-    const file = join(folder, `${prefix}-${String(index).padStart(4, '0')}.bin`);
-    writeFileSync(file, `file ${index}\n`);
-    truncateSync(file, size);
-  }
+export function allocatedFile(file: string, size: number, firstLine = ''): void {
+  writeFileSync(file, firstLine);
+  const result = spawnSync('fallocate', ['-o', String(Buffer.byteLength(firstLine)), '-l', String(Math.max(1, size - Buffer.byteLength(firstLine))), file]);
+  if (result.status !== 0) throw new Error(`fallocate ${file}: ${String(result.stderr)}`);
+  truncateSync(file, size);
+}
+
+/** Writes `count` allocated files of `size` bytes each (see allocatedFile), so a backup has gigabytes to read without the test writing them. With gzip the archive stays small. */
+export function zeroFiles(folder: string, count: number, size: number, prefix = 'big'): void {
+  for (let index = 0; index < count; index += 1) allocatedFile(join(folder, `${prefix}-${String(index).padStart(4, '0')}.bin`), size, `file ${index}\n`);
 }
 
 /** Polls until `check` returns a value other than undefined/false, or throws after `timeoutMs`. */

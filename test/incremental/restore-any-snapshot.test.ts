@@ -109,16 +109,18 @@ for (const variant of variants) {
       }
     });
 
-    it("a restore that needs a missing earlier archive fails with one `error:` line naming that archive", () => {
+    it('a restore that needs a missing earlier archive exits 1 and its JSON result names the file not restored and that archive', () => {
       const [s1, , s3] = snapshots;
       const away = `${s1.archivePath}.away`;
       renameSync(s1.archivePath, away);
       try {
         const result = b.cli(['restore', String(s3.id), '--to', b.folder('named'), '--path', join(b.src, 'docs', 'c.bin'), '--json']);
         assert.equal(result.code, 1, describeResult(result));
-        assert.equal(result.stdout, '', describeResult(result));
-        assert.match(result.stderr, /^error: [^\n]+\n$/, `one error line\n${describeResult(result)}`);
-        assert.ok(result.stderr.includes(s1.archivePath), `the error names ${s1.archivePath}\n${describeResult(result)}`);
+        const report = JSON.parse(result.stdout) as { files: number; refused: string[] };
+        assert.equal(report.files, 0);
+        assert.equal(report.refused.length, 1, describeResult(result));
+        assert.ok(report.refused[0]?.startsWith(`${join(b.src, 'docs', 'c.bin')}: not restored`), describeResult(result));
+        assert.ok(report.refused[0]?.includes(s1.archivePath), `the reason names ${s1.archivePath}\n${describeResult(result)}`);
       } finally {
         renameSync(away, s1.archivePath);
       }

@@ -13,7 +13,7 @@ import {
   partialFiles,
   readJobs,
   sha256File,
-  sparseFiles,
+  zeroFiles,
   startDormouse,
   waitFor,
   workspace,
@@ -82,7 +82,7 @@ function slowSchedule(ws: Workspace, name = 'Big'): void {
 function addBigFiles(ws: Workspace): void {
   const big = join(ws.src, 'big');
   mkdirSync(big, { recursive: true });
-  sparseFiles(big, 96, 32 * 1024 * 1024);
+  zeroFiles(big, 96, 32 * 1024 * 1024);
 }
 
 /** Starts `dormouse run` in the background and waits until its job is running and its partial archive is being written. */

@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSy
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { repoRoot, temporaryFolder } from '../helpers/cli';
-import { describeTree, sha256File, sparseFiles } from '../helpers/trees';
+import { describeTree, sha256File, zeroFiles } from '../helpers/trees';
 
 /**
  * Drives the built archive worker directly, as the CLI and the app do: a forked process speaking
@@ -73,7 +73,7 @@ function buildTree(src: string): void {
     for (let file = 0; file < 30; file += 1) writeFileSync(join(dir, `file-${file}.txt`), `folder ${folder} file ${file}\n`.repeat(file + 1));
   }
   mkdirSync(join(src, 'big'));
-  sparseFiles(join(src, 'big'), 32, 12 * 1024 * 1024);
+  zeroFiles(join(src, 'big'), 32, 12 * 1024 * 1024);
 }
 
 test('the worker reports progress at most every 250 ms, monotonic and with the real totals, then done', async (t) => {
@@ -178,7 +178,7 @@ test('a cancel message stops the worker with CANCELLED and removes the partial a
   const root = temporaryFolder(t, 'dormouse-progress-');
   const src = join(root, 'src');
   mkdirSync(src);
-  sparseFiles(src, 64, 16 * 1024 * 1024);
+  zeroFiles(src, 64, 16 * 1024 * 1024);
   const archivePath = join(root, 'out', 'cancelled.tar');
   const worker = startWorker();
   t.after(() => worker.child.kill('SIGKILL'));
@@ -207,7 +207,7 @@ test('one large file: progress moves through it, and a cancel stops it midway', 
   mkdirSync(src);
   // 16 GiB of zeros, gzip: copying all of it takes far longer than this test waits for a cancel.
   const size = 16 * 1024 * 1024 * 1024;
-  sparseFiles(src, 1, size, 'video');
+  zeroFiles(src, 1, size, 'video');
   const video = join(src, 'video-0000.bin');
   const archivePath = join(root, 'out', 'large.tar.gz');
   const worker = startWorker();

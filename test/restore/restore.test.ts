@@ -10,7 +10,7 @@ import {
   commandLine,
   describeResult,
   describeTree,
-  sparseFiles,
+  zeroFiles,
   startDormouse,
   waitFor,
   workspace,
@@ -247,7 +247,7 @@ for (const [compression, label] of [
   });
 }
 
-test('a gzip archive with a damaged member: the restore fails with exit 1 and leaves no temporary file behind', () => {
+test('a gzip archive with a damaged member: the restore exits 1 with its JSON result saying what was not restored and why, and leaves no temporary file behind', () => {
   const source = join(ws.root, 'damaged-member');
   mkdirSync(source);
   writeFileSync(join(source, 'random.bin'), randomBytes(4 * 1024 * 1024));
@@ -261,19 +261,22 @@ test('a gzip archive with a damaged member: the restore fails with exit 1 and le
   const target = freshTarget();
   const result = ws.cli(['restore', String(snapshot.id), '--to', target, '--json']);
   assert.equal(result.code, 1, describeResult(result));
-  assert.match(result.stderr, /^error: .+/m, describeResult(result));
+  const report = result.json<RestoreReport & { damaged: string[] }>();
+  const notRestored = [...report.refused, ...report.damaged].join('\n');
+  assert.match(notRestored, new RegExp(`${join(source, 'random.bin').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`), `the damaged file is named: ${describeResult(result)}`);
+  assert.match(report.refused.join('\n'), /cannot be read past this point .*verify it/, 'the reason says the archive cannot be read on and to verify it');
   assert.deepEqual(restoreTemporaries(target), [], 'no half-written temporary file is left in the target');
   assert.ok(!existsSync(join(target, source, 'random.bin')), 'the damaged file is not put in place');
 });
 
-/** A schedule over about 1 GiB of sparse files and one small file, backed up once, uncompressed. */
+/** A schedule over about 1 GiB of allocated (unwritten) files and one small file, backed up once, uncompressed. */
 let big: { snapshot: SnapshotWithKind; folder: string; small: string } | undefined;
 
 function bigSnapshot(): { snapshot: SnapshotWithKind; folder: string; small: string } {
   if (big) return big;
   const folder = join(ws.root, 'large');
   mkdirSync(folder);
-  sparseFiles(folder, 4, 256 * 1024 * 1024);
+  zeroFiles(folder, 4, 256 * 1024 * 1024);
   const small = join(folder, 'zz-small.txt');
   writeFileSync(small, 'the one small file\n');
   ws.addSchedule('Large', [], [folder]);

@@ -1,13 +1,14 @@
 // The settings window end to end: the real `dormouse daemon --ui`, the built renderer, Debian's
 // Chromium at 800×600. A new user's first steps: a destination (by keyboard only), a schedule
 // with the frequency presets and a custom cron, Back Up Now with live progress, the history.
-import { existsSync, mkdirSync, truncateSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
 import { formatBytes } from '../../shared/format';
 import { hasChromium, launchChromium } from '../helpers/browser';
+import { allocatedFile } from '../helpers/trees';
 import { api, apiValue, eventually, screenshotFolder, startUiDaemon, temporaryRoot } from './ui-daemon';
 import type { JobView } from '../../shared/types';
 
@@ -64,10 +65,9 @@ test('the settings window served by dormouse daemon --ui, in Debian Chromium at 
   mkdirSync(usb);
   mkdirSync(documents);
   writeFileSync(join(documents, 'notes.txt'), 'the spare key is under the third flowerpot\n');
-  // Sparse files: no disk used, but gzip has to read and compress every byte, so the backup takes seconds.
+  // Allocated but unwritten: no time to write, but gzip has to read and compress every byte, so the backup takes seconds.
   for (const name of ['disk-a.img', 'disk-b.img']) {
-    writeFileSync(join(documents, name), '');
-    truncateSync(join(documents, name), 384 * 1024 * 1024);
+    allocatedFile(join(documents, name), 384 * 1024 * 1024);
   }
 
   const daemon = await startUiDaemon(t, join(root, 'data'));

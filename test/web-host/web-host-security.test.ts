@@ -1,7 +1,7 @@
 // The web host of `dormouse daemon --ui`, from outside, as any local program or web page could
 // reach it: the token, Host and Origin checks, loopback only, the API's transport answers,
 // validation at the boundary, no files outside dist/renderer, and the event stream.
-import { mkdirSync, truncateSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { connect } from 'node:net';
 import { networkInterfaces } from 'node:os';
@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { api, apiValue, eventually, startUiDaemon, temporaryRoot, type Envelope, type UiDaemon } from '../ui/ui-daemon';
+import { allocatedFile } from '../helpers/trees';
 
 interface RawAnswer {
   status: number;
@@ -104,9 +105,8 @@ test('the web host of dormouse daemon --ui', async (t) => {
   mkdirSync(destinationFolder);
   mkdirSync(sourceFolder);
   writeFileSync(join(sourceFolder, 'notes.txt'), 'remember the milk\n');
-  // Sparse, so the gzip backup takes a moment and sends progress; it costs no disk.
-  writeFileSync(join(sourceFolder, 'disk.img'), '');
-  truncateSync(join(sourceFolder, 'disk.img'), 400 * 1024 * 1024);
+  // Allocated but unwritten, so the gzip backup takes a moment and sends progress; it costs no time to make.
+  allocatedFile(join(sourceFolder, 'disk.img'), 400 * 1024 * 1024);
 
   const daemon = await startUiDaemon(t, dataDir);
   // The start-up catch-up runs after --settle-seconds 1; a schedule added before it would be backed up then.

@@ -1,0 +1,81 @@
+import { Header } from 'tar';
+import { blockSize } from './archive-manifest';
+import { decodeName } from './byte-names';
+import { parsePaxRecords, parsePaxTime } from './pax-records';
+
+/** One entry's header as stored: its name in Dormouse's string form, its PAX records, and where its content starts. */
+export interface StoredHeader {
+  path: string;
+  linkpath: string;
+  type: string;
+  size: number;
+  mode: number;
+  uid: number;
+  gid: number;
+  mtimeNs: bigint;
+  records: Map<string, Buffer>;
+}
+
+function fieldBytes(block: Buffer, start: number, length: number): Buffer {
+  const field = block.subarray(start, start + length);
+  const end = field.indexOf(0);
+  return end < 0 ? field : field.subarray(0, end);
+}
+
+/** The raw name bytes of a ustar header (prefix and name). */
+function ustarName(block: Buffer): Buffer {
+  const name = fieldBytes(block, 0, 100);
+  const magic = block.toString('latin1', 257, 263);
+  const prefix = magic.startsWith('ustar') ? fieldBytes(block, 345, 155) : Buffer.alloc(0);
+  return prefix.length > 0 ? Buffer.concat([prefix, Buffer.from('/'), name]) : name;
+}
+
+/**
+ * Reads a tar header block (and the PAX records that came before it, if any) the way GNU tar
+ * does: PAX records override the block's fields; names are bytes, kept exactly. Throws on a
+ * damaged block, so nothing is restored from a header that cannot be trusted.
+ */
+export function decodeHeader(block: Buffer, records: Map<string, Buffer> | null, offset: number): StoredHeader {
+  const header = new Header(block);
+  if (!header.cksumValid) throw new Error(`a damaged tar header at byte ${offset}`);
+  const pax = records ?? new Map<string, Buffer>();
+  const number = (key: string, fallback: number) => {
+    const value = pax.get(key);
+    if (value === undefined) return fallback;
+    const parsed = Number(value.toString('latin1'));
+    if (!Number.isSafeInteger(parsed) || parsed < 0) throw new Error(`a damaged PAX ${key} record at byte ${offset}`);
+    return parsed;
+  };
+  const paxTime = pax.get('mtime');
+  const mtimeNs = paxTime !== undefined ? parsePaxTime(paxTime.toString('latin1')) : BigInt(Math.round((header.mtime?.getTime() ?? 0) / 1000)) * 1_000_000_000n;
+  if (mtimeNs === null) throw new Error(`a damaged PAX mtime record at byte ${offset}`);
+  // A GNU sparse 1.0 file is stored under a stand-in name; its own is in GNU.sparse.name.
+  const path = pax.get('GNU.sparse.name') ?? pax.get('path');
+  const linkpath = pax.get('linkpath');
+  return {
+    path: decodeName(path ?? ustarName(block)),
+    linkpath: decodeName(linkpath ?? fieldBytes(block, 157, 100)),
+    type: header.type ?? 'File',
+    size: number('size', header.size ?? 0),
+    mode: header.mode ?? 0,
+    uid: number('uid', header.uid ?? 0),
+    gid: number('gid', header.gid ?? 0),
+    mtimeNs,
+    records: pax,
+  };
+}
+
+/** Whether a header block is a PAX extended header ('x'), whose records belong to the next entry. */
+export function isPaxBlock(block: Buffer): boolean {
+  return block[156] === 0x78;
+}
+
+/** Parses the records of a PAX header entry's content. */
+export function paxRecordsOf(content: Buffer): Map<string, Buffer> {
+  return parsePaxRecords(content);
+}
+
+/** The bytes a header's content takes in the tar stream, padded to whole blocks. */
+export function paddedSize(size: number): number {
+  return Math.ceil(size / blockSize) * blockSize;
+}

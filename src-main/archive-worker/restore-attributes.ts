@@ -1,0 +1,104 @@
+import { fchmodSync, fchownSync, lchownSync, chmodSync, lutimesSync, utimesSync, futimesSync } from 'node:fs';
+import type { ManifestEntry } from './archive-manifest';
+import { displayName, encodeName, fsPath } from './byte-names';
+import { restoredGid, restoredUid } from './owner-names';
+import { nativeFs } from '../native/native-fs';
+import { aclXattrFromText } from '../native/posix-acl';
+
+const asRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+
+/** The modification time of an entry in nanoseconds, from format 2's exact record or format 1's milliseconds. */
+export function entryTimeNs(entry: ManifestEntry): bigint {
+  if (entry.mtimeNs !== undefined) return BigInt(entry.mtimeNs);
+  return BigInt(Math.floor(entry.mtimeMs)) * 1_000_000n;
+}
+
+/**
+ * Seconds as Node's utimes takes them, never rounded up across a second (a double cannot hold
+ * nanoseconds at today's times): used only where the native addon is missing.
+ */
+function secondsFor(ns: bigint): number {
+  const seconds = ns >= 0n ? ns / 1_000_000_000n : -((-ns + 999_999_999n) / 1_000_000_000n);
+  const micros = Number((ns - seconds * 1_000_000_000n) / 1000n);
+  return Number(seconds) + micros / 1e6 - (micros > 0 ? 1e-7 : 0);
+}
+
+const groups = new Set(typeof process.getgroups === 'function' ? process.getgroups() : []);
+
+/**
+ * The mode a restore gives: as recorded when restoring as root. As another user, as GNU tar does:
+ * setuid is kept only on that user's own files, setgid only for a group of theirs; the files
+ * become theirs, so a setuid bit would otherwise hand their rights to whatever the file is.
+ */
+export function restoredMode(entry: ManifestEntry): number {
+  if (asRoot) return entry.mode & 0o7777;
+  const ownUser = entry.uid !== undefined && entry.uid === process.getuid?.();
+  const ownGroup = entry.gid !== undefined && (groups.has(entry.gid) || entry.gid === process.getgid?.());
+  return entry.mode & (0o1777 | (ownUser ? 0o4000 : 0) | (ownGroup ? 0o2000 : 0));
+}
+
+/** Collects what could not be applied, one line per entry and attribute. */
+export type Unapplied = (line: string) => void;
+
+/** Owner first (chown clears setuid bits), then the mode: on an open file. */
+export function applyOwnerAndMode(fd: number, entry: ManifestEntry, unapplied: Unapplied): void {
+  if (asRoot && entry.uid !== undefined && entry.gid !== undefined) {
+    try {
+      fchownSync(fd, restoredUid(entry.user, entry.uid), restoredGid(entry.group, entry.gid));
+    } catch (error) {
+      unapplied(`/${displayName(entry.path)}: owner ${entry.uid}:${entry.gid} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    }
+  }
+  fchmodSync(fd, restoredMode(entry));
+}
+
+/** Owner and mode of a folder or a FIFO by path (a symlink only gets its owner). */
+export function applyOwnerAndModeAt(path: string, entry: ManifestEntry, unapplied: Unapplied): void {
+  if (asRoot && entry.uid !== undefined && entry.gid !== undefined) {
+    try {
+      lchownSync(fsPath(path), restoredUid(entry.user, entry.uid), restoredGid(entry.group, entry.gid));
+    } catch (error) {
+      unapplied(`/${displayName(entry.path)}: owner ${entry.uid}:${entry.gid} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    }
+  }
+  if (entry.type !== 'symlink') chmodSync(fsPath(path), restoredMode(entry));
+}
+
+/** Extended attributes and ACLs from the entry's PAX records (`SCHILY.xattr.*`, `SCHILY.acl.*`). */
+export function applyAttributes(path: string, entry: ManifestEntry, records: Map<string, Buffer>, unapplied: Unapplied): void {
+  const wanted: [string, Buffer][] = [];
+  for (const [key, value] of records) {
+    if (key.startsWith('SCHILY.xattr.')) wanted.push([key.slice('SCHILY.xattr.'.length), value]);
+    else if (value.length === 0) continue;
+    else if (key === 'SCHILY.acl.access') wanted.push(['system.posix_acl_access', aclXattrFromText(value.toString('utf8'))]);
+    else if (key === 'SCHILY.acl.default') wanted.push(['system.posix_acl_default', aclXattrFromText(value.toString('utf8'))]);
+  }
+  if (wanted.length === 0) return;
+  const native = nativeFs();
+  for (const [name, value] of wanted) {
+    if (!native) {
+      unapplied(`/${displayName(entry.path)}: extended attribute ${name} (this build cannot write extended attributes)`);
+      continue;
+    }
+    try {
+      native.setXattr(encodeName(path), Buffer.from(name, 'utf8'), value);
+    } catch (error) {
+      unapplied(`/${displayName(entry.path)}: extended attribute ${name} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    }
+  }
+}
+
+/** Sets the modification time (the access time too) as exactly as the platform allows; a symlink's own when it is one. */
+export function applyTime(path: string, entry: ManifestEntry, unapplied: Unapplied, fd?: number): void {
+  const ns = entryTimeNs(entry);
+  const native = nativeFs();
+  try {
+    if (native) native.setTimes(encodeName(path), ns, ns, false);
+    else if (fd !== undefined) futimesSync(fd, secondsFor(ns), secondsFor(ns));
+    else if (entry.type === 'symlink') lutimesSync(fsPath(path), secondsFor(ns), secondsFor(ns));
+    else utimesSync(fsPath(path), secondsFor(ns), secondsFor(ns));
+  } catch (error) {
+    // Not every file system keeps a link's own times; anything else is said.
+    if (entry.type !== 'symlink') unapplied(`/${displayName(entry.path)}: modification time (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
+}

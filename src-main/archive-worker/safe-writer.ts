@@ -1,0 +1,208 @@
+import { type Stats, closeSync, fsyncSync, linkSync, lstatSync, mkdirSync, openSync, renameSync, symlinkSync, unlinkSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import type { ManifestEntry } from './archive-manifest';
+import { displayName, fsPath } from './byte-names';
+import { applyAttributes, applyOwnerAndMode, applyOwnerAndModeAt, applyTime } from './restore-attributes';
+import { nativeFs } from '../native/native-fs';
+
+/** Why an entry's name may not be written under the target, or null when it is safe. */
+export function unsafeName(name: string): string | null {
+  if (name === '' || name.includes('\0')) return 'an empty or invalid name';
+  if (isAbsolute(name) || /^[a-zA-Z]:[\\/]/.test(name)) return 'an absolute path';
+  if (name.split(/[\\/]/).includes('..')) return 'a ".." path component';
+  return null;
+}
+
+function removeQuietly(path: string): void {
+  try {
+    unlinkSync(fsPath(path));
+  } catch {
+    // already gone
+  }
+}
+
+/** A file being restored: its content goes to a temporary name in the same folder, renamed into place once it checks out. */
+export interface OpenFile {
+  fd: number;
+  temporary: string;
+}
+
+/**
+ * Writes entries under the target folder and nowhere else: every name is checked, and no entry is
+ * written through a symlink (one planted by an earlier entry, or already there), so a hostile
+ * archive cannot reach outside the target. A file reaches its real name only once its content
+ * matched the SHA-256 recorded at backup time.
+ */
+export class SafeWriter {
+  readonly conflicts: string[] = [];
+  readonly refused: string[] = [];
+  readonly damaged: string[] = [];
+  readonly unapplied: string[] = [];
+  private readonly folders: { path: string; entry: ManifestEntry; records: Map<string, Buffer> | null }[] = [];
+  private readonly open = new Set<string>();
+  /** Where each restored file went, by snapshot path: a hardlink's other names link to it. */
+  readonly restored = new Map<string, string>();
+  files = 0;
+  bytes = 0;
+
+  constructor(
+    private readonly target: string,
+    private readonly overwrite: boolean,
+  ) {}
+
+  readonly note = (line: string): void => {
+    this.unapplied.push(line);
+  };
+
+  /** The place an entry goes, or null (with the reason recorded) when it must not be written. */
+  place(entry: ManifestEntry, records: Map<string, Buffer> | null = null): string | null {
+    const shown = displayName(entry.path);
+    const why = unsafeName(entry.path);
+    if (why) {
+      this.refused.push(`${shown}: refused, ${why}`);
+      return null;
+    }
+    const destination = resolve(this.target, entry.path);
+    const inside = relative(this.target, destination);
+    if (inside === '' || inside.startsWith('..') || isAbsolute(inside)) {
+      this.refused.push(`${shown}: refused, it would land outside ${this.target}`);
+      return null;
+    }
+    let folder = this.target;
+    for (const part of inside.split(sep).slice(0, -1)) {
+      folder = join(folder, part);
+      try {
+        const stats = lstatSync(fsPath(folder));
+        if (stats.isSymbolicLink()) {
+          this.refused.push(`${shown}: refused, it would be written through the symlink ${displayName(folder)}`);
+          return null;
+        }
+        if (!stats.isDirectory()) {
+          this.refused.push(`${shown}: refused, ${displayName(folder)} is not a folder`);
+          return null;
+        }
+      } catch {
+        break;
+      }
+    }
+    let existing: Stats | null = null;
+    try {
+      existing = lstatSync(fsPath(destination));
+    } catch {
+      existing = null;
+    }
+    if (existing !== null) {
+      if (entry.type === 'directory' && existing.isDirectory()) {
+        if (this.overwrite) this.folders.push({ path: destination, entry, records });
+        return null;
+      }
+      if (existing.isDirectory()) {
+        // A folder in the way of a file or link is never deleted, even when overwriting.
+        if (this.overwrite) this.refused.push(`/${shown}: not restored, a folder is in the way (it is never replaced; move it aside and restore again)`);
+        else this.conflicts.push(`/${shown}`);
+        return null;
+      }
+      if (!this.overwrite) {
+        this.conflicts.push(`/${shown}`);
+        return null;
+      }
+      // Overwriting replaces a file or a link itself (never what a link points to).
+      unlinkSync(fsPath(destination));
+    }
+    mkdirSync(fsPath(dirname(destination)), { recursive: true, mode: 0o700 });
+    return destination;
+  }
+
+  folder(entry: ManifestEntry, destination: string, records: Map<string, Buffer> | null): void {
+    mkdirSync(fsPath(destination), { recursive: true, mode: 0o700 });
+    this.folders.push({ path: destination, entry, records });
+  }
+
+  symlink(entry: ManifestEntry, destination: string): void {
+    symlinkSync(fsPath(entry.linkTarget ?? ''), fsPath(destination));
+    applyOwnerAndModeAt(destination, entry, this.note);
+    applyTime(destination, entry, this.note);
+  }
+
+  fifo(entry: ManifestEntry, destination: string, records: Map<string, Buffer> | null): void {
+    const native = nativeFs();
+    if (!native) {
+      this.refused.push(`/${displayName(entry.path)}: not restored, this build cannot make a FIFO`);
+      return;
+    }
+    native.mkfifo(fsPath(destination), 0o600);
+    applyOwnerAndModeAt(destination, entry, this.note);
+    if (records) applyAttributes(destination, entry, records, this.note);
+    applyTime(destination, entry, this.note);
+  }
+
+  /** Another name of a file this restore wrote; false when that file was not restored here. */
+  hardlink(entry: ManifestEntry, destination: string, leader: string): void {
+    linkSync(fsPath(leader), fsPath(destination));
+    this.files += 1;
+  }
+
+  /** Opens a file's temporary twin under a short name, so a 255-byte name still restores. */
+  openFile(destination: string): OpenFile {
+    const temporary = join(dirname(destination), `.dormouse-${randomBytes(6).toString('hex')}.restoring`);
+    const fd = openSync(fsPath(temporary), 'wx', 0o600);
+    this.open.add(temporary);
+    return { fd, temporary };
+  }
+
+  /**
+   * Puts a file in place once its content is read: when its SHA-256 matches the one recorded at
+   * backup time (format 2) it gets its owner, mode, attributes and time and takes its name;
+   * otherwise the temporary file is removed and the file is listed as damaged.
+   */
+  closeFile(entry: ManifestEntry, destination: string, file: OpenFile, sha256: string, records: Map<string, Buffer>): void {
+    if (entry.sha256 !== undefined && entry.sha256 !== sha256) {
+      this.discard(file);
+      this.damaged.push(`/${displayName(entry.path)}`);
+      return;
+    }
+    applyOwnerAndMode(file.fd, entry, this.note);
+    applyAttributes(file.temporary, entry, records, this.note);
+    fsyncSync(file.fd);
+    applyTime(file.temporary, entry, this.note, file.fd);
+    closeSync(file.fd);
+    renameSync(fsPath(file.temporary), fsPath(destination));
+    this.open.delete(file.temporary);
+    this.restored.set(entry.path, destination);
+    this.files += 1;
+    this.bytes += entry.size;
+  }
+
+  /** Closes and removes a file's temporary twin (a read that failed, a damaged file). */
+  discard(file: OpenFile): void {
+    try {
+      closeSync(file.fd);
+    } catch {
+      // already closed
+    }
+    removeQuietly(file.temporary);
+    this.open.delete(file.temporary);
+  }
+
+  /** Removes the temporary twin of a file a cancelled or failed restore was writing: nothing half-written stays. */
+  abandon(): void {
+    for (const temporary of this.open) removeQuietly(temporary);
+    this.open.clear();
+  }
+
+  /** Folder owners, modes, attributes and times last, deepest first, since writing inside a folder changes its mtime. */
+  finish(): void {
+    for (const { path, entry, records } of [...this.folders].reverse()) {
+      try {
+        // Only a real folder: chmod and utimes would follow a link planted meanwhile.
+        if (!lstatSync(fsPath(path)).isDirectory()) continue;
+        applyOwnerAndModeAt(path, entry, this.note);
+        if (records) applyAttributes(path, entry, records, this.note);
+        applyTime(path, entry, this.note);
+      } catch {
+        // a folder that was already there and is not ours to change
+      }
+    }
+  }
+}
