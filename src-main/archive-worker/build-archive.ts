@@ -239,13 +239,14 @@ export async function buildArchive(request: ArchiveRequest, host: ArchiveHost): 
     const manifestOffset = writer.tarOffset;
     if (request.compression === 'gzip') manifest.gzipMembers = writer.gzipMembers;
     const manifestJson = Buffer.from(JSON.stringify(manifest), 'utf8');
-    const now = Math.floor(Date.now() / 1000);
-    writer.writeHeader({ path: manifestEntryName, type: 'File', size: manifestJson.length, mode: 0o600, mtimeSeconds: now, uid: 0, gid: 0 });
+    const now = BigInt(Math.floor(Date.now() / 1000)) * 1_000_000_000n;
+    const own = { type: 'File', mode: 0o600, mtimeNs: now, uid: 0, gid: 0, uname: '', gname: '' } as const;
+    writer.writeHeader({ ...own, path: manifestEntryName, size: manifestJson.length });
     writer.write(manifestJson);
     writer.padToBlock();
     writer.flush();
     const trailer = encodeTrailer({ dormouse: 'trailer', format: archiveFormatVersion, manifestOffset, manifestBytes: manifestJson.length, manifestMemberOffset });
-    writer.writeHeader({ path: trailerEntryName, type: 'File', size: trailer.length, mode: 0o600, mtimeSeconds: now, uid: 0, gid: 0 });
+    writer.writeHeader({ ...own, path: trailerEntryName, size: trailer.length });
     writer.write(trailer);
     writer.write(Buffer.alloc(2 * blockSize));
     writer.flush({ stored: true });
@@ -313,10 +314,10 @@ function* writeEntry(writer: TarWriter, entry: WalkEntry, leader: string | undef
   if (type === 'directory' || type === 'fifo') {
     const extra = attributeRecords(entry.absolutePath, type === 'directory', warn);
     const fields = { ...entryFields(entry, type, 0, entry.mtimeNs), ...(extra.length > 0 ? { extra } : {}) };
-    return { ...manifestFields(entry, type, entry.mtimeNs), size: 0, ...(extra.length > 0 ? { attributes: true } : {}), offset: writer.writeEntryHeader(fields) };
+    return { ...manifestFields(entry, type, entry.mtimeNs), size: 0, ...(extra.length > 0 ? { attributes: true } : {}), offset: writer.writeHeader(fields) };
   }
   if (type === 'hardlink') {
-    return { ...manifestFields(entry, type, entry.mtimeNs), size: entry.size, linkTarget: leader, offset: writer.writeEntryHeader(entryFields(entry, type, 0, entry.mtimeNs, leader)) };
+    return { ...manifestFields(entry, type, entry.mtimeNs), size: entry.size, linkTarget: leader, offset: writer.writeHeader(entryFields(entry, type, 0, entry.mtimeNs, leader)) };
   }
   if (type === 'symlink') {
     let target: string;
@@ -326,7 +327,7 @@ function* writeEntry(writer: TarWriter, entry: WalkEntry, leader: string | undef
       warnings.push(`${where}: ${(error as Error).message}`);
       return null;
     }
-    return { ...manifestFields(entry, type, entry.mtimeNs), size: 0, linkTarget: target, offset: writer.writeEntryHeader(entryFields(entry, type, 0, entry.mtimeNs, target)) };
+    return { ...manifestFields(entry, type, entry.mtimeNs), size: 0, linkTarget: target, offset: writer.writeHeader(entryFields(entry, type, 0, entry.mtimeNs, target)) };
   }
   let fd: number;
   try {
@@ -356,7 +357,7 @@ function* writeEntry(writer: TarWriter, entry: WalkEntry, leader: string | undef
     let offset: number;
     let map: Buffer | null = null;
     if (segments === null) {
-      offset = writer.writeEntryHeader({ ...entryFields(entry, 'file', size, before.mtimeNs), ...(extra.length > 0 ? { extra } : {}) });
+      offset = writer.writeHeader({ ...entryFields(entry, 'file', size, before.mtimeNs), ...(extra.length > 0 ? { extra } : {}) });
       if (!writer.hashOnThread(size, settle)) hash = createHash('sha256');
     } else {
       map = sparseMap(segments);
@@ -368,7 +369,7 @@ function* writeEntry(writer: TarWriter, entry: WalkEntry, leader: string | undef
         ['GNU.sparse.name', encodeName(entry.name)],
         ['GNU.sparse.realsize', Buffer.from(String(size))],
       ];
-      offset = writer.writeEntryHeader({ ...entryFields(entry, 'file', stored, before.mtimeNs), path: sparseName, extra: [...sparseRecords, ...extra] });
+      offset = writer.writeHeader({ ...entryFields(entry, 'file', stored, before.mtimeNs), path: sparseName, extra: [...sparseRecords, ...extra] });
       if (!writer.hashOnThread(stored, settle)) hash = createHash('sha256');
       hash?.update(map);
       writer.write(map);

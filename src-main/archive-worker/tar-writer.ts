@@ -1,8 +1,7 @@
 import { constants as zlibConstants, gzipSync } from 'node:zlib';
-import { Header, Pax } from 'tar';
 import { blockSize, type ArchiveManifest } from './archive-manifest';
 import { copyInto, type ArchiveOutput } from './archive-output';
-import { encodeUstarHeader, type HeaderFields } from './ustar-header';
+import { encodeUstarHeader, isShortAscii, maxLarge, maxSmall, type HeaderFields } from './ustar-header';
 import { encodePaxEntry, nameRecord, paxTime, type PaxRecords } from './pax-records';
 import { encodeName, hasEscapedBytes } from './byte-names';
 
@@ -25,16 +24,8 @@ export interface EntryFields {
   extra?: PaxRecords;
 }
 
-const maxSmall = 0o7777777;
 const emptySha256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
-const maxLarge = 0o77777777777;
 const billion = 1_000_000_000n;
-
-function fitsUstar(text: string, limit: number): boolean {
-  if (text.length >= limit) return false;
-  for (let i = 0; i < text.length; i += 1) if (text.charCodeAt(i) > 0x7f) return false;
-  return true;
-}
 
 /** The stand-in a plain ustar field holds when the real value is in a PAX record: printable ASCII, cut to fit. */
 function asciiStandIn(text: string, limit: number): string {
@@ -47,10 +38,11 @@ const zeroBlock = Buffer.alloc(blockSize);
 const gzipLevel = 6;
 
 /**
- * Writes a tar stream into an archive output with headers as the `tar` package encodes them (plain
- * ones in place by ustar-header.ts, the rest by the package itself), keeping track of each entry's offset. Uncompressed, file content is read straight into the output's
- * buffers; with gzip, the stream is compressed in independent members whose offsets are recorded
- * so readers can seek.
+ * Writes a tar stream into an archive output, keeping track of each entry's offset. Plain headers
+ * are encoded in place by ustar-header.ts; an entry with more to say (a nanosecond time, a long or
+ * non-UTF-8 name, attributes, a sparse map) gets a PAX header first (pax-records.ts). Uncompressed,
+ * file content is read straight into the output's buffers; with gzip, the stream is compressed in
+ * independent members whose offsets are recorded so readers can seek.
  */
 export class TarWriter {
   private readonly memberBuffer: Buffer | null;
@@ -80,35 +72,11 @@ export class TarWriter {
     return this.gzip ? [...this.members] : undefined;
   }
 
-  /** Writes an entry's header (preceded by a PAX header for long or non-ASCII names); returns its offset. */
-  writeHeader(fields: HeaderFields): number {
-    const offset = this.tarOffset;
-    // Headers start on a block boundary and buffers are whole blocks, so the block is encoded in place.
-    const slot = this.reserve(blockSize);
-    if (slot.length === blockSize) {
-      slot.fill(0);
-      if (encodeUstarHeader(slot, fields)) {
-        this.commit(blockSize);
-        return offset;
-      }
-    }
-    const mtime = new Date(fields.mtimeSeconds * 1000);
-    const header = new Header({ ...fields, mtime, uname: '', gname: '' });
-    const block = Buffer.alloc(blockSize);
-    if (header.encode(block, 0)) {
-      const pax = new Pax({ path: fields.path, linkpath: fields.linkpath, mtime, size: fields.size, uid: fields.uid, gid: fields.gid });
-      this.write(pax.encode());
-      header.encode(block, 0);
-    }
-    this.write(block);
-    return offset;
-  }
-
   /**
    * Writes a format 2 entry header; returns its offset. Most entries need a PAX header for their
    * nanosecond time (as GNU tar's posix format writes); plain ones still take the in-place path.
    */
-  writeEntryHeader(fields: EntryFields): number {
+  writeHeader(fields: EntryFields): number {
     const ns = fields.mtimeNs;
     const seconds = ns >= 0n ? ns / billion : -((-ns + billion - 1n) / billion);
     const wholeSeconds = ns === seconds * billion && seconds <= BigInt(maxLarge) && seconds >= 0n;
@@ -137,11 +105,11 @@ export class TarWriter {
     }
     const records: PaxRecords = [];
     if (hasEscapedBytes(fields.path) || (fields.linkpath !== undefined && hasEscapedBytes(fields.linkpath))) records.push(['hdrcharset', Buffer.from('BINARY')]);
-    if (!fitsUstar(fields.path, 100)) {
+    if (!isShortAscii(fields.path, 100)) {
       records.push(nameRecord('path', fields.path));
       plain.path = asciiStandIn(fields.path, 100);
     }
-    if (fields.linkpath !== undefined && !fitsUstar(fields.linkpath, 100)) {
+    if (fields.linkpath !== undefined && !isShortAscii(fields.linkpath, 100)) {
       records.push(nameRecord('linkpath', fields.linkpath));
       plain.linkpath = asciiStandIn(fields.linkpath, 100);
     }
@@ -159,7 +127,7 @@ export class TarWriter {
       plain[key] = 0;
     }
     for (const key of ['uname', 'gname'] as const) {
-      if (fitsUstar(fields[key], 32)) continue;
+      if (isShortAscii(fields[key], 32)) continue;
       records.push([key, Buffer.from(fields[key], 'utf8')]);
       plain[key] = '';
     }

@@ -15,10 +15,12 @@ export interface HeaderFields {
 }
 
 const typeFlags = { File: 0x30, Directory: 0x35, SymbolicLink: 0x32, Link: 0x31, FIFO: 0x36, ExtendedHeader: 0x78 } as const;
-const maxSmall = 0o7777777;
-const maxLarge = 0o77777777777;
+/** The largest values ustar's 8- and 12-byte octal fields hold; larger ones go in PAX records. */
+export const maxSmall = 0o7777777;
+export const maxLarge = 0o77777777777;
 
-function isShortAscii(text: string, limit: number): boolean {
+/** Whether a text fits a ustar field of `limit` bytes as plain ASCII (with room for its NUL). */
+export function isShortAscii(text: string, limit: number): boolean {
   if (text.length >= limit) return false;
   for (let i = 0; i < text.length; i += 1) if (text.charCodeAt(i) > 0x7f) return false;
   return true;

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { accountId, accountName } from '../common/accounts';
 
 /**
  * Linux POSIX ACLs between the two forms a backup meets: the binary value of the
@@ -33,40 +33,12 @@ export interface AclNames {
   groupId(name: string): number | undefined;
 }
 
-interface AccountTable {
-  nameById: Map<number, string>;
-  idByName: Map<string, number>;
-}
-
-const accountTables = new Map<string, AccountTable>();
-
-function accountTable(file: string): AccountTable {
-  const known = accountTables.get(file);
-  if (known) return known;
-  const table: AccountTable = { nameById: new Map(), idByName: new Map() };
-  let text = '';
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch {
-    text = ''; // no account file (macOS keeps accounts elsewhere): numbers only
-  }
-  for (const line of text.split('\n')) {
-    const [name, , id] = line.split(':');
-    if (!name || name.startsWith('#') || !id || !/^\d+$/.test(id)) continue;
-    const number = Number(id);
-    if (!table.nameById.has(number)) table.nameById.set(number, name);
-    if (!table.idByName.has(name)) table.idByName.set(name, number);
-  }
-  accountTables.set(file, table);
-  return table;
-}
-
 /** Names from this system's /etc/passwd and /etc/group, read once a process. */
 export const systemAclNames: AclNames = {
-  userName: (uid) => accountTable('/etc/passwd').nameById.get(uid),
-  groupName: (gid) => accountTable('/etc/group').nameById.get(gid),
-  userId: (name) => accountTable('/etc/passwd').idByName.get(name),
-  groupId: (name) => accountTable('/etc/group').idByName.get(name),
+  userName: (uid) => accountName('user', uid),
+  groupName: (gid) => accountName('group', gid),
+  userId: (name) => accountId('user', name),
+  groupId: (name) => accountId('group', name),
 };
 
 interface AclEntry {

@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, closeSync, ftruncateSync, linkSync, lutimesSync, mkdirSync, mkdtempSync, openSync, rmSync, symlinkSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { noise } from '../helpers/trees';
 
 /**
  * A home-like tree for the fidelity suite (issue #14): every kind of thing a home folder holds that
@@ -58,20 +59,7 @@ export const namedTimes: Record<string, string> = {
 /** Whether the run has root's powers (chown to another uid, restore ownership). */
 export const isRoot = process.getuid?.() === 0;
 
-/** A deterministic, incompressible-looking content of `size` bytes, different per `seed`. */
-export function noise(size: number, seed: number): Buffer {
-  const buffer = Buffer.alloc(size);
-  let state = (seed * 2654435761) >>> 0 || 1;
-  for (let index = 0; index < size; index += 1) {
-    state ^= state << 13;
-    state >>>= 0;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    state >>>= 0;
-    buffer[index] = state & 0xff;
-  }
-  return buffer;
-}
+
 
 /** A path inside `root` from a name given as bytes. */
 export function rawPath(root: string, name: Buffer): Buffer {

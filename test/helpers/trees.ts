@@ -230,3 +230,18 @@ export function deadPid(): number {
   if (!pid) throw new Error('could not start `true`');
   return pid;
 }
+
+/** A deterministic, incompressible-looking content of `size` bytes, different per `seed`. */
+export function noise(size: number, seed: number): Buffer {
+  const buffer = Buffer.alloc(size);
+  let state = (seed * 2654435761) >>> 0 || 1;
+  for (let index = 0; index < size; index += 1) {
+    state ^= state << 13;
+    state >>>= 0;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    state >>>= 0;
+    buffer[index] = state & 0xff;
+  }
+  return buffer;
+}

@@ -10,6 +10,7 @@ import { writeSettings } from '../../src-main/store/settings-store';
 import type { Settings } from '../../shared/settings';
 import { describeResult, dormouse, temporaryFolder, type CliResult } from '../helpers/cli';
 import type { SnapshotView as Snapshot, JobView as Job, SnapshotListing as Listing, RestoreReport, VerifyReport, PruneReport, ImportReport } from '../../shared/types';
+import { noise } from '../helpers/trees';
 export type { Snapshot, Job, Listing, RestoreReport, VerifyReport, PruneReport, ImportReport };
 
 /**
@@ -117,20 +118,7 @@ export function day(n: number): Date {
   return new Date(Date.UTC(2024, 0, n, 12, 0, 0));
 }
 
-/** A deterministic, incompressible-looking content of `size` bytes, different per `seed`. */
-export function noise(size: number, seed: number): Buffer {
-  const buffer = Buffer.alloc(size);
-  let state = (seed * 2654435761) >>> 0 || 1;
-  for (let index = 0; index < size; index += 1) {
-    state ^= state << 13;
-    state >>>= 0;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    state >>>= 0;
-    buffer[index] = state & 0xff;
-  }
-  return buffer;
-}
+export { noise };
 
 /** GNU tar's listing of an archive (gzip detected by tar itself), entry names as stored. */
 export function tarList(archivePath: string): string[] {
