@@ -12,7 +12,7 @@ import {
   type ManifestEntry,
 } from './archive-manifest';
 import type { ArchiveRequest, ArchiveResult, ArchiveProgress } from './archive-protocol';
-import { millisecondsOf, walkSources, type WalkEntry, type WalkResult } from './source-walk';
+import { describeError, millisecondsOf, walkSources, type WalkEntry, type WalkResult } from './source-walk';
 import { createHash, type Hash } from 'node:crypto';
 import { decodeName, displayName, encodeName, fsPath } from './byte-names';
 import { attributeRecords, sparseMap, sparseSegments } from './entry-attributes';
@@ -334,8 +334,7 @@ function* writeEntry(writer: TarWriter, entry: WalkEntry, leader: string | undef
     // Non-blocking, as GNU tar opens: a file swapped for a FIFO must not hang the backup.
     fd = openSync(fsPath(entry.absolutePath), constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    warnings.push(`${where}: ${code === 'ENOENT' ? 'vanished during the backup' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : (error as Error).message}`);
+    warnings.push(`${where}: ${describeError(error)}`);
     return null;
   }
   try {

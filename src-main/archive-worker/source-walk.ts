@@ -87,10 +87,12 @@ function unsupportedKind(stats: BigIntStats): string {
   return 'not a file, folder, link or FIFO';
 }
 
-function describeError(error: unknown): string {
+/** Why an entry could not be read, in words (the path is said by the caller). */
+export function describeError(error: unknown): string {
   const code = (error as NodeJS.ErrnoException).code;
   if (code === 'ENOENT') return 'vanished during the backup';
   if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
+  if (code === 'ENAMETOOLONG') return 'not backed up, its path is longer than the system lets a program open (PATH_MAX); move it higher up to back it up';
   return (error as Error).message;
 }
 

@@ -217,3 +217,27 @@ test('a FIFO is backed up as a FIFO; a socket becomes a warning that says what i
   const listed = ws.ok<Job[]>(['jobs']);
   assert.deepEqual(listed[0]?.warnings, job.warnings, '`jobs` lists the warnings too');
 });
+
+test('a folder nested past the longest path the system opens (PATH_MAX) is named in a warning that says why; the rest is backed up', (t) => {
+  const ws = workspace(t);
+  smallTree(ws.src, 'doc');
+  // 20 folders of 250 bytes each: over 4096 bytes from the root, made one level at a time as a program would.
+  const made = spawnSync('python3', ['-c', "import os, sys\nos.chdir(sys.argv[1])\nfor _ in range(20):\n    os.mkdir('d' * 250)\n    os.chdir('d' * 250)\nopen('deep.txt', 'w').write('deep')", ws.src]);
+  assert.equal(made.status, 0, String(made.stderr));
+  ws.addSchedule('Deep');
+  let ran: ReturnType<typeof run>;
+  try {
+    ran = run(ws, 'Deep');
+  } finally {
+    // GNU rm removes a tree this deep; Node's recursive rmSync (the workspace's clean-up) cannot.
+    spawnSync('rm', ['-rf', join(ws.src, 'd'.repeat(250))]);
+  }
+  const { code, job } = ran;
+  assert.equal(code, 0);
+  assert.equal(job.status, 'succeeded');
+  assert.equal(job.warnings.length, 1, JSON.stringify(job.warnings).slice(0, 300));
+  const warning = job.warnings[0] as string;
+  assert.ok(warning.startsWith(`${ws.src}/${'d'.repeat(250)}/`), 'the warning starts with the path it is about');
+  assert.match(warning, /: not backed up, its path is longer than the system lets a program open \(PATH_MAX\); move it higher up to back it up$/);
+  assert.equal(job.files, 2, 'the files beside it are backed up');
+});
