@@ -4,6 +4,35 @@ import { formatBytes } from '../../../shared/format';
 import type { RestoreReport, SnapshotListing, SnapshotView, TaskProgress, VerifyReport } from '../../../shared/types';
 import { call, EngineError } from '../bridge';
 import { useEngineData, useEngineEvents } from '../use-engine';
+import { RestoreReportView } from './restore-report';
+
+/** Which snapshots the list shows: this laptop's (the default), every machine's, or one other machine's by its name. */
+type MachineChoice = { kind: 'this' } | { kind: 'all' } | { kind: 'other'; name: string };
+
+function choiceValue(choice: MachineChoice): string {
+  return choice.kind === 'other' ? `other:${choice.name}` : choice.kind;
+}
+
+function choiceOf(value: string): MachineChoice {
+  if (value === 'this' || value === 'all') return { kind: value };
+  return { kind: 'other', name: value.slice('other:'.length) };
+}
+
+function shows(choice: MachineChoice, snapshot: SnapshotView): boolean {
+  if (choice.kind === 'all') return true;
+  if (choice.kind === 'this') return snapshot.machine.current;
+  return !snapshot.machine.current && snapshot.machine.name === choice.name;
+}
+
+/** A machine as the choice names it: its name, or words for archives made before machines were told apart. */
+function machineWords(name: string): string {
+  return name === 'unknown' ? 'Unknown machine (older archives)' : name;
+}
+
+/** "from vm-3f9a1c2e": said beside a snapshot another machine made; nothing for this laptop's own. */
+function fromMachine(snapshot: SnapshotView): string {
+  return snapshot.machine.current ? '' : `from ${snapshot.machine.id === null ? 'an unknown machine' : snapshot.machine.name}`;
+}
 
 function Browser({ snapshot, onBack }: { snapshot: SnapshotView; onBack: () => void }) {
   const [trail, setTrail] = useState<string[]>([]);
@@ -63,7 +92,10 @@ function Browser({ snapshot, onBack }: { snapshot: SnapshotView; onBack: () => v
       <button type="button" onClick={onBack}>
         ← All snapshots
       </button>
-      <h3>Snapshot of {new Date(snapshot.createdAt).toLocaleString()}</h3>
+      <h3>
+        Snapshot of {new Date(snapshot.createdAt).toLocaleString()}
+        {!snapshot.machine.current && ` ${fromMachine(snapshot)}`}
+      </h3>
       <p className="muted path">{listing?.path ?? ''}</p>
       {trail.length > 0 && (
         <button type="button" onClick={up}>
@@ -128,22 +160,19 @@ function Browser({ snapshot, onBack }: { snapshot: SnapshotView; onBack: () => v
           </p>
         </div>
       )}
-      {report && (
-        <div className="notice" role="status">
-          <p>
-            Restored {report.files.toLocaleString('en-US')} files ({formatBytes(report.bytes)}) into {report.target}.
-          </p>
-          {report.conflicts.length > 0 && <p>{report.conflicts.length} existing file(s) were left as they are.</p>}
-          {report.refused.length > 0 && <p className="error">{report.refused.length} entr(ies) were refused for safety.</p>}
-        </div>
-      )}
+      {report && <RestoreReportView report={report} replaceHint={where === 'original' && !overwrite} />}
     </div>
   );
 }
 
-/** The way back to your files: pick a snapshot, browse it, restore what you need, or verify it. */
+/**
+ * The way back to your files: pick a snapshot, browse it, restore what you need, or verify it.
+ * This laptop's snapshots are listed by default; another laptop's archives on a shared destination
+ * are one machine choice away, each marked with the machine that made it.
+ */
 export function RestoreScreen() {
-  const snapshots = useEngineData(() => call('snapshots:list', {}), ['job-finished']);
+  const snapshots = useEngineData(() => call('snapshots:list', { machine: 'all' }), ['job-finished']);
+  const [choice, setChoice] = useState<MachineChoice>({ kind: 'this' });
   const [open, setOpen] = useState<SnapshotView | null>(null);
   const [verified, setVerified] = useState<Map<number, VerifyReport>>(new Map());
   const [verifying, setVerifying] = useState<number | null>(null);
@@ -156,6 +185,11 @@ export function RestoreScreen() {
       setVerifying(null);
     }
   };
+  const all = snapshots.data ?? [];
+  const others = [...new Set(all.filter((snapshot) => !snapshot.machine.current).map((snapshot) => snapshot.machine.name))].sort((a, b) => a.localeCompare(b));
+  // A machine whose snapshots are gone from the catalog (its destination removed) falls back to this laptop.
+  const chosen: MachineChoice = choice.kind === 'other' && !others.includes(choice.name) ? { kind: 'this' } : choice;
+  const listed = all.filter((snapshot) => shows(chosen, snapshot));
   return (
     <section aria-labelledby="restore-title">
       <h2 id="restore-title">Restore</h2>
@@ -164,15 +198,43 @@ export function RestoreScreen() {
       ) : (
         <>
           <p>Pick a snapshot to browse and restore from.</p>
-          {snapshots.data && snapshots.data.length === 0 && <p className="empty">No snapshots yet: once a backup has succeeded, it can be restored from here.</p>}
-          {snapshots.data && snapshots.data.length > 0 && (
-            <ul className="list">
-              {snapshots.data.map((snapshot) => {
+          {snapshots.error && (
+            <p className="error" role="alert">
+              {snapshots.error}
+            </p>
+          )}
+          {others.length > 0 && (
+            <div className="row filters">
+              <label>
+                Machine
+                <select value={choiceValue(chosen)} onChange={(event) => setChoice(choiceOf(event.target.value))}>
+                  <option value="this">This laptop</option>
+                  {others.map((name) => (
+                    <option key={name} value={choiceValue({ kind: 'other', name })}>
+                      {machineWords(name)}
+                    </option>
+                  ))}
+                  <option value="all">All machines</option>
+                </select>
+              </label>
+            </div>
+          )}
+          {snapshots.data && all.length === 0 && <p className="empty">No snapshots yet: once a backup has succeeded, it can be restored from here.</p>}
+          {snapshots.data && all.length > 0 && listed.length === 0 && (
+            <p className="empty">
+              This laptop has no snapshots yet. {others.length === 1 ? 'Another machine has' : `${others.length} other machines have`} snapshots on your destinations: choose{' '}
+              {others.length === 1 ? 'it' : 'one'} under Machine to restore from {others.length === 1 ? 'it' : 'them'}.
+            </p>
+          )}
+          {listed.length > 0 && (
+            <ul className="list" aria-label="Snapshots">
+              {listed.map((snapshot) => {
                 const report = verified.get(snapshot.id);
                 return (
                   <li key={snapshot.id}>
                     <div>
                       <strong>{snapshot.scheduleName}</strong> — {new Date(snapshot.createdAt).toLocaleString()} — {snapshot.files.toLocaleString('en-US')} files, {formatBytes(snapshot.bytes)}
+                      {!snapshot.machine.current && <span className="chip">{fromMachine(snapshot)}</span>}
                       {report && (report.ok ? <span className="chip chip-succeeded">Verified</span> : <span className="chip chip-failed">Damaged</span>)}
                       {report && !report.ok && <div className="error">{report.snapshots[0]?.problems.slice(0, 3).join('; ')}</div>}
                     </div>
