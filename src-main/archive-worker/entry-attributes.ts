@@ -1,4 +1,4 @@
-import { encodeName } from './byte-names';
+import { fsPath } from './byte-names';
 import type { PaxRecords } from './pax-records';
 import { nativeFs, nativeFsUnavailableReason } from '../native/native-fs';
 import { aclTextFromXattr } from '../native/posix-acl';
@@ -17,7 +17,7 @@ export function attributeRecords(path: string, isFolder: boolean, warn: (what: s
   }
   let names: Buffer[];
   try {
-    names = native.listXattrs(encodeName(path));
+    names = native.listXattrs(fsPath(path));
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     // A file system without them has none; an entry that vanished is reported by what reads it.
@@ -31,7 +31,7 @@ export function attributeRecords(path: string, isFolder: boolean, warn: (what: s
     const acl = name === 'system.posix_acl_access' ? 'access' : name === 'system.posix_acl_default' && isFolder ? 'default' : null;
     if (acl === null && (name.startsWith('system.') || name.startsWith('security.'))) continue;
     try {
-      const value = native.getXattr(encodeName(path), raw);
+      const value = native.getXattr(fsPath(path), raw);
       if (acl !== null) records.push([`SCHILY.acl.${acl}`, Buffer.from(aclTextFromXattr(value), 'utf8')]);
       else records.push([`SCHILY.xattr.${name}`, value]);
     } catch (error) {

@@ -1,6 +1,6 @@
 import { fchmodSync, fchownSync, lchownSync, chmodSync, lutimesSync, utimesSync, futimesSync } from 'node:fs';
 import type { ManifestEntry } from './archive-manifest';
-import { displayName, encodeName, fsPath } from './byte-names';
+import { displayName, fsPath } from './byte-names';
 import { restoredGid, restoredUid } from './owner-names';
 import { nativeFs } from '../native/native-fs';
 import { aclXattrFromText } from '../native/posix-acl';
@@ -81,7 +81,7 @@ export function applyAttributes(path: string, entry: ManifestEntry, records: Map
       continue;
     }
     try {
-      native.setXattr(encodeName(path), Buffer.from(name, 'utf8'), value);
+      native.setXattr(fsPath(path), Buffer.from(name, 'utf8'), value);
     } catch (error) {
       unapplied(`/${displayName(entry.path)}: extended attribute ${name} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
     }
@@ -93,7 +93,7 @@ export function applyTime(path: string, entry: ManifestEntry, unapplied: Unappli
   const ns = entryTimeNs(entry);
   const native = nativeFs();
   try {
-    if (native) native.setTimes(encodeName(path), ns, ns, false);
+    if (native) native.setTimes(fsPath(path), ns, ns, false);
     else if (fd !== undefined) futimesSync(fd, secondsFor(ns), secondsFor(ns));
     else if (entry.type === 'symlink') lutimesSync(fsPath(path), secondsFor(ns), secondsFor(ns));
     else utimesSync(fsPath(path), secondsFor(ns), secondsFor(ns));
