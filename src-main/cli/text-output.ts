@@ -1,4 +1,5 @@
 import type { TaskProgress, CronPreview, DestinationRemoved, DestinationView, ImportReport, JobProgress, JobView, PruneReport, RestoreReport, ScheduleView, SnapshotListing, SnapshotView, StatusView, VerifyReport } from '../../shared/types';
+import { itemWarnings, itemsNotBackedUp, jobNotes } from '../../shared/warning-words';
 import { formatBytes } from '../../shared/format';
 
 /** Lays rows out in aligned columns for terminals. */
@@ -73,7 +74,9 @@ export function jobText(job: JobView): string {
   const lines = [job.error ? `${head} [${job.error.code}]: ${job.error.message}` : head];
   if (job.status === 'succeeded') lines.push(`  ${job.files.toLocaleString('en-US')} files, ${formatBytes(job.bytes)} -> ${job.archivePath}`, `  sha256 ${job.sha256}`);
   lines.push(`  queued ${job.queuedAt}${job.startedAt ? `, started ${job.startedAt}` : ''}${job.finishedAt ? `, finished ${job.finishedAt}` : ''}`);
-  for (const warning of job.warnings) lines.push(`  warning: ${warning}`);
+  const items = itemWarnings(job.warnings);
+  if (items.length > 0) lines.push(`  ${itemsNotBackedUp(items.length)}:`, ...items.map((item) => `    ${item}`));
+  for (const note of jobNotes(job.warnings)) lines.push(`  note: ${note}`);
   return lines.join('\n');
 }
 

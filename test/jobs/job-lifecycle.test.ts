@@ -216,6 +216,9 @@ test('a FIFO is backed up as a FIFO; a socket becomes a warning that says what i
   assert.ok(listing.some((line) => line.endsWith(join(ws.src, 'sub', 'more.txt').slice(1))), 'the files beside them are');
   const listed = ws.ok<Job[]>(['jobs']);
   assert.deepEqual(listed[0]?.warnings, job.warnings, '`jobs` lists the warnings too');
+  const text = ws.cli(['run', 'Docs']);
+  assert.equal(text.code, 0, describeResult(text));
+  assert.match(text.stdout, new RegExp(`\n  1 item could not be backed up:\n    ${socketPath.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: not backed up, it is a socket`), `the text says it in words: ${text.stdout}`);
 });
 
 test('a folder nested past the longest path the system opens (PATH_MAX) is named in a warning that says why; the rest is backed up', (t) => {
