@@ -1,4 +1,4 @@
-import { type Stats, closeSync, fsyncSync, linkSync, lstatSync, mkdirSync, openSync, renameSync, symlinkSync, unlinkSync } from 'node:fs';
+import { type Stats, closeSync, linkSync, lstatSync, mkdirSync, openSync, renameSync, symlinkSync, unlinkSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { ManifestEntry } from './archive-manifest';
@@ -41,6 +41,10 @@ export class SafeWriter {
   readonly unapplied: string[] = [];
   private readonly folders: { path: string; entry: ManifestEntry; records: Map<string, Buffer> | null }[] = [];
   private readonly open = new Set<string>();
+  /** Folders known to be real folders (checked once, or made here): their ancestors need no second look. */
+  private readonly folderOk = new Set<string>();
+  /** Folders this restore made, empty when made: a name in one can only exist if this restore wrote it. */
+  private readonly fresh = new Set<string>();
   /** Where each restored file went, by snapshot path: a hardlink's other names link to it. */
   readonly restored = new Map<string, string>();
   files = 0;
@@ -72,6 +76,7 @@ export class SafeWriter {
     let folder = this.target;
     for (const part of inside.split(sep).slice(0, -1)) {
       folder = join(folder, part);
+      if (this.folderOk.has(folder)) continue;
       try {
         const stats = lstatSync(fsPath(folder));
         if (stats.isSymbolicLink()) {
@@ -82,15 +87,18 @@ export class SafeWriter {
           this.refused.push(`${shown}: refused, ${displayName(folder)} is not a folder`);
           return null;
         }
+        this.folderOk.add(folder);
       } catch {
         break;
       }
     }
     let existing: Stats | null = null;
-    try {
-      existing = lstatSync(fsPath(destination));
-    } catch {
-      existing = null;
+    if (!this.fresh.has(dirname(destination))) {
+      try {
+        existing = lstatSync(fsPath(destination));
+      } catch {
+        existing = null;
+      }
     }
     if (existing !== null) {
       if (entry.type === 'directory' && existing.isDirectory()) {
@@ -110,12 +118,27 @@ export class SafeWriter {
       // Overwriting replaces a file or a link itself (never what a link points to).
       unlinkSync(fsPath(destination));
     }
-    mkdirSync(fsPath(dirname(destination)), { recursive: true, mode: 0o700 });
+    this.makeFolder(dirname(destination));
     return destination;
   }
 
+  /** Makes a folder and any missing above it (0700 until the snapshot's modes are applied), remembering which are new. */
+  private makeFolder(path: string): void {
+    if (this.folderOk.has(path)) return;
+    const target = fsPath(path);
+    const first = mkdirSync(target, { recursive: true, mode: 0o700 });
+    // mkdir reports the first folder it made: it and those below it on the way to `path` are new.
+    if (typeof target === 'string' && typeof first === 'string') {
+      for (let made = path; made.startsWith(first); made = dirname(made)) {
+        this.fresh.add(made);
+        if (made === first || dirname(made) === made) break;
+      }
+    }
+    this.folderOk.add(path);
+  }
+
   folder(entry: ManifestEntry, destination: string, records: Map<string, Buffer> | null): void {
-    mkdirSync(fsPath(destination), { recursive: true, mode: 0o700 });
+    this.makeFolder(destination);
     this.folders.push({ path: destination, entry, records });
   }
 
@@ -143,9 +166,14 @@ export class SafeWriter {
     this.files += 1;
   }
 
-  /** Opens a file's temporary twin under a short name, so a 255-byte name still restores. */
+  /** This restore's mark in its temporary names, and how many it has made. */
+  private readonly mark = randomBytes(3).toString('hex');
+  private made = 0;
+
+  /** Opens a file's temporary twin under a short name (this restore's mark and a count), so a 255-byte name still restores. */
   openFile(destination: string): OpenFile {
-    const temporary = join(dirname(destination), `.dormouse-${randomBytes(6).toString('hex')}.restoring`);
+    this.made += 1;
+    const temporary = join(dirname(destination), `.dormouse-${this.mark}${this.made.toString(16).padStart(6, '0')}.restoring`);
     const fd = openSync(fsPath(temporary), 'wx', 0o600);
     this.open.add(temporary);
     return { fd, temporary };
@@ -164,7 +192,6 @@ export class SafeWriter {
     }
     applyOwnerAndMode(file.fd, entry, this.note);
     applyAttributes(file.temporary, entry, records, this.note);
-    fsyncSync(file.fd);
     applyTime(file.temporary, entry, this.note, file.fd);
     closeSync(file.fd);
     renameSync(fsPath(file.temporary), fsPath(destination));

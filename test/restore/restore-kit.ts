@@ -257,7 +257,7 @@ export function snapshotRows(catalog: string): { id: number; archive_path: strin
 /** Every file below a folder whose name ends with `.dormouse-restore` (a restore's temporary twin). */
 export function restoreTemporaries(folder: string): string[] {
   if (!existsSync(folder)) return [];
-  return (readdirSync(folder, { recursive: true }) as string[]).filter((name) => /(^|\/)\.dormouse-[0-9a-f]{12}\.restoring$/.test(name)).map((name) => join(folder, name));
+  return (readdirSync(folder, { recursive: true }) as string[]).filter((name) => /(^|\/)\.dormouse-[0-9a-f]{12,}\.restoring$/.test(name)).map((name) => join(folder, name));
 }
 
 /** Whether a process with this pid is still alive (and not a zombie). */
