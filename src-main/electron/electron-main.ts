@@ -1,18 +1,19 @@
 import '../common/thread-pool';
-import { app, BrowserWindow, dialog, ipcMain, Notification, nativeImage, powerMonitor, powerSaveBlocker, Tray, type IpcMainInvokeEvent } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, nativeImage, powerMonitor, powerSaveBlocker, Tray, type IpcMainInvokeEvent } from 'electron';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { eventChannel, type DormouseEvent } from '../../shared/contract';
 import type { JobProgress, JobView } from '../../shared/types';
 import { gatherDesktopState } from '../desktop/gather-desktop-state';
 import { linuxAutostartFile, readLinuxAutostart, writeLinuxAutostart } from '../desktop/linux-autostart';
-import { connectDriveNotification, jobNotification, type NotificationText } from '../desktop/notification-texts';
+import { connectDriveNotification, jobNotification } from '../desktop/notification-texts';
 import { pauseEnd, trayModel, type TrayAction } from '../desktop/tray-model';
 import { Engine } from '../engine/engine';
 import { SchedulerHost } from '../scheduler/scheduler-host';
 import { resolveDataDir } from '../store/data-dir';
 import { writeSettings } from '../store/settings-store';
 import { registerIpcHandlers } from './ipc-handlers';
+import { notifier } from './notifier';
 import { showTrayModel } from './tray-menu';
 import { utilityWorkerLauncher } from './utility-worker-launcher';
 
@@ -74,12 +75,7 @@ function isTrustedSender(event: IpcMainInvokeEvent): boolean {
   return event.senderFrame !== null && event.senderFrame.url === pathToFileURL(rendererIndex).href && settingsWindow !== undefined && event.sender === settingsWindow.webContents;
 }
 
-function notify(text: NotificationText): void {
-  if (!Notification.isSupported()) return;
-  const notification = new Notification({ title: text.title, body: text.body });
-  notification.on('click', () => (text.jobId === null ? showSettingsWindow() : showSettingsWindow('job', text.jobId)));
-  notification.show();
-}
+const notify = notifier((text) => (text.jobId === null ? showSettingsWindow() : showSettingsWindow('job', text.jobId)));
 
 /** Open at login: XDG autostart on Linux, the login items of macOS and Windows elsewhere. */
 const loginItem = {

@@ -9,6 +9,8 @@ import { EventEmitter } from 'node:events';
 import { existsSync } from 'node:fs';
 import Module from 'node:module';
 import { constants } from 'node:os';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 
 /** An Electron event object: enough for handlers that call preventDefault(). */
 export interface FakeEvent {
@@ -224,12 +226,55 @@ export class FakeIpcMain extends EventEmitter {
   }
 }
 
-export class FakeNotification extends EventEmitter {
-  static readonly instances: FakeNotification[] = [];
-  static supported = true;
+/** Runs V8's full garbage collection now, as it may run at any moment in the real main process. */
+export const collectGarbage: () => void = (() => {
+  setFlagsFromString('--expose-gc');
+  return runInNewContext('gc') as () => void;
+})();
+
+/**
+ * What the OS keeps of a shown notification: its text, and a way back to the app's Notification
+ * object that does not keep that object alive. As in Electron (electron/electron#16922, #12690), a
+ * Notification the app no longer references is garbage-collected and a click on it reaches nobody.
+ */
+export class ShownNotification {
   readonly title: string;
   readonly body: string;
   shown = false;
+  /** Clicks that reached no handler because the app had let go of the Notification. */
+  lostClicks = 0;
+  private readonly app: WeakRef<FakeNotification>;
+
+  constructor(notification: FakeNotification) {
+    this.title = notification.title;
+    this.body = notification.body;
+    this.app = new WeakRef(notification);
+  }
+
+  /** What the person clicking the notification does: a collection runs first, as it may at any time before a click. */
+  click(): void {
+    collectGarbage();
+    const notification = this.app.deref();
+    if (!notification) {
+      this.lostClicks += 1;
+      return;
+    }
+    notification.emit('click', fakeEvent());
+  }
+
+  /** The person dismissing it, or the OS taking it away. */
+  close(): void {
+    this.app.deref()?.emit('close', fakeEvent());
+  }
+}
+
+export class FakeNotification extends EventEmitter {
+  /** Every notification made, as the OS keeps them (never the app's object itself). */
+  static readonly instances: ShownNotification[] = [];
+  static supported = true;
+  readonly title: string;
+  readonly body: string;
+  private readonly record: ShownNotification;
 
   static isSupported(): boolean {
     return FakeNotification.supported;
@@ -239,17 +284,13 @@ export class FakeNotification extends EventEmitter {
     super();
     this.title = options.title ?? '';
     this.body = options.body ?? '';
-    FakeNotification.instances.push(this);
+    this.record = new ShownNotification(this);
+    FakeNotification.instances.push(this.record);
   }
 
   show(): void {
-    this.shown = true;
+    this.record.shown = true;
     this.emit('show', fakeEvent());
-  }
-
-  /** What the person clicking the notification does. */
-  click(): void {
-    this.emit('click', fakeEvent());
   }
 }
 

@@ -11,7 +11,7 @@ import type { Settings } from '../../shared/settings';
 import type { JobView, StatusView } from '../../shared/types';
 import { listJobs } from '../../src-main/jobs/job-store';
 import { iconsFolder, loadMainEntry, prepareDataFolder, rendererIndex, sleep, waitFor as poll, type DataFolder, type LoadedApp } from './app-harness';
-import { fakeEvent, findMenuItem, type FakeElectron, type FakeNotification } from './fake-electron';
+import { fakeEvent, findMenuItem, type FakeElectron, type ShownNotification } from './fake-electron';
 
 let folder: DataFolder;
 let loaded: LoadedApp;
@@ -40,7 +40,7 @@ function icon(): string | undefined {
   return tray().image?.slice(iconsFolder.length + 1);
 }
 
-function notifications(title: string): FakeNotification[] {
+function notifications(title: string): ShownNotification[] {
   return electron.Notification.instances.filter((notification) => notification.title === title);
 }
 

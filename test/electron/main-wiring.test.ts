@@ -18,7 +18,7 @@ import type { Db } from '../../src-main/store/open-store';
 import { readSettings } from '../../src-main/store/settings-store';
 import { dormouse, repoRoot } from '../helpers/cli';
 import { iconsFolder, loadMainEntry, mainEntry as entry, markerName, prepareDataFolder, preloadScript, rendererIndex, sleep, waitFor as poll, workerScript, type DataFolder, type LoadedApp } from './app-harness';
-import { fakeEvent, findMenuItem, type FakeBrowserWindow, type FakeElectron, type FakeNotification } from './fake-electron';
+import { fakeEvent, findMenuItem, type FakeBrowserWindow, type FakeElectron, type ShownNotification } from './fake-electron';
 
 const day = 24 * 3_600_000;
 
@@ -80,7 +80,7 @@ async function invoke<T>(channel: Channel, payload: unknown, event: unknown = tr
   return (await electron.ipcMain.invoke(ipcChannel(channel), event, payload)) as Envelope<T>;
 }
 
-function notifications(title: string): FakeNotification[] {
+function notifications(title: string): ShownNotification[] {
   return electron.Notification.instances.filter((notification) => notification.title === title);
 }
 
