@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 
 /** Debian's Chromium: the only browser these machines can have (Playwright's own download cannot work here). */
 export const chromiumPath = '/usr/bin/chromium';
@@ -16,4 +16,20 @@ export function launchChromium(): Promise<Browser> {
     headless: true,
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
+}
+
+/**
+ * Opens the window at `url` in a fresh Chromium (closed when the test ends), 800×600 as a small
+ * laptop window, collecting every page error and console error in `problems` for the test to check.
+ */
+export async function openWindow(t: { after: (fn: () => Promise<void> | void) => void }, url: string, defaultTimeoutMs?: number): Promise<{ page: Page; problems: string[] }> {
+  const browser = await launchChromium();
+  t.after(() => browser.close());
+  const page = await browser.newPage({ viewport: { width: 800, height: 600 } });
+  if (defaultTimeoutMs !== undefined) page.setDefaultTimeout(defaultTimeoutMs);
+  const problems: string[] = [];
+  page.on('pageerror', (error) => problems.push(error.message));
+  page.on('console', (message) => void (message.type() === 'error' && problems.push(message.text())));
+  await page.goto(url);
+  return { page, problems };
 }

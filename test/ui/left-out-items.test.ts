@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { JobView } from '../../shared/types';
-import { hasChromium, launchChromium } from '../helpers/browser';
+import { hasChromium, openWindow } from '../helpers/browser';
 import { dormouse, expectOk } from '../helpers/cli';
 import { apiValue, eventually, screenshotFolder, startUiDaemon, temporaryRoot } from './ui-daemon';
 
@@ -39,14 +39,7 @@ test('items a backup could not keep: the Overview card counts them, one click li
   expectOk(dormouse(['schedule', 'add', '--name', 'Documents', '--source', documents, '--destination', 'usb', '--cron', '0 9 * * *', '--json', '--data-dir', data]));
   const daemon = await startUiDaemon(t, data, ['--settle-seconds', '3600']);
 
-  const browser = await launchChromium();
-  t.after(() => browser.close());
-  const page = await browser.newPage({ viewport: { width: 800, height: 600 } });
-  page.setDefaultTimeout(15_000);
-  const problems: string[] = [];
-  page.on('pageerror', (error) => problems.push(error.message));
-  page.on('console', (message) => message.type() === 'error' && problems.push(message.text()));
-  await page.goto(daemon.url);
+  const { page, problems } = await openWindow(t, daemon.url, 15_000);
 
   const card = page.getByRole('article', { name: 'Documents' });
   await card.getByRole('button', { name: 'Back Up Now' }).click();

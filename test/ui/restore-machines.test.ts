@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Locator, Page } from 'playwright-core';
-import { hasChromium, launchChromium } from '../helpers/browser';
+import { hasChromium, openWindow } from '../helpers/browser';
 import { dormouse, expectOk } from '../helpers/cli';
 import { flipByte } from '../restore/restore-kit';
 import { screenshotFolder, startUiDaemon, temporaryRoot } from './ui-daemon';
@@ -65,14 +65,7 @@ test("a second laptop's window restores the first laptop's snapshot, and says wh
   flipByte(archivePath, at + 200);
 
   const daemon = await startUiDaemon(t, join(root, 'b-data'), ['--settle-seconds', '3600']);
-  const browser = await launchChromium();
-  t.after(() => browser.close());
-  const page = await browser.newPage({ viewport: { width: 800, height: 600 } });
-  page.setDefaultTimeout(15_000);
-  const problems: string[] = [];
-  page.on('pageerror', (error) => problems.push(error.message));
-  page.on('console', (message) => message.type() === 'error' && problems.push(message.text()));
-  await page.goto(daemon.url);
+  const { page, problems } = await openWindow(t, daemon.url, 15_000);
   await page.getByRole('navigation', { name: 'Dormouse' }).getByRole('button', { name: 'Restore' }).click();
   const machine = page.getByRole('combobox', { name: 'Machine' });
   const snapshots = page.getByRole('list', { name: 'Snapshots' });

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { SnapshotView } from '../../shared/types';
-import { hasChromium, launchChromium } from '../helpers/browser';
+import { hasChromium, openWindow } from '../helpers/browser';
 import { dormouse, expectOk } from '../helpers/cli';
 import { apiValue, screenshotFolder, startUiDaemon, temporaryRoot } from './ui-daemon';
 
@@ -27,13 +27,7 @@ test('the restore screen browses a snapshot, restores chosen files into a new fo
   writeFileSync(join(source, 'letters', 'to-grandma.txt'), 'changed after the backup\n');
 
   const daemon = await startUiDaemon(t, data, ['--settle-seconds', '3600']);
-  const browser = await launchChromium();
-  t.after(() => browser.close());
-  const page = await browser.newPage({ viewport: { width: 800, height: 600 } });
-  const problems: string[] = [];
-  page.on('pageerror', (error) => problems.push(error.message));
-  page.on('console', (message) => message.type() === 'error' && problems.push(message.text()));
-  await page.goto(daemon.url);
+  const { page, problems } = await openWindow(t, daemon.url);
   await page.getByRole('navigation', { name: 'Dormouse' }).getByRole('button', { name: 'Restore' }).click();
   await page.getByRole('button', { name: 'Browse snapshot 1' }).click();
 
