@@ -55,9 +55,10 @@ export function inspectArchive(archivePath: string): InspectedArchive {
     let files = 0;
     let bytes = 0;
     for (const entry of manifest.entries) {
-      if (entry.type !== 'file') continue;
+      // Every name of a file counts as a file, as the backup job counts them; its bytes count once.
+      if (entry.type !== 'file' && entry.type !== 'hardlink') continue;
       files += 1;
-      bytes += entry.size;
+      if (entry.type === 'file') bytes += entry.size;
     }
     const { id, scheduleName, createdAt, kind, baseId } = manifest.snapshot;
     return {
