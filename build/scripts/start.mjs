@@ -4,6 +4,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildElectronSqlite, installedElectronVersion } from './electron-sqlite.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const electronDir = join(root, 'node_modules', 'electron');
@@ -11,6 +12,12 @@ const pathFile = join(electronDir, 'path.txt');
 const electronBinary = existsSync(pathFile) ? join(electronDir, 'dist', readFileSync(pathFile, 'utf8').trim()) : null;
 
 if (electronBinary && existsSync(electronBinary)) {
+  // The app loads its own better-sqlite3 built for Electron; node_modules keeps the one for Node.
+  const sqlite = buildElectronSqlite(root, installedElectronVersion(root));
+  if (sqlite.error) {
+    console.error(`error: ${sqlite.error}`);
+    process.exit(1);
+  }
   const result = spawnSync(electronBinary, [root, ...process.argv.slice(2)], { stdio: 'inherit' });
   process.exit(result.status ?? 1);
 }

@@ -4,7 +4,7 @@ import type { Channel, RequestOf, ResponseOf } from '../../shared/contract';
 import { DormouseError, isInputError } from '../../shared/errors';
 import type { ScheduleFieldsInput } from '../../shared/schemas';
 import { Engine } from '../engine/engine';
-import { forkWorkerLauncher, threadWorkerLauncher } from '../jobs/worker-launcher';
+import { forkWorkerLauncher, threadWorkerLauncher, type WorkerLauncher } from '../jobs/worker-launcher';
 import { Daemon } from '../daemon/daemon';
 import type { JobProgress, TaskProgress } from '../../shared/types';
 import { resolveDataDir } from '../store/data-dir';
@@ -24,6 +24,8 @@ export interface CliIo {
   workerScript: string;
   /** Where the built renderer is, for `daemon --ui`. */
   rendererFolder: string;
+  /** How archive workers start; a forked Node child unless given (the app's `--cli` mode, where fork cannot run Node, uses Electron's utility process). */
+  launchWorker?: WorkerLauncher;
 }
 
 interface GlobalOptions {
@@ -64,7 +66,7 @@ export class Cli {
   engine(command: Command): Engine {
     const options = command.optsWithGlobals<GlobalOptions>();
     this.engineOnce ??= Engine.forDataDir(resolveDataDir(options.dataDir && resolve(this.io.cwd, options.dataDir), this.io.env), {
-      launchWorker: forkWorkerLauncher(this.io.workerScript),
+      launchWorker: this.io.launchWorker ?? forkWorkerLauncher(this.io.workerScript),
       launchReader: threadWorkerLauncher(this.io.workerScript),
       events: { progress: (progress) => this.showProgress(progress) },
       onTaskProgress: (progress) => this.showProgress(progress),
@@ -78,6 +80,7 @@ export class Cli {
     const daemon = new Daemon({
       dataDir: resolveDataDir(options.dataDir && resolve(this.io.cwd, options.dataDir), this.io.env),
       workerScript: this.io.workerScript,
+      ...(this.io.launchWorker ? { launchWorker: this.io.launchWorker } : {}),
       ...(settleSeconds === undefined ? {} : { settleSeconds }),
       log: (line) => this.io.stdout(`${line}\n`),
       ...(ui ? { ui: { rendererFolder: this.io.rendererFolder, port: ui.port } } : {}),

@@ -1,5 +1,5 @@
 import { Engine } from '../engine/engine';
-import { forkWorkerLauncher, threadWorkerLauncher } from '../jobs/worker-launcher';
+import { forkWorkerLauncher, threadWorkerLauncher, type WorkerLauncher } from '../jobs/worker-launcher';
 import { SchedulerHost } from '../scheduler/scheduler-host';
 import { systemTimers, type PowerSource, type SchedulerTimers } from '../scheduler/scheduler';
 import { WakeDetector } from '../scheduler/wake-detector';
@@ -10,6 +10,8 @@ import { startWebHost, type WebHost } from '../web-host/web-host';
 export interface DaemonOptions {
   dataDir: string;
   workerScript: string;
+  /** How archive workers start; a forked Node child unless given. */
+  launchWorker?: WorkerLauncher;
   /** Overrides the settle delay setting for this run (`--settle-seconds`). */
   settleSeconds?: number;
   log: (line: string) => void;
@@ -32,7 +34,7 @@ export class Daemon {
   constructor(private readonly options: DaemonOptions) {
     const timers = options.timers ?? systemTimers;
     this.engine = Engine.forDataDir(options.dataDir, {
-      launchWorker: forkWorkerLauncher(options.workerScript),
+      launchWorker: options.launchWorker ?? forkWorkerLauncher(options.workerScript),
       launchReader: threadWorkerLauncher(options.workerScript),
       now: () => timers.now(),
       queueBackup: (schedule) => {

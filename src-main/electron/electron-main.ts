@@ -12,7 +12,9 @@ import { Engine } from '../engine/engine';
 import { SchedulerHost } from '../scheduler/scheduler-host';
 import { resolveDataDir } from '../store/data-dir';
 import { writeSettings } from '../store/settings-store';
+import { prepareElectronProcess } from './electron-process';
 import { registerIpcHandlers } from './ipc-handlers';
+import { showStartupFailure } from './startup-failure';
 import { notifier } from './notifier';
 import { showTrayModel } from './tray-menu';
 import { utilityWorkerLauncher } from './utility-worker-launcher';
@@ -247,7 +249,9 @@ function startDesktop(): void {
   if (!process.argv.includes('--hidden')) showSettingsWindow();
 }
 
-if (!app.requestSingleInstanceLock()) {
+if (prepareElectronProcess(process.argv, __dirname) === 'cli') {
+  // Started by the `dormouse` launcher with --cli: the CLI runs in this process (cli-mode.ts), with no window or tray.
+} else if (!app.requestSingleInstanceLock()) {
   app.quit();
 } else {
   app.on('second-instance', () => showSettingsWindow());
@@ -261,5 +265,5 @@ if (!app.requestSingleInstanceLock()) {
       app.quit();
     });
   });
-  void app.whenReady().then(startDesktop);
+  void app.whenReady().then(startDesktop).catch(showStartupFailure);
 }

@@ -8,6 +8,22 @@ export type Db = Database.Database;
 
 const busyTimeoutMs = 5000;
 
+/** The better-sqlite3 addon every connection opened here loads; null: the package's own build (for Node). */
+let nativeBinding: string | null = null;
+
+/**
+ * Makes every catalog connection of this process load the given better-sqlite3 addon: the tray app
+ * runs under Electron, whose ABI differs from Node's, so it loads a copy built for Electron while
+ * the CLI, the daemon and the tests keep the package's own build. Null goes back to that build.
+ */
+export function useSqliteBinding(file: string | null): void {
+  nativeBinding = file;
+}
+
+function connect(file: string, options: Database.Options = {}): Db {
+  return new Database(file, nativeBinding === null ? options : { ...options, nativeBinding });
+}
+
 function sqliteCode(error: unknown): string | undefined {
   return typeof error === 'object' && error !== null && 'code' in error ? String((error as { code: unknown }).code) : undefined;
 }
@@ -43,7 +59,7 @@ function refuseIfNewer(file: string, version: number): void {
 function checkExistingCatalog(file: string): void {
   let db: Db | undefined;
   try {
-    db = new Database(file, { readonly: true, fileMustExist: true });
+    db = connect(file, { readonly: true, fileMustExist: true });
     refuseIfNewer(file, recordedVersion(db));
   } catch (error) {
     if (error instanceof DormouseError) throw error;
@@ -111,7 +127,7 @@ export function openDatabase(file: string, options: { upTo?: number } = {}): Db 
   else createDataFolder(dirname(file));
   let db: Db | undefined;
   try {
-    db = new Database(file);
+    db = connect(file);
     configureConnection(db);
     migrate(db, file, options.upTo);
     return db;

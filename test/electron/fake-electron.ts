@@ -97,6 +97,15 @@ export class FakeApp extends EventEmitter {
     this.emit('quit', fakeEvent(), 0);
   }
 
+  /** The code app.exit was called with; null until then. */
+  exitCode: number | null = null;
+
+  /** As Electron does: quits at once with the code, without before-quit, will-quit or asking the windows. */
+  exit(code = 0): void {
+    this.exitCode = code;
+    this.quitted = true;
+  }
+
   getAppPath(): string {
     return this.appPath;
   }
@@ -414,9 +423,15 @@ export class FakeUtilityProcessModule {
   }
 }
 
-/** dialog: records showOpenDialog calls and answers what the test set in `nextOpenResult`. */
+/** dialog: records showOpenDialog calls and answers what the test set in `nextOpenResult`; records showErrorBox calls. */
 export class FakeDialog {
   readonly openCalls: { parent: FakeBrowserWindow | null; options: { properties?: string[]; [key: string]: unknown } }[] = [];
+  readonly errorBoxes: { title: string; content: string }[] = [];
+
+  /** Like Electron's, synchronous: the box is up until the person dismisses it, which here is at once. */
+  showErrorBox(title: string, content: string): void {
+    this.errorBoxes.push({ title, content });
+  }
   nextOpenResult: { canceled: boolean; filePaths: string[] } = { canceled: true, filePaths: [] };
 
   async showOpenDialog(
