@@ -1,8 +1,7 @@
 import '../common/thread-pool';
-import { app, BrowserWindow, dialog, ipcMain, nativeImage, powerMonitor, powerSaveBlocker, Tray, type IpcMainInvokeEvent } from 'electron';
+import { app, dialog, ipcMain, nativeImage, powerMonitor, powerSaveBlocker, Tray } from 'electron';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { eventChannel, type DormouseEvent } from '../../shared/contract';
+import type { DormouseEvent } from '../../shared/contract';
 import type { JobProgress, JobView } from '../../shared/types';
 import { gatherDesktopState } from '../desktop/gather-desktop-state';
 import { linuxAutostartFile, readLinuxAutostart, writeLinuxAutostart } from '../desktop/linux-autostart';
@@ -16,6 +15,7 @@ import { prepareElectronProcess } from './electron-process';
 import { registerIpcHandlers } from './ipc-handlers';
 import { showStartupFailure } from './startup-failure';
 import { notifier } from './notifier';
+import { SettingsWindow, type WindowScreen } from './settings-window';
 import { showTrayModel } from './tray-menu';
 import { utilityWorkerLauncher } from './utility-worker-launcher';
 
@@ -24,58 +24,18 @@ const iconsFolder = join(__dirname, 'icons');
 const tickMs = 10_000;
 const trayRefreshMs = 1_000;
 
-let settingsWindow: BrowserWindow | undefined;
-/** Resolves once the window's page has loaded: messages sent to a page still loading are dropped. */
-let windowLoaded: Promise<void> = Promise.resolve();
+const settingsWindow = new SettingsWindow(rendererIndex, join(__dirname, 'preload.cjs'));
 let engine: Engine | undefined;
 let host: SchedulerHost | undefined;
 let tray: Tray | undefined;
-let quitting = false;
 const progress = new Map<number, JobProgress>();
 const lastDriveNotice = new Map<number, number>();
 let blocker: number | null = null;
 let trayRefresh: NodeJS.Timeout | null = null;
 let destinationCheck: Promise<void> | null = null;
 
-function send(event: DormouseEvent): void {
-  if (settingsWindow && !settingsWindow.isDestroyed()) settingsWindow.webContents.send(eventChannel, event);
-}
-
-/** The settings window: created on demand, shown by the tray, a notification or a second launch, hidden on close. */
-function showSettingsWindow(screen: 'overview' | 'restore' | 'job' = 'overview', jobId?: number): void {
-  if (!settingsWindow || settingsWindow.isDestroyed()) {
-    settingsWindow = new BrowserWindow({
-      width: 900,
-      height: 640,
-      minWidth: 800,
-      minHeight: 600,
-      title: 'Dormouse',
-      show: false,
-      webPreferences: {
-        preload: join(__dirname, 'preload.cjs'),
-        contextIsolation: true,
-        sandbox: true,
-        nodeIntegration: false,
-        webSecurity: true,
-      },
-    });
-    settingsWindow.webContents.on('will-navigate', (event) => event.preventDefault());
-    settingsWindow.webContents.setWindowOpenHandler(() => ({ action: 'deny' }));
-    settingsWindow.on('close', (event) => {
-      if (quitting) return;
-      event.preventDefault();
-      settingsWindow?.hide();
-    });
-    windowLoaded = settingsWindow.loadFile(rendererIndex).catch(() => undefined);
-  }
-  settingsWindow.show();
-  settingsWindow.focus();
-  if (screen !== 'overview') void windowLoaded.then(() => send({ type: 'navigate', payload: jobId === undefined ? { screen } : { screen, jobId } }));
-}
-
-function isTrustedSender(event: IpcMainInvokeEvent): boolean {
-  return event.senderFrame !== null && event.senderFrame.url === pathToFileURL(rendererIndex).href && settingsWindow !== undefined && event.sender === settingsWindow.webContents;
-}
+const send = (event: DormouseEvent): void => settingsWindow.send(event);
+const showSettingsWindow = (screen?: WindowScreen, jobId?: number): void => settingsWindow.show(screen, jobId);
 
 const notify = notifier((text) => (text.jobId === null ? showSettingsWindow() : showSettingsWindow('job', text.jobId)));
 
@@ -199,7 +159,8 @@ function startDesktop(): void {
     loginItem,
     pickFolder: async () => {
       const options = { properties: ['openDirectory' as const, 'createDirectory' as const] };
-      const result = settingsWindow && !settingsWindow.isDestroyed() ? await dialog.showOpenDialog(settingsWindow, options) : await dialog.showOpenDialog(options);
+      const parent = settingsWindow.current();
+      const result = parent ? await dialog.showOpenDialog(parent, options) : await dialog.showOpenDialog(options);
       return result.canceled ? null : (result.filePaths[0] ?? null);
     },
     onTaskProgress: (update) => send({ type: 'task-progress', payload: update }),
@@ -224,7 +185,8 @@ function startDesktop(): void {
     power: { onBattery: () => powerMonitor.isOnBatteryPower(), batteryPercent: () => null },
     log: (line) => console.log(line),
   });
-  registerIpcHandlers(ipcMain, engine, isTrustedSender);
+  registerIpcHandlers(ipcMain, engine, (event) => settingsWindow.isTrustedSender(event));
+  settingsWindow.register(ipcMain);
 
   tray = new Tray(nativeImage.createFromPath(join(iconsFolder, 'tray-idle.png')));
   tray.on('click', () => showSettingsWindow());
@@ -257,9 +219,9 @@ if (prepareElectronProcess(process.argv, __dirname) === 'cli') {
   app.on('second-instance', () => showSettingsWindow());
   app.on('window-all-closed', () => undefined);
   app.on('before-quit', (event) => {
-    if (quitting || !host) return;
+    if (settingsWindow.quitting || !host) return;
     event.preventDefault();
-    quitting = true;
+    settingsWindow.quitting = true;
     void host.shutdown().then(() => {
       engine?.close();
       app.quit();

@@ -7,9 +7,10 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { existsSync } from 'node:fs';
-import Module from 'node:module';
+import Module, { createRequire } from 'node:module';
 import { constants } from 'node:os';
 import { setFlagsFromString } from 'node:v8';
+import { pathToFileURL } from 'node:url';
 import { runInNewContext } from 'node:vm';
 
 /** An Electron event object: enough for handlers that call preventDefault(). */
@@ -120,24 +121,40 @@ export class FakeApp extends EventEmitter {
   }
 }
 
-/** One message the main process sent to a window, and whether its page had finished loading by then. */
+/** One message the main process sent to a window, whether its page had finished loading by then, and whether a listener in the page got it. */
 export interface SentMessage {
   channel: string;
   args: unknown[];
   afterLoad: boolean;
+  /** Set once the message reached the page: false when nothing there listened on its channel (Electron drops it). */
+  heard?: boolean;
 }
+
+/** The renderer's side of ipcRenderer for one page: the listeners its preload added. */
+type RendererListener = (event: { sender: unknown }, ...args: unknown[]) => void;
 
 export class FakeWebContents extends EventEmitter {
   readonly sent: SentMessage[] = [];
   windowOpenHandler: ((details: { url: string }) => unknown) | undefined;
   loaded = false;
+  /** What the page's preload listens to with ipcRenderer.on, per channel. */
+  readonly rendererListeners = new Map<string, Set<RendererListener>>();
+  /** Engine events the page itself (the React app, through window.dormouse.onEvent) received, in order. */
+  readonly pageEvents: unknown[] = [];
 
   setWindowOpenHandler(handler: (details: { url: string }) => unknown): void {
     this.windowOpenHandler = handler;
   }
 
+  /** As Electron: delivered asynchronously; a message for a channel nobody in the page listens to is dropped. */
   send(channel: string, ...args: unknown[]): void {
-    this.sent.push({ channel, args, afterLoad: this.loaded });
+    const message: SentMessage = { channel, args, afterLoad: this.loaded };
+    this.sent.push(message);
+    setImmediate(() => {
+      const listeners = [...(this.rendererListeners.get(channel) ?? [])];
+      message.heard = listeners.length > 0;
+      for (const listener of listeners) listener({ sender: this }, ...args);
+    });
   }
 
   isLoading(): boolean {
@@ -145,8 +162,22 @@ export class FakeWebContents extends EventEmitter {
   }
 }
 
+/** The page as the renderer runs it: how long after did-finish-load the React app subscribes to engine events (its effects run after the first paint). */
+export const pageSubscribesAfterMs = 50;
+
+/** What a window's page got from its preload through contextBridge.exposeInMainWorld. */
+interface PageBridge {
+  onEvent?: (listener: (event: unknown) => void) => () => void;
+  [key: string]: unknown;
+}
+
+/** The renderer-side electron module while a preload is being loaded (sandboxed preloads see only these). */
+let rendererModule: Record<string, unknown> | null = null;
+
 export class FakeBrowserWindow extends EventEmitter {
   static readonly instances: FakeBrowserWindow[] = [];
+  /** The main process's ipcMain, which a page's ipcRenderer reaches. */
+  static ipcMain: FakeIpcMain | null = null;
   readonly webContents = new FakeWebContents();
   readonly loadedFiles: string[] = [];
   showCalls = 0;
@@ -161,18 +192,75 @@ export class FakeBrowserWindow extends EventEmitter {
     FakeBrowserWindow.instances.push(this);
   }
 
-  /** Loads a page: did-finish-load comes a little later, as it does from a real renderer. */
+  /** What the preload exposed to the page (window.dormouse and anything else), null when none ran or it threw. */
+  exposed: Record<string, PageBridge> | null = null;
+  /** The preload's error, when it threw while loading. */
+  preloadError: Error | null = null;
+
+  /**
+   * Loads a page as Chromium does: the real built preload (webPreferences.preload) runs first with a
+   * renderer-side electron module, did-finish-load comes a little later, and the page's React app
+   * subscribes to engine events only some time after that (pageSubscribesAfterMs).
+   */
   loadFile(path: string): Promise<void> {
     this.loadedFiles.push(path);
     this.webContents.loaded = false;
+    this.webContents.rendererListeners.clear();
+    this.webContents.emit('did-start-loading');
+    this.runPreload(pathToFileURL(path).href);
     return new Promise((resolve) =>
       setTimeout(() => {
         if (this.destroyed) return resolve();
         this.webContents.loaded = true;
         this.webContents.emit('did-finish-load');
         resolve();
+        setTimeout(() => {
+          const subscribe = this.exposed?.dormouse?.onEvent;
+          if (!this.destroyed && typeof subscribe === 'function') subscribe((event) => this.webContents.pageEvents.push(event));
+        }, pageSubscribesAfterMs);
       }, 30),
     );
+  }
+
+  private runPreload(pageUrl: string): void {
+    const preload = this.options.webPreferences?.preload;
+    const ipcMain = FakeBrowserWindow.ipcMain;
+    if (typeof preload !== 'string' || !ipcMain) return;
+    const webContents = this.webContents;
+    const event = () => ({ sender: webContents, senderFrame: { url: pageUrl } });
+    const exposed: Record<string, PageBridge> = {};
+    const ipcRenderer = {
+      invoke: (channel: string, ...args: unknown[]) => ipcMain.invoke(channel, event(), ...args),
+      send: (channel: string, ...args: unknown[]) => {
+        setImmediate(() => ipcMain.emit(channel, event(), ...args));
+      },
+      on(channel: string, listener: RendererListener) {
+        const set = webContents.rendererListeners.get(channel) ?? new Set();
+        set.add(listener);
+        webContents.rendererListeners.set(channel, set);
+        return ipcRenderer;
+      },
+      off(channel: string, listener: RendererListener) {
+        webContents.rendererListeners.get(channel)?.delete(listener);
+        return ipcRenderer;
+      },
+    };
+    const contextBridge = {
+      exposeInMainWorld: (name: string, api: PageBridge) => {
+        exposed[name] = api;
+      },
+    };
+    try {
+      rendererModule = { contextBridge, ipcRenderer };
+      const load = createRequire(__filename);
+      delete load.cache[load.resolve(preload)];
+      load(preload);
+      this.exposed = exposed;
+    } catch (error) {
+      this.preloadError = error as Error;
+    } finally {
+      rendererModule = null;
+    }
   }
 
   show(): void {
@@ -469,6 +557,7 @@ type LoadFunction = (request: string, parent: unknown, isMain: boolean) => unkno
 export function installFakeElectron(options: { appPath: string }): FakeElectron {
   const app = new FakeApp(options.appPath, () => FakeBrowserWindow.instances);
   const ipcMain = new FakeIpcMain();
+  FakeBrowserWindow.ipcMain = ipcMain;
   const dialog = new FakeDialog();
   const powerMonitor = new FakePowerMonitor();
   const powerSaveBlocker = new FakePowerSaveBlocker();
@@ -497,7 +586,7 @@ export function installFakeElectron(options: { appPath: string }): FakeElectron 
   const loader = Module as unknown as { _load: LoadFunction };
   const original = loader._load;
   loader._load = function load(this: unknown, request: string, parent: unknown, isMain: boolean): unknown {
-    if (request === 'electron') return electronModule;
+    if (request === 'electron') return rendererModule ?? electronModule;
     return original.call(this, request, parent, isMain);
   };
   return {

@@ -5,7 +5,6 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { ipcChannel, type Channel } from '../../shared/contract';
 import type { Settings } from '../../shared/settings';
 import type { JobView, StatusView } from '../../shared/types';
@@ -49,7 +48,7 @@ type Envelope<T> = { ok: true; value: T } | { ok: false; error: { code: string; 
 async function invoke<T>(channel: Channel, payload: unknown): Promise<Envelope<T>> {
   const window = electron.BrowserWindow.instances[0];
   assert.ok(window);
-  const event = { sender: window.webContents, senderFrame: { url: pathToFileURL(rendererIndex).href } };
+  const event = { sender: window.webContents, senderFrame: { url: `file://${rendererIndex}` } };
   return (await electron.ipcMain.invoke(ipcChannel(channel), event, payload)) as Envelope<T>;
 }
 

@@ -7,8 +7,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { ipcChannel, requestSchemas, type Channel } from '../../shared/contract';
+import { ipcChannel, type Channel } from '../../shared/contract';
 import { formatBytes } from '../../shared/format';
 import { formatDuration } from '../../shared/human-time';
 import type { Settings } from '../../shared/settings';
@@ -17,7 +16,7 @@ import { finishJob, insertQueuedJob, listJobs } from '../../src-main/jobs/job-st
 import type { Db } from '../../src-main/store/open-store';
 import { readSettings } from '../../src-main/store/settings-store';
 import { dormouse, repoRoot } from '../helpers/cli';
-import { iconsFolder, loadMainEntry, mainEntry as entry, markerName, prepareDataFolder, preloadScript, rendererIndex, sleep, waitFor as poll, workerScript, type DataFolder, type LoadedApp } from './app-harness';
+import { iconsFolder, loadMainEntry, markerName, prepareDataFolder, preloadScript, rendererIndex, sleep, waitFor as poll, workerScript, type DataFolder, type LoadedApp } from './app-harness';
 import { fakeEvent, findMenuItem, type FakeBrowserWindow, type FakeElectron, type ShownNotification } from './fake-electron';
 
 const day = 24 * 3_600_000;
@@ -70,8 +69,11 @@ function theWindow(): FakeBrowserWindow {
   return only;
 }
 
+/** The page's URL as Chromium reports it, written out rather than computed the way the app does. */
+const pageUrl = `file://${rendererIndex}`;
+
 function trustedEvent() {
-  return { sender: theWindow().webContents, senderFrame: { url: pathToFileURL(rendererIndex).href } };
+  return { sender: theWindow().webContents, senderFrame: { url: pageUrl } };
 }
 
 type Envelope<T> = { ok: true; value: T } | { ok: false; error: { code: string; message: string } };
@@ -108,19 +110,16 @@ after(async () => {
   else process.env.TZ = savedTz;
 });
 
-test('start-up: one instance lock, a tray and no window when started with --hidden, every contract channel handled', async (t) => {
+test('start-up: one instance lock, a tray and no window when started with --hidden, only the channels the window uses handled', async () => {
   await waitFor('the tray icon', () => electron.Tray.instances.length > 0);
   assert.equal(electron.app.lockRequests, 1);
   assert.equal(electron.app.whenReadyCalls, 1);
   assert.equal(electron.BrowserWindow.instances.length, 0, 'started with --hidden: no window');
   const registered = [...electron.ipcMain.handlers.keys()].sort();
-  const contract = (Object.keys(requestSchemas) as Channel[]).map(ipcChannel).sort();
-  for (const channel of ['settings:get', 'settings:set', 'jobs:start', 'jobs:list', 'status:get', 'schedules:list', 'destinations:list'] as Channel[]) {
-    assert.ok(registered.includes(ipcChannel(channel)), `${ipcChannel(channel)} is handled`);
-  }
-  // The bundle is compared with the contract in the source only when it was built after the contract last changed.
-  if (statSync(entry).mtimeMs >= statSync(join(repoRoot, 'shared', 'contract.ts')).mtimeMs) assert.deepEqual(registered, contract);
-  else t.diagnostic('dist/main is older than shared/contract.ts: rebuild to compare every channel');
+  // Written out here, from what src-renderer/ calls: the CLI-shaped channels (jobs:run blocks for a whole backup) are not the window's.
+  const windowUses = ['cron:preview', 'destinations:add', 'destinations:list', 'destinations:remove', 'folders:pick', 'jobs:get', 'jobs:list', 'jobs:start', 'schedules:add', 'schedules:edit', 'schedules:list', 'schedules:remove', 'settings:get', 'settings:set', 'snapshots:list', 'snapshots:ls', 'snapshots:restore', 'snapshots:suggest-target', 'snapshots:verify', 'status:get'];
+  assert.deepEqual(registered, [...windowUses.map((channel) => `dormouse:${channel}`), 'dormouse:page-listening'].sort());
+  for (const cliOnly of ['jobs:run', 'jobs:cancel', 'snapshots:prune', 'snapshots:import', 'schedules:set-enabled']) assert.ok(!registered.includes(`dormouse:${cliOnly}`), `${cliOnly} is not the window's`);
   const first = tray();
   assert.equal(iconName(first.images[0]), 'tray-idle.png', 'the tray starts with the idle icon');
   // Never backed up, overdue, and its drive is not connected: the tray asks for attention as soon as
@@ -190,7 +189,7 @@ test('the power-save blocker ("prevent-app-suspension") was taken for that job a
   assert.equal(active.size, 0, 'nothing keeps the laptop from sleeping after the backup');
 });
 
-test('clicking the completion notification opens the window on that job, once its page has loaded', async () => {
+test('clicking the completion notification opens the window on that job, once its page listens', async () => {
   const complete = notifications('Backup complete')[0];
   assert.ok(complete);
   const doneJob = jobs().find((job) => job.status === 'succeeded') as JobView;
@@ -199,13 +198,12 @@ test('clicking the completion notification opens the window on that job, once it
   assert.equal(window.visible, true);
   assert.ok(window.showCalls >= 1 && window.focusCalls >= 1);
   assert.deepEqual(window.loadedFiles, [rendererIndex]);
-  await waitFor('the page to load', () => window.webContents.loaded, 2_000);
+  await waitFor('the page to listen', () => window.webContents.rendererListeners.get('dormouse:event')?.size, 2_000);
   await sleep(100);
-  const navigations = window.webContents.sent.filter((message) => (message.args[0] as { type?: string } | undefined)?.type === 'navigate');
   assert.deepEqual(
-    navigations.map((message) => ({ channel: message.channel, event: message.args[0], afterLoad: message.afterLoad })),
-    [{ channel: 'dormouse:event', event: { type: 'navigate', payload: { screen: 'job', jobId: doneJob.id } }, afterLoad: true }],
-    'the navigate event must reach the page after it has loaded; a message sent before the renderer exists is dropped by Electron',
+    window.webContents.pageEvents.filter((event) => (event as { type?: string }).type === 'navigate'),
+    [{ type: 'navigate', payload: { screen: 'job', jobId: doneJob.id } }],
+    'the page hears the navigation once it listens; a message sent before that is dropped by Electron',
   );
 });
 
@@ -367,11 +365,11 @@ test('on macOS, open at login goes through app.setLoginItemSettings with --hidde
 test('an untrusted sender gets {ok: false} and changes nothing', async () => {
   const window = theWindow();
   const settingsBefore = readSettings(db);
-  const goodUrl = pathToFileURL(rendererIndex).href;
+  const goodUrl = pageUrl;
   const untrusted = [
     { sender: { id: 99 }, senderFrame: { url: goodUrl } },
     { sender: window.webContents, senderFrame: { url: 'https://evil.example/index.html' } },
-    { sender: window.webContents, senderFrame: { url: pathToFileURL(join(folder.root, 'index.html')).href } },
+    { sender: window.webContents, senderFrame: { url: `file://${join(folder.root, 'index.html')}` } },
     { sender: window.webContents, senderFrame: null },
   ];
   for (const event of untrusted) {
@@ -423,7 +421,7 @@ test('the folder picker over IPC is the native dialog, attached to the settings 
   assert.ok(cancelled.ok);
   assert.deepEqual(cancelled.value, { supported: true, path: null });
 
-  const untrusted = await invoke('folders:pick', {}, { sender: { id: 7 }, senderFrame: { url: pathToFileURL(rendererIndex).href } });
+  const untrusted = await invoke('folders:pick', {}, { sender: { id: 7 }, senderFrame: { url: pageUrl } });
   assert.equal(untrusted.ok, false);
   assert.equal(electron.dialog.openCalls.length, 2, 'an untrusted sender opens no dialog');
 });
