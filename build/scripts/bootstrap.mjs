@@ -43,7 +43,25 @@ function triedRecently() {
   return Date.now() - statSync(attemptStamp).mtimeMs < 24 * 3600 * 1000;
 }
 
-if (existsSync(electronDir) && !electronRuntimeInstalled() && !triedRecently()) {
+/** The Node the tray app's install and packaging tools (Electron's installer, @electron/get, @electron/rebuild) declare, from package.json's engines. */
+const trayAppNodeVersion = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).engines['node-for-tray-app'].replace(/^>=\s*/, '');
+
+/** Whether this Node is at least trayAppNodeVersion. */
+function nodeFitsTrayApp() {
+  const wanted = trayAppNodeVersion.split('.').map(Number);
+  const running = process.versions.node.split('.').map(Number);
+  for (let i = 0; i < wanted.length; i += 1) {
+    if ((running[i] ?? 0) !== wanted[i]) return (running[i] ?? 0) > wanted[i];
+  }
+  return true;
+}
+
+const trayAppNode = nodeFitsTrayApp();
+if (!trayAppNode && !electronRuntimeInstalled()) {
+  console.log(`dormouse: Node ${process.versions.node} runs the CLI, the daemon and the tests; the tray app's install and packaging tools need Node ${trayAppNodeVersion} or newer, so the Electron runtime is not fetched (install a newer Node for the tray app).`);
+}
+
+if (trayAppNode && existsSync(electronDir) && !electronRuntimeInstalled() && !triedRecently()) {
   const result = spawnSync(process.execPath, [join(electronDir, 'install.js')], {
     cwd: root,
     stdio: 'pipe',
