@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import type { DormouseEvent } from '../../shared/contract';
 import type { JobProgress, JobView } from '../../shared/types';
 import { gatherDesktopState } from '../desktop/gather-desktop-state';
-import { linuxAutostartFile, readLinuxAutostart, writeLinuxAutostart } from '../desktop/linux-autostart';
 import { connectDriveNotification, jobNotification } from '../desktop/notification-texts';
 import { pauseEnd, trayModel, type TrayAction } from '../desktop/tray-model';
 import { Engine } from '../engine/engine';
@@ -14,6 +13,7 @@ import { writeSettings } from '../store/settings-store';
 import { prepareElectronProcess } from './electron-process';
 import { registerIpcHandlers } from './ipc-handlers';
 import { showStartupFailure } from './startup-failure';
+import { loginItem, startedHidden } from './login-item';
 import { notifier } from './notifier';
 import { SettingsWindow, type WindowScreen } from './settings-window';
 import { showTrayModel } from './tray-menu';
@@ -38,22 +38,6 @@ const send = (event: DormouseEvent): void => settingsWindow.send(event);
 const showSettingsWindow = (screen?: WindowScreen, jobId?: number): void => settingsWindow.show(screen, jobId);
 
 const notify = notifier((text) => (text.jobId === null ? showSettingsWindow() : showSettingsWindow('job', text.jobId)));
-
-/** Open at login: XDG autostart on Linux, the login items of macOS and Windows elsewhere. */
-const loginItem = {
-  get(): boolean {
-    if (process.platform === 'linux') return readLinuxAutostart(linuxAutostartFile());
-    return app.getLoginItemSettings().openAtLogin;
-  },
-  set(enabled: boolean): void {
-    if (process.platform === 'linux') {
-      const command = process.env.APPIMAGE ? [process.env.APPIMAGE] : app.isPackaged ? [process.execPath] : [process.execPath, app.getAppPath()];
-      writeLinuxAutostart(linuxAutostartFile(), enabled, command);
-    } else {
-      app.setLoginItemSettings({ openAtLogin: enabled, args: ['--hidden'] });
-    }
-  },
-};
 
 function refreshTray(): void {
   if (!engine || !host || !tray) return;
@@ -208,7 +192,7 @@ function startDesktop(): void {
   powerMonitor.on('on-battery', () => host?.powerMayHaveChanged());
   powerMonitor.on('suspend', () => engine?.jobs.noteOnRunningJobs(`the laptop went to sleep during this backup (${new Date().toLocaleString()})`));
 
-  if (!process.argv.includes('--hidden')) showSettingsWindow();
+  if (!startedHidden(process.argv)) showSettingsWindow();
 }
 
 if (prepareElectronProcess(process.argv, __dirname) === 'cli') {

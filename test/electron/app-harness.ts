@@ -92,7 +92,7 @@ export interface LoadedApp {
  * Loads the real main entry in this process, as the OS would start the app (with --hidden when
  * asked), against the given data and config folders. Only once per process: the entry has no exports.
  */
-export function loadMainEntry(folder: DataFolder, options: { hidden: boolean; singleInstanceLock?: boolean }): LoadedApp {
+export function loadMainEntry(folder: DataFolder, options: { hidden: boolean; singleInstanceLock?: boolean; beforeStart?: (electron: FakeElectron) => void }): LoadedApp {
   const saved = { DORMOUSE_DATA_DIR: process.env.DORMOUSE_DATA_DIR, XDG_CONFIG_HOME: process.env.XDG_CONFIG_HOME };
   const hostLog: string[] = [];
   const originalLog = console.log;
@@ -103,6 +103,7 @@ export function loadMainEntry(folder: DataFolder, options: { hidden: boolean; si
   };
   const electron = installFakeElectron({ appPath: repoRoot });
   if (options.singleInstanceLock === false) electron.app.singleInstanceLock = false;
+  options.beforeStart?.(electron);
   process.env.DORMOUSE_DATA_DIR = folder.dataDir;
   process.env.XDG_CONFIG_HOME = folder.configHome;
   if (options.hidden) process.argv.push('--hidden');

@@ -47,6 +47,13 @@ export interface FakeMenuItem {
   click?: (...args: unknown[]) => void;
 }
 
+/** What app.getLoginItemSettings answers, the fields of each platform. */
+export interface LoginItemSettings {
+  openAtLogin: boolean;
+  wasOpenedAtLogin?: boolean;
+  executableWillLaunchAtLogin?: boolean;
+}
+
 export class FakeApp extends EventEmitter {
   /** What requestSingleInstanceLock answers. */
   singleInstanceLock = true;
@@ -56,8 +63,7 @@ export class FakeApp extends EventEmitter {
   /** True once a quit went through (no before-quit handler and no window prevented it). */
   quitted = false;
   isPackaged = false;
-  readonly loginItemSettingsCalls: { openAtLogin?: boolean; args?: string[] }[] = [];
-  private loginItem = { openAtLogin: false };
+  readonly loginItemSettingsCalls: { openAtLogin?: boolean; path?: string; args?: string[] }[] = [];
 
   constructor(
     private readonly appPath: string,
@@ -111,14 +117,41 @@ export class FakeApp extends EventEmitter {
     return this.appPath;
   }
 
-  getLoginItemSettings(): { openAtLogin: boolean } {
-    return { ...this.loginItem };
+  /** Whether macOS started this run as a login item (getLoginItemSettings().wasOpenedAtLogin). */
+  launchedAtLogin = false;
+
+  /**
+   * As Electron documents per platform. Windows: one Run entry holding the executable and its args;
+   * openAtLogin is true only when asked with the same path and args it was set with. macOS: args and
+   * path do not exist (nor, in Electron 45, openAsHidden); how this run was started is reported. Linux: none.
+   */
+  getLoginItemSettings(options: { path?: string; args?: string[] } = {}): LoginItemSettings {
+    if (process.platform === 'win32') {
+      const entry = this.windowsRunEntry;
+      const path = options.path ?? process.execPath;
+      const args = options.args ?? [];
+      const sameExecutable = entry !== null && entry.path === path;
+      return { openAtLogin: sameExecutable && JSON.stringify(entry.args) === JSON.stringify(args), executableWillLaunchAtLogin: sameExecutable };
+    }
+    if (process.platform === 'darwin') {
+      return { openAtLogin: this.macLoginItem.openAtLogin, wasOpenedAtLogin: this.launchedAtLogin };
+    }
+    return { openAtLogin: false };
   }
 
-  setLoginItemSettings(settings: { openAtLogin?: boolean; args?: string[] }): void {
+  setLoginItemSettings(settings: { openAtLogin?: boolean; path?: string; args?: string[] }): void {
     this.loginItemSettingsCalls.push(settings);
-    if (settings.openAtLogin !== undefined) this.loginItem.openAtLogin = settings.openAtLogin;
+    if (process.platform === 'win32') {
+      this.windowsRunEntry = settings.openAtLogin ? { path: settings.path ?? process.execPath, args: [...(settings.args ?? [])] } : null;
+    } else if (process.platform === 'darwin') {
+      this.macLoginItem = { openAtLogin: settings.openAtLogin ?? false };
+    }
   }
+
+  /** The Run registry value Windows keeps for the app (one per app name). */
+  windowsRunEntry: { path: string; args: string[] } | null = null;
+  /** The login item macOS keeps: args never reach it. */
+  macLoginItem = { openAtLogin: false };
 }
 
 /** One message the main process sent to a window, whether its page had finished loading by then, and whether a listener in the page got it. */
@@ -413,7 +446,22 @@ export class FakeTray extends EventEmitter {
     this.tooltips.push(tooltip);
   }
 
+  /** Whether the person has the tray's menu open right now. */
+  menuOpen = false;
+  /** Menus closed under the person because the app replaced the menu while it was open. */
+  menusClosedWhileOpen = 0;
+
+  /** The person opens the tray's menu. */
+  openMenu(): void {
+    this.menuOpen = true;
+  }
+
+  /** As on Linux (AppIndicator): setting a menu while one is open closes it, and the icon flickers. */
   setContextMenu(menu: FakeMenuItem[] | null): void {
+    if (this.menuOpen) {
+      this.menuOpen = false;
+      this.menusClosedWhileOpen += 1;
+    }
     if (menu) this.contextMenus.push(menu);
   }
 

@@ -342,22 +342,47 @@ test('open at login over IPC: writes and removes the XDG autostart entry, and re
   assert.equal(electron.app.loginItemSettingsCalls.length, 0, 'on Linux the XDG entry is used, not app.setLoginItemSettings');
 });
 
-test('on macOS, open at login goes through app.setLoginItemSettings with --hidden, and the tray uses template icons', async () => {
-  const platform = Object.getOwnPropertyDescriptor(process, 'platform') as PropertyDescriptor;
-  Object.defineProperty(process, 'platform', { ...platform, value: 'darwin' });
+/** Runs body with process.platform reading as another OS, as the main process's platform checks see it. */
+async function asPlatform<T>(platform: NodeJS.Platform, body: () => Promise<T>): Promise<T> {
+  const saved = Object.getOwnPropertyDescriptor(process, 'platform') as PropertyDescriptor;
+  Object.defineProperty(process, 'platform', { ...saved, value: platform });
   try {
+    return await body();
+  } finally {
+    Object.defineProperty(process, 'platform', saved);
+  }
+}
+
+test('on Windows, open at login is a Run entry with --hidden that reads back on, and off again', async () => {
+  electron.app.loginItemSettingsCalls.length = 0;
+  await asPlatform('win32', async () => {
+    const on = await invoke<Settings>('settings:set', { openAtLogin: true });
+    assert.ok(on.ok && on.value.openAtLogin === true, `the switch reads back on: ${JSON.stringify(on)}`);
+    // Unpackaged, electron.exe is the executable, so the app folder comes first.
+    assert.deepEqual(electron.app.windowsRunEntry, { path: process.execPath, args: [repoRoot, '--hidden'] });
+    const got = await invoke<Settings>('settings:get', {});
+    assert.ok(got.ok && got.value.openAtLogin === true, JSON.stringify(got));
+    const off = await invoke<Settings>('settings:set', { openAtLogin: false });
+    assert.ok(off.ok && off.value.openAtLogin === false);
+    assert.equal(electron.app.windowsRunEntry, null);
+  });
+  assert.equal(existsSync(autostartFile()), false, 'no XDG entry on Windows');
+});
+
+test('on macOS, open at login is a login item without args (macOS has none), and the tray uses template icons', async () => {
+  electron.app.loginItemSettingsCalls.length = 0;
+  await asPlatform('darwin', async () => {
     const on = await invoke<Settings>('settings:set', { openAtLogin: true });
     assert.ok(on.ok && on.value.openAtLogin === true, JSON.stringify(on));
-    assert.deepEqual(electron.app.loginItemSettingsCalls, [{ openAtLogin: true, args: ['--hidden'] }]);
+    assert.deepEqual(electron.app.loginItemSettingsCalls, [{ openAtLogin: true }]);
     assert.equal(existsSync(autostartFile()), false, 'no XDG entry on macOS');
+    findMenuItem(tray().menu, 'Open Dormouse…').click?.(); // a menu action shows the tray again
     assert.equal(iconName(tray().image), 'tray-idleTemplate.png', 'the menu bar tints template images');
     const off = await invoke<Settings>('settings:set', { openAtLogin: false });
     assert.ok(off.ok && off.value.openAtLogin === false);
-    assert.deepEqual(electron.app.loginItemSettingsCalls.at(-1), { openAtLogin: false, args: ['--hidden'] });
-  } finally {
-    Object.defineProperty(process, 'platform', platform);
-  }
-  findMenuItem(tray().menu, 'Open Dormouse…').click?.(); // any menu action refreshes the tray
+    assert.deepEqual(electron.app.loginItemSettingsCalls.at(-1), { openAtLogin: false });
+  });
+  findMenuItem(tray().menu, 'Open Dormouse…').click?.();
   assert.equal(iconName(tray().image), 'tray-idle.png');
   electron.app.loginItemSettingsCalls.length = 0;
 });
