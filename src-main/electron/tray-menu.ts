@@ -21,9 +21,19 @@ export function trayIconPath(iconsFolder: string, icon: TrayIcon, platform: Node
   return join(iconsFolder, platform === 'darwin' ? `tray-${icon}Template.png` : `tray-${icon}.png`);
 }
 
-/** Shows a tray model: icon, tooltip, and a menu rebuilt with setContextMenu. */
+/** What each tray last showed, to set only what changed. */
+const shown = new WeakMap<Tray, { icon: string; tooltip: string; menu: string }>();
+
+/**
+ * Shows a tray model: icon, tooltip and menu, each set only when it differs from what the tray shows.
+ * Setting a menu on Linux (AppIndicator) closes the one the person has open and flickers the icon,
+ * so a model that did not change touches nothing.
+ */
 export function showTrayModel(tray: Tray, model: TrayModel, iconsFolder: string, act: (action: TrayAction) => void): void {
-  tray.setImage(nativeImage.createFromPath(trayIconPath(iconsFolder, model.icon)));
-  tray.setToolTip(model.tooltip);
-  tray.setContextMenu(Menu.buildFromTemplate(menuTemplate(model.menu, act)));
+  const before = shown.get(tray);
+  const now = { icon: trayIconPath(iconsFolder, model.icon), tooltip: model.tooltip, menu: JSON.stringify(model.menu) };
+  if (now.icon !== before?.icon) tray.setImage(nativeImage.createFromPath(now.icon));
+  if (now.tooltip !== before?.tooltip) tray.setToolTip(now.tooltip);
+  if (now.menu !== before?.menu) tray.setContextMenu(Menu.buildFromTemplate(menuTemplate(model.menu, act)));
+  shown.set(tray, now);
 }

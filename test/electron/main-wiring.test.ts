@@ -288,8 +288,8 @@ test('Pause Backups For 1 Hour and Resume from the tray', () => {
   const clickedAt = Date.now();
   findMenuItem(theTray.menu, 'Pause Backups', 'For 1 Hour').click?.();
   const paused = readSettings(db).pausedUntil;
-  // The hour counts from when the menu was last built (it is rebuilt at least every 10 s).
-  assert.ok(paused !== null && paused >= clickedAt + 3_600_000 - 11_000 && paused <= Date.now() + 3_600_000, `pausedUntil ${paused}, clicked at ${clickedAt}`);
+  // The hour counts from the click, however long ago the menu was built.
+  assert.ok(paused !== null && paused >= clickedAt + 3_600_000 && paused <= Date.now() + 3_600_000, `pausedUntil ${paused}, clicked at ${clickedAt}`);
   assert.equal(iconName(theTray.image), 'tray-paused.png');
   assert.match(theTray.tooltip ?? '', /\nPaused until (today|tomorrow) at \d\d:\d\d$/);
   const resume = findMenuItem(theTray.menu, 'Pause Backups', 'Resume');
