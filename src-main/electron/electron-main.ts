@@ -15,6 +15,7 @@ import { registerIpcHandlers } from './ipc-handlers';
 import { showStartupFailure } from './startup-failure';
 import { loginItem, startedHidden } from './login-item';
 import { notifier } from './notifier';
+import { guardQuit } from './quit-guard';
 import { SettingsWindow, type WindowScreen } from './settings-window';
 import { showTrayModel } from './tray-menu';
 import { utilityWorkerLauncher } from './utility-worker-launcher';
@@ -202,14 +203,15 @@ if (prepareElectronProcess(process.argv, __dirname) === 'cli') {
 } else {
   app.on('second-instance', () => showSettingsWindow());
   app.on('window-all-closed', () => undefined);
-  app.on('before-quit', (event) => {
-    if (settingsWindow.quitting || !host) return;
-    event.preventDefault();
-    settingsWindow.quitting = true;
-    void host.shutdown().then(() => {
-      engine?.close();
-      app.quit();
-    });
+  const guard = guardQuit({
+    shutdown: async () => host?.shutdown(),
+    closeCatalog: () => engine?.close(),
+    noteOnRunningJobs: (note) => engine?.jobs.noteOnRunningJobs(note),
+    quitting: () => {
+      settingsWindow.quitting = true;
+    },
+    log: (line) => console.error(line),
   });
+  settingsWindow.onSessionEnd = guard.onSessionEnd;
   void app.whenReady().then(startDesktop).catch(showStartupFailure);
 }

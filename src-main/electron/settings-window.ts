@@ -18,6 +18,8 @@ export class SettingsWindow {
   private pendingNavigation: DormouseEvent | null = null;
   /** Set when the app is quitting: closing the window then closes it instead of hiding it. */
   quitting = false;
+  /** Windows logging off or shutting down ('session-end' is a window event there; before-quit is not emitted). */
+  onSessionEnd: () => void = () => undefined;
 
   constructor(
     private readonly rendererIndex: string,
@@ -85,6 +87,7 @@ export class SettingsWindow {
     window.webContents.on('did-start-loading', () => {
       this.pageListening = false;
     });
+    window.on('session-end', () => this.onSessionEnd());
     window.webContents.on('will-navigate', (event) => event.preventDefault());
     window.webContents.setWindowOpenHandler(() => ({ action: 'deny' }));
     window.on('close', (event) => {
