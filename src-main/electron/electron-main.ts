@@ -20,6 +20,9 @@ import { SettingsWindow, type WindowScreen } from './settings-window';
 import { showTrayModel } from './tray-menu';
 import { utilityWorkerLauncher } from './utility-worker-launcher';
 
+/** Where the archive workers' stderr is kept: in the data folder, beside the catalog. */
+const workerLog = (dataDir: string): string => join(dataDir, 'logs', 'archive-worker.log');
+
 const rendererIndex = join(__dirname, '..', 'renderer', 'index.html');
 const iconsFolder = join(__dirname, 'icons');
 const tickMs = 10_000;
@@ -127,6 +130,7 @@ function onJobFinished(job: JobView): void {
   if (engine && host) {
     const schedule = engine.scheduleViews().find((candidate) => candidate.id === job.scheduleId);
     const text = schedule ? jobNotification(job, schedule.name, schedule.destination, host.settings().notifyOnSuccess) : null;
+    if (text && job.error?.code === 'WORKER_CRASHED') text.body += ` What it said is in ${workerLog(resolveDataDir(undefined))}.`;
     if (text) notify(text);
   }
   refreshTray();
@@ -135,7 +139,7 @@ function onJobFinished(job: JobView): void {
 function startDesktop(): void {
   const dataDir = resolveDataDir(undefined);
   engine = Engine.forDataDir(dataDir, {
-    launchWorker: utilityWorkerLauncher(join(__dirname, 'archive-worker.cjs')),
+    launchWorker: utilityWorkerLauncher(join(__dirname, 'archive-worker.cjs'), workerLog(dataDir)),
     queueBackup: (schedule) => {
       const job = host?.scheduler.backUpNow(schedule.id);
       if (!job) throw new Error(`could not queue a backup of ${schedule.name}`);

@@ -6,6 +6,7 @@
 // starts the real archive worker script as a Node child (the worker speaks process.send there).
 import { fork, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
+import type { Readable } from 'node:stream';
 import { existsSync } from 'node:fs';
 import Module, { createRequire } from 'node:module';
 import { constants } from 'node:os';
@@ -517,6 +518,9 @@ export class FakePowerSaveBlocker {
 /** A utility process, backed by a Node child of the same script (the worker then talks over process.send). */
 export class FakeUtilityProcess extends EventEmitter {
   readonly child: ChildProcess;
+  /** The child's output streams when their mode is 'pipe', else null (as Electron's). */
+  readonly stdout: Readable | null;
+  readonly stderr: Readable | null;
   exitCode: number | null = null;
 
   constructor(
@@ -525,8 +529,13 @@ export class FakeUtilityProcess extends EventEmitter {
     readonly options: { serviceName?: string; stdio?: string | string[]; [key: string]: unknown },
   ) {
     super();
-    const stdio = options.stdio === 'ignore' ? 'ignore' : options.stdio === 'pipe' ? 'pipe' : 'inherit';
-    this.child = fork(modulePath, args, { stdio: [stdio, stdio, stdio, 'ipc'], serialization: 'advanced', execArgv: [] });
+    // As Electron: one mode for stdout and stderr, or [stdin, stdout, stderr] with stdin only 'ignore'; 'inherit' by default.
+    const modes = Array.isArray(options.stdio) ? options.stdio : [options.stdio ?? 'inherit', options.stdio ?? 'inherit', options.stdio ?? 'inherit'];
+    if (Array.isArray(options.stdio) && modes[0] !== 'ignore') throw new Error('utilityProcess: stdin can only be ignore');
+    const mode = (value: string | undefined): 'ignore' | 'pipe' | 'inherit' => (value === 'ignore' || value === 'pipe' ? value : 'inherit');
+    this.child = fork(modulePath, args, { stdio: ['ignore', mode(modes[1]), mode(modes[2]), 'ipc'], serialization: 'advanced', execArgv: [] });
+    this.stdout = this.child.stdout;
+    this.stderr = this.child.stderr;
     this.child.on('message', (message: unknown) => this.emit('message', message));
     this.child.on('spawn', () => this.emit('spawn'));
     this.child.on('exit', (code, signal) => {
