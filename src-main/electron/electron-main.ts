@@ -9,7 +9,6 @@ import { pauseEnd, trayModel, type TrayAction } from '../desktop/tray-model';
 import { Engine } from '../engine/engine';
 import { SchedulerHost } from '../scheduler/scheduler-host';
 import { resolveDataDir } from '../store/data-dir';
-import { writeSettings } from '../store/settings-store';
 import { prepareElectronProcess } from './electron-process';
 import { registerIpcHandlers } from './ipc-handlers';
 import { showStartupFailure } from './startup-failure';
@@ -85,6 +84,13 @@ function refreshTraySoon(): void {
   }, trayRefreshMs);
 }
 
+function changeSettings(changes: { pausedUntil: number | null }, then?: () => void): void {
+  engine
+    ?.handle('settings:set', changes)
+    .then(then)
+    .catch((error: unknown) => console.error(`dormouse: changing the settings failed: ${(error as Error).message}`));
+}
+
 function act(action: TrayAction): void {
   if (!engine || !host) return;
   switch (action.kind) {
@@ -92,14 +98,12 @@ function act(action: TrayAction): void {
       host.scheduler.backUpNow(action.scheduleId);
       break;
     case 'pause':
-      writeSettings(engine.db, { pausedUntil: pauseEnd(action.span, Date.now()) }, Date.now());
-      host.scheduler.recompute();
-      break;
+      // Through the engine, whose "changed" recomputes the scheduler, rebuilds the tray and tells an open window.
+      changeSettings({ pausedUntil: pauseEnd(action.span, Date.now()) });
+      return;
     case 'resume':
-      writeSettings(engine.db, { pausedUntil: null }, Date.now());
-      host.scheduler.recompute();
-      host.wake('resuming backups');
-      break;
+      changeSettings({ pausedUntil: null }, () => host?.wake('resuming backups'));
+      return;
     case 'open':
       showSettingsWindow();
       break;

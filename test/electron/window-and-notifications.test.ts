@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { eventChannel } from '../../shared/contract';
 import type { JobView } from '../../shared/types';
 import { listJobs } from '../../src-main/jobs/job-store';
+import { readSettings } from '../../src-main/store/settings-store';
 import { loadMainEntry, prepareDataFolder, preloadScript, rendererIndex, sleep, waitFor as poll, type DataFolder, type LoadedApp } from './app-harness';
 import { collectGarbage, findMenuItem, type FakeElectron } from './fake-electron';
 
@@ -98,4 +99,23 @@ test('the preload: window.dormouse passes on only the channels the window uses, 
   const bundle = readFileSync(preloadScript, 'utf8');
   assert.ok(bundle.length < 4_000, `the preload is ${bundle.length} bytes`);
   assert.doesNotMatch(bundle, /zod|cronstrue|ZodError/i);
+});
+
+test('Pause and Resume from the tray go through the engine: an open window is told, and the pause counts from the click', async () => {
+  await waitFor('the tray menu', () => electron.Tray.instances[0]?.menu);
+  findMenuItem(electron.Tray.instances[0]?.menu, 'Open Dormouse…').click?.();
+  const window = electron.BrowserWindow.instances[0];
+  assert.ok(window);
+  await waitFor('the page to subscribe to engine events', () => window.webContents.rendererListeners.get('dormouse:event')?.size, 2_000);
+  const heard = window.webContents.pageEvents.length;
+  const clickedAt = Date.now();
+  findMenuItem(electron.Tray.instances[0]?.menu, 'Pause Backups', 'For 1 Hour').click?.();
+  await waitFor('the page to hear of the pause', () => window.webContents.pageEvents.slice(heard).some((event) => (event as { type?: string }).type === 'schedules-changed'), 2_000);
+  const paused = readSettings(folder.db).pausedUntil;
+  assert.ok(paused !== null && paused >= clickedAt + 3_600_000 && paused <= Date.now() + 3_600_000, `pausedUntil ${paused}, clicked at ${clickedAt}`);
+  await waitFor('Resume to be offered', () => findMenuItem(electron.Tray.instances[0]?.menu, 'Pause Backups', 'Resume').enabled);
+  const heardPaused = window.webContents.pageEvents.length;
+  findMenuItem(electron.Tray.instances[0]?.menu, 'Pause Backups', 'Resume').click?.();
+  await waitFor('the page to hear of the resume', () => window.webContents.pageEvents.slice(heardPaused).some((event) => (event as { type?: string }).type === 'schedules-changed'), 2_000);
+  assert.equal(readSettings(folder.db).pausedUntil, null);
 });
