@@ -14,6 +14,7 @@ import { registerIpcHandlers } from './ipc-handlers';
 import { showStartupFailure } from './startup-failure';
 import { loginItem, startedHidden } from './login-item';
 import { notifier } from './notifier';
+import { applyPlatformIdentity } from './platform-identity';
 import { guardQuit } from './quit-guard';
 import { SettingsWindow, type WindowScreen } from './settings-window';
 import { showTrayModel } from './tray-menu';
@@ -221,5 +222,11 @@ if (prepareElectronProcess(process.argv, __dirname) === 'cli') {
     log: (line) => console.error(line),
   });
   settingsWindow.onSessionEnd = guard.onSessionEnd;
-  void app.whenReady().then(startDesktop).catch(showStartupFailure);
+  void app
+    .whenReady()
+    .then(() => {
+      applyPlatformIdentity();
+      startDesktop();
+    })
+    .catch(showStartupFailure);
 }

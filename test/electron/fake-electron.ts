@@ -73,6 +73,28 @@ export class FakeApp extends EventEmitter {
     super();
   }
 
+  /** What app.setAppUserModelId was given (Windows uses it to route a toast's click back to the app). */
+  appUserModelId: string | null = null;
+
+  setAppUserModelId(id: string): void {
+    this.appUserModelId = id;
+  }
+
+  /** As Electron: app.dock exists on macOS only. */
+  get dock(): { hidden: boolean; hide(): void; show(): Promise<void> } | undefined {
+    return process.platform === 'darwin' ? this.macDock : undefined;
+  }
+
+  readonly macDock = {
+    hidden: false,
+    hide() {
+      this.hidden = true;
+    },
+    async show() {
+      this.hidden = false;
+    },
+  };
+
   requestSingleInstanceLock(): boolean {
     this.lockRequests += 1;
     return this.singleInstanceLock;

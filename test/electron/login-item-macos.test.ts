@@ -25,11 +25,12 @@ after(async () => {
   Object.defineProperty(process, 'platform', platform);
 });
 
-test('started by macOS at login (no --hidden in argv): a menu bar icon and no window', async () => {
+test('started by macOS at login (no --hidden in argv): a menu bar icon, no window and no Dock icon', async () => {
   const { electron } = loaded;
   assert.ok(!process.argv.includes('--hidden'));
   await waitFor('the menu bar icon', () => electron.Tray.instances[0]?.menu);
   await sleep(200);
   assert.equal(electron.BrowserWindow.instances.length, 0, 'no window at login');
   assert.match(electron.Tray.instances[0]?.image ?? '', /tray-\w+Template\.png$/);
+  assert.equal(electron.app.macDock.hidden, true, 'a menu bar app has no Dock icon');
 });
