@@ -1,5 +1,6 @@
 import { useCallback, useState } from 'react';
 import type { DormouseEvent } from '../../shared/contract';
+import { preloadMissing, preloadMissingMessage } from './bridge';
 import { useEngineEvents } from './use-engine';
 import { OverviewScreen } from './screens/overview';
 import { SchedulesScreen } from './screens/schedules';
@@ -52,6 +53,11 @@ export function App() {
         </ul>
       </nav>
       <main className="screen">
+        {preloadMissing && (
+          <p className="error" role="alert">
+            {preloadMissingMessage}
+          </p>
+        )}
         {screen === 'overview' && <OverviewScreen navigate={navigate} />}
         {screen === 'schedules' && <SchedulesScreen navigate={navigate} />}
         {screen === 'destinations' && <DestinationsScreen />}

@@ -34,8 +34,24 @@ function httpBridge(): DormouseBridge {
   };
 }
 
-/** The bridge to the engine: the preload's in the app, HTTP in a browser. */
-export const bridge: DormouseBridge = window.dormouse ?? httpBridge();
+/**
+ * True when the page was opened from the app's own files but its preload gave it no window.dormouse:
+ * there is no HTTP host to fall back to there, so the window says so instead of failing request by request.
+ */
+export const preloadMissing = window.dormouse === undefined && window.location.protocol === 'file:';
+
+/** What the window says when its preload did not load. */
+export const preloadMissingMessage = 'This window could not connect to Dormouse: its preload script did not load. Quit Dormouse from the tray and start it again; if this keeps happening, reinstall Dormouse.';
+
+function unconnectedBridge(): DormouseBridge {
+  return {
+    invoke: () => Promise.resolve({ ok: false, error: { code: 'INTERNAL', message: preloadMissingMessage } }),
+    onEvent: () => () => undefined,
+  };
+}
+
+/** The bridge to the engine: the preload's in the app, HTTP in a browser, none when the app's preload failed. */
+export const bridge: DormouseBridge = window.dormouse ?? (preloadMissing ? unconnectedBridge() : httpBridge());
 
 const listeners = new Set<(event: DormouseEvent) => void>();
 let stopListening: (() => void) | null = null;
