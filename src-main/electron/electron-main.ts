@@ -19,6 +19,8 @@ import { guardQuit } from './quit-guard';
 import { SettingsWindow, type WindowScreen } from './settings-window';
 import { showTrayModel } from './tray-menu';
 import { utilityWorkerLauncher } from './utility-worker-launcher';
+import { appPowerSource, watchClockChanges } from './app-clock-and-power';
+import type { WakeDetector } from '../scheduler/wake-detector';
 
 /** Where the archive workers' stderr is kept: in the data folder, beside the catalog. */
 const workerLog = (dataDir: string): string => join(dataDir, 'logs', 'archive-worker.log');
@@ -31,6 +33,7 @@ const trayRefreshMs = 1_000;
 const settingsWindow = new SettingsWindow(rendererIndex, join(__dirname, 'preload.cjs'));
 let engine: Engine | undefined;
 let host: SchedulerHost | undefined;
+let clockWatch: WakeDetector | undefined;
 let tray: Tray | undefined;
 const progress = new Map<number, JobProgress>();
 const lastDriveNotice = new Map<number, number>();
@@ -176,7 +179,7 @@ function startDesktop(): void {
   });
   host = new SchedulerHost({
     engine,
-    power: { onBattery: () => powerMonitor.isOnBatteryPower(), batteryPercent: () => null },
+    power: appPowerSource(() => powerMonitor.isOnBatteryPower()),
     log: (line) => console.log(line),
   });
   registerIpcHandlers(ipcMain, engine, (event) => settingsWindow.isTrustedSender(event));
@@ -185,6 +188,7 @@ function startDesktop(): void {
   tray = new Tray(nativeImage.createFromPath(join(iconsFolder, 'tray-idle.png')));
   tray.on('click', () => showSettingsWindow());
   host.start();
+  clockWatch = watchClockChanges(host);
   refreshTray();
   checkDestinations();
   setInterval(() => {
@@ -213,7 +217,10 @@ if (prepareElectronProcess(process.argv, __dirname) === 'cli') {
   app.on('second-instance', () => showSettingsWindow());
   app.on('window-all-closed', () => undefined);
   const guard = guardQuit({
-    shutdown: async () => host?.shutdown(),
+    shutdown: async () => {
+      clockWatch?.stop();
+      await host?.shutdown();
+    },
     closeCatalog: () => engine?.close(),
     noteOnRunningJobs: (note) => engine?.jobs.noteOnRunningJobs(note),
     quitting: () => {

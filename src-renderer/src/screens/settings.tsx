@@ -51,7 +51,11 @@ export function SettingsScreen() {
             defaultValue={settings.minBatteryPercent ?? ''}
             placeholder="no limit"
             onBlur={(event) => void change({ minBatteryPercent: event.target.value.trim() === '' ? null : whole(event.target.value) })}
+            aria-describedby="battery-level-note"
           />
+          <small id="battery-level-note" className="muted">
+            Dormouse reads the battery level on Linux. On macOS and Windows it only knows whether the laptop is on battery, so this limit does not apply there.
+          </small>
         </label>
         <label>
           Verify every backup archive every (days; empty: only when I ask)
