@@ -17,6 +17,7 @@ import { notifier } from './notifier';
 import { applyPlatformIdentity } from './platform-identity';
 import { guardQuit } from './quit-guard';
 import { SettingsWindow, type WindowScreen } from './settings-window';
+import { startSmokeProbe } from './smoke-probe';
 import { showTrayModel } from './tray-menu';
 import { utilityWorkerLauncher } from './utility-worker-launcher';
 import { appPowerSource, watchClockChanges } from './app-clock-and-power';
@@ -44,7 +45,9 @@ let destinationCheck: Promise<void> | null = null;
 const send = (event: DormouseEvent): void => settingsWindow.send(event);
 const showSettingsWindow = (screen?: WindowScreen, jobId?: number): void => settingsWindow.show(screen, jobId);
 
-const notify = notifier((text) => (text.jobId === null ? showSettingsWindow() : showSettingsWindow('job', text.jobId)));
+/** Only with DORMOUSE_SMOKE_PROBE=1 (npm run test:electron): the tray menu and notifications, readable from Playwright. */
+const probe = startSmokeProbe();
+const notify = notifier((text) => (text.jobId === null ? showSettingsWindow() : showSettingsWindow('job', text.jobId)), probe?.notificationShown);
 
 function refreshTray(): void {
   if (!engine || !host || !tray) return;
@@ -186,6 +189,7 @@ function startDesktop(): void {
   settingsWindow.register(ipcMain);
 
   tray = new Tray(nativeImage.createFromPath(join(iconsFolder, 'tray-idle.png')));
+  probe?.watchTray(tray);
   tray.on('click', () => showSettingsWindow());
   host.start();
   clockWatch = watchClockChanges(host);

@@ -7,9 +7,10 @@ const heldAtMost = 50;
 /**
  * Shows desktop notifications and keeps each one referenced until it is clicked, closed or failed:
  * Electron keeps no reference for the app, so a Notification held by nothing is garbage-collected
- * and its click reaches nobody (electron/electron#16922, #12690).
+ * and its click reaches nobody (electron/electron#16922, #12690). `shown` hears each one shown
+ * (the smoke test's probe, src-main/electron/smoke-probe.ts).
  */
-export function notifier(onClick: (text: NotificationText) => void): (text: NotificationText) => void {
+export function notifier(onClick: (text: NotificationText) => void, shown?: (notification: Notification, text: NotificationText) => void): (text: NotificationText) => void {
   const held = new Set<Notification>();
   return (text) => {
     if (!Notification.isSupported()) return;
@@ -24,5 +25,6 @@ export function notifier(onClick: (text: NotificationText) => void): (text: Noti
     held.add(notification);
     if (held.size > heldAtMost) held.delete(held.values().next().value as Notification);
     notification.show();
+    shown?.(notification, text);
   };
 }

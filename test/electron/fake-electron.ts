@@ -630,6 +630,13 @@ export interface FakeElectron {
   uninstall(): void;
 }
 
+/** Gives a template (and each submenu) Electron's Menu.items, as the built menu has it; non-enumerable, so the template compares as before. */
+function withItems(menu: FakeMenuItem[]): FakeMenuItem[] {
+  Object.defineProperty(menu, 'items', { value: menu, configurable: true });
+  for (const item of menu) if (item.submenu) withItems(item.submenu);
+  return menu;
+}
+
 type LoadFunction = (request: string, parent: unknown, isMain: boolean) => unknown;
 
 /** Creates the stand-in and makes `require('electron')` return it, in this process, until uninstall(). */
@@ -654,7 +661,7 @@ export function installFakeElectron(options: { appPath: string }): FakeElectron 
     Menu: {
       buildFromTemplate: (template: FakeMenuItem[]): FakeMenuItem[] => {
         builtMenus.push(template);
-        return template;
+        return withItems(template);
       },
     },
     Tray: FakeTray,
