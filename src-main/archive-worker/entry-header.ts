@@ -1,7 +1,7 @@
 import { Header } from 'tar';
 import { blockSize } from './archive-manifest';
 import { decodeName } from './byte-names';
-import { parsePaxRecords, parsePaxTime } from './pax-records';
+import { parsePaxTime } from './pax-records';
 
 /** One entry's header as stored: its name in Dormouse's string form, its PAX records, and where its content starts. */
 export interface StoredHeader {
@@ -68,11 +68,6 @@ export function decodeHeader(block: Buffer, records: Map<string, Buffer> | null,
 /** Whether a header block is a PAX extended header ('x'), whose records belong to the next entry. */
 export function isPaxBlock(block: Buffer): boolean {
   return block[156] === 0x78;
-}
-
-/** Parses the records of a PAX header entry's content. */
-export function paxRecordsOf(content: Buffer): Map<string, Buffer> {
-  return parsePaxRecords(content);
 }
 
 /** The bytes a header's content takes in the tar stream, padded to whole blocks. */

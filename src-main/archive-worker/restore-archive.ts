@@ -6,7 +6,8 @@ import { blockSize, type ManifestEntry } from './archive-manifest';
 import { readManifest } from './archive-reader';
 import { displayName } from './byte-names';
 import { ContentSink } from './content-sink';
-import { decodeHeader, isPaxBlock, paddedSize, paxRecordsOf, type StoredHeader } from './entry-header';
+import { decodeHeader, isPaxBlock, paddedSize, type StoredHeader } from './entry-header';
+import { parsePaxRecords } from './pax-records';
 import { SafeWriter, type OpenFile } from './safe-writer';
 import { TarScanner } from './tar-scanner';
 
@@ -80,7 +81,7 @@ function headerAt(archive: number, entry: ManifestEntry, storedAs = entry.path):
     const size = decodeHeader(block, null, position).size;
     const content = Buffer.alloc(size);
     readFully(archive, content, position + blockSize);
-    records = paxRecordsOf(content);
+    records = parsePaxRecords(content);
     position += blockSize + paddedSize(size);
     readFully(archive, block, position);
   }
@@ -392,7 +393,7 @@ export async function restoreArchive(request: RestoreRequest, host: RestoreHost)
         continue;
       }
       const destination = writer.place(entry);
-      if (destination !== null) writer.hardlink(entry, destination, leader);
+      if (destination !== null) writer.hardlink(destination, leader);
     }
     for (const entry of entries) {
       if (entry.type !== 'fifo') continue;

@@ -8,7 +8,7 @@ import { aclXattrFromText } from '../native/posix-acl';
 const asRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 
 /** The modification time of an entry in nanoseconds, from format 2's exact record or format 1's milliseconds. */
-export function entryTimeNs(entry: ManifestEntry): bigint {
+function entryTimeNs(entry: ManifestEntry): bigint {
   if (entry.mtimeNs !== undefined) return BigInt(entry.mtimeNs);
   return BigInt(Math.floor(entry.mtimeMs)) * 1_000_000n;
 }
@@ -30,7 +30,7 @@ const groups = new Set(typeof process.getgroups === 'function' ? process.getgrou
  * setuid is kept only on that user's own files, setgid only for a group of theirs; the files
  * become theirs, so a setuid bit would otherwise hand their rights to whatever the file is.
  */
-export function restoredMode(entry: ManifestEntry): number {
+function restoredMode(entry: ManifestEntry): number {
   if (asRoot) return entry.mode & 0o7777;
   const ownUser = entry.uid !== undefined && entry.uid === process.getuid?.();
   const ownGroup = entry.gid !== undefined && (groups.has(entry.gid) || entry.gid === process.getgid?.());

@@ -160,8 +160,8 @@ export class SafeWriter {
     applyTime(destination, entry, this.note);
   }
 
-  /** Another name of a file this restore wrote; false when that file was not restored here. */
-  hardlink(entry: ManifestEntry, destination: string, leader: string): void {
+  /** Another name of a file this restore wrote (`leader`: where that file went). */
+  hardlink(destination: string, leader: string): void {
     linkSync(fsPath(leader), fsPath(destination));
     this.files += 1;
   }

@@ -1,5 +1,6 @@
 import { blockSize } from './archive-manifest';
-import { decodeHeader, isPaxBlock, paxRecordsOf } from './entry-header';
+import { decodeHeader, isPaxBlock } from './entry-header';
+import { parsePaxRecords } from './pax-records';
 
 /** One entry as it is in the tar stream, with where its first header block starts. */
 export interface ScannedEntry {
@@ -134,7 +135,7 @@ export class TarScanner {
 
   private finishBody(): void {
     if (this.state === 'pax') {
-      this.pax = paxRecordsOf(Buffer.concat(this.paxChunks));
+      this.pax = parsePaxRecords(Buffer.concat(this.paxChunks));
     } else {
       this.events.entryEnd?.();
     }
