@@ -76,7 +76,6 @@ async function fromTerminal(request: PassphraseRequest): Promise<string> {
 
 /** Reads one line from the terminal in raw mode, echoing nothing; Ctrl-C or Ctrl-D cancels. */
 function promptHidden(input: NodeJS.ReadStream, output: NodeJS.WritableStream, prompt: string): Promise<string> {
-  output.write(prompt);
   return new Promise((resolve, reject) => {
     let typed = '';
     const finish = (error: DormouseError | null): void => {
@@ -96,6 +95,7 @@ function promptHidden(input: NodeJS.ReadStream, output: NodeJS.WritableStream, p
       }
     };
     input.setRawMode(true);
+    output.write(prompt);
     input.setEncoding('utf8');
     input.on('data', onData);
     input.resume();
