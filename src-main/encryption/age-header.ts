@@ -70,7 +70,8 @@ export function parseHeader(bytes: Buffer, source: string): AgeHeader | null {
 
   const version = nextLine();
   if (version === null) {
-    if (!Buffer.from(`${versionLine}\n`).subarray(0, bytes.length).equals(bytes.subarray(0, versionLine.length + 1))) throw malformed(source, 'it does not start with an age version line');
+    const expected = Buffer.from(`${versionLine}\n`);
+    if (bytes.length >= expected.length || !expected.subarray(0, bytes.length).equals(bytes)) throw malformed(source, `it does not start with "${versionLine}"`);
     return null;
   }
   if (version !== versionLine) {
