@@ -37,7 +37,8 @@ export function startAgeFile(recipients: readonly (string | Uint8Array)[]): AgeF
  * Cuts plaintext of any sizes into STREAM chunks. It copies what it is given (the caller may reuse
  * its buffers) and holds back a full chunk until more plaintext arrives, so that `finish` can mark
  * the true last chunk: a payload of exactly n × 64 KiB ends with a full last chunk, an empty one with
- * a single empty chunk.
+ * a single empty chunk. Each chunk's plaintext is backed by an ArrayBuffer of its own, so it can be
+ * transferred to a worker thread (postMessage's transfer list) without a copy.
  */
 export class ChunkFramer {
   private current = Buffer.allocUnsafe(plaintextChunkSize);

@@ -89,7 +89,7 @@ test('what age -e -r encrypts, we decrypt, by range and as a stream; another key
   );
 });
 
-test('what age -e -p encrypts with a passphrase typed at its prompt, we decrypt with it; a wrong one is refused', { skip: noAge || noTerminalDriver }, async (t) => {
+test('what age -e -p encrypts with a passphrase typed at its prompt, we decrypt with it; a wrong one, and a work factor above 2^22, are refused', { skip: noAge || noTerminalDriver }, async (t) => {
   const folder = temporaryFolder(t);
   const plaintext = plaintextOf(65537);
   writeFileSync(join(folder, 'plain'), plaintext);
@@ -103,5 +103,10 @@ test('what age -e -p encrypts with a passphrase typed at its prompt, we decrypt 
     assert.ok(reader.read(0, reader.plaintextSize).equals(plaintext));
     await assert.rejects(openAgeFile(fd, passphraseUnlocker('not the passphrase'), file), (error: DormouseError) => error.code === 'WRONG_PASSPHRASE');
     await assert.rejects(openAgeFile(fd, identityUnlocker(generateIdentity()), file), (error: DormouseError) => error.code === 'KEY_UNUSABLE' && /encrypted with a passphrase/.test(error.message));
+  });
+  const greedy = join(folder, 'greedy.age');
+  writeFileSync(greedy, Buffer.from(readFileSync(file).toString('latin1').replace(/^(-> scrypt \S+) 18$/m, '$1 23'), 'latin1'));
+  await withOpenFile(greedy, async (fd) => {
+    await assert.rejects(openAgeFile(fd, passphraseUnlocker(passphrase), greedy), (error: DormouseError) => error.code === 'DAMAGED' && /asks for scrypt work 2\^23, more than the 2\^22 age itself accepts/.test(error.message));
   });
 });
