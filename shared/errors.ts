@@ -14,13 +14,16 @@ export const errorCodes = [
   'CANCELLED',
   'INTERRUPTED',
   'NOT_CANCELLABLE',
+  'WRONG_PASSPHRASE',
+  'KEY_UNUSABLE',
+  'DAMAGED',
   'INTERNAL',
 ] as const;
 
 export type ErrorCode = (typeof errorCodes)[number];
 
 /** Codes that mean the caller asked for something invalid (CLI exit 2), not that an operation failed. */
-const inputErrorCodes: ReadonlySet<ErrorCode> = new Set(['INVALID_INPUT', 'NOT_FOUND', 'CONFLICT', 'ALREADY_RUNNING', 'NOT_CANCELLABLE']);
+const inputErrorCodes: ReadonlySet<ErrorCode> = new Set(['INVALID_INPUT', 'NOT_FOUND', 'CONFLICT', 'ALREADY_RUNNING', 'NOT_CANCELLABLE', 'WRONG_PASSPHRASE']);
 
 /** An error the engine raises on purpose: a stable code and a one-line message that says what to do. */
 export class DormouseError extends Error {
