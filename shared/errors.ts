@@ -23,7 +23,7 @@ export const errorCodes = [
 export type ErrorCode = (typeof errorCodes)[number];
 
 /** Codes that mean the caller asked for something invalid (CLI exit 2), not that an operation failed. */
-const inputErrorCodes: ReadonlySet<ErrorCode> = new Set(['INVALID_INPUT', 'NOT_FOUND', 'CONFLICT', 'ALREADY_RUNNING', 'NOT_CANCELLABLE', 'WRONG_PASSPHRASE']);
+const inputErrorCodes: ReadonlySet<ErrorCode> = new Set(['INVALID_INPUT', 'NOT_FOUND', 'CONFLICT', 'ALREADY_RUNNING', 'NOT_CANCELLABLE']);
 
 /** An error the engine raises on purpose: a stable code and a one-line message that says what to do. */
 export class DormouseError extends Error {

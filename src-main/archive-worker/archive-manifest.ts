@@ -3,18 +3,32 @@ import * as z from 'zod/mini';
 
 /**
  * The archive format Dormouse writes. Each archive is a plain tar (optionally gzip) whose last
- * entries are its own manifest and a fixed-size trailer, so a snapshot can be listed, verified,
- * restored and re-imported from the destination alone:
+ * entries are its own manifest, its index and a fixed-size trailer, so a snapshot can be listed,
+ * verified, restored and re-imported from the destination alone:
  *
- *   <source entries…> .dormouse/manifest.json  .dormouse/trailer.json  <end-of-archive blocks>
+ *   <source entries…> .dormouse/manifest.jsonl.gz  .dormouse/index.json  .dormouse/trailer.json  <end-of-archive blocks>
+ *
+ * Format 3's manifest is JSON lines, gzip-compressed as a series of gzip members of a few thousand
+ * lines each (`zcat` reads it whole): a header line, then one line per entry in the order of
+ * path-order.ts. A full snapshot lists every entry; an incremental lists only what it stores (what
+ * changed, and the folders above it) and `{"path":…,"deleted":true}` for what is gone since its
+ * base, so a snapshot's file list is its chain's manifests merged, newest first. The index says
+ * where each member starts and the first path in it (so a listing or a one-file restore reads only
+ * the members it needs), the snapshot's totals, and its sources' own entries (a top-level listing).
+ * Formats 1 and 2 kept one JSON object listing every entry (`.dormouse/manifest.json`); they are
+ * still read.
  *
  * The trailer's content is exactly 512 bytes of space-padded JSON, and it is followed by exactly
  * two zero blocks; in a gzip archive the trailer and end blocks form the last gzip member, stored
  * uncompressed. So the trailer is found at a fixed distance from the end of the file, and it says
  * where the manifest starts.
  */
-export const archiveFormatVersion = 2;
+export const archiveFormatVersion = 3;
+/** Formats 1 and 2: the manifest as one JSON object. */
 export const manifestEntryName = '.dormouse/manifest.json';
+/** Format 3: the manifest as gzip-compressed JSON lines, and its index. */
+export const manifestLinesEntryName = '.dormouse/manifest.jsonl.gz';
+export const indexEntryName = '.dormouse/index.json';
 export const trailerEntryName = '.dormouse/trailer.json';
 export const blockSize = 512;
 /** Header, content and the two end-of-archive blocks: what follows the manifest entry. */
@@ -85,6 +99,43 @@ export const manifestSchema = z.strictObject({
 });
 export type ArchiveManifest = z.infer<typeof manifestSchema>;
 
+/** Format 3: the first line of the manifest. */
+export const manifestHeaderSchema = z.strictObject({
+  dormouse: z.literal('manifest'),
+  format: z.int().check(z.positive()),
+  snapshot: z.extend(snapshotIdentitySchema, {
+    compression: z.enum(['none', 'gzip']),
+    sources: z.array(z.string()),
+    excludes: z.array(z.string()),
+  }),
+});
+export type ManifestHeader = z.infer<typeof manifestHeaderSchema>;
+
+/** Format 3: one gzip member of the manifest: where it starts in the manifest's bytes, its length, its line count and its first entry's path. */
+export const manifestMemberSchema = z.tuple([z.int().check(z.nonnegative()), z.int().check(z.positive()), z.int().check(z.positive()), z.string()]);
+
+/** Format 3: the index of an archive's manifest (`.dormouse/index.json`). */
+export const manifestIndexSchema = z.strictObject({
+  dormouse: z.literal('index'),
+  format: z.int().check(z.positive()),
+  /** The members holding entry lines, in order; the header line is a member of its own before them. */
+  members: z.array(manifestMemberSchema),
+  /** Entry lines in this manifest (deletions included). */
+  lines: z.int().check(z.nonnegative()),
+  /** Files (every name of a file) and bytes (each file's once) stored in this archive, and in the whole snapshot. */
+  files: z.int().check(z.nonnegative()),
+  bytes: z.int().check(z.nonnegative()),
+  treeFiles: z.int().check(z.nonnegative()),
+  treeBytes: z.int().check(z.nonnegative()),
+  /** Entries of the whole snapshot (what a format 2 manifest listed). */
+  treeEntries: z.int().check(z.nonnegative()),
+  /** The snapshot's sources' own entries as the whole snapshot has them (an entry held by an earlier archive names it in `archive`). */
+  top: z.array(z.looseObject({ path: z.string() })),
+  /** In a gzip archive: where each gzip member of its entries starts, so a reader can seek. */
+  gzipMembers: z.optional(z.array(gzipMemberSchema)),
+});
+export type ManifestIndex = z.infer<typeof manifestIndexSchema>;
+
 export const trailerSchema = z.strictObject({
   dormouse: z.literal('trailer'),
   format: z.int().check(z.positive()),
@@ -93,6 +144,10 @@ export const trailerSchema = z.strictObject({
   manifestBytes: z.int().check(z.nonnegative()),
   /** In a gzip archive: where the gzip member that starts with the manifest begins in the file. */
   manifestMemberOffset: z.nullable(z.int().check(z.nonnegative())),
+  /** Format 3: the index entry's header offset in the uncompressed tar, its content's length, and (gzip) where its gzip member begins. */
+  indexOffset: z.optional(z.int().check(z.nonnegative())),
+  indexBytes: z.optional(z.int().check(z.nonnegative())),
+  indexMemberOffset: z.optional(z.nullable(z.int().check(z.nonnegative()))),
 });
 export type ArchiveTrailer = z.infer<typeof trailerSchema>;
 
@@ -112,6 +167,11 @@ export function encodeTrailer(trailer: ArchiveTrailer): Buffer {
 export function archiveEntryName(absolutePath: string, platform: NodeJS.Platform = process.platform): string {
   if (platform === 'win32') return absolutePath.replace(/^[a-zA-Z]:/, '').replace(/\\/g, '/').replace(/^\/+/, '');
   return absolutePath.replace(/^\/+/, '');
+}
+
+/** The files an archive being written has beside it until it is published: its `.partial` and its manifest's. Removed when a backup fails. */
+export function partialPaths(archivePath: string): { archive: string; manifest: string } {
+  return { archive: `${archivePath}.partial`, manifest: `${archivePath}.manifest.partial` };
 }
 
 /** Where an archive's SHA-256 is kept beside it (`<archive>.sha256`, as sha256sum prints it). */

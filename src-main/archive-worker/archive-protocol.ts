@@ -13,8 +13,11 @@ export const archiveRequestSchema = z.strictObject({
   archivePath: z.string().check(z.minLength(1)),
   compression: z.enum(['none', 'gzip']),
   snapshot: snapshotIdentitySchema,
-  /** For an incremental: the previous snapshot of the schedule, whose manifest says what is unchanged. */
-  base: z.optional(z.strictObject({ id: z.string().check(z.minLength(1)), archivePath: z.string().check(z.minLength(1)) })),
+  /**
+   * For an incremental: the previous snapshot of the schedule, whose file list says what is unchanged,
+   * and the archives of its chain by snapshot id (its file list is their manifests merged).
+   */
+  base: z.optional(z.strictObject({ id: z.string().check(z.minLength(1)), archivePath: z.string().check(z.minLength(1)), archives: z._default(z.record(z.string(), z.string()), {}) })),
 });
 export type ArchiveRequest = z.infer<typeof archiveRequestSchema>;
 
@@ -58,8 +61,14 @@ export const toWorkerSchema = z.discriminatedUnion('type', [
     request: z.strictObject({ archivePath: z.string().check(z.minLength(1)), archives: z.record(z.string(), z.string()), target: z.string().check(z.minLength(1)), paths: z.array(z.string()), overwrite: z.boolean() }),
   }),
   z.strictObject({ type: z.literal('inspect'), archivePaths: z.array(z.string().check(z.minLength(1))).check(z.minLength(1)) }),
-  /** Browsing: one folder of a snapshot, read from its archive's manifest (the whole manifest is parsed here, never in the owner). */
-  z.strictObject({ type: z.literal('list'), archivePath: z.string().check(z.minLength(1)), snapshotId: z.number().check(z.int(), z.positive()), path: z.optional(z.string()) }),
+  /** Browsing: one folder of a snapshot, read from its chain's manifests (here, never in the owner); `archives` maps the chain's snapshot ids to their archives. */
+  z.strictObject({
+    type: z.literal('list'),
+    archivePath: z.string().check(z.minLength(1)),
+    archives: z._default(z.record(z.string(), z.string()), {}),
+    snapshotId: z.number().check(z.int(), z.positive()),
+    path: z.optional(z.string()),
+  }),
   z.strictObject({ type: z.literal('cancel') }),
 ]);
 export type ToWorker = z.infer<typeof toWorkerSchema>;

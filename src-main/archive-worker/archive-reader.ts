@@ -3,7 +3,7 @@ import { gunzipSync } from 'node:zlib';
 import { Header } from 'tar';
 import * as z from 'zod/mini';
 import { DormouseError } from '../../shared/errors';
-import { archiveFormatVersion, blockSize, manifestSchema, trailerEntryName, trailerSchema, trailerTailBytes, type ArchiveManifest, type ArchiveTrailer, type ManifestEntry } from './archive-manifest';
+import { archiveFormatVersion, blockSize, manifestSchema, trailerEntryName, trailerSchema, trailerTailBytes, type ArchiveManifest, type ArchiveTrailer } from './archive-manifest';
 
 /** The stored gzip member that holds the trailer: a fixed size, searched for near the end of the file. */
 const gzipTailSearchBytes = 8192;
@@ -19,7 +19,8 @@ function readAt(fd: number, position: number, length: number): Buffer {
   return buffer.subarray(0, done);
 }
 
-function notDormouse(path: string, why: string): DormouseError {
+/** The error for an archive that is not one this Dormouse can read, saying why. */
+export function notDormouse(path: string, why: string): DormouseError {
   return new DormouseError('INVALID_INPUT', `${path} is not a Dormouse archive Dormouse can read (${why})`);
 }
 
@@ -70,8 +71,8 @@ const nanoseconds = /^-?\d{1,30}$/;
 const sha256Hex = /^[0-9a-f]{64}$/;
 const isCount = (value: unknown) => typeof value === 'number' && Number.isInteger(value) && value >= 0;
 
-/** Why a manifest entry is not one Dormouse wrote, or null: a plain check, fast enough for 100,000 entries. */
-function entryProblem(entry: unknown): string | null {
+/** Why a manifest entry is not one Dormouse wrote, or null: a plain check, fast enough for a million entries. */
+export function entryProblem(entry: unknown): string | null {
   if (typeof entry !== 'object' || entry === null) return 'an entry is not an object';
   const e = entry as Record<string, unknown>;
   if (typeof e.path !== 'string' || e.path === '') return 'an entry has no path';
@@ -113,7 +114,7 @@ export function parseManifest(path: string, json: Buffer): ArchiveManifest {
 /**
  * Reads the bytes of an archive's manifest without reading its body: the trailer says where the
  * manifest is; an uncompressed archive is read at that offset, a gzip one from the member that
- * starts there. Nothing is validated yet: `parseManifest` or `topLevelOfManifest` does that.
+ * starts there. Nothing is validated yet: `parseManifest` does that.
  */
 export function readManifestJson(path: string): Buffer {
   const gzip = path.endsWith('.gz');
@@ -148,59 +149,4 @@ export function readManifestJson(path: string): Buffer {
  */
 export function readManifest(path: string): ArchiveManifest {
   return parseManifest(path, readManifestJson(path));
-}
-
-const quote = 0x22;
-const backslash = 0x5c;
-const closingBrace = 0x7d;
-
-/** Where the flat JSON object starting at `start` ends (just past its `}`), skipping braces inside strings. */
-function flatObjectEnd(json: Buffer, start: number): number {
-  let inString = false;
-  for (let index = start + 1; index < json.length; index += 1) {
-    const byte = json[index];
-    if (inString) {
-      if (byte === backslash) index += 1;
-      else if (byte === quote) inString = false;
-    } else if (byte === quote) inString = true;
-    else if (byte === closingBrace) return index + 1;
-  }
-  return -1;
-}
-
-/**
- * The top level of a snapshot (its sources' own entries) found in the manifest's bytes without
- * parsing the whole manifest, which takes most of a first listing on a 100,000-entry snapshot. It
- * relies on the layout Dormouse writes (header first, each entry's path as its first key) and
- * validates what it takes; null whenever the manifest is laid out otherwise or a source's entry is
- * not there, and the caller parses it all.
- */
-export function topLevelOfManifest(json: Buffer): { sources: string[]; entries: ManifestEntry[] } | null {
-  const entriesKey = json.indexOf('"entries":[');
-  if (entriesKey <= 0) return null;
-  let header: unknown;
-  try {
-    header = JSON.parse(`${json.toString('utf8', 0, entriesKey).replace(/,\s*$/, '')}}`);
-  } catch {
-    return null;
-  }
-  const parsed = z.omit(manifestSchema, { entries: true }).safeParse(header);
-  if (!parsed.success || parsed.data.snapshot.sources.length === 0) return null;
-  const found: { at: number; entry: ManifestEntry }[] = [];
-  for (const source of new Set(parsed.data.snapshot.sources)) {
-    const at = json.indexOf(`{"path":${JSON.stringify(source.replace(/^\/+/, ''))},`, entriesKey);
-    if (at < 0) return null;
-    const end = flatObjectEnd(json, at);
-    if (end < 0) return null;
-    let entry: unknown;
-    try {
-      entry = JSON.parse(json.toString('utf8', at, end));
-    } catch {
-      return null;
-    }
-    if (entryProblem(entry) !== null) return null;
-    found.push({ at, entry: entry as ManifestEntry });
-  }
-  found.sort((a, b) => a.at - b.at);
-  return { sources: parsed.data.snapshot.sources, entries: found.map((item) => item.entry) };
 }

@@ -7,9 +7,8 @@ import { toWorkerSchema, type FromWorker } from './archive-protocol';
 import { checkReferences, verifyArchive, type VerifyResult } from './verify-archive';
 import { NotInSnapshot, restoreArchive } from './restore-archive';
 import { inspectArchive } from './inspect-archive';
-import { parseManifest, readManifestJson, topLevelOfManifest } from './archive-reader';
-import type { ArchiveManifest } from './archive-manifest';
-import { listSnapshotFolder } from './snapshot-browse';
+import { listViewFolder } from './snapshot-browse';
+import { SnapshotView } from './snapshot-view';
 import { DormouseError } from '../../shared/errors';
 import type { SnapshotListing } from '../../shared/types';
 
@@ -74,63 +73,30 @@ async function verifyAll(archives: { id: string | null; archivePath: string; sha
 }
 let started = false;
 
-/** An archive's identity as listings compare it: a replaced archive is read again. */
-interface ArchiveStamp {
-  archivePath: string;
-  size: number;
-  mtimeMs: number;
-}
+/** The snapshot view opened last and the archive it was opened from, so clicking through a snapshot's folders opens its chain once. */
+let lastView: { archivePath: string; size: number; mtimeMs: number; view: SnapshotView } | null = null;
 
-/** The manifest read last, so clicking through a snapshot's folders parses it once. */
-let lastManifest: (ArchiveStamp & { manifest: ArchiveManifest }) | null = null;
-/** A manifest read for a top-level listing and not parsed yet: it is parsed right after the answer is sent. */
-let unparsed: (ArchiveStamp & { json: Buffer }) | null = null;
-
-function sameArchive<T extends ArchiveStamp>(stamp: T | null, archivePath: string, stats: Stats | undefined): stamp is T {
-  return stats !== undefined && stamp !== null && stamp.archivePath === archivePath && stamp.size === stats.size && stamp.mtimeMs === stats.mtimeMs;
-}
-
-/** Parses the manifest kept by a top-level listing, so the folder the user clicks next answers at once. */
-function parseAhead(): void {
-  const pending = unparsed;
-  if (!pending) return;
-  try {
-    lastManifest = { archivePath: pending.archivePath, size: pending.size, mtimeMs: pending.mtimeMs, manifest: parseManifest(pending.archivePath, pending.json) };
-    unparsed = null;
-  } catch {
-    // left unparsed: the next listing parses it again and says what is wrong with it
-  }
-}
-
-/**
- * Lists one folder of a snapshot, parsing its manifest only when it is not the one read last (or
- * the archive changed since). A top level is answered from the sources' own entries before the
- * rest of the manifest is parsed.
- */
-function listFolder(archivePath: string, snapshotId: number, path: string | undefined): SnapshotListing {
+/** Lists one folder of a snapshot, reopening its chain only when it is not the one read last (or the archive changed since). */
+function listFolder(archivePath: string, archives: Record<string, string>, snapshotId: number, path: string | undefined): SnapshotListing {
   let stats: Stats | undefined;
   try {
     stats = statSync(archivePath);
   } catch {
-    stats = undefined; // reading the manifest says why it cannot be opened
+    stats = undefined; // opening the manifest says why it cannot be read
   }
-  const cached = lastManifest;
-  if (sameArchive(cached, archivePath, stats)) return listSnapshotFolder(snapshotId, cached.manifest.entries, path, cached.manifest.snapshot.sources);
-  lastManifest = null;
-  const kept = unparsed;
-  const json = sameArchive(kept, archivePath, stats) ? kept.json : readManifestJson(archivePath);
-  unparsed = null;
-  if (path === undefined && stats) {
-    const top = topLevelOfManifest(json);
-    if (top) {
-      unparsed = { archivePath, size: stats.size, mtimeMs: stats.mtimeMs, json };
-      setImmediate(parseAhead);
-      return listSnapshotFolder(snapshotId, top.entries, undefined, top.sources);
+  const kept = lastView;
+  if (!kept || !stats || kept.archivePath !== archivePath || kept.size !== stats.size || kept.mtimeMs !== stats.mtimeMs) {
+    kept?.view.close();
+    lastView = null;
+    const view = SnapshotView.open(archivePath, archives);
+    if (stats) lastView = { archivePath, size: stats.size, mtimeMs: stats.mtimeMs, view };
+    try {
+      return listViewFolder(view, snapshotId, path);
+    } finally {
+      if (!stats) view.close();
     }
   }
-  const manifest = parseManifest(archivePath, json);
-  if (stats) lastManifest = { archivePath, size: stats.size, mtimeMs: stats.mtimeMs, manifest };
-  return listSnapshotFolder(snapshotId, manifest.entries, path, manifest.snapshot.sources);
+  return listViewFolder(kept.view, snapshotId, path);
 }
 
 /** Sends the last message, then ends the process once it is on its way. */
@@ -153,7 +119,7 @@ onMessage((raw) => {
   if (message.type === 'list') {
     // Browsing asks one folder after another of the same worker, so it answers without ending.
     try {
-      send({ type: 'listed', listing: listFolder(message.archivePath, message.snapshotId, message.path) });
+      send({ type: 'listed', listing: listFolder(message.archivePath, message.archives, message.snapshotId, message.path) });
     } catch (error) {
       const code = error instanceof DormouseError && (error.code === 'NOT_FOUND' || error.code === 'INVALID_INPUT') ? error.code : 'INTERNAL';
       send({ type: 'error', code, message: (error as Error).message });

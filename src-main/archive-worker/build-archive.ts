@@ -2,24 +2,29 @@ import { closeSync, constants, existsSync, fstatSync, fsyncSync, mkdirSync, open
 import { removeQuietly } from '../common/files';
 import { basename, dirname } from 'node:path';
 import {
+  archiveEntryName,
   archiveFormatVersion,
   blockSize,
   encodeTrailer,
-  manifestEntryName,
+  indexEntryName,
+  manifestLinesEntryName,
+  partialPaths,
   sidecarPath,
   trailerEntryName,
-  type ArchiveManifest,
   type ManifestEntry,
+  type ManifestIndex,
 } from './archive-manifest';
 import type { ArchiveRequest, ArchiveResult, ArchiveProgress } from './archive-protocol';
-import { describeError, millisecondsOf, walkSources, type WalkEntry, type WalkResult } from './source-walk';
+import { describeError, millisecondsOf, walkRoots, walkSources, type WalkEntry } from './source-walk';
+import { ManifestWriter, type ManifestLine } from './manifest-writer';
+import { comparePaths } from './path-order';
+import { SnapshotView } from './snapshot-view';
 import { createHash, type Hash } from 'node:crypto';
 import { decodeName, displayName, encodeName, fsPath } from './byte-names';
 import { attributeRecords, sparseMap, sparseSegments } from './entry-attributes';
 import type { PaxRecords } from './pax-records';
 import { posix } from 'node:path';
 import { groupName, userName } from './owner-names';
-import { readManifest } from './archive-reader';
 import { TarWriter, type EntryFields } from './tar-writer';
 import { ArchiveOutput } from './archive-output';
 
@@ -45,15 +50,6 @@ const manifestBytesPerEntry = 256;
 
 function mebibytes(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
-}
-
-/** Bytes the archive will take at most: every header, every padded content block, the manifest and the end. */
-export function estimateArchiveBytes(entries: readonly WalkEntry[]): number {
-  let bytes = 0;
-  for (const entry of entries) {
-    bytes += 2 * blockSize + Math.ceil(entry.size / blockSize) * blockSize + manifestBytesPerEntry;
-  }
-  return bytes + 8 * blockSize;
 }
 
 /** Free space to keep beyond the estimate: file systems need room of their own. */
@@ -98,41 +94,89 @@ function isNoSpace(error: unknown): boolean {
   return code === 'ENOSPC' || code === 'EDQUOT';
 }
 
-/** What the walk found and what an incremental carries over, once the destination is known to have room for the rest. */
+/** A walked entry beside the base snapshot's entry for the same path (null: new), or a path of the base that is gone. */
+type Compared = { entry: WalkEntry; before: ManifestEntry | null } | { gone: string };
+
+/**
+ * The walk side by side with the base snapshot's file list, both in path order: each walked entry
+ * with the base's entry for its path, and the base's paths the walk no longer has. Neither side is
+ * held in memory.
+ */
+function* compareWithBase(walk: Generator<WalkEntry, void, void>, base: Generator<ManifestEntry, void, void> | null): Generator<Compared, void, void> {
+  let before = base?.next().value ?? null;
+  for (const entry of walk) {
+    while (before && comparePaths(before.path, entry.name) < 0) {
+      yield { gone: before.path };
+      before = base?.next().value ?? null;
+    }
+    if (before && before.path === entry.name) {
+      yield { entry, before };
+      before = base?.next().value ?? null;
+    } else yield { entry, before: null };
+  }
+  while (before) {
+    yield { gone: before.path };
+    before = base?.next().value ?? null;
+  }
+}
+
+/** The base snapshot's file list, or null (and a warning) when it cannot be read: the backup is then a full one. */
+function openBase(request: ArchiveRequest, problems: string[]): SnapshotView | null {
+  if (!request.base) return null;
+  try {
+    return SnapshotView.open(request.base.archivePath, { ...request.base.archives, [request.base.id]: request.base.archivePath });
+  } catch (error) {
+    problems.push(`the previous snapshot's archive could not be read (${(error as Error).message}); this backup is a full one`);
+    return null;
+  }
+}
+
+/** The base entry a walked entry keeps (pointing at the archive that holds it), or null when it changed. */
+function carriedEntry(entry: WalkEntry, before: ManifestEntry | null, baseId: string): ManifestEntry | null {
+  if (!before || !unchanged(entry, before)) return null;
+  return before.archive === undefined ? { ...before, archive: baseId } : before;
+}
+
+/** What a first pass over the tree found: totals for progress, the folders an incremental stores again, and the space it needs. */
 interface ArchivePlan {
-  previous: Map<string, ManifestEntry> | null;
-  walk: WalkResult;
   kind: 'full' | 'incremental';
-  /** Per walked entry: the previous snapshot's entry when it is unchanged (pointing at the archive that holds it), else null. */
-  carried: (ManifestEntry | null)[];
   totalFiles: number;
+  totalBytes: number;
+  /** Folders above anything an incremental stores: stored too, so tar extracting the chain in order gives each folder its time. */
+  changedFolders: Set<string>;
   baseProblem: string[];
 }
 
-/** Reads the previous manifest, walks the sources and checks the free space before a byte is written. */
+/**
+ * Walks the tree once beside the base's file list, keeping only totals and the changed folders, and
+ * checks the free space before a byte is written. The writing pass walks it again: a tree of a
+ * million files is never held in memory.
+ */
 function planArchive(request: ArchiveRequest): ArchivePlan {
   const baseProblem: string[] = [];
-  const previous = request.base ? previousEntries(request.base.archivePath, baseProblem) : null;
-  const walk = walkSources(request.sources, request.excludes);
-  // An unreadable previous archive makes this backup a full one rather than failing every backup from now on.
-  const kind = previous ? request.snapshot.kind : 'full';
-  const totalFiles = walk.entries.filter((entry) => entry.type === 'file').length;
-  const baseId = request.base?.id ?? '';
-  const carried = walk.entries.map((entry) => {
-    const before = previous?.get(entry.name);
-    if (!before || !unchanged(entry, before)) return null;
-    return before.archive === undefined ? { ...before, archive: baseId } : before;
-  });
-  // The folders above anything this incremental stores are stored too, so tar extracting the chain
-  // in order gives each folder its time (and a listing of this archive alone shows where things go).
+  const base = openBase(request, baseProblem);
+  const kind = base ? request.snapshot.kind : 'full';
   const changedFolders = new Set<string>();
-  for (const [index, entry] of walk.entries.entries()) {
-    if (carried[index] !== null) continue;
-    for (let name = posix.dirname(entry.name); name !== '.' && name !== '/' && !changedFolders.has(name); name = posix.dirname(name)) changedFolders.add(name);
+  let totalFiles = 0;
+  let totalBytes = 0;
+  let estimate = 8 * blockSize;
+  try {
+    for (const compared of compareWithBase(walkSources(request.sources, request.excludes, []), base?.entries() ?? null)) {
+      if ('gone' in compared) continue;
+      const { entry, before } = compared;
+      if (entry.type === 'file') {
+        totalFiles += 1;
+        if (entry.linkTarget === undefined) totalBytes += entry.size;
+      }
+      if (carriedEntry(entry, before, '') !== null) continue;
+      estimate += 2 * blockSize + Math.ceil((entry.linkTarget === undefined ? entry.size : 0) / blockSize) * blockSize + manifestBytesPerEntry;
+      if (kind === 'full') continue;
+      for (let name = posix.dirname(entry.name); name !== '.' && name !== '/' && !changedFolders.has(name); name = posix.dirname(name)) changedFolders.add(name);
+    }
+  } finally {
+    base?.close();
   }
-  for (const [index, entry] of walk.entries.entries()) if (entry.type === 'directory' && changedFolders.has(entry.name)) carried[index] = null;
   const folder = dirname(request.archivePath);
-  const estimate = estimateArchiveBytes(walk.entries.filter((_, index) => carried[index] === null));
   const needed = estimate + spaceMargin(estimate);
   const stats = statfsSync(nearestExistingFolder(folder));
   const available = Number(stats.bavail) * Number(stats.bsize);
@@ -143,13 +187,13 @@ function planArchive(request: ArchiveRequest): ArchivePlan {
     );
   }
   mkdirSync(folder, { recursive: true, mode: 0o700 });
-  return { previous, walk, kind, carried, totalFiles, baseProblem };
+  return { kind, totalFiles, totalBytes, changedFolders, baseProblem };
 }
 
 /**
  * Builds one archive: walks the sources, checks the destination has room before writing a byte,
- * writes `<archive>.partial` (0600) with the manifest and trailer, fsyncs it and renames it into
- * place. Any failure removes the partial file and leaves every other archive untouched.
+ * writes `<archive>.partial` (0600) with the manifest, index and trailer, fsyncs it and renames it
+ * into place. Any failure removes the partial files and leaves every other archive untouched.
  */
 export async function buildArchive(request: ArchiveRequest, host: ArchiveHost): Promise<ArchiveResult> {
   // The hashing and writing threads boot while the sources are walked.
@@ -161,18 +205,27 @@ export async function buildArchive(request: ArchiveRequest, host: ArchiveHost): 
     await output.abandon();
     throw error;
   }
-  const { previous, walk, kind, carried, totalFiles, baseProblem } = plan;
-  const warnings = [...baseProblem, ...walk.warnings];
-  const partial = `${request.archivePath}.partial`;
+  const { kind, totalFiles, changedFolders, baseProblem } = plan;
+  const warnings = [...baseProblem];
+  const { archive: partial, manifest: manifestPartial } = partialPaths(request.archivePath);
   let finished = false;
   const writer = new TarWriter(output, request.compression === 'gzip');
+  const base = kind === 'incremental' ? openBase(request, warnings) : null;
+  const baseId = request.base?.id ?? '';
+  let manifest: ManifestWriter | null = null;
   try {
     output.open(partial);
-    const manifestEntries: ManifestEntry[] = [];
+    manifest = new ManifestWriter(manifestPartial, {
+      dormouse: 'manifest',
+      format: archiveFormatVersion,
+      snapshot: { ...request.snapshot, kind, baseId: base ? request.snapshot.baseId : null, compression: request.compression, sources: request.sources, excludes: request.excludes },
+    });
+    const lines = manifest;
     let files = 0;
     let bytes = 0;
     let treeFiles = 0;
     let treeBytes = 0;
+    let treeEntries = 0;
     let lastProgress = 0;
     let lastYield = Date.now();
     /** Reports at most every 250 ms; `copying` is how much of the current file is already in the archive. */
@@ -180,7 +233,7 @@ export async function buildArchive(request: ArchiveRequest, host: ArchiveHost): 
       const now = Date.now();
       if (!force && now - lastProgress < progressIntervalMs) return;
       lastProgress = now;
-      host.progress({ files, bytes: bytes + copying, totalFiles, totalBytes: walk.totalBytes, currentPath });
+      host.progress({ files, bytes: bytes + copying, totalFiles, totalBytes: plan.totalBytes, currentPath });
     };
     /** Lets the event loop take messages (a cancel) now and then. */
     const pauseForMessages = async () => {
@@ -188,13 +241,29 @@ export async function buildArchive(request: ArchiveRequest, host: ArchiveHost): 
       lastYield = Date.now();
       if (host.cancelled()) throw new ArchiveError('CANCELLED', 'cancelled');
     };
+    /** Written entries wait here until their SHA-256 is known (the hashing thread settles them in order), then become manifest lines. */
+    const waiting: ManifestLine[] = [];
+    const flushSettled = async (all = false) => {
+      for (let line = waiting[0]; line !== undefined && (all || 'deleted' in line || line.type !== 'file' || line.sha256 !== undefined); line = waiting[0]) {
+        waiting.shift();
+        await lines.add(line);
+      }
+    };
+    const roots = new Set(walkRoots(request.sources).map((source) => archiveEntryName(source).replace(/\/+$/, '')));
+    const top: ManifestEntry[] = [];
 
     /** The name that holds each hardlink group's data in this snapshot, by the name the walk met first. */
     const leaders = new Map<string, string>();
-    for (const [index, entry] of walk.entries.entries()) {
+    for (const compared of compareWithBase(walkSources(request.sources, request.excludes, warnings), base?.entries() ?? null)) {
       if (Date.now() - lastYield >= yieldIntervalMs) await pauseForMessages();
+      if ('gone' in compared) {
+        waiting.push({ path: compared.gone, deleted: true });
+        await flushSettled();
+        continue;
+      }
+      const { entry, before } = compared;
       report(entry.absolutePath);
-      let kept = carried[index] ?? null;
+      let kept = entry.type === 'directory' && changedFolders.has(entry.name) ? null : carriedEntry(entry, before, baseId);
       // A carried second name must point at a name that holds the data in this very snapshot.
       if (kept?.type === 'hardlink' && leaders.get(entry.linkTarget ?? '') !== kept.linkTarget) kept = null;
       let written = kept;
@@ -213,9 +282,15 @@ export async function buildArchive(request: ArchiveRequest, host: ArchiveHost): 
           steps.return(null); // closes the file when a cancel stopped it midway
         }
       }
-      if (written === null) continue;
-      manifestEntries.push(written);
-      if (written.type === 'file' && entry.type === 'file') leaders.set(entry.linkTarget ?? entry.name, entry.name);
+      if (written === null) {
+        if (before) waiting.push({ path: entry.name, deleted: true });
+        continue;
+      }
+      treeEntries += 1;
+      if (roots.has(written.path)) top.push(written);
+      if (kept === null) waiting.push(written);
+      await flushSettled();
+      if (written.type === 'file' && entry.linked) leaders.set(entry.linkTarget ?? entry.name, entry.name);
       if (written.type !== 'file' && written.type !== 'hardlink') continue;
       treeFiles += 1;
       if (written.type === 'hardlink') continue;
@@ -227,25 +302,37 @@ export async function buildArchive(request: ArchiveRequest, host: ArchiveHost): 
     }
     report('', true);
 
-    const manifest: ArchiveManifest = {
-      dormouse: 'manifest',
-      format: archiveFormatVersion,
-      snapshot: { ...request.snapshot, kind, baseId: previous ? request.snapshot.baseId : null, compression: request.compression, sources: request.sources, excludes: request.excludes },
-      entries: manifestEntries,
-    };
     writer.settleHashes();
+    await flushSettled(true);
+    const manifestBytes = await lines.finish();
     writer.flush();
+    const gzipMembers = request.compression === 'gzip' ? writer.gzipMembers : undefined;
     const manifestMemberOffset = request.compression === 'gzip' ? writer.writtenBytes : null;
     const manifestOffset = writer.tarOffset;
-    if (request.compression === 'gzip') manifest.gzipMembers = writer.gzipMembers;
-    const manifestJson = Buffer.from(JSON.stringify(manifest), 'utf8');
     const now = BigInt(Math.floor(Date.now() / 1000)) * 1_000_000_000n;
     const own = { type: 'File', mode: 0o600, mtimeNs: now, uid: 0, gid: 0, uname: '', gname: '' } as const;
-    writer.writeHeader({ ...own, path: manifestEntryName, size: manifestJson.length });
-    writer.write(manifestJson);
+    writer.writeHeader({ ...own, path: manifestLinesEntryName, size: manifestBytes });
+    for (const chunk of lines.chunks(1024 * 1024)) writer.write(chunk);
+    writer.padToBlock();
+    writer.flush({ stored: true });
+    const index: ManifestIndex = { dormouse: 'index', format: archiveFormatVersion, members: lines.members, lines: lines.lines, files, bytes, treeFiles, treeBytes, treeEntries, top, ...(gzipMembers ? { gzipMembers } : {}) };
+    const indexJson = Buffer.from(JSON.stringify(index), 'utf8');
+    const indexMemberOffset = request.compression === 'gzip' ? writer.writtenBytes : null;
+    const indexOffset = writer.tarOffset;
+    writer.writeHeader({ ...own, path: indexEntryName, size: indexJson.length });
+    writer.write(indexJson);
     writer.padToBlock();
     writer.flush();
-    const trailer = encodeTrailer({ dormouse: 'trailer', format: archiveFormatVersion, manifestOffset, manifestBytes: manifestJson.length, manifestMemberOffset });
+    const trailer = encodeTrailer({
+      dormouse: 'trailer',
+      format: archiveFormatVersion,
+      manifestOffset,
+      manifestBytes,
+      manifestMemberOffset,
+      indexOffset,
+      indexBytes: indexJson.length,
+      indexMemberOffset,
+    });
     writer.writeHeader({ ...own, path: trailerEntryName, size: trailer.length });
     writer.write(trailer);
     writer.write(Buffer.alloc(2 * blockSize));
@@ -255,7 +342,7 @@ export async function buildArchive(request: ArchiveRequest, host: ArchiveHost): 
     renameSync(partial, request.archivePath);
     writeSidecar(request.archivePath, sha256);
     syncFolder(dirname(request.archivePath));
-    return { archivePath: request.archivePath, kind, baseUnreadable: baseProblem.length > 0, sha256, files, bytes, treeFiles, treeBytes, archiveBytes: writer.writtenBytes, entries: manifestEntries.length, warnings };
+    return { archivePath: request.archivePath, kind, baseUnreadable: baseProblem.length > 0, sha256, files, bytes, treeFiles, treeBytes, archiveBytes: writer.writtenBytes, entries: treeEntries, warnings };
   } catch (error) {
     if (!finished) await output.abandon();
     removeQuietly(partial);
@@ -268,16 +355,10 @@ export async function buildArchive(request: ArchiveRequest, host: ArchiveHost): 
       throw new ArchiveError('WRITE_FAILED', `the destination went away while ${request.archivePath} was being written (${code}): was the drive unplugged? Older archives are untouched; the backup runs again when it is back`);
     }
     throw new ArchiveError('WRITE_FAILED', `could not write ${request.archivePath}: ${(error as Error).message}`);
-  }
-}
-
-/** The previous snapshot's entries by path, read from its archive's manifest alone; null (and a warning) when it cannot be read. */
-function previousEntries(archivePath: string, problems: string[]): Map<string, ManifestEntry> | null {
-  try {
-    return new Map(readManifest(archivePath).entries.map((entry) => [entry.path, entry]));
-  } catch (error) {
-    problems.push(`the previous snapshot's archive could not be read (${(error as Error).message}); this backup is a full one`);
-    return null;
+  } finally {
+    base?.close();
+    manifest?.close();
+    removeQuietly(manifestPartial);
   }
 }
 

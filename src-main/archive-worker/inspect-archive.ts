@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { archiveFormatVersion, sidecarPath } from './archive-manifest';
-import { readManifest } from './archive-reader';
+import { openManifest } from './manifest-reader';
 
 /** What the catalog records of an archive found on a destination, or why it was left alone. */
 export type InspectedArchive =
@@ -48,32 +48,29 @@ function archiveSha256(archivePath: string): string {
  * sidecar has to be read whole, neither of which the process that owns the tray may do.
  */
 export function inspectArchive(archivePath: string): InspectedArchive {
+  let manifest: ReturnType<typeof openManifest> | null = null;
   try {
-    const manifest = readManifest(archivePath);
-    if (manifest.format > archiveFormatVersion) throw new Error(`archive format ${manifest.format} is newer than this Dormouse reads`);
-    if (Number.isNaN(Date.parse(manifest.snapshot.createdAt))) throw new Error('its manifest has no valid creation time');
-    let files = 0;
-    let bytes = 0;
-    for (const entry of manifest.entries) {
-      // Every name of a file counts as a file, as the backup job counts them; its bytes count once.
-      if (entry.type !== 'file' && entry.type !== 'hardlink') continue;
-      files += 1;
-      if (entry.type === 'file') bytes += entry.size;
-    }
-    const { id, scheduleName, createdAt, kind, baseId } = manifest.snapshot;
+    manifest = openManifest(archivePath);
+    const { header, totals } = manifest;
+    if (header.format > archiveFormatVersion) throw new Error(`archive format ${header.format} is newer than this Dormouse reads`);
+    if (Number.isNaN(Date.parse(header.snapshot.createdAt))) throw new Error('its manifest has no valid creation time');
+    const { id, scheduleName, createdAt, kind, baseId } = header.snapshot;
     return {
       archivePath,
       ok: true,
-      snapshot: { id, scheduleName, createdAt, kind, baseId, ...(manifest.snapshot.machine ? { machine: manifest.snapshot.machine } : {}) },
-      compression: manifest.snapshot.compression,
-      format: manifest.format,
-      files,
-      bytes,
-      entries: manifest.entries.length,
+      snapshot: { id, scheduleName, createdAt, kind, baseId, ...(header.snapshot.machine ? { machine: header.snapshot.machine } : {}) },
+      compression: header.snapshot.compression,
+      format: header.format,
+      // Every name of a file counts as a file, as the backup job counts them; its bytes count once.
+      files: totals.treeFiles,
+      bytes: totals.treeBytes,
+      entries: totals.treeEntries,
       archiveBytes: statSync(archivePath).size,
       sha256: archiveSha256(archivePath),
     };
   } catch (error) {
     return { archivePath, ok: false, reason: (error as Error).message };
+  } finally {
+    manifest?.close();
   }
 }

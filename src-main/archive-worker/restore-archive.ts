@@ -3,7 +3,8 @@ import { closeSync, createReadStream, existsSync, mkdirSync, openSync, readSync 
 import { posix, resolve } from 'node:path';
 import { createGunzip } from 'node:zlib';
 import { blockSize, type ManifestEntry } from './archive-manifest';
-import { readManifest } from './archive-reader';
+import { comparePaths, isSameOrBelow } from './path-order';
+import { SnapshotView } from './snapshot-view';
 import { displayName } from './byte-names';
 import { ContentSink } from './content-sink';
 import { decodeHeader, isPaxBlock, paddedSize, type StoredHeader } from './entry-header';
@@ -45,20 +46,47 @@ export class NotInSnapshot extends Error {}
 /** A cancel asked for by the user: the restore stops, removing what it was writing. */
 class Cancelled extends Error {}
 
-function selected(entries: readonly ManifestEntry[], paths: readonly string[]): ManifestEntry[] {
-  if (paths.length === 0) return [...entries];
-  const wanted = paths.map((path) => path.replace(/^\/+/, '').replace(/\/+$/, ''));
-  return entries.filter((entry) => wanted.some((path) => entry.path === path || entry.path.startsWith(`${path}/`)));
+/** The first entry at `path` in the snapshot, or undefined. */
+function lookUp(view: SnapshotView, path: string): ManifestEntry | undefined {
+  const first = view.entries(path).next().value;
+  return first?.path === path ? first : undefined;
+}
+
+/**
+ * The entries a restore of `paths` takes (all of them when empty), read from the snapshot's chain
+ * from each path on, and the paths the snapshot does not have.
+ */
+function selected(view: SnapshotView, paths: readonly string[]): { chosen: ManifestEntry[]; unknown: string[] } {
+  if (paths.length === 0) return { chosen: [...view.entries()], unknown: [] };
+  const wanted = [...new Set(paths.map((path) => path.replace(/^\/+/, '').replace(/\/+$/, '')))].sort(comparePaths);
+  const chosen: ManifestEntry[] = [];
+  const unknown: string[] = [];
+  let last: string | null = null;
+  for (const path of wanted) {
+    if (last !== null && isSameOrBelow(path, last)) continue;
+    last = path;
+    let found = false;
+    for (const entry of view.entries(path)) {
+      if (!isSameOrBelow(entry.path, path)) break;
+      chosen.push(entry);
+      found = true;
+    }
+    if (!found) unknown.push(paths.find((given) => given.replace(/^\/+/, '').replace(/\/+$/, '') === path) ?? path);
+  }
+  return { chosen, unknown };
 }
 
 /** The folders above the chosen entries that the snapshot holds: a `--path` restore makes them with their own modes and times. */
-function foldersAbove(entries: readonly ManifestEntry[], chosen: readonly ManifestEntry[]): ManifestEntry[] {
+function foldersAbove(view: SnapshotView, chosen: readonly ManifestEntry[]): ManifestEntry[] {
   const have = new Set(chosen.map((entry) => entry.path));
   const needed = new Set<string>();
   for (const entry of chosen) {
     for (let folder = posix.dirname(entry.path); folder !== '.' && folder !== '/' && !have.has(folder) && !needed.has(folder); folder = posix.dirname(folder)) needed.add(folder);
   }
-  return entries.filter((entry) => entry.type === 'directory' && needed.has(entry.path));
+  return [...needed]
+    .sort(comparePaths)
+    .map((folder) => lookUp(view, folder))
+    .filter((entry): entry is ManifestEntry => entry?.type === 'directory');
 }
 
 function readFully(fd: number, buffer: Buffer, position: number): number {
@@ -240,10 +268,9 @@ async function recordsOfOthers(entries: readonly ManifestEntry[], request: Resto
  * The hardlinks whose file is not part of this restore (a `--path` that selects one name of a
  * group) become files with that file's content; the others wait for their file to be written.
  */
-function resolveHardlinks(all: readonly ManifestEntry[], entries: ManifestEntry[], refused: string[]): { files: ManifestEntry[]; links: ManifestEntry[]; storedAs: Map<string, string> } {
+function resolveHardlinks(view: SnapshotView, entries: ManifestEntry[], refused: string[]): { files: ManifestEntry[]; links: ManifestEntry[]; storedAs: Map<string, string> } {
   const storedAs = new Map<string, string>();
   const chosen = new Set(entries.map((entry) => entry.path));
-  const byPath = new Map(all.map((entry) => [entry.path, entry]));
   const files = entries.filter((entry) => entry.type === 'file');
   const links: ManifestEntry[] = [];
   const stand = new Map<string, string>();
@@ -259,7 +286,7 @@ function resolveHardlinks(all: readonly ManifestEntry[], entries: ManifestEntry[
       links.push({ ...entry, linkTarget: standIn });
       continue;
     }
-    const holder = byPath.get(target);
+    const holder = lookUp(view, target);
     if (!holder || holder.type !== 'file') {
       refused.push(`/${displayName(entry.path)}: not restored, the file it is another name of (/${displayName(target)}) is not in this snapshot`);
       continue;
@@ -294,15 +321,25 @@ function flushToDisk(target: string): void {
  * attributes. A failure part-way (a missing archive, a read error) is reported per entry, not thrown.
  */
 export async function restoreArchive(request: RestoreRequest, host: RestoreHost): Promise<RestoreResult> {
-  const manifest = readManifest(request.archivePath);
+  const view = SnapshotView.open(request.archivePath, request.archives, { partial: true });
+  let entries: ManifestEntry[];
+  let resolved: ReturnType<typeof resolveHardlinks>;
   const target = resolve(request.target);
-  mkdirSync(target, { recursive: true });
-  const unknown = request.paths.filter((path) => selected(manifest.entries, [path]).length === 0);
-  if (unknown.length > 0) throw new NotInSnapshot(`${unknown.join(', ')} ${unknown.length === 1 ? 'is' : 'are'} not in this snapshot; list it with \`dormouse ls\``);
-  const chosen = selected(manifest.entries, request.paths);
-  const entries = [...foldersAbove(manifest.entries, chosen), ...chosen];
   const writer = new SafeWriter(target, request.overwrite);
-  const { files, links, storedAs } = resolveHardlinks(manifest.entries, entries, writer.refused);
+  try {
+    const { chosen, unknown } = selected(view, request.paths);
+    // With an earlier archive of the chain missing, what is not found may be listed there.
+    if (view.missing !== null) {
+      for (const path of unknown) writer.refused.push(`${path}: not restored, ${view.missing}`);
+      if (request.paths.length === 0) writer.refused.push(`the files only earlier snapshots list are not restored: ${view.missing}`);
+    } else if (unknown.length > 0) throw new NotInSnapshot(`${unknown.join(', ')} ${unknown.length === 1 ? 'is' : 'are'} not in this snapshot; list it with \`dormouse ls\``);
+    entries = [...foldersAbove(view, chosen), ...chosen];
+    resolved = resolveHardlinks(view, entries, writer.refused);
+  } finally {
+    view.close();
+  }
+  mkdirSync(target, { recursive: true });
+  const { files, links, storedAs } = resolved;
   const totalBytes = files.reduce((sum, entry) => sum + entry.size, 0);
   const totalFiles = files.length + links.length;
   let lastProgress = 0;

@@ -3,6 +3,8 @@ import { DormouseError } from '../../shared/errors';
 import { toLocalIso } from '../../shared/time';
 import type { SnapshotEntryView, SnapshotListing } from '../../shared/types';
 import type { ManifestEntry } from './archive-manifest';
+import { isSameOrBelow } from './path-order';
+import type { SnapshotView } from './snapshot-view';
 
 function view(entry: ManifestEntry): SnapshotEntryView {
   return {
@@ -35,4 +37,20 @@ export function listSnapshotFolder(snapshotId: number, entries: readonly Manifes
   const prefix = `${folder}/`;
   const children = entries.filter((entry) => entry.path.startsWith(prefix) && !entry.path.slice(prefix.length).includes('/'));
   return { snapshotId, path: `/${folder}`, entries: children.map(view) };
+}
+
+/**
+ * Lists one folder of a snapshot from its chain's manifests, reading only the part of each that
+ * holds the folder (the top level comes from the index alone).
+ */
+export function listViewFolder(view: SnapshotView, snapshotId: number, path: string | undefined): SnapshotListing {
+  const sources = view.own.header.snapshot.sources;
+  const folder = path === undefined ? '' : posix.normalize(path).replace(/^\/+/, '').replace(/\/+$/, '');
+  if (folder === '' || folder === '.') return listSnapshotFolder(snapshotId, view.top(), undefined, sources);
+  const found: ManifestEntry[] = [];
+  for (const entry of view.entries(folder)) {
+    if (!isSameOrBelow(entry.path, folder)) break;
+    if (entry.path === folder || !entry.path.slice(folder.length + 1).includes('/')) found.push(entry);
+  }
+  return listSnapshotFolder(snapshotId, found, path, sources);
 }

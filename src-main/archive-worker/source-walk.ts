@@ -3,6 +3,7 @@ import { basename, relative, sep } from 'node:path';
 import picomatch from 'picomatch';
 import { archiveEntryName, type EntryType } from './archive-manifest';
 import { decodeName, displayName, fsPath } from './byte-names';
+import { comparePaths, isSameOrBelow } from './path-order';
 
 /** One thing found under a source folder, with the metadata the header and manifest need. */
 export interface WalkEntry {
@@ -21,13 +22,8 @@ export interface WalkEntry {
   gid: number;
   /** For a second or later name of a file with several (a hardlink group): the name first met, whose data the archive holds. */
   linkTarget?: string;
-}
-
-/** What the walk found, its size estimate, and what it had to leave out. */
-export interface WalkResult {
-  entries: WalkEntry[];
-  totalBytes: number;
-  warnings: string[];
+  /** A file with several names (the first met of its group included). */
+  linked: boolean;
 }
 
 /**
@@ -97,20 +93,35 @@ export function describeError(error: unknown): string {
 }
 
 /**
- * Walks the source folders, skipping excluded paths without descending into them, never
- * following symlinks. Entries come in a stable order (each folder before its contents, names
- * sorted). Things that vanish or cannot be read become warnings, not failures.
+ * The source folders in the walk's order, each once: a source inside another is already walked
+ * with it. Sorted as entries are (path-order.ts), so the whole walk comes out in that order.
  */
-export function walkSources(sources: readonly string[], excludes: readonly string[]): WalkResult {
-  const entries: WalkEntry[] = [];
-  const warnings: string[] = [];
-  let totalBytes = 0;
+export function walkRoots(sources: readonly string[]): string[] {
+  const names = [...new Set(sources)].map((source) => ({ source, name: archiveEntryName(source).replace(/\/+$/, '') }));
+  names.sort((a, b) => comparePaths(a.name, b.name));
+  const roots: typeof names = [];
+  for (const item of names) {
+    const last = roots.at(-1);
+    if (last && (last.name === '' || isSameOrBelow(item.name, last.name))) continue;
+    roots.push(item);
+  }
+  return roots.map((item) => item.source);
+}
 
+/**
+ * Walks the source folders, skipping excluded paths without descending into them, never
+ * following symlinks. A generator: entries come one at a time in the order of path-order.ts (each
+ * folder before its contents, names sorted), so a tree of a million files is never held in memory.
+ * Things that vanish or cannot be read become warnings (pushed to `warnings`), not failures.
+ */
+export function* walkSources(sources: readonly string[], excludes: readonly string[], warnings: string[]): Generator<WalkEntry, void, void> {
   /** The first name met of each file with several names, by device and inode. */
   const linkGroups = new Map<string, string>();
-  for (const root of sources) {
+  for (const root of walkRoots(sources)) {
     const excluded = excludeMatcher(root, excludes);
-    const visit = (path: string): void => {
+    /** Folders met and not yet descended into, each with its children's names still to visit. */
+    const pending: { folder: string; names: string[]; next: number }[] = [];
+    const visit = (path: string): WalkEntry | null => {
       let stats: BigIntStats;
       try {
         stats = lstatSync(fsPath(path), { bigint: true });
@@ -119,26 +130,33 @@ export function walkSources(sources: readonly string[], excludes: readonly strin
         if (path === root && stats.isSymbolicLink()) stats = statSync(path, { bigint: true });
       } catch (error) {
         warnings.push(`${displayName(path)}: ${describeError(error)}`);
-        return;
+        return null;
       }
       const type = typeOf(stats);
       if (type === null) {
         warnings.push(`${displayName(path)}: not backed up, it is ${unsupportedKind(stats)}`);
-        return;
+        return null;
       }
       const name = archiveEntryName(path);
       let linkTarget: string | undefined;
-      if (type === 'file' && stats.nlink > 1n) {
+      const linked = type === 'file' && stats.nlink > 1n;
+      if (linked) {
         const key = `${stats.dev}:${stats.ino}`;
         linkTarget = linkGroups.get(key);
         if (linkTarget === undefined) linkGroups.set(key, name);
       }
-      const size = type === 'file' ? Number(stats.size) : 0;
-      entries.push({
+      if (type === 'directory') {
+        try {
+          pending.push({ folder: path.endsWith(sep) ? path : path + sep, names: folderNames(path), next: 0 });
+        } catch (error) {
+          warnings.push(`${displayName(path)}: contents not backed up (${describeError(error)})`);
+        }
+      }
+      return {
         absolutePath: path,
         name,
         type,
-        size,
+        size: type === 'file' ? Number(stats.size) : 0,
         mode: Number(stats.mode) & 0o7777,
         mtimeMs: millisecondsOf(stats.mtimeNs),
         mtimeNs: stats.mtimeNs,
@@ -146,24 +164,23 @@ export function walkSources(sources: readonly string[], excludes: readonly strin
         ino: Number(stats.ino),
         uid: Number(stats.uid),
         gid: Number(stats.gid),
+        linked,
         ...(linkTarget === undefined ? {} : { linkTarget }),
-      });
-      if (type === 'file' && linkTarget === undefined) totalBytes += size;
-      if (type !== 'directory') return;
-      let names: string[];
-      try {
-        names = folderNames(path);
-      } catch (error) {
-        warnings.push(`${displayName(path)}: contents not backed up (${describeError(error)})`);
-        return;
-      }
-      const folder = path.endsWith(sep) ? path : path + sep;
-      for (const name of names) {
-        const child = folder + name;
-        if (excluded === null || !excluded(child)) visit(child);
-      }
+      };
     };
-    visit(root);
+    const first = visit(root);
+    if (first) yield first;
+    while (pending.length > 0) {
+      const top = pending[pending.length - 1] as (typeof pending)[number];
+      if (top.next === top.names.length) {
+        pending.pop();
+        continue;
+      }
+      const child = top.folder + (top.names[top.next] as string);
+      top.next += 1;
+      if (excluded !== null && excluded(child)) continue;
+      const entry = visit(child);
+      if (entry) yield entry;
+    }
   }
-  return { entries, totalBytes, warnings };
 }

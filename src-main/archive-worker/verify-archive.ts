@@ -3,42 +3,132 @@ import { displayName } from './byte-names';
 import { createReadStream, statSync } from 'node:fs';
 import { createGunzip } from 'node:zlib';
 import type { ManifestEntry } from './archive-manifest';
-import { readManifest } from './archive-reader';
+import { openManifest } from './manifest-reader';
+import { SnapshotView } from './snapshot-view';
+import { comparePaths } from './path-order';
 import { TarScanner, type ScannedEntry } from './tar-scanner';
 
+/** The entries an archive's manifest says it holds itself, taken one by one as the tar is read. */
+interface ExpectedEntries {
+  /** Whether the manifest lists any entry here at all. */
+  readonly any: boolean;
+  /** The manifest's entry for a path met in the tar, or undefined when it lists none. */
+  take(path: string): ManifestEntry | undefined;
+  /** The paths the manifest lists and the tar did not hold. */
+  missing(): string[];
+}
+
 /**
- * Checks that every entry an incremental takes from an earlier archive is there, at the recorded
- * offset and size: the links between a chain's archives, which verifying each alone cannot see.
+ * The entries stored in an archive (an incremental's others live in earlier archives). A format 3
+ * manifest lists them in the order the tar holds them, so they are streamed beside it and a
+ * million-entry archive is verified without holding its manifest; formats 1 and 2 are held by path.
+ */
+function expectedEntries(archivePath: string): ExpectedEntries {
+  const manifest = openManifest(archivePath);
+  if (manifest.format < 3) {
+    const stored = new Map<string, ManifestEntry>();
+    for (const line of manifest.lines()) if (!('deleted' in line) && line.archive === undefined) stored.set(line.path, line);
+    manifest.close();
+    const seen = new Set<string>();
+    return {
+      any: stored.size > 0,
+      take: (path) => {
+        seen.add(path);
+        return stored.get(path);
+      },
+      missing: () => [...stored.keys()].filter((path) => !seen.has(path)),
+    };
+  }
+  const lines = manifest.lines();
+  const gone: string[] = [];
+  const next = (): ManifestEntry | null => {
+    for (let line = lines.next(); !line.done; line = lines.next()) if (!('deleted' in line.value)) return line.value;
+    manifest.close();
+    return null;
+  };
+  let head = next();
+  return {
+    any: head !== null,
+    take: (path) => {
+      while (head && comparePaths(head.path, path) < 0) {
+        gone.push(head.path);
+        head = next();
+      }
+      if (!head || head.path !== path) return undefined;
+      const found = head;
+      head = next();
+      return found;
+    },
+    missing: () => {
+      for (; head; head = next()) gone.push(head.path);
+      return gone;
+    },
+  };
+}
+
+/**
+ * Checks the links between a chain's archives, which verifying each alone cannot see. A format 1
+ * or 2 incremental names, for each entry it takes from an earlier archive, where it is there: that
+ * entry must be at the recorded offset and size. A format 3 incremental's file list is its chain's
+ * manifests merged: each of them must be there and be the snapshot its successor names as base.
  */
 export function checkReferences(archives: readonly { id: string | null; archivePath: string }[]): Map<string, string[]> {
   const problems = new Map<string, string[]>();
+  const paths = Object.fromEntries(archives.filter((archive) => archive.id !== null).map((archive) => [archive.id as string, archive.archivePath]));
   const manifests = new Map<string, Map<string, ManifestEntry>>();
-  for (const archive of archives) {
-    if (archive.id === null) continue;
-    try {
-      manifests.set(archive.id, new Map(readManifest(archive.archivePath).entries.map((entry) => [entry.path, entry])));
-    } catch {
-      // reported when that archive itself is verified
+  const entriesOf = (id: string): Map<string, ManifestEntry> | undefined => {
+    if (!manifests.has(id) && paths[id] !== undefined) {
+      try {
+        const manifest = openManifest(paths[id]);
+        try {
+          manifests.set(id, new Map([...manifest.lines()].filter((line): line is ManifestEntry => !('deleted' in line)).map((entry) => [entry.path, entry])));
+        } finally {
+          manifest.close();
+        }
+      } catch {
+        // reported when that archive itself is verified
+      }
     }
-  }
+    return manifests.get(id);
+  };
   for (const archive of archives) {
     const found: string[] = [];
-    let entries: ManifestEntry[] = [];
+    let format: number;
     try {
-      entries = readManifest(archive.archivePath).entries;
+      const manifest = openManifest(archive.archivePath);
+      format = manifest.format;
+      manifest.close();
     } catch {
       continue;
     }
-    for (const entry of entries) {
-      if (entry.archive === undefined) continue;
-      const holder = manifests.get(entry.archive);
-      const there = holder?.get(entry.path);
-      if (!holder) found.push(`${entry.path}: the snapshot ${entry.archive} that holds it is not part of this chain`);
-      else if (!there || there.archive !== undefined || there.offset !== entry.offset || there.size !== entry.size) found.push(`${entry.path}: not where the manifest says in snapshot ${entry.archive}`);
+    if (format >= 3) {
+      try {
+        SnapshotView.open(archive.archivePath, paths).close();
+      } catch (error) {
+        found.push((error as Error).message);
+      }
+    } else {
+      for (const entry of storedOrCarried(archive.archivePath)) {
+        if (entry.archive === undefined) continue;
+        const holder = entriesOf(entry.archive);
+        const there = holder?.get(entry.path);
+        if (!holder) found.push(`${entry.path}: the snapshot ${entry.archive} that holds it is not part of this chain`);
+        else if (!there || there.archive !== undefined || there.offset !== entry.offset || there.size !== entry.size) found.push(`${entry.path}: not where the manifest says in snapshot ${entry.archive}`);
+      }
     }
     if (found.length > 0) problems.set(archive.archivePath, found);
   }
   return problems;
+}
+
+/** Every entry of a format 1 or 2 manifest, those it takes from earlier archives included. */
+function storedOrCarried(archivePath: string): ManifestEntry[] {
+  const manifest = openManifest(archivePath);
+  try {
+    return [...manifest.lines()].filter((line): line is ManifestEntry => !('deleted' in line));
+  } finally {
+    manifest.close();
+  }
 }
 
 /** What verifying one archive found. */
@@ -66,10 +156,10 @@ const tarTypes: Record<string, ManifestEntry['type']> = { File: 'file', OldFile:
  */
 export async function verifyArchive(archivePath: string, expectedSha256: string | null, host: VerifyHost): Promise<VerifyResult> {
   const problems: string[] = [];
-  let manifestEntries = new Map<string, ManifestEntry>();
+  let manifestEntries: ExpectedEntries = { any: false, take: () => undefined, missing: () => [] };
   try {
     // An incremental's unchanged entries live in earlier archives: only the entries stored here are checked here.
-    manifestEntries = new Map(readManifest(archivePath).entries.filter((entry) => entry.archive === undefined).map((entry) => [entry.path, entry]));
+    manifestEntries = expectedEntries(archivePath);
   } catch (error) {
     problems.push(`manifest: ${(error as Error).message}`);
   }
@@ -91,12 +181,18 @@ export async function verifyArchive(archivePath: string, expectedSha256: string 
         current = null;
         return;
       }
-      const expected = manifestEntries.get(path);
+      let expected: ManifestEntry | undefined;
+      try {
+        expected = manifestEntries.take(path);
+      } catch (error) {
+        problems.push(`manifest: ${(error as Error).message}`);
+        manifestEntries = { any: false, take: () => undefined, missing: () => [] };
+      }
       current = { scanned, expected, hash: expected?.sha256 !== undefined ? createHash('sha256') : null };
       contentBytes = 0;
       seen.add(path);
       if (!expected) {
-        if (manifestEntries.size > 0) problems.push(`${path}: in the archive but not in its manifest`);
+        if (manifestEntries.any) problems.push(`${path}: in the archive but not in its manifest`);
         return;
       }
       const type = tarTypes[scanned.type];
@@ -151,7 +247,11 @@ export async function verifyArchive(archivePath: string, expectedSha256: string 
   if (!scanner.ended && !problems.some((problem) => problem.includes('cannot be read to its end'))) {
     problems.push(`the archive ends after ${scanner.consumed} bytes of tar, before its end-of-archive blocks (truncated)`);
   }
-  for (const path of manifestEntries.keys()) if (!seen.has(path)) problems.push(`${path}: in the manifest but missing from the archive`);
+  try {
+    for (const path of manifestEntries.missing()) problems.push(`${path}: in the manifest but missing from the archive`);
+  } catch (error) {
+    problems.push(`manifest: ${(error as Error).message}`);
+  }
   const sha256 = hash.digest('hex');
   if (expectedSha256 !== null && sha256 !== expectedSha256) problems.unshift(`SHA-256 is ${sha256}, but ${expectedSha256} was recorded when the archive was written`);
   host.progress(read, totalBytes);

@@ -200,7 +200,10 @@ export class Engine {
         return reports;
       },
       'snapshots:restore': (request) => this.restore(request.snapshotId, request.to, request.paths, request.overwrite),
-      'snapshots:ls': (request) => this.browser.list(this.requireSnapshot(request.snapshotId).archivePath, request.snapshotId, request.path),
+      'snapshots:ls': (request) => {
+        const snapshot = this.requireSnapshot(request.snapshotId);
+        return this.browser.list(snapshot.archivePath, this.chainArchives(request.snapshotId), request.snapshotId, request.path);
+      },
       'folders:pick': async () => (this.options.pickFolder ? { supported: true, path: await this.options.pickFolder() } : { supported: false, path: null }),
       'jobs:cancel': (request) => this.jobs.cancel(request.jobId),
       'status:get': () => this.status(),
@@ -533,8 +536,7 @@ export class Engine {
   private async restore(snapshotId: number, to: string, paths: string[], overwrite: boolean): Promise<RestoreReport> {
     if (!isAbsolute(to)) throw new DormouseError('INVALID_INPUT', `restore target "${to}" must be an absolute path`);
     const snapshot = this.requireSnapshot(snapshotId);
-    const chain = jobStore.chainOf(this.db, snapshot.id);
-    const archives = Object.fromEntries(chain.map((link) => [link.uuid, link.archivePath]));
+    const archives = this.chainArchives(snapshot.id);
     const answer = await this.workerTask({ type: 'restore', request: { archivePath: snapshot.archivePath, archives, target: to, paths, overwrite } });
     if (answer.type === 'error') {
       if (answer.code === 'NOT_FOUND') throw new DormouseError('NOT_FOUND', answer.message);
@@ -542,6 +544,11 @@ export class Engine {
     }
     if (answer.type !== 'restored') throw new DormouseError('INTERNAL', 'the worker did not restore');
     return { snapshotId, ...answer.result };
+  }
+
+  /** The archives of a snapshot's chain by snapshot id: an incremental's file list and data live in them too. */
+  private chainArchives(snapshotId: number): Record<string, string> {
+    return Object.fromEntries(jobStore.chainOf(this.db, snapshotId).map((link) => [link.uuid, link.archivePath]));
   }
 
   private startBackup(name: string): JobView {

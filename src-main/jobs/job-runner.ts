@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { readSettings } from '../store/settings-store';
-import { answerWithin, removeQuietlyAsync, removeQuietlyInTurn } from '../common/files';
+import { answerWithin, removeQuietlyInTurn } from '../common/files';
 import { ownerAlive, processMark } from '../common/processes';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import { DormouseError } from '../../shared/errors';
 import type { JobProgress, JobTrigger, JobView } from '../../shared/types';
-import { archiveFormatVersion, sidecarPath } from '../archive-worker/archive-manifest';
+import { archiveFormatVersion, partialPaths, sidecarPath } from '../archive-worker/archive-manifest';
 import type { ArchiveRequest, FromWorker } from '../archive-worker/archive-protocol';
 import type { DestinationState } from '../../shared/types';
 import { DestinationProbe, backupTimeoutMs } from '../destinations/destination-probe';
@@ -17,6 +17,7 @@ import { thisMachine } from '../store/machine-store';
 import type { Db } from '../store/open-store';
 import { findScheduleById, type ScheduleRecord } from '../store/schedule-store';
 import { chooseBase, removeStalePartials } from './backup-plan';
+import { chainOf } from './snapshot-store';
 import { pruneSchedule } from './prune';
 import * as jobs from './job-store';
 import type { JobOwner } from './job-store';
@@ -87,7 +88,10 @@ export class JobRunner {
       const mine = jobs.sameOwner(job.owner, this.owner) && (this.running.has(job.view.id) || this.preparing.has(job.view.id) || job.view.status === 'queued');
       if (mine || (!jobs.sameOwner(job.owner, this.owner) && ownerAlive(job.owner.pid, job.owner.mark))) continue;
       // Off the event loop: the destination may be a share that stopped answering.
-      if (job.archivePath) void answerWithin(dirname(job.archivePath), () => removeQuietlyAsync(`${job.archivePath}.partial`), this.destinationTimeoutMs);
+      if (job.archivePath) {
+        const partial = partialPaths(job.archivePath);
+        void answerWithin(dirname(job.archivePath), () => removeQuietlyInTurn([partial.archive, partial.manifest]), this.destinationTimeoutMs);
+      }
       const ended = jobs.finishJob(
         this.db(),
         job.view.id,
@@ -250,7 +254,7 @@ export class JobRunner {
       archivePath,
       compression: schedule.compression,
       snapshot: { id: snapshotUuid, scheduleName: schedule.name, createdAt: new Date(createdAt).toISOString(), kind, baseId: base?.uuid ?? null, machine },
-      ...(base ? { base: { id: base.uuid, archivePath: base.archivePath } } : {}),
+      ...(base ? { base: { id: base.uuid, archivePath: base.archivePath, archives: Object.fromEntries(chainOf(this.db(), base.id).map((link) => [link.uuid, link.archivePath])) } } : {}),
     };
 
     let worker: WorkerHandle;
@@ -266,7 +270,7 @@ export class JobRunner {
       let cancelling = false;
       let lastMessage: FromWorker | undefined;
       /** Ends the job once what it leaves on the destination is removed (off the event loop, at most the destination timeout). */
-      const settle = (outcome: jobs.JobOutcome | 'success', leftovers = outcome === 'success' ? [] : [`${archivePath}.partial`]) => {
+      const settle = (outcome: jobs.JobOutcome | 'success', leftovers = outcome === 'success' ? [] : Object.values(partialPaths(archivePath))) => {
         if (settled) return;
         settled = true;
         clearInterval(poll);

@@ -25,9 +25,9 @@ export class SnapshotBrowser {
     private readonly idleMs = 30_000,
   ) {}
 
-  /** One folder of a snapshot (the top level when `path` is undefined), listed from its archive's manifest. */
-  list(archivePath: string, snapshotId: number, path: string | undefined): Promise<SnapshotListing> {
-    const next = this.queue.then(() => this.ask(archivePath, snapshotId, path));
+  /** One folder of a snapshot (the top level when `path` is undefined), listed from its chain's manifests (`archives`: snapshot id → archive). */
+  list(archivePath: string, archives: Record<string, string>, snapshotId: number, path: string | undefined): Promise<SnapshotListing> {
+    const next = this.queue.then(() => this.ask(archivePath, archives, snapshotId, path));
     this.queue = next.catch(() => undefined);
     return next;
   }
@@ -37,14 +37,14 @@ export class SnapshotBrowser {
     this.stop();
   }
 
-  private ask(archivePath: string, snapshotId: number, path: string | undefined): Promise<SnapshotListing> {
+  private ask(archivePath: string, archives: Record<string, string>, snapshotId: number, path: string | undefined): Promise<SnapshotListing> {
     if (this.idleTimer) clearTimeout(this.idleTimer);
     this.idleTimer = null;
     const worker = this.worker ?? this.start();
     worker.keepAlive(true);
     return new Promise<SnapshotListing>((resolve, reject) => {
       this.pending = { resolve, reject };
-      worker.send({ type: 'list', archivePath, snapshotId, ...(path === undefined ? {} : { path }) });
+      worker.send({ type: 'list', archivePath, archives, snapshotId, ...(path === undefined ? {} : { path }) });
     }).finally(() => {
       this.pending = null;
       if (this.worker !== worker) return;

@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
 import { spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, utimesSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
-import { readManifest } from '../../src-main/archive-worker/archive-reader';
+import { dirname, join, relative } from 'node:path';
+import { openManifest } from '../../src-main/archive-worker/manifest-reader';
+import { SnapshotView } from '../../src-main/archive-worker/snapshot-view';
 import type { ArchiveManifest, ManifestEntry } from '../../src-main/archive-worker/archive-manifest';
 import { openDatabase } from '../../src-main/store/open-store';
 import { writeSettings } from '../../src-main/store/settings-store';
@@ -21,13 +22,6 @@ export type { Snapshot, Job, Listing, RestoreReport, VerifyReport, PruneReport, 
  */
 
 export type { ArchiveManifest, ManifestEntry };
-
-
-
-
-
-
-
 
 export interface Bench {
   root: string;
@@ -135,9 +129,26 @@ export function tarListRelative(archivePath: string, srcEntry: string): string[]
     .sort();
 }
 
-/** The manifest of an archive, read with Dormouse's own reader (trailer, then manifest). */
+/**
+ * The whole file list of an archive's snapshot, read with Dormouse's own reader: its manifest merged
+ * with those of its chain (format 3 incrementals list only what changed), each entry held by an
+ * earlier archive naming that snapshot in `archive`. The chain is found among the archives beside it.
+ */
 export function manifestOf(archivePath: string): ArchiveManifest {
-  return readManifest(archivePath);
+  const folder = dirname(archivePath);
+  const archives: Record<string, string> = {};
+  for (const name of readdirSync(folder)) {
+    if (!/\.tar(\.gz)?$/.test(name)) continue;
+    const manifest = openManifest(join(folder, name));
+    archives[manifest.header.snapshot.id] = join(folder, name);
+    manifest.close();
+  }
+  const view = SnapshotView.open(archivePath, archives);
+  try {
+    return { ...view.own.header, entries: [...view.entries()] };
+  } finally {
+    view.close();
+  }
 }
 
 /** The manifest's entries by path relative to the source folder ('.' for the folder itself). */
@@ -246,4 +257,4 @@ export function uuidOf(snapshot: Snapshot): string {
   return manifestOf(snapshot.archivePath).snapshot.id;
 }
 
-export const dormouseEntries = ['.dormouse/manifest.json', '.dormouse/trailer.json'];
+export const dormouseEntries = ['.dormouse/index.json', '.dormouse/manifest.jsonl.gz', '.dormouse/trailer.json'];

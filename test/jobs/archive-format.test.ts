@@ -36,6 +36,9 @@ interface Trailer {
   manifestOffset: number;
   manifestBytes: number;
   manifestMemberOffset: number | null;
+  indexOffset: number;
+  indexBytes: number;
+  indexMemberOffset: number | null;
 }
 
 interface Backup {
@@ -232,13 +235,22 @@ function readTrailer(tar: Buffer): Trailer {
   return JSON.parse(block.toString('utf8').trimEnd()) as Trailer;
 }
 
-function readManifest(tar: Buffer): { manifest: Manifest; trailer: Trailer } {
+/**
+ * The manifest as format 3 lays it out, read by hand: gzip JSON lines (a header line, then the
+ * entries, each without `mtimeMs`) where the trailer says, and the index (with the gzip members) after it.
+ */
+function readManifest(tar: Buffer): { manifest: Manifest; trailer: Trailer; lines: string } {
   const trailer = readTrailer(tar);
   const header = headerAt(tar, trailer.manifestOffset);
-  assert.equal(header.name, '.dormouse/manifest.json', "the trailer's manifestOffset points at the manifest's header");
+  assert.equal(header.name, '.dormouse/manifest.jsonl.gz', "the trailer's manifestOffset points at the manifest's header");
   assert.equal(header.size, trailer.manifestBytes);
-  const manifest = JSON.parse(tar.subarray(trailer.manifestOffset + 512, trailer.manifestOffset + 512 + header.size).toString('utf8')) as Manifest;
-  return { manifest, trailer };
+  const lines = gunzipSync(tar.subarray(trailer.manifestOffset + 512, trailer.manifestOffset + 512 + header.size)).toString('utf8');
+  const [first, ...rest] = lines.split('\n').filter((line) => line !== '').map((line) => JSON.parse(line) as Record<string, unknown>);
+  const entries = rest.map((entry) => ({ ...entry, mtimeMs: Number(BigInt(entry.mtimeNs as string) / 1_000_000n) }) as unknown as ManifestEntry);
+  const indexHeader = headerAt(tar, trailer.indexOffset);
+  assert.equal(indexHeader.name, '.dormouse/index.json', "the trailer's indexOffset points at the index's header");
+  const index = JSON.parse(tar.subarray(trailer.indexOffset + 512, trailer.indexOffset + 512 + trailer.indexBytes).toString('utf8')) as { gzipMembers?: Manifest['gzipMembers'] };
+  return { manifest: { ...(first as Omit<Manifest, 'entries'>), entries, gzipMembers: index.gzipMembers }, trailer, lines };
 }
 
 const typeflags: Record<ManifestEntry['type'], string> = { file: '0', directory: '5', symlink: '2' };
@@ -247,10 +259,11 @@ const typeflags: Record<ManifestEntry['type'], string> = { file: '0', directory:
 
 test('tar -tvf lists every entry under its absolute path without the leading slash, excludes left out', () => {
   const names = tool('tar', ['--quoting-style=literal', '-tf', plain.archive]).split('\n').filter((line) => line !== '');
-  const expected = [`${srcName}/`, ...[...expectedTree()].map(([rel, entry]) => `${srcName}/${rel}${entry.type === 'directory' ? '/' : ''}`), '.dormouse/manifest.json', '.dormouse/trailer.json'];
+  const expected = [`${srcName}/`, ...[...expectedTree()].map(([rel, entry]) => `${srcName}/${rel}${entry.type === 'directory' ? '/' : ''}`), '.dormouse/manifest.jsonl.gz', '.dormouse/index.json', '.dormouse/trailer.json'];
   assert.deepEqual([...names].sort(), [...expected].sort());
   assert.ok(names.every((name) => !name.startsWith('/')), 'no absolute names');
-  assert.equal(names.at(-2), '.dormouse/manifest.json', 'the manifest is the second-last entry');
+  assert.equal(names.at(-3), '.dormouse/manifest.jsonl.gz', 'the manifest comes after the files');
+  assert.equal(names.at(-2), '.dormouse/index.json', 'then its index');
   assert.equal(names.at(-1), '.dormouse/trailer.json', 'the trailer is the last entry');
   for (const excluded of ['node_modules', 'docs/node_modules', 'docs/node_modules/lib/index.js', 'node_modules/pkg/index.js', 'scratch.tmp', 'docs/old.tmp']) {
     assert.ok(!names.some((name) => name === `${srcName}/${excluded}` || name.startsWith(`${srcName}/${excluded}/`)), `${excluded} is excluded`);
@@ -282,7 +295,7 @@ test('GNU tar -xf gives back identical contents, modes, mtimes, symlinks and the
   tool('tar', ['-xf', plain.archive, '-C', out]);
   assertSameTree(out, 'tar -xf');
   // The manifest a person extracts is the one the trailer points at.
-  assert.deepEqual(JSON.parse(readFileSync(join(out, '.dormouse', 'manifest.json'), 'utf8')), readManifest(plain.tar).manifest);
+  assert.equal(gunzipSync(readFileSync(join(out, '.dormouse', 'manifest.jsonl.gz'))).toString('utf8'), readManifest(plain.tar).lines);
 });
 
 test('bsdtar reads and extracts the archive identically', { skip: spawnSync('bsdtar', ['--version']).status === 0 ? false : 'bsdtar is not installed (apt-get install -y libarchive-tools); .ci/run installs it' }, () => {
@@ -340,15 +353,16 @@ test('the trailer sits in the block at size-1536 of the tar and points at the ma
   for (const backup of [plain, zipped]) {
     const { trailer, manifest } = readManifest(backup.tar);
     assert.equal(trailer.dormouse, 'trailer');
-    assert.equal(trailer.format, 2);
+    assert.equal(trailer.format, 3);
     assert.equal(manifest.dormouse, 'manifest');
     assert.equal(manifest.snapshot.compression, backup === zipped ? 'gzip' : 'none');
     assert.deepEqual(manifest.snapshot.sources, [ws.src]);
     assert.deepEqual(manifest.snapshot.excludes, ['**/node_modules', '*.tmp']);
     assert.equal(trailer.manifestMemberOffset === null, backup === plain, 'manifestMemberOffset only for gzip');
-    // The manifest entry is followed by exactly the trailer header, its block and the end blocks.
+    // The manifest entry is followed by exactly the index entry, then the trailer header, its block and the end blocks.
     const manifestEnd = trailer.manifestOffset + 512 + Math.ceil(trailer.manifestBytes / 512) * 512;
-    assert.equal(manifestEnd, backup.tar.length - 2048);
+    assert.equal(manifestEnd, trailer.indexOffset);
+    assert.equal(trailer.indexOffset + 512 + Math.ceil(trailer.indexBytes / 512) * 512, backup.tar.length - 2048);
   }
   // For an uncompressed archive the block is there in the file itself.
   assert.equal(statSync(plain.archive).size, plain.tar.length);
@@ -400,16 +414,19 @@ test('a gzip archive is multi-member: each recorded member inflates to the tar b
   const { manifest, trailer } = readManifest(zipped.tar);
   const members = manifest.gzipMembers ?? [];
   assert.ok(members.length >= 2, `the 5 MiB file spans more than one member (got ${members.length})`);
-  const starts = [...members.map((member) => member.compressedOffset), trailer.manifestMemberOffset as number, raw.length];
+  const starts = [...members.map((member) => member.compressedOffset), trailer.manifestMemberOffset as number];
   members.forEach((member, index) => {
     assert.deepEqual([...raw.subarray(member.compressedOffset, member.compressedOffset + 3)], [0x1f, 0x8b, 0x08], `member ${index} starts with a gzip header`);
     const inflated = gunzipSync(raw.subarray(member.compressedOffset, starts[index + 1]));
     assert.deepEqual(inflated, zipped.tar.subarray(member.tarOffset, member.tarOffset + inflated.length), `member ${index} holds the tar bytes at ${member.tarOffset}`);
   });
-  // Seeking to the manifest's member gives the manifest header first.
+  // Seeking to the manifest's member gives the manifest header first, to the index's the index header.
   const fromManifest = gunzipSync(raw.subarray(trailer.manifestMemberOffset as number));
-  assert.equal(headerAt(fromManifest, 0).name, '.dormouse/manifest.json');
+  assert.equal(headerAt(fromManifest, 0).name, '.dormouse/manifest.jsonl.gz');
   assert.equal(fromManifest.length, zipped.tar.length - trailer.manifestOffset);
+  const fromIndex = gunzipSync(raw.subarray(trailer.indexMemberOffset as number));
+  assert.equal(headerAt(fromIndex, 0).name, '.dormouse/index.json');
+  assert.equal(fromIndex.length, zipped.tar.length - trailer.indexOffset);
   // The last member is stored: the trailer block is readable in the file as it is, near its end.
   const trailerBlock = zipped.tar.subarray(zipped.tar.length - 1536, zipped.tar.length - 1024);
   const at = raw.indexOf(trailerBlock, raw.length - 2200);

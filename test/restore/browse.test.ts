@@ -5,7 +5,6 @@ import { randomBytes } from 'node:crypto';
 import { accessSync, chmodSync, constants, lstatSync, mkdirSync, mkdtempSync, readlinkSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { readManifest } from '../../src-main/archive-worker/archive-reader';
 import { Engine } from '../../src-main/engine/engine';
 import { forkWorkerLauncher, threadWorkerLauncher } from '../../src-main/jobs/worker-launcher';
 import { describeResult, workspace, type Job, type Snapshot, type Workspace } from '../helpers/trees';
@@ -196,7 +195,7 @@ test('a 100,000-entry snapshot lists its top level and then any folder, read by 
   const backedUp = performance.now();
   const { snapshot } = runBackup('Huge');
   t.diagnostic(`tree of 100,000 files made in ${Math.round(backedUp - made)} ms; backed up in ${Math.round(performance.now() - backedUp)} ms`);
-  assert.equal(readManifest(snapshot.archivePath).entries.length, 100_001, 'the manifest lists every entry');
+  assert.equal(readLayout(snapshot.archivePath).manifest.entries.length, 100_001, 'the manifest lists every entry');
 
   // The engine as the daemon and the CLI build it. How fast this is belongs to `npm run bench`; the
   // timings here are only printed.

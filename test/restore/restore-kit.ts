@@ -77,8 +77,18 @@ export function readLayout(archivePath: string): { trailer: Trailer; manifest: M
     at += block + Math.ceil((header.size ?? 0) / block) * block;
     header = new Header(tar.subarray(at, at + block));
   }
+  const content = tar.subarray(at + block, at + block + trailer.manifestBytes);
+  if (header.path === '.dormouse/manifest.jsonl.gz') {
+    // Format 3: gzip JSON lines, a header line then the entries (which leave out `mtimeMs`).
+    const [first, ...lines] = gunzipSync(content).toString('utf8').split('\n').filter((line) => line !== '').map((line) => JSON.parse(line) as Record<string, unknown>);
+    const entries = lines.filter((line) => line.deleted !== true).map((line) => ({ ...line, mtimeMs: Number(BigInt(line.mtimeNs as string) / 1_000_000n) }));
+    const indexOffset = (trailer as Trailer & { indexOffset: number; indexBytes: number }).indexOffset;
+    const indexBytes = (trailer as Trailer & { indexOffset: number; indexBytes: number }).indexBytes;
+    const index = JSON.parse(tar.subarray(indexOffset + block, indexOffset + block + indexBytes).toString('utf8')) as { gzipMembers?: unknown };
+    return { trailer, manifest: { ...first, entries, ...(index.gzipMembers ? { gzipMembers: index.gzipMembers } : {}) } as unknown as Manifest };
+  }
   if (header.path !== '.dormouse/manifest.json') throw new Error(`${archivePath}: no manifest at ${trailer.manifestOffset}`);
-  const manifest = JSON.parse(tar.subarray(at + block, at + block + trailer.manifestBytes).toString('utf8')) as Manifest;
+  const manifest = JSON.parse(content.toString('utf8')) as Manifest;
   return { trailer, manifest };
 }
 

@@ -121,7 +121,6 @@ test('an archive rewritten without one of its entries (same manifest) fails veri
   const last = [...manifest.entries].sort((a, b) => b.offset - a.offset)[0] as ManifestEntry;
   const body = tar.subarray(0, last.offset);
   const rewritten = assembleArchive(body, manifest.entries, { id: manifest.snapshot.id, scheduleName: manifest.snapshot.scheduleName, createdAt: manifest.snapshot.createdAt, sources: manifest.snapshot.sources });
-  assert.ok(rewritten.length < tar.length, 'the rewritten archive is shorter');
   assert.ok(trailer.manifestOffset > last.offset);
   writeFileSync(snapshot.archivePath, rewritten);
   // Record the new file's SHA-256, so that only the missing entry can give it away.

@@ -1,0 +1,117 @@
+import { closeSync, constants, openSync, readSync, writeSync } from 'node:fs';
+import { gzip } from 'node:zlib';
+import type { ManifestEntry, ManifestHeader, ManifestIndex } from './archive-manifest';
+
+/** A manifest line: an entry this archive stores, or a path gone since the base snapshot. */
+export type ManifestLine = ManifestEntry | { path: string; deleted: true };
+
+/** One member being compressed: its lines' count and first path, and the compressed bytes once ready. */
+interface Slot {
+  done: boolean;
+  data: Buffer | null;
+  error: Error | null;
+  first: string;
+  count: number;
+  settled: Promise<void>;
+}
+
+/** Lines per gzip member: small enough that a listing or a one-file restore inflates little, large enough to compress well. */
+const linesPerMember = 4096;
+/** Members being compressed at once on Node's thread pool, off the thread that walks and reads files. */
+const membersInFlight = 4;
+
+/** The line an entry is written as: `mtimeMs` is left out (it follows from `mtimeNs`). */
+function lineOf(line: ManifestLine): string {
+  if ('deleted' in line) return JSON.stringify(line);
+  const { mtimeMs: _mtimeMs, ...rest } = line;
+  return JSON.stringify(rest);
+}
+
+/**
+ * Writes a format 3 manifest while the archive is written, to a file of its own beside it (the
+ * archive's `.partial` siblings are removed with it), then copies it into the archive: the
+ * manifest of a million entries is never in memory, and its gzip members are compressed on the
+ * thread pool while the walk goes on.
+ */
+export class ManifestWriter {
+  private readonly fd: number;
+  private batch: string[] = [];
+  private batchFirst = '';
+  private position = 0;
+  private readonly slots: Slot[] = [];
+  readonly members: ManifestIndex['members'] = [];
+  lines = 0;
+
+  constructor(
+    readonly path: string,
+    header: ManifestHeader,
+  ) {
+    this.fd = openSync(path, constants.O_RDWR | constants.O_CREAT | constants.O_TRUNC, 0o600);
+    this.batch.push(JSON.stringify(header));
+    this.seal(false);
+  }
+
+  /** Appends one line; lines must come in the order of path-order.ts. */
+  async add(line: ManifestLine): Promise<void> {
+    if (this.batch.length === 0) this.batchFirst = line.path;
+    this.batch.push(lineOf(line));
+    this.lines += 1;
+    if (this.batch.length >= linesPerMember) {
+      this.seal(true);
+      await this.drain(membersInFlight);
+    }
+  }
+
+  /** Compresses the lines gathered so far as one member, on the thread pool. */
+  private seal(indexed: boolean): void {
+    const text = Buffer.from(`${this.batch.join('\n')}\n`, 'utf8');
+    const slot: Slot = { done: false, data: null, error: null, first: indexed ? this.batchFirst : '', count: indexed ? this.batch.length : 0, settled: Promise.resolve() };
+    slot.settled = new Promise((resolve) => {
+      gzip(text, (error, data) => {
+        slot.done = true;
+        slot.error = error;
+        slot.data = data;
+        resolve();
+      });
+    });
+    this.slots.push(slot);
+    this.batch = [];
+  }
+
+  /** Writes finished members in order, waiting until at most `limit` are still being compressed. */
+  private async drain(limit: number): Promise<void> {
+    for (;;) {
+      while (this.slots[0]?.done) {
+        const slot = this.slots.shift() as Slot;
+        if (slot.error || !slot.data) throw slot.error ?? new Error('the manifest could not be compressed');
+        writeSync(this.fd, slot.data, 0, slot.data.length, this.position);
+        if (slot.count > 0) this.members.push([this.position, slot.data.length, slot.count, slot.first]);
+        this.position += slot.data.length;
+      }
+      if (this.slots.length <= limit) return;
+      await (this.slots[0] as Slot).settled;
+    }
+  }
+
+  /** Writes the last lines; the manifest's length in bytes. */
+  async finish(): Promise<number> {
+    if (this.batch.length > 0) this.seal(true);
+    await this.drain(0);
+    return this.position;
+  }
+
+  /** Reads the written manifest back in pieces of at most `size` bytes, to copy it into the archive. */
+  *chunks(size: number): Generator<Buffer, void, void> {
+    const buffer = Buffer.allocUnsafe(size);
+    for (let at = 0; at < this.position; ) {
+      const read = readSync(this.fd, buffer, 0, Math.min(size, this.position - at), at);
+      if (read === 0) throw new Error('the manifest file ended early');
+      yield buffer.subarray(0, read);
+      at += read;
+    }
+  }
+
+  close(): void {
+    closeSync(this.fd);
+  }
+}
