@@ -23,6 +23,23 @@ export function nextFires(expression: string, fromMs: number, count: number): nu
 }
 
 /**
+ * Every fire time from `fromMs` to `toMs` (both included), oldest first, as the cron timer follows
+ * them (next(), so daylight-saving nights match what the scheduler runs); null when there would be
+ * more than `limit`, so a caller never builds an unbounded list.
+ */
+export function firesBetween(expression: string, fromMs: number, toMs: number, limit: number): number[] | null {
+  const interval = CronExpressionParser.parse(expression.trim(), { currentDate: new Date(fromMs - 1), endDate: new Date(toMs + 1) });
+  const fires: number[] = [];
+  while (interval.hasNext()) {
+    const fire = interval.next().getTime();
+    if (fire > toMs) break;
+    if (fires.length === limit) return null;
+    fires.push(fire);
+  }
+  return fires;
+}
+
+/**
  * The most recent fire time at or before `nowMs`, or null when the expression never fired or does
  * not parse. It agrees with `nextFires` on daylight-saving nights: cron-parser's prev() returns the
  * second of a repeated autumn hour and skips a day's moved spring run, while next() (what the timer
