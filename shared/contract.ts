@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import {
+  coverageSchema,
   cronPreviewSchema,
   destinationAddSchema,
   emptySchema,
@@ -20,6 +21,7 @@ import {
   snapshotRestoreSchema,
   snapshotVerifySchema,
 } from './schemas';
+import type { CoverageView } from './coverage';
 import type { Settings } from './settings';
 import type { TaskProgress, CronPreview, DestinationAdded, DestinationRemoved, DestinationView, ImportReport, JobProgress, JobView, PruneReport, RestoreReport, ScheduleView, SnapshotListing, SnapshotView, StatusView, VerifyReport } from './types';
 
@@ -53,6 +55,7 @@ export const requestSchemas = {
   'snapshots:import': importSchema,
   'settings:get': emptySchema,
   'settings:set': settingsChangeSchema,
+  'coverage:get': coverageSchema,
 } as const;
 
 /** What each channel answers. */
@@ -91,6 +94,8 @@ export interface ResponseMap {
   'snapshots:import': ImportReport;
   'settings:get': Settings;
   'settings:set': Settings;
+  /** A schedule's expected runs over the last days and what became of each: on time, caught up, skipped, failed or missed. */
+  'coverage:get': CoverageView;
 }
 
 /** Events from the engine to every window: the same contract, the other direction. */

@@ -3,6 +3,7 @@ import { cronShapeProblem } from './cron-words';
 import { DormouseError } from './errors';
 import { parseIsoInstant } from './time';
 import { settingsSchema } from './settings';
+import { maxCoverageDays } from './coverage';
 
 const noControlCharacters = (text: string) =>
   ![...text].some((character) => character.charCodeAt(0) < 0x20 || character.charCodeAt(0) === 0x7f);
@@ -133,6 +134,17 @@ export const importSchema = z.strictObject({ destination: nameSchema });
 
 /** `machine`: a machine's name, hostname or id, or "all"; absent, this machine's snapshots. */
 export const snapshotListSchema = z.strictObject({ schedule: nameSchema.optional(), machine: nameSchema.optional() });
+
+/** A schedule's coverage over the last `days` days (7 unless asked; at most 90). */
+export const coverageSchema = z.strictObject({
+  schedule: nameSchema,
+  days: z
+    .number()
+    .int('must be a whole number of days, such as 7')
+    .min(1, 'must be at least 1 day')
+    .max(maxCoverageDays, `must be at most ${maxCoverageDays} days; ask for fewer`)
+    .default(7),
+});
 
 export type DestinationAddInput = z.input<typeof destinationAddSchema>;
 export type ScheduleFieldsInput = z.input<typeof scheduleFieldsSchema>;

@@ -11,6 +11,7 @@ import { resolveDataDir } from '../store/data-dir';
 import * as text from './text-output';
 import { addDestinationCommands } from './destination-commands';
 import { addSnapshotsCommand } from './snapshots-command';
+import { addCoverageCommand } from './coverage-command';
 
 /** Where the CLI writes and what it resolves relative paths against; the real process or a test's. */
 export interface CliIo {
@@ -282,6 +283,7 @@ export function buildProgram(cli: Cli, io: CliIo): Command {
     });
 
   addSnapshotsCommand(program, cli);
+  addCoverageCommand(program, cli);
 
   program
     .command('cancel')

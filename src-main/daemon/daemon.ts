@@ -63,7 +63,7 @@ export class Daemon {
     this.wake = new WakeDetector({
       timers,
       monotonicNow: () => performance.now(),
-      onWake: (reason) => this.host.wake(reason),
+      onWake: (reason) => this.host.wake(reason, 'wake'),
       onClockChange: (reason) => this.host.clockChanged(reason),
       onTick: () => this.host.tick(),
     });

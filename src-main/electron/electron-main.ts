@@ -109,7 +109,7 @@ function act(action: TrayAction): void {
       changeSettings({ pausedUntil: pauseEnd(action.span, Date.now()) });
       return;
     case 'resume':
-      changeSettings({ pausedUntil: null }, () => host?.wake('resuming backups'));
+      changeSettings({ pausedUntil: null }, () => host?.wake('resuming backups', 'pause-ended'));
       return;
     case 'open':
       showSettingsWindow();
@@ -202,10 +202,10 @@ function startDesktop(): void {
   }, tickMs).unref();
 
   powerMonitor.on('resume', () => {
-    host?.wake('resume from sleep');
+    host?.wake('resume from sleep', 'wake');
     checkDestinations();
   });
-  powerMonitor.on('unlock-screen', () => host?.wake('screen unlock'));
+  powerMonitor.on('unlock-screen', () => host?.wake('screen unlock', 'unlock'));
   powerMonitor.on('on-ac', () => host?.powerMayHaveChanged());
   powerMonitor.on('on-battery', () => host?.powerMayHaveChanged());
   powerMonitor.on('suspend', () => engine?.jobs.noteOnRunningJobs(`the laptop went to sleep during this backup (${new Date().toLocaleString()})`));

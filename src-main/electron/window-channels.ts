@@ -19,6 +19,7 @@ export const pageListeningChannel = 'dormouse:page-listening';
  * import, cancel, set-enabled) stay with the CLI and the daemon.
  */
 export const windowChannels = [
+  'coverage:get',
   'cron:preview',
   'destinations:add',
   'destinations:list',

@@ -30,6 +30,7 @@ import { finishInterruptedDeletions, pruneSchedule } from '../jobs/prune';
 import { adoptOrphanSnapshots, importFromDestination } from '../destinations/catalog-import';
 import { archivesFolderName } from '../destinations/destination-layout';
 import { listSnapshots } from '../jobs/snapshot-listing';
+import { scheduleCoverage } from '../coverage/schedule-coverage';
 import { thisMachine } from '../store/machine-store';
 import type { InspectedArchive } from '../archive-worker/inspect-archive';
 import type { ScheduleDefinition, ScheduleRecord } from '../store/schedule-store';
@@ -211,6 +212,7 @@ export class Engine {
       'settings:get': () => this.settings(),
       'settings:set': (request) => this.changeSettings(request),
       'snapshots:list': (request) => listSnapshots(this.db, request, thisMachine(this.db)),
+      'coverage:get': (request) => scheduleCoverage(this.db, this.requireSchedule(request.schedule), request.days, this.now()),
     };
   }
 

@@ -5,6 +5,7 @@ import { answerWithin, removeQuietlyInTurn } from '../common/files';
 import { ownerAlive, processMark } from '../common/processes';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
+import type { CatchUpCause } from '../../shared/coverage';
 import { DormouseError } from '../../shared/errors';
 import type { JobProgress, JobTrigger, JobView } from '../../shared/types';
 import { archiveFormatVersion, partialPaths, sidecarPath } from '../archive-worker/archive-manifest';
@@ -109,9 +110,9 @@ export class JobRunner {
     return this.execute(schedule, job.id);
   }
 
-  /** Records a queued job for a schedule (ALREADY_RUNNING when it has one), to be started with `start`. */
-  enqueue(schedule: ScheduleRecord, trigger: JobTrigger): JobView {
-    return jobs.insertQueuedJob(this.db(), schedule.id, trigger, this.owner, this.now()).view;
+  /** Records a queued job for a schedule (ALREADY_RUNNING when it has one), to be started with `start`; a catch-up says what woke it. */
+  enqueue(schedule: ScheduleRecord, trigger: JobTrigger, cause: CatchUpCause | null = null): JobView {
+    return jobs.insertQueuedJob(this.db(), schedule.id, trigger, this.owner, this.now(), cause).view;
   }
 
   /** Starts a job this process queued; resolves once it has ended. */

@@ -1,3 +1,4 @@
+import { isCatchUpCause, type CatchUpCause } from '../../shared/coverage';
 import { DormouseError } from '../../shared/errors';
 import { toLocalIso, toLocalIsoOrNull } from '../../shared/time';
 import type { JobStatus, JobTrigger, JobView } from '../../shared/types';
@@ -37,6 +38,7 @@ interface JobRow {
   owner_pid: number | null;
   owner_hostname: string | null;
   owner_mark: string | null;
+  trigger_cause: string | null;
 }
 
 /** A job row with the fields the engine needs beyond its public view. */
@@ -47,6 +49,8 @@ export interface JobRecord {
   /** Why a queued job has not started ("waiting for AC power"), or null. */
   waitingReason: string | null;
   owner: JobOwner | null;
+  /** What woke a catch-up job (wake, unlock, start-up, drive connected…); null for other triggers and older catch-ups. */
+  cause: CatchUpCause | null;
 }
 
 function toRecord(row: JobRow): JobRecord {
@@ -70,6 +74,7 @@ function toRecord(row: JobRow): JobRecord {
     cancelRequested: row.cancel_requested_at !== null,
     waitingReason: row.waiting_reason,
     owner: row.owner_pid === null || row.owner_hostname === null ? null : { pid: row.owner_pid, hostname: row.owner_hostname, mark: row.owner_mark },
+    cause: isCatchUpCause(row.trigger_cause) ? row.trigger_cause : null,
   };
 }
 
@@ -80,12 +85,13 @@ function isUniqueViolation(error: unknown): boolean {
 /**
  * Records a queued job. The database allows one active (queued or running) job per schedule, so
  * two processes asking at once cannot both start: the second gets ALREADY_RUNNING naming the first.
+ * A catch-up job records what woke it (`cause`), for the coverage picture.
  */
-export function insertQueuedJob(db: Db, scheduleId: number, trigger: JobTrigger, owner: JobOwner, now: number): JobRecord {
+export function insertQueuedJob(db: Db, scheduleId: number, trigger: JobTrigger, owner: JobOwner, now: number, cause: CatchUpCause | null = null): JobRecord {
   try {
     const result = db
-      .prepare("INSERT INTO jobs (schedule_id, trigger, status, queued_at, owner_pid, owner_hostname, owner_mark) VALUES (?, ?, 'queued', ?, ?, ?, ?)")
-      .run(scheduleId, trigger, now, owner.pid, owner.hostname, owner.mark);
+      .prepare("INSERT INTO jobs (schedule_id, trigger, status, queued_at, owner_pid, owner_hostname, owner_mark, trigger_cause) VALUES (?, ?, 'queued', ?, ?, ?, ?, ?)")
+      .run(scheduleId, trigger, now, owner.pid, owner.hostname, owner.mark, trigger === 'catch-up' ? cause : null);
     return findJob(db, Number(result.lastInsertRowid)) as JobRecord;
   } catch (error) {
     if (!isUniqueViolation(error)) throw error;
@@ -231,6 +237,31 @@ export function destinationMissingSince(db: Db, scheduleId: number): number | nu
     .pluck()
     .get(scheduleId, scheduleId) as number | null;
   return value ?? null;
+}
+
+/** A finished job as the coverage picture reads it: when it started, how it ended, and what started it. */
+export interface FinishedJobRow {
+  id: number;
+  trigger: JobTrigger;
+  cause: CatchUpCause | null;
+  status: Exclude<JobStatus, 'queued' | 'running'>;
+  /** When it started, or (a job skipped or failed before it started) when it was queued. */
+  at: number;
+}
+
+/**
+ * A schedule's finished jobs that started (or, never started, were queued) at or after `since`,
+ * oldest first: one indexed pass over the schedule's jobs.
+ */
+export function finishedJobsSince(db: Db, scheduleId: number, since: number): FinishedJobRow[] {
+  const rows = db
+    .prepare(
+      `SELECT id, trigger, trigger_cause, status, coalesce(started_at, queued_at) AS at FROM jobs
+       WHERE schedule_id = ? AND status NOT IN ('queued', 'running') AND coalesce(started_at, queued_at) >= ?
+       ORDER BY at, id`,
+    )
+    .all(scheduleId, since) as { id: number; trigger: JobTrigger; trigger_cause: string | null; status: FinishedJobRow['status']; at: number }[];
+  return rows.map((row) => ({ id: row.id, trigger: row.trigger, cause: isCatchUpCause(row.trigger_cause) ? row.trigger_cause : null, status: row.status, at: row.at }));
 }
 
 /** Queued or running jobs, for recovery and status. */

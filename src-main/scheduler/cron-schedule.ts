@@ -16,10 +16,47 @@ export function cronProblem(expression: string): string | null {
   }
 }
 
+/**
+ * Where to start cron-parser's walk to find the fires after `fromMs`. Started within an hour after a
+ * daylight-saving change, next() loses the run moved out of the skipped spring hour (from 03:00
+ * CEST, "30 2 * * *" gives the next day's) and gives the repeated autumn one; so there it starts
+ * from before the change, as a timer armed the evening before would, and the caller skips what
+ * falls at or before `fromMs`.
+ */
+function walkStart(fromMs: number): number {
+  const hourBefore = fromMs - 3_600_000;
+  return new Date(hourBefore).getTimezoneOffset() === new Date(fromMs).getTimezoneOffset() ? fromMs : hourBefore - 1000;
+}
+
 /** The next `count` fire times after `fromMs`, in the laptop's local time zone. */
 export function nextFires(expression: string, fromMs: number, count: number): number[] {
-  const interval = CronExpressionParser.parse(expression.trim(), { currentDate: new Date(fromMs) });
-  return interval.take(count).map((date) => date.getTime());
+  const interval = CronExpressionParser.parse(expression.trim(), { currentDate: new Date(walkStart(fromMs)) });
+  const fires: number[] = [];
+  while (fires.length < count) {
+    // Like take(): an expression with no more fires gives what it has.
+    const [next] = interval.take(1);
+    if (next === undefined) break;
+    if (next.getTime() > fromMs) fires.push(next.getTime());
+  }
+  return fires;
+}
+
+/**
+ * Every fire time from `fromMs` to `toMs` (both included), oldest first, as the cron timer follows
+ * them (next(), so daylight-saving nights match what the scheduler runs); null when there would be
+ * more than `limit`, so a caller never builds an unbounded list.
+ */
+export function firesBetween(expression: string, fromMs: number, toMs: number, limit: number): number[] | null {
+  const interval = CronExpressionParser.parse(expression.trim(), { currentDate: new Date(walkStart(fromMs - 1)), endDate: new Date(toMs + 1) });
+  const fires: number[] = [];
+  while (interval.hasNext()) {
+    const fire = interval.next().getTime();
+    if (fire < fromMs) continue;
+    if (fire > toMs) break;
+    if (fires.length === limit) return null;
+    fires.push(fire);
+  }
+  return fires;
 }
 
 /**

@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import type { CatchUpCause } from '../../shared/coverage';
 import { toLocalIso } from '../../shared/time';
 import type { Settings } from '../../shared/settings';
 import type { Engine } from '../engine/engine';
@@ -72,9 +73,9 @@ export class SchedulerHost {
     this.tryLock();
   }
 
-  /** A wake (resume, unlock, a clock jump): catch up after the settle delay, if this process schedules. */
-  wake(reason: string): void {
-    if (this.holding) this.scheduler.armCatchUp(reason);
+  /** A wake (resume, unlock, a clock jump): catch up after the settle delay, if this process schedules; `cause` is recorded on the catch-up jobs. */
+  wake(reason: string, cause: CatchUpCause): void {
+    if (this.holding) this.scheduler.armCatchUp(reason, cause);
   }
 
   /** The clock or time zone changed: recompute the next fire. */

@@ -1,3 +1,4 @@
+import type { CatchUpCause } from '../../shared/coverage';
 import type { JobView } from '../../shared/types';
 import type { Settings } from '../../shared/settings';
 import type { JobRunner } from '../jobs/job-runner';
@@ -65,6 +66,8 @@ export class Scheduler {
   private readonly log: (line: string) => void;
   private cronTimer: unknown = null;
   private settleTimer: unknown = null;
+  /** What first armed the settle timer now running: the cause the catch-up jobs it starts record. */
+  private settleCause: CatchUpCause | null = null;
   private destinationTimer: unknown = null;
   private pauseTimer: unknown = null;
   private readonly retries = new Map<number, { timer: unknown; dueAt: number }>();
@@ -88,7 +91,7 @@ export class Scheduler {
     this.handledThrough = this.timers.now();
     this.unsubscribe = this.deps.runner.subscribe({ finished: (job) => this.onJobFinished(job) });
     this.recompute();
-    this.armCatchUp('start-up');
+    this.armCatchUp('start-up', 'start-up');
   }
 
   /** Stops every timer; queued jobs stay queued (recovery marks them interrupted once this process is gone). */
@@ -98,6 +101,7 @@ export class Scheduler {
     for (const retry of this.retries.values()) this.timers.clearTimeout(retry.timer);
     this.retries.clear();
     this.cronTimer = this.settleTimer = this.destinationTimer = this.pauseTimer = null;
+    this.settleCause = null;
     this.unsubscribe?.();
     this.unsubscribe = null;
   }
@@ -130,15 +134,22 @@ export class Scheduler {
     this.cronTimer = this.timers.setTimeout(() => this.onCronTimer(), delay);
   }
 
-  /** A wake (resume, unlock, start-up, a clock jump): catch up once the laptop has settled. Arming again replaces the timer. */
-  armCatchUp(reason: string): void {
+  /**
+   * A wake (resume, unlock, start-up, a clock jump): catch up once the laptop has settled. Arming
+   * again replaces the timer but keeps the first cause: a resume followed by an unlock is a wake.
+   * `reason` is for the log; `cause` is recorded on the catch-up jobs (a wake unless said otherwise).
+   */
+  armCatchUp(reason: string, cause: CatchUpCause = 'wake'): void {
     if (this.stopped) return;
     if (this.settleTimer !== null) this.timers.clearTimeout(this.settleTimer);
+    else this.settleCause = cause;
     const settleMs = this.deps.settings().settleSeconds * 1000;
     this.log(`catch-up armed by ${reason}; runs in ${settleMs / 1000} s`);
     this.settleTimer = this.timers.setTimeout(() => {
       this.settleTimer = null;
-      this.catchUp();
+      const woken = this.settleCause ?? cause;
+      this.settleCause = null;
+      this.catchUp(woken);
     }, settleMs);
     this.recompute();
   }
@@ -152,7 +163,7 @@ export class Scheduler {
     this.pauseTimer = this.timers.setTimeout(() => {
       this.pauseTimer = null;
       if (this.isPaused()) this.armPauseEnd();
-      else this.armCatchUp('the end of a pause');
+      else this.armCatchUp('the end of a pause', 'pause-ended');
     }, Math.min(until - this.timers.now(), longestTimerMs));
   }
 
@@ -193,12 +204,12 @@ export class Scheduler {
       this.dispatch(schedule, 'scheduled');
     }
     this.handledThrough = now;
-    if (late) this.armCatchUp('a late timer (the laptop slept through a scheduled run)');
+    if (late) this.armCatchUp('a late timer (the laptop slept through a scheduled run)', 'wake');
     else this.recompute();
   }
 
   /** Gives every enabled, overdue schedule with no active job ONE catch-up job, however many windows it missed. */
-  private catchUp(): void {
+  private catchUp(cause: CatchUpCause): void {
     if (this.stopped) return;
     const now = this.timers.now();
     const overdue: ScheduleRecord[] = [];
@@ -206,7 +217,7 @@ export class Scheduler {
       if (!isOverdue(schedule.cron, schedule.lastSuccessAt, now)) continue;
       if (jobStore.activeJobForSchedule(this.deps.db(), schedule.id)) continue;
       overdue.push(schedule);
-      this.dispatch(schedule, 'catch-up');
+      this.dispatch(schedule, 'catch-up', cause);
     }
     // The jobs skip themselves when their destination is missing; the scheduler then looks for it once a minute.
     if (overdue.length > 0) {
@@ -256,7 +267,7 @@ export class Scheduler {
             if (jobStore.activeJobForSchedule(this.deps.db(), schedule.id)) return;
             if (available[index]) {
               this.log(`destination "${schedule.destinationName}" is back; catching up ${schedule.name}`);
-              this.dispatch(schedule, 'catch-up');
+              this.dispatch(schedule, 'catch-up', 'drive-connected');
             } else {
               stillMissing = true;
             }
@@ -267,14 +278,14 @@ export class Scheduler {
     }, destinationCheckMs);
   }
 
-  private dispatch(schedule: ScheduleRecord, trigger: JobView['trigger']): JobView | null {
+  private dispatch(schedule: ScheduleRecord, trigger: JobView['trigger'], cause: CatchUpCause | null = null): JobView | null {
     if (trigger !== 'manual' && this.isPaused()) {
       this.log(`${schedule.name}: not started (${trigger}): backups are paused`);
       return null;
     }
     try {
-      const job = this.deps.runner.enqueue(schedule, trigger);
-      this.log(`job ${job.id} queued: ${schedule.name} (${trigger})`);
+      const job = this.deps.runner.enqueue(schedule, trigger, cause);
+      this.log(`job ${job.id} queued: ${schedule.name} (${cause === null ? trigger : `${trigger}: ${cause}`})`);
       const retry = this.retries.get(schedule.id);
       if (retry) {
         this.timers.clearTimeout(retry.timer);

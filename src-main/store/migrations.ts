@@ -151,6 +151,15 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX snapshots_by_machine ON snapshots(machine_id, schedule_id, created_at);
     `,
   },
+  {
+    version: 7,
+    name: 'what woke a catch-up job: start-up, wake, unlock, drive connected, pause ended',
+    // Free text checked by the code, not by a CHECK constraint: a new cause needs no table rebuild.
+    // Older catch-up jobs keep NULL: their cause was not recorded.
+    sql: `
+      ALTER TABLE jobs ADD COLUMN trigger_cause TEXT;
+    `,
+  },
 ];
 
 /** The newest schema version this code knows. */

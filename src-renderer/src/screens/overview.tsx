@@ -7,6 +7,7 @@ import { itemWarnings, itemsNotBackedUp } from '../../../shared/warning-words';
 import { call, EngineError } from '../bridge';
 import { useEngineData, useEngineEvents } from '../use-engine';
 import type { Screen } from '../app';
+import { CoverageSection } from '../coverage-strip';
 
 interface Live {
   progress: JobProgress;
@@ -151,6 +152,7 @@ export function OverviewScreen({ navigate }: { navigate: (screen: Screen, jobId?
           ))}
         </div>
       )}
+      <CoverageSection schedules={schedules} onOpenJob={(jobId) => navigate('history', jobId)} />
     </section>
   );
 }
