@@ -101,7 +101,7 @@ export interface EventMap {
   'task-progress': TaskProgress;
   'schedules-changed': Record<string, never>;
   /** The tray or a notification asks the window to show a screen (a job's detail, the restore screen). */
-  navigate: { screen: 'overview' | 'restore' | 'job'; jobId?: number };
+  navigate: { screen: 'overview' | 'restore' | 'job' | 'setup'; jobId?: number };
 }
 
 export type DormouseEvent = { [K in keyof EventMap]: { type: K; payload: EventMap[K] } }[keyof EventMap];
