@@ -21,7 +21,7 @@ import {
   snapshotVerifySchema,
 } from './schemas';
 import type { Settings } from './settings';
-import type { TaskProgress, CronPreview, DestinationAdded, DestinationRemoved, DestinationView, ImportReport, JobProgress, JobView, PruneReport, RestoreReport, ScheduleView, SnapshotListing, SnapshotView, StatusView, VerifyReport } from './types';
+import type { TaskProgress, CronPreview, DestinationUsage, DestinationAdded, DestinationRemoved, DestinationView, ImportReport, JobProgress, JobView, PruneReport, RestoreReport, ScheduleView, SnapshotListing, SnapshotView, StatusView, VerifyReport } from './types';
 
 /**
  * The one map of operations every front end speaks: the CLI, the Electron IPC and the web host.
@@ -53,6 +53,7 @@ export const requestSchemas = {
   'snapshots:import': importSchema,
   'settings:get': emptySchema,
   'settings:set': settingsChangeSchema,
+  'destinations:usage': emptySchema,
 } as const;
 
 /** What each channel answers. */
@@ -91,6 +92,8 @@ export interface ResponseMap {
   'snapshots:import': ImportReport;
   'settings:get': Settings;
   'settings:set': Settings;
+  /** Where each destination's space goes: archives, free space, bytes per day, when it fills, what retention would delete. */
+  'destinations:usage': DestinationUsage[];
 }
 
 /** Events from the engine to every window: the same contract, the other direction. */

@@ -23,6 +23,7 @@ export const windowChannels = [
   'destinations:add',
   'destinations:list',
   'destinations:remove',
+  'destinations:usage',
   'folders:pick',
   'jobs:get',
   'jobs:list',
