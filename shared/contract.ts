@@ -54,6 +54,7 @@ export const requestSchemas = {
   'settings:get': emptySchema,
   'settings:set': settingsChangeSchema,
   'destinations:usage': emptySchema,
+  'folders:suggest': emptySchema,
 } as const;
 
 /** What each channel answers. */
@@ -94,6 +95,8 @@ export interface ResponseMap {
   'settings:set': Settings;
   /** Where each destination's space goes: archives, free space, bytes per day, when it fills, what retention would delete. */
   'destinations:usage': DestinationUsage[];
+  /** The home folder and its common folders that exist (Documents, Pictures…): what the first-run setup offers to back up. */
+  'folders:suggest': { home: string; folders: string[] };
 }
 
 /** Events from the engine to every window: the same contract, the other direction. */

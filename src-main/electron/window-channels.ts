@@ -25,6 +25,7 @@ export const windowChannels = [
   'destinations:remove',
   'destinations:usage',
   'folders:pick',
+  'folders:suggest',
   'jobs:get',
   'jobs:list',
   'jobs:start',

@@ -31,6 +31,7 @@ import { adoptOrphanSnapshots, importFromDestination } from '../destinations/cat
 import { archivesFolderName } from '../destinations/destination-layout';
 import { listSnapshots } from '../jobs/snapshot-listing';
 import { destinationUsage } from '../destinations/destination-usage';
+import { commonHomeFolders } from '../common/home-folders';
 import { thisMachine } from '../store/machine-store';
 import type { InspectedArchive } from '../archive-worker/inspect-archive';
 import type { ScheduleDefinition, ScheduleRecord } from '../store/schedule-store';
@@ -210,6 +211,7 @@ export class Engine {
       'settings:set': (request) => this.changeSettings(request),
       'snapshots:list': (request) => listSnapshots(this.db, request, thisMachine(this.db)),
       'destinations:usage': () => this.usage(),
+      'folders:suggest': () => commonHomeFolders(),
     };
   }
 

@@ -119,6 +119,7 @@ function specs(ids: { job: number; snapshot: number; source: string; spare: stri
     'snapshots:import': [{ base: { destination: 'usb' }, fields: { destination: 'lookup' } }],
     'settings:get': empty,
     'destinations:usage': empty,
+    'folders:suggest': empty,
     'settings:set': [
       {
         base: { settleSeconds: 5, skipOnBattery: true, minBatteryPercent: 20, notifyOnSuccess: false, overdueWarningDays: 3, openAtLogin: true, incrementalsPerFull: 2, fullEveryDays: 9, pausedUntil: null },

@@ -37,7 +37,7 @@ function DailyChart({ usage }: { usage: DestinationUsage }) {
           return <rect key={day.day} className="usage-bar" x={index * width + 1} y={chartHeight - 1 - height} width={Math.max(1, width - 2)} height={height} data-day={day.day} />;
         })}
       </svg>
-      <figcaption className="muted">
+      <figcaption className="usage-note">
         {dayLabel(usage.days[0]?.day ?? '')} – {dayLabel(usage.days.at(-1)?.day ?? '')}
       </figcaption>
       {busy.length > 0 && (
@@ -81,7 +81,7 @@ export function DestinationUsagePanel({ usage, now }: { usage: DestinationUsage;
       <DailyChart usage={usage} />
       <p className="usage-estimate">{fillEstimate(usage, now)}</p>
       {usage.wouldPrune.length === 0 ? (
-        <p className="muted">Retention would delete no snapshot now.</p>
+        <p className="usage-note">Retention would delete no snapshot now.</p>
       ) : (
         <>
           <p id={`prune-${usage.destination}`}>

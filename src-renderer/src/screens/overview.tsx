@@ -140,8 +140,8 @@ export function OverviewScreen({ navigate }: { navigate: (screen: Screen, jobId?
           ) : (
             <p>Now add a schedule: which folders to back up, and when.</p>
           )}
-          <button type="button" onClick={() => navigate(destinations.data?.length === 0 ? 'destinations' : 'schedules')}>
-            {destinations.data.length === 0 ? 'Add a destination' : 'Add a schedule'}
+          <button type="button" onClick={() => navigate('setup')}>
+            Set up backups
           </button>
         </div>
       ) : (
