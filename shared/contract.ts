@@ -23,7 +23,7 @@ import {
 } from './schemas';
 import type { CoverageView } from './coverage';
 import type { Settings } from './settings';
-import type { TaskProgress, CronPreview, DestinationAdded, DestinationRemoved, DestinationView, ImportReport, JobProgress, JobView, PruneReport, RestoreReport, ScheduleView, SnapshotListing, SnapshotView, StatusView, VerifyReport } from './types';
+import type { TaskProgress, CronPreview, DestinationUsage, DestinationAdded, DestinationRemoved, DestinationView, ImportReport, JobProgress, JobView, PruneReport, RestoreReport, ScheduleView, SnapshotListing, SnapshotView, StatusView, VerifyReport } from './types';
 
 /**
  * The one map of operations every front end speaks: the CLI, the Electron IPC and the web host.
@@ -56,6 +56,8 @@ export const requestSchemas = {
   'settings:get': emptySchema,
   'settings:set': settingsChangeSchema,
   'coverage:get': coverageSchema,
+  'destinations:usage': emptySchema,
+  'folders:suggest': emptySchema,
 } as const;
 
 /** What each channel answers. */
@@ -96,6 +98,10 @@ export interface ResponseMap {
   'settings:set': Settings;
   /** A schedule's expected runs over the last days and what became of each: on time, caught up, skipped, failed or missed. */
   'coverage:get': CoverageView;
+  /** Where each destination's space goes: archives, free space, bytes per day, when it fills, what retention would delete. */
+  'destinations:usage': DestinationUsage[];
+  /** The home folder and its common folders that exist (Documents, Pictures…): what the first-run setup offers to back up. */
+  'folders:suggest': { home: string; folders: string[] };
 }
 
 /** Events from the engine to every window: the same contract, the other direction. */
@@ -106,7 +112,7 @@ export interface EventMap {
   'task-progress': TaskProgress;
   'schedules-changed': Record<string, never>;
   /** The tray or a notification asks the window to show a screen (a job's detail, the restore screen). */
-  navigate: { screen: 'overview' | 'restore' | 'job'; jobId?: number };
+  navigate: { screen: 'overview' | 'restore' | 'job' | 'setup'; jobId?: number };
 }
 
 export type DormouseEvent = { [K in keyof EventMap]: { type: K; payload: EventMap[K] } }[keyof EventMap];

@@ -193,3 +193,23 @@ export interface StatusView {
   running: (JobView & { waitingReason: string | null })[];
   schedules: ScheduleView[];
 }
+
+/**
+ * Where a destination's space goes, for the destinations screen: what Dormouse's archives take, the
+ * free space, the archive bytes written on each of the last 30 local days (oldest first), their
+ * average per day over `rateDays` (the days the destination has had archives, at most 30), when the
+ * drive is full at that rate (null: not at this rate, or the free space is unknown), and what
+ * retention would delete now (`prune --dry-run`).
+ */
+export interface DestinationUsage {
+  destination: string;
+  state: DestinationState;
+  archiveBytes: number;
+  snapshots: number;
+  freeBytes: number | null;
+  days: { day: string; bytes: number }[];
+  bytesPerDay: number;
+  rateDays: number;
+  fullAt: string | null;
+  wouldPrune: { schedule: string; snapshotId: number; createdAt: string; archivePath: string }[];
+}

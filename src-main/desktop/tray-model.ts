@@ -10,6 +10,8 @@ export type TrayAction =
   | { kind: 'resume' }
   | { kind: 'open' }
   | { kind: 'restore' }
+  | { kind: 'show-job'; jobId: number }
+  | { kind: 'set-up' }
   | { kind: 'quit' };
 
 /** One menu entry, independent of Electron so it can be tested. */
@@ -40,23 +42,34 @@ function isPaused(state: DesktopState): boolean {
 }
 
 /**
- * Why the tray asks for attention, or null: the last backup of a schedule failed, an overdue
- * schedule's destination is unavailable, or a schedule has had no successful backup for longer
- * than the overdue-warning setting.
+ * Why the tray asks for attention, and the failed job it is about (null otherwise): the last
+ * backup of a schedule failed, an overdue schedule's destination is unavailable, or a schedule has
+ * had no successful backup for longer than the overdue-warning setting.
  */
-export function attentionReason(state: DesktopState): string | null {
+function attention(state: DesktopState): { reason: string; jobId: number | null } | null {
   const threshold = state.settings.overdueWarningDays * day;
   for (const { schedule, lastJob, destination } of state.schedules) {
     if (!schedule.enabled) continue;
-    if (lastJob?.status === 'failed') return `The last backup of ${schedule.name} failed`;
+    if (lastJob?.status === 'failed') return { reason: `The last backup of ${schedule.name} failed`, jobId: lastJob.id };
     if (schedule.overdue && destination !== null && !destination.available) {
-      return destination.state === 'not-answering' ? `${schedule.name} is waiting for “${destination.name}”, which is not answering` : `${schedule.name} is waiting for “${destination.name}” to be connected`;
+      const reason = destination.state === 'not-answering' ? `${schedule.name} is waiting for “${destination.name}”, which is not answering` : `${schedule.name} is waiting for “${destination.name}” to be connected`;
+      return { reason, jobId: null };
     }
     if (schedule.lastSuccessAt !== null && state.now - Date.parse(schedule.lastSuccessAt) > threshold) {
-      return `${schedule.name} has not been backed up for ${state.settings.overdueWarningDays} days`;
+      return { reason: `${schedule.name} has not been backed up for ${state.settings.overdueWarningDays} days`, jobId: null };
     }
   }
   return null;
+}
+
+/** Why the tray asks for attention, or null (see attention). */
+export function attentionReason(state: DesktopState): string | null {
+  return attention(state)?.reason ?? null;
+}
+
+/** The failed job the tray's attention is about, which its menu line opens; null when it is about something else. */
+export function attentionJob(state: DesktopState): number | null {
+  return attention(state)?.jobId ?? null;
 }
 
 /** The icon state: running beats paused, paused beats attention, and idle is when all is well. */
@@ -117,9 +130,15 @@ export function pauseEnd(span: 'hour' | 'until-tomorrow', now: number): number {
 export function trayMenu(state: DesktopState): TrayMenuItem[] {
   const paused = isPaused(state);
   const menu: TrayMenuItem[] = [{ type: 'item', label: statusLine(state), enabled: false }];
+  // First run: nothing to back up yet, so the first thing the menu offers is the window's setup.
+  if (state.schedules.length === 0) menu.push({ type: 'item', label: 'Set Up Backups…', enabled: true, action: { kind: 'set-up' } });
   if (paused) menu.push({ type: 'item', label: `Paused until ${formatWhen(state.pausedUntil as number, state.now)}`, enabled: false });
   const attention = attentionReason(state);
-  if (attention !== null && !state.running) menu.push({ type: 'item', label: attention, enabled: false });
+  if (attention !== null && !state.running) {
+    const jobId = attentionJob(state);
+    // A failed backup's line opens its job page, which says what went wrong and what to do.
+    menu.push(jobId === null ? { type: 'item', label: attention, enabled: false } : { type: 'item', label: `${attention} — Show Why…`, enabled: true, action: { kind: 'show-job', jobId } });
+  }
   menu.push(
     { type: 'separator' },
     backUpNowItems(state),

@@ -117,6 +117,12 @@ function act(action: TrayAction): void {
     case 'restore':
       showSettingsWindow('restore');
       break;
+    case 'show-job':
+      showSettingsWindow('job', action.jobId);
+      break;
+    case 'set-up':
+      showSettingsWindow('setup');
+      break;
     case 'quit':
       app.quit();
       break;

@@ -8,7 +8,7 @@ import { DormouseError, notFound } from '../../shared/errors';
 import { parseInput, type ScheduleFields } from '../../shared/schemas';
 import { parseIsoInstant, toLocalIso, toLocalIsoOrNull } from '../../shared/time';
 import { snapshotVerdicts } from '../jobs/verify-verdicts';
-import type { TaskProgress, DestinationAdded, DestinationView, ImportReport, JobView, PruneReport, RestoreReport, ScheduleView, StatusView, VerifyReport } from '../../shared/types';
+import type { TaskProgress, DestinationAdded, DestinationUsage, DestinationView, ImportReport, JobView, PruneReport, RestoreReport, ScheduleView, StatusView, VerifyReport } from '../../shared/types';
 import type { Settings } from '../../shared/settings';
 import { readSettings, writeSettings } from '../store/settings-store';
 import { homedir, hostname } from 'node:os';
@@ -31,6 +31,8 @@ import { adoptOrphanSnapshots, importFromDestination } from '../destinations/cat
 import { archivesFolderName } from '../destinations/destination-layout';
 import { listSnapshots } from '../jobs/snapshot-listing';
 import { scheduleCoverage } from '../coverage/schedule-coverage';
+import { destinationUsage } from '../destinations/destination-usage';
+import { commonHomeFolders } from '../common/home-folders';
 import { thisMachine } from '../store/machine-store';
 import type { InspectedArchive } from '../archive-worker/inspect-archive';
 import type { ScheduleDefinition, ScheduleRecord } from '../store/schedule-store';
@@ -213,6 +215,8 @@ export class Engine {
       'settings:set': (request) => this.changeSettings(request),
       'snapshots:list': (request) => listSnapshots(this.db, request, thisMachine(this.db)),
       'coverage:get': (request) => scheduleCoverage(this.db, this.requireSchedule(request.schedule), request.days, this.now()),
+      'destinations:usage': () => this.usage(),
+      'folders:suggest': () => commonHomeFolders(),
     };
   }
 
@@ -340,6 +344,24 @@ export class Engine {
       nextRunAt: next === undefined ? null : toLocalIso(next),
       overdue: record.enabled && isOverdue(record.cron, record.lastSuccessAt, now),
     };
+  }
+
+  /** Where each destination's space goes: catalog queries, the retention's dry run, and the free space the probe reads off the event loop. */
+  private async usage(): Promise<DestinationUsage[]> {
+    const views = await this.destinationViews();
+    const all = schedules.listSchedules(this.db);
+    const now = this.now();
+    const reports: { destinationId: string; report: PruneReport }[] = [];
+    for (const schedule of all) reports.push({ destinationId: schedule.destinationId, report: await pruneSchedule(this.db, schedule, { dryRun: true, now, probe: this.jobs.probe }) });
+    return destinations.listDestinations(this.db).map((record) =>
+      destinationUsage(
+        this.db,
+        record,
+        views.find((view) => view.id === record.id),
+        reports.filter((entry) => entry.destinationId === record.id).map((entry) => entry.report),
+        now,
+      ),
+    );
   }
 
   private requireDestination(name: string): DestinationRecord {

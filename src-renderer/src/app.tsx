@@ -1,4 +1,4 @@
-import { useCallback, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import type { DormouseEvent } from '../../shared/contract';
 import { preloadMissing, preloadMissingMessage } from './bridge';
 import { useEngineEvents } from './use-engine';
@@ -8,8 +8,10 @@ import { DestinationsScreen } from './screens/destinations';
 import { HistoryScreen } from './screens/history';
 import { SettingsScreen } from './screens/settings';
 import { RestoreScreen } from './screens/restore';
+import { SetupScreen } from './screens/setup';
+import { call } from './bridge';
 
-export type Screen = 'overview' | 'schedules' | 'destinations' | 'history' | 'settings' | 'restore';
+export type Screen = 'overview' | 'schedules' | 'destinations' | 'history' | 'settings' | 'restore' | 'setup';
 
 const screens: { id: Screen; label: string }[] = [
   { id: 'overview', label: 'Overview' },
@@ -24,16 +26,26 @@ const screens: { id: Screen; label: string }[] = [
 export function App() {
   const [screen, setScreen] = useState<Screen>('overview');
   const [jobId, setJobId] = useState<number | null>(null);
+  const moved = useRef(false);
   const navigate = useCallback((target: Screen, job?: number) => {
+    moved.current = true;
     setScreen(target);
     setJobId(job ?? null);
+  }, []);
+  // First run (no destination, no schedule): the window opens on the setup, unless the person already went elsewhere.
+  useEffect(() => {
+    if (preloadMissing) return;
+    void Promise.all([call('destinations:list', {}), call('schedules:list', {})]).then(
+      ([destinations, schedules]) => destinations.length === 0 && schedules.length === 0 && !moved.current && setScreen('setup'),
+      () => undefined,
+    );
   }, []);
   useEngineEvents(
     useCallback(
       (event: DormouseEvent) => {
         if (event.type !== 'navigate') return;
         if (event.payload.screen === 'job') navigate('history', event.payload.jobId);
-        else navigate(event.payload.screen === 'restore' ? 'restore' : 'overview');
+        else navigate(event.payload.screen);
       },
       [navigate],
     ),
@@ -64,6 +76,7 @@ export function App() {
         {screen === 'history' && <HistoryScreen initialJobId={jobId} />}
         {screen === 'restore' && <RestoreScreen />}
         {screen === 'settings' && <SettingsScreen />}
+        {screen === 'setup' && <SetupScreen navigate={navigate} />}
       </main>
     </div>
   );

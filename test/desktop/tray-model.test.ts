@@ -282,12 +282,27 @@ describe('menu', () => {
     assert.deepEqual(menu[1], { type: 'item', label: 'Paused until tomorrow at 00:00', enabled: false });
   });
 
-  test('a disabled line says why the tray asks for attention, but not while a job runs', () => {
-    const schedules = [desktopSchedule(now, { lastJob: jobView({ status: 'failed', error: { code: 'WRITE_FAILED', message: 'EIO' } }) })];
+  test('a failed backup: the attention line opens that job, but is not shown while a job runs', () => {
+    const schedules = [desktopSchedule(now, { lastJob: jobView({ id: 41, status: 'failed', error: { code: 'WRITE_FAILED', message: 'EIO' } }) })];
     const menu = trayMenu(desktopState(now, { schedules }));
-    assert.deepEqual(menu[1], { type: 'item', label: 'The last backup of Documents failed', enabled: false });
+    assert.deepEqual(menu[1], { type: 'item', label: 'The last backup of Documents failed — Show Why…', enabled: true, action: { kind: 'show-job', jobId: 41 } });
     const runningMenu = trayMenu(desktopState(now, { schedules, running: running(1, 'Documents', null) }));
-    assert.ok(!labels(runningMenu).includes('The last backup of Documents failed'));
+    assert.ok(!labels(runningMenu).some((label) => label.startsWith('The last backup of Documents failed')));
+  });
+
+  test('attention for anything but a failed job is a disabled line with no action', () => {
+    const missing = [desktopSchedule(now, { schedule: { overdue: true }, destination: destinationView({ available: false, state: 'missing', freeBytes: null }) })];
+    const menu = trayMenu(desktopState(now, { schedules: missing }));
+    assert.deepEqual(menu[1], { type: 'item', label: 'Documents is waiting for “usb” to be connected', enabled: false });
+  });
+
+  test('first run: with no schedule the menu offers Set Up Backups… right after the status line', () => {
+    const menu = trayMenu(desktopState(now, { schedules: [] }));
+    assert.deepEqual(menu.slice(0, 2), [
+      { type: 'item', label: 'No backups yet', enabled: false },
+      { type: 'item', label: 'Set Up Backups…', enabled: true, action: { kind: 'set-up' } },
+    ]);
+    assert.ok(!labels(trayMenu(desktopState(now))).includes('Set Up Backups…'), 'not once a schedule exists');
   });
 
   test('only the actionable entries carry an action; disabled information lines have none', () => {

@@ -601,12 +601,26 @@ export class FakeDialog {
   }
   nextOpenResult: { canceled: boolean; filePaths: string[] } = { canceled: true, filePaths: [] };
 
+  /**
+   * As strict as Electron's (lib/browser/api/dialog.ts): `([window, ] options)`, where options may be
+   * left out (an Open dialog for files), `properties` must be an array (unknown entries are ignored, as
+   * Electron ignores them, so they are refused here to catch typos), and the texts must be strings.
+   */
   async showOpenDialog(
     parentOrOptions: FakeBrowserWindow | { properties?: string[] },
     maybeOptions?: { properties?: string[] },
   ): Promise<{ canceled: boolean; filePaths: string[] }> {
     const parent = parentOrOptions instanceof FakeBrowserWindow ? parentOrOptions : null;
-    const options = parent ? (maybeOptions ?? {}) : (parentOrOptions as { properties?: string[] });
+    const options = ((parent ? maybeOptions : parentOrOptions) ?? { title: 'Open', properties: ['openFile'] }) as { properties?: string[]; [key: string]: unknown };
+    if (typeof options !== 'object') throw new TypeError('Options must be an object');
+    const properties: unknown = (options as { properties?: unknown }).properties ?? ['openFile'];
+    if (!Array.isArray(properties)) throw new TypeError('Properties must be an array');
+    const known = ['openFile', 'openDirectory', 'multiSelections', 'showHiddenFiles', 'createDirectory', 'promptToCreate', 'noResolveAliases', 'treatPackageAsDirectory', 'dontAddToRecent'];
+    for (const property of properties) if (!known.includes(property as string)) throw new Error(`the stand-in refuses showOpenDialog property ${String(property)}: Electron would ignore it silently`);
+    for (const text of ['title', 'buttonLabel', 'defaultPath', 'message'] as const) {
+      const value = (options as Record<string, unknown>)[text];
+      if (value !== undefined && typeof value !== 'string') throw new TypeError(`${text[0]?.toUpperCase()}${text.slice(1)} must be a string`);
+    }
     this.openCalls.push({ parent, options });
     return { ...this.nextOpenResult, filePaths: [...this.nextOpenResult.filePaths] };
   }

@@ -5,7 +5,7 @@
 // before it listens is dropped (the stand-in's page subscribes 50 ms after did-finish-load).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, renameSync } from 'node:fs';
 import { eventChannel } from '../../shared/contract';
 import type { JobView } from '../../shared/types';
 import { listJobs } from '../../src-main/jobs/job-store';
@@ -118,4 +118,39 @@ test('Pause and Resume from the tray go through the engine: an open window is to
   findMenuItem(electron.Tray.instances[0]?.menu, 'Pause Backups', 'Resume').click?.();
   await waitFor('the page to hear of the resume', () => window.webContents.pageEvents.slice(heardPaused).some((event) => (event as { type?: string }).type === 'schedules-changed'), 2_000);
   assert.equal(readSettings(folder.db).pausedUntil, null);
+});
+
+test('a failed backup: the tray line "Show Why…" and the failure notification each open the window on that job', async () => {
+  const away = `${folder.source}-away`;
+  renameSync(folder.source, away);
+  try {
+    await waitFor('the tray menu', () => electron.Tray.instances[0]?.menu);
+    findMenuItem(electron.Tray.instances[0]?.menu, 'Back Up Now').click?.();
+    const failed = await waitFor('the backup to fail', () => jobs().find((each) => each.status === 'failed'));
+    assert.equal(failed.error?.code, 'SOURCE_MISSING');
+    const line = await waitFor('the tray line about the failure', () => {
+      try {
+        return findMenuItem(electron.Tray.instances[0]?.menu, 'The last backup of Documents failed — Show Why…');
+      } catch {
+        return undefined;
+      }
+    });
+    assert.equal(line.enabled, true);
+    findMenuItem(electron.Tray.instances[0]?.menu, 'Open Dormouse…').click?.();
+    const window = electron.BrowserWindow.instances[0];
+    assert.ok(window);
+    await waitFor('the page to subscribe to engine events', () => window.webContents.rendererListeners.get('dormouse:event')?.size, 2_000);
+    const heard = window.webContents.pageEvents.length;
+    line.click?.();
+    await waitFor('the page to be told to show the job', () => window.webContents.pageEvents.length > heard, 2_000);
+    assert.deepEqual(window.webContents.pageEvents.slice(heard), [{ type: 'navigate', payload: { screen: 'job', jobId: failed.id } }]);
+
+    const notice = await waitFor('the failure notification', () => electron.Notification.instances.find((each) => each.title === 'Backup of Documents failed'));
+    const heardBeforeNotice = window.webContents.pageEvents.length;
+    notice.click();
+    await waitFor('the page to be told again', () => window.webContents.pageEvents.length > heardBeforeNotice, 2_000);
+    assert.deepEqual(window.webContents.pageEvents.slice(heardBeforeNotice), [{ type: 'navigate', payload: { screen: 'job', jobId: failed.id } }]);
+  } finally {
+    renameSync(away, folder.source);
+  }
 });

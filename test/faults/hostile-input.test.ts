@@ -119,6 +119,8 @@ function specs(ids: { job: number; snapshot: number; source: string; spare: stri
     'snapshots:import': [{ base: { destination: 'usb' }, fields: { destination: 'lookup' } }],
     'settings:get': empty,
     'coverage:get': [{ base: { schedule: 'Documents', days: 7 }, fields: { schedule: 'lookup', days: { ints: ['7', 0, 91, 1.5, null, true] } } }],
+    'destinations:usage': empty,
+    'folders:suggest': empty,
     'settings:set': [
       {
         base: { settleSeconds: 5, skipOnBattery: true, minBatteryPercent: 20, notifyOnSuccess: false, overdueWarningDays: 3, openAtLogin: true, incrementalsPerFull: 2, fullEveryDays: 9, pausedUntil: null },

@@ -102,12 +102,14 @@ test('the settings window served by dormouse daemon --ui, in Debian Chromium at 
   const nav = (label: string) => page.getByRole('navigation', { name: 'Dormouse' }).getByRole('button', { name: label, exact: true });
   const screenHeading = (label: string) => page.getByRole('heading', { level: 2, name: label, exact: true });
 
-  await t.test('on an empty data folder the Overview tells a new user to add a destination first', async (sub) => {
+  await t.test('on an empty data folder the window opens on the setup; the Overview tells a new user to add a destination first', async (sub) => {
     await page.goto(daemon.url);
+    await screenHeading('Set up your backups').waitFor();
+    await nav('Overview').click();
     await screenHeading('Overview').waitFor();
     await page.getByRole('heading', { name: 'Nothing is backed up yet' }).waitFor();
     assert.match((await page.locator('.empty').textContent()) ?? '', /First, add a destination/);
-    await page.locator('.empty').getByRole('button', { name: 'Add a destination' }).waitFor();
+    await page.locator('.empty').getByRole('button', { name: 'Set up backups' }).waitFor();
     assert.equal(await page.getByText('Scheduled backups are not running').count(), 0, 'the daemon holds the scheduler, so no warning');
     assert.equal(await nav('Overview').getAttribute('aria-current'), 'page');
     await capture(sub, '1-overview-empty');
@@ -293,18 +295,19 @@ test('the settings window served by dormouse daemon --ui, in Debian Chromium at 
     const terms = (await detail.locator('dt').allTextContents()).map((text) => text.trim());
     const values = (await detail.locator('dd').allTextContents()).map((text) => text.trim());
     const field = (term: string) => values[terms.indexOf(term)];
-    for (const term of ['Trigger', 'Queued', 'Started', 'Finished', 'Took', 'Files', 'Archive', 'SHA-256']) assert.ok(terms.includes(term), `the detail shows ${term}`);
+    for (const term of ['Trigger', 'Queued', 'Started', 'Finished', 'Duration', 'Files', 'Archive', 'SHA-256']) assert.ok(terms.includes(term), `the detail shows ${term}`);
     assert.equal(field('Trigger'), 'manual');
     for (const term of ['Started', 'Finished']) assert.ok(!Number.isNaN(new Date(field(term) ?? '').getTime()), `${term}: ${field(term)}`);
     assert.equal(new Date(field('Finished') ?? '').getTime(), Math.floor(Date.parse(job.finishedAt ?? '') / 1000) * 1000);
-    assert.notEqual(field('Took'), '—');
-    assert.match(field('Took') ?? '', /\d/);
-    assert.equal(field('Files'), `${job.files} (${formatBytes(job.bytes)})`);
+    assert.notEqual(field('Duration'), '—');
+    assert.match(field('Duration') ?? '', /\d/);
+    assert.equal(field('Files'), job.files.toLocaleString('en-US'));
+    assert.equal(field('Size'), formatBytes(job.bytes));
     assert.equal(field('Archive'), job.archivePath);
     assert.match(job.archivePath ?? '', /\.tar\.gz$/);
     assert.ok(job.archivePath?.startsWith(join(usb, 'Dormouse')) && existsSync(job.archivePath), `the archive ${job.archivePath} is on the destination`);
     assert.equal(field('SHA-256'), job.sha256);
-    sub.diagnostic(`detail: took ${field('Took')}, files ${field('Files')}, archive ${field('Archive')}`);
+    sub.diagnostic(`detail: duration ${field('Duration')}, files ${field('Files')}, archive ${field('Archive')}`);
     await capture(sub, '10-history-job-detail');
     await detail.getByRole('button', { name: 'Close' }).click();
     await detail.waitFor({ state: 'detached' });

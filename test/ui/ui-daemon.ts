@@ -41,8 +41,8 @@ export function temporaryRoot(t: { after: (fn: () => Promise<void> | void) => vo
 const urlLine = /settings window served at (http:\/\/127\.0\.0\.1:(\d+)\/\?token=([A-Za-z0-9_-]+))/;
 
 /** Runs the built daemon with --ui on a free port and waits for the URL it prints; stops it when the test ends. */
-export async function startUiDaemon(t: { after: (fn: () => Promise<void> | void) => void }, dataDir: string, extraArgs: string[] = []): Promise<UiDaemon> {
-  const env: NodeJS.ProcessEnv = { ...process.env };
+export async function startUiDaemon(t: { after: (fn: () => Promise<void> | void) => void }, dataDir: string, extraArgs: string[] = [], extraEnv: NodeJS.ProcessEnv = {}): Promise<UiDaemon> {
+  const env: NodeJS.ProcessEnv = { ...process.env, ...extraEnv };
   delete env.NODE_OPTIONS;
   const child = spawn(process.execPath, [join(repoRoot, 'bin', 'dormouse.cjs'), 'daemon', '--ui', '--port', '0', '--settle-seconds', '1', '--data-dir', dataDir, ...extraArgs], {
     cwd: repoRoot,

@@ -2,7 +2,8 @@ import { useState, type FormEvent } from 'react';
 import { formatBytes } from '../../../shared/format';
 import { call, EngineError } from '../bridge';
 import { useEngineData } from '../use-engine';
-import type { DestinationState } from '../../../shared/types';
+import type { DestinationState, DestinationUsage } from '../../../shared/types';
+import { DestinationUsagePanel } from './destination-usage';
 
 /** The chip beside a destination's name: a share that does not answer asks something else of the user than an unplugged drive. */
 const destinationChip: Record<DestinationState, string> = { available: 'Connected', missing: 'Not connected', 'not-answering': 'Not answering' };
@@ -10,6 +11,8 @@ const destinationChip: Record<DestinationState, string> = { available: 'Connecte
 /** Where backups go: each destination, whether it is connected, and its free space. */
 export function DestinationsScreen() {
   const destinations = useEngineData(() => call('destinations:list', {}), ['schedules-changed', 'job-finished']);
+  const usage = useEngineData(() => call('destinations:usage', {}), ['schedules-changed', 'job-finished']);
+  const spaceOf = (name: string) => usage.data?.find((each) => each.destination === name);
   const [name, setName] = useState('');
   const [path, setPath] = useState('');
   const [error, setError] = useState<string | null>(null);
@@ -23,6 +26,7 @@ export function DestinationsScreen() {
       setName('');
       setPath('');
       destinations.reload();
+      usage.reload();
     } catch (failure) {
       setError(failure instanceof EngineError ? failure.message : String(failure));
     }
@@ -60,6 +64,7 @@ export function DestinationsScreen() {
                   {destination.path}
                   {destination.freeBytes !== null ? ` — ${formatBytes(destination.freeBytes)} free` : ''}
                 </div>
+                {spaceOf(destination.name) && <DestinationUsagePanel usage={spaceOf(destination.name) as DestinationUsage} now={Date.now()} />}
               </div>
               <button type="button" onClick={() => void remove(destination.name)} aria-label={`Remove ${destination.name}`}>
                 Remove

@@ -16,7 +16,7 @@ interface Live {
 
 /** What a schedule's finished jobs say: why the latest failed, and what its latest backup could not keep. */
 interface LastJobs {
-  failure: string | null;
+  failure: { message: string; jobId: number } | null;
   /** The latest succeeded job, when it could not back up some items. */
   leftOut: { jobId: number; count: number } | null;
 }
@@ -46,7 +46,14 @@ function ScheduleCard({ schedule, live, last, onBackUp, onShowJob }: { schedule:
           </p>
         </div>
       )}
-      {lastFailure && !live && <p className="error">{lastFailure}</p>}
+      {lastFailure && !live && (
+        <p className="error">
+          {lastFailure.message}{' '}
+          <button type="button" className="link" onClick={() => onShowJob(lastFailure.jobId)}>
+            What went wrong?
+          </button>
+        </p>
+      )}
       {leftOut && (
         <p className="left-out">
           {itemsNotBackedUp(leftOut.count)}.{' '}
@@ -80,7 +87,7 @@ export function OverviewScreen({ navigate }: { navigate: (screen: Screen, jobId?
     // Newest first: the first finished job of a schedule says whether it failed; its first success, what its latest backup lacks.
     for (const job of jobs) {
       if (job.status === 'queued' || job.status === 'running') continue;
-      const entry = latest.get(job.scheduleId) ?? { failure: job.status === 'failed' ? (job.error?.message ?? 'failed') : null, leftOut: null };
+      const entry = latest.get(job.scheduleId) ?? { failure: job.status === 'failed' ? { message: job.error?.message ?? 'failed', jobId: job.id } : null, leftOut: null };
       latest.set(job.scheduleId, entry);
       if (job.status !== 'succeeded' || succeeded.has(job.scheduleId)) continue;
       succeeded.add(job.scheduleId);
@@ -134,8 +141,8 @@ export function OverviewScreen({ navigate }: { navigate: (screen: Screen, jobId?
           ) : (
             <p>Now add a schedule: which folders to back up, and when.</p>
           )}
-          <button type="button" onClick={() => navigate(destinations.data?.length === 0 ? 'destinations' : 'schedules')}>
-            {destinations.data.length === 0 ? 'Add a destination' : 'Add a schedule'}
+          <button type="button" onClick={() => navigate('setup')}>
+            Set up backups
           </button>
         </div>
       ) : (
