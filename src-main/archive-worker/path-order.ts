@@ -19,7 +19,11 @@ export function comparePaths(a: string, b: string): number {
   return a.length - b.length;
 }
 
-/** Whether `path` is `folder` itself or anything inside it (entry names, no leading slash). */
+/**
+ * Whether the entry name `path` is `folder` itself or anything inside it. For entry names as the
+ * archive stores them (no leading slash, `/` always the separator, never `..`), compared as they are
+ * on every line of a listing; file-system paths use isSameOrInside in common/files.ts.
+ */
 export function isSameOrBelow(path: string, folder: string): boolean {
   return path === folder || (path.length > folder.length && path.charCodeAt(folder.length) === 0x2f && path.startsWith(folder));
 }

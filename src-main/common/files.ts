@@ -46,7 +46,8 @@ export async function withinTime<T>(work: Promise<T>, ms: number): Promise<{ tim
  */
 const readsOut = new Map<string, Promise<void>>();
 
-function isSameOrInside(inner: string, outer: string): boolean {
+/** True when the path `inner` is `outer` or lies below it (the one such check for file-system paths). */
+export function isSameOrInside(inner: string, outer: string): boolean {
   const rel = relative(outer, inner);
   return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
 }

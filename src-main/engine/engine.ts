@@ -1,7 +1,7 @@
 import { realpath, stat } from 'node:fs/promises';
-import { answerWithin } from '../common/files';
+import { answerWithin, isSameOrInside } from '../common/files';
 import { backupTimeoutMs, viewTimeoutMs } from '../destinations/destination-probe';
-import { isAbsolute, join, relative, resolve } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
 import { requestSchemas, type Channel, type RequestOf, type ResponseOf, type ValidRequestOf } from '../../shared/contract';
 import { describeCron } from '../../shared/cron-words';
 import { DormouseError, notFound } from '../../shared/errors';
@@ -108,12 +108,6 @@ function notAnswering(role: string, path: string): DormouseError {
 async function realOrResolved(path: string): Promise<string> {
   const real = await answerWithin(path, () => realpath(path).catch(() => resolve(path)), viewTimeoutMs);
   return real.timedOut ? resolve(path) : real.value;
-}
-
-/** True when `inner` is `outer` or lies below it. */
-function isWithin(inner: string, outer: string): boolean {
-  const rel = relative(outer, inner);
-  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
 }
 
 /** Checks that a path names an existing folder, off the event loop and within a few seconds. */
@@ -463,16 +457,16 @@ export class Engine {
     const realSources = await Promise.all(sources.map(realOrResolved));
     realSources.forEach((source, index) => {
       realSources.forEach((other, otherIndex) => {
-        if (index !== otherIndex && isWithin(source, other) && (source !== other || index > otherIndex)) {
+        if (index !== otherIndex && isSameOrInside(source, other) && (source !== other || index > otherIndex)) {
           throw new DormouseError('INVALID_INPUT', `source ${sources[index]} is already covered by source ${sources[otherIndex]}; list it once`);
         }
       });
     });
     realSources.forEach((source, index) => {
-      if (isWithin(target, source)) {
+      if (isSameOrInside(target, source)) {
         throw new DormouseError('INVALID_INPUT', `destination "${destination.name}" (${destination.path}) is inside source ${sources[index]}: the backup would swallow itself; choose a destination outside your sources`);
       }
-      if (isWithin(source, target)) {
+      if (isSameOrInside(source, target)) {
         throw new DormouseError('INVALID_INPUT', `source ${sources[index]} is inside destination "${destination.name}" (${destination.path}): the backup would swallow itself; choose a source outside the destination`);
       }
     });
