@@ -86,14 +86,17 @@ export const snapshotIdentitySchema = z.strictObject({
   machine: z.optional(z.strictObject({ id: z.string().check(z.minLength(1)), name: z.string() })),
 });
 
+/** What a manifest says of its snapshot: who made it when, how it is compressed, what was backed up and left out. */
+const snapshotHeaderSchema = z.extend(snapshotIdentitySchema, {
+  compression: z.enum(['none', 'gzip']),
+  sources: z.array(z.string()),
+  excludes: z.array(z.string()),
+});
+
 export const manifestSchema = z.strictObject({
   dormouse: z.literal('manifest'),
   format: z.int().check(z.positive()),
-  snapshot: z.extend(snapshotIdentitySchema, {
-    compression: z.enum(['none', 'gzip']),
-    sources: z.array(z.string()),
-    excludes: z.array(z.string()),
-  }),
+  snapshot: snapshotHeaderSchema,
   entries: z.array(manifestEntrySchema),
   gzipMembers: z.optional(z.array(gzipMemberSchema)),
 });
@@ -103,11 +106,7 @@ export type ArchiveManifest = z.infer<typeof manifestSchema>;
 export const manifestHeaderSchema = z.strictObject({
   dormouse: z.literal('manifest'),
   format: z.int().check(z.positive()),
-  snapshot: z.extend(snapshotIdentitySchema, {
-    compression: z.enum(['none', 'gzip']),
-    sources: z.array(z.string()),
-    excludes: z.array(z.string()),
-  }),
+  snapshot: snapshotHeaderSchema,
 });
 export type ManifestHeader = z.infer<typeof manifestHeaderSchema>;
 

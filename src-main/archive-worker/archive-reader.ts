@@ -1,23 +1,13 @@
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { Header } from 'tar';
 import * as z from 'zod/mini';
 import { DormouseError } from '../../shared/errors';
+import { readAt } from '../common/files';
 import { archiveFormatVersion, blockSize, manifestSchema, trailerEntryName, trailerSchema, trailerTailBytes, type ArchiveManifest, type ArchiveTrailer } from './archive-manifest';
 
 /** The stored gzip member that holds the trailer: a fixed size, searched for near the end of the file. */
 const gzipTailSearchBytes = 8192;
-
-function readAt(fd: number, position: number, length: number): Buffer {
-  const buffer = Buffer.alloc(length);
-  let done = 0;
-  while (done < length) {
-    const read = readSync(fd, buffer, done, length - done, position + done);
-    if (read === 0) break;
-    done += read;
-  }
-  return buffer.subarray(0, done);
-}
 
 /** The error for an archive that is not one this Dormouse can read, saying why. */
 export function notDormouse(path: string, why: string): DormouseError {

@@ -1,6 +1,7 @@
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { DormouseError } from '../../shared/errors';
+import { readAt } from '../common/files';
 import { blockSize, manifestHeaderSchema, manifestIndexSchema, type ArchiveTrailer, type ManifestEntry, type ManifestHeader, type ManifestIndex } from './archive-manifest';
 import { entryProblem, notDormouse, parseManifest, readManifestJson, readTrailer } from './archive-reader';
 import { isPaxBlock, decodeHeader, paddedSize } from './entry-header';
@@ -33,17 +34,6 @@ export interface ManifestReader {
   /** Whether these lines are the snapshot's whole file list: a full snapshot, or formats 1 and 2, whose incrementals listed every entry. */
   readonly complete: boolean;
   lines(from?: string): Generator<ManifestLine, void, void>;
-}
-
-function readAt(fd: number, position: number, length: number): Buffer {
-  const buffer = Buffer.alloc(length);
-  let done = 0;
-  while (done < length) {
-    const read = readSync(fd, buffer, done, length - done, position + done);
-    if (read === 0) break;
-    done += read;
-  }
-  return buffer.subarray(0, done);
 }
 
 /** The content of the tar entry whose header starts at `tar[0]` (after its PAX header, if any). */

@@ -1,4 +1,4 @@
-import { unlinkSync } from 'node:fs';
+import { readSync, unlinkSync } from 'node:fs';
 import { unlink } from 'node:fs/promises';
 import { isAbsolute, relative } from 'node:path';
 
@@ -81,4 +81,16 @@ export async function answerWithin<T>(path: string, read: () => Promise<T>, ms: 
   });
   // A read that could start only once a related one answered gets a moment of its own.
   return withinTime(work, Math.max(deadline - Date.now(), Math.min(ms, 1000)));
+}
+
+/** Reads up to `length` bytes of an open file at `position`, fewer only where the file ends. */
+export function readAt(fd: number, position: number, length: number): Buffer {
+  const buffer = Buffer.alloc(length);
+  let done = 0;
+  while (done < length) {
+    const read = readSync(fd, buffer, done, length - done, position + done);
+    if (read === 0) break;
+    done += read;
+  }
+  return buffer.subarray(0, done);
 }

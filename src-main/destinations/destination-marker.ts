@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { open, readFile, rename, statfs } from 'node:fs/promises';
+import { readFile, statfs } from 'node:fs/promises';
 import { removeQuietlyAsync } from '../common/files';
+import { writeFileAtomically } from '../common/write-file-atomically';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { DormouseError } from '../../shared/errors';
@@ -61,19 +62,9 @@ function parseMarker(text: string): MarkerReading {
  */
 export async function writeMarkerAsync(folder: string, name: string, now: Date = new Date()): Promise<DestinationMarker> {
   const marker: DestinationMarker = { dormouse: 'destination', format: 1, id: randomUUID(), name, createdAt: now.toISOString() };
-  const target = join(folder, markerFileName);
-  const temporary = `${target}.partial`;
   try {
-    const file = await open(temporary, 'w', 0o600);
-    try {
-      await file.writeFile(`${JSON.stringify(marker, null, 2)}\n`);
-      await file.sync();
-    } finally {
-      await file.close();
-    }
-    await rename(temporary, target);
+    await writeFileAtomically(join(folder, markerFileName), `${JSON.stringify(marker, null, 2)}\n`);
   } catch (error) {
-    await removeQuietlyAsync(temporary);
     throw new DormouseError('INVALID_INPUT', `cannot write the destination marker into ${folder} (${(error as Error).message}); choose a folder you can write to`);
   }
   return marker;

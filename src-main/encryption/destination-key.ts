@@ -7,7 +7,7 @@ import { formatKeyFile, parseKeyFile } from './key-file-text';
 import { checkNewPassphrase } from './passphrase-rules';
 import { recoveryText } from './recovery-text';
 import { passphraseUnlocker } from './scrypt-stanza';
-import { writeFileAtomically } from './write-file-atomically';
+import { writeFileAtomically } from '../common/write-file-atomically';
 
 /**
  * An encrypted destination's key: an age X25519 identity whose secret key lives on the destination

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, lstatSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { dormouse, temporaryFolder } from '../helpers/cli';
+import { importFixture, type FixtureSnapshot as Snapshot } from './restore-kit';
 
 /**
  * Archives written in format 2 (test/fixtures/format-2-destination: made by the CLI at ac9646d, the
@@ -16,23 +16,8 @@ import { dormouse, temporaryFolder } from '../helpers/cli';
 const fixture = join(__dirname, '..', 'fixtures', 'format-2-destination');
 const source = 'tmp/dormouse-v2-fixture/src';
 
-interface Snapshot {
-  id: number;
-  kind: 'full' | 'incremental';
-  compression: 'none' | 'gzip';
-  scheduleName: string;
-}
-
-function setUp(t: Parameters<typeof temporaryFolder>[0]) {
-  const root = temporaryFolder(t, 'dormouse-format2-');
-  const destination = join(root, 'drive');
-  cpSync(fixture, destination, { recursive: true });
-  const cli = (args: string[]) => dormouse(['--data-dir', join(root, 'data'), ...args]);
-  const added = cli(['destination', 'add', '--name', 'old', '--path', destination, '--json']);
-  assert.equal(added.code, 0, added.stderr);
-  const listed = cli(['snapshots', '--machine', 'all', '--json']);
-  assert.equal(listed.code, 0, listed.stderr);
-  return { root, cli, snapshots: listed.json<Snapshot[]>() };
+function setUp(t: Parameters<typeof importFixture>[0]) {
+  return importFixture(t, fixture);
 }
 
 test('format 2 archives import as four snapshots, two chains of a full and an incremental', (t) => {

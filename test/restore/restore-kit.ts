@@ -1,11 +1,13 @@
 import Database from 'better-sqlite3';
+import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { chmodSync, closeSync, existsSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, symlinkSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
+import { chmodSync, cpSync, closeSync, existsSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, symlinkSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { constants as zlibConstants, gunzipSync, gzipSync } from 'node:zlib';
 import { Header, Pax } from 'tar';
 import type { SnapshotListing as Listing, RestoreReport, VerifyReport, ImportReport, PruneReport } from '../../shared/types';
+import { dormouse, temporaryFolder, type CliResult } from '../helpers/cli';
 export type { Listing, RestoreReport, VerifyReport, ImportReport, PruneReport };
 
 /**
@@ -343,4 +345,28 @@ export function entryBlocks(tar: Buffer, offset: number): { header: number; cont
   const first = new Header(tar.subarray(header, header + block));
   if (first.type === 'ExtendedHeader') header += block + Math.ceil((first.size ?? 0) / block) * block;
   return { header, content: header + block };
+}
+
+/** A snapshot as `dormouse snapshots --json` lists one imported from a fixture destination. */
+export interface FixtureSnapshot {
+  id: number;
+  kind: 'full' | 'incremental';
+  compression: 'none' | 'gzip';
+  scheduleName: string;
+}
+
+/**
+ * Copies a destination kept in test/fixtures (archives an older Dormouse wrote) to a fresh folder,
+ * adds it to a new catalog through the CLI, and lists what it imported from every machine.
+ */
+export function importFixture(t: Parameters<typeof temporaryFolder>[0], fixture: string): { root: string; cli: (args: string[]) => CliResult; snapshots: FixtureSnapshot[] } {
+  const root = temporaryFolder(t, 'dormouse-fixture-');
+  const destination = join(root, 'drive');
+  cpSync(fixture, destination, { recursive: true });
+  const cli = (args: string[]) => dormouse(['--data-dir', join(root, 'data'), ...args]);
+  const added = cli(['destination', 'add', '--name', 'old', '--path', destination, '--json']);
+  assert.equal(added.code, 0, added.stderr);
+  const listed = cli(['snapshots', '--machine', 'all', '--json']);
+  assert.equal(listed.code, 0, listed.stderr);
+  return { root, cli, snapshots: listed.json<FixtureSnapshot[]>() };
 }

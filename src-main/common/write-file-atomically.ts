@@ -1,13 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { open, rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { removeQuietlyAsync } from '../common/files';
+import { removeQuietlyAsync } from './files';
 
 /**
  * Replaces a file so that a crash or a pulled drive leaves either the old content or the new, never
  * a mix: written to a temporary file beside it (mode 0600), fsynced, renamed over it, and the
- * folder fsynced so the rename itself is on the disk. Used for the destination's key file, which
- * must never be half-written: without it no archive can be decrypted.
+ * folder fsynced so the rename itself is on the disk. Used for the destination's marker and key
+ * file: a half-written key file would make every archive undecryptable.
  */
 export async function writeFileAtomically(path: string, data: Uint8Array | string): Promise<void> {
   const temporary = `${path}.${randomBytes(6).toString('hex')}.partial`;
