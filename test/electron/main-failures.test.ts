@@ -82,7 +82,7 @@ test('a failed catch-up always notifies, with the reason in words, and the tray 
   assert.equal(notice?.body, `A folder it backs up is missing (${folder.source}). Reconnect it or edit the schedule.`);
   assert.equal(notice?.shown, true);
   assert.equal(icon(), 'tray-attention.png');
-  assert.equal(findMenuItem(tray().menu, 'The last backup of Documents failed').enabled, false);
+  assert.equal(findMenuItem(tray().menu, 'The last backup of Documents failed — Show Why…').enabled, true, 'the attention line opens the failed job');
   assert.ok(loaded.hostLog.some((line) => line.endsWith(`job ${failed.id} will be retried in 5 min`)), loaded.hostLog.join('\n'));
   assert.equal(electron.utilityProcess.forks.length, 0, 'no worker is started for a missing source');
   assert.equal(electron.powerSaveBlocker.starts.length, 0);
