@@ -1,0 +1,60 @@
+// The stand-in `electron` module's utilityProcess (see fake-electron.ts): the real archive worker as a Node child.
+import { fork, type ChildProcess } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import type { Readable } from 'node:stream';
+import { constants } from 'node:os';
+
+/** A utility process, backed by a Node child of the same script (the worker then talks over process.send). */
+export class FakeUtilityProcess extends EventEmitter {
+  readonly child: ChildProcess;
+  /** The child's output streams when their mode is 'pipe', else null (as Electron's). */
+  readonly stdout: Readable | null;
+  readonly stderr: Readable | null;
+  exitCode: number | null = null;
+
+  constructor(
+    readonly modulePath: string,
+    readonly args: string[],
+    readonly options: { serviceName?: string; stdio?: string | string[]; [key: string]: unknown },
+  ) {
+    super();
+    // As Electron: one mode for stdout and stderr, or [stdin, stdout, stderr] with stdin only 'ignore'; 'inherit' by default.
+    const modes = Array.isArray(options.stdio) ? options.stdio : [options.stdio ?? 'inherit', options.stdio ?? 'inherit', options.stdio ?? 'inherit'];
+    if (Array.isArray(options.stdio) && modes[0] !== 'ignore') throw new Error('utilityProcess: stdin can only be ignore');
+    const mode = (value: string | undefined): 'ignore' | 'pipe' | 'inherit' => (value === 'ignore' || value === 'pipe' ? value : 'inherit');
+    this.child = fork(modulePath, args, { stdio: ['ignore', mode(modes[1]), mode(modes[2]), 'ipc'], serialization: 'advanced', execArgv: [] });
+    this.stdout = this.child.stdout;
+    this.stderr = this.child.stderr;
+    this.child.on('message', (message: unknown) => this.emit('message', message));
+    this.child.on('spawn', () => this.emit('spawn'));
+    this.child.on('exit', (code, signal) => {
+      // Electron reports a number: waitpid's code, or 128 + the signal for a killed process.
+      this.exitCode = code ?? 128 + (signal ? constants.signals[signal] : 0);
+      this.emit('exit', this.exitCode);
+    });
+  }
+
+  get pid(): number | undefined {
+    return this.exitCode === null ? this.child.pid : undefined;
+  }
+
+  postMessage(message: unknown): void {
+    if (this.child.connected) this.child.send(message as never);
+  }
+
+  kill(): boolean {
+    return this.child.kill('SIGTERM');
+  }
+}
+
+export class FakeUtilityProcessModule {
+  readonly forks: FakeUtilityProcess[] = [];
+
+  fork(modulePath: string, args: string[] = [], options: FakeUtilityProcess['options'] = {}): FakeUtilityProcess {
+    const child = new FakeUtilityProcess(modulePath, args, options);
+    this.forks.push(child);
+    return child;
+  }
+}
+
+/** dialog: records showOpenDialog calls and answers what the test set in `nextOpenResult`; records showErrorBox calls. */
