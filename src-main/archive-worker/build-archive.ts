@@ -312,7 +312,7 @@ export async function buildArchive(request: ArchiveRequest, host: ArchiveHost): 
     const now = BigInt(Math.floor(Date.now() / 1000)) * 1_000_000_000n;
     const own = { type: 'File', mode: 0o600, mtimeNs: now, uid: 0, gid: 0, uname: '', gname: '' } as const;
     writer.writeHeader({ ...own, path: manifestLinesEntryName, size: manifestBytes });
-    for (const chunk of lines.chunks(1024 * 1024)) writer.write(chunk);
+    for (const chunk of lines.chunks(1024 * 1024)) writer.writeCompressed(chunk);
     writer.padToBlock();
     writer.flush({ stored: true });
     const index: ManifestIndex = { dormouse: 'index', format: archiveFormatVersion, members: lines.members, lines: lines.lines, files, bytes, treeFiles, treeBytes, treeEntries, top, ...(gzipMembers ? { gzipMembers } : {}) };

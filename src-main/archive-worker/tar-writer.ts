@@ -49,6 +49,8 @@ export class TarWriter {
   private memberFilled = 0;
   private memberTarOffset = 0;
   private readonly members: { compressedOffset: number; tarOffset: number }[] = [];
+  /** While already-compressed bytes (the manifest) are written, full gzip members are stored, not compressed again. */
+  private storing = false;
 
   constructor(
     private readonly output: ArchiveOutput,
@@ -161,7 +163,7 @@ export class TarWriter {
   /** A slice of buffer to read file content into directly, saving a copy. */
   reserve(maxBytes: number): Buffer {
     if (!this.memberBuffer) return this.output.reserve(maxBytes);
-    if (this.memberFilled === this.memberBuffer.length) this.flush();
+    if (this.memberFilled === this.memberBuffer.length) this.flush({ stored: this.storing });
     return this.memberBuffer.subarray(this.memberFilled, this.memberFilled + Math.min(maxBytes, this.memberBuffer.length - this.memberFilled));
   }
 
@@ -174,6 +176,16 @@ export class TarWriter {
   /** Appends bytes to the stream. */
   write(data: Buffer): void {
     copyInto(this, data);
+  }
+
+  /** Appends bytes that are compressed already (gzip members of the manifest): with gzip, the members holding them are stored. */
+  writeCompressed(data: Buffer): void {
+    this.storing = true;
+    try {
+      copyInto(this, data);
+    } finally {
+      this.storing = false;
+    }
   }
 
   /** Pads the stream with zeros to the next block boundary after an entry's content. */

@@ -176,6 +176,7 @@ test('coverage strips: on-time, caught-up, skipped, failed and missed runs read 
 
   await t.test('Often, every 5 minutes: its runs fold into hours, the hour of the backup as bad as its missed runs, and says how many of each', async () => {
     const often = page.getByRole('img', { name: 'Backup coverage for Often' });
+    await often.locator('.coverage-cell').first().waitFor();
     const hours = await often.locator('.coverage-cell').evaluateAll((spans) => spans.map((span) => [span.getAttribute('data-status'), span.getAttribute('title') ?? '']));
     const startHour = history.oftenStart + hour;
     const backupHour = history.oftenBackedUpAt - 32 * minute;

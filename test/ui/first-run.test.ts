@@ -30,6 +30,8 @@ test('first run: the setup, from choosing folders to a first successful backup',
 
   await t.test('with no destination and no schedule the window opens on the setup, offering the common folders of the home folder', async () => {
     await page.getByRole('heading', { level: 2, name: 'Set up your backups' }).waitFor();
+    // The common folders are looked for off the event loop: they come a moment after the form.
+    await setup.getByRole('checkbox', { name: join(home, 'Downloads') }).waitFor();
     const offered = await setup.getByRole('checkbox').evaluateAll((boxes) => boxes.map((box) => box.parentElement?.textContent?.trim()));
     assert.deepEqual(offered, [documents, pictures, join(home, 'Downloads')]);
   });

@@ -24,7 +24,7 @@ test('the token is not sent to other servers on 127.0.0.1 once the settings wind
   t.after(() => browser.close());
   const page = await browser.newPage({ viewport: { width: 800, height: 600 } });
   await page.goto(daemon.url);
-  await page.getByRole('heading', { level: 2, name: 'Overview' }).waitFor();
+  await page.getByRole('heading', { level: 2, name: 'Set up your backups' }).waitFor(); // an empty catalog opens on the first-run setup
   await page.goto(`http://127.0.0.1:${(other.address() as AddressInfo).port}/`);
   await page.getByText('another local web app').waitFor();
   assert.ok(seen.length > 0);
@@ -45,10 +45,10 @@ test('two daemons on one machine: opening the second settings window does not si
   const context = await browser.newContext({ viewport: { width: 800, height: 600 } });
   const firstTab = await context.newPage();
   await firstTab.goto(first.url);
-  await firstTab.getByRole('heading', { level: 2, name: 'Overview' }).waitFor();
+  await firstTab.getByRole('heading', { level: 2, name: 'Set up your backups' }).waitFor(); // an empty catalog opens on the first-run setup
   const secondTab = await context.newPage();
   await secondTab.goto(second.url);
-  await secondTab.getByRole('heading', { level: 2, name: 'Overview' }).waitFor();
+  await secondTab.getByRole('heading', { level: 2, name: 'Set up your backups' }).waitFor(); // an empty catalog opens on the first-run setup
 
   // Back in the first window, as a person would: another screen, which asks its daemon for data.
   await firstTab.bringToFront();
