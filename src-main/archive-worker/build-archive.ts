@@ -17,7 +17,7 @@ import {
 import type { ArchiveRequest, ArchiveResult, ArchiveProgress } from './archive-protocol';
 import { describeError, millisecondsOf, walkRoots, walkSources, type WalkEntry } from './source-walk';
 import { ManifestWriter, type ManifestLine } from './manifest-writer';
-import { comparePaths } from './path-order';
+import { comparePaths, isSameOrBelow } from './path-order';
 import { SnapshotView } from './snapshot-view';
 import { createHash, type Hash } from 'node:crypto';
 import { decodeName, displayName, encodeName, fsPath } from './byte-names';
@@ -137,30 +137,44 @@ function carriedEntry(entry: WalkEntry, before: ManifestEntry | null, baseId: st
   return before.archive === undefined ? { ...before, archive: baseId } : before;
 }
 
-/** What a first pass over the tree found: totals for progress, the folders an incremental stores again, and the space it needs. */
+/** What the backup expects before writing: totals for progress, and whether it is an incremental. */
 interface ArchivePlan {
   kind: 'full' | 'incremental';
   totalFiles: number;
   totalBytes: number;
-  /** Folders above anything an incremental stores: stored too, so tar extracting the chain in order gives each folder its time. */
-  changedFolders: Set<string>;
   baseProblem: string[];
 }
 
+/** The free bytes where the archive goes. */
+function freeBytesAt(archivePath: string): number {
+  const stats = statfsSync(nearestExistingFolder(dirname(archivePath)));
+  return Number(stats.bavail) * Number(stats.bsize);
+}
+
 /**
- * Walks the tree once beside the base's file list, keeping only totals and the changed folders, and
- * checks the free space before a byte is written. The writing pass walks it again: a tree of a
- * million files is never held in memory.
+ * Checks the free space before a byte is written. An incremental whose destination has room for its
+ * whole base snapshot again goes ahead at once, its totals taken from the base's index: a no-change
+ * incremental walks the tree once. Otherwise (a full backup, or little room) a first pass walks the
+ * tree beside the base's file list and keeps only totals and the size of what would be written; the
+ * writing pass walks it again. A tree of a million files is never held in memory either way.
  */
 function planArchive(request: ArchiveRequest): ArchivePlan {
   const baseProblem: string[] = [];
   const base = openBase(request, baseProblem);
   const kind = base ? request.snapshot.kind : 'full';
-  const changedFolders = new Set<string>();
-  let totalFiles = 0;
-  let totalBytes = 0;
-  let estimate = 8 * blockSize;
+  const available = freeBytesAt(request.archivePath);
   try {
+    if (base) {
+      const { treeFiles, treeBytes, treeEntries } = base.own.totals;
+      const whole = treeBytes + treeEntries * (2 * blockSize + manifestBytesPerEntry);
+      if (available >= whole + spaceMargin(whole)) {
+        mkdirSync(dirname(request.archivePath), { recursive: true, mode: 0o700 });
+        return { kind, totalFiles: treeFiles, totalBytes: treeBytes, baseProblem };
+      }
+    }
+    let totalFiles = 0;
+    let totalBytes = 0;
+    let estimate = 8 * blockSize;
     for (const compared of compareWithBase(walkSources(request.sources, request.excludes, []), base?.entries() ?? null)) {
       if ('gone' in compared) continue;
       const { entry, before } = compared;
@@ -170,24 +184,19 @@ function planArchive(request: ArchiveRequest): ArchivePlan {
       }
       if (carriedEntry(entry, before, '') !== null) continue;
       estimate += 2 * blockSize + Math.ceil((entry.linkTarget === undefined ? entry.size : 0) / blockSize) * blockSize + manifestBytesPerEntry;
-      if (kind === 'full') continue;
-      for (let name = posix.dirname(entry.name); name !== '.' && name !== '/' && !changedFolders.has(name); name = posix.dirname(name)) changedFolders.add(name);
     }
+    const needed = estimate + spaceMargin(estimate);
+    if (available < needed) {
+      throw new ArchiveError(
+        'INSUFFICIENT_SPACE',
+        `the backup needs about ${mebibytes(needed)} (${needed} bytes) on the destination but only ${mebibytes(available)} (${available} bytes) are free; free some space or choose another destination`,
+      );
+    }
+    mkdirSync(dirname(request.archivePath), { recursive: true, mode: 0o700 });
+    return { kind, totalFiles, totalBytes, baseProblem };
   } finally {
     base?.close();
   }
-  const folder = dirname(request.archivePath);
-  const needed = estimate + spaceMargin(estimate);
-  const stats = statfsSync(nearestExistingFolder(folder));
-  const available = Number(stats.bavail) * Number(stats.bsize);
-  if (available < needed) {
-    throw new ArchiveError(
-      'INSUFFICIENT_SPACE',
-      `the backup needs about ${mebibytes(needed)} (${needed} bytes) on the destination but only ${mebibytes(available)} (${available} bytes) are free; free some space or choose another destination`,
-    );
-  }
-  mkdirSync(folder, { recursive: true, mode: 0o700 });
-  return { kind, totalFiles, totalBytes, changedFolders, baseProblem };
 }
 
 /**
@@ -205,7 +214,7 @@ export async function buildArchive(request: ArchiveRequest, host: ArchiveHost): 
     await output.abandon();
     throw error;
   }
-  const { kind, totalFiles, changedFolders, baseProblem } = plan;
+  const { kind, totalFiles, baseProblem } = plan;
   const warnings = [...baseProblem];
   const { archive: partial, manifest: manifestPartial } = partialPaths(request.archivePath);
   let finished = false;
@@ -254,41 +263,72 @@ export async function buildArchive(request: ArchiveRequest, host: ArchiveHost): 
 
     /** The name that holds each hardlink group's data in this snapshot, by the name the walk met first. */
     const leaders = new Map<string, string>();
+    /**
+     * The folders above the current entry, carried or stored. A carried folder is stored after all
+     * once something below it is (before that entry, so the archive keeps its order), so tar
+     * extracting the chain in order gives each folder its time, and a listing of this archive alone
+     * shows where things go.
+     */
+    const folders: { entry: WalkEntry; written: ManifestEntry; stored: boolean }[] = [];
+    /** Writes one entry into the archive; its manifest entry, or null when it could not be read. */
+    const store = async (entry: WalkEntry): Promise<ManifestEntry | null> => {
+      const steps = writeEntry(writer, entry, leaders.get(entry.linkTarget ?? ''), warnings);
+      try {
+        for (let step = steps.next(); ; step = steps.next()) {
+          if (step.done) return step.value;
+          report(entry.absolutePath, false, step.value);
+          if (Date.now() - lastYield >= yieldIntervalMs) await pauseForMessages();
+        }
+      } finally {
+        steps.return(null); // closes the file when a cancel stopped it midway
+      }
+    };
+    /** Records an entry this archive stores: a manifest line once its SHA-256 is known, and the top level. */
+    const stored = (written: ManifestEntry, replacing?: ManifestEntry) => {
+      waiting.push(written);
+      if (!roots.has(written.path)) return;
+      const at = replacing === undefined ? -1 : top.indexOf(replacing);
+      if (at >= 0) top[at] = written;
+      else top.push(written);
+    };
+    /** Stores the carried folders above the current entry. */
+    const storeFolders = async () => {
+      for (const folder of folders) {
+        if (folder.stored) continue;
+        const again = await store(folder.entry);
+        folder.stored = true;
+        if (again) stored(again, folder.written);
+      }
+    };
     for (const compared of compareWithBase(walkSources(request.sources, request.excludes, warnings), base?.entries() ?? null)) {
       if (Date.now() - lastYield >= yieldIntervalMs) await pauseForMessages();
+      const path = 'gone' in compared ? compared.gone : compared.entry.name;
+      while (folders.length > 0 && !isSameOrBelow(path, (folders[folders.length - 1] as (typeof folders)[number]).entry.name)) folders.pop();
       if ('gone' in compared) {
+        // The folders above a deletion are stored too: the manifest keeps its order, a folder before what was in it.
+        await storeFolders();
         waiting.push({ path: compared.gone, deleted: true });
         await flushSettled();
         continue;
       }
       const { entry, before } = compared;
       report(entry.absolutePath);
-      let kept = entry.type === 'directory' && changedFolders.has(entry.name) ? null : carriedEntry(entry, before, baseId);
+      let kept = carriedEntry(entry, before, baseId);
       // A carried second name must point at a name that holds the data in this very snapshot.
       if (kept?.type === 'hardlink' && leaders.get(entry.linkTarget ?? '') !== kept.linkTarget) kept = null;
       let written = kept;
       if (kept === null) {
-        const steps = writeEntry(writer, entry, leaders.get(entry.linkTarget ?? ''), warnings);
-        try {
-          for (let step = steps.next(); ; step = steps.next()) {
-            if (step.done) {
-              written = step.value;
-              break;
-            }
-            report(entry.absolutePath, false, step.value);
-            if (Date.now() - lastYield >= yieldIntervalMs) await pauseForMessages();
-          }
-        } finally {
-          steps.return(null); // closes the file when a cancel stopped it midway
-        }
+        await storeFolders();
+        written = await store(entry);
       }
       if (written === null) {
         if (before) waiting.push({ path: entry.name, deleted: true });
         continue;
       }
       treeEntries += 1;
-      if (roots.has(written.path)) top.push(written);
-      if (kept === null) waiting.push(written);
+      if (kept === null) stored(written);
+      else if (roots.has(written.path)) top.push(written);
+      if (entry.type === 'directory') folders.push({ entry, written, stored: kept === null });
       await flushSettled();
       if (written.type === 'file' && entry.linked) leaders.set(entry.linkTarget ?? entry.name, entry.name);
       if (written.type !== 'file' && written.type !== 'hardlink') continue;

@@ -50,9 +50,8 @@ test('files that vanish, grow, shrink, become a symlink or a folder while dormou
   t.after(() => run.child.kill('SIGKILL'));
   let exited = false;
   void run.done.then(() => (exited = true));
-  // The partial archive exists once the first pass over the tree (totals, free space) is over: the
-  // writing pass has listed the source folder's names but not yet reached the zz- entries, which it
-  // looks at (lstat) just before writing each.
+  // The partial archive exists once the first pass over the tree (totals, free space) is over; the
+  // writing pass looks at each entry (lstat) just before writing it.
   const row = await until('the backup to be writing', () => {
     if (exited) throw new Error('dormouse run ended before its backup was seen writing');
     const found = existsSync(ws.catalog) && readJobs(ws.catalog).find((job) => job.status === 'running' && job.archive_path);
@@ -61,6 +60,9 @@ test('files that vanish, grow, shrink, become a symlink or a folder while dormou
   const worker = await until('the archive worker', () => childPids(run.child.pid as number).find((pid) => commandLine(pid).includes('archive-worker')), 5000, 2);
   assert.equal(openOffset(worker, join(src, 'zz-stable.txt')), null, 'the worker has not reached the zz- files yet');
 
+  // While the worker is reading m-grow, the source folder's names are listed and the zz- entries not
+  // yet looked at: they vanish or change type now. m-grow grows meanwhile; n-shrink shrinks while read.
+  await until('the worker to be reading m-grow', () => (openOffset(worker, grow) ?? 0) > 0, 20_000, 2);
   for (const file of vanishing) unlinkSync(file);
   rmSync(join(src, 'zz-vanish-folder'), { recursive: true });
   unlinkSync(toLink);
@@ -68,9 +70,6 @@ test('files that vanish, grow, shrink, become a symlink or a folder while dormou
   unlinkSync(toFolder);
   mkdirSync(toFolder);
   writeFileSync(join(toFolder, 'inside.txt'), 'inside\n');
-
-  // While the worker is reading m-grow, it grows; while it is reading n-shrink, it shrinks.
-  await until('the worker to be reading m-grow', () => (openOffset(worker, grow) ?? 0) > 0, 20_000, 2);
   appendFileSync(grow, 'grown while being read\n'.repeat(1000));
   await until('the worker to be reading n-shrink', () => (openOffset(worker, shrink) ?? 0) > 64 * 1024, 20_000, 2);
   truncateSync(shrink, 4096);
