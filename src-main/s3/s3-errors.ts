@@ -130,7 +130,13 @@ const notAnsweringCodes = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EH
 export function networkError(request: RequestDescription, error: unknown, timeoutMs: number): S3Error {
   const code = (error as NodeJS.ErrnoException | undefined)?.code ?? null;
   const name = (error as Error | undefined)?.name;
-  if (name === 'AbortError' || code === 'ABORT_ERR') return new S3Error('cancelled', `${request.operation} ${where(request)} was cancelled`, null, code);
+  if (name === 'AbortError' || code === 'ABORT_ERR') {
+    // AbortSignal.timeout(ms) bounds a whole request: running out of it means the server was too slow.
+    if ((error as { cause?: Error }).cause?.name === 'TimeoutError') {
+      return new S3Error('not-answering', `${request.operation} ${where(request)}: the server did not answer in time; check the network and the endpoint`, null, 'TIMEOUT');
+    }
+    return new S3Error('cancelled', `${request.operation} ${where(request)} was cancelled`, null, code);
+  }
   if (code === 'TIMEOUT') {
     return new S3Error('not-answering', `${request.operation} ${where(request)}: the server did not answer within ${timeoutMs / 1000} s; check the network and the endpoint`, null, code);
   }
