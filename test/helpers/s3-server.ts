@@ -18,6 +18,8 @@ export interface S3Server {
   /** The keys of an S3 user made for the test. */
   accessKeyId: string;
   secretAccessKey: string;
+  /** The cluster's folder: ceph.conf, log/ (one log per daemon), pids. Gone after stop(). */
+  folder: string;
   /** How long the cluster took to start, in milliseconds. */
   startMs: number;
   /** Stops every daemon and removes the cluster's folder. */
@@ -175,6 +177,7 @@ export async function startS3Server(): Promise<S3Server> {
       port: gatewayPort,
       dnsName,
       ...keys,
+      folder: cluster.folder,
       startMs: Date.now() - started,
       stop: () => cluster.stop(),
     };
