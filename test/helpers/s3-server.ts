@@ -35,7 +35,7 @@ function missingBinaries(): string[] {
 /** Why the S3 tests cannot run here (to pass as `skip`), or false when they can. */
 export const noCeph: string | false = (() => {
   const missing = missingBinaries();
-  return missing.length === 0 ? false : `Ceph's RADOS Gateway is not installed (${missing.join(', ')} missing): apt-get install -y radosgw ceph-mon ceph-osd ceph-common; .ci/run installs it`;
+  return missing.length === 0 ? false : `Ceph's RADOS Gateway is not installed (${missing.join(', ')} missing): apt-get install -y --no-install-recommends radosgw ceph-mon ceph-osd; .ci/run installs it`;
 })();
 
 const run = promisify(execFile);
