@@ -92,8 +92,8 @@ export class MultipartUpload {
   static async start(client: S3Client, key: string, options: MultipartUploadOptions = {}): Promise<MultipartUpload> {
     const partSize = options.partSize ?? 8 * 1024 * 1024;
     const maxInFlight = options.maxInFlight ?? 4;
-    if (!Number.isInteger(partSize) || partSize < minimumPartSize) throw new S3Error('rejected', `the part size must be at least ${minimumPartSize} bytes (5 MiB), not ${partSize}`);
-    if (!Number.isInteger(maxInFlight) || maxInFlight < 1) throw new S3Error('rejected', `the parts in flight must be a whole number of at least 1, not ${maxInFlight}`);
+    if (!Number.isInteger(partSize) || partSize < minimumPartSize) throw new S3Error('invalid-request', `the part size must be at least ${minimumPartSize} bytes (5 MiB), not ${partSize}`);
+    if (!Number.isInteger(maxInFlight) || maxInFlight < 1) throw new S3Error('invalid-request', `the parts in flight must be a whole number of at least 1, not ${maxInFlight}`);
     const retry = options.retry ?? defaultRetryPolicy;
     const onEvent = options.onEvent ?? (() => undefined);
     const uploadId = await withRetries(() => client.createMultipartUpload(key, { contentType: options.contentType, signal: options.signal }), retry, { signal: options.signal });
@@ -157,7 +157,7 @@ export class MultipartUpload {
     await this.throwIfStopped();
     const partNumber = this.nextPartNumber++;
     if (partNumber > maximumParts) {
-      this.fail(new S3Error('rejected', `the upload of ${this.key} needs more than ${maximumParts} parts; use a larger part size`));
+      this.fail(new S3Error('invalid-request', `the upload of ${this.key} needs more than ${maximumParts} parts; use a larger part size`));
       await this.throwIfStopped();
     }
     const running = this.sendPart(partNumber, body).finally(() => this.inFlight.delete(partNumber));

@@ -196,7 +196,7 @@ export class S3Client {
   /** Deletes up to 1000 objects in one request; returns the keys that could not be deleted, with why. */
   async deleteObjects(keys: readonly string[], options: RequestOptions = {}): Promise<Array<{ key: string; code: string; message: string }>> {
     if (keys.length === 0) return [];
-    if (keys.length > 1000) throw new S3Error('rejected', `DeleteObjects takes at most 1000 keys at a time, not ${keys.length}`);
+    if (keys.length > 1000) throw new S3Error('invalid-request', `DeleteObjects takes at most 1000 keys at a time, not ${keys.length}`);
     const body = Buffer.from(`<?xml version="1.0" encoding="UTF-8"?><Delete><Quiet>true</Quiet>${keys.map((key) => `<Object><Key>${encodeXml(key)}</Key></Object>`).join('')}</Delete>`);
     const headers = { 'content-md5': createHash('md5').update(body).digest('base64'), 'content-type': 'application/xml' };
     const { xml } = await this.callXml({ ...options, operation: 'DeleteObjects', method: 'POST', query: [['delete', '']], headers, body });

@@ -12,6 +12,7 @@ export type S3FailureKind =
   | 'server-error'
   | 'throttled'
   | 'rejected'
+  | 'invalid-request'
   | 'cancelled';
 
 const codeOfKind: Record<S3FailureKind, ErrorCode> = {
@@ -24,7 +25,8 @@ const codeOfKind: Record<S3FailureKind, ErrorCode> = {
   'connection-lost': 'DESTINATION_UNAVAILABLE',
   'server-error': 'DESTINATION_UNAVAILABLE',
   throttled: 'DESTINATION_UNAVAILABLE',
-  rejected: 'WRITE_FAILED',
+  rejected: 'DESTINATION_UNAVAILABLE',
+  'invalid-request': 'INVALID_INPUT',
   cancelled: 'CANCELLED',
 };
 

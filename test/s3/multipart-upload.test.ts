@@ -110,6 +110,21 @@ test('cancelling through the signal stops the parts in flight and aborts the upl
   assert.equal(await client.headObject('cancelled/archive.tar'), null);
 });
 
+test('a failure that trying again cannot mend (the upload aborted elsewhere) ends the upload at once, saying why', { skip: noCeph }, async () => {
+  const client = await bucket();
+  const events: UploadEvent[] = [];
+  const upload = await MultipartUpload.start(client, 'elsewhere/archive.tar', { partSize: minimumPartSize, maxInFlight: 1, onEvent: (event) => events.push(event) });
+  await upload.write(randomBytes(minimumPartSize + 10));
+  await client.abortMultipartUpload('elsewhere/archive.tar', upload.uploadId);
+  const failure = (error: S3Error): boolean => error.kind === 'no-such-upload' && /^UploadPart [12] s3:\/\/multipart\/elsewhere\/archive\.tar at .* failed: no such multipart upload/.test(error.message);
+  await assert.rejects(async () => {
+    await upload.write(randomBytes(minimumPartSize));
+    await upload.complete();
+  }, failure);
+  assert.deepEqual(events.filter((event) => event.type === 'part-failed'), [], 'not tried again');
+  assert.equal(await client.headObject('elsewhere/archive.tar'), null);
+});
+
 test('as a Writable: a pipeline completes the upload; a producer that fails midway aborts it', { skip: noCeph }, async () => {
   const client = await bucket();
   const data = randomBytes(2 * minimumPartSize + 77);
