@@ -1,25 +1,16 @@
 import { createHash } from 'node:crypto';
-import type http from 'node:http';
 import type { Readable } from 'node:stream';
-import { answerError, networkError, S3Error, type RequestDescription } from './s3-errors';
-import { readBody, sendHttp, type HttpResponse } from './s3-http';
-import { requestTarget, type S3Settings } from './s3-settings';
+import { S3Error } from './s3-errors';
+import type { HttpResponse } from './s3-http';
+import type { S3Settings } from './s3-settings';
+import { S3Transport, type RequestOptions, type S3Request, type TransportOptions } from './s3-transport';
 import { encodeXml, xmlElements, xmlText } from './s3-xml';
-import { canonicalQuery, sha256Hex, signV4 } from './sign-v4';
 
 /** How the client talks to the service. */
-export interface S3ClientOptions {
-  /** A request fails as "not answering" once the connection is silent this long (default 30 s). */
-  timeoutMs?: number;
-  /** A keep-alive agent (its sockets are reused between requests); Node's global agent otherwise. */
-  agent?: http.Agent;
-}
+export type S3ClientOptions = TransportOptions;
 
-/** Per-request options every operation takes. */
-export interface RequestOptions {
-  /** Cancels the request (it then fails with kind "cancelled"); AbortSignal.timeout(ms) bounds its whole duration. */
-  signal?: AbortSignal;
-}
+/** Per-request options (a cancel or deadline signal), from the transport. */
+export type { RequestOptions };
 
 /** An object as a listing or HeadObject shows it. */
 export interface S3ObjectInfo {
@@ -72,17 +63,6 @@ export interface ByteRange {
   end: number;
 }
 
-interface Call extends RequestOptions {
-  operation: string;
-  method: 'GET' | 'HEAD' | 'PUT' | 'POST' | 'DELETE';
-  key?: string;
-  query?: Array<[string, string]>;
-  headers?: Record<string, string>;
-  body?: Buffer;
-}
-
-const errorRoot = /^\s*(?:<\?xml[^>]*\?>\s*)?<Error>/;
-
 function headerText(response: HttpResponse, name: string): string {
   const value = response.headers[name];
   return Array.isArray(value) ? (value[0] ?? '') : (value ?? '');
@@ -101,57 +81,50 @@ function objectSizeOf(response: HttpResponse): number {
  */
 export class S3Client {
   readonly settings: S3Settings;
-  private readonly timeoutMs: number;
-  private readonly agent: http.Agent | undefined;
+  private readonly transport: S3Transport;
 
   constructor(settings: S3Settings, options: S3ClientOptions = {}) {
     this.settings = settings;
-    this.timeoutMs = options.timeoutMs ?? 30_000;
-    this.agent = options.agent;
+    this.transport = new S3Transport(settings, options);
   }
 
   /** Checks that the bucket exists and the keys may use it. */
   async headBucket(options: RequestOptions = {}): Promise<void> {
-    await this.call({ ...options, operation: 'HeadBucket', method: 'HEAD' });
+    await this.transport.exchange({ ...options, operation: 'HeadBucket', method: 'HEAD' });
   }
 
   /** Creates the bucket (in the client's region; S3 wants no location for us-east-1). */
   async createBucket(options: RequestOptions = {}): Promise<void> {
     const region = this.settings.region;
     const body = region === 'us-east-1' ? undefined : Buffer.from(`<CreateBucketConfiguration><LocationConstraint>${encodeXml(region)}</LocationConstraint></CreateBucketConfiguration>`);
-    await this.call({ ...options, operation: 'CreateBucket', method: 'PUT', body });
+    await this.transport.exchange({ ...options, operation: 'CreateBucket', method: 'PUT', body });
   }
 
   /** Writes a small object in one request (a marker, a manifest); returns its ETag. */
   async putObject(key: string, body: Buffer, options: RequestOptions & { contentType?: string } = {}): Promise<string> {
     const headers: Record<string, string> = { 'content-md5': createHash('md5').update(body).digest('base64') };
     if (options.contentType) headers['content-type'] = options.contentType;
-    const answer = await this.call({ ...options, operation: 'PutObject', method: 'PUT', key, body, headers });
-    return headerText(answer.response, 'etag');
+    const { response } = await this.transport.exchange({ ...options, operation: 'PutObject', method: 'PUT', key, body, headers });
+    return headerText(response, 'etag');
   }
 
   /** Reads an object, or the bytes `range` names of it, into memory. */
   async getObject(key: string, options: RequestOptions & { range?: ByteRange } = {}): Promise<ObjectBytes> {
-    const { response } = await this.open(key, options);
-    let body: Buffer;
-    try {
-      body = await readBody(response.body);
-    } catch (error) {
-      throw networkError(this.describe('GetObject', key), error, this.timeoutMs);
-    }
+    const request = this.openRequest(key, options);
+    const { response, body } = await this.transport.exchange(request);
     return { body, objectSize: objectSizeOf(response), etag: headerText(response, 'etag') };
   }
 
-  /** Opens an object (or a range of it) as a stream, for reading a large object once from start to end. */
+  /** Opens an object (or a range of it) as a stream, for reading a large object once from start to end; a connection lost midway fails the stream. */
   async getObjectStream(key: string, options: RequestOptions & { range?: ByteRange } = {}): Promise<{ body: Readable; objectSize: number; etag: string }> {
-    const { response } = await this.open(key, options);
+    const response = await this.transport.send(this.openRequest(key, options));
     return { body: response.body, objectSize: objectSizeOf(response), etag: headerText(response, 'etag') };
   }
 
   /** An object's size, ETag and date, or null when there is no such object. */
   async headObject(key: string, options: RequestOptions = {}): Promise<S3ObjectInfo | null> {
     try {
-      const { response } = await this.call({ ...options, operation: 'HeadObject', method: 'HEAD', key });
+      const { response } = await this.transport.exchange({ ...options, operation: 'HeadObject', method: 'HEAD', key });
       return { key, size: Number(headerText(response, 'content-length')), etag: headerText(response, 'etag'), lastModified: new Date(headerText(response, 'last-modified')) };
     } catch (error) {
       if (error instanceof S3Error && error.kind === 'no-such-key') return null;
@@ -166,7 +139,7 @@ export class S3Client {
     if (options.delimiter !== undefined) query.push(['delimiter', options.delimiter]);
     if (options.continuationToken !== undefined) query.push(['continuation-token', options.continuationToken]);
     if (options.maxKeys !== undefined) query.push(['max-keys', String(options.maxKeys)]);
-    const { xml } = await this.callXml({ ...options, operation: 'ListObjectsV2', method: 'GET', query });
+    const xml = await this.transport.exchangeXml({ ...options, operation: 'ListObjectsV2', method: 'GET', query });
     const objects = xmlElements(xml, 'Contents').map((entry) => ({
       key: xmlText(entry, 'Key') ?? '',
       size: Number(xmlText(entry, 'Size') ?? 0),
@@ -190,7 +163,7 @@ export class S3Client {
 
   /** Deletes one object; deleting one that is not there is not an error (as in S3). */
   async deleteObject(key: string, options: RequestOptions = {}): Promise<void> {
-    await this.call({ ...options, operation: 'DeleteObject', method: 'DELETE', key });
+    await this.transport.exchange({ ...options, operation: 'DeleteObject', method: 'DELETE', key });
   }
 
   /** Deletes up to 1000 objects in one request; returns the keys that could not be deleted, with why. */
@@ -199,14 +172,14 @@ export class S3Client {
     if (keys.length > 1000) throw new S3Error('invalid-request', `DeleteObjects takes at most 1000 keys at a time, not ${keys.length}`);
     const body = Buffer.from(`<?xml version="1.0" encoding="UTF-8"?><Delete><Quiet>true</Quiet>${keys.map((key) => `<Object><Key>${encodeXml(key)}</Key></Object>`).join('')}</Delete>`);
     const headers = { 'content-md5': createHash('md5').update(body).digest('base64'), 'content-type': 'application/xml' };
-    const { xml } = await this.callXml({ ...options, operation: 'DeleteObjects', method: 'POST', query: [['delete', '']], headers, body });
+    const xml = await this.transport.exchangeXml({ ...options, operation: 'DeleteObjects', method: 'POST', query: [['delete', '']], headers, body });
     return xmlElements(xml, 'Error').map((entry) => ({ key: xmlText(entry, 'Key') ?? '', code: xmlText(entry, 'Code') ?? '', message: xmlText(entry, 'Message') ?? '' }));
   }
 
   /** Begins a multipart upload of `key`; returns its upload id. Nothing is visible under the key until it completes. */
   async createMultipartUpload(key: string, options: RequestOptions & { contentType?: string } = {}): Promise<string> {
     const headers: Record<string, string> = options.contentType ? { 'content-type': options.contentType } : {};
-    const { xml } = await this.callXml({ ...options, operation: 'CreateMultipartUpload', method: 'POST', key, query: [['uploads', '']], headers });
+    const xml = await this.transport.exchangeXml({ ...options, operation: 'CreateMultipartUpload', method: 'POST', key, query: [['uploads', '']], headers });
     const uploadId = xmlText(xml, 'UploadId');
     if (!uploadId) throw new S3Error('server-error', `CreateMultipartUpload of ${key}: the answer held no UploadId`);
     return uploadId;
@@ -216,7 +189,7 @@ export class S3Client {
   async uploadPart(key: string, uploadId: string, partNumber: number, body: Buffer, options: RequestOptions = {}): Promise<string> {
     const headers = { 'content-md5': createHash('md5').update(body).digest('base64') };
     const query: Array<[string, string]> = [['partNumber', String(partNumber)], ['uploadId', uploadId]];
-    const { response } = await this.call({ ...options, operation: `UploadPart ${partNumber}`, method: 'PUT', key, query, headers, body });
+    const { response } = await this.transport.exchange({ ...options, operation: `UploadPart ${partNumber}`, method: 'PUT', key, query, headers, body });
     return headerText(response, 'etag');
   }
 
@@ -224,7 +197,7 @@ export class S3Client {
   async completeMultipartUpload(key: string, uploadId: string, parts: readonly UploadedPart[], options: RequestOptions = {}): Promise<string> {
     const sorted = [...parts].sort((a, b) => a.partNumber - b.partNumber);
     const body = Buffer.from(`<?xml version="1.0" encoding="UTF-8"?><CompleteMultipartUpload>${sorted.map((part) => `<Part><PartNumber>${part.partNumber}</PartNumber><ETag>${encodeXml(part.etag)}</ETag></Part>`).join('')}</CompleteMultipartUpload>`);
-    const { xml } = await this.callXml({ ...options, operation: 'CompleteMultipartUpload', method: 'POST', key, query: [['uploadId', uploadId]], headers: { 'content-type': 'application/xml' }, body });
+    const xml = await this.transport.exchangeXml({ ...options, operation: 'CompleteMultipartUpload', method: 'POST', key, query: [['uploadId', uploadId]], headers: { 'content-type': 'application/xml' }, body });
     const etag = xmlText(xml, 'ETag');
     if (etag) return etag;
     // Ceph's gateway (16.2) answers with an empty ETag: the object's own tells.
@@ -233,7 +206,7 @@ export class S3Client {
 
   /** Aborts an upload: its parts are dropped and nothing appears under the key. */
   async abortMultipartUpload(key: string, uploadId: string, options: RequestOptions = {}): Promise<void> {
-    await this.call({ ...options, operation: 'AbortMultipartUpload', method: 'DELETE', key, query: [['uploadId', uploadId]] });
+    await this.transport.exchange({ ...options, operation: 'AbortMultipartUpload', method: 'DELETE', key, query: [['uploadId', uploadId]] });
   }
 
   /** One page of the uploads begun under `prefix` and neither completed nor aborted (such as those a crash left). */
@@ -242,7 +215,7 @@ export class S3Client {
     if (options.prefix !== undefined) query.push(['prefix', options.prefix]);
     if (options.keyMarker !== undefined) query.push(['key-marker', options.keyMarker]);
     if (options.uploadIdMarker !== undefined) query.push(['upload-id-marker', options.uploadIdMarker]);
-    const { xml } = await this.callXml({ ...options, operation: 'ListMultipartUploads', method: 'GET', query });
+    const xml = await this.transport.exchangeXml({ ...options, operation: 'ListMultipartUploads', method: 'GET', query });
     const uploads = xmlElements(xml, 'Upload').map((entry) => ({
       key: xmlText(entry, 'Key') ?? '',
       uploadId: xmlText(entry, 'UploadId') ?? '',
@@ -253,66 +226,8 @@ export class S3Client {
     return { uploads, next };
   }
 
-  private describe(operation: string, key?: string): RequestDescription {
-    return { operation, bucket: this.settings.bucket, key, endpoint: this.settings.endpoint };
-  }
-
-  private open(key: string, options: RequestOptions & { range?: ByteRange }): Promise<{ response: HttpResponse }> {
+  private openRequest(key: string, options: RequestOptions & { range?: ByteRange }): S3Request {
     const headers: Record<string, string> = options.range ? { range: `bytes=${options.range.start}-${options.range.end}` } : {};
-    return this.call({ ...options, operation: 'GetObject', method: 'GET', key, headers }, false);
+    return { signal: options.signal, operation: 'GetObject', method: 'GET', key, headers };
   }
-
-  private async callXml(call: Call): Promise<{ response: HttpResponse; xml: string }> {
-    const { response } = await this.call(call, false);
-    const description = this.describe(call.operation, call.key);
-    let xml: string;
-    try {
-      xml = (await readBody(response.body)).toString('utf8');
-    } catch (error) {
-      throw networkError(description, error, this.timeoutMs);
-    }
-    // CompleteMultipartUpload can fail after a 200 status: the error is then the body.
-    if (errorRoot.test(xml)) throw answerError(description, 500, xmlText(xml, 'Code'), xmlText(xml, 'Message'));
-    return { response, xml };
-  }
-
-  /** Signs and sends one request; answers with a failing status become S3Error. With `drain`, the body is read and dropped. */
-  private async call(call: Call, drain = true): Promise<{ response: HttpResponse }> {
-    const description = this.describe(call.operation, call.key);
-    const target = requestTarget(this.settings, call.key);
-    const query = call.query ?? [];
-    const body = call.body ?? Buffer.alloc(0);
-    const headers = signV4({
-      method: call.method,
-      path: target.path,
-      query,
-      headers: { ...call.headers, host: target.host },
-      payloadHash: sha256Hex(body),
-      region: this.settings.region,
-      credentials: this.settings.credentials,
-      date: new Date(),
-    });
-    const url = new URL(target.url.href);
-    url.search = canonicalQuery(query);
-    let response: HttpResponse;
-    try {
-      response = await sendHttp({ method: call.method, url, headers, body, timeoutMs: this.timeoutMs, signal: call.signal, agent: this.agent });
-      if (response.status >= 300) {
-        const text = call.method === 'HEAD' ? '' : (await readBody(response.body, 1024 * 1024)).toString('utf8');
-        throw answerError(description, response.status, xmlText(text, 'Code') ?? headlessCode(call, response.status), xmlText(text, 'Message'));
-      }
-      if (drain) await readBody(response.body);
-    } catch (error) {
-      if (error instanceof S3Error) throw error;
-      throw networkError(description, error, this.timeoutMs);
-    }
-    return { response };
-  }
-}
-
-/** HEAD answers carry no error body: the status alone says what went wrong. */
-function headlessCode(call: Call, status: number): string | null {
-  if (status === 404) return call.key === undefined ? 'NoSuchBucket' : 'NoSuchKey';
-  if (status === 403) return 'Forbidden';
-  return null;
 }
