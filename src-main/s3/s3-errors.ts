@@ -13,6 +13,7 @@ export type S3FailureKind =
   | 'throttled'
   | 'rejected'
   | 'invalid-request'
+  | 'untrusted-certificate'
   | 'cancelled';
 
 const codeOfKind: Record<S3FailureKind, ErrorCode> = {
@@ -27,6 +28,7 @@ const codeOfKind: Record<S3FailureKind, ErrorCode> = {
   throttled: 'DESTINATION_UNAVAILABLE',
   rejected: 'DESTINATION_UNAVAILABLE',
   'invalid-request': 'INVALID_INPUT',
+  'untrusted-certificate': 'DESTINATION_UNAVAILABLE',
   cancelled: 'CANCELLED',
 };
 
@@ -126,6 +128,16 @@ export function answerError(request: RequestDescription, status: number, code: s
   return new S3Error(kind, `${request.operation} ${where(request)} failed: ${adviceFor(kind, request, code)}${kind === 'credentials' ? '' : detail}`, status, code ?? null);
 }
 
+const certificateCodes = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
 const notAnsweringCodes = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ENETDOWN', 'ETIMEDOUT', 'TIMEOUT']);
 
 /** The error for a request that got no (complete) answer: refused, timed out, cut, or cancelled. */
@@ -141,6 +153,9 @@ export function networkError(request: RequestDescription, error: unknown, timeou
   }
   if (code === 'TIMEOUT') {
     return new S3Error('not-answering', `${request.operation} ${where(request)}: the server did not answer within ${timeoutMs / 1000} s; check the network and the endpoint`, null, code);
+  }
+  if (code !== null && certificateCodes.has(code)) {
+    return new S3Error('untrusted-certificate', `${request.operation} ${where(request)}: the server's TLS certificate is not trusted (${code}); check the endpoint URL, or add its certificate authority to the system's trusted ones`, null, code);
   }
   if (code !== null && notAnsweringCodes.has(code)) {
     return new S3Error('not-answering', `${request.operation} ${where(request)}: the server is not answering (${code}); check the network and the endpoint URL`, null, code);

@@ -8,19 +8,22 @@ export interface CephConfigInput {
   gatewayPort: number;
   /** The gateway's DNS name, for virtual-hosted-style requests (`bucket.<name>`). */
   dnsName: string;
+  /** An HTTPS port too, with this PEM file (certificate and key); none when null. */
+  tls: { port: number; pemFile: string } | null;
 }
 
 /**
  * ceph.conf for the smallest cluster that serves S3: one monitor, one OSD on memstore (objects in
- * RAM), one RADOS Gateway (beast) on 127.0.0.1, no cephx, pools of one replica and one placement
- * group, every file in `folder`. Paxos proposes at once rather than once a second, which brings the
- * gateway's start (it creates its pools one by one) from about 10 s down to under one; the
- * clients' objecter and the monitor tick twice a second and every second rather than every five
- * (a write to a pool made before the OSD was up otherwise waited for the next tick: 5 s, one start
- * in four).
+ * RAM), one RADOS Gateway (beast) on 127.0.0.1 over HTTP (and HTTPS when given a certificate), no
+ * cephx, pools of one replica and one placement group, every file in `folder`. Paxos proposes at
+ * once rather than once a second, which brings the gateway's start (it creates its pools one by
+ * one) from about 10 s down to under one; the clients' objecter and the monitor tick twice a second
+ * and every second rather than every five (a write to a pool made before the OSD was up otherwise
+ * waited for the next tick: 5 s, one start in four).
  */
 export function cephConfig(input: CephConfigInput): string {
   const { folder } = input;
+  const https = input.tls ? ` ssl_endpoint=127.0.0.1:${input.tls.port} ssl_certificate=${input.tls.pemFile}` : '';
   return `[global]
 fsid = ${input.fsid}
 mon host = v2:127.0.0.1:${input.monitorPort}
@@ -63,7 +66,7 @@ osd objectstore = memstore
 memstore device bytes = 2147483648
 
 [client.rgw]
-rgw frontends = beast endpoint=127.0.0.1:${input.gatewayPort}
+rgw frontends = beast endpoint=127.0.0.1:${input.gatewayPort}${https}
 rgw dns name = ${input.dnsName}
 rgw data = ${join(folder, 'rgw')}
 `;

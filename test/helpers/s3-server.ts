@@ -15,6 +15,8 @@ export interface S3Server {
   port: number;
   /** The gateway's DNS name: a virtual-hosted-style request is sent to 127.0.0.1 with Host `bucket.<dnsName>:PORT`. */
   dnsName: string;
+  /** The same gateway over HTTPS, with the self-signed certificate (PEM) to trust; null where openssl is missing. */
+  tls: { endpoint: string; certificate: string } | null;
   /** The keys of an S3 user made for the test. */
   accessKeyId: string;
   secretAccessKey: string;
@@ -39,6 +41,9 @@ export const noCeph: string | false = (() => {
 })();
 
 const run = promisify(execFile);
+
+/** Why HTTPS cannot be tested here, or false: the certificate is made with openssl. */
+export const noOpenssl: string | false = spawnSync('sh', ['-c', 'command -v openssl']).status === 0 ? false : 'openssl is not installed (apt-get install -y openssl); .ci/run installs it';
 
 async function freePort(): Promise<number> {
   const server = createServer();
@@ -133,9 +138,30 @@ async function waitForGateway(cluster: Cluster, endpoint: string, timeoutMs: num
   throw new Error(`the gateway did not answer at ${endpoint} within ${timeoutMs / 1000} s:\n${tail(join(cluster.folder, 'log', 'client.rgw.log'))}`);
 }
 
-async function startCluster(cluster: Cluster, monitorPort: number, gatewayPort: number, dnsName: string): Promise<{ accessKeyId: string; secretAccessKey: string }> {
+/** A self-signed certificate for 127.0.0.1 and the gateway's names, with its key, in one PEM file. */
+async function makeCertificate(cluster: Cluster, dnsName: string): Promise<{ pemFile: string; certificate: string }> {
+  const key = join(cluster.folder, 'tls.key');
+  const certificateFile = join(cluster.folder, 'tls.crt');
+  const names = `subjectAltName=IP:127.0.0.1,DNS:${dnsName},DNS:*.${dnsName}`;
+  await run('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', certificateFile, '-days', '2', '-subj', '/CN=dormouse-test-s3', '-addext', names]);
+  const certificate = readFileSync(certificateFile, 'utf8');
+  const pemFile = join(cluster.folder, 'tls.pem');
+  writeFileSync(pemFile, certificate + readFileSync(key, 'utf8'));
+  return { pemFile, certificate };
+}
+
+interface Ports {
+  monitor: number;
+  gateway: number;
+  https: number;
+}
+
+async function startCluster(cluster: Cluster, ports: Ports, dnsName: string): Promise<{ accessKeyId: string; secretAccessKey: string; certificate: string | null }> {
   const fsid = randomUUID();
-  writeFileSync(cluster.config, cephConfig({ folder: cluster.folder, fsid, monitorPort, gatewayPort, dnsName }));
+  const monitorPort = ports.monitor;
+  const gatewayPort = ports.gateway;
+  const tls = noOpenssl ? null : await makeCertificate(cluster, dnsName);
+  writeFileSync(cluster.config, cephConfig({ folder: cluster.folder, fsid, monitorPort, gatewayPort, dnsName, tls: tls && { port: ports.https, pemFile: tls.pemFile } }));
   const monmap = join(cluster.folder, 'monmap');
   await cluster.command('monmaptool', 'monmaptool', ['--create', '--fsid', fsid, '--addv', 'a', `[v2:127.0.0.1:${monitorPort}]`, monmap]);
   await cluster.command('ceph-mon --mkfs', 'ceph-mon', ['--mkfs', '-i', 'a', '--monmap', monmap]);
@@ -153,12 +179,12 @@ async function startCluster(cluster: Cluster, monitorPort: number, gatewayPort: 
   const accessKeyId = `DORMOUSE${randomBytes(6).toString('hex').toUpperCase()}`;
   const secretAccessKey = randomBytes(30).toString('base64');
   await cluster.command('radosgw-admin user create', 'radosgw-admin', ['user', 'create', '--uid', 'dormouse-test', '--display-name', 'Dormouse test', '--access-key', accessKeyId, '--secret', secretAccessKey]);
-  return { accessKeyId, secretAccessKey };
+  return { accessKeyId, secretAccessKey, certificate: tls?.certificate ?? null };
 }
 
 /**
- * Starts Ceph's RADOS Gateway on a single-node cluster made for this test file (about 2 s: a
- * monitor, one OSD on memstore, the gateway on a free port of 127.0.0.1) with one S3 user, and
+ * Starts Ceph's RADOS Gateway on a single-node cluster made for this test file (1–2 s: a monitor,
+ * one OSD on memstore, the gateway on free ports of 127.0.0.1, HTTP and HTTPS) with one S3 user, and
  * returns its endpoint and keys. stop() ends every daemon and removes the folder; if the test
  * process dies first, a small reaper process does both. Works as root and as a normal user.
  */
@@ -166,16 +192,17 @@ export async function startS3Server(): Promise<S3Server> {
   if (noCeph) throw new Error(noCeph);
   const started = Date.now();
   const cluster = new Cluster();
-  const monitorPort = await freePort();
-  let gatewayPort = await freePort();
-  while (gatewayPort === monitorPort) gatewayPort = await freePort();
+  const ports: Ports = { monitor: await freePort(), gateway: 0, https: 0 };
+  while ([0, ports.monitor].includes(ports.gateway)) ports.gateway = await freePort();
+  while ([0, ports.monitor, ports.gateway].includes(ports.https)) ports.https = await freePort();
   const dnsName = 's3.dormouse.test';
   try {
-    const keys = await startCluster(cluster, monitorPort, gatewayPort, dnsName);
+    const { certificate, ...keys } = await startCluster(cluster, ports, dnsName);
     return {
-      endpoint: `http://127.0.0.1:${gatewayPort}`,
-      port: gatewayPort,
+      endpoint: `http://127.0.0.1:${ports.gateway}`,
+      port: ports.gateway,
       dnsName,
+      tls: certificate === null ? null : { endpoint: `https://127.0.0.1:${ports.https}`, certificate },
       ...keys,
       folder: cluster.folder,
       startMs: Date.now() - started,

@@ -1,8 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import https from 'node:https';
 import { S3Error } from '../../src-main/s3/s3-errors';
 import { startFaultProxy } from '../helpers/fault-proxy';
+import { noOpenssl } from '../helpers/s3-server';
 import { clientOf, keysOf, loopbackAgent, noCeph, useS3Server } from './s3-kit';
 
 /** The S3 client's operations against Ceph's RADOS Gateway, and the errors a person sees when something is wrong. */
@@ -80,6 +82,25 @@ test('virtual-hosted-style addressing (bucket.host) reaches the same bucket as p
   } finally {
     agent.destroy();
   }
+});
+
+test('over HTTPS: a client that trusts the gateway\'s certificate works; one that does not is told why', { skip: noCeph || noOpenssl }, async () => {
+  const gateway = server();
+  const tls = gateway.tls;
+  assert.ok(tls);
+  const agent = new https.Agent({ keepAlive: true, ca: tls.certificate });
+  try {
+    const secure = clientOf(gateway, 'secure', { endpoint: tls.endpoint }, { agent });
+    await secure.createBucket();
+    await secure.putObject('over/tls.txt', Buffer.from('private'));
+    assert.equal((await secure.getObject('over/tls.txt', { range: { start: 1, end: 3 } })).body.toString(), 'riv');
+  } finally {
+    agent.destroy();
+  }
+  const untrusting = await failure(clientOf(gateway, 'secure', { endpoint: tls.endpoint }).headBucket());
+  assert.equal(untrusting.kind, 'untrusted-certificate');
+  assert.equal(untrusting.retryable, false);
+  assert.match(untrusting.message, /HeadBucket s3:\/\/secure at https:\/\/127\.0\.0\.1:\d+: the server's TLS certificate is not trusted \(DEPTH_ZERO_SELF_SIGNED_CERT\); check the endpoint URL, or add its certificate authority/);
 });
 
 async function failure(work: Promise<unknown>): Promise<S3Error> {
