@@ -107,11 +107,14 @@ export class MultipartUpload {
     return upload;
   }
 
-  /** Takes the next bytes of the object; resolves once they are accepted (a part slot was free when one filled up). */
+  /**
+   * Takes the next bytes of the object; resolves once they are accepted (a part slot was free when
+   * one filled up). The bytes are copied: the caller may reuse its buffer (a ring) at once.
+   */
   async write(chunk: Buffer): Promise<void> {
     await this.throwIfStopped();
     if (chunk.length === 0) return;
-    this.pending.push(chunk);
+    this.pending.push(Buffer.from(chunk));
     this.pendingBytes += chunk.length;
     this.bytes += chunk.length;
     while (this.pendingBytes >= this.partSize) await this.launch(this.takePart(this.partSize));
@@ -144,12 +147,25 @@ export class MultipartUpload {
     await this.aborting;
   }
 
+  /** The next `size` bytes written, from the front of what is pending (one copy at most). */
   private takePart(size: number): Buffer {
-    const all = this.pending.length === 1 ? (this.pending[0] as Buffer) : Buffer.concat(this.pending, this.pendingBytes);
-    const rest = all.subarray(size);
-    this.pending = rest.length > 0 ? [Buffer.from(rest)] : [];
-    this.pendingBytes = rest.length;
-    return all.subarray(0, size);
+    const pieces: Buffer[] = [];
+    let taken = 0;
+    while (taken < size) {
+      const head = this.pending[0] as Buffer;
+      const wanted = size - taken;
+      if (head.length <= wanted) {
+        pieces.push(head);
+        this.pending.shift();
+        taken += head.length;
+      } else {
+        pieces.push(head.subarray(0, wanted));
+        this.pending[0] = head.subarray(wanted);
+        taken = size;
+      }
+    }
+    this.pendingBytes -= size;
+    return pieces.length === 1 ? (pieces[0] as Buffer) : Buffer.concat(pieces, size);
   }
 
   private async launch(body: Buffer): Promise<void> {
