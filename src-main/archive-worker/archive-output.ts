@@ -1,5 +1,7 @@
 import { closeSync, constants, fsyncSync, ftruncateSync, openSync, statfsSync, writeSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
+import type { AgeFileStart } from '../encryption/age-encryptor';
+import { payloadSizeOf } from '../encryption/age-stream';
 
 /** Layout of the shared control words. */
 const produced = 0;
@@ -28,16 +30,58 @@ const tapsDone = 1;
  * every slot at its place in the file (full slots through the direct-I/O descriptor when there is
  * one). A slot is free again once all three have passed it, so reading, hashing and writing overlap
  * and the two hashes share the machine's cores.
+ *
+ * For an encrypted archive (workerData.encryption: the age header and payload nonce, and the payload
+ * key) the writer seals the stream as age's STREAM (age-stream.ts: 64 KiB chunks, ChaCha20-Poly1305,
+ * nonce = 11-byte big-endian chunk index and a last-chunk flag), holding a full chunk back until more
+ * arrives so the true last one gets the flag, and hashes the ciphertext it writes (through the page
+ * cache: sealed chunks do not fit O_DIRECT's alignment); the hasher then only keeps pace.
  */
 const threadSource = (role: 'hash' | 'tap' | 'write') => `
 const { workerData: w } = require('node:worker_threads');
 const { writeSync } = require('node:fs');
-const { createHash } = require('node:crypto');
+const { createCipheriv, createHash } = require('node:crypto');
 const ctrl = new Int32Array(w.control);
 const bytes = Buffer.from(w.data);
 const info = Buffer.from(w.info);
 const tail = ${role === 'hash' ? hashed : role === 'tap' ? tapped : written};
-const hash = ${role === 'hash' ? "createHash('sha256')" : 'null'};
+const hash = ${role === 'hash' ? "w.encryption ? null : createHash('sha256')" : 'null'};
+const sealing = ${role === 'write'} && w.encryption ? { key: Buffer.from(w.encryption.payloadKey), pending: Buffer.alloc(${64 * 1024}), filled: 0, index: 0, hash: createHash('sha256'), at: 0 } : null;
+/** Seals one STREAM chunk of the pending plaintext. */
+const seal = (plaintext, last) => {
+  const nonce = Buffer.alloc(12);
+  nonce.writeUIntBE(sealing.index, 5, 6);
+  nonce[11] = last ? 1 : 0;
+  sealing.index += 1;
+  const cipher = createCipheriv('chacha20-poly1305', sealing.key, nonce, { authTagLength: 16 });
+  const body = cipher.update(plaintext);
+  cipher.final();
+  return [body, cipher.getAuthTag()];
+};
+/** Hashes and writes ciphertext at the end of the file. */
+const writeSealed = (pieces) => {
+  if (pieces.length === 0) return;
+  const out = Buffer.concat(pieces);
+  sealing.hash.update(out);
+  let offset = 0;
+  while (offset < out.length) offset += writeSync(Atomics.load(ctrl, ${fdWord}), out, offset, out.length - offset, sealing.at + offset);
+  sealing.at += out.length;
+};
+/** Takes a slot's plaintext: seals every chunk it completes, except a full one not yet known not to be the last. */
+const encrypt = (view) => {
+  const out = sealing.at === 0 ? [Buffer.from(w.encryption.start)] : [];
+  let at = 0;
+  while (at < view.length) {
+    if (sealing.filled === sealing.pending.length) {
+      out.push(...seal(sealing.pending, false));
+      sealing.filled = 0;
+    }
+    const copied = view.copy(sealing.pending, sealing.filled, at, Math.min(view.length, at + sealing.pending.length - sealing.filled));
+    sealing.filled += copied;
+    at += copied;
+  }
+  writeSealed(out);
+};
 const taps = new Int32Array(w.tapControl);
 const tapRanges = new Float64Array(w.tapRanges);
 const tapDigests = Buffer.from(w.tapDigests);
@@ -74,7 +118,8 @@ for (;;) {
   const ready = Atomics.load(ctrl, ${produced});
   const done = Atomics.load(ctrl, tail);
   if (done === ready) {
-    if (Atomics.load(ctrl, ${finished}) === 1) break;
+    // Finished, and nothing submitted since ready was read: the last slot may land between the two loads.
+    if (Atomics.load(ctrl, ${finished}) === 1 && Atomics.load(ctrl, ${produced}) === done) break;
     Atomics.wait(ctrl, ${produced}, ready, 1000);
     continue;
   }
@@ -82,11 +127,13 @@ for (;;) {
   const length = Atomics.load(ctrl, ${lengthsStart} + slot);
   const base = Atomics.load(ctrl, ${baseWord});
   const view = bytes.subarray(base + slot * w.slotBytes, base + slot * w.slotBytes + length);
-  if (hash) {
-    hash.update(view);
+  if (${role === 'hash'}) {
+    if (hash) hash.update(view);
   } else if (${role === 'tap'}) {
     feedTaps(view, position);
     position += length;
+  } else if (sealing) {
+    encrypt(view);
   } else {
     const plainFd = Atomics.load(ctrl, ${fdWord});
     let offset = 0;
@@ -105,8 +152,12 @@ for (;;) {
   Atomics.store(ctrl, tail, done + 1);
   Atomics.notify(ctrl, tail);
 }
-if (hash) {
-  info.write(hash.digest('hex'), 0);
+if (sealing) {
+  writeSealed([...(sealing.at === 0 ? [Buffer.from(w.encryption.start)] : []), ...seal(sealing.pending.subarray(0, sealing.filled), true)]);
+}
+const digest = hash ?? (sealing && sealing.hash);
+if (digest) {
+  info.write(digest.digest('hex'), 0);
   Atomics.store(ctrl, ${digested}, 1);
   Atomics.notify(ctrl, ${digested});
 }
@@ -132,15 +183,18 @@ export function copyInto(sink: ReservingSink, data: Buffer): void {
   }
 }
 
-/** What writing an archive file came to: its SHA-256 and its length. */
+/** What writing an archive file came to: its SHA-256 (of the file as written: the ciphertext of an encrypted one), its plaintext length and the file's. */
 export interface ArchiveOutputResult {
   sha256: string;
   bytes: number;
+  fileBytes: number;
 }
 
 /** How the archive file is written: direct I/O when the destination's file system takes it (the default), or through the page cache. */
 export interface ArchiveOutputOptions {
   directIo?: boolean;
+  /** Encrypt the file with age: the start of the file (startAgeFile), sealed in the writing thread. */
+  encryption?: AgeFileStart;
   slotBytes?: number;
   slots?: number;
 }
@@ -174,6 +228,8 @@ export class ArchiveOutput {
   private submitted = 0;
   private submittedBytes = 0;
   private closed = false;
+  /** Copies of the bytes committed since `record` was called, and where they start. */
+  private recording: { start: number; pieces: Buffer[] } | null = null;
 
   /** Starts the hashing and writing threads; they wait for `open`, so they can boot while the sources are walked. */
   constructor(private readonly options: ArchiveOutputOptions = {}) {
@@ -185,14 +241,15 @@ export class ArchiveOutput {
     this.info = Buffer.from(info);
     const control = new SharedArrayBuffer(4 * (lengthsStart + this.slots));
     this.control = new Int32Array(control);
-    const workerData = { data: this.data, control, info, slots: this.slots, slotBytes: this.slotBytes, tapControl: this.tapControl.buffer, tapRanges: this.tapRanges.buffer, tapDigests: this.tapDigests.buffer };
+    const encryption = options.encryption ? { start: Buffer.concat([options.encryption.header, options.encryption.payloadNonce]), payloadKey: options.encryption.payloadKey } : null;
+    const workerData = { data: this.data, control, info, slots: this.slots, slotBytes: this.slotBytes, tapControl: this.tapControl.buffer, tapRanges: this.tapRanges.buffer, tapDigests: this.tapDigests.buffer, encryption };
     this.threads = (['hash', 'tap', 'write'] as const).map((role) => new Worker(threadSource(role), { eval: true, workerData }));
   }
 
   /** Creates the archive file (mode 0600), and a direct-I/O descriptor to it where the file system takes one. */
   open(path: string): void {
     this.fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC, 0o600);
-    const direct = this.options.directIo === false ? null : openDirect(path, this.bytes);
+    const direct = this.options.directIo === false || this.options.encryption ? null : openDirect(path, this.bytes);
     this.directFd = direct?.fd ?? -1;
     this.base = direct?.base ?? 0;
     Atomics.store(this.control, fdWord, this.fd);
@@ -220,7 +277,18 @@ export class ArchiveOutput {
 
   /** Marks bytes read into a reserved slice as written. */
   commit(bytes: number): void {
+    if (this.recording && this.slot) this.recording.pieces.push(Buffer.from(this.slot.subarray(this.filled, this.filled + bytes)));
     this.filled += bytes;
+  }
+
+  /** Keeps a copy of every byte written from now on (an archive's manifest, index and trailer, for its local copy). */
+  record(): void {
+    this.recording = { start: this.position, pieces: [] };
+  }
+
+  /** The bytes kept since `record`, and the position of the first. */
+  get recorded(): { start: number; pieces: Buffer[] } | null {
+    return this.recording;
   }
 
   /** Appends bytes. */
@@ -282,11 +350,13 @@ export class ArchiveOutput {
       else break;
     }
     const sha256 = this.info.toString('latin1', 0, digestBytes);
+    const start = this.options.encryption;
+    const fileBytes = start ? start.header.length + payloadSizeOf(bytes) : bytes;
     // The alignment probe may have written past the end of a very small archive.
-    ftruncateSync(this.fd, bytes);
+    ftruncateSync(this.fd, fileBytes);
     fsyncSync(this.fd);
     this.close();
-    return { sha256, bytes };
+    return { sha256, bytes, fileBytes };
   }
 
   /** Stops the threads and closes the file of an archive that will not be finished. */
