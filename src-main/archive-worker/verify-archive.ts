@@ -230,8 +230,8 @@ export async function verifyArchive(archivePath: string, expectedSha256: string 
   const hash = createHash('sha256');
   let read = 0;
   let lastProgress = 0;
+  const file = createReadStream(archivePath, { highWaterMark: 1024 * 1024 });
   try {
-    const file = createReadStream(archivePath, { highWaterMark: 1024 * 1024 });
     file.on('data', (chunk) => {
       hash.update(chunk as Buffer);
       read += (chunk as Buffer).length;
@@ -254,6 +254,12 @@ export async function verifyArchive(archivePath: string, expectedSha256: string 
   } catch (error) {
     if ((error as Error).message === 'cancelled') throw error;
     problems.push(`the archive cannot be read to its end: ${(error as Error).message} (truncated or damaged)`);
+  }
+  // The SHA-256 is of the whole file, even when its contents could not be read to the end.
+  if (!file.destroyed && !file.readableEnded) {
+    file.unpipe();
+    file.resume();
+    await finished(file).catch(() => undefined);
   }
   if (contentsChecked && !scanner.ended && !problems.some((problem) => problem.includes('cannot be read to its end'))) {
     problems.push(`the archive ends after ${scanner.consumed} bytes of tar, before its end-of-archive blocks (truncated)`);

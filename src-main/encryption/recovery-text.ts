@@ -31,6 +31,9 @@ using only the age and tar commands (Debian or Ubuntu: sudo apt install age tar)
      age -d -i key.txt ARCHIVE.tar.age | tar -x -p -C restored
 
    Files come back under their full path inside "restored" (home/alice/… for /home/alice/…).
+   An archive whose name ends .tar.gz.age is compressed too: add -z to tar:
+
+     age -d -i key.txt ARCHIVE.tar.gz.age | tar -x -z -p -C restored
 
 Worked example: the schedule "Home" of the laptop "alice-laptop" has a full backup and, the next
 day, an incremental one (it holds only what changed). To get back the newest state, unpack the
