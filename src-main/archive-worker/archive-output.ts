@@ -2,6 +2,7 @@ import { closeSync, constants, fsyncSync, ftruncateSync, openSync, statfsSync, w
 import { Worker } from 'node:worker_threads';
 import type { AgeFileStart } from '../encryption/age-encryptor';
 import { payloadSizeOf } from '../encryption/age-stream';
+import { hasherSealingSource, sealingData, writerSealingSource } from './sealing-threads';
 
 /** Layout of the shared control words. */
 const produced = 0;
@@ -29,15 +30,11 @@ const tapsDone = 1;
  * computes the SHA-256 of each file's content within them (the content taps); the writer writes
  * every slot at its place in the file (full slots through the direct-I/O descriptor when there is
  * one). A slot is free again once all three have passed it, so reading, hashing and writing overlap
- * and the two hashes share the machine's cores.
- *
- * For an encrypted archive (workerData.encryption: the age header and payload nonce, and the payload
- * key) the writer seals the stream as age's STREAM (age-stream.ts: 64 KiB chunks, ChaCha20-Poly1305,
- * nonce = 11-byte big-endian chunk index and a last-chunk flag), holding a full chunk back until more
- * arrives so the true last one gets the flag, and hashes the ciphertext it writes (through the page
- * cache: sealed chunks do not fit O_DIRECT's alignment); the hasher then only keeps pace.
+ * and the two hashes share the machine's cores. For an encrypted archive the writer seals the slots
+ * and the hasher hashes the ciphertext instead (sealing-threads.ts), through the page cache: sealed
+ * chunks do not fit O_DIRECT's alignment.
  */
-const threadSource = (role: 'hash' | 'tap' | 'write') => `
+const threadSource = (role: 'hash' | 'tap' | 'write', encrypted: boolean) => `
 const { workerData: w } = require('node:worker_threads');
 const { writeSync } = require('node:fs');
 const { createCipheriv, createHash } = require('node:crypto');
@@ -45,43 +42,9 @@ const ctrl = new Int32Array(w.control);
 const bytes = Buffer.from(w.data);
 const info = Buffer.from(w.info);
 const tail = ${role === 'hash' ? hashed : role === 'tap' ? tapped : written};
-const hash = ${role === 'hash' ? "w.encryption ? null : createHash('sha256')" : 'null'};
-const sealing = ${role === 'write'} && w.encryption ? { key: Buffer.from(w.encryption.payloadKey), pending: Buffer.alloc(${64 * 1024}), filled: 0, index: 0, hash: createHash('sha256'), at: 0 } : null;
-/** Seals one STREAM chunk of the pending plaintext. */
-const seal = (plaintext, last) => {
-  const nonce = Buffer.alloc(12);
-  nonce.writeUIntBE(sealing.index, 5, 6);
-  nonce[11] = last ? 1 : 0;
-  sealing.index += 1;
-  const cipher = createCipheriv('chacha20-poly1305', sealing.key, nonce, { authTagLength: 16 });
-  const body = cipher.update(plaintext);
-  cipher.final();
-  return [body, cipher.getAuthTag()];
-};
-/** Hashes and writes ciphertext at the end of the file. */
-const writeSealed = (pieces) => {
-  if (pieces.length === 0) return;
-  const out = Buffer.concat(pieces);
-  sealing.hash.update(out);
-  let offset = 0;
-  while (offset < out.length) offset += writeSync(Atomics.load(ctrl, ${fdWord}), out, offset, out.length - offset, sealing.at + offset);
-  sealing.at += out.length;
-};
-/** Takes a slot's plaintext: seals every chunk it completes, except a full one not yet known not to be the last. */
-const encrypt = (view) => {
-  const out = sealing.at === 0 ? [Buffer.from(w.encryption.start)] : [];
-  let at = 0;
-  while (at < view.length) {
-    if (sealing.filled === sealing.pending.length) {
-      out.push(...seal(sealing.pending, false));
-      sealing.filled = 0;
-    }
-    const copied = view.copy(sealing.pending, sealing.filled, at, Math.min(view.length, at + sealing.pending.length - sealing.filled));
-    sealing.filled += copied;
-    at += copied;
-  }
-  writeSealed(out);
-};
+const hash = ${role === 'hash' && !encrypted ? "createHash('sha256')" : 'null'};
+${role === 'write' && encrypted ? writerSealingSource(fdWord, failed) : ''}
+${role === 'hash' && encrypted ? hasherSealingSource(failed) : ''}
 const taps = new Int32Array(w.tapControl);
 const tapRanges = new Float64Array(w.tapRanges);
 const tapDigests = Buffer.from(w.tapDigests);
@@ -113,8 +76,14 @@ const fail = (error) => {
   Atomics.store(ctrl, ${failed}, 1);
   for (const word of [${hashed}, ${tapped}, ${written}, ${digested}]) Atomics.notify(ctrl, word);
 };
+const reportDigest = (hex) => {
+  info.write(hex, 0);
+  Atomics.store(ctrl, ${digested}, 1);
+  Atomics.notify(ctrl, ${digested});
+};
 try {
-for (;;) {
+${role === 'hash' && encrypted ? 'hashCiphertext(reportDigest);' : ''}
+for (;${role === 'hash' && encrypted ? 'false' : ''};) {
   const ready = Atomics.load(ctrl, ${produced});
   const done = Atomics.load(ctrl, tail);
   if (done === ready) {
@@ -128,11 +97,11 @@ for (;;) {
   const base = Atomics.load(ctrl, ${baseWord});
   const view = bytes.subarray(base + slot * w.slotBytes, base + slot * w.slotBytes + length);
   if (${role === 'hash'}) {
-    if (hash) hash.update(view);
+    hash.update(view);
   } else if (${role === 'tap'}) {
     feedTaps(view, position);
     position += length;
-  } else if (sealing) {
+  } else if (${encrypted}) {
     encrypt(view);
   } else {
     const plainFd = Atomics.load(ctrl, ${fdWord});
@@ -152,15 +121,8 @@ for (;;) {
   Atomics.store(ctrl, tail, done + 1);
   Atomics.notify(ctrl, tail);
 }
-if (sealing) {
-  writeSealed([...(sealing.at === 0 ? [Buffer.from(w.encryption.start)] : []), ...seal(sealing.pending.subarray(0, sealing.filled), true)]);
-}
-const digest = hash ?? (sealing && sealing.hash);
-if (digest) {
-  info.write(digest.digest('hex'), 0);
-  Atomics.store(ctrl, ${digested}, 1);
-  Atomics.notify(ctrl, ${digested});
-}
+${role === 'write' && encrypted ? 'finishSealing();' : ''}
+if (hash) reportDigest(hash.digest('hex'));
 } catch (error) {
   fail(error);
 }
@@ -241,9 +203,9 @@ export class ArchiveOutput {
     this.info = Buffer.from(info);
     const control = new SharedArrayBuffer(4 * (lengthsStart + this.slots));
     this.control = new Int32Array(control);
-    const encryption = options.encryption ? { start: Buffer.concat([options.encryption.header, options.encryption.payloadNonce]), payloadKey: options.encryption.payloadKey } : null;
+    const encryption = options.encryption ? sealingData(options.encryption, this.slotBytes) : null;
     const workerData = { data: this.data, control, info, slots: this.slots, slotBytes: this.slotBytes, tapControl: this.tapControl.buffer, tapRanges: this.tapRanges.buffer, tapDigests: this.tapDigests.buffer, encryption };
-    this.threads = (['hash', 'tap', 'write'] as const).map((role) => new Worker(threadSource(role), { eval: true, workerData }));
+    this.threads = (['hash', 'tap', 'write'] as const).map((role) => new Worker(threadSource(role, encryption !== null), { eval: true, workerData }));
   }
 
   /** Creates the archive file (mode 0600), and a direct-I/O descriptor to it where the file system takes one. */
@@ -390,7 +352,8 @@ export class ArchiveOutput {
 
   /** The next free buffer, waiting while the threads are a whole ring behind. */
   private acquire(): Buffer {
-    const followers = [hashed, tapped, written];
+    // An encrypted archive's hasher reads the writer's ciphertext, not these slots.
+    const followers = this.options.encryption ? [tapped, written] : [hashed, tapped, written];
     for (;;) {
       this.throwIfFailed();
       const counts = followers.map((word) => Atomics.load(this.control, word));
