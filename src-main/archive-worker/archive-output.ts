@@ -31,8 +31,8 @@ const tapsDone = 1;
  * every slot at its place in the file (full slots through the direct-I/O descriptor when there is
  * one). A slot is free again once all three have passed it, so reading, hashing and writing overlap
  * and the two hashes share the machine's cores. For an encrypted archive the writer seals the slots
- * and the hasher hashes the ciphertext instead (sealing-threads.ts), through the page cache: sealed
- * chunks do not fit O_DIRECT's alignment.
+ * and the hasher hashes the ciphertext instead (sealing-threads.ts); sealed chunks are gathered into
+ * aligned stages for O_DIRECT.
  */
 const threadSource = (role: 'hash' | 'tap' | 'write', encrypted: boolean) => `
 const { workerData: w } = require('node:worker_threads');
@@ -43,7 +43,7 @@ const bytes = Buffer.from(w.data);
 const info = Buffer.from(w.info);
 const tail = ${role === 'hash' ? hashed : role === 'tap' ? tapped : written};
 const hash = ${role === 'hash' && !encrypted ? "createHash('sha256')" : 'null'};
-${role === 'write' && encrypted ? writerSealingSource(fdWord, failed) : ''}
+${role === 'write' && encrypted ? writerSealingSource(fdWord, directFdWord, failed) : ''}
 ${role === 'hash' && encrypted ? hasherSealingSource(failed) : ''}
 const taps = new Int32Array(w.tapControl);
 const tapRanges = new Float64Array(w.tapRanges);
@@ -211,7 +211,7 @@ export class ArchiveOutput {
   /** Creates the archive file (mode 0600), and a direct-I/O descriptor to it where the file system takes one. */
   open(path: string): void {
     this.fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC, 0o600);
-    const direct = this.options.directIo === false || this.options.encryption ? null : openDirect(path, this.bytes);
+    const direct = this.options.directIo === false ? null : openDirect(path, this.bytes);
     this.directFd = direct?.fd ?? -1;
     this.base = direct?.base ?? 0;
     Atomics.store(this.control, fdWord, this.fd);

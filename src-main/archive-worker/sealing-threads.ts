@@ -40,11 +40,16 @@ export function sealingData(start: AgeFileStart, slotBytes: number): SealingData
   };
 }
 
+/** Bytes of ciphertext the writer gathers for one direct write: a multiple of any device's block size. */
+const stageBytes = 1024 * 1024;
+
 /**
  * The writer's sealing: `encrypt(view)` for each plaintext slot, `finishSealing()` at the end.
- * Expects `w`, `ctrl`, `writeSync`, `createCipheriv` and the word numbers `fdWord` and `failedWord`.
+ * Where the output has a direct-I/O descriptor, ciphertext is gathered in an aligned 1 MiB stage
+ * and written with O_DIRECT a stage at a time (the rest at the end through the page cache), as
+ * plain archives are. Expects `w`, `ctrl`, `writeSync`, `createCipheriv` and the word numbers.
  */
-export const writerSealingSource = (fdWord: number, failedWord: number) => `
+export const writerSealingSource = (fdWord: number, directFdWord: number, failedWord: number) => `
 const e = w.encryption;
 const cctrl = new Int32Array(e.control);
 const cbytes = Buffer.from(e.data);
@@ -59,6 +64,58 @@ const seal = (plaintext, last) => {
   const body = cipher.update(plaintext);
   cipher.final();
   return [body, cipher.getAuthTag()];
+};
+const stage = { memory: null, base: 0, filled: 0, at: 0 };
+/** Finds where the stage's memory is aligned for the direct descriptor (the probe writes where the file will start anyway). */
+const openStage = () => {
+  const direct = Atomics.load(ctrl, ${directFdWord});
+  if (direct < 0) return;
+  const memory = Buffer.allocUnsafeSlow(${stageBytes} + 4096);
+  for (let base = 0; base < 4096; base += 16) {
+    try {
+      writeSync(direct, memory, base, 4096, 0);
+      Object.assign(stage, { memory, base });
+      return;
+    } catch (error) {
+      if (error.code !== 'EINVAL') return;
+    }
+  }
+};
+/** Writes bytes at a place in the file through the page cache. */
+const writeAt = (data, position) => {
+  let offset = 0;
+  while (offset < data.length) offset += writeSync(Atomics.load(ctrl, ${fdWord}), data, offset, data.length - offset, position + offset);
+};
+/** Writes ciphertext at the end of the file: through the stage and O_DIRECT when it can, else through the page cache. */
+const writeOut = (data) => {
+  if (stage.memory === null) {
+    writeAt(data, stage.at);
+    stage.at += data.length;
+    return;
+  }
+  let done = 0;
+  while (done < data.length) {
+    const copied = data.copy(stage.memory, stage.base + stage.filled, done, done + Math.min(data.length - done, ${stageBytes} - stage.filled));
+    stage.filled += copied;
+    done += copied;
+    if (stage.filled < ${stageBytes}) continue;
+    const full = stage.memory.subarray(stage.base, stage.base + ${stageBytes});
+    try {
+      if (writeSync(Atomics.load(ctrl, ${directFdWord}), full, 0, ${stageBytes}, stage.at) !== ${stageBytes}) throw Object.assign(new Error('short direct write'), { code: 'EINVAL' });
+    } catch (error) {
+      // A file system that took the probe but refuses a later direct write: the page cache it is.
+      if (error.code !== 'EINVAL') throw error;
+      writeAt(full, stage.at);
+      stage.at += ${stageBytes};
+      stage.filled = 0;
+      const rest = data.subarray(done);
+      stage.memory = null;
+      writeOut(rest);
+      return;
+    }
+    stage.at += ${stageBytes};
+    stage.filled = 0;
+  }
 };
 /** Puts ciphertext in the next cipher slot (once the hasher has passed it), hands it to the hasher, and writes it at the end of the file. */
 const writeSealed = (pieces) => {
@@ -75,10 +132,9 @@ const writeSealed = (pieces) => {
   sealing.published += 1;
   Atomics.store(cctrl, ${cipherProduced}, sealing.published);
   Atomics.notify(cctrl, ${cipherProduced});
-  const out = cbytes.subarray(base, end);
-  let offset = 0;
-  while (offset < out.length) offset += writeSync(Atomics.load(ctrl, ${fdWord}), out, offset, out.length - offset, sealing.at + offset);
-  sealing.at += out.length;
+  if (sealing.at === 0) openStage();
+  writeOut(cbytes.subarray(base, end));
+  sealing.at += end - base;
 };
 const header = () => (sealing.at === 0 ? [Buffer.from(e.start)] : []);
 /** Takes a slot's plaintext: seals every chunk it completes, except a full one not yet known not to be the last. */
@@ -99,6 +155,7 @@ const encrypt = (view) => {
 /** Seals the last chunk (empty when there was no plaintext at all) and tells the hasher the ciphertext is complete. */
 const finishSealing = () => {
   writeSealed([...header(), ...seal(sealing.pending.subarray(0, sealing.filled), true)]);
+  if (stage.memory !== null) writeAt(stage.memory.subarray(stage.base, stage.base + stage.filled), stage.at);
   Atomics.store(cctrl, ${cipherFinished}, 1);
   Atomics.notify(cctrl, ${cipherProduced});
 };
