@@ -60,10 +60,12 @@ export function openManifestCopy(path: string): ManifestCopy {
     } catch {
       // reported below
     }
-    if (newline < 0 || header.dormouse !== 'manifest-copy' || !Number.isSafeInteger(header.start) || !Number.isSafeInteger(header.size)) {
+    const start = header.start as number;
+    const size = header.size as number;
+    if (newline < 0 || header.dormouse !== 'manifest-copy' || !Number.isSafeInteger(start) || !Number.isSafeInteger(size) || start < 0 || start > size) {
       throw new DormouseError('INVALID_INPUT', `${path} is not a manifest copy Dormouse wrote; delete it (the next backup is then a full one)`);
     }
-    return { start: header.start as number, size: header.size as number, fd, dataAt: newline + 1 };
+    return { start, size, fd, dataAt: newline + 1 };
   } catch (error) {
     closeSync(fd);
     throw error;

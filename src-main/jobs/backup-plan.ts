@@ -5,6 +5,8 @@ import { answerWithin, removeQuietlyInTurn } from '../common/files';
 import type { Machine } from '../store/machine-store';
 import type { Db } from '../store/open-store';
 import { chainOf, latestSnapshot, type ChainLink } from './snapshot-store';
+import { archiveNameKind } from '../destinations/destination-layout';
+import { manifestCopyFile } from '../store/data-dir';
 
 /**
  * Removes `.partial` files a failed write left in a schedule's archive folder (a drive unplugged
@@ -35,6 +37,9 @@ export async function chooseBase(db: Db, scheduleId: number, machine: Machine, s
   if (chain.length - 1 >= settings.incrementalsPerFull) return null;
   if (now - full.createdAt >= settings.fullEveryDays * 86_400_000) return null;
   if (chain.some((link) => link.verifyOk === false)) return null;
+  // An encrypted chain is read from the local copies of its manifests (no passphrase): without them (a catalog rebuilt from the drive), a full backup.
+  const copies = chain.filter((link) => archiveNameKind(link.archivePath).encrypted).map((link) => manifestCopyFile(db.name, link.uuid));
+  for (const copy of copies) if (!(await access(copy).then(() => true, () => false))) return null;
   // Looked for off the event loop; a destination too slow to tell gets a full backup, which depends on nothing.
   const allPresent = async () => {
     for (const link of chain) if (!(await access(link.archivePath).then(() => true, () => false))) return false;
