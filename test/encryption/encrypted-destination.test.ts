@@ -210,6 +210,13 @@ test('a catalog rebuilt from the encrypted destination in an empty data folder i
   const report = expectOk<{ files: number }>(cli(['restore', String(newest.id), '--to', target, '--path', `${source}/notes`, '--passphrase-file', passphraseFile, '--json'], { dataDir: fresh }));
   assert.equal(report.files, 4);
   assert.equal(readFileSync(join(target, source, 'notes/new.txt'), 'utf8'), 'written after the full backup\n');
+
+  // A later backup from the first catalog, then `dormouse import` in the rebuilt one: it takes the passphrase too.
+  writeFileSync(join(source, 'notes/later.txt'), 'written after the catalog was rebuilt\n');
+  assert.equal(expectOk<{ status: string }>(cli(['run', 'Home', '--json'])).status, 'succeeded');
+  expectError(cli(['import', '--destination', 'found', '--json'], { dataDir: fresh }), 2, /is encrypted: importing its snapshots needs its passphrase/);
+  const imported = expectOk<{ imported: unknown[]; alreadyKnown: number; skipped: unknown[] }>(cli(['import', '--destination', 'found', '--json'], { dataDir: fresh, env: { DORMOUSE_PASSPHRASE: passphrase } }));
+  assert.deepEqual([imported.imported.length, imported.alreadyKnown, imported.skipped], [1, 2, []]);
 });
 
 test('a missing key file refuses a restore with the reason, while backups to the destination keep working; a passphrase change rewrites only the key file', { skip }, () => {
