@@ -6,6 +6,7 @@ import { createGunzip } from 'node:zlib';
 import type { ManifestEntry } from './archive-manifest';
 import { archiveNameKind } from '../destinations/destination-layout';
 import { noKeys, plaintextOf, type ArchiveKeys } from './archive-file';
+import { DamagedRangeError } from '../encryption/damaged-range-error';
 import { openManifest } from './manifest-reader';
 import { SnapshotView } from './snapshot-view';
 import { comparePaths } from './path-order';
@@ -17,8 +18,8 @@ interface ExpectedEntries {
   readonly any: boolean;
   /** The manifest's entry for a path met in the tar, or undefined when it lists none. */
   take(path: string): ManifestEntry | undefined;
-  /** The paths the manifest lists and the tar did not hold. */
-  missing(): string[];
+  /** The entries the manifest lists and the tar did not hold. */
+  missing(): ManifestEntry[];
 }
 
 /**
@@ -39,11 +40,11 @@ function expectedEntries(archivePath: string, keys: ArchiveKeys): ExpectedEntrie
         seen.add(path);
         return stored.get(path);
       },
-      missing: () => [...stored.keys()].filter((path) => !seen.has(path)),
+      missing: () => [...stored.values()].filter((entry) => !seen.has(entry.path)),
     };
   }
   const lines = manifest.lines();
-  const gone: string[] = [];
+  const gone: ManifestEntry[] = [];
   const next = (): ManifestEntry | null => {
     for (let line = lines.next(); !line.done; line = lines.next()) if (!('deleted' in line.value)) return line.value;
     manifest.close();
@@ -54,7 +55,7 @@ function expectedEntries(archivePath: string, keys: ArchiveKeys): ExpectedEntrie
     any: head !== null,
     take: (path) => {
       while (head && comparePaths(head.path, path) < 0) {
-        gone.push(head.path);
+        gone.push(head);
         head = next();
       }
       if (!head || head.path !== path) return undefined;
@@ -63,7 +64,7 @@ function expectedEntries(archivePath: string, keys: ArchiveKeys): ExpectedEntrie
       return found;
     },
     missing: () => {
-      for (; head; head = next()) gone.push(head.path);
+      for (; head; head = next()) gone.push(head);
       return gone;
     },
   };
@@ -134,6 +135,28 @@ function storedOrCarried(archivePath: string, keys: ArchiveKeys): ManifestEntry[
   }
 }
 
+/**
+ * What a damaged encrypted chunk cut short. The tar stream stops there (and what was decrypted but
+ * not yet scanned is lost with it), so the entries not reached are not reported missing: the files
+ * whose bytes the chunk held are damaged (in an uncompressed archive, whose manifest offsets are
+ * plaintext offsets: an entry spans from its offset to the next one's), the rest are said, once, to
+ * be unchecked.
+ */
+function afterDamage(cut: { range: DamagedRangeError; reading: ManifestEntry | null }, gzip: boolean, missing: ManifestEntry[], damaged: string[]): string[] {
+  const unread = [...(cut.reading ? [cut.reading] : []), ...missing].sort((a, b) => a.offset - b.offset);
+  const problems: string[] = [];
+  let unchecked = 0;
+  unread.forEach((entry, index) => {
+    const next = unread[index + 1]?.offset ?? Number.POSITIVE_INFINITY;
+    if (!gzip && entry.type === 'file' && entry.offset < cut.range.plaintextEnd && next > cut.range.plaintextStart) {
+      damaged.push(`/${displayName(entry.path)}`);
+      problems.push(`${displayName(entry.path)}: in a damaged chunk of the encrypted archive (damaged)`);
+    } else unchecked += 1;
+  });
+  if (unchecked > 0) problems.push(`${unchecked} entr${unchecked === 1 ? 'y' : 'ies'} past the point where the archive stopped could not be checked`);
+  return problems;
+}
+
 /** What verifying one archive found. */
 export interface VerifyResult {
   archivePath: string;
@@ -180,6 +203,8 @@ export async function verifyArchive(archivePath: string, expectedSha256: string 
   let contentBytes = 0;
   const damaged: string[] = [];
   let current: { scanned: ScannedEntry; expected: ManifestEntry | undefined; hash: Hash | null } | null = null;
+  /** An encrypted chunk that failed authentication, and the entry being read when it did. */
+  let cut: { range: DamagedRangeError; reading: ManifestEntry | null } | null = null;
   const scanner = new TarScanner({
     entry: (scanned) => {
       const path = scanned.path.replace(/\/+$/, '');
@@ -254,6 +279,7 @@ export async function verifyArchive(archivePath: string, expectedSha256: string 
   } catch (error) {
     if ((error as Error).message === 'cancelled') throw error;
     problems.push(`the archive cannot be read to its end: ${(error as Error).message} (truncated or damaged)`);
+    if (error instanceof DamagedRangeError) cut = { range: error, reading: (current as { expected: ManifestEntry | undefined } | null)?.expected ?? null };
   }
   // The SHA-256 is of the whole file, even when its contents could not be read to the end.
   if (!file.destroyed && !file.readableEnded) {
@@ -265,7 +291,9 @@ export async function verifyArchive(archivePath: string, expectedSha256: string 
     problems.push(`the archive ends after ${scanner.consumed} bytes of tar, before its end-of-archive blocks (truncated)`);
   }
   try {
-    for (const path of manifestEntries.missing()) problems.push(`${path}: in the manifest but missing from the archive`);
+    const missing = manifestEntries.missing();
+    if (cut === null) for (const entry of missing) problems.push(`${entry.path}: in the manifest but missing from the archive`);
+    else problems.push(...afterDamage(cut, gzip, missing, damaged));
   } catch (error) {
     problems.push(`manifest: ${(error as Error).message}`);
   }

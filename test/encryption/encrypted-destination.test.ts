@@ -284,5 +284,7 @@ test('a flipped ciphertext byte in a chunk of one file\'s data makes exactly tha
   assert.match(JSON.stringify(unchecked.json()), /SHA-256 is [0-9a-f]{64}, but [0-9a-f]{64} was recorded/);
   const checked = cli(['verify', String(full.id), '--passphrase-file', passphraseFile, '--json']);
   assert.equal(checked.code, 1, describeResult(checked));
-  assert.match(JSON.stringify(checked.json()), new RegExp(`chunk ${chunk} .*does not authenticate`));
+  const verdict = checked.json<{ snapshots: { problems: string[]; damaged: string[] }[] }>().snapshots[0];
+  assert.match(JSON.stringify(verdict?.problems), new RegExp(`chunk ${chunk} .*does not authenticate`));
+  assert.deepEqual(verdict?.damaged, [`${source}/notes/middle.bin`], 'verify names the one file whose bytes the damaged chunk held');
 });
