@@ -1,6 +1,8 @@
 import { rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DormouseError } from '../../shared/errors';
+import { answerWithin } from '../common/files';
+import { backupTimeoutMs } from '../destinations/destination-probe';
 import { archiveNameKind } from '../destinations/destination-layout';
 import { encodeIdentity, encodeRecipient } from '../encryption/age-keys';
 import { changeDestinationPassphrase, createDestinationKey, keyFileName, openDestinationKey, recoveryFileName } from '../encryption/destination-key';
@@ -12,7 +14,7 @@ import type { Db } from '../store/open-store';
  * The engine's side of encrypted destinations: making a new destination's key, reading an existing
  * one's recipient, and opening the key with the passphrase for the requests that read archive
  * contents. The identity is handed to the worker in its request and never stored; scrypt and the
- * file reads run off the event loop.
+ * file reads run off the event loop, and a destination that stops answering is an error after 30 s.
  */
 
 /** The error for a request that needs the passphrase and was given none. */
@@ -21,6 +23,16 @@ export function passphraseNeeded(destination: DestinationRecord | { name: string
     'PASSPHRASE_NEEDED',
     `destination "${destination.name}" is encrypted: ${what} needs its passphrase; give it with --passphrase-file FILE or the DORMOUSE_PASSPHRASE environment variable (or type it when asked)`,
   );
+}
+
+/**
+ * Runs key work on a destination (reads, writes, scrypt) off the event loop, giving up after the
+ * backup's wait: a share that stopped answering is an error saying so, never a hang.
+ */
+async function onDestination<T>(folder: string, work: () => Promise<T>): Promise<T> {
+  const answer = await answerWithin(folder, work, backupTimeoutMs);
+  if (answer.timedOut) throw new DormouseError('DESTINATION_UNAVAILABLE', `${folder} did not answer within ${backupTimeoutMs / 1000} s (a network share out of reach, or a drive that hangs); try again once it answers`);
+  return answer.value;
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -52,7 +64,11 @@ const nothingToUndo = async () => undefined;
  * destination yet (an unencrypted one cannot be switched in place); a folder that already carries a
  * key is an encrypted destination whose passphrase opens it (its recipient comes from the key).
  */
-export async function keyForNewDestination(name: string, folder: string, options: { encrypt: boolean; passphrase: string | undefined; hasMarker: boolean; now: Date }): Promise<AddedKey> {
+export function keyForNewDestination(name: string, folder: string, options: { encrypt: boolean; passphrase: string | undefined; hasMarker: boolean; now: Date }): Promise<AddedKey> {
+  return onDestination(folder, () => decideKey(name, folder, options));
+}
+
+async function decideKey(name: string, folder: string, options: { encrypt: boolean; passphrase: string | undefined; hasMarker: boolean; now: Date }): Promise<AddedKey> {
   const keyed = await hasKeyFile(folder);
   if (options.encrypt) {
     if (options.hasMarker && !keyed) {
@@ -82,7 +98,8 @@ export async function keyForNewDestination(name: string, folder: string, options
 export async function identityOf(destination: DestinationRecord, passphrase: string | undefined, what: string): Promise<string | undefined> {
   if (destination.recipient === null) return undefined;
   if (passphrase === undefined) throw passphraseNeeded(destination, what);
-  return encodeIdentity(await openDestinationKey(destination.path, passphrase, destination.recipient));
+  const recipient = destination.recipient;
+  return encodeIdentity(await onDestination(destination.path, () => openDestinationKey(destination.path, passphrase, recipient)));
 }
 
 /**
@@ -106,6 +123,9 @@ export async function changePassphrase(destination: DestinationRecord, passphras
   if (destination.recipient === null) {
     throw new DormouseError('INVALID_INPUT', `destination "${destination.name}" is not encrypted, so it has no passphrase; an unencrypted destination cannot be switched to encrypted in place: add a new one with \`dormouse destination add --encrypt\``);
   }
-  await openDestinationKey(destination.path, passphrase, destination.recipient);
-  await changeDestinationPassphrase(destination.path, passphrase, newPassphrase);
+  const recipient = destination.recipient;
+  await onDestination(destination.path, async () => {
+    await openDestinationKey(destination.path, passphrase, recipient);
+    await changeDestinationPassphrase(destination.path, passphrase, newPassphrase);
+  });
 }
