@@ -237,7 +237,7 @@ export class JobRunner {
     const snapshotUuid = randomUUID();
     const createdAt = this.now();
     const machine = thisMachine(this.db());
-    const base = await chooseBase(this.db(), schedule.id, machine, readSettings(this.db()), createdAt, this.destinationTimeoutMs);
+    const base = await chooseBase(this.db(), schedule.id, machine, readSettings(this.db()), createdAt, this.destinationTimeoutMs, destination.recipient === null ? null : destination.path);
     const kind: 'full' | 'incremental' = base ? 'incremental' : 'full';
     const archivePath = archivePathFor(destination.path, machine, schedule, { createdAt, snapshotUuid, compression: schedule.compression, kind, encrypted: destination.recipient !== null });
     await removeStalePartials(dirname(archivePath), this.destinationTimeoutMs);

@@ -49,3 +49,25 @@ test('pruning an encrypted destination removes each deleted archive, its .sha256
   assert.match(third.archivePath as string, /-incr-[0-9a-f]{8}\.tar\.age$/, 'an incremental on the kept full backup, read from its local copy');
   assert.deepEqual(third.warnings, []);
 });
+
+test('a schedule moved from a plain destination to an encrypted one starts with a full backup there: the drive and its passphrase restore everything', async (t) => {
+  const work = temporaryFolder(t, 'dormouse-encrypted-move-');
+  const plain = join(work, 'plain');
+  const drive = join(work, 'drive');
+  const source = join(work, 'home');
+  for (const folder of [plain, drive, source]) mkdirSync(folder);
+  writeFileSync(join(source, 'notes.txt'), 'kept on both\n');
+  const engine = Engine.forDataDir(join(work, 'data'), { launchWorker: forkWorkerLauncher(workerScript) });
+  t.after(() => engine.close());
+  await engine.handle('destinations:add', { name: 'plain', path: plain });
+  await engine.handle('destinations:add', { name: 'drive', path: drive, encrypt: true, passphrase: 'a passphrase for the drive' });
+  await engine.handle('schedules:add', { name: 'Home', sources: [source], destination: 'plain', cron: '0 9 * * *' });
+  assert.match((await engine.handle('jobs:run', { name: 'Home' })).archivePath as string, /-full-[0-9a-f]{8}\.tar$/);
+  await engine.handle('schedules:edit', { schedule: 'Home', changes: { destination: 'drive' } });
+  const moved = await engine.handle('jobs:run', { name: 'Home' });
+  assert.equal(moved.status, 'succeeded');
+  assert.ok((moved.archivePath as string).startsWith(drive));
+  assert.match(moved.archivePath as string, /-full-[0-9a-f]{8}\.tar\.age$/, 'a full backup, depending on nothing outside the encrypted drive');
+  const next = await engine.handle('jobs:run', { name: 'Home' });
+  assert.match(next.archivePath as string, /-incr-[0-9a-f]{8}\.tar\.age$/, 'then incrementals on it');
+});
