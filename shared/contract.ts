@@ -3,6 +3,7 @@ import {
   coverageSchema,
   cronPreviewSchema,
   destinationAddSchema,
+  destinationPassphraseSchema,
   emptySchema,
   jobCancelSchema,
   jobGetSchema,
@@ -33,6 +34,7 @@ export const requestSchemas = {
   'destinations:list': emptySchema,
   'destinations:add': destinationAddSchema,
   'destinations:remove': nameOnlySchema,
+  'destinations:passphrase': destinationPassphraseSchema,
   'schedules:list': emptySchema,
   'schedules:add': scheduleFieldsSchema,
   'schedules:edit': scheduleEditSchema,
@@ -65,6 +67,7 @@ export interface ResponseMap {
   'destinations:list': DestinationView[];
   'destinations:add': DestinationAdded;
   'destinations:remove': DestinationRemoved;
+  'destinations:passphrase': DestinationView;
   'schedules:list': ScheduleView[];
   'schedules:add': ScheduleView;
   'schedules:edit': ScheduleView;

@@ -15,6 +15,7 @@ export const errorCodes = [
   'INTERRUPTED',
   'NOT_CANCELLABLE',
   'WRONG_PASSPHRASE',
+  'PASSPHRASE_NEEDED',
   'KEY_UNUSABLE',
   'DAMAGED',
   'INTERNAL',
@@ -23,7 +24,7 @@ export const errorCodes = [
 export type ErrorCode = (typeof errorCodes)[number];
 
 /** Codes that mean the caller asked for something invalid (CLI exit 2), not that an operation failed. */
-const inputErrorCodes: ReadonlySet<ErrorCode> = new Set(['INVALID_INPUT', 'NOT_FOUND', 'CONFLICT', 'ALREADY_RUNNING', 'NOT_CANCELLABLE']);
+const inputErrorCodes: ReadonlySet<ErrorCode> = new Set(['INVALID_INPUT', 'NOT_FOUND', 'CONFLICT', 'ALREADY_RUNNING', 'NOT_CANCELLABLE', 'PASSPHRASE_NEEDED']);
 
 /** An error the engine raises on purpose: a stable code and a one-line message that says what to do. */
 export class DormouseError extends Error {

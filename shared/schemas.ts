@@ -44,7 +44,14 @@ export const compressionSchema = z.enum(['none', 'gzip']);
 /** Keep the newest N snapshots; null keeps every snapshot. */
 export const keepLastSchema = z.number().int('must be a whole number').min(1, 'must be at least 1').max(100_000).nullable();
 
-export const destinationAddSchema = z.strictObject({ name: nameSchema, path: folderPathSchema });
+/** An encrypted destination's passphrase, for the requests that open its key (never stored). */
+export const passphraseSchema = z.string().min(1, 'must not be empty').max(4096, 'is too long for a passphrase');
+
+/** `encrypt`: make a new encrypted destination (its key is made with `passphrase`); an existing encrypted folder needs `passphrase` to import its snapshots. */
+export const destinationAddSchema = z.strictObject({ name: nameSchema, path: folderPathSchema, encrypt: z.boolean().default(false), passphrase: passphraseSchema.optional() });
+
+/** Changing an encrypted destination's passphrase: only its key file is rewritten. */
+export const destinationPassphraseSchema = z.strictObject({ name: nameSchema, passphrase: passphraseSchema, newPassphrase: passphraseSchema });
 
 /** A schedule's fields as given, with no defaults: edits change only what they name. */
 const scheduleFieldShapes = {
@@ -117,20 +124,25 @@ const snapshotIdSchema = z.number().int('must be a whole number').positive('must
 
 export const snapshotIdOnlySchema = z.strictObject({ snapshotId: snapshotIdSchema });
 
-export const snapshotVerifySchema = z.union([z.strictObject({ snapshotId: snapshotIdSchema }), z.strictObject({ all: z.literal(true) })]);
+/** Without a passphrase an encrypted archive's SHA-256 is checked; with it, every entry too. */
+export const snapshotVerifySchema = z.union([
+  z.strictObject({ snapshotId: snapshotIdSchema, passphrase: passphraseSchema.optional() }),
+  z.strictObject({ all: z.literal(true), passphrase: passphraseSchema.optional() }),
+]);
 
-export const snapshotLsSchema = z.strictObject({ snapshotId: snapshotIdSchema, path: folderPathSchema.optional() });
+export const snapshotLsSchema = z.strictObject({ snapshotId: snapshotIdSchema, path: folderPathSchema.optional(), passphrase: passphraseSchema.optional() });
 
 export const snapshotRestoreSchema = z.strictObject({
   snapshotId: snapshotIdSchema,
   to: folderPathSchema,
   paths: z.array(folderPathSchema).max(10_000).default([]),
   overwrite: z.boolean().default(false),
+  passphrase: passphraseSchema.optional(),
 });
 
 export const pruneSchema = z.strictObject({ schedule: nameSchema.optional(), dryRun: z.boolean().default(false) });
 
-export const importSchema = z.strictObject({ destination: nameSchema });
+export const importSchema = z.strictObject({ destination: nameSchema, passphrase: passphraseSchema.optional() });
 
 /** `machine`: a machine's name, hostname or id, or "all"; absent, this machine's snapshots. */
 export const snapshotListSchema = z.strictObject({ schedule: nameSchema.optional(), machine: nameSchema.optional() });

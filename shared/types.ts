@@ -13,6 +13,8 @@ export interface DestinationView {
   available: boolean;
   state: DestinationState;
   freeBytes: number | null;
+  /** Whether its archives are encrypted (age, to the recipient in the catalog). */
+  encrypted: boolean;
 }
 
 /** A destination just added, with the snapshots found in it (a folder that already held Dormouse archives). */

@@ -1,5 +1,8 @@
 import { closeSync, constants, fsyncSync, ftruncateSync, openSync, statfsSync, writeSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
+import type { AgeFileStart } from '../encryption/age-encryptor';
+import { payloadSizeOf } from '../encryption/age-stream';
+import { hasherSealingSource, sealingData, writerSealingSource } from './sealing-threads';
 
 /** Layout of the shared control words. */
 const produced = 0;
@@ -27,17 +30,21 @@ const tapsDone = 1;
  * computes the SHA-256 of each file's content within them (the content taps); the writer writes
  * every slot at its place in the file (full slots through the direct-I/O descriptor when there is
  * one). A slot is free again once all three have passed it, so reading, hashing and writing overlap
- * and the two hashes share the machine's cores.
+ * and the two hashes share the machine's cores. For an encrypted archive the writer seals the slots
+ * and the hasher hashes the ciphertext instead (sealing-threads.ts); sealed chunks are gathered into
+ * aligned stages for O_DIRECT.
  */
-const threadSource = (role: 'hash' | 'tap' | 'write') => `
+const threadSource = (role: 'hash' | 'tap' | 'write', encrypted: boolean) => `
 const { workerData: w } = require('node:worker_threads');
 const { writeSync } = require('node:fs');
-const { createHash } = require('node:crypto');
+const { createCipheriv, createHash } = require('node:crypto');
 const ctrl = new Int32Array(w.control);
 const bytes = Buffer.from(w.data);
 const info = Buffer.from(w.info);
 const tail = ${role === 'hash' ? hashed : role === 'tap' ? tapped : written};
-const hash = ${role === 'hash' ? "createHash('sha256')" : 'null'};
+const hash = ${role === 'hash' && !encrypted ? "createHash('sha256')" : 'null'};
+${role === 'write' && encrypted ? writerSealingSource(fdWord, directFdWord, failed) : ''}
+${role === 'hash' && encrypted ? hasherSealingSource(failed) : ''}
 const taps = new Int32Array(w.tapControl);
 const tapRanges = new Float64Array(w.tapRanges);
 const tapDigests = Buffer.from(w.tapDigests);
@@ -69,12 +76,19 @@ const fail = (error) => {
   Atomics.store(ctrl, ${failed}, 1);
   for (const word of [${hashed}, ${tapped}, ${written}, ${digested}]) Atomics.notify(ctrl, word);
 };
+const reportDigest = (hex) => {
+  info.write(hex, 0);
+  Atomics.store(ctrl, ${digested}, 1);
+  Atomics.notify(ctrl, ${digested});
+};
 try {
-for (;;) {
+${role === 'hash' && encrypted ? 'hashCiphertext(reportDigest);' : ''}
+for (;${role === 'hash' && encrypted ? 'false' : ''};) {
   const ready = Atomics.load(ctrl, ${produced});
   const done = Atomics.load(ctrl, tail);
   if (done === ready) {
-    if (Atomics.load(ctrl, ${finished}) === 1) break;
+    // Finished, and nothing submitted since ready was read: the last slot may land between the two loads.
+    if (Atomics.load(ctrl, ${finished}) === 1 && Atomics.load(ctrl, ${produced}) === done) break;
     Atomics.wait(ctrl, ${produced}, ready, 1000);
     continue;
   }
@@ -82,11 +96,13 @@ for (;;) {
   const length = Atomics.load(ctrl, ${lengthsStart} + slot);
   const base = Atomics.load(ctrl, ${baseWord});
   const view = bytes.subarray(base + slot * w.slotBytes, base + slot * w.slotBytes + length);
-  if (hash) {
+  if (${role === 'hash'}) {
     hash.update(view);
   } else if (${role === 'tap'}) {
     feedTaps(view, position);
     position += length;
+  } else if (${encrypted}) {
+    encrypt(view);
   } else {
     const plainFd = Atomics.load(ctrl, ${fdWord});
     let offset = 0;
@@ -105,11 +121,8 @@ for (;;) {
   Atomics.store(ctrl, tail, done + 1);
   Atomics.notify(ctrl, tail);
 }
-if (hash) {
-  info.write(hash.digest('hex'), 0);
-  Atomics.store(ctrl, ${digested}, 1);
-  Atomics.notify(ctrl, ${digested});
-}
+${role === 'write' && encrypted ? 'finishSealing();' : ''}
+if (hash) reportDigest(hash.digest('hex'));
 } catch (error) {
   fail(error);
 }
@@ -132,15 +145,18 @@ export function copyInto(sink: ReservingSink, data: Buffer): void {
   }
 }
 
-/** What writing an archive file came to: its SHA-256 and its length. */
+/** What writing an archive file came to: its SHA-256 (of the file as written: the ciphertext of an encrypted one), its plaintext length and the file's. */
 export interface ArchiveOutputResult {
   sha256: string;
   bytes: number;
+  fileBytes: number;
 }
 
 /** How the archive file is written: direct I/O when the destination's file system takes it (the default), or through the page cache. */
 export interface ArchiveOutputOptions {
   directIo?: boolean;
+  /** Encrypt the file with age: the start of the file (startAgeFile), sealed in the writing thread. */
+  encryption?: AgeFileStart;
   slotBytes?: number;
   slots?: number;
 }
@@ -174,6 +190,8 @@ export class ArchiveOutput {
   private submitted = 0;
   private submittedBytes = 0;
   private closed = false;
+  /** Copies of the bytes committed since `record` was called, and where they start. */
+  private recording: { start: number; pieces: Buffer[] } | null = null;
 
   /** Starts the hashing and writing threads; they wait for `open`, so they can boot while the sources are walked. */
   constructor(private readonly options: ArchiveOutputOptions = {}) {
@@ -185,8 +203,9 @@ export class ArchiveOutput {
     this.info = Buffer.from(info);
     const control = new SharedArrayBuffer(4 * (lengthsStart + this.slots));
     this.control = new Int32Array(control);
-    const workerData = { data: this.data, control, info, slots: this.slots, slotBytes: this.slotBytes, tapControl: this.tapControl.buffer, tapRanges: this.tapRanges.buffer, tapDigests: this.tapDigests.buffer };
-    this.threads = (['hash', 'tap', 'write'] as const).map((role) => new Worker(threadSource(role), { eval: true, workerData }));
+    const encryption = options.encryption ? sealingData(options.encryption, this.slotBytes) : null;
+    const workerData = { data: this.data, control, info, slots: this.slots, slotBytes: this.slotBytes, tapControl: this.tapControl.buffer, tapRanges: this.tapRanges.buffer, tapDigests: this.tapDigests.buffer, encryption };
+    this.threads = (['hash', 'tap', 'write'] as const).map((role) => new Worker(threadSource(role, encryption !== null), { eval: true, workerData }));
   }
 
   /** Creates the archive file (mode 0600), and a direct-I/O descriptor to it where the file system takes one. */
@@ -220,7 +239,18 @@ export class ArchiveOutput {
 
   /** Marks bytes read into a reserved slice as written. */
   commit(bytes: number): void {
+    if (this.recording && this.slot) this.recording.pieces.push(Buffer.from(this.slot.subarray(this.filled, this.filled + bytes)));
     this.filled += bytes;
+  }
+
+  /** Keeps a copy of every byte written from now on (an archive's manifest, index and trailer, for its local copy). */
+  record(): void {
+    this.recording = { start: this.position, pieces: [] };
+  }
+
+  /** The bytes kept since `record`, and the position of the first. */
+  get recorded(): { start: number; pieces: Buffer[] } | null {
+    return this.recording;
   }
 
   /** Appends bytes. */
@@ -282,11 +312,13 @@ export class ArchiveOutput {
       else break;
     }
     const sha256 = this.info.toString('latin1', 0, digestBytes);
+    const start = this.options.encryption;
+    const fileBytes = start ? start.header.length + payloadSizeOf(bytes) : bytes;
     // The alignment probe may have written past the end of a very small archive.
-    ftruncateSync(this.fd, bytes);
+    ftruncateSync(this.fd, fileBytes);
     fsyncSync(this.fd);
     this.close();
-    return { sha256, bytes };
+    return { sha256, bytes, fileBytes };
   }
 
   /** Stops the threads and closes the file of an archive that will not be finished. */
@@ -320,7 +352,8 @@ export class ArchiveOutput {
 
   /** The next free buffer, waiting while the threads are a whole ring behind. */
   private acquire(): Buffer {
-    const followers = [hashed, tapped, written];
+    // An encrypted archive's hasher reads the writer's ciphertext, not these slots.
+    const followers = this.options.encryption ? [tapped, written] : [hashed, tapped, written];
     for (;;) {
       this.throwIfFailed();
       const counts = followers.map((word) => Atomics.load(this.control, word));

@@ -17,7 +17,20 @@ export const archiveRequestSchema = z.strictObject({
    * For an incremental: the previous snapshot of the schedule, whose file list says what is unchanged,
    * and the archives of its chain by snapshot id (its file list is their manifests merged).
    */
-  base: z.optional(z.strictObject({ id: z.string().check(z.minLength(1)), archivePath: z.string().check(z.minLength(1)), archives: z._default(z.record(z.string(), z.string()), {}) })),
+  base: z.optional(
+    z.strictObject({
+      id: z.string().check(z.minLength(1)),
+      archivePath: z.string().check(z.minLength(1)),
+      archives: z._default(z.record(z.string(), z.string()), {}),
+      /** For a chain on an encrypted destination: archive path → the local copy of its manifest (manifest-copy.ts), read instead of the archive. */
+      manifestCopies: z._default(z.record(z.string(), z.string()), {}),
+    }),
+  ),
+  /**
+   * For an encrypted destination: the recipient (`age1…`) the archive is encrypted to, and where the
+   * local copy of its manifest goes (so the next incremental needs no passphrase).
+   */
+  encryption: z.optional(z.strictObject({ recipient: z.string().check(z.regex(/^age1[02-9ac-hj-np-z]{58}$/)), manifestCopy: z.string().check(z.minLength(1)) })),
 });
 export type ArchiveRequest = z.infer<typeof archiveRequestSchema>;
 
@@ -49,18 +62,22 @@ export interface ArchiveResult {
   warnings: string[];
 }
 
+/** The destination's identity (`AGE-SECRET-KEY-1…`), opened with its passphrase by the owner, for reading encrypted archives; never stored. */
+const identitySchema = z.optional(z.string().check(z.regex(/^AGE-SECRET-KEY-1[02-9AC-HJ-NP-Z]{58}$/)));
+
 /** Messages from the owning process to the worker. */
 export const toWorkerSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('start'), request: archiveRequestSchema }),
   z.strictObject({
     type: z.literal('verify'),
     archives: z.array(z.strictObject({ id: z._default(z.nullable(z.string()), null), archivePath: z.string().check(z.minLength(1)), sha256: z.nullable(z.string()) })).check(z.minLength(1)),
+    identity: identitySchema,
   }),
   z.strictObject({
     type: z.literal('restore'),
-    request: z.strictObject({ archivePath: z.string().check(z.minLength(1)), archives: z.record(z.string(), z.string()), target: z.string().check(z.minLength(1)), paths: z.array(z.string()), overwrite: z.boolean() }),
+    request: z.strictObject({ archivePath: z.string().check(z.minLength(1)), archives: z.record(z.string(), z.string()), target: z.string().check(z.minLength(1)), paths: z.array(z.string()), overwrite: z.boolean(), identity: identitySchema }),
   }),
-  z.strictObject({ type: z.literal('inspect'), archivePaths: z.array(z.string().check(z.minLength(1))).check(z.minLength(1)) }),
+  z.strictObject({ type: z.literal('inspect'), archivePaths: z.array(z.string().check(z.minLength(1))).check(z.minLength(1)), identity: identitySchema }),
   /** Browsing: one folder of a snapshot, read from its chain's manifests (here, never in the owner); `archives` maps the chain's snapshot ids to their archives. */
   z.strictObject({
     type: z.literal('list'),
@@ -68,12 +85,16 @@ export const toWorkerSchema = z.discriminatedUnion('type', [
     archives: z._default(z.record(z.string(), z.string()), {}),
     snapshotId: z.number().check(z.int(), z.positive()),
     path: z.optional(z.string()),
+    identity: identitySchema,
   }),
   z.strictObject({ type: z.literal('cancel') }),
 ]);
 export type ToWorker = z.infer<typeof toWorkerSchema>;
 
-export type WorkerErrorCode = 'INSUFFICIENT_SPACE' | 'CANCELLED' | 'WRITE_FAILED' | 'INVALID_INPUT' | 'NOT_FOUND' | 'INTERNAL';
+export type WorkerErrorCode = 'INSUFFICIENT_SPACE' | 'CANCELLED' | 'WRITE_FAILED' | 'INVALID_INPUT' | 'NOT_FOUND' | 'PASSPHRASE_NEEDED' | 'KEY_UNUSABLE' | 'DAMAGED' | 'INTERNAL';
+
+/** The errors a reading task reports with their own code, so the owner can say what to do (the rest are INTERNAL). */
+export const readingErrorCodes: ReadonlySet<WorkerErrorCode> = new Set<WorkerErrorCode>(['NOT_FOUND', 'INVALID_INPUT', 'PASSPHRASE_NEEDED', 'KEY_UNUSABLE', 'DAMAGED']);
 
 /** Messages from the worker to the owning process. */
 export type FromWorker =

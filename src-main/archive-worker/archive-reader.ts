@@ -1,9 +1,8 @@
-import { closeSync, fstatSync, openSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { Header } from 'tar';
 import * as z from 'zod/mini';
 import { DormouseError } from '../../shared/errors';
-import { readAt } from '../common/files';
+import { noKeys, openArchiveFile, type ArchiveFile, type ArchiveKeys } from './archive-file';
 import { archiveFormatVersion, blockSize, manifestSchema, trailerEntryName, trailerSchema, trailerTailBytes, type ArchiveManifest, type ArchiveTrailer } from './archive-manifest';
 
 /** The stored gzip member that holds the trailer: a fixed size, searched for near the end of the file. */
@@ -38,12 +37,12 @@ function parseTail(path: string, tail: Buffer): ArchiveTrailer {
   return parsed.data;
 }
 
-/** Finds the trailer of an uncompressed or gzip archive by reading only the end of the file. */
-export function readTrailer(path: string, fd: number, gzip: boolean): ArchiveTrailer {
-  const size = fstatSync(fd).size;
-  if (!gzip) return parseTail(path, readAt(fd, Math.max(0, size - trailerTailBytes), Math.min(size, trailerTailBytes)));
-  const start = Math.max(0, size - gzipTailSearchBytes);
-  const tail = readAt(fd, start, size - start);
+/** Finds the trailer of an uncompressed or gzip archive by reading only the end of its plaintext. */
+export function readTrailer(file: ArchiveFile): ArchiveTrailer {
+  const { path, size } = file;
+  if (!file.gzip) return parseTail(path, file.read(Math.max(0, size - trailerTailBytes), Math.min(size, trailerTailBytes)));
+  const start = Math.max(file.readableFrom, size - gzipTailSearchBytes);
+  const tail = file.read(start, size - start);
   for (let at = tail.length - 18; at >= 0; at -= 1) {
     if (tail[at] !== 0x1f || tail[at + 1] !== 0x8b || tail[at + 2] !== 0x08) continue;
     try {
@@ -106,30 +105,23 @@ export function parseManifest(path: string, json: Buffer): ArchiveManifest {
  * manifest is; an uncompressed archive is read at that offset, a gzip one from the member that
  * starts there. Nothing is validated yet: `parseManifest` does that.
  */
-export function readManifestJson(path: string): Buffer {
-  const gzip = path.endsWith('.gz');
-  let fd: number;
+export function readManifestJson(path: string, keys: ArchiveKeys): Buffer {
+  const file = openArchiveFile(path, keys);
   try {
-    fd = openSync(path, 'r');
-  } catch (error) {
-    throw new DormouseError('NOT_FOUND', `cannot open the archive ${path} (${(error as Error).message}); is its destination connected?`);
-  }
-  try {
-    const trailer = readTrailer(path, fd, gzip);
+    const trailer = readTrailer(file);
     let tar: Buffer;
-    if (!gzip) {
-      tar = readAt(fd, trailer.manifestOffset, blockSize * 3 + trailer.manifestBytes);
+    if (!file.gzip) {
+      tar = file.read(trailer.manifestOffset, blockSize * 3 + trailer.manifestBytes);
     } else {
       if (trailer.manifestMemberOffset === null) throw notDormouse(path, 'its trailer does not say where the manifest is');
-      const size = fstatSync(fd).size;
-      tar = gunzipSync(readAt(fd, trailer.manifestMemberOffset, size - trailer.manifestMemberOffset));
+      tar = gunzipSync(file.read(trailer.manifestMemberOffset, file.size - trailer.manifestMemberOffset));
     }
     const header = new Header(tar.subarray(0, blockSize));
     const paxSkip = header.type === 'ExtendedHeader' ? blockSize + Math.ceil((header.size ?? 0) / blockSize) * blockSize : 0;
     const start = paxSkip + blockSize;
     return tar.subarray(start, start + trailer.manifestBytes);
   } finally {
-    closeSync(fd);
+    file.close();
   }
 }
 
@@ -137,6 +129,6 @@ export function readManifestJson(path: string): Buffer {
  * Reads an archive's manifest without reading its body, and validates all of it: the destination
  * may have been written by anyone.
  */
-export function readManifest(path: string): ArchiveManifest {
-  return parseManifest(path, readManifestJson(path));
+export function readManifest(path: string, keys: ArchiveKeys = noKeys): ArchiveManifest {
+  return parseManifest(path, readManifestJson(path, keys));
 }

@@ -3,7 +3,8 @@ import { parentPort as threadPort } from 'node:worker_threads';
 import * as z from 'zod/mini';
 import en from 'zod/v4/locales/en.js';
 import { buildArchive, ArchiveError } from './build-archive';
-import { toWorkerSchema, type FromWorker } from './archive-protocol';
+import { readingErrorCodes, toWorkerSchema, type FromWorker, type WorkerErrorCode } from './archive-protocol';
+import { keysOf, type ArchiveKeys } from './archive-file';
 import { checkReferences, verifyArchive, type VerifyResult } from './verify-archive';
 import { NotInSnapshot, restoreArchive } from './restore-archive';
 import { inspectArchive } from './inspect-archive';
@@ -49,7 +50,7 @@ function onMessage(listener: (message: unknown) => void): void {
 let cancelled = false;
 
 /** Verifies archives one after another, reporting bytes read across all of them. */
-async function verifyAll(archives: { id: string | null; archivePath: string; sha256: string | null }[]): Promise<VerifyResult[]> {
+async function verifyAll(archives: { id: string | null; archivePath: string; sha256: string | null }[], keys: ArchiveKeys): Promise<VerifyResult[]> {
   const results: VerifyResult[] = [];
   let done = 0;
   for (const archive of archives) {
@@ -57,11 +58,11 @@ async function verifyAll(archives: { id: string | null; archivePath: string; sha
       await verifyArchive(archive.archivePath, archive.sha256, {
         progress: (bytes, total) => send({ type: 'progress', progress: { files: done, bytes, totalFiles: archives.length, totalBytes: total, currentPath: archive.archivePath } }),
         cancelled: () => cancelled,
-      }),
+      }, keys),
     );
     done += 1;
   }
-  const references = checkReferences(archives);
+  const references = checkReferences(archives, keys);
   for (const result of results) {
     const problems = references.get(result.archivePath) ?? [];
     if (problems.length > 0) {
@@ -74,10 +75,10 @@ async function verifyAll(archives: { id: string | null; archivePath: string; sha
 let started = false;
 
 /** The snapshot view opened last and the archive it was opened from, so clicking through a snapshot's folders opens its chain once. */
-let lastView: { archivePath: string; size: number; mtimeMs: number; view: SnapshotView } | null = null;
+let lastView: { archivePath: string; identity: string | undefined; size: number; mtimeMs: number; view: SnapshotView } | null = null;
 
 /** Lists one folder of a snapshot, reopening its chain only when it is not the one read last (or the archive changed since). */
-function listFolder(archivePath: string, archives: Record<string, string>, snapshotId: number, path: string | undefined): SnapshotListing {
+function listFolder(archivePath: string, archives: Record<string, string>, snapshotId: number, path: string | undefined, identity: string | undefined): SnapshotListing {
   let stats: Stats | undefined;
   try {
     stats = statSync(archivePath);
@@ -85,11 +86,11 @@ function listFolder(archivePath: string, archives: Record<string, string>, snaps
     stats = undefined; // opening the manifest says why it cannot be read
   }
   const kept = lastView;
-  if (!kept || !stats || kept.archivePath !== archivePath || kept.size !== stats.size || kept.mtimeMs !== stats.mtimeMs) {
+  if (!kept || !stats || kept.archivePath !== archivePath || kept.identity !== identity || kept.size !== stats.size || kept.mtimeMs !== stats.mtimeMs) {
     kept?.view.close();
     lastView = null;
-    const view = SnapshotView.open(archivePath, archives);
-    if (stats) lastView = { archivePath, size: stats.size, mtimeMs: stats.mtimeMs, view };
+    const view = SnapshotView.open(archivePath, archives, { keys: keysOf(identity) });
+    if (stats) lastView = { archivePath, identity, size: stats.size, mtimeMs: stats.mtimeMs, view };
     try {
       return listViewFolder(view, snapshotId, path);
     } finally {
@@ -97,6 +98,12 @@ function listFolder(archivePath: string, archives: Record<string, string>, snaps
     }
   }
   return listViewFolder(kept.view, snapshotId, path);
+}
+
+/** The code a reading error is reported with: its own when the owner can act on it, else INTERNAL. */
+function readingCode(error: unknown): WorkerErrorCode {
+  const code = error instanceof DormouseError ? (error.code as WorkerErrorCode) : 'INTERNAL';
+  return readingErrorCodes.has(code) ? code : 'INTERNAL';
 }
 
 /** Sends the last message, then ends the process once it is on its way. */
@@ -119,10 +126,9 @@ onMessage((raw) => {
   if (message.type === 'list') {
     // Browsing asks one folder after another of the same worker, so it answers without ending.
     try {
-      send({ type: 'listed', listing: listFolder(message.archivePath, message.archives, message.snapshotId, message.path) });
+      send({ type: 'listed', listing: listFolder(message.archivePath, message.archives, message.snapshotId, message.path, message.identity) });
     } catch (error) {
-      const code = error instanceof DormouseError && (error.code === 'NOT_FOUND' || error.code === 'INVALID_INPUT') ? error.code : 'INTERNAL';
-      send({ type: 'error', code, message: (error as Error).message });
+      send({ type: 'error', code: readingCode(error), message: (error as Error).message });
     }
     return;
   }
@@ -134,16 +140,21 @@ onMessage((raw) => {
       cancelled: () => cancelled,
     }).then(
       (result) => finish({ type: 'restored', result }),
-      (error: unknown) => finish({ type: 'error', code: cancelled ? 'CANCELLED' : error instanceof NotInSnapshot ? 'NOT_FOUND' : 'WRITE_FAILED', message: (error as Error).message }),
+      (error: unknown) => {
+        const reading = readingCode(error);
+        const code = cancelled ? 'CANCELLED' : error instanceof NotInSnapshot ? 'NOT_FOUND' : reading === 'INTERNAL' || reading === 'INVALID_INPUT' ? 'WRITE_FAILED' : reading;
+        finish({ type: 'error', code, message: (error as Error).message });
+      },
     );
     return;
   }
   if (message.type === 'inspect') {
-    finish({ type: 'inspected', archives: message.archivePaths.map((path) => inspectArchive(path)) });
+    const keys = keysOf(message.identity);
+    finish({ type: 'inspected', archives: message.archivePaths.map((path) => inspectArchive(path, keys)) });
     return;
   }
   if (message.type === 'verify') {
-    verifyAll(message.archives).then(
+    verifyAll(message.archives, keysOf(message.identity)).then(
       (results) => finish({ type: 'verified', results }),
       (error: unknown) => finish({ type: 'error', code: cancelled ? 'CANCELLED' : 'INTERNAL', message: (error as Error).message }),
     );

@@ -27,6 +27,8 @@ import { posix } from 'node:path';
 import { groupName, userName } from './owner-names';
 import { TarWriter, type EntryFields } from './tar-writer';
 import { ArchiveOutput } from './archive-output';
+import { startAgeFile } from '../encryption/age-encryptor';
+import { writeManifestCopy } from './manifest-copy';
 
 /** An expected way for an archive to end badly, with the code the job records. */
 export class ArchiveError extends Error {
@@ -120,11 +122,14 @@ function* compareWithBase(walk: Generator<WalkEntry, void, void>, base: Generato
   }
 }
 
-/** The base snapshot's file list, or null (and a warning) when it cannot be read: the backup is then a full one. */
+/**
+ * The base snapshot's file list, or null (and a warning) when it cannot be read: the backup is then a
+ * full one. An encrypted chain is read from the local copies of its manifests: no passphrase needed.
+ */
 function openBase(request: ArchiveRequest, problems: string[]): SnapshotView | null {
   if (!request.base) return null;
   try {
-    return SnapshotView.open(request.base.archivePath, { ...request.base.archives, [request.base.id]: request.base.archivePath });
+    return SnapshotView.open(request.base.archivePath, { ...request.base.archives, [request.base.id]: request.base.archivePath }, { keys: { identity: null, manifestCopies: request.base.manifestCopies } });
   } catch (error) {
     problems.push(`the previous snapshot's archive could not be read (${(error as Error).message}); this backup is a full one`);
     return null;
@@ -206,7 +211,7 @@ function planArchive(request: ArchiveRequest): ArchivePlan {
  */
 export async function buildArchive(request: ArchiveRequest, host: ArchiveHost): Promise<ArchiveResult> {
   // The hashing and writing threads boot while the sources are walked.
-  const output = new ArchiveOutput();
+  const output = new ArchiveOutput(request.encryption ? { encryption: startAgeFile([request.encryption.recipient]) } : {});
   let plan: ArchivePlan;
   try {
     plan = planArchive(request);
@@ -346,6 +351,8 @@ export async function buildArchive(request: ArchiveRequest, host: ArchiveHost): 
     await flushSettled(true);
     const manifestBytes = await lines.finish();
     writer.flush();
+    // From here on the archive is its manifest, index and trailer: an encrypted one keeps a local copy.
+    if (request.encryption) output.record();
     const gzipMembers = request.compression === 'gzip' ? writer.gzipMembers : undefined;
     const manifestMemberOffset = request.compression === 'gzip' ? writer.writtenBytes : null;
     const manifestOffset = writer.tarOffset;
@@ -377,12 +384,20 @@ export async function buildArchive(request: ArchiveRequest, host: ArchiveHost): 
     writer.write(trailer);
     writer.write(Buffer.alloc(2 * blockSize));
     writer.flush({ stored: true });
-    const { sha256 } = output.finish();
+    const { sha256, bytes: plaintextBytes, fileBytes } = output.finish();
     finished = true;
     renameSync(partial, request.archivePath);
     writeSidecar(request.archivePath, sha256);
     syncFolder(dirname(request.archivePath));
-    return { archivePath: request.archivePath, kind, baseUnreadable: baseProblem.length > 0, sha256, files, bytes, treeFiles, treeBytes, archiveBytes: writer.writtenBytes, entries: treeEntries, warnings };
+    const recorded = output.recorded;
+    if (request.encryption && recorded) {
+      try {
+        writeManifestCopy(request.encryption.manifestCopy, recorded.start, plaintextBytes, recorded.pieces);
+      } catch (error) {
+        warnings.push(`the local copy of the manifest could not be written (${(error as Error).message}); the next backup is a full one`);
+      }
+    }
+    return { archivePath: request.archivePath, kind, baseUnreadable: baseProblem.length > 0, sha256, files, bytes, treeFiles, treeBytes, archiveBytes: fileBytes, entries: treeEntries, warnings };
   } catch (error) {
     if (!finished) await output.abandon();
     removeQuietly(partial);

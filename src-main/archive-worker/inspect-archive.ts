@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { archiveFormatVersion, sidecarPath } from './archive-manifest';
+import type { ArchiveKeys } from './archive-file';
 import { openManifest } from './manifest-reader';
 
 /** What the catalog records of an archive found on a destination, or why it was left alone. */
@@ -45,12 +46,13 @@ function archiveSha256(archivePath: string): string {
 /**
  * Reads what rebuilding the catalog needs from one archive: its manifest (not its body) and its
  * SHA-256. It runs in the worker because a manifest can be megabytes and an archive without its
- * sidecar has to be read whole, neither of which the process that owns the tray may do.
+ * sidecar has to be read whole, neither of which the process that owns the tray may do. An
+ * encrypted archive is read with the identity in `keys`; its SHA-256 is of the encrypted file.
  */
-export function inspectArchive(archivePath: string): InspectedArchive {
+export function inspectArchive(archivePath: string, keys: ArchiveKeys): InspectedArchive {
   let manifest: ReturnType<typeof openManifest> | null = null;
   try {
-    manifest = openManifest(archivePath);
+    manifest = openManifest(archivePath, keys);
     const { header, totals } = manifest;
     if (header.format > archiveFormatVersion) throw new Error(`archive format ${header.format} is newer than this Dormouse reads`);
     if (Number.isNaN(Date.parse(header.snapshot.createdAt))) throw new Error('its manifest has no valid creation time');

@@ -1,8 +1,7 @@
-import { closeSync, fstatSync, openSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { DormouseError } from '../../shared/errors';
-import { readAt } from '../common/files';
 import { blockSize, manifestHeaderSchema, manifestIndexSchema, type ArchiveTrailer, type ManifestEntry, type ManifestHeader, type ManifestIndex } from './archive-manifest';
+import { noKeys, openArchiveFile, type ArchiveFile, type ArchiveKeys } from './archive-file';
 import { entryProblem, notDormouse, parseManifest, readManifestJson, readTrailer } from './archive-reader';
 import { isPaxBlock, decodeHeader, paddedSize } from './entry-header';
 import type { ManifestLine } from './manifest-writer';
@@ -95,8 +94,8 @@ function countEntries(entries: readonly ManifestEntry[]): ManifestTotals {
 }
 
 /** A format 1 or 2 manifest: every entry, sorted into path order. */
-function wholeManifest(archivePath: string): ManifestReader {
-  const manifest = parseManifest(archivePath, readManifestJson(archivePath));
+function wholeManifest(archivePath: string, keys: ArchiveKeys): ManifestReader {
+  const manifest = parseManifest(archivePath, readManifestJson(archivePath, keys));
   const entries = [...manifest.entries].sort((a, b) => comparePaths(a.path, b.path));
   const { gzipMembers: _gzipMembers, entries: _entries, ...header } = manifest;
   return {
@@ -122,18 +121,19 @@ function wholeManifest(archivePath: string): ManifestReader {
 }
 
 /** A format 3 manifest: its index and header now, its lines a member at a time when asked. */
-function lineManifest(archivePath: string, fd: number, trailer: ArchiveTrailer, gzip: boolean): ManifestReader {
+function lineManifest(file: ArchiveFile, trailer: ArchiveTrailer): ManifestReader {
+  const { path: archivePath, gzip, size } = file;
+  const readAt = (position: number, length: number) => file.read(position, length);
   if (trailer.indexOffset === undefined || trailer.indexBytes === undefined) throw notDormouse(archivePath, 'its trailer does not say where the index is');
-  const size = fstatSync(fd).size;
   /** The manifest's own bytes (a gzip archive's are inflated once, from its member: they are stored, not compressed). */
   let manifestBytes: Buffer | null = null;
   let indexJson: Buffer;
   if (!gzip) {
-    indexJson = contentOf(readAt(fd, trailer.indexOffset, 3 * blockSize + trailer.indexBytes), trailer.indexBytes);
+    indexJson = contentOf(readAt(trailer.indexOffset, 3 * blockSize + trailer.indexBytes), trailer.indexBytes);
   } else {
     if (trailer.manifestMemberOffset === null || trailer.indexMemberOffset === undefined || trailer.indexMemberOffset === null) throw notDormouse(archivePath, 'its trailer does not say where the manifest is');
-    indexJson = contentOf(gunzipSync(readAt(fd, trailer.indexMemberOffset, size - trailer.indexMemberOffset)), trailer.indexBytes);
-    manifestBytes = contentOf(gunzipSync(readAt(fd, trailer.manifestMemberOffset, trailer.indexMemberOffset - trailer.manifestMemberOffset)), trailer.manifestBytes);
+    indexJson = contentOf(gunzipSync(readAt(trailer.indexMemberOffset, size - trailer.indexMemberOffset)), trailer.indexBytes);
+    manifestBytes = contentOf(gunzipSync(readAt(trailer.manifestMemberOffset, trailer.indexMemberOffset - trailer.manifestMemberOffset)), trailer.manifestBytes);
   }
   let index: ManifestIndex;
   try {
@@ -146,7 +146,7 @@ function lineManifest(archivePath: string, fd: number, trailer: ArchiveTrailer, 
   const manifestStart = trailer.manifestOffset + blockSize;
   const read = (offset: number, length: number): Buffer => {
     if (offset + length > trailer.manifestBytes) throw notDormouse(archivePath, 'its index points past its manifest');
-    return manifestBytes ? manifestBytes.subarray(offset, offset + length) : readAt(fd, manifestStart + offset, length);
+    return manifestBytes ? manifestBytes.subarray(offset, offset + length) : readAt(manifestStart + offset, length);
   };
   const inflate = (offset: number, length: number): string[] => {
     try {
@@ -196,24 +196,19 @@ function lineManifest(archivePath: string, fd: number, trailer: ArchiveTrailer, 
  * Opens an archive's manifest without reading its body: the trailer says where it is and in what
  * format. The archive stays open until `close`; for formats 1 and 2 it is read whole at once.
  */
-export function openManifest(archivePath: string): ManifestReader & { close(): void } {
-  let fd: number;
+export function openManifest(archivePath: string, keys: ArchiveKeys = noKeys): ManifestReader & { close(): void } {
+  const file = openArchiveFile(archivePath, keys);
   try {
-    fd = openSync(archivePath, 'r');
-  } catch (error) {
-    throw new DormouseError('NOT_FOUND', `cannot open the archive ${archivePath} (${(error as Error).message}); is its destination connected?`);
-  }
-  try {
-    const trailer = readTrailer(archivePath, fd, archivePath.endsWith('.gz'));
+    const trailer = readTrailer(file);
     if (trailer.format <= 2) {
-      closeSync(fd);
-      return { ...wholeManifest(archivePath), close: () => undefined };
+      file.close();
+      return { ...wholeManifest(archivePath, keys), close: () => undefined };
     }
-    const reader = lineManifest(archivePath, fd, trailer, archivePath.endsWith('.gz'));
-    return { ...reader, lines: reader.lines, close: () => closeSync(fd) };
+    const reader = lineManifest(file, trailer);
+    return { ...reader, lines: reader.lines, close: () => file.close() };
   } catch (error) {
     try {
-      closeSync(fd);
+      file.close();
     } catch {
       // already closed
     }

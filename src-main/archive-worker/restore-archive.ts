@@ -1,8 +1,11 @@
 import { spawnSync } from 'node:child_process';
-import { closeSync, createReadStream, existsSync, mkdirSync, openSync, readSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { posix, resolve } from 'node:path';
 import { createGunzip } from 'node:zlib';
 import { blockSize, type ManifestEntry } from './archive-manifest';
+import { archiveNameKind } from '../destinations/destination-layout';
+import { DamagedRangeError } from '../encryption/damaged-range-error';
+import { keysOf, openArchiveFile, plaintextStream, type ArchiveFile, type ArchiveKeys } from './archive-file';
 import { comparePaths, isSameOrBelow } from './path-order';
 import { SnapshotView } from './snapshot-view';
 import { displayName } from './byte-names';
@@ -22,6 +25,8 @@ export interface RestoreRequest {
   target: string;
   paths: string[];
   overwrite: boolean;
+  /** The destination's identity (`AGE-SECRET-KEY-1…`) when its archives are encrypted. */
+  identity?: string | undefined;
 }
 
 /** What a restore did: files written, existing files left alone, entries refused or not restored (with why), damaged files, attributes not applied. */
@@ -89,29 +94,19 @@ function foldersAbove(view: SnapshotView, chosen: readonly ManifestEntry[]): Man
     .filter((entry): entry is ManifestEntry => entry?.type === 'directory');
 }
 
-function readFully(fd: number, buffer: Buffer, position: number): number {
-  let done = 0;
-  while (done < buffer.length) {
-    const read = readSync(fd, buffer, done, buffer.length - done, position + done);
-    if (read === 0) break;
-    done += read;
-  }
-  return done;
-}
-
 /** Reads the header an entry's recorded offset points at (with its PAX records) and checks it is that entry's. */
-function headerAt(archive: number, entry: ManifestEntry, storedAs = entry.path): { header: StoredHeader; contentAt: number } {
+function headerAt(archive: ArchiveFile, entry: ManifestEntry, storedAs = entry.path): { header: StoredHeader; contentAt: number } {
   const block = Buffer.alloc(blockSize);
   let position = entry.offset;
-  if (readFully(archive, block, position) !== blockSize) throw new Error(`the archive ends before ${displayName(entry.path)}; verify it`);
+  if (archive.readInto(block, position) !== blockSize) throw new Error(`the archive ends before ${displayName(entry.path)}; verify it`);
   let records: Map<string, Buffer> | null = null;
   if (isPaxBlock(block)) {
     const size = decodeHeader(block, null, position).size;
     const content = Buffer.alloc(size);
-    readFully(archive, content, position + blockSize);
+    archive.readInto(content, position + blockSize);
     records = parsePaxRecords(content);
     position += blockSize + paddedSize(size);
-    readFully(archive, block, position);
+    archive.readInto(block, position);
   }
   const header = decodeHeader(block, records, position);
   if (header.path.replace(/\/+$/, '') !== storedAs) throw new Error(`the archive does not hold ${displayName(storedAs)} at byte ${entry.offset}; verify it`);
@@ -136,14 +131,14 @@ function storedLength(entry: ManifestEntry, header: StoredHeader): number {
  * Restores one file from an uncompressed archive by seeking to its recorded header: no reading from
  * the start. Yields the bytes copied so far after each MiB, for progress and a cancel inside a large file.
  */
-function* copyAtOffset(archive: number, entry: ManifestEntry, header: StoredHeader, contentAt: number, sink: ContentSink): Generator<number, void, void> {
+function* copyAtOffset(archive: ArchiveFile, entry: ManifestEntry, header: StoredHeader, contentAt: number, sink: ContentSink): Generator<number, void, void> {
   const length = storedLength(entry, header);
   let remaining = length;
   let at = contentAt;
   const chunk = Buffer.allocUnsafe(Math.min(1024 * 1024, Math.max(remaining, 1)));
   while (remaining > 0) {
     const slice = chunk.subarray(0, Math.min(chunk.length, remaining));
-    const read = readFully(archive, slice, at);
+    const read = archive.readInto(slice, at);
     if (read === 0) throw new Error(`the archive ends inside ${displayName(entry.path)}; verify it`);
     sink.push(slice.subarray(0, read));
     remaining -= read;
@@ -163,7 +158,7 @@ interface Streaming {
 }
 
 /** Streams a gzip archive once, writing the wanted files as they pass. */
-async function restoreFromGzip(archivePath: string, wanted: Map<string, ManifestEntry>, writer: SafeWriter, host: RestoreHost, report: (path: string) => void): Promise<void> {
+async function restoreFromGzip(archivePath: string, keys: ArchiveKeys, wanted: Map<string, ManifestEntry>, writer: SafeWriter, host: RestoreHost, report: (path: string) => void): Promise<void> {
   const seen = new Set<string>();
   let current: Streaming | null = null;
   const scanner = new TarScanner({
@@ -205,10 +200,10 @@ async function restoreFromGzip(archivePath: string, wanted: Map<string, Manifest
       } else writer.closeFile(open.entry, open.destination, open.file, sha256, open.records);
     },
   });
-  const file = createReadStream(archivePath);
   const gunzip = createGunzip();
-  file.on('error', (error) => gunzip.destroy(error));
   try {
+    const file = plaintextStream(archivePath, keys);
+    file.on('error', (error) => gunzip.destroy(error));
     for await (const chunk of file.pipe(gunzip)) {
       if (scanner.ended) break;
       scanner.push(chunk as Buffer);
@@ -228,7 +223,7 @@ async function restoreFromGzip(archivePath: string, wanted: Map<string, Manifest
  * The PAX records (extended attributes, ACLs) of the folders, FIFOs and links that have them, read
  * from the archive holding each: by seeking in an uncompressed archive, by one pass through a gzip one.
  */
-async function recordsOfOthers(entries: readonly ManifestEntry[], request: RestoreRequest, writer: SafeWriter): Promise<Map<string, Map<string, Buffer>>> {
+async function recordsOfOthers(entries: readonly ManifestEntry[], request: RestoreRequest, keys: ArchiveKeys, writer: SafeWriter): Promise<Map<string, Map<string, Buffer>>> {
   const found = new Map<string, Map<string, Buffer>>();
   const groups = new Map<string, ManifestEntry[]>();
   for (const entry of entries) {
@@ -241,18 +236,18 @@ async function recordsOfOthers(entries: readonly ManifestEntry[], request: Resto
   }
   for (const [archivePath, group] of groups) {
     try {
-      if (!archivePath.endsWith('.gz')) {
-        const archive = openSync(archivePath, 'r');
+      if (!archiveNameKind(archivePath).gzip) {
+        const archive = openArchiveFile(archivePath, keys);
         try {
           for (const entry of group) found.set(entry.path, headerAt(archive, entry).header.records);
         } finally {
-          closeSync(archive);
+          archive.close();
         }
         continue;
       }
       const wanted = new Set(group.map((entry) => entry.path));
       const scanner = new TarScanner({ entry: (scanned) => void (wanted.has(scanned.path.replace(/\/+$/, '')) && found.set(scanned.path.replace(/\/+$/, ''), scanned.records)) });
-      const gunzip = createReadStream(archivePath).pipe(createGunzip());
+      const gunzip = plaintextStream(archivePath, keys).pipe(createGunzip());
       for await (const chunk of gunzip) {
         if (scanner.ended) break;
         scanner.push(chunk as Buffer);
@@ -321,7 +316,8 @@ function flushToDisk(target: string): void {
  * attributes. A failure part-way (a missing archive, a read error) is reported per entry, not thrown.
  */
 export async function restoreArchive(request: RestoreRequest, host: RestoreHost): Promise<RestoreResult> {
-  const view = SnapshotView.open(request.archivePath, request.archives, { partial: true });
+  const keys = keysOf(request.identity);
+  const view = SnapshotView.open(request.archivePath, request.archives, { partial: true, keys });
   let entries: ManifestEntry[];
   let resolved: ReturnType<typeof resolveHardlinks>;
   const target = resolve(request.target);
@@ -359,7 +355,7 @@ export async function restoreArchive(request: RestoreRequest, host: RestoreHost)
   };
 
   try {
-    const others = await recordsOfOthers(entries, request, writer);
+    const others = await recordsOfOthers(entries, request, keys, writer);
     for (const entry of entries) {
       if (entry.type !== 'directory') continue;
       const destination = writer.place(entry, others.get(entry.path) ?? null);
@@ -382,11 +378,17 @@ export async function restoreArchive(request: RestoreRequest, host: RestoreHost)
         for (const entry of group) writer.refused.push(`/${displayName(entry.path)}: not restored, the archive ${archivePath} that holds it is missing; connect its destination`);
         continue;
       }
-      if (archivePath.endsWith('.gz')) {
-        await restoreFromGzip(archivePath, new Map(group.map((entry) => [storedAs.get(entry.path) ?? entry.path, entry])), writer, host, report);
+      if (archiveNameKind(archivePath).gzip) {
+        await restoreFromGzip(archivePath, keys, new Map(group.map((entry) => [storedAs.get(entry.path) ?? entry.path, entry])), writer, host, report);
         continue;
       }
-      const archive = openSync(archivePath, 'r');
+      let archive: ArchiveFile;
+      try {
+        archive = openArchiveFile(archivePath, keys);
+      } catch (error) {
+        for (const entry of group) writer.refused.push(`/${displayName(entry.path)}: not restored, ${(error as Error).message}`);
+        continue;
+      }
       try {
         for (const entry of group) {
           await pauseNowAndThen();
@@ -395,7 +397,9 @@ export async function restoreArchive(request: RestoreRequest, host: RestoreHost)
           try {
             located = headerAt(archive, entry, storedAs.get(entry.path));
           } catch (error) {
-            writer.refused.push(`/${displayName(entry.path)}: not restored, ${(error as Error).message}`);
+            // A header in an encrypted chunk that fails authentication: the file is damaged like one whose content is.
+            if (error instanceof DamagedRangeError) writer.damaged.push(`/${displayName(entry.path)}`);
+            else writer.refused.push(`/${displayName(entry.path)}: not restored, ${(error as Error).message}`);
             continue;
           }
           const destination = writer.place(entry);
@@ -419,7 +423,7 @@ export async function restoreArchive(request: RestoreRequest, host: RestoreHost)
           writer.closeFile(entry, destination, file, sha256, located.header.records);
         }
       } finally {
-        closeSync(archive);
+        archive.close();
       }
     }
 

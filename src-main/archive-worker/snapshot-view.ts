@@ -1,5 +1,6 @@
 import { DormouseError } from '../../shared/errors';
 import type { ManifestEntry } from './archive-manifest';
+import { noKeys, type ArchiveKeys } from './archive-file';
 import { openManifest, type ManifestReader } from './manifest-reader';
 import type { ManifestLine } from './manifest-writer';
 import { comparePaths } from './path-order';
@@ -28,12 +29,14 @@ export class SnapshotView {
    * archive paths. With `partial`, an earlier archive that is missing (not on the destination, or
    * not in the catalog) cuts the chain short instead of failing: the view then holds what the newer
    * archives list, and `missing` says what is not there, so a restore can still give back those.
+   * `keys` open encrypted archives (the identity, or local manifest copies for a backup).
    */
-  static open(archivePath: string, archives: Readonly<Record<string, string>>, options: { partial?: boolean } = {}): SnapshotView {
+  static open(archivePath: string, archives: Readonly<Record<string, string>>, options: { partial?: boolean; keys?: ArchiveKeys } = {}): SnapshotView {
+    const keys = options.keys ?? noKeys;
     const chain: ChainArchive[] = [];
     let missing: string | null = null;
     try {
-      let reader = openManifest(archivePath);
+      let reader = openManifest(archivePath, keys);
       chain.push({ id: reader.header.snapshot.id, reader });
       while (!reader.complete) {
         const baseId = reader.header.snapshot.baseId;
@@ -42,7 +45,7 @@ export class SnapshotView {
         if (chain.some((link) => link.id === baseId)) throw new DormouseError('INVALID_INPUT', `the chain of ${archivePath} loops back on itself; verify it`);
         try {
           if (basePath === undefined) throw new DormouseError('NOT_FOUND', `snapshot ${reader.header.snapshot.id} is an incremental whose base snapshot ${baseId} is not in the catalog; import its destination`);
-          reader = openManifest(basePath);
+          reader = openManifest(basePath, keys);
         } catch (error) {
           if (!options.partial || !(error instanceof DormouseError) || error.code !== 'NOT_FOUND') throw error;
           missing = basePath === undefined ? error.message : `the archive ${basePath} that lists the rest of this snapshot's files is missing; connect its destination`;

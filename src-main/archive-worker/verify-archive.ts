@@ -1,8 +1,12 @@
 import { createHash, type Hash } from 'node:crypto';
 import { displayName } from './byte-names';
 import { createReadStream, statSync } from 'node:fs';
+import { finished } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import type { ManifestEntry } from './archive-manifest';
+import { archiveNameKind } from '../destinations/destination-layout';
+import { noKeys, plaintextOf, type ArchiveKeys } from './archive-file';
+import { DamagedRangeError } from '../encryption/damaged-range-error';
 import { openManifest } from './manifest-reader';
 import { SnapshotView } from './snapshot-view';
 import { comparePaths } from './path-order';
@@ -14,8 +18,8 @@ interface ExpectedEntries {
   readonly any: boolean;
   /** The manifest's entry for a path met in the tar, or undefined when it lists none. */
   take(path: string): ManifestEntry | undefined;
-  /** The paths the manifest lists and the tar did not hold. */
-  missing(): string[];
+  /** The entries the manifest lists and the tar did not hold. */
+  missing(): ManifestEntry[];
 }
 
 /**
@@ -23,8 +27,8 @@ interface ExpectedEntries {
  * manifest lists them in the order the tar holds them, so they are streamed beside it and a
  * million-entry archive is verified without holding its manifest; formats 1 and 2 are held by path.
  */
-function expectedEntries(archivePath: string): ExpectedEntries {
-  const manifest = openManifest(archivePath);
+function expectedEntries(archivePath: string, keys: ArchiveKeys): ExpectedEntries {
+  const manifest = openManifest(archivePath, keys);
   if (manifest.format < 3) {
     const stored = new Map<string, ManifestEntry>();
     for (const line of manifest.lines()) if (!('deleted' in line) && line.archive === undefined) stored.set(line.path, line);
@@ -36,11 +40,11 @@ function expectedEntries(archivePath: string): ExpectedEntries {
         seen.add(path);
         return stored.get(path);
       },
-      missing: () => [...stored.keys()].filter((path) => !seen.has(path)),
+      missing: () => [...stored.values()].filter((entry) => !seen.has(entry.path)),
     };
   }
   const lines = manifest.lines();
-  const gone: string[] = [];
+  const gone: ManifestEntry[] = [];
   const next = (): ManifestEntry | null => {
     for (let line = lines.next(); !line.done; line = lines.next()) if (!('deleted' in line.value)) return line.value;
     manifest.close();
@@ -51,7 +55,7 @@ function expectedEntries(archivePath: string): ExpectedEntries {
     any: head !== null,
     take: (path) => {
       while (head && comparePaths(head.path, path) < 0) {
-        gone.push(head.path);
+        gone.push(head);
         head = next();
       }
       if (!head || head.path !== path) return undefined;
@@ -60,7 +64,7 @@ function expectedEntries(archivePath: string): ExpectedEntries {
       return found;
     },
     missing: () => {
-      for (; head; head = next()) gone.push(head.path);
+      for (; head; head = next()) gone.push(head);
       return gone;
     },
   };
@@ -72,14 +76,14 @@ function expectedEntries(archivePath: string): ExpectedEntries {
  * entry must be at the recorded offset and size. A format 3 incremental's file list is its chain's
  * manifests merged: each of them must be there and be the snapshot its successor names as base.
  */
-export function checkReferences(archives: readonly { id: string | null; archivePath: string }[]): Map<string, string[]> {
+export function checkReferences(archives: readonly { id: string | null; archivePath: string }[], keys: ArchiveKeys = noKeys): Map<string, string[]> {
   const problems = new Map<string, string[]>();
   const paths = Object.fromEntries(archives.filter((archive) => archive.id !== null).map((archive) => [archive.id as string, archive.archivePath]));
   const manifests = new Map<string, Map<string, ManifestEntry>>();
   const entriesOf = (id: string): Map<string, ManifestEntry> | undefined => {
     if (!manifests.has(id) && paths[id] !== undefined) {
       try {
-        const manifest = openManifest(paths[id]);
+        const manifest = openManifest(paths[id], keys);
         try {
           manifests.set(id, new Map([...manifest.lines()].filter((line): line is ManifestEntry => !('deleted' in line)).map((entry) => [entry.path, entry])));
         } finally {
@@ -95,7 +99,7 @@ export function checkReferences(archives: readonly { id: string | null; archiveP
     const found: string[] = [];
     let format: number;
     try {
-      const manifest = openManifest(archive.archivePath);
+      const manifest = openManifest(archive.archivePath, keys);
       format = manifest.format;
       manifest.close();
     } catch {
@@ -103,12 +107,12 @@ export function checkReferences(archives: readonly { id: string | null; archiveP
     }
     if (format >= 3) {
       try {
-        SnapshotView.open(archive.archivePath, paths).close();
+        SnapshotView.open(archive.archivePath, paths, { keys }).close();
       } catch (error) {
         found.push((error as Error).message);
       }
     } else {
-      for (const entry of storedOrCarried(archive.archivePath)) {
+      for (const entry of storedOrCarried(archive.archivePath, keys)) {
         if (entry.archive === undefined) continue;
         const holder = entriesOf(entry.archive);
         const there = holder?.get(entry.path);
@@ -122,13 +126,35 @@ export function checkReferences(archives: readonly { id: string | null; archiveP
 }
 
 /** Every entry of a format 1 or 2 manifest, those it takes from earlier archives included. */
-function storedOrCarried(archivePath: string): ManifestEntry[] {
-  const manifest = openManifest(archivePath);
+function storedOrCarried(archivePath: string, keys: ArchiveKeys): ManifestEntry[] {
+  const manifest = openManifest(archivePath, keys);
   try {
     return [...manifest.lines()].filter((line): line is ManifestEntry => !('deleted' in line));
   } finally {
     manifest.close();
   }
+}
+
+/**
+ * What a damaged encrypted chunk cut short. The tar stream stops there (and what was decrypted but
+ * not yet scanned is lost with it), so the entries not reached are not reported missing: the files
+ * whose bytes the chunk held are damaged (in an uncompressed archive, whose manifest offsets are
+ * plaintext offsets: an entry spans from its offset to the next one's), the rest are said, once, to
+ * be unchecked.
+ */
+function afterDamage(cut: { range: DamagedRangeError; reading: ManifestEntry | null }, gzip: boolean, missing: ManifestEntry[], damaged: string[]): string[] {
+  const unread = [...(cut.reading ? [cut.reading] : []), ...missing].sort((a, b) => a.offset - b.offset);
+  const problems: string[] = [];
+  let unchecked = 0;
+  unread.forEach((entry, index) => {
+    const next = unread[index + 1]?.offset ?? Number.POSITIVE_INFINITY;
+    if (!gzip && entry.type === 'file' && entry.offset < cut.range.plaintextEnd && next > cut.range.plaintextStart) {
+      damaged.push(`/${displayName(entry.path)}`);
+      problems.push(`${displayName(entry.path)}: in a damaged chunk of the encrypted archive (damaged)`);
+    } else unchecked += 1;
+  });
+  if (unchecked > 0) problems.push(`${unchecked} entr${unchecked === 1 ? 'y' : 'ies'} past the point where the archive stopped could not be checked`);
+  return problems;
 }
 
 /** What verifying one archive found. */
@@ -152,14 +178,17 @@ const tarTypes: Record<string, ManifestEntry['type']> = { File: 'file', OldFile:
 /**
  * Re-reads an archive from the destination: its SHA-256 against the one recorded when it was
  * written, and every entry of the tar against its manifest (offset, type, size, mode, mtime),
- * so a truncated file, a flipped byte or a missing entry is reported, never passed over.
+ * so a truncated file, a flipped byte or a missing entry is reported, never passed over. An
+ * encrypted archive's SHA-256 is of its ciphertext; without the identity in `keys` only that is checked.
  */
-export async function verifyArchive(archivePath: string, expectedSha256: string | null, host: VerifyHost): Promise<VerifyResult> {
+export async function verifyArchive(archivePath: string, expectedSha256: string | null, host: VerifyHost, keys: ArchiveKeys = noKeys): Promise<VerifyResult> {
   const problems: string[] = [];
+  const { gzip, encrypted } = archiveNameKind(archivePath);
+  const contentsChecked = !encrypted || keys.identity !== null;
   let manifestEntries: ExpectedEntries = { any: false, take: () => undefined, missing: () => [] };
   try {
     // An incremental's unchanged entries live in earlier archives: only the entries stored here are checked here.
-    manifestEntries = expectedEntries(archivePath);
+    if (contentsChecked) manifestEntries = expectedEntries(archivePath, keys);
   } catch (error) {
     problems.push(`manifest: ${(error as Error).message}`);
   }
@@ -174,6 +203,8 @@ export async function verifyArchive(archivePath: string, expectedSha256: string 
   let contentBytes = 0;
   const damaged: string[] = [];
   let current: { scanned: ScannedEntry; expected: ManifestEntry | undefined; hash: Hash | null } | null = null;
+  /** An encrypted chunk that failed authentication, and the entry being read when it did. */
+  let cut: { range: DamagedRangeError; reading: ManifestEntry | null } | null = null;
   const scanner = new TarScanner({
     entry: (scanned) => {
       const path = scanned.path.replace(/\/+$/, '');
@@ -224,9 +255,8 @@ export async function verifyArchive(archivePath: string, expectedSha256: string 
   const hash = createHash('sha256');
   let read = 0;
   let lastProgress = 0;
-  const gzip = archivePath.endsWith('.gz');
+  const file = createReadStream(archivePath, { highWaterMark: 1024 * 1024 });
   try {
-    const file = createReadStream(archivePath, { highWaterMark: 1024 * 1024 });
     file.on('data', (chunk) => {
       hash.update(chunk as Buffer);
       read += (chunk as Buffer).length;
@@ -236,19 +266,34 @@ export async function verifyArchive(archivePath: string, expectedSha256: string 
       }
       if (host.cancelled()) file.destroy(new Error('cancelled'));
     });
-    const tar = gzip ? file.pipe(createGunzip()) : file;
-    for await (const chunk of tar) {
-      if (!scanner.ended) scanner.push(chunk as Buffer);
+    if (!contentsChecked) {
+      await finished(file);
+    } else {
+      const plaintext = plaintextOf(file, archivePath, keys);
+      const tar = gzip ? plaintext.pipe(createGunzip()) : plaintext;
+      if (tar !== plaintext) plaintext.on('error', (error) => tar.destroy(error));
+      for await (const chunk of tar) {
+        if (!scanner.ended) scanner.push(chunk as Buffer);
+      }
     }
   } catch (error) {
     if ((error as Error).message === 'cancelled') throw error;
     problems.push(`the archive cannot be read to its end: ${(error as Error).message} (truncated or damaged)`);
+    if (error instanceof DamagedRangeError) cut = { range: error, reading: (current as { expected: ManifestEntry | undefined } | null)?.expected ?? null };
   }
-  if (!scanner.ended && !problems.some((problem) => problem.includes('cannot be read to its end'))) {
+  // The SHA-256 is of the whole file, even when its contents could not be read to the end.
+  if (!file.destroyed && !file.readableEnded) {
+    file.unpipe();
+    file.resume();
+    await finished(file).catch(() => undefined);
+  }
+  if (contentsChecked && !scanner.ended && !problems.some((problem) => problem.includes('cannot be read to its end'))) {
     problems.push(`the archive ends after ${scanner.consumed} bytes of tar, before its end-of-archive blocks (truncated)`);
   }
   try {
-    for (const path of manifestEntries.missing()) problems.push(`${path}: in the manifest but missing from the archive`);
+    const missing = manifestEntries.missing();
+    if (cut === null) for (const entry of missing) problems.push(`${entry.path}: in the manifest but missing from the archive`);
+    else problems.push(...afterDamage(cut, gzip, missing, damaged));
   } catch (error) {
     problems.push(`manifest: ${(error as Error).message}`);
   }

@@ -12,6 +12,7 @@ import * as text from './text-output';
 import { addDestinationCommands } from './destination-commands';
 import { addSnapshotsCommand } from './snapshots-command';
 import { addCoverageCommand } from './coverage-command';
+import { givenPassphrase, passphraseFileOption, withPassphrase, type PassphraseSources } from './passphrase-option';
 
 /** Where the CLI writes and what it resolves relative paths against; the real process or a test's. */
 export interface CliIo {
@@ -138,6 +139,11 @@ export class Cli {
 
   absolute(path: string): string {
     return resolve(this.io.cwd, path);
+  }
+
+  /** Where this command's passphrase may come from: its `--passphrase-file` (resolved here), else the environment. */
+  passphraseSources(passphraseFile: string | undefined): PassphraseSources {
+    return { passphraseFile: passphraseFile === undefined ? undefined : this.absolute(passphraseFile), env: this.io.env };
   }
 }
 
@@ -302,16 +308,22 @@ export function buildProgram(cli: Cli, io: CliIo): Command {
     .description("list a snapshot's folders and files from its manifest, without reading the archive body")
     .argument('<snapshot-id>', 'the snapshot, as `dormouse snapshots` shows it', wholeNumber)
     .argument('[path]', 'a folder inside the snapshot, as it was on the laptop (default: the folders that were backed up)')
-    .action(async function (this: Command, snapshotId: number, path: string | undefined) {
-      await cli.call(this, 'snapshots:ls', path === undefined ? { snapshotId } : { snapshotId, path }, (listing) => listing, text.listingText);
+    .addOption(passphraseFileOption())
+    .action(async function (this: Command, snapshotId: number, path: string | undefined, options: { passphraseFile?: string }) {
+      await withPassphrase(cli.passphraseSources(options.passphraseFile), `for snapshot ${snapshotId}'s destination`, (passphrase) =>
+        cli.call(this, 'snapshots:ls', withoutUndefined({ snapshotId, path, passphrase }), (listing) => listing, text.listingText),
+      );
     });
 
   program
     .command('import')
     .description('re-scan a destination for Dormouse archives the catalog does not know (a new laptop, a lost catalog)')
     .requiredOption('--destination <name>', 'the destination to scan')
-    .action(async function (this: Command, options: { destination: string }) {
-      await cli.call(this, 'snapshots:import', { destination: options.destination }, (report) => report, text.importText);
+    .addOption(passphraseFileOption())
+    .action(async function (this: Command, options: { destination: string; passphraseFile?: string }) {
+      await withPassphrase(cli.passphraseSources(options.passphraseFile), `for the destination "${options.destination}"`, (passphrase) =>
+        cli.call(this, 'snapshots:import', withoutUndefined({ destination: options.destination, passphrase }), (report) => report, text.importText),
+      );
     });
 
   program
@@ -330,9 +342,12 @@ export function buildProgram(cli: Cli, io: CliIo): Command {
     .requiredOption('--to <dir>', 'the folder to restore into (made if missing)')
     .option('--path <p>', 'a file or folder of the snapshot, as it was on the laptop (repeat for several; default: everything)', collect)
     .option('--overwrite', 'replace files that already exist in the target')
-    .action(async function (this: Command, snapshotId: number, options: { to: string; path?: string[]; overwrite?: boolean }) {
+    .addOption(passphraseFileOption())
+    .action(async function (this: Command, snapshotId: number, options: { to: string; path?: string[]; overwrite?: boolean; passphraseFile?: string }) {
       const request = { snapshotId, to: cli.absolute(options.to), paths: options.path ?? [], overwrite: options.overwrite === true };
-      const report = await cli.whileCancellable(this, () => cli.call(this, 'snapshots:restore', request, (value) => value, text.restoreText));
+      const report = await withPassphrase(cli.passphraseSources(options.passphraseFile), `for snapshot ${snapshotId}'s destination`, (passphrase) =>
+        cli.whileCancellable(this, () => cli.call(this, 'snapshots:restore', withoutUndefined({ ...request, passphrase }), (value) => value, text.restoreText)),
+      );
       if (report.conflicts.length > 0 || report.refused.length > 0 || report.damaged.length > 0) throw new ExitCode(exitCodes.failed);
     });
 
@@ -341,9 +356,13 @@ export function buildProgram(cli: Cli, io: CliIo): Command {
     .description('re-read archives: their SHA-256 and every manifest entry; exits 1 when anything differs')
     .argument('[snapshot-id]', 'the snapshot to verify', wholeNumber)
     .option('--all', 'verify every snapshot in the catalog')
-    .action(async function (this: Command, snapshotId: number | undefined, options: { all?: boolean }) {
+    .addOption(passphraseFileOption())
+    .action(async function (this: Command, snapshotId: number | undefined, options: { all?: boolean; passphraseFile?: string }) {
       if ((snapshotId === undefined) === !options.all) throw new DormouseError('INVALID_INPUT', 'name one snapshot id, or pass --all');
-      const report = await cli.whileCancellable(this, () => cli.call(this, 'snapshots:verify', snapshotId === undefined ? { all: true } : { snapshotId }, (value) => value, text.verifyText));
+      // Without a passphrase an encrypted archive's SHA-256 is checked; with one (never asked for), every entry too.
+      const passphrase = await givenPassphrase(cli.passphraseSources(options.passphraseFile), 'for the encrypted destinations');
+      const request = snapshotId === undefined ? withoutUndefined({ all: true as const, passphrase }) : withoutUndefined({ snapshotId, passphrase });
+      const report = await cli.whileCancellable(this, () => cli.call(this, 'snapshots:verify', request, (value) => value, text.verifyText));
       if (!report.ok) throw new ExitCode(exitCodes.failed);
     });
 

@@ -1,8 +1,10 @@
 import type { Command } from 'commander';
 import type { Cli } from './cli-program';
 import * as text from './text-output';
+import { newPassphrase, passphraseFileOption, withPassphrase } from './passphrase-option';
+import { readPassphrase } from '../encryption/passphrase-source';
 
-/** `dormouse destination add | list | remove`: the folders (drives, NAS shares) archives go to. */
+/** `dormouse destination add | list | remove | passphrase`: the folders (drives, NAS shares) archives go to. */
 export function addDestinationCommands(program: Command, cli: Cli): void {
   const destination = program.command('destination').description('folders (drives, NAS shares) where archives go');
   destination
@@ -10,24 +12,34 @@ export function addDestinationCommands(program: Command, cli: Cli): void {
     .description('add a destination folder; writes a marker file into it')
     .requiredOption('--name <name>', 'a unique name, such as usb-drive')
     .requiredOption('--path <path>', 'an existing folder on the drive or share')
-    .action(async function (this: Command, options: { name: string; path: string }) {
-      // Told in the text only: the JSON keeps its four fields.
+    .option('--encrypt', 'encrypt its archives with age; makes a key, kept on the destination encrypted with a passphrase (asked twice, at least 12 characters)')
+    .addOption(passphraseFileOption())
+    .action(async function (this: Command, options: { name: string; path: string; encrypt?: boolean; passphraseFile?: string }) {
+      // Told in the text only: the JSON keeps its fields.
       let fromOthers = 0;
-      await cli.call(
-        this,
-        'destinations:add',
-        { name: options.name, path: cli.absolute(options.path) },
-        (d) => {
-          fromOthers = d.imported.imported.filter((item) => !item.machine.current).length;
-          return { id: d.id, name: d.name, path: d.path, importedSnapshots: d.imported.imported.length };
-        },
-        (d) =>
-          `Added destination "${d.name}" at ${d.path} (id ${d.id}).` +
+      const sources = cli.passphraseSources(options.passphraseFile);
+      const purpose = `for the destination "${options.name}"`;
+      const add = (passphrase: string | undefined) =>
+        cli.call(
+          this,
+          'destinations:add',
+          { name: options.name, path: cli.absolute(options.path), encrypt: options.encrypt === true, ...(passphrase === undefined ? {} : { passphrase }) },
+          (d) => {
+            fromOthers = d.imported.imported.filter((item) => !item.machine.current).length;
+            return { id: d.id, name: d.name, path: d.path, encrypted: d.encrypted, importedSnapshots: d.imported.imported.length };
+          },
+          (d) =>
+            `Added ${d.encrypted ? 'encrypted ' : ''}destination "${d.name}" at ${d.path} (id ${d.id}).` +
           (d.importedSnapshots > 0 ? ` Found ${d.importedSnapshots} snapshot(s) already there and added them to the catalog.` : '') +
           (fromOthers > 0
             ? ` ${fromOthers} of them ${fromOthers === 1 ? "is another machine's" : "are other machines'"} (dormouse snapshots --machine all): restorable here, never pruned nor built on.`
-            : ''),
-      );
+            : '') +
+            (options.encrypt === true
+              ? ` Its key is in ${d.path}/.dormouse-key.age, encrypted with your passphrase; RECOVERY.txt beside it says how to restore without Dormouse. Without the passphrase the backups cannot be restored: keep it safe.`
+              : ''),
+        );
+      if (options.encrypt === true) await add(await newPassphrase(sources, purpose));
+      else await withPassphrase(sources, purpose, add);
     });
   destination
     .command('list')
@@ -41,5 +53,18 @@ export function addDestinationCommands(program: Command, cli: Cli): void {
     .argument('<name>')
     .action(async function (this: Command, name: string) {
       await cli.call(this, 'destinations:remove', { name }, (removed) => removed, text.destinationRemovedText);
+    });
+  destination
+    .command('passphrase')
+    .description("change an encrypted destination's passphrase (rewrites only its key file; the archives stay as they are)")
+    .argument('<name>')
+    .addOption(passphraseFileOption())
+    .option('--new-passphrase-file <file>', 'the new passphrase, on one line (else asked twice on the terminal)')
+    .action(async function (this: Command, name: string, options: { passphraseFile?: string; newPassphraseFile?: string }) {
+      const sources = cli.passphraseSources(options.passphraseFile);
+      const passphrase = await readPassphrase({ passphraseFile: sources.passphraseFile, isNew: false, purpose: `for the destination "${name}"`, env: sources.env });
+      const newSources = cli.passphraseSources(options.newPassphraseFile);
+      const chosen = await newPassphrase({ passphraseFile: newSources.passphraseFile, env: {} }, `(new) for the destination "${name}"`);
+      await cli.call(this, 'destinations:passphrase', { name, passphrase, newPassphrase: chosen }, (d) => ({ id: d.id, name: d.name, path: d.path, encrypted: d.encrypted }), (d) => `Changed the passphrase of destination "${d.name}"; its archives are unchanged.`);
     });
 }

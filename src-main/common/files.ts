@@ -83,14 +83,13 @@ export async function answerWithin<T>(path: string, read: () => Promise<T>, ms: 
   return withinTime(work, Math.max(deadline - Date.now(), Math.min(ms, 1000)));
 }
 
-/** Reads up to `length` bytes of an open file at `position`, fewer only where the file ends. */
-export function readAt(fd: number, position: number, length: number): Buffer {
-  const buffer = Buffer.alloc(length);
+/** Fills `buffer` from an open file at `position`; the bytes read, fewer only where the file ends. */
+export function readInto(fd: number, buffer: Buffer, position: number): number {
   let done = 0;
-  while (done < length) {
-    const read = readSync(fd, buffer, done, length - done, position + done);
+  while (done < buffer.length) {
+    const read = readSync(fd, buffer, done, buffer.length - done, position + done);
     if (read === 0) break;
     done += read;
   }
-  return buffer.subarray(0, done);
+  return done;
 }

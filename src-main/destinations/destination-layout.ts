@@ -5,8 +5,10 @@ import { join } from 'node:path';
  * Where archives live on a destination, named once for the backup that writes them and the import
  * that finds them again:
  *
- *   <destination>/Dormouse/<machine>/<schedule>/<UTC time>-{full|incr}-<snapshot id>.tar[.gz]
+ *   <destination>/Dormouse/<machine>/<schedule>/<UTC time>-{full|incr}-<snapshot id>.tar[.gz][.age]
  *
+ * `.age` ends the name of an archive on an encrypted destination: the whole tar (or tar.gz) is
+ * encrypted with age, so `age -d -i key.txt X.tar.age | tar -x` unpacks it.
  * `<machine>` is the machine's hostname (made safe for a file name) and the first 8 characters of
  * its stable id, so two laptops called "laptop" with a schedule "Home" never share a folder. The
  * folder name is only for people: which machine an archive belongs to is the id in its manifest.
@@ -41,10 +43,17 @@ export function scheduleFolderName(schedule: { id: number; name: string }): stri
   return slug === '' ? `schedule-${schedule.id}` : slug;
 }
 
-/** An archive's file name: when it was taken, what kind, and the snapshot's own id, so names never collide. */
-export function archiveFileName(createdAt: number, snapshotUuid: string, compression: 'none' | 'gzip', kind: 'full' | 'incremental' = 'full'): string {
+/** An archive's file name: when it was taken, what kind, and the snapshot's own id, so names never collide; `.age` when it is encrypted. */
+export function archiveFileName(createdAt: number, snapshotUuid: string, compression: 'none' | 'gzip', kind: 'full' | 'incremental' = 'full', encrypted = false): string {
   const stamp = new Date(createdAt).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
-  return `${stamp}-${kind === 'full' ? 'full' : 'incr'}-${snapshotUuid.slice(0, 8)}.tar${compression === 'gzip' ? '.gz' : ''}`;
+  return `${stamp}-${kind === 'full' ? 'full' : 'incr'}-${snapshotUuid.slice(0, 8)}.tar${compression === 'gzip' ? '.gz' : ''}${encrypted ? '.age' : ''}`;
+}
+
+/** What an archive's name says of how to read it: gzip members inside, and age encryption around the whole. */
+export function archiveNameKind(fileName: string): { gzip: boolean; encrypted: boolean } {
+  const encrypted = fileName.endsWith('.age');
+  const inner = encrypted ? fileName.slice(0, -'.age'.length) : fileName;
+  return { gzip: inner.endsWith('.gz'), encrypted };
 }
 
 /** Where a new archive goes on a destination. */
@@ -52,18 +61,25 @@ export function archivePathFor(
   destinationPath: string,
   machine: { id: string; name: string },
   schedule: { id: number; name: string },
-  archive: { createdAt: number; snapshotUuid: string; compression: 'none' | 'gzip'; kind: 'full' | 'incremental' },
+  archive: { createdAt: number; snapshotUuid: string; compression: 'none' | 'gzip'; kind: 'full' | 'incremental'; encrypted?: boolean },
 ): string {
-  return join(destinationPath, archivesFolderName, machineLabel(machine), scheduleFolderName(schedule), archiveFileName(archive.createdAt, archive.snapshotUuid, archive.compression, archive.kind));
+  return join(
+    destinationPath,
+    archivesFolderName,
+    machineLabel(machine),
+    scheduleFolderName(schedule),
+    archiveFileName(archive.createdAt, archive.snapshotUuid, archive.compression, archive.kind, archive.encrypted === true),
+  );
 }
 
 /**
- * Whether a file name may be a Dormouse archive, so the import reads it. Any `.tar` or `.tar.gz` is
+ * Whether a file name may be a Dormouse archive, so the import reads it. Any `.tar` or `.tar.gz`
+ * (with `.age` after it when encrypted) is
  * read, not only names `archiveFileName` makes: a renamed archive is still imported (its manifest,
  * not its name, says what it is), and one that is not Dormouse's is reported, never guessed at.
  */
 export function mayBeArchive(fileName: string): boolean {
-  return /\.tar(\.gz)?$/.test(fileName);
+  return /\.tar(\.gz)?(\.age)?$/.test(fileName);
 }
 
 /** The folders of a folder, or none when it does not exist. */

@@ -57,7 +57,19 @@ function readHeader(readAt: ReadAt, fd: number, source: string): AgeHeader {
  */
 export async function openAgeFile(fd: number, unlock: FileKeyUnlocker, source: string, readAt: ReadAt = readSync): Promise<AgeFileReader> {
   const header = readHeader(readAt, fd, source);
-  const fileKey = await unlock(header.stanzas, source);
+  return payloadReader(fd, header, await unlock(header.stanzas, source), source, readAt);
+}
+
+/** How a synchronous reader gets the file key out of a header's stanzas (an X25519 identity needs no I/O). */
+export type FileKeyOf = (stanzas: AgeHeader['stanzas'], source: string) => Buffer;
+
+/** openAgeFile for callers that cannot wait (the archive worker's readers): the file key comes from `fileKeyOf` at once. */
+export function openAgeFileSync(fd: number, fileKeyOf: FileKeyOf, source: string, readAt: ReadAt = readSync): AgeFileReader {
+  const header = readHeader(readAt, fd, source);
+  return payloadReader(fd, header, fileKeyOf(header.stanzas, source), source, readAt);
+}
+
+function payloadReader(fd: number, header: AgeHeader, fileKey: Buffer, source: string, readAt: ReadAt): AgeFileReader {
   if (!headerMacMatches(header, fileKey)) throw new DormouseError('DAMAGED', `${source} is damaged: its header does not match its MAC (it was altered after it was written)`);
   const fileSize = fstatSync(fd).size;
   const plaintextSize = plaintextSizeOf(fileSize - header.length);

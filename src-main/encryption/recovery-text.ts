@@ -7,9 +7,9 @@ import { archiveFileName, archivesFolderName } from '../destinations/destination
 
 /** The recovery instructions, naming the destination's real key file and an archive as Dormouse names them. */
 export function recoveryText(keyFileName: string, exampleDate: Date = new Date()): string {
-  const fullName = `${archiveFileName(exampleDate.getTime(), '3f9a1c2e-0000-4000-8000-000000000000', 'none', 'full')}.age`;
+  const fullName = archiveFileName(exampleDate.getTime(), '3f9a1c2e-0000-4000-8000-000000000000', 'none', 'full', true);
   const later = new Date(exampleDate.getTime() + 86_400_000);
-  const incrementalName = `${archiveFileName(later.getTime(), '7c41d09b-0000-4000-8000-000000000000', 'none', 'incremental')}.age`;
+  const incrementalName = archiveFileName(later.getTime(), '7c41d09b-0000-4000-8000-000000000000', 'none', 'incremental', true);
   const folder = `${archivesFolderName}/alice-laptop-5d2e8f10/Home`;
   return `This folder is an encrypted Dormouse backup destination.
 
@@ -31,6 +31,9 @@ using only the age and tar commands (Debian or Ubuntu: sudo apt install age tar)
      age -d -i key.txt ARCHIVE.tar.age | tar -x -p -C restored
 
    Files come back under their full path inside "restored" (home/alice/… for /home/alice/…).
+   An archive whose name ends .tar.gz.age is compressed too: add -z to tar:
+
+     age -d -i key.txt ARCHIVE.tar.gz.age | tar -x -z -p -C restored
 
 Worked example: the schedule "Home" of the laptop "alice-laptop" has a full backup and, the next
 day, an incremental one (it holds only what changed). To get back the newest state, unpack the

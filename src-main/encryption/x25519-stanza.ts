@@ -31,17 +31,20 @@ function unwrap(stanza: AgeStanza, identity: AgeIdentity, source: string): Buffe
   return unwrapFileKey(deriveKey(shared, Buffer.concat([share, identity.recipient]), info), stanza.body);
 }
 
+/** The file key of a header's stanzas for this identity, at once (no I/O); refuses, with the reason, files made for another key or a passphrase. */
+export function fileKeyForIdentity(stanzas: readonly AgeStanza[], identity: AgeIdentity, source: string): Buffer {
+  if (stanzas.some((stanza) => stanza.args[0] === 'scrypt')) {
+    throw new DormouseError('KEY_UNUSABLE', `${source} is encrypted with a passphrase, not to the key ${encodeRecipient(identity.recipient)}`);
+  }
+  for (const stanza of stanzas) {
+    if (stanza.args[0] !== stanzaType) continue;
+    const fileKey = unwrap(stanza, identity, source);
+    if (fileKey !== null) return fileKey;
+  }
+  throw new DormouseError('KEY_UNUSABLE', `${source} was not encrypted to the key ${encodeRecipient(identity.recipient)}; it belongs to another destination or key`);
+}
+
 /** Unlocks files encrypted to this identity (as `age -d -i key.txt` does); refuses, with the reason, files made for another key. */
 export function identityUnlocker(identity: AgeIdentity): FileKeyUnlocker {
-  return async (stanzas, source) => {
-    if (stanzas.some((stanza) => stanza.args[0] === 'scrypt')) {
-      throw new DormouseError('KEY_UNUSABLE', `${source} is encrypted with a passphrase, not to the key ${encodeRecipient(identity.recipient)}`);
-    }
-    for (const stanza of stanzas) {
-      if (stanza.args[0] !== stanzaType) continue;
-      const fileKey = unwrap(stanza, identity, source);
-      if (fileKey !== null) return fileKey;
-    }
-    throw new DormouseError('KEY_UNUSABLE', `${source} was not encrypted to the key ${encodeRecipient(identity.recipient)}; it belongs to another destination or key`);
-  };
+  return async (stanzas, source) => fileKeyForIdentity(stanzas, identity, source);
 }

@@ -35,6 +35,8 @@ import { destinationUsage } from '../destinations/destination-usage';
 import { commonHomeFolders } from '../common/home-folders';
 import { thisMachine } from '../store/machine-store';
 import type { InspectedArchive } from '../archive-worker/inspect-archive';
+import type { VerifyResult } from '../archive-worker/verify-archive';
+import { changePassphrase, identityForSnapshot, identityOf, keyForNewDestination } from './destination-keys';
 import type { ScheduleDefinition, ScheduleRecord } from '../store/schedule-store';
 
 /** The engine's sense of time; tests inject their own. */
@@ -160,7 +162,12 @@ export class Engine {
     if (options.events) this.jobs.subscribe(options.events);
     this.handlers = {
       'destinations:list': () => this.destinationViews(),
-      'destinations:add': (request) => this.addDestination(request.name, request.path),
+      'destinations:add': (request) => this.addDestination(request.name, request.path, request.encrypt, request.passphrase),
+      'destinations:passphrase': async (request) => {
+        const record = this.requireDestination(request.name);
+        await changePassphrase(record, request.passphrase, request.newPassphrase);
+        return this.destinationView(record);
+      },
       'destinations:remove': (request) => this.removeDestination(request.name),
       'schedules:list': () => schedules.listSchedules(this.db).map((record) => this.scheduleView(record)),
       'schedules:add': (request) => this.addSchedule(request),
@@ -181,14 +188,18 @@ export class Engine {
         if (!job) throw new DormouseError('NOT_FOUND', `no job ${request.jobId}; see the history`);
         return job.view;
       },
-      'snapshots:verify': (request) => this.verify('all' in request ? null : request.snapshotId),
+      'snapshots:verify': (request) => this.verify('all' in request ? null : request.snapshotId, request.passphrase),
       'snapshots:suggest-target': (request) => {
         const created = new Date(this.requireSnapshot(request.snapshotId).createdAt);
         const pad = (value: number) => String(value).padStart(2, '0');
         const stamp = `${created.getFullYear()}-${pad(created.getMonth() + 1)}-${pad(created.getDate())} ${pad(created.getHours())}.${pad(created.getMinutes())}`;
         return { target: join(homedir(), `Restored ${stamp}`) };
       },
-      'snapshots:import': (request) => importFromDestination(this.db, this.requireDestination(request.destination), this.inspectArchives, this.destinationTimeoutMs),
+      'snapshots:import': async (request) => {
+        const record = this.requireDestination(request.destination);
+        const identity = await identityOf(record, request.passphrase, 'importing its snapshots');
+        return importFromDestination(this.db, record, (paths) => this.inspectArchives(paths, identity), this.destinationTimeoutMs);
+      },
       'snapshots:prune': async (request) => {
         const reports: PruneReport[] = [];
         for (const schedule of request.schedule === undefined ? schedules.listSchedules(this.db) : [this.requireSchedule(request.schedule)]) {
@@ -196,10 +207,11 @@ export class Engine {
         }
         return reports;
       },
-      'snapshots:restore': (request) => this.restore(request.snapshotId, request.to, request.paths, request.overwrite),
-      'snapshots:ls': (request) => {
+      'snapshots:restore': (request) => this.restore(request.snapshotId, request.to, request.paths, request.overwrite, request.passphrase),
+      'snapshots:ls': async (request) => {
         const snapshot = this.requireSnapshot(request.snapshotId);
-        return this.browser.list(snapshot.archivePath, this.chainArchives(request.snapshotId), request.snapshotId, request.path);
+        const identity = await identityForSnapshot(this.db, snapshot, request.passphrase, 'listing its snapshots');
+        return this.browser.list(snapshot.archivePath, this.chainArchives(request.snapshotId), request.snapshotId, request.path, identity);
       },
       'folders:pick': async () => (this.options.pickFolder ? { supported: true, path: await this.options.pickFolder() } : { supported: false, path: null }),
       'jobs:cancel': (request) => this.jobs.cancel(request.jobId),
@@ -274,7 +286,7 @@ export class Engine {
   knownDestinationViews(): DestinationView[] {
     return destinations.listDestinations(this.db).flatMap((record) => {
       const check = this.jobs.probe.known(record.path, record.id);
-      return check ? [{ id: record.id, name: record.name, path: record.path, available: check.state === 'available', state: check.state, freeBytes: check.freeBytes }] : [];
+      return check ? [{ id: record.id, name: record.name, path: record.path, available: check.state === 'available', state: check.state, freeBytes: check.freeBytes, encrypted: record.recipient !== null }] : [];
     });
   }
 
@@ -295,8 +307,8 @@ export class Engine {
   }
 
   /** Reads archives found on a destination in a worker: their manifests, and their SHA-256 when a sidecar is missing. */
-  private readonly inspectArchives = async (archivePaths: string[]): Promise<InspectedArchive[]> => {
-    const answer = await this.workerTask({ type: 'inspect', archivePaths });
+  private readonly inspectArchives = async (archivePaths: string[], identity?: string): Promise<InspectedArchive[]> => {
+    const answer = await this.workerTask({ type: 'inspect', archivePaths, ...(identity === undefined ? {} : { identity }) });
     if (answer.type !== 'inspected') throw new DormouseError('INTERNAL', answer.type === 'error' ? `reading the archives failed: ${answer.message}` : 'the worker did not read the archives');
     return answer.archives;
   };
@@ -313,7 +325,7 @@ export class Engine {
 
   private async destinationView(record: DestinationRecord): Promise<DestinationView> {
     const check = await this.jobs.probe.check(record.path, record.id);
-    return { id: record.id, name: record.name, path: record.path, available: check.state === 'available', state: check.state, freeBytes: check.freeBytes };
+    return { id: record.id, name: record.name, path: record.path, available: check.state === 'available', state: check.state, freeBytes: check.freeBytes, encrypted: record.recipient !== null };
   }
 
   private scheduleView(record: ScheduleRecord): ScheduleView {
@@ -372,7 +384,7 @@ export class Engine {
     throw notFound('schedule', name, known, 'see `dormouse schedule list`');
   }
 
-  private async addDestination(name: string, path: string): Promise<DestinationAdded> {
+  private async addDestination(name: string, path: string, encrypt: boolean, passphrase: string | undefined): Promise<DestinationAdded> {
     const folder = await requireFolder(path, 'destination folder', 'create it, or connect the drive, and try again');
     const nameClash = () => {
       if (destinations.findDestinationByName(this.db, name)) throw new DormouseError('CONFLICT', `a destination named "${name}" already exists; choose another name`);
@@ -383,7 +395,8 @@ export class Engine {
     const [real, ...knownReal] = await Promise.all([folder, ...known.map((existing) => existing.path)].map(realOrResolved));
     const sameFolder = known.find((_, index) => knownReal[index] === real);
     if (sameFolder) {
-      throw new DormouseError('CONFLICT', `${folder} is already the destination "${sameFolder.name}"`);
+      const inPlace = encrypt && sameFolder.recipient === null ? '; an unencrypted destination cannot be switched to encrypted in place: add a new encrypted destination in another folder' : '';
+      throw new DormouseError('CONFLICT', `${folder} is already the destination "${sameFolder.name}"${inPlace}`);
     }
     const read = await answerWithin(folder, () => readMarkerAsync(folder), viewTimeoutMs);
     if (read.timedOut) throw notAnswering('destination folder', folder);
@@ -398,25 +411,32 @@ export class Engine {
       }
     };
     adoptedClash();
+    const key = await keyForNewDestination(name, folder, { encrypt, passphrase, hasMarker: reading.kind === 'valid', now: new Date(this.now()) });
     let marker = reading.kind === 'valid' ? reading.marker : null;
-    if (marker === null) {
-      const written = await answerWithin(folder, () => writeMarkerAsync(folder, name, new Date(this.now())), markerWriteTimeoutMs);
-      if (written.timedOut) throw notAnswering('destination folder', folder);
-      marker = written.value;
-    }
-    const record: DestinationRecord = { id: marker.id, name, path: folder, createdAt: this.now() };
+    let record: DestinationRecord;
     try {
-      // Checked again: another process may have added the same name, or this folder, while it was read.
-      nameClash();
-      adoptedClash();
-      destinations.insertDestination(this.db, record);
+      if (marker === null) {
+        const written = await answerWithin(folder, () => writeMarkerAsync(folder, name, new Date(this.now())), markerWriteTimeoutMs);
+        if (written.timedOut) throw notAnswering('destination folder', folder);
+        marker = written.value;
+      }
+      record = { id: marker.id, name, path: folder, createdAt: this.now(), recipient: key.recipient };
+      try {
+        // Checked again: another process may have added the same name, or this folder, while it was read.
+        nameClash();
+        adoptedClash();
+        destinations.insertDestination(this.db, record);
+      } catch (error) {
+        if (reading.kind === 'missing') await answerWithin(folder, () => removeMarkerAsync(folder), viewTimeoutMs);
+        throw error;
+      }
     } catch (error) {
-      if (reading.kind === 'missing') await answerWithin(folder, () => removeMarkerAsync(folder), viewTimeoutMs);
+      await key.undo();
       throw error;
     }
     let imported: ImportReport;
     try {
-      imported = await importFromDestination(this.db, record, this.inspectArchives, this.destinationTimeoutMs);
+      imported = await importFromDestination(this.db, record, (paths) => this.inspectArchives(paths, key.identity), this.destinationTimeoutMs);
     } catch (error) {
       // The destination is recorded: archives it could not list now are left for `dormouse import`.
       if (!(error instanceof DormouseError) || error.code !== 'DESTINATION_UNAVAILABLE') throw error;
@@ -530,34 +550,44 @@ export class Engine {
   }
 
   /** Verifies one snapshot or all, in a worker process. */
-  private async verify(snapshotId: number | null): Promise<VerifyReport> {
+  private async verify(snapshotId: number | null, passphrase: string | undefined): Promise<VerifyReport> {
     const requested = snapshotId === null ? jobStore.allSnapshotArchives(this.db).map((snapshot) => snapshot.id) : [this.requireSnapshot(snapshotId).id];
     if (requested.length === 0) return { ok: true, snapshots: [] };
     // A snapshot is verified together with every archive it depends on.
     const ids = [...new Set(requested.flatMap((id) => jobStore.chainOf(this.db, id).map((link) => link.id)))].sort((a, b) => a - b);
     const snapshots = ids.map((id) => ({ ...this.requireSnapshot(id), uuid: jobStore.chainOf(this.db, id)[0]?.uuid ?? null }));
-    const answer = await this.workerTask({
-      type: 'verify',
-      archives: snapshots.map((snapshot) => ({ id: snapshot.uuid, archivePath: snapshot.archivePath, sha256: snapshot.sha256 })),
-    });
-    if (answer.type !== 'verified') throw new DormouseError('INTERNAL', answer.type === 'error' ? answer.message : 'the worker did not verify');
-    const own = snapshots.map((snapshot, index) => {
-      const result = answer.results[index];
+    // One worker task per key: an encrypted destination's archives are read with its identity (none without a passphrase: the SHA-256 alone).
+    const identities = await Promise.all(snapshots.map((snapshot) => identityForSnapshot(this.db, snapshot, passphrase, 'checking its archives\' contents', true)));
+    const results = new Map<number, VerifyResult>();
+    for (const identity of new Set(identities)) {
+      const group = snapshots.filter((_, index) => identities[index] === identity);
+      const answer = await this.workerTask({
+        type: 'verify',
+        archives: group.map((snapshot) => ({ id: snapshot.uuid, archivePath: snapshot.archivePath, sha256: snapshot.sha256 })),
+        ...(identity === undefined ? {} : { identity }),
+      });
+      if (answer.type !== 'verified') throw new DormouseError('INTERNAL', answer.type === 'error' ? answer.message : 'the worker did not verify');
+      group.forEach((snapshot, index) => answer.results[index] && results.set(snapshot.id, answer.results[index]));
+    }
+    const own = snapshots.map((snapshot) => {
+      const result = results.get(snapshot.id);
       return { snapshotId: snapshot.id, archivePath: snapshot.archivePath, ok: result?.ok ?? false, problems: result?.problems ?? ['not verified'], damaged: result?.damaged ?? [] };
     });
-    const results = snapshotVerdicts(own, (id) => jobStore.chainOf(this.db, id).map((link) => link.id));
-    for (const result of results) jobStore.recordVerification(this.db, result.snapshotId, result.ok, this.now());
-    return { ok: results.every((result) => result.ok), snapshots: results };
+    const verdicts = snapshotVerdicts(own, (id) => jobStore.chainOf(this.db, id).map((link) => link.id));
+    for (const result of verdicts) jobStore.recordVerification(this.db, result.snapshotId, result.ok, this.now());
+    return { ok: verdicts.every((result) => result.ok), snapshots: verdicts };
   }
 
   /** Restores in a worker process; the target must be an absolute path (front ends resolve a relative one). */
-  private async restore(snapshotId: number, to: string, paths: string[], overwrite: boolean): Promise<RestoreReport> {
+  private async restore(snapshotId: number, to: string, paths: string[], overwrite: boolean, passphrase: string | undefined): Promise<RestoreReport> {
     if (!isAbsolute(to)) throw new DormouseError('INVALID_INPUT', `restore target "${to}" must be an absolute path`);
     const snapshot = this.requireSnapshot(snapshotId);
     const archives = this.chainArchives(snapshot.id);
-    const answer = await this.workerTask({ type: 'restore', request: { archivePath: snapshot.archivePath, archives, target: to, paths, overwrite } });
+    const identity = await identityForSnapshot(this.db, snapshot, passphrase, 'restoring');
+    const answer = await this.workerTask({ type: 'restore', request: { archivePath: snapshot.archivePath, archives, target: to, paths, overwrite, ...(identity === undefined ? {} : { identity }) } });
     if (answer.type === 'error') {
       if (answer.code === 'NOT_FOUND') throw new DormouseError('NOT_FOUND', answer.message);
+      if (answer.code === 'KEY_UNUSABLE' || answer.code === 'DAMAGED') throw new DormouseError(answer.code, `restore failed: ${answer.message}`);
       throw new DormouseError(answer.code === 'CANCELLED' ? 'CANCELLED' : 'WRITE_FAILED', `restore failed: ${answer.message}`);
     }
     if (answer.type !== 'restored') throw new DormouseError('INTERNAL', 'the worker did not restore');

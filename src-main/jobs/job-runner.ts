@@ -12,7 +12,8 @@ import { archiveFormatVersion, partialPaths, sidecarPath } from '../archive-work
 import type { ArchiveRequest, FromWorker } from '../archive-worker/archive-protocol';
 import type { DestinationState } from '../../shared/types';
 import { DestinationProbe, backupTimeoutMs } from '../destinations/destination-probe';
-import { archivePathFor } from '../destinations/destination-layout';
+import { archiveNameKind, archivePathFor } from '../destinations/destination-layout';
+import { manifestCopyFile } from '../store/data-dir';
 import { findDestinationById } from '../store/destination-store';
 import { thisMachine } from '../store/machine-store';
 import type { Db } from '../store/open-store';
@@ -167,6 +168,13 @@ export class JobRunner {
     for (const jobId of this.running.keys()) jobs.addWarning(this.db(), jobId, note);
   }
 
+  /** What the worker reads of an incremental's base: its chain's archives, and the local copies of their manifests where they are encrypted. */
+  private baseOf(base: { id: number; uuid: string; archivePath: string }): NonNullable<ArchiveRequest['base']> {
+    const chain = chainOf(this.db(), base.id);
+    const manifestCopies = Object.fromEntries(chain.filter((link) => archiveNameKind(link.archivePath).encrypted).map((link) => [link.archivePath, manifestCopyFile(this.db().name, link.uuid)]));
+    return { id: base.uuid, archivePath: base.archivePath, archives: Object.fromEntries(chain.map((link) => [link.uuid, link.archivePath])), manifestCopies };
+  }
+
   /** Ids of the jobs this process is running now (checking their destination, or in a worker). */
   runningJobIds(): number[] {
     return [...this.preparing, ...this.running.keys()];
@@ -229,9 +237,9 @@ export class JobRunner {
     const snapshotUuid = randomUUID();
     const createdAt = this.now();
     const machine = thisMachine(this.db());
-    const base = await chooseBase(this.db(), schedule.id, machine, readSettings(this.db()), createdAt, this.destinationTimeoutMs);
+    const base = await chooseBase(this.db(), schedule.id, machine, readSettings(this.db()), createdAt, this.destinationTimeoutMs, destination.recipient === null ? null : destination.path);
     const kind: 'full' | 'incremental' = base ? 'incremental' : 'full';
-    const archivePath = archivePathFor(destination.path, machine, schedule, { createdAt, snapshotUuid, compression: schedule.compression, kind });
+    const archivePath = archivePathFor(destination.path, machine, schedule, { createdAt, snapshotUuid, compression: schedule.compression, kind, encrypted: destination.recipient !== null });
     await removeStalePartials(dirname(archivePath), this.destinationTimeoutMs);
     return endedMeanwhile() ?? { destination, machine, base, kind, createdAt, snapshotUuid, archivePath };
   }
@@ -255,7 +263,9 @@ export class JobRunner {
       archivePath,
       compression: schedule.compression,
       snapshot: { id: snapshotUuid, scheduleName: schedule.name, createdAt: new Date(createdAt).toISOString(), kind, baseId: base?.uuid ?? null, machine },
-      ...(base ? { base: { id: base.uuid, archivePath: base.archivePath, archives: Object.fromEntries(chainOf(this.db(), base.id).map((link) => [link.uuid, link.archivePath])) } } : {}),
+      ...(base ? { base: this.baseOf(base) } : {}),
+      // Encrypted to the recipient in the catalog: a backup never needs the passphrase.
+      ...(destination.recipient === null ? {} : { encryption: { recipient: destination.recipient, manifestCopy: manifestCopyFile(this.db().name, snapshotUuid) } }),
     };
 
     let worker: WorkerHandle;

@@ -3,7 +3,8 @@ import { sidecarPath } from '../archive-worker/archive-manifest';
 import { DormouseError } from '../../shared/errors';
 import { toLocalIso } from '../../shared/time';
 import type { PruneReport } from '../../shared/types';
-import { answerWithin, removeQuietlyInTurn } from '../common/files';
+import { answerWithin, removeQuietlyAsync, removeQuietlyInTurn } from '../common/files';
+import { manifestCopyFile } from '../store/data-dir';
 import type { DestinationProbe } from '../destinations/destination-probe';
 import { findDestinationById } from '../store/destination-store';
 import type { Db } from '../store/open-store';
@@ -23,8 +24,9 @@ interface SnapshotRow {
 const deleteTimeoutMs = 10_000;
 
 /**
- * Deletes one snapshot safely: the row is marked first, then the archive (and its sidecar) go,
- * then the row; a crash at any point leaves a marked row that start-up finishes deleting. The files
+ * Deletes one snapshot safely: the row is marked first, then the archive (and its sidecar, and the
+ * local manifest copy of an encrypted one) go, then the row; a crash at any point leaves a marked
+ * row that start-up finishes deleting. The files
  * are deleted off the event loop; when the destination does not answer in time, the marked row is
  * left for a later start (it is hidden everywhere meanwhile) and false is returned.
  */
@@ -32,6 +34,9 @@ async function deleteSnapshot(db: Db, snapshot: { id: number; archive_path: stri
   db.prepare('UPDATE snapshots SET deleting_at = ? WHERE id = ?').run(now, snapshot.id);
   const removed = await answerWithin(dirname(snapshot.archive_path), () => removeQuietlyInTurn([snapshot.archive_path, sidecarPath(snapshot.archive_path)]), deleteTimeoutMs);
   if (removed.timedOut) return false;
+  // An encrypted archive's local manifest copy goes with it (a plain archive has none: nothing to remove).
+  const uuid = db.prepare('SELECT uuid FROM snapshots WHERE id = ?').pluck().get(snapshot.id) as string | undefined;
+  if (uuid !== undefined) await removeQuietlyAsync(manifestCopyFile(db.name, uuid));
   db.transaction(() => {
     // Only snapshots being deleted too can still name it as their base (retention keeps every kept one's base).
     db.prepare('UPDATE snapshots SET base_id = NULL WHERE base_id = ?').run(snapshot.id);

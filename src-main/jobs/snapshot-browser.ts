@@ -1,6 +1,6 @@
 import { DormouseError } from '../../shared/errors';
 import type { SnapshotListing } from '../../shared/types';
-import type { FromWorker } from '../archive-worker/archive-protocol';
+import { readingErrorCodes, type FromWorker } from '../archive-worker/archive-protocol';
 import type { WorkerHandle, WorkerLauncher } from './worker-launcher';
 
 interface Pending {
@@ -25,9 +25,12 @@ export class SnapshotBrowser {
     private readonly idleMs = 30_000,
   ) {}
 
-  /** One folder of a snapshot (the top level when `path` is undefined), listed from its chain's manifests (`archives`: snapshot id → archive). */
-  list(archivePath: string, archives: Record<string, string>, snapshotId: number, path: string | undefined): Promise<SnapshotListing> {
-    const next = this.queue.then(() => this.ask(archivePath, archives, snapshotId, path));
+  /**
+   * One folder of a snapshot (the top level when `path` is undefined), listed from its chain's
+   * manifests (`archives`: snapshot id → archive); `identity` opens an encrypted destination's archives.
+   */
+  list(archivePath: string, archives: Record<string, string>, snapshotId: number, path: string | undefined, identity?: string): Promise<SnapshotListing> {
+    const next = this.queue.then(() => this.ask(archivePath, archives, snapshotId, path, identity));
     this.queue = next.catch(() => undefined);
     return next;
   }
@@ -37,14 +40,14 @@ export class SnapshotBrowser {
     this.stop();
   }
 
-  private ask(archivePath: string, archives: Record<string, string>, snapshotId: number, path: string | undefined): Promise<SnapshotListing> {
+  private ask(archivePath: string, archives: Record<string, string>, snapshotId: number, path: string | undefined, identity: string | undefined): Promise<SnapshotListing> {
     if (this.idleTimer) clearTimeout(this.idleTimer);
     this.idleTimer = null;
     const worker = this.worker ?? this.start();
     worker.keepAlive(true);
     return new Promise<SnapshotListing>((resolve, reject) => {
       this.pending = { resolve, reject };
-      worker.send({ type: 'list', archivePath, archives, snapshotId, ...(path === undefined ? {} : { path }) });
+      worker.send({ type: 'list', archivePath, archives, snapshotId, ...(path === undefined ? {} : { path }), ...(identity === undefined ? {} : { identity }) });
     }).finally(() => {
       this.pending = null;
       if (this.worker !== worker) return;
@@ -61,7 +64,7 @@ export class SnapshotBrowser {
       const pending = this.pending;
       if (!pending || message.type === 'progress') return;
       if (message.type === 'listed') pending.resolve(message.listing);
-      else if (message.type === 'error' && (message.code === 'NOT_FOUND' || message.code === 'INVALID_INPUT')) pending.reject(new DormouseError(message.code, message.message));
+      else if (message.type === 'error' && readingErrorCodes.has(message.code)) pending.reject(new DormouseError(message.code as 'NOT_FOUND', message.message));
       else pending.reject(new DormouseError('INTERNAL', message.type === 'error' ? `reading the snapshot failed: ${message.message}` : `the worker answered a listing with '${message.type}'`));
     });
     worker.onExit((code, signal) => {

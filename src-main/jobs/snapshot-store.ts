@@ -147,3 +147,8 @@ export function allSnapshotArchives(db: Db): { id: number; archivePath: string; 
     sha256: row.sha256,
   }));
 }
+
+/** The destination a snapshot's archive is on, or null when the catalog does not know it (removed, or an old row). */
+export function snapshotDestinationId(db: Db, id: number): string | null {
+  return (db.prepare('SELECT destination_id FROM snapshots WHERE id = ?').pluck().get(id) as string | null | undefined) ?? null;
+}

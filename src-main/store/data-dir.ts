@@ -1,5 +1,5 @@
 import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 
 /**
  * The OS app-data folder named Dormouse, the same one Electron's userData gives the tray app,
@@ -26,4 +26,12 @@ export function resolveDataDir(explicit: string | undefined, env: NodeJS.Process
 /** The catalog database inside a data folder. */
 export function databaseFile(dataDir: string): string {
   return join(dataDir, 'dormouse.sqlite');
+}
+
+/**
+ * Where the local copies of encrypted archives' manifests are kept (beside the catalog, in
+ * `manifest-copies/`): the next incremental reads its base's file list there, without the passphrase.
+ */
+export function manifestCopyFile(catalogFile: string, snapshotUuid: string): string {
+  return join(dirname(catalogFile), 'manifest-copies', `${snapshotUuid}.tail`);
 }

@@ -6,6 +6,8 @@ export interface DestinationRecord {
   name: string;
   path: string;
   createdAt: number;
+  /** The age recipient (`age1…`) its archives are encrypted to, or null when they are not encrypted. */
+  recipient: string | null;
 }
 
 interface DestinationRow {
@@ -13,10 +15,11 @@ interface DestinationRow {
   name: string;
   path: string;
   created_at: number;
+  recipient: string | null;
 }
 
 function toRecord(row: DestinationRow): DestinationRecord {
-  return { id: row.id, name: row.name, path: row.path, createdAt: row.created_at };
+  return { id: row.id, name: row.name, path: row.path, createdAt: row.created_at, recipient: row.recipient ?? null };
 }
 
 /** Every destination, by name, for lists and for "known: …" hints in errors. */
@@ -44,12 +47,7 @@ export function findDestinationByPath(db: Db, path: string): DestinationRecord |
 
 /** Records a destination whose marker has been written. */
 export function insertDestination(db: Db, record: DestinationRecord): void {
-  db.prepare('INSERT INTO destinations (id, name, path, created_at) VALUES (?, ?, ?, ?)').run(
-    record.id,
-    record.name,
-    record.path,
-    record.createdAt,
-  );
+  db.prepare('INSERT INTO destinations (id, name, path, created_at, recipient) VALUES (?, ?, ?, ?, ?)').run(record.id, record.name, record.path, record.createdAt, record.recipient);
 }
 
 /** Forgets a destination (its folder, marker and archives are left alone). */

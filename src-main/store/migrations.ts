@@ -160,6 +160,15 @@ export const migrations: readonly Migration[] = [
       ALTER TABLE jobs ADD COLUMN trigger_cause TEXT;
     `,
   },
+  {
+    version: 8,
+    name: "an encrypted destination's recipient (its public key)",
+    // Only the public key: backups encrypt to it unattended. The secret key stays on the destination,
+    // encrypted with the passphrase (.dormouse-key.age). NULL: archives there are not encrypted.
+    sql: `
+      ALTER TABLE destinations ADD COLUMN recipient TEXT CHECK (recipient IS NULL OR recipient LIKE 'age1%');
+    `,
+  },
 ];
 
 /** The newest schema version this code knows. */

@@ -55,6 +55,11 @@ async function main(): Promise<void> {
   const engine = Engine.forDataDir(join(work, 'data'), { launchWorker: forkWorkerLauncher(join(repoRoot, 'dist', 'main', 'archive-worker.cjs')) });
   await engine.handle('destinations:add', { name: 'bench', path: destination });
   await engine.handle('schedules:add', { name: 'bench', sources: [source], destination: 'bench', cron: '0 9 * * *' });
+  // The same tree to an encrypted destination (issue #17: within 1.3x GNU tar too).
+  const encryptedDestination = join(work, 'encrypted-destination');
+  mkdirSync(encryptedDestination);
+  await engine.handle('destinations:add', { name: 'bench-encrypted', path: encryptedDestination, encrypt: true, passphrase: 'the bench passphrase' });
+  await engine.handle('schedules:add', { name: 'bench-encrypted', sources: [source], destination: 'bench-encrypted', cron: '0 9 * * *' });
 
   // Every timed run starts with no dirty pages left over from the run before (a global sync), so neither
   // tool pays for the other's writeback.
@@ -72,12 +77,12 @@ async function main(): Promise<void> {
     return elapsed;
   };
   const setSettings = (changes: Parameters<typeof writeSettings>[1]) => writeSettings(engine.db, changes, Date.now());
-  const dormouse = async () => {
+  const dormouse = async (name = 'bench') => {
     settle();
     const delay = monitorEventLoopDelay({ resolution: 1 });
     delay.enable();
     const started = performance.now();
-    const job = await engine.handle('jobs:run', { name: 'bench' });
+    const job = await engine.handle('jobs:run', { name });
     const elapsed = performance.now() - started;
     delay.disable();
     if (job.status !== 'succeeded' || !job.archivePath) throw new Error(`the Dormouse backup ${job.status}: ${job.error?.message}`);
@@ -109,6 +114,7 @@ async function main(): Promise<void> {
   const tarTimes: number[] = [];
   const tarSyncTimes: number[] = [];
   const dormouseTimes: number[] = [];
+  const encryptedTimes: number[] = [];
   const delays: number[] = [];
   for (let round = 0; round < rounds; round += 1) {
     tarTimes.push(gnuTar(false));
@@ -116,7 +122,12 @@ async function main(): Promise<void> {
     const run = await dormouse();
     dormouseTimes.push(run.elapsed);
     delays.push(run.p99);
-    console.log(`bench: round ${round + 1}: GNU tar ${seconds(tarTimes[round] as number)}, with fsync ${seconds(tarSyncTimes[round] as number)}, Dormouse ${seconds(run.elapsed)}`);
+    const encrypted = await dormouse('bench-encrypted');
+    encryptedTimes.push(encrypted.elapsed);
+    delays.push(encrypted.p99);
+    console.log(
+      `bench: round ${round + 1}: GNU tar ${seconds(tarTimes[round] as number)}, with fsync ${seconds(tarSyncTimes[round] as number)}, Dormouse ${seconds(run.elapsed)}, encrypted ${seconds(encrypted.elapsed)}`,
+    );
   }
 
   // Incremental: a full base, then a no-change incremental, then one after 1% of the files changed,
@@ -180,6 +191,10 @@ async function main(): Promise<void> {
   console.log(`  Dormouse (worker, fsync'd)  ${seconds(ours)}`);
   console.log(`  ratio Dormouse / GNU tar          ${(ours / tar).toFixed(2)}x   (target at most 1.30x)`);
   console.log(`  ratio Dormouse / GNU tar + fsync  ${(ours / tarSync).toFixed(2)}x`);
+  const encrypted = median(encryptedTimes);
+  console.log(`  Dormouse to an encrypted destination (age, sealed in the writing thread)  ${seconds(encrypted)}`);
+  console.log(`  ratio encrypted / GNU tar          ${(encrypted / tar).toFixed(2)}x   (target at most 1.30x, issue #17)`);
+  console.log(`  ratio encrypted / GNU tar + fsync  ${(encrypted / tarSync).toFixed(2)}x`);
   console.log(`  owning process event-loop delay p99 ${median(delays).toFixed(1)} ms (target at most 10 ms)`);
   console.log('');
   console.log(`incremental (base: a full backup in ${seconds(base.elapsed)})`);

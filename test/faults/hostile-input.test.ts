@@ -93,6 +93,7 @@ function specs(ids: { job: number; snapshot: number; source: string; spare: stri
     'destinations:list': empty,
     'destinations:add': [{ base: { name: 'spare', path: ids.spare }, fields: { name: 'label', path: 'path' } }],
     'destinations:remove': [{ base: { name: 'usb' }, fields: { name: 'lookup' } }],
+    'destinations:passphrase': [{ base: { name: 'usb', passphrase: 'the old passphrase', newPassphrase: 'the new passphrase' }, fields: { name: 'lookup', passphrase: 'label', newPassphrase: 'label' } }],
     'schedules:list': empty,
     'schedules:add': [{ base: schedule, fields: scheduleFields }],
     'schedules:edit': [{ base: { schedule: 'Documents', changes: { cron: '0 5 * * *', sources: [ids.source] } }, fields: { schedule: 'lookup', changes: { object: { ...scheduleFields, sources: 'paths', cron: 'cron' } } } }],

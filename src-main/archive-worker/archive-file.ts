@@ -1,0 +1,161 @@
+import { closeSync, createReadStream, existsSync, fstatSync, openSync } from 'node:fs';
+import { readInto } from '../common/files';
+import type { Readable } from 'node:stream';
+import { DormouseError } from '../../shared/errors';
+import { archiveNameKind } from '../destinations/destination-layout';
+import { createDecryptStream } from '../encryption/age-decrypt-stream';
+import { openAgeFileSync, type AgeFileReader } from '../encryption/age-file-reader';
+import { parseIdentity, type AgeIdentity } from '../encryption/age-keys';
+import { plaintextChunkSize } from '../encryption/age-stream';
+import { fileKeyForIdentity, identityUnlocker } from '../encryption/x25519-stanza';
+import { openManifestCopy } from './manifest-copy';
+
+/**
+ * An archive's plaintext bytes, read at any offset: the file itself, or an age-encrypted file read
+ * chunk by chunk (only the 64 KiB chunks that hold the bytes asked for are read and decrypted), or
+ * the local copy of an encrypted archive's manifest (manifest-copy.ts). Every reader of archive
+ * contents (trailer, manifest, restore, verify, inspect) goes through it.
+ */
+
+/** What opens archives: the destination's identity for encrypted ones, and local manifest copies by archive path (a backup, which has no identity). */
+export interface ArchiveKeys {
+  identity: AgeIdentity | null;
+  manifestCopies?: Readonly<Record<string, string>>;
+}
+
+/** No identity: plain archives only. */
+export const noKeys: ArchiveKeys = { identity: null };
+
+/** The keys of a worker request that may carry the destination's identity (`AGE-SECRET-KEY-1…`). */
+export function keysOf(identity: string | undefined): ArchiveKeys {
+  return identity === undefined ? noKeys : { identity: parseIdentity(identity) };
+}
+
+/** An archive open for reading its plaintext. */
+export interface ArchiveFile {
+  readonly path: string;
+  /** Whether the plaintext is gzip members (else a plain tar). */
+  readonly gzip: boolean;
+  readonly encrypted: boolean;
+  /** Plaintext bytes. */
+  readonly size: number;
+  /** The first plaintext byte that can be read: 0, except in a manifest copy, which holds only the end. */
+  readonly readableFrom: number;
+  /** Reads plaintext into `buffer` from `position`; fewer bytes only at the end. A damaged encrypted chunk is a DamagedRangeError. */
+  readInto(buffer: Buffer, position: number): number;
+  /** `length` plaintext bytes from `position` (fewer at the end). */
+  read(position: number, length: number): Buffer;
+  close(): void;
+}
+
+/** Decrypted chunks kept, so headers and contents read one after another decrypt each chunk once. */
+const cachedChunks = 4;
+
+function withRead(file: Omit<ArchiveFile, 'read'>): ArchiveFile {
+  return {
+    ...file,
+    read(position, length) {
+      const buffer = Buffer.alloc(Math.max(0, Math.min(length, file.size - position)));
+      return buffer.subarray(0, file.readInto(buffer, position));
+    },
+  };
+}
+
+function plainFile(path: string, fd: number, gzip: boolean): ArchiveFile {
+  return withRead({ path, gzip, encrypted: false, size: fstatSync(fd).size, readableFrom: 0, readInto: (buffer, position) => readInto(fd, buffer, position), close: () => closeSync(fd) });
+}
+
+function ageFile(path: string, fd: number, gzip: boolean, identity: AgeIdentity): ArchiveFile {
+  const reader: AgeFileReader = openAgeFileSync(fd, (stanzas, source) => fileKeyForIdentity(stanzas, identity, source), path);
+  const cache = new Map<number, Buffer>();
+  const chunk = (index: number): Buffer => {
+    const kept = cache.get(index);
+    if (kept) {
+      cache.delete(index);
+      cache.set(index, kept);
+      return kept;
+    }
+    const plaintext = reader.readChunk(index);
+    cache.set(index, plaintext);
+    if (cache.size > cachedChunks) cache.delete(cache.keys().next().value as number);
+    return plaintext;
+  };
+  return withRead({
+    path,
+    gzip,
+    encrypted: true,
+    size: reader.plaintextSize,
+    readableFrom: 0,
+    readInto(buffer, position) {
+      const end = Math.min(reader.plaintextSize, position + buffer.length);
+      let at = position;
+      while (at < end) {
+        const index = Math.floor(at / plaintextChunkSize);
+        const plaintext = chunk(index);
+        const from = at - index * plaintextChunkSize;
+        const copied = plaintext.copy(buffer, at - position, from, Math.min(plaintext.length, from + end - at));
+        if (copied === 0) break;
+        at += copied;
+      }
+      return Math.max(0, at - position);
+    },
+    close: () => closeSync(fd),
+  });
+}
+
+function copiedEnd(path: string, copyPath: string, gzip: boolean): ArchiveFile {
+  const copy = openManifestCopy(copyPath);
+  return withRead({
+    path,
+    gzip,
+    encrypted: true,
+    size: copy.size,
+    readableFrom: copy.start,
+    readInto(buffer, position) {
+      if (position < copy.start) throw new DormouseError('INVALID_INPUT', `${path}: its local manifest copy holds only the manifest; the passphrase is needed to read the rest`);
+      return readInto(copy.fd, buffer.subarray(0, Math.max(0, Math.min(buffer.length, copy.size - position))), copy.dataAt + position - copy.start);
+    },
+    close: () => closeSync(copy.fd),
+  });
+}
+
+function passphraseNeeded(path: string): DormouseError {
+  return new DormouseError('PASSPHRASE_NEEDED', `${path} is encrypted; give its destination's passphrase (--passphrase-file FILE or DORMOUSE_PASSPHRASE) to read it`);
+}
+
+/** Opens an archive's plaintext; a missing file is NOT_FOUND, an encrypted one without its identity (or a local copy) PASSPHRASE_NEEDED. */
+export function openArchiveFile(path: string, keys: ArchiveKeys): ArchiveFile {
+  const { gzip, encrypted } = archiveNameKind(path);
+  const copy = keys.manifestCopies?.[path];
+  if (encrypted && keys.identity === null) {
+    if (copy !== undefined && existsSync(copy)) return copiedEnd(path, copy, gzip);
+    if (!existsSync(path)) throw new DormouseError('NOT_FOUND', `cannot open the archive ${path} (it is missing); is its destination connected?`);
+    throw passphraseNeeded(path);
+  }
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (error) {
+    throw new DormouseError('NOT_FOUND', `cannot open the archive ${path} (${(error as Error).message}); is its destination connected?`);
+  }
+  try {
+    return encrypted ? ageFile(path, fd, gzip, keys.identity as AgeIdentity) : plainFile(path, fd, gzip);
+  } catch (error) {
+    closeSync(fd);
+    throw error;
+  }
+}
+
+/** The plaintext of an archive's raw bytes as a stream: the bytes themselves, or decrypted as `age -d` does (a damaged chunk ends it with an error). */
+export function plaintextOf(raw: Readable, path: string, keys: ArchiveKeys): Readable {
+  if (!archiveNameKind(path).encrypted) return raw;
+  if (keys.identity === null) throw passphraseNeeded(path);
+  const decrypt = createDecryptStream(identityUnlocker(keys.identity), path);
+  raw.on('error', (error) => decrypt.destroy(error));
+  return raw.pipe(decrypt);
+}
+
+/** The plaintext of an archive file as a stream. */
+export function plaintextStream(path: string, keys: ArchiveKeys): Readable {
+  return plaintextOf(createReadStream(path, { highWaterMark: 1024 * 1024 }), path, keys);
+}

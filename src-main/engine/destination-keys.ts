@@ -1,0 +1,131 @@
+import { rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { DormouseError } from '../../shared/errors';
+import { answerWithin } from '../common/files';
+import { backupTimeoutMs } from '../destinations/destination-probe';
+import { archiveNameKind } from '../destinations/destination-layout';
+import { encodeIdentity, encodeRecipient } from '../encryption/age-keys';
+import { changeDestinationPassphrase, createDestinationKey, keyFileName, openDestinationKey, recoveryFileName } from '../encryption/destination-key';
+import { snapshotDestinationId } from '../jobs/snapshot-store';
+import { findDestinationById, type DestinationRecord } from '../store/destination-store';
+import type { Db } from '../store/open-store';
+
+/**
+ * The engine's side of encrypted destinations: making a new destination's key, reading an existing
+ * one's recipient, and opening the key with the passphrase for the requests that read archive
+ * contents. The identity is handed to the worker in its request and never stored; scrypt and the
+ * file reads run off the event loop, and a destination that stops answering is an error after 30 s.
+ */
+
+/** The error for a request that needs the passphrase and was given none. */
+export function passphraseNeeded(destination: DestinationRecord | { name: string }, what: string): DormouseError {
+  return new DormouseError(
+    'PASSPHRASE_NEEDED',
+    `destination "${destination.name}" is encrypted: ${what} needs its passphrase; give it with --passphrase-file FILE or the DORMOUSE_PASSPHRASE environment variable (or type it when asked)`,
+  );
+}
+
+/**
+ * Runs key work on a destination (reads, writes, scrypt) off the event loop, giving up after the
+ * backup's wait: a share that stopped answering is an error saying so, never a hang.
+ */
+async function onDestination<T>(folder: string, work: () => Promise<T>): Promise<T> {
+  const answer = await answerWithin(folder, work, backupTimeoutMs);
+  if (answer.timedOut) throw new DormouseError('DESTINATION_UNAVAILABLE', `${folder} did not answer within ${backupTimeoutMs / 1000} s (a network share out of reach, or a drive that hangs); try again once it answers`);
+  return answer.value;
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Whether a folder carries an encrypted destination's key file. */
+export function hasKeyFile(folder: string): Promise<boolean> {
+  return exists(join(folder, keyFileName));
+}
+
+/** What adding a destination decided about encryption: the recipient to record (null: not encrypted), the identity to import with, and how to undo a new key. */
+export interface AddedKey {
+  recipient: string | null;
+  identity: string | undefined;
+  /** Removes the key file and RECOVERY.txt this add made (when the add fails after making them). */
+  undo(): Promise<void>;
+}
+
+const nothingToUndo = async () => undefined;
+
+/**
+ * Encryption for a destination being added. `--encrypt` makes a new key in a folder that is not a
+ * destination yet (an unencrypted one cannot be switched in place); a folder that already carries a
+ * key is an encrypted destination whose passphrase opens it (its recipient comes from the key).
+ */
+export function keyForNewDestination(name: string, folder: string, options: { encrypt: boolean; passphrase: string | undefined; hasMarker: boolean; now: Date }): Promise<AddedKey> {
+  return onDestination(folder, () => decideKey(name, folder, options));
+}
+
+async function decideKey(name: string, folder: string, options: { encrypt: boolean; passphrase: string | undefined; hasMarker: boolean; now: Date }): Promise<AddedKey> {
+  const keyed = await hasKeyFile(folder);
+  if (options.encrypt) {
+    if (options.hasMarker && !keyed) {
+      throw new DormouseError(
+        'CONFLICT',
+        `${folder} is already an unencrypted Dormouse destination, and its archives cannot be encrypted in place; add a new encrypted destination in another (empty) folder with --encrypt, and point your schedules at it`,
+      );
+    }
+    if (keyed) {
+      throw new DormouseError('CONFLICT', `${folder} already holds an encryption key (${keyFileName}): it is an encrypted destination already; add it without --encrypt, with its passphrase`);
+    }
+    if (options.passphrase === undefined) throw passphraseNeeded({ name }, 'making its key');
+    const made = await createDestinationKey(folder, options.passphrase, options.now);
+    const undo = async () => {
+      await rm(join(folder, keyFileName), { force: true });
+      await rm(join(folder, recoveryFileName), { force: true });
+    };
+    return { recipient: made.recipient, identity: encodeIdentity(made.identity), undo };
+  }
+  if (!keyed) return { recipient: null, identity: undefined, undo: nothingToUndo };
+  if (options.passphrase === undefined) throw passphraseNeeded({ name }, 'adding it (its key is needed to read its snapshots)');
+  const identity = await openDestinationKey(folder, options.passphrase);
+  return { recipient: encodeRecipient(identity.recipient), identity: encodeIdentity(identity), undo: nothingToUndo };
+}
+
+/** The identity (`AGE-SECRET-KEY-1…`) of an encrypted destination, opened with the passphrase; undefined for an unencrypted one. */
+export async function identityOf(destination: DestinationRecord, passphrase: string | undefined, what: string): Promise<string | undefined> {
+  if (destination.recipient === null) return undefined;
+  if (passphrase === undefined) throw passphraseNeeded(destination, what);
+  const recipient = destination.recipient;
+  return encodeIdentity(await onDestination(destination.path, () => openDestinationKey(destination.path, passphrase, recipient)));
+}
+
+/**
+ * The identity a snapshot's archives need: none when its archive is not encrypted; else its
+ * destination's, opened with the passphrase (`optional`: none given means no identity, as verify
+ * without a passphrase checks only the SHA-256).
+ */
+export async function identityForSnapshot(db: Db, snapshot: { id: number; archivePath: string }, passphrase: string | undefined, what: string, optional = false): Promise<string | undefined> {
+  if (!archiveNameKind(snapshot.archivePath).encrypted) return undefined;
+  const destinationId = snapshotDestinationId(db, snapshot.id);
+  const destination = destinationId === null ? undefined : findDestinationById(db, destinationId);
+  if (!destination || destination.recipient === null) {
+    throw new DormouseError('KEY_UNUSABLE', `snapshot ${snapshot.id} is encrypted, and its destination is not an encrypted destination in this catalog; add that destination again (with its passphrase)`);
+  }
+  if (optional && passphrase === undefined) return undefined;
+  return identityOf(destination, passphrase, what);
+}
+
+/** Changes an encrypted destination's passphrase, rewriting only its key file. */
+export async function changePassphrase(destination: DestinationRecord, passphrase: string, newPassphrase: string): Promise<void> {
+  if (destination.recipient === null) {
+    throw new DormouseError('INVALID_INPUT', `destination "${destination.name}" is not encrypted, so it has no passphrase; an unencrypted destination cannot be switched to encrypted in place: add a new one with \`dormouse destination add --encrypt\``);
+  }
+  const recipient = destination.recipient;
+  await onDestination(destination.path, async () => {
+    await openDestinationKey(destination.path, passphrase, recipient);
+    await changeDestinationPassphrase(destination.path, passphrase, newPassphrase);
+  });
+}
