@@ -177,12 +177,12 @@ function folderBytes(folder: string): number {
   return Number(result.stdout.split('\t')[0]);
 }
 
-/** The free bytes of the file system holding `path` (or its nearest existing parent). */
-function freeBytes(path: string): { free: number; device: number } {
-  let existing = path;
-  while (!existsSync(existing)) existing = dirname(existing);
-  const stats = statfsSync(existing);
-  return { free: stats.bavail * stats.bsize, device: statSync(existing).dev };
+/** The free bytes of the file system holding `path`, found from its nearest existing folder (`where`). */
+function freeBytes(path: string): { where: string; free: number; device: number } {
+  let where = path;
+  while (!existsSync(where)) where = dirname(where);
+  const stats = statfsSync(where);
+  return { where, free: stats.bavail * stats.bsize, device: statSync(where).dev };
 }
 
 /** One tree's printed table: measured rows (median and every round), peaks, and targets with their verdicts. */
@@ -480,9 +480,9 @@ function checkFreeSpace(treeMissingBytes: number, contentBytes: number, wholeRes
   // At once: a Dormouse archive of the tree beside its incremental, and GNU tar's or restic's or
   // borg's copy (or a restored tree), plus a margin.
   const workNeeds = Math.ceil(contentBytes * (wholeRestore ? 3 : 2.2)) + 2e9;
-  const needs = tree.device === work.device ? [{ where: scaleRoot, free: tree.free, need: treeMissingBytes + workNeeds }] : [
-    { where: scaleRoot, free: tree.free, need: treeMissingBytes },
-    { where: tmpdir(), free: work.free, need: workNeeds },
+  const needs = tree.device === work.device ? [{ ...tree, need: treeMissingBytes + workNeeds }] : [
+    { ...tree, need: treeMissingBytes },
+    { ...work, need: workNeeds },
   ];
   for (const { where, free, need } of needs) {
     if (free < need) {
@@ -493,6 +493,7 @@ function checkFreeSpace(treeMissingBytes: number, contentBytes: number, wholeRes
 
 async function main(): Promise<void> {
   if (!existsSync(join(repoRoot, 'dist', 'main', 'cli.cjs'))) throw new Error('Dormouse is not built; run `npm run build` first');
+  if (!Number.isInteger(scaleFiles) || scaleFiles < 1) throw new Error(`BENCH_SCALE_FILES must be a whole number of at least 1, not ${process.env.BENCH_SCALE_FILES}`);
   const wholeRestoreAtScale = process.env.BENCH_SCALE_WHOLE_RESTORE === '1';
   const shape = scaleTreeShape(scaleFiles);
   const stamp = join(scaleRoot, '.scale-tree.json');
