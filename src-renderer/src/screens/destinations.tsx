@@ -4,6 +4,7 @@ import { call, EngineError } from '../bridge';
 import { useEngineData } from '../use-engine';
 import type { DestinationState, DestinationUsage } from '../../../shared/types';
 import { DestinationUsagePanel } from './destination-usage';
+import { EncryptionFields, encryptionProblem, encryptionRequest, noEncryption } from '../encryption-fields';
 
 /** The chip beside a destination's name: a share that does not answer asks something else of the user than an unplugged drive. */
 const destinationChip: Record<DestinationState, string> = { available: 'Connected', missing: 'Not connected', 'not-answering': 'Not answering' };
@@ -15,16 +16,19 @@ export function DestinationsScreen() {
   const spaceOf = (name: string) => usage.data?.find((each) => each.destination === name);
   const [name, setName] = useState('');
   const [path, setPath] = useState('');
+  const [encryption, setEncryption] = useState(noEncryption);
   const [error, setError] = useState<string | null>(null);
   const canPick = typeof window.dormouse !== 'undefined';
 
   const add = async (event: FormEvent) => {
     event.preventDefault();
-    setError(null);
+    setError(encryptionProblem(encryption));
+    if (encryptionProblem(encryption)) return;
     try {
-      await call('destinations:add', { name, path });
+      await call('destinations:add', { name, path, ...encryptionRequest(encryption) });
       setName('');
       setPath('');
+      setEncryption(noEncryption);
       destinations.reload();
       usage.reload();
     } catch (failure) {
@@ -60,6 +64,7 @@ export function DestinationsScreen() {
             <li key={destination.id}>
               <div>
                 <strong>{destination.name}</strong> <span className={`chip ${destination.available ? 'chip-up-to-date' : 'chip-overdue'}`}>{destinationChip[destination.state]}</span>
+                {destination.encrypted && <span className="chip">Encrypted</span>}
                 <div className="muted">
                   {destination.path}
                   {destination.freeBytes !== null ? ` — ${formatBytes(destination.freeBytes)} free` : ''}
@@ -90,6 +95,7 @@ export function DestinationsScreen() {
             </button>
           )}
         </div>
+        <EncryptionFields choice={encryption} onChange={setEncryption} />
         {error && (
           <p className="error" role="alert">
             {error}

@@ -4,6 +4,8 @@ import { formatBytes } from '../../../shared/format';
 import type { RestoreReport, SnapshotListing, SnapshotView, TaskProgress, VerifyReport } from '../../../shared/types';
 import { call, EngineError } from '../bridge';
 import { useEngineData, useEngineEvents } from '../use-engine';
+import { usePassphraseDialog } from '../passphrase-dialog';
+import { withPassphrase } from '../passphrase-memory';
 import { RestoreReportView } from './restore-report';
 
 /** Which snapshots the list shows: this laptop's (the default), every machine's, or one other machine's by its name. */
@@ -46,6 +48,7 @@ function Browser({ snapshot, onBack }: { snapshot: SnapshotView; onBack: () => v
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const [progress, setProgress] = useState<TaskProgress | null>(null);
+  const { ask, dialog } = usePassphraseDialog();
   useEngineEvents(
     useCallback((event: DormouseEvent) => {
       if (event.type === 'task-progress' && event.payload.task === 'restore') setProgress(event.payload);
@@ -59,11 +62,11 @@ function Browser({ snapshot, onBack }: { snapshot: SnapshotView; onBack: () => v
     );
   }, [snapshot.id]);
   useEffect(() => {
-    call('snapshots:ls', path === undefined ? { snapshotId: snapshot.id } : { snapshotId: snapshot.id, path }).then(
+    withPassphrase(snapshot, ask, 'list the files in this snapshot', (passphrase) => call('snapshots:ls', { snapshotId: snapshot.id, ...(path === undefined ? {} : { path }), ...(passphrase === undefined ? {} : { passphrase }) })).then(
       (value) => (setListing(value), setError(null)),
       (failure: unknown) => setError((failure as Error).message),
     );
-  }, [snapshot.id, path]);
+  }, [snapshot, path, ask]);
 
   const toggle = (entry: string) => {
     const next = new Set(chosen);
@@ -79,7 +82,9 @@ function Browser({ snapshot, onBack }: { snapshot: SnapshotView; onBack: () => v
     setProgress(null);
     try {
       const to = where === 'original' ? '/' : target;
-      setReport(await call('snapshots:restore', { snapshotId: snapshot.id, to, paths: [...chosen], overwrite: where === 'original' && overwrite }));
+      const request = { snapshotId: snapshot.id, to, paths: [...chosen], overwrite: where === 'original' && overwrite };
+      const listTop = (passphrase: string) => call('snapshots:ls', { snapshotId: snapshot.id, passphrase });
+      setReport(await withPassphrase(snapshot, ask, 'restore from this snapshot', (passphrase) => call('snapshots:restore', passphrase === undefined ? request : { ...request, passphrase }), listTop));
     } catch (failure) {
       setError(failure instanceof EngineError ? failure.message : String(failure));
     } finally {
@@ -161,6 +166,7 @@ function Browser({ snapshot, onBack }: { snapshot: SnapshotView; onBack: () => v
         </div>
       )}
       {report && <RestoreReportView report={report} replaceHint={where === 'original' && !overwrite} />}
+      {dialog}
     </div>
   );
 }

@@ -7,6 +7,7 @@ import type { CronPreview, JobProgress, JobView } from '../../../shared/types';
 import { call, EngineError } from '../bridge';
 import { useEngineData, useEngineEvents } from '../use-engine';
 import type { Screen } from '../app';
+import { EncryptionFields, encryptionProblem, encryptionRequest, noEncryption } from '../encryption-fields';
 import './setup.css';
 
 const newDestination = '';
@@ -81,6 +82,7 @@ export function SetupScreen({ navigate }: { navigate: (screen: Screen, jobId?: n
   const [destination, setDestination] = useState<string | null>(null);
   const [destinationName, setDestinationName] = useState('Backup drive');
   const [destinationPath, setDestinationPath] = useState('');
+  const [encryption, setEncryption] = useState(noEncryption);
   const [preset, setPreset] = useState<FrequencyPreset>({ kind: 'daily', hour: 12, minute: 0 });
   const [name, setName] = useState('My files');
   const [error, setError] = useState<string | null>(null);
@@ -124,11 +126,13 @@ export function SetupScreen({ navigate }: { navigate: (screen: Screen, jobId?: n
     setError(null);
     const folders = typed.trim() && !sources.includes(typed.trim()) ? [...sources, typed.trim()] : sources;
     if (folders.length === 0) return setError('Choose at least one folder to back up.');
+    const refused = chosenDestination === newDestination ? encryptionProblem(encryption) : null;
+    if (refused) return setError(refused);
     setBusy(true);
     try {
       let target = chosenDestination;
       if (target === newDestination) {
-        target = (await call('destinations:add', { name: destinationName, path: destinationPath })).name;
+        target = (await call('destinations:add', { name: destinationName, path: destinationPath, ...encryptionRequest(encryption) })).name;
         setDestination(target);
       }
       await call('schedules:add', { name, sources: folders, destination: target, cron: presetToCron(preset) });
@@ -216,6 +220,7 @@ export function SetupScreen({ navigate }: { navigate: (screen: Screen, jobId?: n
                   </button>
                 )}
               </div>
+              <EncryptionFields choice={encryption} onChange={setEncryption} />
             </>
           )}
         </fieldset>
