@@ -41,8 +41,9 @@ async function destinationOf(archivePath: string): Promise<{ id: string; name: s
 /**
  * Runs a request on a snapshot's archive with its destination's remembered passphrase, if any. When
  * the engine answers that a passphrase is needed (or the remembered one is wrong), asks for it in
- * the dialog, checking each answer with `check` (a wrong one is refused there with the engine's
- * message), remembers the good one for the window's session, and runs the request again with it.
+ * the dialog, checking each answer with `check` (the request itself when none is given; a wrong
+ * passphrase is refused there with the engine's message), remembers the good one for the window's
+ * session, and answers the request made with it.
  * Cancelling the dialog rejects with PASSPHRASE_NEEDED in words.
  */
 export async function withPassphrase<T>(
@@ -50,7 +51,7 @@ export async function withPassphrase<T>(
   ask: AskPassphrase,
   purpose: string,
   run: (passphrase: string | undefined) => Promise<T>,
-  check: (passphrase: string) => Promise<unknown> = run,
+  check?: (passphrase: string) => Promise<unknown>,
 ): Promise<T> {
   const known = destinationOfArchive.get(snapshot.archivePath);
   const remembered = known ? passphrases.get(known.id) : undefined;
@@ -63,13 +64,16 @@ export async function withPassphrase<T>(
     // Another snapshot on the same destination may have been opened since: its passphrase is this one's.
     const other = passphrases.get(destination.id);
     if (other !== undefined && other !== remembered) return withPassphrase(snapshot, ask, purpose, run, check);
+    // Without a check of its own, the request itself is the check: its answer is kept, not asked for twice.
+    let answered: { value: T } | null = null;
     const opened = await ask({
       destination: destination.name,
       purpose,
       problem: failure.code === 'WRONG_PASSPHRASE' && remembered !== undefined ? failure.message : null,
       check: async (passphrase) => {
         try {
-          await check(passphrase);
+          if (check) await check(passphrase);
+          else answered = { value: await run(passphrase) };
           passphrases.set(destination.id, passphrase);
           return null;
         } catch (refused) {
@@ -79,6 +83,6 @@ export async function withPassphrase<T>(
       },
     });
     if (!opened) throw new EngineError('PASSPHRASE_NEEDED', `${destination.name} is encrypted: without its passphrase this snapshot cannot be opened.`);
-    return run(passphrases.get(destination.id));
+    return answered === null ? run(passphrases.get(destination.id)) : (answered as { value: T }).value;
   }
 }
