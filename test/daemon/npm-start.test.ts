@@ -9,6 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { hasChromium, openWindow } from '../helpers/browser';
 import { repoRoot } from '../helpers/cli';
+import { alive } from '../helpers/trees';
 import { eventually, temporaryRoot } from '../ui/ui-daemon';
 
 /** Runs `node build/scripts/start.mjs ARGS` as `npm start` does (after its build), collecting what it prints. */
@@ -24,18 +25,9 @@ function npmStart(t: { after: (fn: () => Promise<void>) => void }, args: string[
       await exited;
     }
     const pid = /daemon started \(pid (\d+)\)/.exec(out)?.[1];
-    if (pid && isAlive(Number(pid))) process.kill(Number(pid), 'SIGKILL');
+    if (pid && alive(Number(pid))) process.kill(Number(pid), 'SIGKILL');
   });
   return { child, exited, output: () => out };
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function baseEnv(path: string, display: string | undefined): NodeJS.ProcessEnv {
@@ -78,12 +70,12 @@ test('npm start --browser serves the window, opens its URL with xdg-open, and Ct
 
   await t.test('Ctrl-C (SIGINT) stops the daemon: it releases its lock and both processes exit', async () => {
     const daemonPid = Number(/daemon started \(pid (\d+)\)/.exec(start.output())?.[1]);
-    assert.ok(isAlive(daemonPid));
+    assert.ok(alive(daemonPid));
     start.child.kill('SIGINT');
     const code = await start.exited;
     assert.equal(code, 0, start.output());
     assert.match(start.output(), /daemon stopped; scheduler lock released/);
-    await eventually(() => !isAlive(daemonPid), 5_000, 'the daemon process to be gone');
+    await eventually(() => !alive(daemonPid), 5_000, 'the daemon process to be gone');
   });
 });
 

@@ -245,3 +245,18 @@ export function noise(size: number, seed: number): Buffer {
   }
   return buffer;
 }
+
+/** Whether a process runs: signalled without error and not a zombie waiting to be reaped. */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return !/^\d+ \(.*\) Z /.test(stat);
+  } catch {
+    return false;
+  }
+}

@@ -5,6 +5,7 @@ import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'no
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import {
+  alive,
   archiveFiles,
   childPids,
   commandLine,
@@ -53,15 +54,6 @@ function insertJob(ws: Workspace, row: { scheduleId: number; status: 'queued' | 
 
 function jobRow(ws: Workspace, id: number): JobRow | undefined {
   return readJobs(ws.catalog).find((row) => row.id === id);
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function smallTree(folder: string): void {
@@ -318,7 +310,7 @@ for (const [how, toGroup] of [
     assert.deepEqual(partialFiles(ws.dest), []);
     assert.deepEqual(archiveFiles(ws.dest), []);
     assert.deepEqual(ws.ok<Snapshot[]>(['snapshots']), []);
-    await waitFor('the archive worker to be gone', () => !isAlive(worker), 5000);
+    await waitFor('the archive worker to be gone', () => !alive(worker), 5000);
   });
 }
 

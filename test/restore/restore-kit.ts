@@ -272,20 +272,6 @@ export function restoreTemporaries(folder: string): string[] {
   return (readdirSync(folder, { recursive: true }) as string[]).filter((name) => /(^|\/)\.dormouse-[0-9a-f]{12,}\.restoring$/.test(name)).map((name) => join(folder, name));
 }
 
-/** Whether a process with this pid is still alive (and not a zombie). */
-export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return !/^\d+ \(.*\) Z /.test(stat);
-  } catch {
-    return false;
-  }
-}
 
 /** GNU tar's listing of an archive (to check what a hand-made archive really holds). */
 export function gnuTarList(archivePath: string): string[] {

@@ -20,7 +20,8 @@ import {
   type Workspace,
 } from '../helpers/trees';
 import { repoRoot } from '../helpers/cli';
-import { alive, assembleArchive, buildRichTree, flipByte, oldMtime, readLayout, restoreTemporaries, tarStream, type ManifestEntry, type RestoreReport } from './restore-kit';
+import { assembleArchive, buildRichTree, flipByte, oldMtime, readLayout, restoreTemporaries, tarStream, type ManifestEntry, type RestoreReport } from './restore-kit';
+import { alive } from '../helpers/trees';
 
 /**
  * `dormouse restore SNAPSHOT_ID --to DIR [--path P …] [--overwrite]`: contents, modes, mtimes and
