@@ -13,6 +13,8 @@ export const archiveRequestSchema = z.strictObject({
   archivePath: z.string().check(z.minLength(1)),
   compression: z.enum(['none', 'gzip']),
   snapshot: snapshotIdentitySchema,
+  /** The tree the schedule's previous snapshot protected: with room for all of it again, the backup walks the tree once, taking these as its totals. */
+  expected: z.optional(z.strictObject({ files: z.int().check(z.nonnegative()), bytes: z.int().check(z.nonnegative()), entries: z.int().check(z.nonnegative()) })),
   /**
    * For an incremental: the previous snapshot of the schedule, whose file list says what is unchanged,
    * and the archives of its chain by snapshot id (its file list is their manifests merged).

@@ -157,9 +157,10 @@ function freeBytesAt(archivePath: string): number {
 }
 
 /**
- * Checks the free space before a byte is written. An incremental whose destination has room for its
- * whole base snapshot again goes ahead at once, its totals taken from the base's index: a no-change
- * incremental walks the tree once. Otherwise (a full backup, or little room) a first pass walks the
+ * Checks the free space before a byte is written. A backup whose destination has room for the whole
+ * tree its schedule's previous snapshot protected (an incremental's base, from its index; else what
+ * the catalog recorded) goes ahead at once with those totals: it walks the tree once. Otherwise (the
+ * first backup of a schedule, or little room) a first pass walks the
  * tree beside the base's file list and keeps only totals and the size of what would be written; the
  * writing pass walks it again. A tree of a million files is never held in memory either way.
  */
@@ -169,12 +170,12 @@ function planArchive(request: ArchiveRequest): ArchivePlan {
   const kind = base ? request.snapshot.kind : 'full';
   const available = freeBytesAt(request.archivePath);
   try {
-    if (base) {
-      const { treeFiles, treeBytes, treeEntries } = base.own.totals;
-      const whole = treeBytes + treeEntries * (2 * blockSize + manifestBytesPerEntry);
+    const known = base ? { files: base.own.totals.treeFiles, bytes: base.own.totals.treeBytes, entries: base.own.totals.treeEntries } : request.expected;
+    if (known) {
+      const whole = known.bytes + known.entries * (2 * blockSize + manifestBytesPerEntry);
       if (available >= whole + spaceMargin(whole)) {
         mkdirSync(dirname(request.archivePath), { recursive: true, mode: 0o700 });
-        return { kind, totalFiles: treeFiles, totalBytes: treeBytes, baseProblem };
+        return { kind, totalFiles: known.files, totalBytes: known.bytes, baseProblem };
       }
     }
     let totalFiles = 0;
@@ -247,7 +248,8 @@ export async function buildArchive(request: ArchiveRequest, host: ArchiveHost): 
       const now = Date.now();
       if (!force && now - lastProgress < progressIntervalMs) return;
       lastProgress = now;
-      host.progress({ files, bytes: bytes + copying, totalFiles, totalBytes: plan.totalBytes, currentPath });
+      // Totals taken from the previous snapshot may be short of a tree that grew since: never less than what is done.
+      host.progress({ files, bytes: bytes + copying, totalFiles: Math.max(totalFiles, files), totalBytes: Math.max(plan.totalBytes, bytes + copying), currentPath });
     };
     /** Lets the event loop take messages (a cancel) now and then. */
     const pauseForMessages = async () => {

@@ -19,7 +19,7 @@ import { thisMachine } from '../store/machine-store';
 import type { Db } from '../store/open-store';
 import { findScheduleById, type ScheduleRecord } from '../store/schedule-store';
 import { chooseBase, removeStalePartials } from './backup-plan';
-import { chainOf } from './snapshot-store';
+import { chainOf, latestSnapshot } from './snapshot-store';
 import { pruneSchedule } from './prune';
 import * as jobs from './job-store';
 import type { JobOwner } from './job-store';
@@ -255,6 +255,7 @@ export class JobRunner {
     }
     if ('ended' in prepared) return prepared.ended;
     const { destination, machine, base, kind, createdAt, snapshotUuid, archivePath } = prepared;
+    const previous = latestSnapshot(this.db(), schedule.id, machine.id);
     jobs.markJobRunning(this.db(), jobId, archivePath, createdAt);
     this.events.started((jobs.findJob(this.db(), jobId) as jobs.JobRecord).view);
     const request: ArchiveRequest = {
@@ -263,6 +264,7 @@ export class JobRunner {
       archivePath,
       compression: schedule.compression,
       snapshot: { id: snapshotUuid, scheduleName: schedule.name, createdAt: new Date(createdAt).toISOString(), kind, baseId: base?.uuid ?? null, machine },
+      ...(previous ? { expected: previous.tree } : {}),
       ...(base ? { base: this.baseOf(base) } : {}),
       // Encrypted to the recipient in the catalog: a backup never needs the passphrase.
       ...(destination.recipient === null ? {} : { encryption: { recipient: destination.recipient, manifestCopy: manifestCopyFile(this.db().name, snapshotUuid) } }),

@@ -75,6 +75,8 @@ export interface ChainLink {
   verifyOk: boolean | null;
   /** The machine that made it, null when unknown. */
   machineId: string | null;
+  /** The whole tree it protects: files, their bytes, and entries (what the next backup of the schedule expects to meet). */
+  tree: { files: number; bytes: number; entries: number };
 }
 
 interface ChainRow {
@@ -86,6 +88,9 @@ interface ChainRow {
   base_id: number | null;
   verify_ok: number | null;
   machine_id: string | null;
+  files: number;
+  bytes: number;
+  entries: number;
 }
 
 function toLink(row: ChainRow): ChainLink {
@@ -98,6 +103,7 @@ function toLink(row: ChainRow): ChainLink {
     baseId: row.base_id,
     verifyOk: row.verify_ok === null ? null : row.verify_ok === 1,
     machineId: row.machine_id,
+    tree: { files: row.files, bytes: row.bytes, entries: row.entries },
   };
 }
 

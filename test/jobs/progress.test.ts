@@ -52,7 +52,7 @@ function startWorker(): WorkerRun {
   return { child, received, stderr: () => stderr, exited };
 }
 
-function startMessage(sources: string[], archivePath: string) {
+function startMessage(sources: string[], archivePath: string, expected?: { files: number; bytes: number; entries: number }) {
   return {
     type: 'start',
     request: {
@@ -61,6 +61,7 @@ function startMessage(sources: string[], archivePath: string) {
       archivePath,
       compression: 'none',
       snapshot: { id: 'test', scheduleName: 'T', createdAt: new Date().toISOString(), kind: 'full', baseId: null },
+      ...(expected ? { expected } : {}),
     },
   };
 }
@@ -235,4 +236,30 @@ test('one large file: progress moves through it, and a cancel stops it midway', 
   assert.deepEqual(last && { type: last.type, code: (last as { code?: string }).code }, { type: 'error', code: 'CANCELLED' });
   assert.ok(took < 5000, `the cancel took effect in the middle of the file (${Math.round(took)} ms)`);
   assert.ok(!existsSync(`${archivePath}.partial`), 'the partial archive was removed');
+});
+
+test('a backup told what its schedule\'s previous snapshot held walks the tree once: its progress totals are those, never below what is done', async (t) => {
+  const root = temporaryFolder(t, 'dormouse-progress-expected-');
+  const src = join(root, 'src');
+  mkdirSync(src);
+  for (let file = 0; file < 40; file += 1) writeFileSync(join(src, `file-${file}.txt`), `file ${file}\n`);
+  for (const [label, expected] of [
+    ['more than there is', { files: 5000, bytes: 9_000_000, entries: 5001 }],
+    ['less than there is (the tree grew)', { files: 3, bytes: 30, entries: 4 }],
+  ] as const) {
+    const worker = startWorker();
+    t.after(() => worker.child.kill('SIGKILL'));
+    worker.child.send(startMessage([src], join(root, `out-${expected.files}`, 'test.tar'), expected));
+    assert.equal((await worker.exited).code, 0, worker.stderr());
+    const progress = worker.received.flatMap((item) => (item.message.type === 'progress' ? [item.message.progress] : []));
+    const done = worker.received.at(-1)?.message;
+    assert.equal(done?.type, 'done', label);
+    assert.ok(progress.length > 0, `${label}: progress was reported`);
+    for (const report of progress) {
+      // No counting walk: the totals come from the previous snapshot, not from the tree (40 files).
+      assert.equal(report.totalFiles, Math.max(expected.files, report.files), `${label}: totalFiles ${JSON.stringify(report)}`);
+      assert.ok(report.totalBytes >= report.bytes, `${label}: never more bytes done than the total`);
+    }
+    assert.equal(done?.type === 'done' && done.result.files, 40, `${label}: every file is in the archive`);
+  }
 });
