@@ -168,9 +168,13 @@ export function archiveEntryName(absolutePath: string, platform: NodeJS.Platform
   return absolutePath.replace(/^\/+/, '');
 }
 
-/** The files an archive being written has beside it until it is published: its `.partial` and its manifest's. Removed when a backup fails. */
-export function partialPaths(archivePath: string): { archive: string; manifest: string } {
-  return { archive: `${archivePath}.partial`, manifest: `${archivePath}.manifest.partial` };
+/**
+ * The files an archive being written has until it is published: its `.partial` beside it, and its
+ * manifest's, beside it too or, for an encrypted archive, beside its local manifest copy in the data
+ * folder (`manifestCopy`), so no plaintext name ever reaches the destination. Removed when a backup fails.
+ */
+export function partialPaths(archivePath: string, manifestCopy?: string): { archive: string; manifest: string } {
+  return { archive: `${archivePath}.partial`, manifest: manifestCopy === undefined ? `${archivePath}.manifest.partial` : `${manifestCopy}.partial` };
 }
 
 /** Where an archive's SHA-256 is kept beside it (`<archive>.sha256`, as sha256sum prints it). */

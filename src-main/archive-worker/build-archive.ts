@@ -222,7 +222,7 @@ export async function buildArchive(request: ArchiveRequest, host: ArchiveHost): 
   }
   const { kind, totalFiles, baseProblem } = plan;
   const warnings = [...baseProblem];
-  const { archive: partial, manifest: manifestPartial } = partialPaths(request.archivePath);
+  const { archive: partial, manifest: manifestPartial } = partialPaths(request.archivePath, request.encryption?.manifestCopy);
   let finished = false;
   const writer = new TarWriter(output, request.compression === 'gzip');
   const base = kind === 'incremental' ? openBase(request, warnings) : null;
@@ -230,6 +230,7 @@ export async function buildArchive(request: ArchiveRequest, host: ArchiveHost): 
   let manifest: ManifestWriter | null = null;
   try {
     output.open(partial);
+    mkdirSync(dirname(manifestPartial), { recursive: true, mode: 0o700 });
     manifest = new ManifestWriter(manifestPartial, {
       dormouse: 'manifest',
       format: archiveFormatVersion,

@@ -283,7 +283,7 @@ export class JobRunner {
       let cancelling = false;
       let lastMessage: FromWorker | undefined;
       /** Ends the job once what it leaves on the destination is removed (off the event loop, at most the destination timeout). */
-      const settle = (outcome: jobs.JobOutcome | 'success', leftovers = outcome === 'success' ? [] : Object.values(partialPaths(archivePath))) => {
+      const settle = (outcome: jobs.JobOutcome | 'success', leftovers = outcome === 'success' ? [] : Object.values(partialPaths(archivePath, request.encryption?.manifestCopy))) => {
         if (settled) return;
         settled = true;
         clearInterval(poll);
