@@ -1,4 +1,6 @@
-import { lstatSync, readdirSync, statSync, type BigIntStats } from 'node:fs';
+import { constants, lstatSync, readdirSync, statSync, type BigIntStats } from 'node:fs';
+import { getSystemErrorName } from 'node:util';
+import { FolderStat, folderStatFields, nativeFs } from '../native/native-fs';
 import { basename, relative, sep } from 'node:path';
 import picomatch from 'picomatch';
 import { archiveEntryName, type EntryType } from './archive-manifest';
@@ -49,25 +51,113 @@ export function excludeMatcher(sourceRoot: string, patterns: readonly string[]):
   };
 }
 
-/**
- * A folder's entry names, sorted. A name that is not valid UTF-8 is kept byte for byte in
- * Dormouse's string form (byte-names.ts); such names are rare, so the bytes are only read when a
- * U+FFFD shows up in the plain listing.
- */
-function folderNames(path: string): string[] {
-  const names = readdirSync(fsPath(path));
-  if (names.some((name) => name.includes('\uFFFD'))) {
-    names.length = 0;
-    for (const raw of readdirSync(fsPath(path), { encoding: 'buffer' })) names.push(decodeName(raw));
-  }
-  return names.sort();
+/** The stat fields the walk uses, from the addon's folder listing or from an lstat. */
+interface EntryStat {
+  mode: number;
+  nlink: number;
+  uid: number;
+  gid: number;
+  size: number;
+  ino: number;
+  dev: number;
+  mtimeNs: bigint;
+  /** Milliseconds, as Node's plain Stats gives them. */
+  mtimeMs: number;
+  ctimeMs: number;
 }
 
-function typeOf(stats: BigIntStats): EntryType | null {
-  if (stats.isFile()) return 'file';
-  if (stats.isDirectory()) return 'directory';
-  if (stats.isSymbolicLink()) return 'symlink';
-  if (stats.isFIFO()) return 'fifo';
+function fromBigIntStats(stats: BigIntStats): EntryStat {
+  return {
+    mode: Number(stats.mode),
+    nlink: Number(stats.nlink),
+    uid: Number(stats.uid),
+    gid: Number(stats.gid),
+    size: Number(stats.size),
+    ino: Number(stats.ino),
+    dev: Number(stats.dev),
+    mtimeNs: stats.mtimeNs,
+    mtimeMs: millisecondsOf(stats.mtimeNs),
+    ctimeMs: millisecondsOf(stats.ctimeNs),
+  };
+}
+
+/** A folder's entries in name order, each with its stat when the addon listed the folder (else each is lstat'ed when visited). */
+interface FolderListing {
+  names: string[];
+  stats: (EntryStat | Error)[] | null;
+}
+
+/** Node's error for an errno from the addon (its code says what `describeError` needs). */
+function errnoError(errno: number, path: string): Error {
+  const code = getSystemErrorName(-errno);
+  return Object.assign(new Error(`${code}: ${displayName(path)}`), { code, errno: -errno });
+}
+
+/**
+ * A folder's entries, sorted by name. With the native addon, one call lists the folder and stats
+ * every entry; without it, the names only. A name that is not valid UTF-8 is kept byte for byte in
+ * Dormouse's string form (byte-names.ts).
+ */
+function listFolder(path: string): FolderListing {
+  const native = nativeFs();
+  if (!native) {
+    let names = readdirSync(fsPath(path));
+    // Such names are rare, so the bytes are only read when a U+FFFD shows up in the plain listing.
+    if (names.some((name) => name.includes('\uFFFD'))) names = readdirSync(fsPath(path), { encoding: 'buffer' }).map((raw) => decodeName(raw));
+    return { names: names.sort(), stats: null };
+  }
+  const listing = native.listFolder(fsPath(path));
+  const names: string[] = [];
+  for (let start = 0; start < listing.names.length; ) {
+    const end = listing.names.indexOf(0, start);
+    names.push(decodeName(listing.names.subarray(start, end)));
+    start = end + 1;
+  }
+  const order = names.map((_, index) => index).sort((a, b) => ((names[a] as string) < (names[b] as string) ? -1 : 1));
+  const folder = path.endsWith(sep) ? path : path + sep;
+  const fields = listing.stats;
+  return {
+    names: order.map((index) => names[index] as string),
+    stats: order.map((index): EntryStat | Error => {
+      const at = index * folderStatFields;
+      const field = (name: keyof typeof FolderStat) => fields[at + FolderStat[name]] as number;
+      if (field('errno') !== 0) return errnoError(field('errno'), folder + (names[index] as string));
+      const mtimeSec = field('mtimeSec');
+      const mtimeNsec = field('mtimeNsec');
+      return {
+        mode: field('mode'),
+        nlink: field('nlink'),
+        uid: field('uid'),
+        gid: field('gid'),
+        size: field('size'),
+        ino: field('ino'),
+        dev: field('dev'),
+        mtimeNs: BigInt(mtimeSec) * 1_000_000_000n + BigInt(mtimeNsec),
+        mtimeMs: mtimeSec * 1e3 + mtimeNsec / 1e6,
+        ctimeMs: field('ctimeSec') * 1e3 + field('ctimeNsec') / 1e6,
+      };
+    }),
+  };
+}
+
+/** The longest path (in bytes, with its NUL) the system opens: Linux's PATH_MAX, macOS's. */
+const pathMax = process.platform === 'darwin' ? 1024 : 4096;
+
+function tooLongToOpen(path: string): boolean {
+  return path.length * 3 >= pathMax && fsPathLength(path) >= pathMax;
+}
+
+function fsPathLength(path: string): number {
+  const raw = fsPath(path);
+  return typeof raw === 'string' ? Buffer.byteLength(raw) : raw.length;
+}
+
+function typeOf(mode: number): EntryType | null {
+  const format = mode & constants.S_IFMT;
+  if (format === constants.S_IFREG) return 'file';
+  if (format === constants.S_IFDIR) return 'directory';
+  if (format === constants.S_IFLNK) return 'symlink';
+  if (format === constants.S_IFIFO) return 'fifo';
   return null;
 }
 
@@ -77,9 +167,10 @@ export function millisecondsOf(ns: bigint): number {
   return Number(seconds) * 1e3 + Number(ns - seconds * 1_000_000_000n) / 1e6;
 }
 
-function unsupportedKind(stats: BigIntStats): string {
-  if (stats.isSocket()) return 'a socket, which only lives while its program runs';
-  if (stats.isBlockDevice() || stats.isCharacterDevice()) return 'a device node';
+function unsupportedKind(mode: number): string {
+  const format = mode & constants.S_IFMT;
+  if (format === constants.S_IFSOCK) return 'a socket, which only lives while its program runs';
+  if (format === constants.S_IFBLK || format === constants.S_IFCHR) return 'a device node';
   return 'not a file, folder, link or FIFO';
 }
 
@@ -119,27 +210,35 @@ export function* walkSources(sources: readonly string[], excludes: readonly stri
   const linkGroups = new Map<string, string>();
   for (const root of walkRoots(sources)) {
     const excluded = excludeMatcher(root, excludes);
-    /** Folders met and not yet descended into, each with its children's names still to visit. */
-    const pending: { folder: string; names: string[]; next: number }[] = [];
-    const visit = (path: string): WalkEntry | null => {
-      let stats: BigIntStats;
+    /** Folders met and not yet descended into, each with its children still to visit. */
+    const pending: { folder: string; listing: FolderListing; next: number }[] = [];
+    /** Visits one path; `known` is its stat (or why it has none) from its folder's listing. */
+    const visit = (path: string, known?: EntryStat | Error): WalkEntry | null => {
+      let stats: EntryStat;
       try {
-        stats = lstatSync(fsPath(path), { bigint: true });
-        // A source folder given through a symlink (~/Documents -> /data/Documents) means the folder it
-        // points to; links below a source are stored as links, never followed.
-        if (path === root && stats.isSymbolicLink()) stats = statSync(path, { bigint: true });
+        if (known instanceof Error) throw known;
+        // Stat'ed relative to its folder, a path too long to open still has a stat: it is refused as lstat would refuse it.
+        if (known && tooLongToOpen(path)) throw Object.assign(new Error(`ENAMETOOLONG: ${displayName(path)}`), { code: 'ENAMETOOLONG' });
+        if (known) stats = known;
+        else {
+          let raw = lstatSync(fsPath(path), { bigint: true });
+          // A source folder given through a symlink (~/Documents -> /data/Documents) means the folder it
+          // points to; links below a source are stored as links, never followed.
+          if (path === root && raw.isSymbolicLink()) raw = statSync(path, { bigint: true });
+          stats = fromBigIntStats(raw);
+        }
       } catch (error) {
         warnings.push(`${displayName(path)}: ${describeError(error)}`);
         return null;
       }
-      const type = typeOf(stats);
+      const type = typeOf(stats.mode);
       if (type === null) {
-        warnings.push(`${displayName(path)}: not backed up, it is ${unsupportedKind(stats)}`);
+        warnings.push(`${displayName(path)}: not backed up, it is ${unsupportedKind(stats.mode)}`);
         return null;
       }
       const name = archiveEntryName(path);
       let linkTarget: string | undefined;
-      const linked = type === 'file' && stats.nlink > 1n;
+      const linked = type === 'file' && stats.nlink > 1;
       if (linked) {
         const key = `${stats.dev}:${stats.ino}`;
         linkTarget = linkGroups.get(key);
@@ -147,7 +246,7 @@ export function* walkSources(sources: readonly string[], excludes: readonly stri
       }
       if (type === 'directory') {
         try {
-          pending.push({ folder: path.endsWith(sep) ? path : path + sep, names: folderNames(path), next: 0 });
+          pending.push({ folder: path.endsWith(sep) ? path : path + sep, listing: listFolder(path), next: 0 });
         } catch (error) {
           warnings.push(`${displayName(path)}: contents not backed up (${describeError(error)})`);
         }
@@ -156,14 +255,14 @@ export function* walkSources(sources: readonly string[], excludes: readonly stri
         absolutePath: path,
         name,
         type,
-        size: type === 'file' ? Number(stats.size) : 0,
-        mode: Number(stats.mode) & 0o7777,
-        mtimeMs: millisecondsOf(stats.mtimeNs),
+        size: type === 'file' ? stats.size : 0,
+        mode: stats.mode & 0o7777,
+        mtimeMs: stats.mtimeMs,
         mtimeNs: stats.mtimeNs,
-        ctimeMs: millisecondsOf(stats.ctimeNs),
-        ino: Number(stats.ino),
-        uid: Number(stats.uid),
-        gid: Number(stats.gid),
+        ctimeMs: stats.ctimeMs,
+        ino: stats.ino,
+        uid: stats.uid,
+        gid: stats.gid,
         linked,
         ...(linkTarget === undefined ? {} : { linkTarget }),
       };
@@ -172,14 +271,15 @@ export function* walkSources(sources: readonly string[], excludes: readonly stri
     if (first) yield first;
     while (pending.length > 0) {
       const top = pending[pending.length - 1] as (typeof pending)[number];
-      if (top.next === top.names.length) {
+      if (top.next === top.listing.names.length) {
         pending.pop();
         continue;
       }
-      const child = top.folder + (top.names[top.next] as string);
+      const at = top.next;
+      const child = top.folder + (top.listing.names[at] as string);
       top.next += 1;
       if (excluded !== null && excluded(child)) continue;
-      const entry = visit(child);
+      const entry = visit(child, top.listing.stats?.[at]);
       if (entry) yield entry;
     }
   }

@@ -44,10 +44,23 @@ export interface NativeFs {
    * platform or file system cannot tell holes. The file offset is left where it was.
    */
   dataRanges(fd: number, size: number): number[];
+  /**
+   * A folder's entries in one call (readdir, then fstatat of each without following links): their
+   * names as raw bytes, each followed by a NUL, in the order the folder gives them, and for each
+   * `folderStatFields` numbers laid out as `FolderStat` says (errno non-zero: that entry could not be
+   * stat'ed). A walk pays one call per folder instead of a readdir and an lstat per entry.
+   */
+  listFolder(path: NativePath): { names: Buffer; stats: Float64Array };
 }
 
+/** Where each number of an entry sits in listFolder's stats (as native/dormouse-native.c's DN_STAT_* lays them out). */
+export const FolderStat = { errno: 0, mode: 1, nlink: 2, uid: 3, gid: 4, size: 5, blocks: 6, ino: 7, dev: 8, mtimeSec: 9, mtimeNsec: 10, ctimeSec: 11, ctimeNsec: 12 } as const;
+
+/** How many numbers listFolder gives per entry. */
+export const folderStatFields = 13;
+
 const addonFile = 'dormouse_native.node';
-const functionNames: (keyof NativeFs)[] = ['listXattrs', 'getXattr', 'setXattr', 'setTimes', 'mkfifo', 'dataRanges'];
+const functionNames: (keyof NativeFs)[] = ['listXattrs', 'getXattr', 'setXattr', 'setTimes', 'mkfifo', 'dataRanges', 'listFolder'];
 
 /** Where the addon is: dist/native/ beside the bundles in dist/main/, or from src-main/native/ under tsx; unpacked from asar in the packaged app. */
 function candidates(): string[] {
