@@ -438,6 +438,128 @@ static napi_value dn_list_folder(napi_env env, napi_callback_info info) {
   return result;
 }
 
+/* The numbers openFile gives, in this order. */
+enum {
+  DN_OPEN_FD, DN_OPEN_MODE, DN_OPEN_SIZE, DN_OPEN_BLOCKS, DN_OPEN_INO, DN_OPEN_MTIME_SEC, DN_OPEN_MTIME_NSEC,
+  DN_OPEN_CTIME_SEC, DN_OPEN_CTIME_NSEC, DN_OPEN_XATTR_BYTES, DN_OPEN_READ, DN_OPEN_AFTER_SIZE,
+  DN_OPEN_AFTER_MTIME_SEC, DN_OPEN_AFTER_MTIME_NSEC, DN_OPEN_FIELDS
+};
+
+#if defined(__APPLE__)
+#define DN_FLISTXATTR(fd, b, s) flistxattr((fd), (b), (s), 0)
+#else
+#define DN_FLISTXATTR(fd, b, s) flistxattr((fd), (b), (s))
+#endif
+
+/*
+ * Opens one file for the archive the way GNU tar does (read-only, never following a symlink,
+ * non-blocking so a FIFO swapped in cannot hang) and fills fields (DN_OPEN_*): its fstat, how many
+ * bytes its extended attribute names take (0: none, so they need not be read; -1: unknown), and,
+ * for a dense regular file that fits in `capacity` bytes at `content`, its whole content, its
+ * fstat after reading, and the file closed (fd -1). Otherwise the file stays open (fd) for the
+ * caller to read and close. A file that is not regular is closed (fd -1, read -1). Returns 0, or
+ * the errno of the call that failed (`*syscall` names it; nothing is left open then).
+ */
+static int dn_open_one(const char *path, char *content, size_t capacity, double *fields, const char **syscall) {
+  memset(fields, 0, DN_OPEN_FIELDS * sizeof(double));
+  fields[DN_OPEN_FD] = -1;
+  fields[DN_OPEN_READ] = -1;
+  fields[DN_OPEN_XATTR_BYTES] = -1;
+  int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) {
+    *syscall = "open";
+    return errno;
+  }
+  struct stat st;
+  if (fstat(fd, &st) != 0) {
+    int err = errno;
+    close(fd);
+    *syscall = "fstat";
+    return err;
+  }
+  fields[DN_OPEN_MODE] = (double)st.st_mode;
+  fields[DN_OPEN_SIZE] = (double)st.st_size;
+  fields[DN_OPEN_BLOCKS] = (double)st.st_blocks;
+  fields[DN_OPEN_INO] = (double)st.st_ino;
+  fields[DN_OPEN_MTIME_SEC] = (double)st.st_mtime;
+  fields[DN_OPEN_MTIME_NSEC] = (double)DN_MTIME_NSEC(st);
+  fields[DN_OPEN_CTIME_SEC] = (double)st.st_ctime;
+  fields[DN_OPEN_CTIME_NSEC] = (double)DN_CTIME_NSEC(st);
+  if (!S_ISREG(st.st_mode)) {
+    close(fd);
+    return 0;
+  }
+  ssize_t names = DN_FLISTXATTR(fd, NULL, 0);
+  if (names >= 0) fields[DN_OPEN_XATTR_BYTES] = (double)names;
+  else if (errno == ENOTSUP) fields[DN_OPEN_XATTR_BYTES] = 0;
+  int dense = (int64_t)st.st_blocks * 512 >= (int64_t)st.st_size;
+  if (!dense || (uint64_t)st.st_size > capacity) {
+    fields[DN_OPEN_FD] = fd;
+    return 0;
+  }
+  size_t done = 0;
+  while (done < (size_t)st.st_size) {
+    ssize_t got = read(fd, content + done, (size_t)st.st_size - done);
+    if (got < 0) {
+      if (errno == EINTR) continue;
+      int err = errno;
+      close(fd);
+      *syscall = "read";
+      return err;
+    }
+    if (got == 0) break;
+    done += (size_t)got;
+  }
+  struct stat after;
+  if (fstat(fd, &after) != 0) {
+    int err = errno;
+    close(fd);
+    *syscall = "fstat";
+    return err;
+  }
+  close(fd);
+  fields[DN_OPEN_READ] = (double)done;
+  fields[DN_OPEN_AFTER_SIZE] = (double)after.st_size;
+  fields[DN_OPEN_AFTER_MTIME_SEC] = (double)after.st_mtime;
+  fields[DN_OPEN_AFTER_MTIME_NSEC] = (double)DN_MTIME_NSEC(after);
+  return 0;
+}
+
+/* A Float64Array holding a copy of `count` doubles; NULL after throwing. */
+static napi_value dn_float64_array(napi_env env, const double *values, size_t count) {
+  napi_value buffer, array;
+  void *data = NULL;
+  DN_CALL(env, napi_create_arraybuffer(env, count * sizeof(double), &data, &buffer));
+  if (count) memcpy(data, values, count * sizeof(double));
+  DN_CALL(env, napi_create_typedarray(env, napi_float64_array, count, buffer, 0, &array));
+  return array;
+}
+
+/* openFile(path, scratch): Float64Array — dn_open_one for one file, its content read into scratch; throws when it fails. */
+static napi_value dn_open_file(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  dn_bytes path;
+  bool is_buffer = false;
+  void *scratch = NULL;
+  size_t scratch_length = 0;
+  if (dn_args(env, info, 2, argv) != 0) return NULL;
+  if (napi_is_buffer(env, argv[1], &is_buffer) != napi_ok || !is_buffer) return dn_throw_type(env, "scratch must be a Buffer");
+  DN_CALL(env, napi_get_buffer_info(env, argv[1], &scratch, &scratch_length));
+  if (dn_bytes_arg(env, argv[0], "path", &path) != 0) return NULL;
+  double fields[DN_OPEN_FIELDS];
+  const char *syscall = "open";
+  int err = dn_open_one(path.bytes, scratch, scratch_length, fields, &syscall);
+  if (err != 0) {
+    napi_value thrown = dn_throw_errno(env, err, syscall, path.bytes, path.length);
+    free(path.bytes);
+    return thrown;
+  }
+  free(path.bytes);
+  napi_value result = dn_float64_array(env, fields, DN_OPEN_FIELDS);
+  if (!result && fields[DN_OPEN_FD] >= 0) close((int)fields[DN_OPEN_FD]);
+  return result;
+}
+
 static napi_value dn_init(napi_env env, napi_value exports) {
   napi_property_descriptor functions[] = {
       {"listXattrs", NULL, dn_list_xattrs, NULL, NULL, NULL, napi_enumerable, NULL},
@@ -447,6 +569,7 @@ static napi_value dn_init(napi_env env, napi_value exports) {
       {"mkfifo", NULL, dn_mkfifo, NULL, NULL, NULL, napi_enumerable, NULL},
       {"dataRanges", NULL, dn_data_ranges, NULL, NULL, NULL, napi_enumerable, NULL},
       {"listFolder", NULL, dn_list_folder, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"openFile", NULL, dn_open_file, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   DN_CALL(env, napi_define_properties(env, exports, sizeof functions / sizeof functions[0], functions));
   return exports;

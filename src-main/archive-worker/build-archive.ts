@@ -15,7 +15,7 @@ import {
   type ManifestIndex,
 } from './archive-manifest';
 import type { ArchiveRequest, ArchiveResult, ArchiveProgress } from './archive-protocol';
-import { describeError, millisecondsOf, walkRoots, walkSources, type WalkEntry } from './source-walk';
+import { describeError, millisecondsOf, SourceWalk, walkRoots, walkSources, type WalkEntry } from './source-walk';
 import { ManifestWriter, type ManifestLine } from './manifest-writer';
 import { comparePaths, isSameOrBelow } from './path-order';
 import { SnapshotView } from './snapshot-view';
@@ -29,6 +29,7 @@ import { TarWriter, type EntryFields } from './tar-writer';
 import { ArchiveOutput } from './archive-output';
 import { startAgeFile } from '../encryption/age-encryptor';
 import { writeManifestCopy } from './manifest-copy';
+import { openSourceFile, type SourceFile } from './source-file';
 
 /** An expected way for an archive to end badly, with the code the job records. */
 export class ArchiveError extends Error {
@@ -279,17 +280,31 @@ export async function buildArchive(request: ArchiveRequest, host: ArchiveHost): 
      */
     const folders: { entry: WalkEntry; written: ManifestEntry; stored: boolean }[] = [];
     /** Writes one entry into the archive; its manifest entry, or null when it could not be read. */
-    const store = async (entry: WalkEntry): Promise<ManifestEntry | null> => {
+    /**
+     * Writes one entry into the archive: its manifest entry (null when it could not be read), and
+     * the entry as written — looked at again when it had changed type since its folder was listed
+     * (a file become a symlink or a folder is stored as what it now is).
+     */
+    const store = async (entry: WalkEntry, lookedAgain = false): Promise<{ entry: WalkEntry; written: ManifestEntry | null }> => {
       const steps = writeEntry(writer, entry, leaders.get(entry.linkTarget ?? ''), warnings);
+      let outcome: ManifestEntry | null | typeof typeChanged;
       try {
         for (let step = steps.next(); ; step = steps.next()) {
-          if (step.done) return step.value;
+          if (step.done) {
+            outcome = step.value;
+            break;
+          }
           report(entry.absolutePath, false, step.value);
           if (Date.now() - lastYield >= yieldIntervalMs) await pauseForMessages();
         }
       } finally {
         steps.return(null); // closes the file when a cancel stopped it midway
       }
+      if (outcome !== typeChanged) return { entry, written: outcome };
+      const now = lookedAgain ? null : walk.again(entry.absolutePath);
+      if (now !== null) return store(now, true);
+      if (lookedAgain) warnings.push(`${displayName(entry.absolutePath)}: no longer a regular file; skipped`);
+      return { entry, written: null };
     };
     /** Records an entry this archive stores: a manifest line once its SHA-256 is known, and the top level. */
     const stored = (written: ManifestEntry, replacing?: ManifestEntry) => {
@@ -303,12 +318,13 @@ export async function buildArchive(request: ArchiveRequest, host: ArchiveHost): 
     const storeFolders = async () => {
       for (const folder of folders) {
         if (folder.stored) continue;
-        const again = await store(folder.entry);
+        const { written: again } = await store(folder.entry);
         folder.stored = true;
         if (again) stored(again, folder.written);
       }
     };
-    for (const compared of compareWithBase(walkSources(request.sources, request.excludes, warnings), base?.entries() ?? null)) {
+    const walk = new SourceWalk(request.sources, request.excludes, warnings);
+    for (const compared of compareWithBase(walk.entries(), base?.entries() ?? null)) {
       if (Date.now() - lastYield >= yieldIntervalMs) await pauseForMessages();
       const path = 'gone' in compared ? compared.gone : compared.entry.name;
       while (folders.length > 0 && !isSameOrBelow(path, (folders[folders.length - 1] as (typeof folders)[number]).entry.name)) folders.pop();
@@ -319,7 +335,8 @@ export async function buildArchive(request: ArchiveRequest, host: ArchiveHost): 
         await flushSettled();
         continue;
       }
-      const { entry, before } = compared;
+      const { before } = compared;
+      let { entry } = compared;
       report(entry.absolutePath);
       let kept = carriedEntry(entry, before, baseId);
       // A carried second name must point at a name that holds the data in this very snapshot.
@@ -327,7 +344,7 @@ export async function buildArchive(request: ArchiveRequest, host: ArchiveHost): 
       let written = kept;
       if (kept === null) {
         await storeFolders();
-        written = await store(entry);
+        ({ entry, written } = await store(entry));
       }
       if (written === null) {
         if (before) waiting.push({ path: entry.name, deleted: true });
@@ -439,6 +456,9 @@ function unchanged(entry: WalkEntry, before: ManifestEntry): boolean {
   );
 }
 
+/** What writeEntry gives for a file that is no longer one (a symlink, a folder, a FIFO now): the walk looks at it again. */
+const typeChanged = Symbol('type changed');
+
 /**
  * Writes one entry; returns its manifest entry, or null (with a warning) when it could not be read.
  * `leader` is the name holding the data of the entry's hardlink group in this snapshot (none yet:
@@ -446,7 +466,7 @@ function unchanged(entry: WalkEntry, before: ManifestEntry): boolean {
  * copied so far after each buffer, so the caller can report progress and take a cancel in the
  * middle of a large file.
  */
-function* writeEntry(writer: TarWriter, entry: WalkEntry, leader: string | undefined, warnings: string[]): Generator<number, ManifestEntry | null, void> {
+function* writeEntry(writer: TarWriter, entry: WalkEntry, leader: string | undefined, warnings: string[]): Generator<number, ManifestEntry | null | typeof typeChanged, void> {
   const where = displayName(entry.absolutePath);
   const warn = (what: string) => warnings.push(`${where}: ${what}`);
   const type = entry.type === 'file' && leader !== undefined ? 'hardlink' : entry.type;
@@ -468,23 +488,20 @@ function* writeEntry(writer: TarWriter, entry: WalkEntry, leader: string | undef
     }
     return { ...manifestFields(entry, type, entry.mtimeNs), size: 0, linkTarget: target, offset: writer.writeHeader(entryFields(entry, type, 0, entry.mtimeNs, target)) };
   }
-  let fd: number;
+  let file: SourceFile;
   try {
-    // Non-blocking, as GNU tar opens: a file swapped for a FIFO must not hang the backup.
-    fd = openSync(fsPath(entry.absolutePath), constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    file = openSourceFile(entry.absolutePath);
   } catch (error) {
+    // A symlink now (open never follows one): the walk looks at it again.
+    if ((error as NodeJS.ErrnoException).code === 'ELOOP') return typeChanged;
     warnings.push(`${where}: ${describeError(error)}`);
     return null;
   }
   try {
-    const before = fstatSync(fd, { bigint: true });
-    if (!before.isFile()) {
-      warnings.push(`${where}: no longer a regular file; skipped`);
-      return null;
-    }
-    const size = Number(before.size);
-    const extra = attributeRecords(entry.absolutePath, false, warn);
-    const segments = sparseSegments(fd, size, Number(before.blocks) * 512);
+    if (!file.isFile) return typeChanged;
+    const { size, content } = file;
+    const extra = file.mayHaveAttributes ? attributeRecords(entry.absolutePath, false, warn) : [];
+    const segments = content === null ? sparseSegments(file.fd, size, file.allocated) : null;
     // Each file's SHA-256 is computed by the output's hashing thread where it can be (uncompressed), else here.
     const digest: { sha256?: string; entry?: ManifestEntry } = {};
     const settle = (sha256: string) => {
@@ -495,7 +512,7 @@ function* writeEntry(writer: TarWriter, entry: WalkEntry, leader: string | undef
     let offset: number;
     let map: Buffer | null = null;
     if (segments === null) {
-      offset = writer.writeHeader({ ...entryFields(entry, 'file', size, before.mtimeNs), ...(extra.length > 0 ? { extra } : {}) });
+      offset = writer.writeHeader({ ...entryFields(entry, 'file', size, file.mtimeNs), ...(extra.length > 0 ? { extra } : {}) });
       if (!writer.hashOnThread(size, settle)) hash = createHash('sha256');
     } else {
       map = sparseMap(segments);
@@ -507,46 +524,60 @@ function* writeEntry(writer: TarWriter, entry: WalkEntry, leader: string | undef
         ['GNU.sparse.name', encodeName(entry.name)],
         ['GNU.sparse.realsize', Buffer.from(String(size))],
       ];
-      offset = writer.writeHeader({ ...entryFields(entry, 'file', stored, before.mtimeNs), path: sparseName, extra: [...sparseRecords, ...extra] });
+      offset = writer.writeHeader({ ...entryFields(entry, 'file', stored, file.mtimeNs), path: sparseName, extra: [...sparseRecords, ...extra] });
       if (!writer.hashOnThread(stored, settle)) hash = createHash('sha256');
       hash?.update(map);
       writer.write(map);
     }
     let shrank = false;
-    let copied = 0;
-    for (const segment of segments ?? [{ offset: 0, length: size }]) {
-      let remaining = segment.length;
-      let position = segment.offset;
-      while (remaining > 0) {
-        const slice = writer.reserve(remaining);
-        // A dense file is read in order from the file position (as other tools see it in fdinfo); a sparse one at each segment.
-        const read = shrank ? 0 : readSync(fd, slice, 0, slice.length, segments === null ? null : position);
-        if (read === 0) {
-          shrank = true;
-          slice.fill(0);
-          hash?.update(slice);
-          writer.commit(slice.length);
-          remaining -= slice.length;
-          continue;
-        }
-        hash?.update(slice.subarray(0, read));
-        writer.commit(read);
-        remaining -= read;
-        position += read;
-        copied += read;
-        if (remaining > 0) yield copied;
+    let after = file.after;
+    if (content !== null) {
+      // Read whole when it was opened: a file that shrank meanwhile is padded with zeros to the size in its header.
+      hash?.update(content);
+      writer.write(content);
+      if (content.length < size) {
+        shrank = true;
+        const zeros = Buffer.alloc(size - content.length);
+        hash?.update(zeros);
+        writer.write(zeros);
       }
+    } else {
+      let copied = 0;
+      for (const segment of segments ?? [{ offset: 0, length: size }]) {
+        let remaining = segment.length;
+        let position = segment.offset;
+        while (remaining > 0) {
+          const slice = writer.reserve(remaining);
+          // A dense file is read in order from the file position (as other tools see it in fdinfo); a sparse one at each segment.
+          const read = shrank ? 0 : readSync(file.fd, slice, 0, slice.length, segments === null ? null : position);
+          if (read === 0) {
+            shrank = true;
+            slice.fill(0);
+            hash?.update(slice);
+            writer.commit(slice.length);
+            remaining -= slice.length;
+            continue;
+          }
+          hash?.update(slice.subarray(0, read));
+          writer.commit(read);
+          remaining -= read;
+          position += read;
+          copied += read;
+          if (remaining > 0) yield copied;
+        }
+      }
+      const stats = fstatSync(file.fd, { bigint: true });
+      after = { size: Number(stats.size), mtimeNs: stats.mtimeNs };
     }
     writer.padToBlock();
-    const after = fstatSync(fd, { bigint: true });
-    if (shrank || after.size !== before.size || after.mtimeNs !== before.mtimeNs) {
+    if (shrank || after === null || after.size !== size || after.mtimeNs !== file.mtimeNs) {
       warnings.push(`${where}: changed while it was being backed up; the archived copy may be incomplete`);
     }
     if (hash) settle(hash.digest('hex'));
     const written: ManifestEntry = {
-      ...manifestFields(entry, 'file', before.mtimeNs),
-      ino: Number(before.ino),
-      ctimeMs: millisecondsOf(before.ctimeNs),
+      ...manifestFields(entry, 'file', file.mtimeNs),
+      ino: file.ino,
+      ctimeMs: file.ctimeMs,
       size,
       offset,
       ...(digest.sha256 === undefined ? {} : { sha256: digest.sha256 }),
@@ -556,7 +587,7 @@ function* writeEntry(writer: TarWriter, entry: WalkEntry, leader: string | undef
     digest.entry = written;
     return written;
   } finally {
-    closeSync(fd);
+    if (file.fd >= 0) closeSync(file.fd);
   }
 }
 

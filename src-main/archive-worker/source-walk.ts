@@ -200,87 +200,114 @@ export function walkRoots(sources: readonly string[]): string[] {
 }
 
 /**
- * Walks the source folders, skipping excluded paths without descending into them, never
- * following symlinks. A generator: entries come one at a time in the order of path-order.ts (each
- * folder before its contents, names sorted), so a tree of a million files is never held in memory.
- * Things that vanish or cannot be read become warnings (pushed to `warnings`), not failures.
+ * A walk of the source folders (walkSources), which can look at an entry again: stats come from
+ * each folder's listing, so an entry that changed type between the listing and its turn (a file
+ * become a symlink or a folder) is lstat'ed again when the writer finds it so (`again`).
  */
-export function* walkSources(sources: readonly string[], excludes: readonly string[], warnings: string[]): Generator<WalkEntry, void, void> {
-  /** The first name met of each file with several names, by device and inode. */
-  const linkGroups = new Map<string, string>();
-  for (const root of walkRoots(sources)) {
-    const excluded = excludeMatcher(root, excludes);
-    /** Folders met and not yet descended into, each with its children still to visit. */
-    const pending: { folder: string; listing: FolderListing; next: number }[] = [];
-    /** Visits one path; `known` is its stat (or why it has none) from its folder's listing. */
-    const visit = (path: string, known?: EntryStat | Error): WalkEntry | null => {
-      let stats: EntryStat;
-      try {
-        if (known instanceof Error) throw known;
-        // Stat'ed relative to its folder, a path too long to open still has a stat: it is refused as lstat would refuse it.
-        if (known && tooLongToOpen(path)) throw Object.assign(new Error(`ENAMETOOLONG: ${displayName(path)}`), { code: 'ENAMETOOLONG' });
-        if (known) stats = known;
-        else {
-          let raw = lstatSync(fsPath(path), { bigint: true });
-          // A source folder given through a symlink (~/Documents -> /data/Documents) means the folder it
-          // points to; links below a source are stored as links, never followed.
-          if (path === root && raw.isSymbolicLink()) raw = statSync(path, { bigint: true });
-          stats = fromBigIntStats(raw);
-        }
-      } catch (error) {
-        warnings.push(`${displayName(path)}: ${describeError(error)}`);
-        return null;
-      }
-      const type = typeOf(stats.mode);
-      if (type === null) {
-        warnings.push(`${displayName(path)}: not backed up, it is ${unsupportedKind(stats.mode)}`);
-        return null;
-      }
-      const name = archiveEntryName(path);
-      let linkTarget: string | undefined;
-      const linked = type === 'file' && stats.nlink > 1;
-      if (linked) {
-        const key = `${stats.dev}:${stats.ino}`;
-        linkTarget = linkGroups.get(key);
-        if (linkTarget === undefined) linkGroups.set(key, name);
-      }
-      if (type === 'directory') {
+export class SourceWalk {
+  private visitNow: ((path: string) => WalkEntry | null) | null = null;
+
+  constructor(
+    private readonly sources: readonly string[],
+    private readonly excludes: readonly string[],
+    private readonly warnings: string[],
+  ) {}
+
+  /** The entry at `path` as it is now; a folder it became is walked next, so the order holds. */
+  again(path: string): WalkEntry | null {
+    return this.visitNow?.(path) ?? null;
+  }
+
+  /**
+   * Walks the source folders, skipping excluded paths without descending into them, never
+   * following symlinks. A generator: entries come one at a time in the order of path-order.ts (each
+   * folder before its contents, names sorted), so a tree of a million files is never held in memory.
+   * Things that vanish or cannot be read become warnings (pushed to `warnings`), not failures.
+   */
+  *entries(): Generator<WalkEntry, void, void> {
+    const { sources, excludes, warnings } = this;
+    /** The first name met of each file with several names, by device and inode. */
+    const linkGroups = new Map<string, string>();
+    for (const root of walkRoots(sources)) {
+      const excluded = excludeMatcher(root, excludes);
+      /** Folders met and not yet descended into, each with its children still to visit. */
+      const pending: { folder: string; listing: FolderListing; next: number }[] = [];
+      /** Visits one path; `known` is its stat (or why it has none) from its folder's listing. */
+      const visit = (path: string, known?: EntryStat | Error): WalkEntry | null => {
+        let stats: EntryStat;
         try {
-          pending.push({ folder: path.endsWith(sep) ? path : path + sep, listing: listFolder(path), next: 0 });
+          if (known instanceof Error) throw known;
+          // Stat'ed relative to its folder, a path too long to open still has a stat: it is refused as lstat would refuse it.
+          if (known && tooLongToOpen(path)) throw Object.assign(new Error(`ENAMETOOLONG: ${displayName(path)}`), { code: 'ENAMETOOLONG' });
+          if (known) stats = known;
+          else {
+            let raw = lstatSync(fsPath(path), { bigint: true });
+            // A source folder given through a symlink (~/Documents -> /data/Documents) means the folder it
+            // points to; links below a source are stored as links, never followed.
+            if (path === root && raw.isSymbolicLink()) raw = statSync(path, { bigint: true });
+            stats = fromBigIntStats(raw);
+          }
         } catch (error) {
-          warnings.push(`${displayName(path)}: contents not backed up (${describeError(error)})`);
+          warnings.push(`${displayName(path)}: ${describeError(error)}`);
+          return null;
         }
-      }
-      return {
-        absolutePath: path,
-        name,
-        type,
-        size: type === 'file' ? stats.size : 0,
-        mode: stats.mode & 0o7777,
-        mtimeMs: stats.mtimeMs,
-        mtimeNs: stats.mtimeNs,
-        ctimeMs: stats.ctimeMs,
-        ino: stats.ino,
-        uid: stats.uid,
-        gid: stats.gid,
-        linked,
-        ...(linkTarget === undefined ? {} : { linkTarget }),
+        const type = typeOf(stats.mode);
+        if (type === null) {
+          warnings.push(`${displayName(path)}: not backed up, it is ${unsupportedKind(stats.mode)}`);
+          return null;
+        }
+        const name = archiveEntryName(path);
+        let linkTarget: string | undefined;
+        const linked = type === 'file' && stats.nlink > 1;
+        if (linked) {
+          const key = `${stats.dev}:${stats.ino}`;
+          linkTarget = linkGroups.get(key);
+          if (linkTarget === undefined) linkGroups.set(key, name);
+        }
+        if (type === 'directory') {
+          try {
+            pending.push({ folder: path.endsWith(sep) ? path : path + sep, listing: listFolder(path), next: 0 });
+          } catch (error) {
+            warnings.push(`${displayName(path)}: contents not backed up (${describeError(error)})`);
+          }
+        }
+        return {
+          absolutePath: path,
+          name,
+          type,
+          size: type === 'file' ? stats.size : 0,
+          mode: stats.mode & 0o7777,
+          mtimeMs: stats.mtimeMs,
+          mtimeNs: stats.mtimeNs,
+          ctimeMs: stats.ctimeMs,
+          ino: stats.ino,
+          uid: stats.uid,
+          gid: stats.gid,
+          linked,
+          ...(linkTarget === undefined ? {} : { linkTarget }),
+        };
       };
-    };
-    const first = visit(root);
-    if (first) yield first;
-    while (pending.length > 0) {
-      const top = pending[pending.length - 1] as (typeof pending)[number];
-      if (top.next === top.listing.names.length) {
-        pending.pop();
-        continue;
+      this.visitNow = (path) => visit(path);
+      const first = visit(root);
+      if (first) yield first;
+      while (pending.length > 0) {
+        const top = pending[pending.length - 1] as (typeof pending)[number];
+        if (top.next === top.listing.names.length) {
+          pending.pop();
+          continue;
+        }
+        const at = top.next;
+        const child = top.folder + (top.listing.names[at] as string);
+        top.next += 1;
+        if (excluded !== null && excluded(child)) continue;
+        const entry = visit(child, top.listing.stats?.[at]);
+        if (entry) yield entry;
       }
-      const at = top.next;
-      const child = top.folder + (top.listing.names[at] as string);
-      top.next += 1;
-      if (excluded !== null && excluded(child)) continue;
-      const entry = visit(child, top.listing.stats?.[at]);
-      if (entry) yield entry;
     }
   }
+}
+
+/** The entries of a walk of the source folders (SourceWalk), for callers that never look again. */
+export function walkSources(sources: readonly string[], excludes: readonly string[], warnings: string[]): Generator<WalkEntry, void, void> {
+  return new SourceWalk(sources, excludes, warnings).entries();
 }

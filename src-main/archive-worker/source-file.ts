@@ -1,0 +1,84 @@
+import { closeSync, constants, fstatSync, openSync } from 'node:fs';
+import { fsPath } from './byte-names';
+import { millisecondsOf } from './source-walk';
+import { nativeFs, OpenedFile } from '../native/native-fs';
+
+/** How large a file is read whole by the one call that opens it: most files of a source tree are smaller. */
+const wholeReadBytes = 64 * 1024;
+let scratch: Buffer | null = null;
+
+/** A source file opened for the archive: what fstat said, and its content when it was small enough to be read at once. */
+export interface SourceFile {
+  /** Still open for the caller to read and close; -1 once closed (read whole, or not a regular file). */
+  fd: number;
+  isFile: boolean;
+  size: number;
+  /** Bytes allocated on disk (a sparse file has fewer than its size). */
+  allocated: number;
+  ino: number;
+  mtimeNs: bigint;
+  ctimeMs: number;
+  /** False only when the file is known to have no extended attributes (so none are read). */
+  mayHaveAttributes: boolean;
+  /** The whole content, when it was read by the call that opened the file (valid until the next open). */
+  content: Buffer | null;
+  /** Size and mtime after the content was read, when it was. */
+  after: { size: number; mtimeNs: bigint } | null;
+}
+
+function nanoseconds(seconds: number, nanos: number): bigint {
+  return BigInt(seconds) * 1_000_000_000n + BigInt(nanos);
+}
+
+/**
+ * Opens a file to archive it as GNU tar does: read-only, never following a symlink, non-blocking
+ * (a file swapped for a FIFO must not hang the backup). With the native addon a small dense file
+ * is opened, stat'ed, checked for extended attributes, read and closed in one call; without it, or
+ * for a larger or sparse file, it stays open for the caller. Throws what open throws.
+ */
+export function openSourceFile(path: string): SourceFile {
+  const native = nativeFs();
+  if (!native) {
+    const fd = openSync(fsPath(path), constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    let stats;
+    try {
+      stats = fstatSync(fd, { bigint: true });
+    } catch (error) {
+      closeSync(fd);
+      throw error;
+    }
+    return {
+      fd,
+      isFile: stats.isFile(),
+      size: Number(stats.size),
+      allocated: Number(stats.blocks) * 512,
+      ino: Number(stats.ino),
+      mtimeNs: stats.mtimeNs,
+      ctimeMs: millisecondsOf(stats.ctimeNs),
+      mayHaveAttributes: true,
+      content: null,
+      after: null,
+    };
+  }
+  scratch ??= Buffer.allocUnsafe(wholeReadBytes);
+  return sourceFileOf(native.openFile(fsPath(path), scratch), 0, scratch);
+}
+
+/** The SourceFile the addon's openFile described: the file's numbers from `at` in `fields`, its content (when read) at the start of `content`. */
+function sourceFileOf(fields: Float64Array, at: number, content: Buffer): SourceFile {
+  const field = (name: keyof typeof OpenedFile) => fields[at + OpenedFile[name]] as number;
+  const read = field('read');
+  const fd = field('fd');
+  return {
+    fd,
+    isFile: (field('mode') & constants.S_IFMT) === constants.S_IFREG,
+    size: field('size'),
+    allocated: field('blocks') * 512,
+    ino: field('ino'),
+    mtimeNs: nanoseconds(field('mtimeSec'), field('mtimeNsec')),
+    ctimeMs: field('ctimeSec') * 1e3 + field('ctimeNsec') / 1e6,
+    mayHaveAttributes: field('xattrBytes') !== 0,
+    content: read >= 0 && fd < 0 ? content.subarray(0, read) : null,
+    after: read >= 0 && fd < 0 ? { size: field('afterSize'), mtimeNs: nanoseconds(field('afterMtimeSec'), field('afterMtimeNsec')) } : null,
+  };
+}
