@@ -10,21 +10,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
 import type { DestinationView, JobView } from '../../shared/types';
+import { axeViolations } from '../helpers/axe';
 import { hasChromium, openWindow } from '../helpers/browser';
 import { dormouse, expectOk } from '../helpers/cli';
 import { apiValue, eventually, screenshotFolder, startUiDaemon, temporaryRoot } from './ui-daemon';
 
 const skip = hasChromium() ? false : 'Debian chromium is not installed (apt-get install -y chromium); .ci/run installs it';
-const axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 const passphrase = 'correct horse battery staple';
-
-/** The serious and critical axe-core violations on the page as it is, in words. */
-async function axeViolations(page: Page): Promise<string[]> {
-  if (!(await page.evaluate('typeof window.axe !== "undefined"'))) await page.evaluate(axeSource);
-  return (await page.evaluate(
-    `window.axe.run(document).then((result) => result.violations.filter((each) => each.impact === 'serious' || each.impact === 'critical').map((each) => each.impact + ' ' + each.id + ' (' + each.help + ') at ' + each.nodes.map((node) => node.target.join(' ')).join(', ')))`,
-  )) as string[];
-}
 
 /** What the focused element is, as a person using the keyboard would be told: its type and its label. */
 function focused(page: Page): Promise<string> {
@@ -104,6 +96,9 @@ test('an encrypted destination added in the window, backed up by the CLI, then b
     await page.getByRole('button', { name: 'Browse snapshot 1' }).click();
     await dialog.waitFor();
     assert.match((await dialog.textContent()) ?? '', /vault is encrypted\. Type its passphrase to list the files in this snapshot\./);
+    // Served by the daemon, there is no keychain: no box to tick, and the dialog says why.
+    await dialog.getByText('Dormouse cannot remember it here: only the Dormouse app remembers passphrases, in the system keychain;', { exact: false }).waitFor();
+    assert.equal(await dialog.getByRole('checkbox').count(), 0);
     assert.equal(await focused(page), 'password: Passphrase');
     assert.deepEqual(await axeViolations(page), []);
     await page.emulateMedia({ colorScheme: 'dark' });
