@@ -4,13 +4,13 @@
 // real built preload, the real CLI for what happens elsewhere, and real archive workers.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Envelope } from '../../shared/contract';
-import type { RememberedPassphrases, RestoreReport, SnapshotListing, SnapshotView } from '../../shared/types';
+import type { RememberedPassphrases, RestoreReport, SnapshotListing } from '../../shared/types';
 import { keychainAvailability } from '../../src-main/electron/keychain-secrets';
 import { dormouse } from '../helpers/cli';
-import { loadMainEntry, prepareDataFolder, waitFor, type DataFolder, type LoadedApp } from './app-harness';
+import { addEncryptedVault, loadMainEntry, prepareDataFolder, waitFor, type DataFolder, type LoadedApp } from './app-harness';
 import type { FakeElectron } from './fake-electron';
 
 const passphrase = 'correct horse battery staple';
@@ -52,22 +52,7 @@ const secretsFile = () => join(folder.dataDir, 'keychain-secrets.json');
 
 before(() => {
   folder = prepareDataFolder({}, { settleSeconds: 3_600 });
-  vaultSource = join(folder.root, 'Secrets');
-  mkdirSync(vaultSource);
-  writeFileSync(join(vaultSource, 'diary.txt'), 'Dear diary.\n');
-  const vault = join(folder.root, 'vault');
-  mkdirSync(vault);
-  const passphraseFile = join(folder.root, 'passphrase.txt');
-  writeFileSync(passphraseFile, `${passphrase}\n`);
-  for (const args of [
-    ['destination', 'add', '--name', 'vault', '--path', vault, '--encrypt', '--passphrase-file', passphraseFile],
-    ['schedule', 'add', '--name', 'Secrets', '--source', vaultSource, '--destination', 'vault', '--cron', '0 3 * * *'],
-    ['run', 'Secrets'],
-  ]) {
-    const result = cli([...args, '--json']);
-    assert.equal(result.code, 0, `${args.join(' ')}: ${result.stderr}`);
-  }
-  snapshotId = (JSON.parse(cli(['snapshots', '--json']).stdout) as SnapshotView[])[0]?.id as number;
+  ({ source: vaultSource, snapshotId } = addEncryptedVault(folder, passphrase));
   loaded = loadMainEntry(folder, {
     hidden: false,
     beforeStart: (fake) => {
