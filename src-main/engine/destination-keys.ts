@@ -155,3 +155,12 @@ export async function changePassphrase(destination: DestinationRecord, passphras
     await changeDestinationPassphrase(destination.path, passphrase, newPassphrase);
   });
 }
+
+/** Remembers an encrypted destination's passphrase in the app's keychain, once it opened the key: a wrong one is never remembered. */
+export async function rememberPassphrase(memory: PassphraseMemory, destination: DestinationRecord, passphrase: string): Promise<void> {
+  if (destination.recipient === null) throw new DormouseError('INVALID_INPUT', `destination "${destination.name}" is not encrypted: it has no passphrase to remember`);
+  const keychain = await memory.view([]);
+  if (!keychain.canRemember) throw new DormouseError('KEYCHAIN_UNAVAILABLE', `cannot remember the passphrase: ${keychain.reason ?? 'no keychain'}`);
+  await identityOf(destination, passphrase, 'remembering its passphrase');
+  await memory.remember(destination, passphrase);
+}

@@ -1,9 +1,8 @@
 import { catalogError } from './catalog-errors';
 import { SnapshotTasks } from './snapshot-tasks';
 import { addDestination } from './add-destination';
-import { resolveDefinition } from './schedule-definition';
+import { previewCron, resolveDefinition } from './schedule-definition';
 import { backupTimeoutMs } from '../destinations/destination-probe';
-import { join } from 'node:path';
 import { requestSchemas, type Channel, type RequestOf, type ResponseOf, type ValidRequestOf } from '../../shared/contract';
 import { describeCron } from '../../shared/cron-words';
 import { DormouseError, notFound } from '../../shared/errors';
@@ -12,7 +11,7 @@ import { parseIsoInstant, toLocalIso, toLocalIsoOrNull } from '../../shared/time
 import type { TaskProgress, DestinationAdded, DestinationUsage, DestinationView, JobView, PruneReport, ScheduleView, StatusView } from '../../shared/types';
 import type { Settings } from '../../shared/settings';
 import { readSettings, writeSettings } from '../store/settings-store';
-import { homedir, hostname } from 'node:os';
+import { hostname } from 'node:os';
 import { isLive, readLock } from '../scheduler/scheduler-lock';
 import { cronProblem, isOverdue, nextFires } from '../scheduler/cron-schedule';
 import * as destinations from '../store/destination-store';
@@ -31,7 +30,7 @@ import { scheduleCoverage } from '../coverage/schedule-coverage';
 import { destinationUsage } from '../destinations/destination-usage';
 import { commonHomeFolders } from '../common/home-folders';
 import { thisMachine } from '../store/machine-store';
-import { changePassphrase, identityForSnapshot, identityOf } from './destination-keys';
+import { changePassphrase, identityForSnapshot, identityOf, rememberPassphrase } from './destination-keys';
 import { PassphraseMemory } from './remembered-passphrases';
 import { saveRecoveryKit } from './recovery-kit';
 import type { SecretStore } from '../common/secret-store';
@@ -133,13 +132,7 @@ export class Engine {
       'destinations:recovery-kit': (request) => saveRecoveryKit(this.requireDestination(request.name), request.to),
       'passphrases:status': () => this.memory.view(destinations.listDestinations(this.db)),
       'passphrases:remember': async (request) => {
-        const record = this.requireDestination(request.name);
-        if (record.recipient === null) throw new DormouseError('INVALID_INPUT', `destination "${record.name}" is not encrypted: it has no passphrase to remember`);
-        const before = await this.memory.view([]);
-        if (!before.canRemember) throw new DormouseError('KEYCHAIN_UNAVAILABLE', `cannot remember the passphrase: ${before.reason ?? 'no keychain'}`);
-        // Never remembers a passphrase that does not open the key.
-        await identityOf(record, request.passphrase, 'remembering its passphrase');
-        await this.memory.remember(record, request.passphrase);
+        await rememberPassphrase(this.memory, this.requireDestination(request.name), request.passphrase);
         return this.memory.view(destinations.listDestinations(this.db));
       },
       'passphrases:forget': async (request) => {
@@ -152,7 +145,7 @@ export class Engine {
       'schedules:edit': (request) => this.editSchedule(request.schedule, request.changes),
       'schedules:remove': (request) => this.removeSchedule(request.name),
       'schedules:set-enabled': (request) => this.editSchedule(request.name, { enabled: request.enabled }),
-      'cron:preview': (request) => this.previewCron(request.expression, request.from, request.count),
+      'cron:preview': (request) => previewCron(request.expression, request.from === undefined ? this.now() : (parseIsoInstant(request.from) as number), request.count),
       'jobs:run': (request) => this.jobs.run(this.requireSchedule(request.name), 'manual'),
       'jobs:list': (request) =>
         jobStore.listJobs(this.db, {
@@ -167,12 +160,7 @@ export class Engine {
         return job.view;
       },
       'snapshots:verify': (request) => this.snapshots.verify('all' in request ? null : request.snapshotId, request.passphrase),
-      'snapshots:suggest-target': (request) => {
-        const created = new Date(this.snapshots.requireSnapshot(request.snapshotId).createdAt);
-        const pad = (value: number) => String(value).padStart(2, '0');
-        const stamp = `${created.getFullYear()}-${pad(created.getMonth() + 1)}-${pad(created.getDate())} ${pad(created.getHours())}.${pad(created.getMinutes())}`;
-        return { target: join(homedir(), `Restored ${stamp}`) };
-      },
+      'snapshots:suggest-target': (request) => this.snapshots.suggestTarget(request.snapshotId),
       'snapshots:import': async (request) => {
         const record = this.requireDestination(request.destination);
         const identity = await identityOf(record, request.passphrase, 'importing its snapshots', this.memory);
@@ -436,14 +424,4 @@ export class Engine {
     };
   }
 
-  private previewCron(expression: string, from: string | undefined, count: number) {
-    const problem = cronProblem(expression);
-    if (problem !== null) throw new DormouseError('INVALID_INPUT', problem);
-    const start = from === undefined ? this.now() : (parseIsoInstant(from) as number);
-    return {
-      expression: expression.trim(),
-      description: describeCron(expression),
-      next: nextFires(expression, start, count).map(toLocalIso),
-    };
-  }
 }

@@ -1,4 +1,5 @@
-import { isAbsolute } from 'node:path';
+import { homedir } from 'node:os';
+import { isAbsolute, join } from 'node:path';
 import { DormouseError } from '../../shared/errors';
 import type { TaskProgress, RestoreReport, VerifyReport } from '../../shared/types';
 import type { ToWorker } from '../archive-worker/archive-protocol';
@@ -31,6 +32,14 @@ export class SnapshotTasks {
     /** The passphrases the app remembers, tried when a request brings none. */
     private readonly memory?: PassphraseMemory,
   ) {}
+
+  /** Where the window restores a snapshot by default: a new "Restored <date>" folder in the home folder. */
+  suggestTarget(snapshotId: number): { target: string } {
+    const created = new Date(this.requireSnapshot(snapshotId).createdAt);
+    const pad = (value: number) => String(value).padStart(2, '0');
+    const stamp = `${created.getFullYear()}-${pad(created.getMonth() + 1)}-${pad(created.getDate())} ${pad(created.getHours())}.${pad(created.getMinutes())}`;
+    return { target: join(homedir(), `Restored ${stamp}`) };
+  }
 
   /** Cancels every restore and verification this engine is running (Ctrl-C on the CLI). */
   cancelWorkerTasks(): void {
