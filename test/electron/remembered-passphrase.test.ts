@@ -172,3 +172,13 @@ test('a Linux desktop without a keyring (basic_text) or a keychain that refuses:
   }
   assert.deepEqual((await value<RememberedPassphrases>('passphrases:status', {})).destinations, []);
 });
+
+test('removing the destination forgets its remembered passphrase', async () => {
+  await value('passphrases:remember', { name: 'vault', passphrase: changedPassphrase });
+  assert.equal(Object.keys(JSON.parse(readFileSync(secretsFile(), 'utf8')).secrets as object).length, 1);
+  const removed = cli(['schedule', 'remove', 'Secrets', '--json']);
+  assert.equal(removed.code, 0, removed.stderr);
+  await value('destinations:remove', { name: 'vault' });
+  assert.deepEqual(JSON.parse(readFileSync(secretsFile(), 'utf8')).secrets, {});
+  assert.deepEqual(await value<RememberedPassphrases>('passphrases:status', {}), { canRemember: true, reason: null, destinations: [] });
+});
