@@ -164,7 +164,7 @@ test('an encrypted destination added in the window, backed up by the CLI, then b
   assert.deepEqual(problems, []);
 });
 
-test('first run with "Encrypt this destination" on: a short passphrase is refused, then the first backup succeeds to an .tar.age archive', { skip }, async (t) => {
+test('first run with "Encrypt this destination" on: a short passphrase is refused, then the first backup succeeds to an .tar.age archive and the recovery kit is offered at once', { skip }, async (t) => {
   const root = temporaryRoot(t, 'dormouse-encrypted-first-run-');
   const home = join(root, 'home');
   const documents = join(home, 'Documents');
@@ -193,6 +193,16 @@ test('first run with "Encrypt this destination" on: a short passphrase is refuse
   await setup.getByLabel('Passphrase again').fill(passphrase);
   await setup.getByRole('button', { name: 'Start the first backup' }).click();
   await page.getByText('Your first backup is done:').waitFor({ timeout: 30_000 });
+  // The recovery kit is offered at once, with the warning in plain words.
+  await page.getByText('If the passphrase of Backup drive is lost, its backups are lost:').waitFor();
+  const kitForm = page.getByRole('form', { name: 'Recovery kit of Backup drive' });
+  const stick = join(root, 'usb-stick');
+  mkdirSync(stick);
+  await kitForm.getByRole('textbox', { name: 'Save the recovery kit in' }).fill(stick);
+  await kitForm.getByRole('button', { name: 'Save recovery kit' }).click();
+  await page.getByRole('status').getByText('Saved the recovery kit in', { exact: false }).waitFor();
+  assert.deepEqual(readdirSync(join(stick, 'Dormouse recovery kit - Backup drive')).sort(), ['RECOVERY.txt', 'dormouse-key.age']);
+  assert.deepEqual(await axeViolations(page), []);
   const job = await eventually(async () => (await apiValue<JobView[]>(daemon, 'jobs:list', {})).find((each) => each.status === 'succeeded'), 5_000, 'the job');
   assert.match(job.archivePath as string, /\.tar\.age$/);
   const [destination] = await apiValue<DestinationView[]>(daemon, 'destinations:list');
