@@ -11,11 +11,13 @@
 // not contain the secret, and another keychain (resetKeychain) cannot open it.
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 
+/** The Linux password stores Electron 45 names (getSelectedStorageBackend), once the app is ready. */
 export type FakeStorageBackend = 'basic_text' | 'gnome_libsecret' | 'kwallet' | 'kwallet5' | 'kwallet6';
 
 /** Electron's Linux backends have a "v11" key from the secret service; basic_text has only the hardcoded "v10" one. */
 const version = Buffer.from('v11');
 
+/** safeStorage as Electron 45's synchronous API behaves; a test plays the OS by setting keychainAvailable and linuxBackend. */
 export class FakeSafeStorage {
   /** Whether the OS keychain answers (macOS Keychain allowed, a secret service key on Linux). */
   keychainAvailable = true;
