@@ -30,10 +30,15 @@ export class PassphraseMemory {
     };
   }
 
-  /** The remembered passphrase of a destination; undefined when none is (or it can no longer be decrypted). */
+  /**
+   * The remembered passphrase of a destination; undefined when none is. One the keychain, while
+   * available, can no longer decrypt (reset, or another computer's) is forgotten: it never will.
+   */
   async recall(destination: DestinationRecord): Promise<string | undefined> {
     if (!this.store) return undefined;
-    return (await this.store.get(secretName(destination))) ?? undefined;
+    const secret = await this.store.get(secretName(destination));
+    if (secret === null && this.store.availability().available) await this.store.delete(secretName(destination));
+    return secret ?? undefined;
   }
 
   /** Keeps a passphrase the caller has checked against the destination's key. */

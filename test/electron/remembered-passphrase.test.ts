@@ -139,11 +139,15 @@ test('Forget removes it: listing asks for the passphrase again', async () => {
   assert.deepEqual(JSON.parse(readFileSync(secretsFile(), 'utf8')).secrets, {});
 });
 
-test('a keychain reset (or the data folder copied to another computer): what was sealed cannot be opened, so the passphrase is asked for', async () => {
+test('a locked keychain asks for the passphrase and keeps the remembered one; after a keychain reset (or on another computer) it is asked for and forgotten', async () => {
   await value('passphrases:remember', { name: 'vault', passphrase: changedPassphrase });
+  electron.safeStorage.keychainAvailable = false;
+  assert.equal((await refused('snapshots:ls', { snapshotId })).code, 'PASSPHRASE_NEEDED', 'a locked keychain cannot open it');
+  electron.safeStorage.keychainAvailable = true;
+  assert.deepEqual((await value<RememberedPassphrases>('passphrases:status', {})).destinations, ['vault'], 'but it is kept for when the keychain opens again');
   electron.safeStorage.resetKeychain();
   assert.equal((await refused('snapshots:ls', { snapshotId })).code, 'PASSPHRASE_NEEDED');
-  await value('passphrases:forget', { name: 'vault' });
+  assert.deepEqual((await value<RememberedPassphrases>('passphrases:status', {})).destinations, [], 'one that can never be opened again is forgotten');
 });
 
 test('a Linux desktop without a keyring (basic_text) or a keychain that refuses: remembering is not offered, and refused with the reason', async () => {
