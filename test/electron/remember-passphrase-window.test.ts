@@ -13,6 +13,7 @@ import { hasChromium } from '../helpers/browser';
 import { dormouse } from '../helpers/cli';
 import { addEncryptedVault, loadMainEntry, prepareDataFolder, waitFor, type DataFolder, type EncryptedVault, type LoadedApp } from './app-harness';
 import { openAppPage } from './app-page';
+import { screenshotFolder } from '../ui/ui-daemon';
 
 const skip = hasChromium() ? false : 'Debian chromium is not installed (apt-get install -y chromium); .ci/run installs it';
 const passphrase = 'correct horse battery staple';
@@ -55,6 +56,7 @@ test('ticking "Remember on this computer" keeps the passphrase in the keychain: 
     assert.equal(await remember.isChecked(), false);
     assert.match((await dialog.textContent()) ?? '', /It is kept in this window until it closes, unless you have this computer remember it\./);
     assert.deepEqual(await axeViolations(page), []);
+    await page.screenshot({ path: join(screenshotFolder(), 'passphrase-dialog-remember.png') });
   });
 
   await t.test('ticked, with the right passphrase: listed, and after a reload (the window\'s memory gone) listed again without a dialog', async () => {
