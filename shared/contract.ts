@@ -4,6 +4,8 @@ import {
   cronPreviewSchema,
   destinationAddSchema,
   destinationPassphraseSchema,
+  passphraseRememberSchema,
+  recoveryKitSchema,
   emptySchema,
   jobCancelSchema,
   jobGetSchema,
@@ -24,7 +26,7 @@ import {
 } from './schemas';
 import type { CoverageView } from './coverage';
 import type { Settings } from './settings';
-import type { TaskProgress, CronPreview, DestinationUsage, DestinationAdded, DestinationRemoved, DestinationView, ImportReport, JobProgress, JobView, PruneReport, RestoreReport, ScheduleView, SnapshotListing, SnapshotView, StatusView, VerifyReport } from './types';
+import type { TaskProgress, CronPreview, DestinationUsage, DestinationAdded, DestinationRemoved, DestinationView, ImportReport, JobProgress, JobView, PruneReport, RecoveryKitSaved, RememberedPassphrases, RestoreReport, ScheduleView, SnapshotListing, SnapshotView, StatusView, VerifyReport } from './types';
 
 /**
  * The one map of operations every front end speaks: the CLI, the Electron IPC and the web host.
@@ -35,6 +37,10 @@ export const requestSchemas = {
   'destinations:add': destinationAddSchema,
   'destinations:remove': nameOnlySchema,
   'destinations:passphrase': destinationPassphraseSchema,
+  'destinations:recovery-kit': recoveryKitSchema,
+  'passphrases:status': emptySchema,
+  'passphrases:remember': passphraseRememberSchema,
+  'passphrases:forget': nameOnlySchema,
   'schedules:list': emptySchema,
   'schedules:add': scheduleFieldsSchema,
   'schedules:edit': scheduleEditSchema,
@@ -68,6 +74,14 @@ export interface ResponseMap {
   'destinations:add': DestinationAdded;
   'destinations:remove': DestinationRemoved;
   'destinations:passphrase': DestinationView;
+  /** Copies an encrypted destination's key file and recovery instructions into a new folder inside `to` (files 0600, written atomically). */
+  'destinations:recovery-kit': RecoveryKitSaved;
+  /** Which passphrases the app remembers in the OS keychain, and whether it can (never in the CLI or the daemon). */
+  'passphrases:status': RememberedPassphrases;
+  /** Remembers a destination's passphrase in the OS keychain once it opened the key; used whenever a request comes without one. */
+  'passphrases:remember': RememberedPassphrases;
+  /** Forgets a destination's remembered passphrase. */
+  'passphrases:forget': RememberedPassphrases;
   'schedules:list': ScheduleView[];
   'schedules:add': ScheduleView;
   'schedules:edit': ScheduleView;

@@ -18,6 +18,7 @@ export const errorCodes = [
   'PASSPHRASE_NEEDED',
   'KEY_UNUSABLE',
   'DAMAGED',
+  'KEYCHAIN_UNAVAILABLE',
   'INTERNAL',
 ] as const;
 

@@ -53,6 +53,12 @@ export const destinationAddSchema = z.strictObject({ name: nameSchema, path: fol
 /** Changing an encrypted destination's passphrase: only its key file is rewritten. */
 export const destinationPassphraseSchema = z.strictObject({ name: nameSchema, passphrase: passphraseSchema, newPassphrase: passphraseSchema });
 
+/** Remembering an encrypted destination's passphrase in the OS keychain (the app only): checked against its key first. */
+export const passphraseRememberSchema = z.strictObject({ name: nameSchema, passphrase: passphraseSchema });
+
+/** Saving an encrypted destination's recovery kit (its locked key and the instructions) into a folder elsewhere. */
+export const recoveryKitSchema = z.strictObject({ name: nameSchema, to: folderPathSchema });
+
 /** A schedule's fields as given, with no defaults: edits change only what they name. */
 const scheduleFieldShapes = {
   name: nameSchema,

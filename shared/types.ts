@@ -22,6 +22,24 @@ export interface DestinationAdded extends DestinationView {
   imported: ImportReport;
 }
 
+/** Which encrypted destinations' passphrases the app remembers in the OS keychain, and whether it can here. */
+export interface RememberedPassphrases {
+  /** Whether the window may offer "Remember on this computer": only the app, with a keychain that protects something. */
+  canRemember: boolean;
+  /** Why not, in words (no keychain in the CLI or the daemon, a Linux desktop without a keyring…); null when it can. */
+  reason: string | null;
+  /** The names of the destinations whose passphrase is remembered. */
+  destinations: string[];
+}
+
+/** A recovery kit just saved: where, and the files in it. */
+export interface RecoveryKitSaved {
+  destination: string;
+  /** The kit's own folder, inside the folder the person chose. */
+  folder: string;
+  files: string[];
+}
+
 export type Compression = 'none' | 'gzip';
 
 /** A schedule as `dormouse schedule list` prints it and the settings window shows it. */

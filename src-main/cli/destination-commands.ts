@@ -4,7 +4,7 @@ import * as text from './text-output';
 import { newPassphrase, passphraseFileOption, withPassphrase } from './passphrase-option';
 import { readPassphrase } from '../encryption/passphrase-source';
 
-/** `dormouse destination add | list | remove | passphrase`: the folders (drives, NAS shares) archives go to. */
+/** `dormouse destination add | list | remove | passphrase | recovery-kit`: the folders (drives, NAS shares) archives go to. */
 export function addDestinationCommands(program: Command, cli: Cli): void {
   const destination = program.command('destination').description('folders (drives, NAS shares) where archives go');
   destination
@@ -66,5 +66,19 @@ export function addDestinationCommands(program: Command, cli: Cli): void {
       const newSources = cli.passphraseSources(options.newPassphraseFile);
       const chosen = await newPassphrase({ passphraseFile: newSources.passphraseFile, env: {} }, `(new) for the destination "${name}"`);
       await cli.call(this, 'destinations:passphrase', { name, passphrase, newPassphrase: chosen }, (d) => ({ id: d.id, name: d.name, path: d.path, encrypted: d.encrypted }), (d) => `Changed the passphrase of destination "${d.name}"; its archives are unchanged.`);
+    });
+  destination
+    .command('recovery-kit')
+    .description("save an encrypted destination's recovery kit (its key file, still locked with the passphrase, and RECOVERY.txt) into a folder away from the drive")
+    .argument('<name>')
+    .requiredOption('--to <folder>', 'an existing folder somewhere other than the destination (another drive, a USB stick, a cloud storage folder)')
+    .action(async function (this: Command, name: string, options: { to: string }) {
+      await cli.call(
+        this,
+        'destinations:recovery-kit',
+        { name, to: cli.absolute(options.to) },
+        (kit) => kit,
+        (kit) => `Saved the recovery kit of "${kit.destination}" in ${kit.folder}: ${kit.files.join(' and ')}. Keep it away from the drive; it still needs the passphrase.`,
+      );
     });
 }

@@ -1,5 +1,5 @@
 import '../common/thread-pool';
-import { app, dialog, ipcMain, nativeImage, powerMonitor, powerSaveBlocker, Tray } from 'electron';
+import { app, dialog, ipcMain, nativeImage, powerMonitor, powerSaveBlocker, safeStorage, Tray } from 'electron';
 import { join } from 'node:path';
 import type { DormouseEvent } from '../../shared/contract';
 import type { JobProgress, JobView } from '../../shared/types';
@@ -16,6 +16,7 @@ import { loginItem, startedHidden } from './login-item';
 import { notifier } from './notifier';
 import { applyPlatformIdentity } from './platform-identity';
 import { guardQuit } from './quit-guard';
+import { keychainSecretStore } from './keychain-secrets';
 import { SettingsWindow, type WindowScreen } from './settings-window';
 import { startSmokeProbe } from './smoke-probe';
 import { showTrayModel } from './tray-menu';
@@ -163,6 +164,8 @@ function startDesktop(): void {
       return job;
     },
     loginItem,
+    // Created once the app is ready: safeStorage answers nothing useful before.
+    secrets: keychainSecretStore(dataDir, safeStorage),
     pickFolder: async () => {
       const options = { properties: ['openDirectory' as const, 'createDirectory' as const] };
       const parent = settingsWindow.current();

@@ -54,3 +54,25 @@ without the key. "age: error: incorrect passphrase" means the passphrase is not 
 destination's; a damaged archive makes age stop with an error at the damaged part.
 `;
 }
+
+/** What a recovery kit's RECOVERY.txt says first: which destination it is for, where to keep it, and that it does not replace the passphrase. */
+export function recoveryKitText(kit: { destination: string; path: string; recipient: string; keyFileName: string; savedAt: Date }): string {
+  return `Recovery kit of the encrypted Dormouse destination "${kit.destination}"
+(saved ${kit.savedAt.toISOString()} from ${kit.path};
+its archives are encrypted to ${kit.recipient}).
+
+Keep this folder somewhere other than the backup drive. ${kit.keyFileName} here is a copy of the
+drive's ${keyFileNameOnDrive}: with your passphrase it opens every archive on the drive, even if
+the key file on the drive is lost or damaged. It does not replace the passphrase: without the
+passphrase nobody, Dormouse included, can open the key or the backups, kit or not.
+
+In the commands below, the key file is this folder's ${kit.keyFileName}; give its full path, for
+example: age -d -o key.txt "/path/to/this folder/${kit.keyFileName}"
+
+------------------------------------------------------------------------------------------
+
+${recoveryText(kit.keyFileName, kit.savedAt)}`;
+}
+
+/** The key file's name on an encrypted destination (destination-key.ts keyFileName; repeated here to keep this file free of imports from it). */
+const keyFileNameOnDrive = '.dormouse-key.age';

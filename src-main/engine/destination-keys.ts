@@ -9,6 +9,7 @@ import { changeDestinationPassphrase, createDestinationKey, keyFileName, openDes
 import { snapshotDestinationId } from '../jobs/snapshot-store';
 import { findDestinationById, type DestinationRecord } from '../store/destination-store';
 import type { Db } from '../store/open-store';
+import type { PassphraseMemory } from './remembered-passphrases';
 
 /**
  * The engine's side of encrypted destinations: making a new destination's key, reading an existing
@@ -29,7 +30,7 @@ export function passphraseNeeded(destination: DestinationRecord | { name: string
  * Runs key work on a destination (reads, writes, scrypt) off the event loop, giving up after the
  * backup's wait: a share that stopped answering is an error saying so, never a hang.
  */
-async function onDestination<T>(folder: string, work: () => Promise<T>): Promise<T> {
+export async function onDestination<T>(folder: string, work: () => Promise<T>): Promise<T> {
   const answer = await answerWithin(folder, work, backupTimeoutMs);
   if (answer.timedOut) throw new DormouseError('DESTINATION_UNAVAILABLE', `${folder} did not answer within ${backupTimeoutMs / 1000} s (a network share out of reach, or a drive that hangs); try again once it answers`);
   return answer.value;
@@ -94,28 +95,53 @@ async function decideKey(name: string, folder: string, options: { encrypt: boole
   return { recipient: encodeRecipient(identity.recipient), identity: encodeIdentity(identity), undo: nothingToUndo };
 }
 
-/** The identity (`AGE-SECRET-KEY-1…`) of an encrypted destination, opened with the passphrase; undefined for an unencrypted one. */
-export async function identityOf(destination: DestinationRecord, passphrase: string | undefined, what: string): Promise<string | undefined> {
+/**
+ * The identity (`AGE-SECRET-KEY-1…`) of an encrypted destination, opened with the passphrase or, when
+ * none is given, the one the app remembers (`memory`); undefined for an unencrypted destination. A
+ * remembered passphrase that no longer opens the key (changed elsewhere) is forgotten, and the
+ * request refused with WRONG_PASSPHRASE saying so, so the window asks for the current one.
+ */
+export async function identityOf(destination: DestinationRecord, passphrase: string | undefined, what: string, memory?: PassphraseMemory): Promise<string | undefined> {
   if (destination.recipient === null) return undefined;
-  if (passphrase === undefined) throw passphraseNeeded(destination, what);
   const recipient = destination.recipient;
-  return encodeIdentity(await onDestination(destination.path, () => openDestinationKey(destination.path, passphrase, recipient)));
+  const open = async (given: string) => encodeIdentity(await onDestination(destination.path, () => openDestinationKey(destination.path, given, recipient)));
+  if (passphrase !== undefined) return open(passphrase);
+  const remembered = await memory?.recall(destination);
+  if (remembered === undefined) throw passphraseNeeded(destination, what);
+  try {
+    return await open(remembered);
+  } catch (error) {
+    if (!(error instanceof DormouseError) || error.code !== 'WRONG_PASSPHRASE') throw error;
+    await memory?.forget(destination);
+    throw new DormouseError(
+      'WRONG_PASSPHRASE',
+      `the passphrase remembered for "${destination.name}" no longer opens its key (was it changed with \`dormouse destination passphrase\`?), so it is forgotten; type the current one`,
+    );
+  }
 }
+
+/** Codes that, for a request whose passphrase is optional, mean only "without the key". */
+const withoutKey: ReadonlySet<string> = new Set(['PASSPHRASE_NEEDED', 'WRONG_PASSPHRASE', 'KEY_UNUSABLE']);
 
 /**
  * The identity a snapshot's archives need: none when its archive is not encrypted; else its
- * destination's, opened with the passphrase (`optional`: none given means no identity, as verify
- * without a passphrase checks only the SHA-256).
+ * destination's, opened with the passphrase or the remembered one (`optional`: without either, or
+ * when they do not open the key, no identity, as verify without a passphrase checks only the SHA-256).
  */
-export async function identityForSnapshot(db: Db, snapshot: { id: number; archivePath: string }, passphrase: string | undefined, what: string, optional = false): Promise<string | undefined> {
+export async function identityForSnapshot(db: Db, snapshot: { id: number; archivePath: string }, passphrase: string | undefined, what: string, optional = false, memory?: PassphraseMemory): Promise<string | undefined> {
   if (!archiveNameKind(snapshot.archivePath).encrypted) return undefined;
   const destinationId = snapshotDestinationId(db, snapshot.id);
   const destination = destinationId === null ? undefined : findDestinationById(db, destinationId);
   if (!destination || destination.recipient === null) {
     throw new DormouseError('KEY_UNUSABLE', `snapshot ${snapshot.id} is encrypted, and its destination is not an encrypted destination in this catalog; add that destination again (with its passphrase)`);
   }
-  if (optional && passphrase === undefined) return undefined;
-  return identityOf(destination, passphrase, what);
+  if (!optional || passphrase !== undefined) return identityOf(destination, passphrase, what, memory);
+  try {
+    return await identityOf(destination, undefined, what, memory);
+  } catch (error) {
+    if (error instanceof DormouseError && withoutKey.has(error.code)) return undefined;
+    throw error;
+  }
 }
 
 /** Changes an encrypted destination's passphrase, rewriting only its key file. */
@@ -128,4 +154,13 @@ export async function changePassphrase(destination: DestinationRecord, passphras
     await openDestinationKey(destination.path, passphrase, recipient);
     await changeDestinationPassphrase(destination.path, passphrase, newPassphrase);
   });
+}
+
+/** Remembers an encrypted destination's passphrase in the app's keychain, once it opened the key: a wrong one is never remembered. */
+export async function rememberPassphrase(memory: PassphraseMemory, destination: DestinationRecord, passphrase: string): Promise<void> {
+  if (destination.recipient === null) throw new DormouseError('INVALID_INPUT', `destination "${destination.name}" is not encrypted: it has no passphrase to remember`);
+  const keychain = await memory.view([]);
+  if (!keychain.canRemember) throw new DormouseError('KEYCHAIN_UNAVAILABLE', `cannot remember the passphrase: ${keychain.reason ?? 'no keychain'}`);
+  await identityOf(destination, passphrase, 'remembering its passphrase');
+  await memory.remember(destination, passphrase);
 }

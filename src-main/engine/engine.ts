@@ -1,9 +1,8 @@
 import { catalogError } from './catalog-errors';
 import { SnapshotTasks } from './snapshot-tasks';
 import { addDestination } from './add-destination';
-import { resolveDefinition } from './schedule-definition';
+import { previewCron, resolveDefinition } from './schedule-definition';
 import { backupTimeoutMs } from '../destinations/destination-probe';
-import { join } from 'node:path';
 import { requestSchemas, type Channel, type RequestOf, type ResponseOf, type ValidRequestOf } from '../../shared/contract';
 import { describeCron } from '../../shared/cron-words';
 import { DormouseError, notFound } from '../../shared/errors';
@@ -12,7 +11,7 @@ import { parseIsoInstant, toLocalIso, toLocalIsoOrNull } from '../../shared/time
 import type { TaskProgress, DestinationAdded, DestinationUsage, DestinationView, JobView, PruneReport, ScheduleView, StatusView } from '../../shared/types';
 import type { Settings } from '../../shared/settings';
 import { readSettings, writeSettings } from '../store/settings-store';
-import { homedir, hostname } from 'node:os';
+import { hostname } from 'node:os';
 import { isLive, readLock } from '../scheduler/scheduler-lock';
 import { cronProblem, isOverdue, nextFires } from '../scheduler/cron-schedule';
 import * as destinations from '../store/destination-store';
@@ -31,7 +30,10 @@ import { scheduleCoverage } from '../coverage/schedule-coverage';
 import { destinationUsage } from '../destinations/destination-usage';
 import { commonHomeFolders } from '../common/home-folders';
 import { thisMachine } from '../store/machine-store';
-import { changePassphrase, identityForSnapshot, identityOf } from './destination-keys';
+import { changePassphrase, identityForSnapshot, identityOf, rememberPassphrase } from './destination-keys';
+import { PassphraseMemory } from './remembered-passphrases';
+import { saveRecoveryKit } from './recovery-kit';
+import type { SecretStore } from '../common/secret-store';
 import type { ScheduleDefinition, ScheduleRecord } from '../store/schedule-store';
 
 /** The engine's sense of time; tests inject their own. */
@@ -48,6 +50,8 @@ const changingChannels: ReadonlySet<Channel> = new Set<Channel>([
   'schedules:remove',
   'schedules:set-enabled',
   'settings:set',
+  'passphrases:remember',
+  'passphrases:forget',
 ]);
 
 /** What an engine is built with besides its catalog. */
@@ -66,6 +70,8 @@ export interface EngineOptions {
   loginItem?: { get(): boolean; set(enabled: boolean): void };
   /** The native folder picker, in the app. */
   pickFolder?: () => Promise<string | null>;
+  /** Where remembered passphrases are kept: the OS keychain, in the app; elsewhere none, and nothing is remembered. */
+  secrets?: SecretStore;
   /** How long a backup waits for its destination to answer before it is skipped (30 s by default: a USB disk may be spinning up). */
   destinationTimeoutMs?: number;
   /** Told after anything that changes schedules or destinations, so windows and the tray refresh. */
@@ -86,6 +92,8 @@ export class Engine {
   private changes: Promise<unknown> = Promise.resolve();
   /** Verifying, restoring and inspecting snapshots in workers. */
   private readonly snapshots: SnapshotTasks;
+  /** The passphrases the person asked the app to remember. */
+  private readonly memory: PassphraseMemory;
   private catalog: Db | undefined;
   /** Finishing deletions a crash interrupted, started when the catalog opens. */
   private deletions: Promise<unknown> | null = null;
@@ -109,7 +117,8 @@ export class Engine {
     this.destinationTimeoutMs = options.destinationTimeoutMs ?? backupTimeoutMs;
     this.jobs = new JobRunner(() => this.db, this.launchWorker, this.now, this.destinationTimeoutMs);
     this.browser = new SnapshotBrowser(options.launchReader ?? this.launchWorker);
-    this.snapshots = new SnapshotTasks(() => this.db, this.launchWorker, this.now, options.onTaskProgress);
+    this.memory = new PassphraseMemory(options.secrets);
+    this.snapshots = new SnapshotTasks(() => this.db, this.launchWorker, this.now, options.onTaskProgress, this.memory);
     if (options.events) this.jobs.subscribe(options.events);
     this.handlers = {
       'destinations:list': () => this.destinationViews(),
@@ -117,7 +126,18 @@ export class Engine {
       'destinations:passphrase': async (request) => {
         const record = this.requireDestination(request.name);
         await changePassphrase(record, request.passphrase, request.newPassphrase);
+        await this.memory.forget(record);
         return this.destinationView(record);
+      },
+      'destinations:recovery-kit': (request) => saveRecoveryKit(this.requireDestination(request.name), request.to),
+      'passphrases:status': () => this.memory.view(destinations.listDestinations(this.db)),
+      'passphrases:remember': async (request) => {
+        await rememberPassphrase(this.memory, this.requireDestination(request.name), request.passphrase);
+        return this.memory.view(destinations.listDestinations(this.db));
+      },
+      'passphrases:forget': async (request) => {
+        await this.memory.forget(this.requireDestination(request.name));
+        return this.memory.view(destinations.listDestinations(this.db));
       },
       'destinations:remove': (request) => this.removeDestination(request.name),
       'schedules:list': () => schedules.listSchedules(this.db).map((record) => this.scheduleView(record)),
@@ -125,7 +145,7 @@ export class Engine {
       'schedules:edit': (request) => this.editSchedule(request.schedule, request.changes),
       'schedules:remove': (request) => this.removeSchedule(request.name),
       'schedules:set-enabled': (request) => this.editSchedule(request.name, { enabled: request.enabled }),
-      'cron:preview': (request) => this.previewCron(request.expression, request.from, request.count),
+      'cron:preview': (request) => previewCron(request.expression, request.from === undefined ? this.now() : (parseIsoInstant(request.from) as number), request.count),
       'jobs:run': (request) => this.jobs.run(this.requireSchedule(request.name), 'manual'),
       'jobs:list': (request) =>
         jobStore.listJobs(this.db, {
@@ -140,15 +160,10 @@ export class Engine {
         return job.view;
       },
       'snapshots:verify': (request) => this.snapshots.verify('all' in request ? null : request.snapshotId, request.passphrase),
-      'snapshots:suggest-target': (request) => {
-        const created = new Date(this.snapshots.requireSnapshot(request.snapshotId).createdAt);
-        const pad = (value: number) => String(value).padStart(2, '0');
-        const stamp = `${created.getFullYear()}-${pad(created.getMonth() + 1)}-${pad(created.getDate())} ${pad(created.getHours())}.${pad(created.getMinutes())}`;
-        return { target: join(homedir(), `Restored ${stamp}`) };
-      },
+      'snapshots:suggest-target': (request) => this.snapshots.suggestTarget(request.snapshotId),
       'snapshots:import': async (request) => {
         const record = this.requireDestination(request.destination);
-        const identity = await identityOf(record, request.passphrase, 'importing its snapshots');
+        const identity = await identityOf(record, request.passphrase, 'importing its snapshots', this.memory);
         return importFromDestination(this.db, record, (paths) => this.snapshots.inspectArchives(paths, identity), this.destinationTimeoutMs);
       },
       'snapshots:prune': async (request) => {
@@ -161,7 +176,7 @@ export class Engine {
       'snapshots:restore': (request) => this.snapshots.restore(request.snapshotId, request.to, request.paths, request.overwrite, request.passphrase),
       'snapshots:ls': async (request) => {
         const snapshot = this.snapshots.requireSnapshot(request.snapshotId);
-        const identity = await identityForSnapshot(this.db, snapshot, request.passphrase, 'listing its snapshots');
+        const identity = await identityForSnapshot(this.db, snapshot, request.passphrase, 'listing its snapshots', false, this.memory);
         return this.browser.list(snapshot.archivePath, this.snapshots.chainArchives(request.snapshotId), request.snapshotId, request.path, identity);
       },
       'folders:pick': async () => (this.options.pickFolder ? { supported: true, path: await this.options.pickFolder() } : { supported: false, path: null }),
@@ -322,13 +337,14 @@ export class Engine {
     return { ...(await this.destinationView(record.record)), imported: record.imported };
   }
 
-  private removeDestination(name: string): { id: string; name: string; path: string } {
+  private async removeDestination(name: string): Promise<{ id: string; name: string; path: string }> {
     const record = this.requireDestination(name);
     const users = schedules.schedulesUsingDestination(this.db, record.id);
     if (users.length > 0) {
       throw new DormouseError('CONFLICT', `destination "${record.name}" is used by schedule(s) ${users.join(', ')}; remove them or point them at another destination first`);
     }
     destinations.deleteDestination(this.db, record.id);
+    await this.memory.forget(record);
     return { id: record.id, name: record.name, path: record.path };
   }
 
@@ -408,14 +424,4 @@ export class Engine {
     };
   }
 
-  private previewCron(expression: string, from: string | undefined, count: number) {
-    const problem = cronProblem(expression);
-    if (problem !== null) throw new DormouseError('INVALID_INPUT', problem);
-    const start = from === undefined ? this.now() : (parseIsoInstant(from) as number);
-    return {
-      expression: expression.trim(),
-      description: describeCron(expression),
-      next: nextFires(expression, start, count).map(toLocalIso),
-    };
-  }
 }

@@ -1,7 +1,10 @@
 import { DormouseError } from '../../shared/errors';
 import type { ScheduleFields } from '../../shared/schemas';
 import { isSameOrInside } from '../common/files';
-import { cronProblem } from '../scheduler/cron-schedule';
+import { describeCron } from '../../shared/cron-words';
+import { toLocalIso } from '../../shared/time';
+import type { CronPreview } from '../../shared/types';
+import { cronProblem, nextFires } from '../scheduler/cron-schedule';
 import type { DestinationRecord } from '../store/destination-store';
 import type { Db } from '../store/open-store';
 import * as schedules from '../store/schedule-store';
@@ -55,4 +58,11 @@ export async function resolveDefinition(db: Db, destination: DestinationRecord, 
     sources,
     excludes: [...new Set(fields.excludes)],
   };
+}
+
+/** A cron expression in words and its next `count` times from `start`, in local time; INVALID_INPUT saying what is wrong with it. */
+export function previewCron(expression: string, start: number, count: number): CronPreview {
+  const problem = cronProblem(expression);
+  if (problem !== null) throw new DormouseError('INVALID_INPUT', problem);
+  return { expression: expression.trim(), description: describeCron(expression), next: nextFires(expression, start, count).map(toLocalIso) };
 }

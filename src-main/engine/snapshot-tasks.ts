@@ -1,4 +1,5 @@
-import { isAbsolute } from 'node:path';
+import { homedir } from 'node:os';
+import { isAbsolute, join } from 'node:path';
 import { DormouseError } from '../../shared/errors';
 import type { TaskProgress, RestoreReport, VerifyReport } from '../../shared/types';
 import type { ToWorker } from '../archive-worker/archive-protocol';
@@ -10,6 +11,9 @@ import type { WorkerLauncher } from '../jobs/worker-launcher';
 import { runWorkerTask } from '../jobs/worker-task';
 import type { Db } from '../store/open-store';
 import { identityForSnapshot } from './destination-keys';
+import { archiveNameKind } from '../destinations/destination-layout';
+import { snapshotDestinationId } from '../jobs/snapshot-store';
+import type { PassphraseMemory } from './remembered-passphrases';
 
 /**
  * What the engine asks of archive workers about snapshots that already exist: verifying, restoring
@@ -25,7 +29,17 @@ export class SnapshotTasks {
     private readonly launchWorker: WorkerLauncher,
     private readonly now: () => number,
     private readonly onTaskProgress?: (progress: TaskProgress) => void,
+    /** The passphrases the app remembers, tried when a request brings none. */
+    private readonly memory?: PassphraseMemory,
   ) {}
+
+  /** Where the window restores a snapshot by default: a new "Restored <date>" folder in the home folder. */
+  suggestTarget(snapshotId: number): { target: string } {
+    const created = new Date(this.requireSnapshot(snapshotId).createdAt);
+    const pad = (value: number) => String(value).padStart(2, '0');
+    const stamp = `${created.getFullYear()}-${pad(created.getMonth() + 1)}-${pad(created.getDate())} ${pad(created.getHours())}.${pad(created.getMinutes())}`;
+    return { target: join(homedir(), `Restored ${stamp}`) };
+  }
 
   /** Cancels every restore and verification this engine is running (Ctrl-C on the CLI). */
   cancelWorkerTasks(): void {
@@ -65,7 +79,15 @@ export class SnapshotTasks {
     const ids = [...new Set(requested.flatMap((id) => jobStore.chainOf(this.db(), id).map((link) => link.id)))].sort((a, b) => a - b);
     const snapshots = ids.map((id) => ({ ...this.requireSnapshot(id), uuid: jobStore.chainOf(this.db(), id)[0]?.uuid ?? null }));
     // One worker task per key: an encrypted destination's archives are read with its identity (none without a passphrase: the SHA-256 alone).
-    const identities = await Promise.all(snapshots.map((snapshot) => identityForSnapshot(this.db(), snapshot, passphrase, 'checking its archives\' contents', true)));
+    // The key is opened once per destination (scrypt takes about a second), not once per snapshot.
+    const opened = new Map<string, Promise<string | undefined>>();
+    const identityFor = (snapshot: (typeof snapshots)[number]) => {
+      const destination = snapshotDestinationId(this.db(), snapshot.id);
+      const key = archiveNameKind(snapshot.archivePath).encrypted && destination !== null ? `destination ${destination}` : `snapshot ${snapshot.id}`;
+      if (!opened.has(key)) opened.set(key, identityForSnapshot(this.db(), snapshot, passphrase, 'checking its archives\' contents', true, this.memory));
+      return opened.get(key) as Promise<string | undefined>;
+    };
+    const identities = await Promise.all(snapshots.map(identityFor));
     const results = new Map<number, VerifyResult>();
     for (const identity of new Set(identities)) {
       const group = snapshots.filter((_, index) => identities[index] === identity);
@@ -91,7 +113,7 @@ export class SnapshotTasks {
     if (!isAbsolute(to)) throw new DormouseError('INVALID_INPUT', `restore target "${to}" must be an absolute path`);
     const snapshot = this.requireSnapshot(snapshotId);
     const archives = this.chainArchives(snapshot.id);
-    const identity = await identityForSnapshot(this.db(), snapshot, passphrase, 'restoring');
+    const identity = await identityForSnapshot(this.db(), snapshot, passphrase, 'restoring', false, this.memory);
     const answer = await this.workerTask({ type: 'restore', request: { archivePath: snapshot.archivePath, archives, target: to, paths, overwrite, ...(identity === undefined ? {} : { identity }) } });
     if (answer.type === 'error') {
       if (answer.code === 'NOT_FOUND') throw new DormouseError('NOT_FOUND', answer.message);

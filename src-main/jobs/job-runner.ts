@@ -19,6 +19,7 @@ import { thisMachine } from '../store/machine-store';
 import type { Db } from '../store/open-store';
 import { findScheduleById, type ScheduleRecord } from '../store/schedule-store';
 import { chooseBase, removeStalePartials } from './backup-plan';
+import { removeStaleManifestPartials } from './manifest-partials';
 import { chainOf, latestSnapshot } from './snapshot-store';
 import { pruneSchedule } from './prune';
 import * as jobs from './job-store';
@@ -102,6 +103,8 @@ export class JobRunner {
       );
       if (ended) recovered.push(jobs.findJob(this.db(), job.view.id)?.view as JobView);
     }
+    // The manifests dead workers were gathering in the data folder (plaintext names, on the laptop).
+    removeStaleManifestPartials(this.db());
     return recovered;
   }
 
@@ -241,6 +244,7 @@ export class JobRunner {
     const kind: 'full' | 'incremental' = base ? 'incremental' : 'full';
     const archivePath = archivePathFor(destination.path, machine, schedule, { createdAt, snapshotUuid, compression: schedule.compression, kind, encrypted: destination.recipient !== null });
     await removeStalePartials(dirname(archivePath), this.destinationTimeoutMs);
+    removeStaleManifestPartials(this.db());
     return endedMeanwhile() ?? { destination, machine, base, kind, createdAt, snapshotUuid, archivePath };
   }
 

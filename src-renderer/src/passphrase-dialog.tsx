@@ -1,4 +1,6 @@
 import { useCallback, useEffect, useId, useRef, useState, type FormEvent, type ReactNode } from 'react';
+import type { RememberedPassphrases } from '../../shared/types';
+import { call } from './bridge';
 import type { AskPassphrase, PassphraseQuestion } from './passphrase-memory';
 import './passphrase-dialog.css';
 
@@ -11,7 +13,8 @@ interface Pending extends PassphraseQuestion {
 /**
  * The small modal that asks for an encrypted destination's passphrase: a labelled password field
  * focused on open, Open and Cancel buttons, Escape cancels. A wrong passphrase keeps it open with the
- * engine's message and an empty field, ready for another try.
+ * engine's message and an empty field, ready for another try. In the app, with a keychain that
+ * protects something, a box offers to remember the passphrase there; elsewhere the dialog says why not.
  */
 function PassphraseDialog({ question, onDone }: { question: Pending; onDone: () => void }) {
   const dialog = useRef<HTMLDialogElement>(null);
@@ -19,7 +22,13 @@ function PassphraseDialog({ question, onDone }: { question: Pending; onDone: () 
   const [passphrase, setPassphrase] = useState('');
   const [problem, setProblem] = useState<string | null>(question.problem);
   const [checking, setChecking] = useState(false);
+  const [remember, setRemember] = useState(false);
+  const [keychain, setKeychain] = useState<RememberedPassphrases | null>(null);
   const id = useId();
+
+  useEffect(() => {
+    call('passphrases:status', {}).then(setKeychain, () => setKeychain(null));
+  }, []);
 
   useEffect(() => {
     const element = dialog.current;
@@ -41,7 +50,7 @@ function PassphraseDialog({ question, onDone }: { question: Pending; onDone: () 
     setChecking(true);
     setProblem(null);
     try {
-      const refused = await question.check(passphrase);
+      const refused = await question.check(passphrase, remember && keychain?.canRemember === true);
       if (refused === null) {
         onDone();
         question.settle(true);
@@ -70,8 +79,10 @@ function PassphraseDialog({ question, onDone }: { question: Pending; onDone: () 
       <form onSubmit={(event) => void submit(event)}>
         <h3 id={`${id}-title`}>Passphrase for {question.destination}</h3>
         <p id={`${id}-what`}>
-          {question.destination} is encrypted. Type its passphrase to {question.purpose}. It is kept in this window until it closes, never saved.
+          {question.destination} is encrypted. Type its passphrase to {question.purpose}.{' '}
+          {keychain?.canRemember ? 'It is kept in this window until it closes, unless you have this computer remember it.' : 'It is kept in this window until it closes, never saved.'}
         </p>
+        {keychain && !keychain.canRemember && keychain.reason && <p className="muted">Dormouse cannot remember it here: {keychain.reason}.</p>}
         {problem && (
           <p className="error" role="alert">
             {problem}
@@ -81,6 +92,12 @@ function PassphraseDialog({ question, onDone }: { question: Pending; onDone: () 
           Passphrase
           <input ref={field} type="password" value={passphrase} onChange={(event) => setPassphrase(event.target.value)} autoComplete="current-password" disabled={checking} required />
         </label>
+        {keychain?.canRemember && (
+          <label className="check">
+            <input type="checkbox" checked={remember} onChange={(event) => setRemember(event.target.checked)} disabled={checking} />
+            Remember on this computer (in the system keychain)
+          </label>
+        )}
         <div className="row">
           <button type="submit" disabled={checking || passphrase === ''}>
             {checking ? 'Checking…' : 'Open'}

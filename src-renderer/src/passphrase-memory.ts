@@ -17,8 +17,11 @@ export interface PassphraseQuestion {
   purpose: string;
   /** The engine's message about the passphrase tried last (a wrong one), or null. */
   problem: string | null;
-  /** Tries a passphrase: null when it opened the destination's key, else the engine's message saying why not. Other failures reject. */
-  check: (passphrase: string) => Promise<string | null>;
+  /**
+   * Tries a passphrase: null when it opened the destination's key (and, with `remember`, the app's
+   * keychain now keeps it), else the engine's message saying why not. Other failures reject.
+   */
+  check: (passphrase: string, remember: boolean) => Promise<string | null>;
 }
 
 /** Shows the passphrase dialog: true once a passphrase was checked good, false when cancelled. */
@@ -69,15 +72,23 @@ export async function withPassphrase<T>(
     const opened = await ask({
       destination: destination.name,
       purpose,
-      problem: failure.code === 'WRONG_PASSPHRASE' && remembered !== undefined ? failure.message : null,
-      check: async (passphrase) => {
+      // Wrong with none sent from here: the one the app's keychain remembered (changed elsewhere since).
+      problem: failure.code === 'WRONG_PASSPHRASE' ? failure.message : null,
+      check: async (passphrase, remember) => {
         try {
           if (check) await check(passphrase);
           else answered = { value: await run(passphrase) };
           passphrases.set(destination.id, passphrase);
-          return null;
         } catch (refused) {
           if (refused instanceof EngineError && refused.code === 'WRONG_PASSPHRASE') return refused.message;
+          throw refused;
+        }
+        if (!remember) return null;
+        try {
+          await call('passphrases:remember', { name: destination.name, passphrase });
+          return null;
+        } catch (refused) {
+          if (refused instanceof EngineError) return `The passphrase is right, but it could not be remembered: ${refused.message}. Untick the box to go on without remembering it.`;
           throw refused;
         }
       },

@@ -80,6 +80,39 @@ export function prepareDataFolder(files: Record<string, string | Buffer>, settin
   return { root, dataDir, drive, source, configHome, scheduleId, db };
 }
 
+/** An encrypted destination added to a data folder with the real CLI, with one backup of its own schedule. */
+export interface EncryptedVault {
+  /** The schedule "Secrets" backs up this folder, holding diary.txt. */
+  source: string;
+  drive: string;
+  passphraseFile: string;
+  snapshotId: number;
+}
+
+/**
+ * Adds the encrypted destination "vault" (passphrase from a file), a schedule "Secrets" of a folder
+ * holding diary.txt, and runs it once, all with the real CLI.
+ */
+export function addEncryptedVault(folder: DataFolder, passphrase: string): EncryptedVault {
+  const source = join(folder.root, 'Secrets');
+  const drive = join(folder.root, 'vault');
+  const passphraseFile = join(folder.root, 'passphrase.txt');
+  mkdirSync(source);
+  mkdirSync(drive);
+  writeFileSync(join(source, 'diary.txt'), 'Dear diary.\n');
+  writeFileSync(passphraseFile, `${passphrase}\n`);
+  const cli = (args: string[]) => {
+    const result = dormouse(['--data-dir', folder.dataDir, ...args, '--json']);
+    assert.equal(result.code, 0, `dormouse ${args.join(' ')}: ${result.stdout}${result.stderr}`);
+    return result;
+  };
+  cli(['destination', 'add', '--name', 'vault', '--path', drive, '--encrypt', '--passphrase-file', passphraseFile]);
+  cli(['schedule', 'add', '--name', 'Secrets', '--source', source, '--destination', 'vault', '--cron', '0 3 * * *']);
+  cli(['run', 'Secrets']);
+  const snapshots = cli(['snapshots']).json<{ id: number }[]>();
+  return { source, drive, passphraseFile, snapshotId: snapshots[0]?.id as number };
+}
+
 export interface LoadedApp {
   electron: FakeElectron;
   /** The host's log lines ("2026-11-21T09:00:00+01:00 job 3 queued: …"). */

@@ -70,11 +70,21 @@ export class FakeApp extends EventEmitter {
     return this.singleInstanceLock;
   }
 
+  /** True once 'ready' was emitted (app.isReady()). */
+  private ready = false;
+
+  isReady(): boolean {
+    return this.ready;
+  }
+
   whenReady(): Promise<void> {
     this.whenReadyCalls += 1;
     return new Promise((resolve) =>
       setImmediate(() => {
-        this.emit('ready', fakeEvent(), {});
+        if (!this.ready) {
+          this.ready = true;
+          this.emit('ready', fakeEvent(), {});
+        }
         resolve();
       }),
     );

@@ -10,11 +10,13 @@ import { FakeApp } from './fake-electron-app';
 import { FakeBrowserWindow, FakeIpcMain } from './fake-electron-windows';
 import { FakeDialog, FakeNotification, FakePowerMonitor, FakePowerSaveBlocker, FakeTray, type FakeMenuItem, type FakeNativeImage } from './fake-electron-shell';
 import { FakeUtilityProcessModule } from './fake-electron-utility';
+import { FakeSafeStorage } from './fake-electron-safe-storage';
 
 export * from './fake-electron-app';
 export * from './fake-electron-windows';
 export * from './fake-electron-shell';
 export * from './fake-electron-utility';
+export * from './fake-electron-safe-storage';
 
 /** The stand-in and the handles a test uses to act and observe. */
 export interface FakeElectron {
@@ -27,6 +29,7 @@ export interface FakeElectron {
   powerMonitor: FakePowerMonitor;
   powerSaveBlocker: FakePowerSaveBlocker;
   utilityProcess: FakeUtilityProcessModule;
+  safeStorage: FakeSafeStorage;
   builtMenus: FakeMenuItem[][];
   /** The object `require('electron')` returns. */
   module: Record<string, unknown>;
@@ -52,6 +55,7 @@ export function installFakeElectron(options: { appPath: string }): FakeElectron 
   const powerMonitor = new FakePowerMonitor();
   const powerSaveBlocker = new FakePowerSaveBlocker();
   const utilityProcess = new FakeUtilityProcessModule();
+  const safeStorage = new FakeSafeStorage(() => app.isReady());
   const builtMenus: FakeMenuItem[][] = [];
   const electronModule: Record<string, unknown> = {
     app,
@@ -72,6 +76,7 @@ export function installFakeElectron(options: { appPath: string }): FakeElectron 
     powerMonitor,
     powerSaveBlocker,
     utilityProcess,
+    safeStorage,
   };
   const loader = Module as unknown as { _load: LoadFunction };
   const original = loader._load;
@@ -89,6 +94,7 @@ export function installFakeElectron(options: { appPath: string }): FakeElectron 
     powerMonitor,
     powerSaveBlocker,
     utilityProcess,
+    safeStorage,
     builtMenus,
     module: electronModule,
     uninstall: () => {

@@ -117,9 +117,9 @@ test('start-up: one instance lock, a tray and no window when started with --hidd
   assert.equal(electron.BrowserWindow.instances.length, 0, 'started with --hidden: no window');
   const registered = [...electron.ipcMain.handlers.keys()].sort();
   // Written out here, from what src-renderer/ calls: the CLI-shaped channels (jobs:run blocks for a whole backup) are not the window's.
-  const windowUses = ['coverage:get', 'cron:preview', 'destinations:add', 'destinations:list', 'destinations:remove', 'destinations:usage', 'folders:pick', 'folders:suggest', 'jobs:get', 'jobs:list', 'jobs:start', 'schedules:add', 'schedules:edit', 'schedules:list', 'schedules:remove', 'settings:get', 'settings:set', 'snapshots:list', 'snapshots:ls', 'snapshots:restore', 'snapshots:suggest-target', 'snapshots:verify', 'status:get'];
+  const windowUses = ['coverage:get', 'cron:preview', 'destinations:add', 'destinations:list', 'destinations:recovery-kit', 'destinations:remove', 'destinations:usage', 'folders:pick', 'folders:suggest', 'jobs:get', 'jobs:list', 'jobs:start', 'passphrases:forget', 'passphrases:remember', 'passphrases:status', 'schedules:add', 'schedules:edit', 'schedules:list', 'schedules:remove', 'settings:get', 'settings:set', 'snapshots:list', 'snapshots:ls', 'snapshots:restore', 'snapshots:suggest-target', 'snapshots:verify', 'status:get'];
   assert.deepEqual(registered, [...windowUses.map((channel) => `dormouse:${channel}`), 'dormouse:page-listening'].sort());
-  for (const cliOnly of ['jobs:run', 'jobs:cancel', 'snapshots:prune', 'snapshots:import', 'schedules:set-enabled']) assert.ok(!registered.includes(`dormouse:${cliOnly}`), `${cliOnly} is not the window's`);
+  for (const cliOnly of ['jobs:run', 'jobs:cancel', 'snapshots:prune', 'snapshots:import', 'schedules:set-enabled', 'destinations:passphrase']) assert.ok(!registered.includes(`dormouse:${cliOnly}`), `${cliOnly} is not the window's`);
   const first = tray();
   assert.equal(iconName(first.images[0]), 'tray-idle.png', 'the tray starts with the idle icon');
   // Never backed up, overdue, and its drive is not connected: the tray asks for attention as soon as

@@ -94,6 +94,11 @@ function specs(ids: { job: number; snapshot: number; source: string; spare: stri
     'destinations:add': [{ base: { name: 'spare', path: ids.spare }, fields: { name: 'label', path: 'path' } }],
     'destinations:remove': [{ base: { name: 'usb' }, fields: { name: 'lookup' } }],
     'destinations:passphrase': [{ base: { name: 'usb', passphrase: 'the old passphrase', newPassphrase: 'the new passphrase' }, fields: { name: 'lookup', passphrase: 'label', newPassphrase: 'label' } }],
+    // usb is not encrypted: a kit or a remembered passphrase of it is refused even when every field is right.
+    'destinations:recovery-kit': [{ base: { name: 'usb', to: ids.spare }, fields: { name: 'lookup', to: 'path' } }],
+    'passphrases:status': empty,
+    'passphrases:remember': [{ base: { name: 'usb', passphrase: 'a passphrase to remember' }, fields: { name: 'lookup', passphrase: 'label' } }],
+    'passphrases:forget': [{ base: { name: 'usb' }, fields: { name: 'lookup' } }],
     'schedules:list': empty,
     'schedules:add': [{ base: schedule, fields: scheduleFields }],
     'schedules:edit': [{ base: { schedule: 'Documents', changes: { cron: '0 5 * * *', sources: [ids.source] } }, fields: { schedule: 'lookup', changes: { object: { ...scheduleFields, sources: 'paths', cron: 'cron' } } } }],

@@ -5,6 +5,7 @@ import { useEngineData } from '../use-engine';
 import type { DestinationState, DestinationUsage } from '../../../shared/types';
 import { DestinationUsagePanel } from './destination-usage';
 import { EncryptionFields, encryptionProblem, encryptionRequest, noEncryption } from '../encryption-fields';
+import { EncryptedDestinationPanel } from './encrypted-destination-panel';
 
 /** The chip beside a destination's name: a share that does not answer asks something else of the user than an unplugged drive. */
 const destinationChip: Record<DestinationState, string> = { available: 'Connected', missing: 'Not connected', 'not-answering': 'Not answering' };
@@ -14,6 +15,7 @@ export function DestinationsScreen() {
   const destinations = useEngineData(() => call('destinations:list', {}), ['schedules-changed', 'job-finished']);
   const usage = useEngineData(() => call('destinations:usage', {}), ['schedules-changed', 'job-finished']);
   const spaceOf = (name: string) => usage.data?.find((each) => each.destination === name);
+  const keychain = useEngineData(() => call('passphrases:status', {}), ['schedules-changed']);
   const [name, setName] = useState('');
   const [path, setPath] = useState('');
   const [encryption, setEncryption] = useState(noEncryption);
@@ -70,6 +72,7 @@ export function DestinationsScreen() {
                   {destination.freeBytes !== null ? ` — ${formatBytes(destination.freeBytes)} free` : ''}
                 </div>
                 {spaceOf(destination.name) && <DestinationUsagePanel usage={spaceOf(destination.name) as DestinationUsage} now={Date.now()} />}
+                {destination.encrypted && <EncryptedDestinationPanel destination={destination} remembered={keychain.data?.destinations.includes(destination.name) ?? false} onForgotten={keychain.reload} />}
               </div>
               <button type="button" onClick={() => void remove(destination.name)} aria-label={`Remove ${destination.name}`}>
                 Remove

@@ -8,6 +8,7 @@ import { call, EngineError } from '../bridge';
 import { useEngineData, useEngineEvents } from '../use-engine';
 import type { Screen } from '../app';
 import { EncryptionFields, encryptionProblem, encryptionRequest, noEncryption } from '../encryption-fields';
+import { EncryptedDestinationPanel } from './encrypted-destination-panel';
 import './setup.css';
 
 const newDestination = '';
@@ -91,6 +92,8 @@ export function SetupScreen({ navigate }: { navigate: (screen: Screen, jobId?: n
   const [progress, setProgress] = useState<JobProgress | null>(null);
   const canPick = typeof window.dormouse !== 'undefined';
   const chosenDestination = destination ?? destinations.data?.[0]?.name ?? newDestination;
+  // Once the first backup is done, an encrypted destination's recovery kit is offered at once.
+  const encryptedTarget = destinations.data?.find((each) => each.name === chosenDestination && each.encrypted) ?? null;
 
   useEngineEvents(
     useCallback(
@@ -256,6 +259,7 @@ export function SetupScreen({ navigate }: { navigate: (screen: Screen, jobId?: n
         )}
       </form>
       {job && <FirstBackup job={job} progress={progress} navigate={navigate} />}
+      {job?.status === 'succeeded' && encryptedTarget && <EncryptedDestinationPanel destination={encryptedTarget} remembered={false} onForgotten={() => undefined} />}
     </section>
   );
 }
