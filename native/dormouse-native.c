@@ -343,6 +343,22 @@ enum {
 #define DN_CTIME_NSEC(st) ((st).st_ctim.tv_nsec)
 #endif
 
+/* Writes st into fields as DN_STAT_* lays it out (DN_STAT_ERRNO left alone). */
+static void dn_put_stat(double *fields, const struct stat *st) {
+  fields[DN_STAT_MODE] = (double)st->st_mode;
+  fields[DN_STAT_NLINK] = (double)st->st_nlink;
+  fields[DN_STAT_UID] = (double)st->st_uid;
+  fields[DN_STAT_GID] = (double)st->st_gid;
+  fields[DN_STAT_SIZE] = (double)st->st_size;
+  fields[DN_STAT_BLOCKS] = (double)st->st_blocks;
+  fields[DN_STAT_INO] = (double)st->st_ino;
+  fields[DN_STAT_DEV] = (double)st->st_dev;
+  fields[DN_STAT_MTIME_SEC] = (double)st->st_mtime;
+  fields[DN_STAT_MTIME_NSEC] = (double)DN_MTIME_NSEC(*st);
+  fields[DN_STAT_CTIME_SEC] = (double)st->st_ctime;
+  fields[DN_STAT_CTIME_NSEC] = (double)DN_CTIME_NSEC(*st);
+}
+
 /* Grows a malloc'd block to hold at least `needed` bytes; non-zero when out of memory. */
 static int dn_reserve(char **block, size_t *capacity, size_t needed) {
   if (needed <= *capacity) return 0;
@@ -398,18 +414,7 @@ static napi_value dn_list_folder(napi_env env, napi_callback_info info) {
     if (fstatat(folder_fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
       fields[DN_STAT_ERRNO] = errno;
     } else {
-      fields[DN_STAT_MODE] = (double)st.st_mode;
-      fields[DN_STAT_NLINK] = (double)st.st_nlink;
-      fields[DN_STAT_UID] = (double)st.st_uid;
-      fields[DN_STAT_GID] = (double)st.st_gid;
-      fields[DN_STAT_SIZE] = (double)st.st_size;
-      fields[DN_STAT_BLOCKS] = (double)st.st_blocks;
-      fields[DN_STAT_INO] = (double)st.st_ino;
-      fields[DN_STAT_DEV] = (double)st.st_dev;
-      fields[DN_STAT_MTIME_SEC] = (double)st.st_mtime;
-      fields[DN_STAT_MTIME_NSEC] = (double)DN_MTIME_NSEC(st);
-      fields[DN_STAT_CTIME_SEC] = (double)st.st_ctime;
-      fields[DN_STAT_CTIME_NSEC] = (double)DN_CTIME_NSEC(st);
+      dn_put_stat(fields, &st);
     }
     count++;
   }
@@ -438,11 +443,10 @@ static napi_value dn_list_folder(napi_env env, napi_callback_info info) {
   return result;
 }
 
-/* The numbers openFile gives, in this order. */
+/* The numbers openFile gives: the file's stat as DN_STAT_* lays it out, then these. */
 enum {
-  DN_OPEN_FD, DN_OPEN_MODE, DN_OPEN_SIZE, DN_OPEN_BLOCKS, DN_OPEN_INO, DN_OPEN_MTIME_SEC, DN_OPEN_MTIME_NSEC,
-  DN_OPEN_CTIME_SEC, DN_OPEN_CTIME_NSEC, DN_OPEN_XATTR_BYTES, DN_OPEN_READ, DN_OPEN_AFTER_SIZE,
-  DN_OPEN_AFTER_MTIME_SEC, DN_OPEN_AFTER_MTIME_NSEC, DN_OPEN_FIELDS
+  DN_OPEN_FD = DN_STAT_FIELDS, DN_OPEN_XATTR_BYTES, DN_OPEN_READ, DN_OPEN_AFTER_SIZE, DN_OPEN_AFTER_MTIME_SEC,
+  DN_OPEN_AFTER_MTIME_NSEC, DN_OPEN_FIELDS
 };
 
 #if defined(__APPLE__)
@@ -477,14 +481,7 @@ static int dn_open_one(const char *path, char *content, size_t capacity, double 
     *syscall = "fstat";
     return err;
   }
-  fields[DN_OPEN_MODE] = (double)st.st_mode;
-  fields[DN_OPEN_SIZE] = (double)st.st_size;
-  fields[DN_OPEN_BLOCKS] = (double)st.st_blocks;
-  fields[DN_OPEN_INO] = (double)st.st_ino;
-  fields[DN_OPEN_MTIME_SEC] = (double)st.st_mtime;
-  fields[DN_OPEN_MTIME_NSEC] = (double)DN_MTIME_NSEC(st);
-  fields[DN_OPEN_CTIME_SEC] = (double)st.st_ctime;
-  fields[DN_OPEN_CTIME_NSEC] = (double)DN_CTIME_NSEC(st);
+  dn_put_stat(fields, &st);
   if (!S_ISREG(st.st_mode)) {
     close(fd);
     return 0;

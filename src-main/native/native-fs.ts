@@ -53,37 +53,22 @@ export interface NativeFs {
   listFolder(path: NativePath): { names: Buffer; stats: Float64Array };
   /**
    * Opens a file for the archive as GNU tar does (read-only, no symlink followed, non-blocking)
-   * and gives its fstat and the size of its extended attribute names (0: none; -1: unknown), laid
-   * out as `OpenedFile` says. A dense regular file no larger than scratch is read whole into it,
-   * stat'ed again and closed (fd -1, read: the bytes read); any other stays open for the caller
-   * (read -1). A file that is not regular is closed (fd -1, read -1). Throws when open fails.
+   * and gives, laid out as `OpenedFile` says, its fstat and the size of its extended attribute
+   * names (0: none; -1: unknown). A dense regular file no larger than scratch is read whole into
+   * it, stat'ed again and closed (fd -1, read: the bytes read); any other stays open for the
+   * caller (read -1). A file that is not regular is closed (fd -1, read -1). Throws when open fails.
    */
   openFile(path: NativePath, scratch: Buffer): Float64Array;
 }
 
-/** Where each number sits in openFile's answer (native/dormouse-native.c's DN_OPEN_*). */
-export const OpenedFile = {
-  fd: 0,
-  mode: 1,
-  size: 2,
-  blocks: 3,
-  ino: 4,
-  mtimeSec: 5,
-  mtimeNsec: 6,
-  ctimeSec: 7,
-  ctimeNsec: 8,
-  xattrBytes: 9,
-  read: 10,
-  afterSize: 11,
-  afterMtimeSec: 12,
-  afterMtimeNsec: 13,
-} as const;
-
-/** Where each number of an entry sits in listFolder's stats (as native/dormouse-native.c's DN_STAT_* lays them out). */
+/** Where each number of an entry's stat sits in listFolder's stats and openFile's answer (as native/dormouse-native.c's DN_STAT_* lays them out). */
 export const FolderStat = { errno: 0, mode: 1, nlink: 2, uid: 3, gid: 4, size: 5, blocks: 6, ino: 7, dev: 8, mtimeSec: 9, mtimeNsec: 10, ctimeSec: 11, ctimeNsec: 12 } as const;
 
 /** How many numbers listFolder gives per entry. */
 export const folderStatFields = 13;
+
+/** Where each number sits in openFile's answer: the file's stat as FolderStat lays it out, then its own (DN_OPEN_*). */
+export const OpenedFile = { ...FolderStat, fd: 13, xattrBytes: 14, read: 15, afterSize: 16, afterMtimeSec: 17, afterMtimeNsec: 18 } as const;
 
 const addonFile = 'dormouse_native.node';
 const functionNames: (keyof NativeFs)[] = ['listXattrs', 'getXattr', 'setXattr', 'setTimes', 'mkfifo', 'dataRanges', 'listFolder', 'openFile'];
