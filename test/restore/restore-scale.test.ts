@@ -111,24 +111,24 @@ const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex
 
 test('a restore killed mid-way leaves no file with wrong contents under its real name', async (t) => {
   const b = bench(t);
-  // Files of 64 KiB to 4 MiB, each of its own bytes, so a file cut short or mixed up shows.
+  // Files of 64 KiB and four of 24 MiB (long enough that the kill lands inside one), each of its own bytes, so a file cut short or mixed up shows.
   for (let index = 0; index < 400; index += 1) {
     const folder = join(b.src, `d${index % 8}`);
     mkdirSync(folder, { recursive: true });
-    const size = index % 10 === 0 ? 4 * 1024 * 1024 : 64 * 1024;
+    const size = index % 100 === 0 ? 24 * 1024 * 1024 : 64 * 1024;
     const content = Buffer.alloc(size, `${index} `);
     writeFileSync(join(folder, `f${String(index).padStart(3, '0')}.bin`), content);
   }
   const { snapshot } = b.backup();
   const target = b.folder('restore');
-  // Killed inside a 4 MiB file after the first: a report with as many files done as the one before, and more bytes.
+  // Killed inside a 24 MiB file after the first: a report with as many files done as the one before, and more bytes.
   const run = await restoreInWorker(snapshot.archivePath, target, (progress, previous) => progress.files > 1 && progress.files === previous?.files && progress.bytes > previous.bytes);
   assert.equal(run.answer, null, `the worker was killed before it finished (it answered ${JSON.stringify(run.answer)})`);
   const restored = filesBelow(join(target, b.srcEntry));
   const named = restored.filter((path) => !/(^|\/)\.dormouse-[0-9a-f]+\.restoring$/.test(path));
   t.diagnostic(`killed after ${run.progress.at(-1)?.files} files: ${named.length} files under their names, ${restored.length - named.length} temporary`);
   assert.ok(named.length > 1 && named.length < 400, `the restore was interrupted part-way (${named.length} of 400 files)`);
-  assert.equal(restored.length - named.length, 1, 'the file it was writing is there under a temporary name only');
   const wrong = named.filter((path) => sha256(readFileSync(join(target, b.srcEntry, path))) !== sha256(readFileSync(join(b.src, path))));
   assert.deepEqual(wrong, [], 'every file under its real name has its whole, right content');
+  assert.equal(restored.length - named.length, 1, 'the file it was writing is there under a temporary name only');
 });
