@@ -2,11 +2,12 @@ import { existsSync } from 'node:fs';
 import { blockSize, type ManifestEntry } from './archive-manifest';
 import { openArchiveFile, type ArchiveFile, type ArchiveKeys } from './archive-file';
 import { displayName } from './byte-names';
+import { DamagedRangeError } from '../encryption/damaged-range-error';
 import { ContentSink } from './content-sink';
 import { decodeHeader, isPaxBlock, paddedSize, type StoredHeader } from './entry-header';
 import { parsePaxRecords } from './pax-records';
 
-/** How much is read at an entry's offset at once: its headers and, for most files, all of its content in one read. */
+/** How much is read at once where an entry starts: its headers and, for most files, all of its content, and the entries after it. */
 const firstReadBytes = 128 * 1024;
 
 /** The full size of a sparse file from its GNU sparse 1.0 records, or null when the entry is not sparse. */
@@ -53,25 +54,47 @@ export class SeekableArchives {
     return found;
   }
 
+  /** The archive bytes in `first`: which archive, from where, how many. Entries follow each other, so one read serves many small files. */
+  private window: { archive: ArchiveFile | null; start: number; length: number } = { archive: null, start: 0, length: 0 };
+
+  /** The archive's bytes from `position` on as far as the window holds them, read anew when it does not hold a block there. */
+  private bytesAt(archive: ArchiveFile, position: number): Buffer {
+    const { window } = this;
+    if (window.archive !== archive || position < window.start || position + blockSize > window.start + window.length) {
+      window.archive = null;
+      try {
+        window.length = archive.readInto(this.first, position);
+      } catch (error) {
+        if (!(error instanceof DamagedRangeError)) throw error;
+        // A damaged encrypted chunk further on is a later entry's: here only this entry's header is read.
+        window.length = archive.readInto(this.first.subarray(0, blockSize), position);
+      }
+      window.archive = archive;
+      window.start = position;
+    }
+    return this.first.subarray(position - window.start, window.length);
+  }
+
   /** Reads the header an entry's recorded offset points at (with its PAX records) and checks it is that entry's. */
   locate(archive: ArchiveFile, entry: ManifestEntry, storedAs = entry.path): LocatedEntry {
-    const read = archive.readInto(this.first, entry.offset);
+    const bytes = this.bytesAt(archive, entry.offset);
+    const read = bytes.length;
     if (read < blockSize) throw new Error(`the archive ends before ${displayName(entry.path)}; verify it`);
     let at = 0;
-    let block: Buffer = this.first.subarray(0, blockSize);
+    let block: Buffer = bytes.subarray(0, blockSize);
     let records: Map<string, Buffer> | null = null;
     if (isPaxBlock(block)) {
       const size = decodeHeader(block, null, entry.offset).size;
-      const content = blockSize + size <= read ? this.first.subarray(blockSize, blockSize + size) : archive.read(entry.offset + blockSize, size);
+      const content = blockSize + size <= read ? bytes.subarray(blockSize, blockSize + size) : archive.read(entry.offset + blockSize, size);
       records = parsePaxRecords(content);
       at = blockSize + paddedSize(size);
-      block = at + blockSize <= read ? this.first.subarray(at, at + blockSize) : archive.read(entry.offset + at, blockSize);
+      block = at + blockSize <= read ? bytes.subarray(at, at + blockSize) : archive.read(entry.offset + at, blockSize);
       if (block.length < blockSize) throw new Error(`the archive ends inside ${displayName(entry.path)}; verify it`);
     }
     const header = decodeHeader(block, records, entry.offset + at);
     if (header.path.replace(/\/+$/, '') !== storedAs) throw new Error(`the archive does not hold ${displayName(storedAs)} at byte ${entry.offset}; verify it`);
     const start = at + blockSize;
-    const head = this.first.subarray(Math.min(start, read), Math.min(read, start + storedLength(entry, header)));
+    const head = bytes.subarray(Math.min(start, read), Math.min(read, start + storedLength(entry, header)));
     return { header, contentAt: entry.offset + start, head };
   }
 
@@ -98,6 +121,7 @@ export class SeekableArchives {
   close(): void {
     for (const archive of this.open.values()) if (typeof archive !== 'string') archive.close();
     this.open.clear();
+    this.window = { archive: null, start: 0, length: 0 };
   }
 }
 

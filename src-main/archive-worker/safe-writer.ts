@@ -62,6 +62,8 @@ export class SafeWriter {
   private readonly folderOk = new Set<string>();
   /** Folders this restore made, empty when made: a name in one can only exist if this restore wrote it. */
   private readonly fresh = new Set<string>();
+  /** The folder of the last name placed: real, checked and made. */
+  private lastParent: string | null = null;
   files = 0;
   bytes = 0;
 
@@ -76,31 +78,33 @@ export class SafeWriter {
 
   /** The place an entry goes, or null (with the reason recorded) when it must not be written. */
   place(entry: ManifestEntry, records: Map<string, Buffer> | null = null): string | null {
-    const shown = displayName(entry.path);
+    const shown = () => displayName(entry.path);
     const why = unsafeName(entry.path);
     if (why) {
-      this.refused.push(`${shown}: refused, ${why}`);
+      this.refused.push(`${shown()}: refused, ${why}`);
       return null;
     }
     const destination = resolve(this.target, entry.path);
     const inside = relative(this.target, destination);
     if (inside === '' || inside.startsWith('..') || isAbsolute(inside)) {
-      this.refused.push(`${shown}: refused, it would land outside ${this.target}`);
+      this.refused.push(`${shown()}: refused, it would land outside ${this.target}`);
       return null;
     }
     if (this.folderOk.size > rememberedFolders || this.fresh.size > rememberedFolders) this.forgetBeside(destination);
+    const parent = dirname(destination);
     let folder = this.target;
-    for (const part of inside.split(sep).slice(0, -1)) {
+    // The folders above the last name placed were checked then: only a name in another folder needs its own looked at.
+    for (const part of parent === this.lastParent ? [] : inside.split(sep).slice(0, -1)) {
       folder = join(folder, part);
       if (this.folderOk.has(folder)) continue;
       try {
         const stats = lstatSync(fsPath(folder));
         if (stats.isSymbolicLink()) {
-          this.refused.push(`${shown}: refused, it would be written through the symlink ${displayName(folder)}`);
+          this.refused.push(`${shown()}: refused, it would be written through the symlink ${displayName(folder)}`);
           return null;
         }
         if (!stats.isDirectory()) {
-          this.refused.push(`${shown}: refused, ${displayName(folder)} is not a folder`);
+          this.refused.push(`${shown()}: refused, ${displayName(folder)} is not a folder`);
           return null;
         }
         this.folderOk.add(folder);
@@ -109,7 +113,7 @@ export class SafeWriter {
       }
     }
     let existing: Stats | null = null;
-    if (!this.fresh.has(dirname(destination))) {
+    if (!this.fresh.has(parent)) {
       try {
         existing = lstatSync(fsPath(destination));
       } catch {
@@ -123,18 +127,19 @@ export class SafeWriter {
       }
       if (existing.isDirectory()) {
         // A folder in the way of a file or link is never deleted, even when overwriting.
-        if (this.overwrite) this.refused.push(`/${shown}: not restored, a folder is in the way (it is never replaced; move it aside and restore again)`);
-        else this.conflicts.push(`/${shown}`);
+        if (this.overwrite) this.refused.push(`/${shown()}: not restored, a folder is in the way (it is never replaced; move it aside and restore again)`);
+        else this.conflicts.push(`/${shown()}`);
         return null;
       }
       if (!this.overwrite) {
-        this.conflicts.push(`/${shown}`);
+        this.conflicts.push(`/${shown()}`);
         return null;
       }
       // Overwriting replaces a file or a link itself (never what a link points to).
       unlinkSync(fsPath(destination));
     }
-    this.makeFolder(dirname(destination));
+    this.makeFolder(parent);
+    this.lastParent = parent;
     return destination;
   }
 
