@@ -5,10 +5,13 @@ import { restoredGid, restoredUid } from './owner-names';
 import { nativeFs } from '../native/native-fs';
 import { aclXattrFromText } from '../native/posix-acl';
 
+/** The fields of an entry that its owner, mode and time are applied from. */
+export type AttributedEntry = Pick<ManifestEntry, 'path' | 'type' | 'mode' | 'mtimeMs' | 'mtimeNs' | 'uid' | 'gid' | 'user' | 'group'>;
+
 const asRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 
 /** The modification time of an entry in nanoseconds, from format 2's exact record or format 1's milliseconds. */
-function entryTimeNs(entry: ManifestEntry): bigint {
+function entryTimeNs(entry: AttributedEntry): bigint {
   if (entry.mtimeNs !== undefined) return BigInt(entry.mtimeNs);
   return BigInt(Math.floor(entry.mtimeMs)) * 1_000_000n;
 }
@@ -30,7 +33,7 @@ const groups = new Set(typeof process.getgroups === 'function' ? process.getgrou
  * setuid is kept only on that user's own files, setgid only for a group of theirs; the files
  * become theirs, so a setuid bit would otherwise hand their rights to whatever the file is.
  */
-function restoredMode(entry: ManifestEntry): number {
+function restoredMode(entry: AttributedEntry): number {
   if (asRoot) return entry.mode & 0o7777;
   const ownUser = entry.uid !== undefined && entry.uid === process.getuid?.();
   const ownGroup = entry.gid !== undefined && (groups.has(entry.gid) || entry.gid === process.getgid?.());
@@ -41,7 +44,7 @@ function restoredMode(entry: ManifestEntry): number {
 export type Unapplied = (line: string) => void;
 
 /** Owner first (chown clears setuid bits), then the mode: on an open file. */
-export function applyOwnerAndMode(fd: number, entry: ManifestEntry, unapplied: Unapplied): void {
+export function applyOwnerAndMode(fd: number, entry: AttributedEntry, unapplied: Unapplied): void {
   if (asRoot && entry.uid !== undefined && entry.gid !== undefined) {
     try {
       fchownSync(fd, restoredUid(entry.user, entry.uid), restoredGid(entry.group, entry.gid));
@@ -53,7 +56,7 @@ export function applyOwnerAndMode(fd: number, entry: ManifestEntry, unapplied: U
 }
 
 /** Owner and mode of a folder or a FIFO by path (a symlink only gets its owner). */
-export function applyOwnerAndModeAt(path: string, entry: ManifestEntry, unapplied: Unapplied): void {
+export function applyOwnerAndModeAt(path: string, entry: AttributedEntry, unapplied: Unapplied): void {
   if (asRoot && entry.uid !== undefined && entry.gid !== undefined) {
     try {
       lchownSync(fsPath(path), restoredUid(entry.user, entry.uid), restoredGid(entry.group, entry.gid));
@@ -65,7 +68,7 @@ export function applyOwnerAndModeAt(path: string, entry: ManifestEntry, unapplie
 }
 
 /** Extended attributes and ACLs from the entry's PAX records (`SCHILY.xattr.*`, `SCHILY.acl.*`). */
-export function applyAttributes(path: string, entry: ManifestEntry, records: Map<string, Buffer>, unapplied: Unapplied): void {
+export function applyAttributes(path: string, entry: AttributedEntry, records: Map<string, Buffer>, unapplied: Unapplied): void {
   const wanted: [string, Buffer][] = [];
   for (const [key, value] of records) {
     if (key.startsWith('SCHILY.xattr.')) wanted.push([key.slice('SCHILY.xattr.'.length), value]);
@@ -89,7 +92,7 @@ export function applyAttributes(path: string, entry: ManifestEntry, records: Map
 }
 
 /** Sets the modification time (the access time too) as exactly as the platform allows; a symlink's own when it is one. */
-export function applyTime(path: string, entry: ManifestEntry, unapplied: Unapplied, fd?: number): void {
+export function applyTime(path: string, entry: AttributedEntry, unapplied: Unapplied, fd?: number): void {
   const ns = entryTimeNs(entry);
   const native = nativeFs();
   try {

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { ManifestEntry } from './archive-manifest';
 import { displayName, fsPath } from './byte-names';
-import { applyAttributes, applyOwnerAndMode, applyOwnerAndModeAt, applyTime } from './restore-attributes';
+import { applyAttributes, applyOwnerAndMode, applyOwnerAndModeAt, applyTime, type AttributedEntry } from './restore-attributes';
 import { nativeFs } from '../native/native-fs';
 
 /** Why an entry's name may not be written under the target, or null when it is safe. */
@@ -22,6 +22,22 @@ function removeQuietly(path: string): void {
   }
 }
 
+/** A folder whose own attributes are applied at the end, with only the fields of its entry that needs. */
+interface FolderAttributes {
+  path: string;
+  entry: AttributedEntry;
+  records: Map<string, Buffer> | null;
+}
+
+/** The folder attributes kept for the end, without the fields a folder's entry carries for listings. */
+function folderAttributes(path: string, entry: ManifestEntry, records: Map<string, Buffer> | null): FolderAttributes {
+  const { mode, mtimeMs, mtimeNs, uid, gid, user, group } = entry;
+  return { path, entry: { path: entry.path, type: entry.type, mode, mtimeMs, mtimeNs, uid, gid, user, group }, records };
+}
+
+/** Folders remembered as checked or new before the lists are cut back to the ancestors of the path being written. */
+const rememberedFolders = 4096;
+
 /** A file being restored: its content goes to a temporary name in the same folder, renamed into place once it checks out. */
 export interface OpenFile {
   fd: number;
@@ -39,14 +55,15 @@ export class SafeWriter {
   readonly refused: string[] = [];
   readonly damaged: string[] = [];
   readonly unapplied: string[] = [];
-  private readonly folders: { path: string; entry: ManifestEntry; records: Map<string, Buffer> | null }[] = [];
+  /** The folders whose owner, mode, attributes and time are applied at the end, with only what that needs. */
+  private readonly folders: FolderAttributes[] = [];
   private readonly open = new Set<string>();
   /** Folders known to be real folders (checked once, or made here): their ancestors need no second look. */
   private readonly folderOk = new Set<string>();
   /** Folders this restore made, empty when made: a name in one can only exist if this restore wrote it. */
   private readonly fresh = new Set<string>();
-  /** Where each restored file went, by snapshot path: a hardlink's other names link to it. */
-  readonly restored = new Map<string, string>();
+  /** The folder of the last name placed: real, checked and made. */
+  private lastParent: string | null = null;
   files = 0;
   bytes = 0;
 
@@ -61,30 +78,33 @@ export class SafeWriter {
 
   /** The place an entry goes, or null (with the reason recorded) when it must not be written. */
   place(entry: ManifestEntry, records: Map<string, Buffer> | null = null): string | null {
-    const shown = displayName(entry.path);
+    const shown = () => displayName(entry.path);
     const why = unsafeName(entry.path);
     if (why) {
-      this.refused.push(`${shown}: refused, ${why}`);
+      this.refused.push(`${shown()}: refused, ${why}`);
       return null;
     }
     const destination = resolve(this.target, entry.path);
     const inside = relative(this.target, destination);
     if (inside === '' || inside.startsWith('..') || isAbsolute(inside)) {
-      this.refused.push(`${shown}: refused, it would land outside ${this.target}`);
+      this.refused.push(`${shown()}: refused, it would land outside ${this.target}`);
       return null;
     }
+    if (this.folderOk.size > rememberedFolders || this.fresh.size > rememberedFolders) this.forgetBeside(destination);
+    const parent = dirname(destination);
     let folder = this.target;
-    for (const part of inside.split(sep).slice(0, -1)) {
+    // The folders above the last name placed were checked then: only a name in another folder needs its own looked at.
+    for (const part of parent === this.lastParent ? [] : inside.split(sep).slice(0, -1)) {
       folder = join(folder, part);
       if (this.folderOk.has(folder)) continue;
       try {
         const stats = lstatSync(fsPath(folder));
         if (stats.isSymbolicLink()) {
-          this.refused.push(`${shown}: refused, it would be written through the symlink ${displayName(folder)}`);
+          this.refused.push(`${shown()}: refused, it would be written through the symlink ${displayName(folder)}`);
           return null;
         }
         if (!stats.isDirectory()) {
-          this.refused.push(`${shown}: refused, ${displayName(folder)} is not a folder`);
+          this.refused.push(`${shown()}: refused, ${displayName(folder)} is not a folder`);
           return null;
         }
         this.folderOk.add(folder);
@@ -93,7 +113,7 @@ export class SafeWriter {
       }
     }
     let existing: Stats | null = null;
-    if (!this.fresh.has(dirname(destination))) {
+    if (!this.fresh.has(parent)) {
       try {
         existing = lstatSync(fsPath(destination));
       } catch {
@@ -102,24 +122,36 @@ export class SafeWriter {
     }
     if (existing !== null) {
       if (entry.type === 'directory' && existing.isDirectory()) {
-        if (this.overwrite) this.folders.push({ path: destination, entry, records });
+        if (this.overwrite) this.folders.push(folderAttributes(destination, entry, records));
         return null;
       }
       if (existing.isDirectory()) {
         // A folder in the way of a file or link is never deleted, even when overwriting.
-        if (this.overwrite) this.refused.push(`/${shown}: not restored, a folder is in the way (it is never replaced; move it aside and restore again)`);
-        else this.conflicts.push(`/${shown}`);
+        if (this.overwrite) this.refused.push(`/${shown()}: not restored, a folder is in the way (it is never replaced; move it aside and restore again)`);
+        else this.conflicts.push(`/${shown()}`);
         return null;
       }
       if (!this.overwrite) {
-        this.conflicts.push(`/${shown}`);
+        this.conflicts.push(`/${shown()}`);
         return null;
       }
       // Overwriting replaces a file or a link itself (never what a link points to).
       unlinkSync(fsPath(destination));
     }
-    this.makeFolder(dirname(destination));
+    this.makeFolder(parent);
+    this.lastParent = parent;
     return destination;
+  }
+
+  /**
+   * Forgets the checked and new folders that are not above `destination`: a restore in path order
+   * does not come back to a folder it left, and one that does (a file from a gzip archive, a later
+   * name of a file) only looks at its folders again. Keeps memory flat in a tree of many folders.
+   */
+  private forgetBeside(destination: string): void {
+    const above = (folder: string) => destination.length > folder.length && destination.startsWith(folder) && destination[folder.length] === sep;
+    for (const folder of this.folderOk) if (!above(folder)) this.folderOk.delete(folder);
+    for (const folder of this.fresh) if (!above(folder)) this.fresh.delete(folder);
   }
 
   /** Makes a folder and any missing above it (0700 until the snapshot's modes are applied), remembering which are new. */
@@ -139,7 +171,7 @@ export class SafeWriter {
 
   folder(entry: ManifestEntry, destination: string, records: Map<string, Buffer> | null): void {
     this.makeFolder(destination);
-    this.folders.push({ path: destination, entry, records });
+    this.folders.push(folderAttributes(destination, entry, records));
   }
 
   symlink(entry: ManifestEntry, destination: string): void {
@@ -182,13 +214,13 @@ export class SafeWriter {
   /**
    * Puts a file in place once its content is read: when its SHA-256 matches the one recorded at
    * backup time (format 2) it gets its owner, mode, attributes and time and takes its name;
-   * otherwise the temporary file is removed and the file is listed as damaged.
+   * otherwise the temporary file is removed and the file is listed as damaged. Says whether the file took its name.
    */
-  closeFile(entry: ManifestEntry, destination: string, file: OpenFile, sha256: string, records: Map<string, Buffer>): void {
+  closeFile(entry: ManifestEntry, destination: string, file: OpenFile, sha256: string, records: Map<string, Buffer>): boolean {
     if (entry.sha256 !== undefined && entry.sha256 !== sha256) {
       this.discard(file);
       this.damaged.push(`/${displayName(entry.path)}`);
-      return;
+      return false;
     }
     applyOwnerAndMode(file.fd, entry, this.note);
     applyAttributes(file.temporary, entry, records, this.note);
@@ -196,9 +228,9 @@ export class SafeWriter {
     closeSync(file.fd);
     renameSync(fsPath(file.temporary), fsPath(destination));
     this.open.delete(file.temporary);
-    this.restored.set(entry.path, destination);
     this.files += 1;
     this.bytes += entry.size;
+    return true;
   }
 
   /** Closes and removes a file's temporary twin (a read that failed, a damaged file). */
@@ -220,7 +252,8 @@ export class SafeWriter {
 
   /** Folder owners, modes, attributes and times last, deepest first, since writing inside a folder changes its mtime. */
   finish(): void {
-    for (const { path, entry, records } of [...this.folders].reverse()) {
+    for (let index = this.folders.length - 1; index >= 0; index -= 1) {
+      const { path, entry, records } = this.folders[index] as FolderAttributes;
       try {
         // Only a real folder: chmod and utimes would follow a link planted meanwhile.
         if (!lstatSync(fsPath(path)).isDirectory()) continue;

@@ -1,0 +1,117 @@
+import { posix } from 'node:path';
+import type { ManifestEntry } from './archive-manifest';
+import { displayName } from './byte-names';
+import { comparePaths, isSameOrBelow } from './path-order';
+import type { SnapshotView } from './snapshot-view';
+
+/** The entries a restore takes, as a stream in path order that can be read again (the view is read each time, nothing is held). */
+export interface RestoreSelection {
+  entries(): Generator<ManifestEntry, void, void>;
+  /** Paths asked for that the snapshot does not have. */
+  unknown: string[];
+}
+
+/** The first entry at `path` in the snapshot, or undefined. */
+export function lookUp(view: SnapshotView, path: string): ManifestEntry | undefined {
+  const first = view.entries(path).next().value;
+  return first?.path === path ? first : undefined;
+}
+
+const trimmed = (path: string) => path.replace(/^\/+/, '').replace(/\/+$/, '');
+
+/**
+ * What a restore of `paths` takes (the whole snapshot when empty): the folders above the paths
+ * asked for (a `--path` restore makes them with their own modes and times), then each path and
+ * everything below it, read from the snapshot's chain from that path on.
+ */
+export function selectEntries(view: SnapshotView, paths: readonly string[]): RestoreSelection {
+  if (paths.length === 0) return { entries: () => view.entries(), unknown: [] };
+  const wanted: string[] = [];
+  for (const path of [...new Set(paths.map(trimmed))].sort(comparePaths)) {
+    const last = wanted.at(-1);
+    if (last === undefined || !isSameOrBelow(path, last)) wanted.push(path);
+  }
+  const unknown: string[] = [];
+  const found = wanted.filter((path) => {
+    if (lookUp(view, path) !== undefined) return true;
+    unknown.push(paths.find((given) => trimmed(given) === path) ?? path);
+    return false;
+  });
+  const above = new Set<string>();
+  for (const path of found) {
+    for (let folder = posix.dirname(path); folder !== '.' && folder !== '/' && !above.has(folder); folder = posix.dirname(folder)) above.add(folder);
+  }
+  const folders = [...above]
+    .sort(comparePaths)
+    .map((folder) => lookUp(view, folder))
+    .filter((entry): entry is ManifestEntry => entry?.type === 'directory');
+  return {
+    unknown,
+    *entries() {
+      yield* folders;
+      for (const path of found) {
+        for (const entry of view.entries(path)) {
+          if (!isSameOrBelow(entry.path, path)) break;
+          yield entry;
+        }
+      }
+    },
+  };
+}
+
+/** What a first pass over the selection learns, holding only what the restore must remember. */
+export interface RestorePlan {
+  totalFiles: number;
+  totalBytes: number;
+  /** Snapshot paths of the files other names link to: where each went is remembered, no other file's. */
+  leaders: Set<string>;
+  /** Hardlinks whose file is not part of the restore (a `--path` that selects one name of a group): restored as files with that file's content, stored under the file's name. */
+  standIns: Map<string, { entry: ManifestEntry; storedAs: string }>;
+  /** Later names of such a file: the stand-in they link to instead. */
+  relinked: Map<string, string>;
+  /** Folders, FIFOs and symlinks whose PAX records (extended attributes, ACLs) must be read. */
+  attributed: ManifestEntry[];
+}
+
+/**
+ * Reads the selection once for the restore's totals and the few entries it must know of ahead:
+ * hardlinks' files, stand-ins for hardlinks whose file lies outside a `--path` restore (refused
+ * when the snapshot has no such file), and entries whose attributes sit in PAX records.
+ */
+export function planRestore(view: SnapshotView, selection: RestoreSelection, paths: readonly string[], refused: string[]): RestorePlan {
+  const wanted = paths.map(trimmed);
+  const selected = (path: string) => wanted.length === 0 || wanted.some((folder) => isSameOrBelow(path, folder));
+  const plan: RestorePlan = { totalFiles: 0, totalBytes: 0, leaders: new Set(), standIns: new Map(), relinked: new Map(), attributed: [] };
+  const standInOf = new Map<string, string>();
+  for (const entry of selection.entries()) {
+    if (entry.attributes === true && entry.type !== 'file' && entry.type !== 'hardlink') plan.attributed.push(entry);
+    if (entry.type === 'file') {
+      plan.totalFiles += 1;
+      plan.totalBytes += entry.size;
+    }
+    if (entry.type !== 'hardlink') continue;
+    const target = entry.linkTarget ?? '';
+    if (selected(target)) {
+      plan.totalFiles += 1;
+      plan.leaders.add(target);
+      continue;
+    }
+    const standIn = standInOf.get(target);
+    if (standIn !== undefined) {
+      plan.totalFiles += 1;
+      plan.relinked.set(entry.path, standIn);
+      continue;
+    }
+    const holder = lookUp(view, target);
+    if (!holder || holder.type !== 'file') {
+      refused.push(`/${displayName(entry.path)}: not restored, the file it is another name of (/${displayName(target)}) is not in this snapshot`);
+      continue;
+    }
+    standInOf.set(target, entry.path);
+    plan.leaders.add(entry.path);
+    plan.standIns.set(entry.path, { entry: { ...holder, path: entry.path, mode: entry.mode }, storedAs: holder.path });
+    plan.totalFiles += 1;
+    plan.totalBytes += holder.size;
+  }
+  return plan;
+}

@@ -1,0 +1,188 @@
+import { existsSync } from 'node:fs';
+import type { ManifestEntry } from './archive-manifest';
+import { archiveNameKind } from '../destinations/destination-layout';
+import { DamagedRangeError } from '../encryption/damaged-range-error';
+import type { ArchiveKeys } from './archive-file';
+import { displayName } from './byte-names';
+import { ContentSink } from './content-sink';
+import { Cancelled, recordsOfOthers, restoreFromGzip, type GzipWanted } from './restore-gzip';
+import type { RestorePlan, RestoreSelection } from './restore-plan';
+import { SeekableArchives, sparseSize, type LocatedEntry } from './restore-seek';
+import type { SafeWriter } from './safe-writer';
+
+/** Where a restore's archives are, and how it reports and hears of a cancel. */
+export interface TreeRestoreContext {
+  archivePath: string;
+  archives: Record<string, string>;
+  keys: ArchiveKeys;
+  progress(files: number, bytes: number, totalFiles: number, totalBytes: number, currentPath: string): void;
+  cancelled(): boolean;
+}
+
+/**
+ * One restore's pass over its selection in path order (restore-archive.ts says what it keeps and
+ * why), then the gzip archives, then the other names of files that came later than they did.
+ */
+export class TreeRestore {
+  /** Where each file that has other names went, by snapshot path; null when it was not restored. */
+  private readonly leaders = new Map<string, string | null>();
+  /** Other names met before their file was restored (its archive is a gzip one, or it comes later). */
+  private readonly waiting: ManifestEntry[] = [];
+  /** The gzip archives holding files of this restore, read after the pass, and the stand-ins each holds. */
+  private readonly gzipArchives = new Map<string, Map<string, ManifestEntry>>();
+  private others = new Map<string, Map<string, Buffer>>();
+  private lastProgress = 0;
+  private sinceYield = Date.now();
+
+  constructor(
+    private readonly context: TreeRestoreContext,
+    private readonly selection: RestoreSelection,
+    private readonly plan: RestorePlan,
+    private readonly writer: SafeWriter,
+    private readonly seekable: SeekableArchives,
+  ) {}
+
+  async run(): Promise<void> {
+    this.others = await recordsOfOthers(this.plan.attributed, (entry) => this.archiveOf(entry), this.context.keys, this.writer);
+    for (const entry of this.selection.entries()) {
+      await this.pauseNowAndThen();
+      await this.restoreEntry(entry);
+    }
+    for (const [archivePath, standIns] of this.gzipArchives) await this.restoreGzip(archivePath, standIns);
+    for (const entry of this.waiting) this.link(entry, true);
+  }
+
+  private archiveOf(entry: ManifestEntry): string | undefined {
+    return entry.archive === undefined ? this.context.archivePath : this.context.archives[entry.archive];
+  }
+
+  /** Reports at most every 250 ms; `copying` is how much of the current file is already restored. */
+  private report(path: string, copying = 0): void {
+    if (Date.now() - this.lastProgress < 250) return;
+    this.lastProgress = Date.now();
+    this.context.progress(this.writer.files, this.writer.bytes + copying, this.plan.totalFiles, this.plan.totalBytes, path);
+  }
+
+  /** Lets the event loop take messages (a cancel) every 50 ms. */
+  private async pauseNowAndThen(): Promise<void> {
+    if (Date.now() - this.sinceYield <= 50) return;
+    await new Promise((resolveYield) => setImmediate(resolveYield));
+    if (this.context.cancelled()) throw new Cancelled('cancelled');
+    this.sinceYield = Date.now();
+  }
+
+  private async restoreEntry(entry: ManifestEntry): Promise<void> {
+    const { writer } = this;
+    if (entry.type === 'directory') {
+      const records = this.others.get(entry.path) ?? null;
+      const destination = writer.place(entry, records);
+      if (destination !== null) writer.folder(entry, destination, records);
+    } else if (entry.type === 'file') {
+      await this.restoreFile(entry, entry.path);
+    } else if (entry.type === 'hardlink') {
+      const standIn = this.plan.standIns.get(entry.path);
+      if (standIn !== undefined) await this.restoreFile(standIn.entry, standIn.storedAs);
+      else this.link(entry, false);
+    } else if (entry.type === 'fifo') {
+      const destination = writer.place(entry);
+      if (destination !== null) writer.fifo(entry, destination, this.others.get(entry.path) ?? null);
+    } else if (entry.type === 'symlink') {
+      const destination = writer.place(entry);
+      if (destination !== null) writer.symlink(entry, destination);
+    }
+  }
+
+  /** Another name of a file: linked to where that file went, or kept for the end when the file is not written yet (`last`: it never will be). */
+  private link(entry: ManifestEntry, last: boolean): void {
+    const target = this.plan.relinked.get(entry.path) ?? entry.linkTarget ?? '';
+    const leader = this.leaders.get(target);
+    if (leader === undefined && !last) {
+      this.waiting.push(entry);
+      return;
+    }
+    if (leader === undefined || leader === null) {
+      this.writer.refused.push(`/${displayName(entry.path)}: not restored, the file it is another name of (/${displayName(target)}) was not restored`);
+      return;
+    }
+    const destination = this.writer.place(entry);
+    if (destination !== null) this.writer.hardlink(destination, leader);
+  }
+
+  private restored(entry: ManifestEntry, destination: string): void {
+    if (this.plan.leaders.has(entry.path)) this.leaders.set(entry.path, destination);
+  }
+
+  /** Restores a file from an uncompressed archive now, or notes its gzip archive for later. */
+  private async restoreFile(entry: ManifestEntry, storedAs: string): Promise<void> {
+    const { writer } = this;
+    const archivePath = this.archiveOf(entry);
+    if (archivePath === undefined) {
+      writer.refused.push(`/${displayName(entry.path)}: not restored, the archive of snapshot ${entry.archive} that holds it is not in the catalog; import its destination`);
+      return;
+    }
+    if (archiveNameKind(archivePath).gzip) {
+      let standIns = this.gzipArchives.get(archivePath);
+      if (standIns === undefined) this.gzipArchives.set(archivePath, (standIns = new Map()));
+      if (storedAs !== entry.path) standIns.set(storedAs, entry);
+      return;
+    }
+    if (this.plan.leaders.has(entry.path)) this.leaders.set(entry.path, null);
+    const archive = this.seekable.archive(archivePath);
+    if (typeof archive === 'string') {
+      writer.refused.push(`/${displayName(entry.path)}: not restored, ${archive}`);
+      return;
+    }
+    this.report(entry.path);
+    let located: LocatedEntry;
+    try {
+      located = this.seekable.locate(archive, entry, storedAs);
+    } catch (error) {
+      // A header in an encrypted chunk that fails authentication: the file is damaged like one whose content is.
+      if (error instanceof DamagedRangeError) writer.damaged.push(`/${displayName(entry.path)}`);
+      else writer.refused.push(`/${displayName(entry.path)}: not restored, ${(error as Error).message}`);
+      return;
+    }
+    const destination = writer.place(entry);
+    if (destination === null) return;
+    const file = writer.openFile(destination);
+    let sha256: string;
+    try {
+      const sink = new ContentSink(file.fd, entry.sparse === true ? sparseSize(located.header.records) : null);
+      const steps = this.seekable.copy(archive, entry, located, sink);
+      for (let step = steps.next(); !step.done; step = steps.next()) {
+        this.report(entry.path, step.value);
+        await this.pauseNowAndThen();
+      }
+      sha256 = sink.finish();
+    } catch (error) {
+      writer.discard(file);
+      if (error instanceof Cancelled) throw error;
+      writer.damaged.push(`/${displayName(entry.path)}`);
+      return;
+    }
+    if (writer.closeFile(entry, destination, file, sha256, located.header.records)) this.restored(entry, destination);
+  }
+
+  /** The files of this restore a gzip archive holds under their own names, in its order: the selection read again. */
+  private *gzipWanted(archivePath: string): Generator<GzipWanted, void, void> {
+    for (const entry of this.selection.entries()) if (entry.type === 'file' && this.archiveOf(entry) === archivePath) yield { entry, storedAs: entry.path };
+  }
+
+  private async restoreGzip(archivePath: string, standIns: Map<string, ManifestEntry>): Promise<void> {
+    if (!existsSync(archivePath)) {
+      for (const { entry } of this.gzipWanted(archivePath)) this.writer.refused.push(`/${displayName(entry.path)}: not restored, the archive ${archivePath} that holds it is missing; connect its destination`);
+      for (const entry of standIns.values()) this.writer.refused.push(`/${displayName(entry.path)}: not restored, the archive ${archivePath} that holds it is missing; connect its destination`);
+      return;
+    }
+    await restoreFromGzip(
+      archivePath,
+      this.context.keys,
+      this.gzipWanted(archivePath),
+      standIns,
+      this.writer,
+      () => this.context.cancelled(),
+      (path) => this.report(path),
+      (entry, destination) => this.restored(entry, destination),
+    );
+  }
+}
