@@ -3,18 +3,22 @@
 // beside GNU tar (and restic and borg where installed) in the same run, each time with the peak RSS of
 // every process involved: the CLI and its archive-worker child, polled from /proc every 20 ms. First a
 // 1,000,000-file tree (BENCH_SCALE_FILES files, made once under BENCH_SCALE_DIR), then the first
-// part's 20,000-file tree. Targets are printed beside the numbers, never asserted.
-import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statfsSync, statSync } from 'node:fs';
+// part's 20,000-file tree, which also gets a day of hourly snapshots. Targets are printed beside the
+// numbers, never asserted. The 1% changes edit the reused trees for good.
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, statfsSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, dirname, join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Engine } from '../../src-main/engine/engine';
 import { forkWorkerLauncher, threadWorkerLauncher } from '../../src-main/jobs/worker-launcher';
 import { ensureBenchTree } from './bench-tree';
+import { hourlyRows, hourlySnapshots } from './hourly-bench';
+import { otherToolRows } from './other-tools';
+import { dormouse, MB, measureOk, median, settle, size, Table, time, type Measured } from './scale-measure';
 import { ensureScaleTree, scaleTreeContentBytes, scaleTreeDiskBytes, scaleTreeShape, scaleTreeSampleFile } from './scale-tree';
+import { changeOnePercent, listTreeFiles, type TreeChange } from './tree-changes';
 
 const repoRoot = join(__dirname, '..', '..');
-const cliScript = join(repoRoot, 'bin', 'dormouse.cjs');
 const workerScript = join(repoRoot, 'dist', 'main', 'archive-worker.cjs');
 const rounds = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
 const scaleFiles = Number(process.env.BENCH_SCALE_FILES ?? 1_000_000);
@@ -22,160 +26,6 @@ const scaleRoot = process.env.BENCH_SCALE_DIR ?? join(tmpdir(), 'dormouse-scale-
 const smallTreeRoot = process.env.BENCH_TREE ?? join(tmpdir(), 'dormouse-bench-tree');
 /** What GNU tar needs to keep what Dormouse keeps (as in the first part). */
 const tarKeeps = ['--xattrs', '--acls', '--sparse'];
-const MB = 1e6;
-/** Issue #15: peak RSS of any Dormouse process, for a full backup, a no-change incremental, `ls` and a one-file restore. */
-const rssTarget = 300 * MB;
-
-/** The highest resident set size seen of each kind of process a command ran (the CLI, its worker, tar…). */
-type Peaks = Map<string, number>;
-
-/** One whole command, run to its end. */
-interface Measured {
-  elapsed: number;
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  peaks: Peaks;
-}
-
-function readProc(path: string): string | undefined {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return undefined;
-  }
-}
-
-/** A pid and all its descendants, from each thread's `children` list. */
-function processTree(root: number): number[] {
-  const found = [root];
-  for (let index = 0; index < found.length; index += 1) {
-    const pid = found[index] as number;
-    let tasks: string[];
-    try {
-      tasks = readdirSync(`/proc/${pid}/task`);
-    } catch {
-      continue;
-    }
-    for (const task of tasks) {
-      for (const child of (readProc(`/proc/${pid}/task/${task}/children`) ?? '').split(' ')) if (child.trim() !== '') found.push(Number(child));
-    }
-  }
-  return found;
-}
-
-const ownCommandLine = readProc('/proc/self/cmdline');
-
-/**
- * What a process is, from its command line: the Dormouse CLI, its archive worker, or the program's
- * name. Undefined for a child not yet past exec (still a copy of its parent), whose VmHWM is its parent's.
- */
-function processName(pid: number, parentName: string | undefined): string | undefined {
-  const commandLine = readProc(`/proc/${pid}/cmdline`);
-  if (commandLine === undefined || commandLine === ownCommandLine) return undefined;
-  const args = commandLine.split('\0').filter((arg) => arg !== '');
-  // A zombie (exited, not yet reaped) has no command line and no memory left to measure.
-  if (args.length === 0) return undefined;
-  if (args.some((arg) => arg.endsWith('archive-worker.cjs'))) return 'archive worker';
-  if (args.some((arg) => arg.endsWith('dormouse.cjs'))) return parentName === 'dormouse CLI' ? undefined : 'dormouse CLI';
-  return basename(args[0] as string);
-}
-
-/**
- * Runs a command to its end and measures it as a whole process: wall time from spawn to exit, and
- * the peak RSS (VmHWM) of it and of every descendant, read from /proc every 20 ms while they run.
- */
-function measure(command: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<Measured> {
-  return new Promise((resolve, reject) => {
-    const peaks: Peaks = new Map();
-    const started = performance.now();
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
-    const poll = () => {
-      if (child.pid === undefined) return;
-      const rootName = processName(child.pid, undefined);
-      for (const pid of processTree(child.pid)) {
-        // The command line is read before the status: a process seen past exec is measured past exec.
-        const name = pid === child.pid ? rootName : processName(pid, rootName);
-        const hwm = name === undefined ? null : /VmHWM:\s+(\d+) kB/.exec(readProc(`/proc/${pid}/status`) ?? '');
-        if (name !== undefined && hwm) peaks.set(name, Math.max(peaks.get(name) ?? 0, Number(hwm[1]) * 1024));
-      }
-    };
-    const timer = setInterval(poll, 20);
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.on('error', (error) => {
-      clearInterval(timer);
-      reject(error);
-    });
-    child.on('close', (code) => {
-      clearInterval(timer);
-      resolve({ elapsed: performance.now() - started, code, stdout, stderr, peaks });
-    });
-  });
-}
-
-/** Runs a command that must succeed; its stderr's first line when it does not. */
-async function measureOk(command: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<Measured> {
-  const run = await measure(command, args, env);
-  if (run.code !== 0) throw new Error(`${basename(command)} ${args.join(' ')} exited ${run.code}: ${run.stderr.trim().split('\n')[0]}`);
-  return run;
-}
-
-/** `dormouse --data-dir DIR --json ARGS…` as a user runs it, with its answer parsed. */
-async function dormouse<T>(dataDir: string, args: string[]): Promise<{ run: Measured; answer: T }> {
-  const run = await measureOk(process.execPath, [cliScript, '--data-dir', dataDir, '--json', ...args]);
-  return { run, answer: JSON.parse(run.stdout) as T };
-}
-
-/** The largest peak among Dormouse's own processes (the CLI and its archive worker). */
-function dormousePeak(peaks: Peaks): number {
-  return Math.max(peaks.get('dormouse CLI') ?? 0, peaks.get('archive worker') ?? 0);
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] as number;
-}
-
-/** A time for the table: seconds from a second up, milliseconds below. */
-function time(ms: number): string {
-  if (ms >= 1000) return `${(ms / 1000).toFixed(2)} s`;
-  return ms >= 10 ? `${ms.toFixed(0)} ms` : `${ms.toFixed(1)} ms`;
-}
-
-function size(bytes: number): string {
-  if (bytes >= 1e9) return `${(bytes / 1e9).toFixed(2)} GB`;
-  if (bytes >= MB) return `${(bytes / MB).toFixed(1)} MB`;
-  return `${(bytes / 1e3).toFixed(1)} kB`;
-}
-
-/** The peak of each process kind, the largest of every round. */
-function mergePeaks(all: Peaks[]): Peaks {
-  const merged: Peaks = new Map();
-  for (const peaks of all) for (const [name, bytes] of peaks) merged.set(name, Math.max(merged.get(name) ?? 0, bytes));
-  return merged;
-}
-
-function peaksText(peaks: Peaks): string {
-  return `peak RSS ${[...peaks].map(([name, bytes]) => `${name} ${size(bytes)}`).join(', ') || 'not seen (it ended within 20 ms)'}`;
-}
-
-function verdict(met: boolean): string {
-  return met ? 'met' : 'NOT met';
-}
-
-/** Every `sync` before a timed run: no tool pays for the writeback of the one before. */
-function settle(): void {
-  spawnSync('sync');
-}
-
-/** Apparent bytes of a folder (what a repository holds), as `du -sb` counts them. */
-function folderBytes(folder: string): number {
-  const result = spawnSync('du', ['-sb', folder], { encoding: 'utf8' });
-  return Number(result.stdout.split('\t')[0]);
-}
 
 /** The free bytes of the file system holding `path`, found from its nearest existing folder (`where`). */
 function freeBytes(path: string): { where: string; free: number; device: number } {
@@ -183,46 +33,6 @@ function freeBytes(path: string): { where: string; free: number; device: number 
   while (!existsSync(where)) where = dirname(where);
   const stats = statfsSync(where);
   return { where, free: stats.bavail * stats.bsize, device: statSync(where).dev };
-}
-
-/** One tree's printed table: measured rows (median and every round), peaks, and targets with their verdicts. */
-class Table {
-  private readonly lines: string[] = [];
-
-  constructor(private readonly title: string) {}
-
-  /** A timed row: the median, every round, and the peaks of its processes over all rounds. */
-  timed(label: string, runs: Measured[], extra = ''): number {
-    const times = runs.map((run) => run.elapsed);
-    const all = runs.length > 1 ? `rounds ${times.map(time).join(' / ')}; ` : '';
-    this.row(label, time(median(times)), `${all}${peaksText(mergePeaks(runs.map((run) => run.peaks)))}${extra}`);
-    return median(times);
-  }
-
-  row(label: string, value: string, note = ''): void {
-    this.lines.push(`  ${label.padEnd(60)} ${value.padStart(10)}  ${note}`);
-  }
-
-  /** A target: what was measured against what issue #15 asks, and whether it is met. */
-  target(label: string, value: string, wanted: string, met: boolean): void {
-    this.row(label, value, `target ${wanted}: ${verdict(met)}`);
-  }
-
-  /** A row for a memory target: the largest peak of any Dormouse process over the given runs. */
-  memory(label: string, runs: Measured[]): void {
-    const peak = Math.max(...runs.map((run) => dormousePeak(run.peaks)));
-    this.target(`${label}: peak RSS of any Dormouse process`, size(peak), `< ${size(rssTarget)}`, peak < rssTarget);
-  }
-
-  heading(text: string): void {
-    this.lines.push('', text);
-  }
-
-  print(): void {
-    console.log('');
-    console.log(this.title);
-    for (const line of this.lines) console.log(line);
-  }
 }
 
 /** What one tree's part measures and against which targets. */
@@ -236,6 +46,8 @@ interface TreeBench {
   fullRatio: number;
   /** Whether to time a whole-tree restore too. */
   wholeRestore: boolean;
+  /** Whether to take a day of hourly snapshots too. */
+  hourly: boolean;
 }
 
 /** The top level of a snapshot listed by an engine in this process: once fresh (thread start, index read), then warm (median of three). */
@@ -270,50 +82,11 @@ interface SnapshotAnswer {
   kind: string;
 }
 
-/** restic or borg: init, a first backup of the tree, a second with nothing changed, and the repository's growth. */
-async function otherTool(table: Table, tool: 'restic' | 'borg', work: string, source: string): Promise<void> {
-  const version = spawnSync(tool, [tool === 'restic' ? 'version' : '--version'], { encoding: 'utf8' });
-  if ((version.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') {
-    table.row(`${tool}`, 'not installed', `(apt-get install -y ${tool === 'borg' ? 'borgbackup' : tool} to measure it)`);
-    return;
-  }
-  const repository = join(work, `${tool}-repository`);
-  const env: NodeJS.ProcessEnv =
-    tool === 'restic'
-      ? { RESTIC_REPOSITORY: repository, RESTIC_PASSWORD: 'bench', RESTIC_CACHE_DIR: join(work, 'restic-cache') }
-      : { BORG_REPO: repository, BORG_BASE_DIR: join(work, 'borg-base'), BORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK: 'yes', BORG_RELOCATED_REPO_ACCESS_IS_OK: 'yes' };
-  const steps: [string, string[]][] =
-    tool === 'restic'
-      ? [
-          ['init', ['init']],
-          ['backup', ['backup', '--quiet', source]],
-          ['second backup, nothing changed', ['backup', '--quiet', source]],
-        ]
-      : [
-          ['init --encryption=none', ['init', '--encryption=none']],
-          ['create (lz4, its default)', ['create', '::first', source]],
-          ['second create, nothing changed', ['create', '::second', source]],
-        ];
-  const name = `${tool} ${version.stdout?.trim().split(' ')[1] ?? '(version unknown)'}`;
-  try {
-    const sizes: number[] = [];
-    for (const [label, args] of steps) {
-      settle();
-      const run = await measureOk(tool, args, env);
-      sizes.push(folderBytes(repository));
-      table.row(`${name} ${label}`, time(run.elapsed), peaksText(run.peaks));
-    }
-    const [, first, second] = sizes as [number, number, number];
-    table.row(`${name} repository after the first backup`, size(first));
-    table.row(`${name} repository growth of the second backup`, size(second - first));
-  } catch (error) {
-    table.row(`${name}`, 'failed', (error as Error).message);
-  } finally {
-    rmSync(repository, { recursive: true, force: true });
-  }
-}
-
-/** One tree's part: every row of issue #15 for it, BENCH_ROUNDS rounds, then restic and borg once. */
+/**
+ * One tree's part: every row of issue #15 for it, BENCH_ROUNDS rounds (round N's 1% change edits
+ * every 100th file from offset N − 1), then restic and borg once (their 1% change is round 1's files
+ * again, with new bytes), then (when asked) a day of hourly snapshots by all four.
+ */
 async function benchTree(tree: TreeBench): Promise<void> {
   const table = new Table(tree.title);
   const work = mkdtempSync(join(tmpdir(), 'dormouse-scale-bench-'));
@@ -321,14 +94,13 @@ async function benchTree(tree: TreeBench): Promise<void> {
   const destination = join(work, 'destination');
   mkdirSync(destination);
   const member = tree.source.slice(1);
+  const files = listTreeFiles(tree.source);
   try {
     await dormouse(dataDir, ['destination', 'add', '--name', 'bench', '--path', destination]);
     console.log(`bench: ${tree.title}: warming the page cache (GNU tar reading the whole tree into a pipe)…`);
     const warm = spawnSync('bash', ['-c', 'tar -cf - -C / "$1" | cat > /dev/null', 'bash', member]);
     if (warm.status !== 0) throw new Error(`warming the page cache: ${warm.stderr}`);
-    // GNU tar's level 0 for --listed-incremental: /dev/null as the archive, so it only records the tree.
     const level0 = join(work, 'level0.snar');
-    await measureOk('tar', ['--listed-incremental', level0, '-cf', '/dev/null', '-C', '/', member]);
 
     const tarFull: Measured[] = [];
     const tarFsync: number[] = [];
@@ -337,6 +109,11 @@ async function benchTree(tree: TreeBench): Promise<void> {
     const tarIncrementalBytes: number[] = [];
     const incrementalRuns: Measured[] = [];
     const incrementalBytes: number[] = [];
+    const changes: TreeChange[] = [];
+    const tarChanged: Measured[] = [];
+    const tarChangedBytes: number[] = [];
+    const changedRuns: Measured[] = [];
+    const changedBytes: number[] = [];
     const lsFull: Measured[] = [];
     const lsIncremental: Measured[] = [];
     const firstListings: number[] = [];
@@ -361,19 +138,42 @@ async function benchTree(tree: TreeBench): Promise<void> {
       settle();
       const full = await dormouse<JobAnswer>(dataDir, ['run', schedule]);
       fullRuns.push(full.run);
+      // GNU tar's level 0 for --listed-incremental, of the tree as the full backup saw it (earlier
+      // rounds changed it): /dev/null as the archive, so it only records the tree.
+      rmSync(level0, { force: true });
+      await measureOk('tar', ['--listed-incremental', level0, '-cf', '/dev/null', '-C', '/', member]);
 
-      const level1 = join(work, 'level1.snar');
-      const level1Archive = join(work, 'level1.tar');
-      copyFileSync(level0, level1);
-      settle();
-      tarIncremental.push(await measureOk('tar', ['--listed-incremental', level1, '-cf', level1Archive, '-C', '/', member]));
-      tarIncrementalBytes.push(statSync(level1Archive).size);
-      rmSync(level1Archive);
-      settle();
-      const incremental = await dormouse<JobAnswer>(dataDir, ['run', schedule]);
+      const tarLevel1 = async (): Promise<{ run: Measured; bytes: number }> => {
+        const level1 = join(work, 'level1.snar');
+        const level1Archive = join(work, 'level1.tar');
+        copyFileSync(level0, level1);
+        settle();
+        const run = await measureOk('tar', ['--listed-incremental', level1, '-cf', level1Archive, '-C', '/', member]);
+        const bytes = statSync(level1Archive).size;
+        rmSync(level1Archive);
+        return { run, bytes };
+      };
+      const dormouseIncremental = async (): Promise<{ run: Measured; answer: JobAnswer; bytes: number }> => {
+        settle();
+        const { run, answer } = await dormouse<JobAnswer>(dataDir, ['run', schedule]);
+        const archive = answer.archivePath as string;
+        return { run, answer, bytes: statSync(archive).size + statSync(`${archive}.sha256`).size };
+      };
+      const tarNoChange = await tarLevel1();
+      tarIncremental.push(tarNoChange.run);
+      tarIncrementalBytes.push(tarNoChange.bytes);
+      const incremental = await dormouseIncremental();
       incrementalRuns.push(incremental.run);
-      const incrementalArchive = incremental.answer.archivePath as string;
-      incrementalBytes.push(statSync(incrementalArchive).size + statSync(`${incrementalArchive}.sha256`).size);
+      incrementalBytes.push(incremental.bytes);
+
+      // The next hour: 1% of the files edited, then GNU tar's level 1 and Dormouse's next incremental.
+      changes.push(changeOnePercent(files, round - 1));
+      const tarChange = await tarLevel1();
+      tarChanged.push(tarChange.run);
+      tarChangedBytes.push(tarChange.bytes);
+      const changed = await dormouseIncremental();
+      changedRuns.push(changed.run);
+      changedBytes.push(changed.bytes);
 
       const snapshots = (await dormouse<SnapshotAnswer[]>(dataDir, ['snapshots', '--schedule', schedule])).answer;
       const fullSnapshot = snapshots.find((snapshot) => snapshot.jobId === full.answer.id);
@@ -417,7 +217,8 @@ async function benchTree(tree: TreeBench): Promise<void> {
       rmSync(dirname(full.answer.archivePath as string), { recursive: true, force: true });
       console.log(
         `bench: ${tree.title}: round ${round}: tar -cf ${time((tarFull.at(-1) as Measured).elapsed)}, dormouse full ${time(full.run.elapsed)}; ` +
-          `tar level 1 ${time((tarIncremental.at(-1) as Measured).elapsed)}, dormouse no-change incremental ${time(incremental.run.elapsed)}; ` +
+          `tar level 1 ${time(tarNoChange.run.elapsed)}, dormouse no-change incremental ${time(incremental.run.elapsed)}; ` +
+          `1% changed: tar level 1 ${time(tarChange.run.elapsed)}, dormouse ${time(changed.run.elapsed)}; ` +
           `ls ${time((lsIncremental.at(-1) as Measured).elapsed)}; one-file restore ${time(one.run.elapsed)}` +
           (tree.wholeRestore ? `; whole-tree restore ${time((wholeRestores.at(-1) as Measured).elapsed)}, tar -xf + sync -f ${time(tarWholeRestores.at(-1) as number)}` : ''),
       );
@@ -438,6 +239,13 @@ async function benchTree(tree: TreeBench): Promise<void> {
     const written = Math.max(...incrementalBytes);
     table.target('bytes written: the incremental archive and its .sha256', size(written), '< 1.0 MB', written < MB);
     table.memory('no-change incremental', incrementalRuns);
+
+    const change = changes[0] as TreeChange;
+    table.heading(`1% changed (the run after the no-change one; round N edits every 100th file from #N − 1 in sorted order: ${change.files.toLocaleString('en')} files, ${size(change.bytes)} of new bytes; the reused tree keeps the edits)`);
+    const tarChangedTime = table.timed('GNU tar --listed-incremental, level 1', tarChanged, `; archive ${size(median(tarChangedBytes))}`);
+    const changedTime = table.timed('dormouse run', changedRuns, `; archive and .sha256 ${size(median(changedBytes))}`);
+    table.row('ratio dormouse / GNU tar --listed-incremental', `${(changedTime / tarChangedTime).toFixed(2)}x`);
+    table.row('bytes written: dormouse / GNU tar level 1', `${(median(changedBytes) / median(tarChangedBytes)).toFixed(2)}x`);
 
     table.heading('dormouse ls SNAPSHOT (top level), whole process');
     table.timed('node -e 0 (a Node process starting and exiting, for scale)', nodeStarts);
@@ -463,10 +271,17 @@ async function benchTree(tree: TreeBench): Promise<void> {
       table.memory('whole-tree restore', wholeRestores);
     }
 
-    table.heading('restic and borg on the same tree (one round each)');
+    table.heading(`restic and borg on the same tree (one round each; the 1% change edits round 1's files again, with new bytes)`);
     console.log(`bench: ${tree.title}: restic and borg…`);
-    await otherTool(table, 'restic', work, tree.source);
-    await otherTool(table, 'borg', work, tree.source);
+    const otherTree = { source: tree.source, files, oneFile: tree.oneFile, changeOffset: 0, wholeRestore: tree.wholeRestore };
+    await otherToolRows(table, 'restic', work, otherTree);
+    await otherToolRows(table, 'borg', work, otherTree);
+
+    if (tree.hourly) {
+      table.heading(`${hourlySnapshots} hourly snapshots after a full backup, each after its own 1% change (every 100th file from a new offset), on this tree: bytes each destination grew by`);
+      console.log(`bench: ${tree.title}: ${hourlySnapshots} hourly snapshots…`);
+      await hourlyRows(table, work, { source: tree.source, files }, (line) => console.log(`bench: ${tree.title}: ${line}`));
+    }
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
@@ -474,12 +289,12 @@ async function benchTree(tree: TreeBench): Promise<void> {
 }
 
 /** Refuses (with what is needed and where) when the disk cannot hold the tree, the archives and a restore. */
-function checkFreeSpace(treeMissingBytes: number, contentBytes: number, wholeRestore: boolean): void {
+function checkFreeSpace(treeMissingBytes: number, contentBytes: number, wholeRestore: boolean, hourly: boolean): void {
   const tree = freeBytes(scaleRoot);
   const work = freeBytes(tmpdir());
   // At once: a Dormouse archive of the tree beside its incremental, and GNU tar's or restic's or
-  // borg's copy (or a restored tree), plus a margin.
-  const workNeeds = Math.ceil(contentBytes * (wholeRestore ? 3 : 2.2)) + 2e9;
+  // borg's copy (or a restored tree), plus a margin; for the hourly snapshots all four full backups.
+  const workNeeds = Math.ceil(contentBytes * (hourly ? 4.5 : wholeRestore ? 3 : 2.2)) + 2e9;
   const needs = tree.device === work.device ? [{ ...tree, need: treeMissingBytes + workNeeds }] : [
     { ...tree, need: treeMissingBytes },
     { ...work, need: workNeeds },
@@ -495,9 +310,10 @@ async function main(): Promise<void> {
   if (!existsSync(join(repoRoot, 'dist', 'main', 'cli.cjs'))) throw new Error('Dormouse is not built; run `npm run build` first');
   if (!Number.isInteger(scaleFiles) || scaleFiles < 1) throw new Error(`BENCH_SCALE_FILES must be a whole number of at least 1, not ${process.env.BENCH_SCALE_FILES}`);
   const wholeRestoreAtScale = process.env.BENCH_SCALE_WHOLE_RESTORE === '1';
+  const hourlyAtScale = process.env.BENCH_SCALE_HOURLY === '1';
   const shape = scaleTreeShape(scaleFiles);
   const stamp = join(scaleRoot, '.scale-tree.json');
-  checkFreeSpace(existsSync(stamp) ? 0 : scaleTreeDiskBytes(shape), scaleTreeContentBytes(shape), wholeRestoreAtScale);
+  checkFreeSpace(existsSync(stamp) ? 0 : scaleTreeDiskBytes(shape), scaleTreeContentBytes(shape), wholeRestoreAtScale, hourlyAtScale);
   mkdirSync(scaleRoot, { recursive: true });
   console.log(`bench: the ${scaleFiles.toLocaleString('en')}-file tree in ${scaleRoot} (made once, then reused)…`);
   const scale = ensureScaleTree(scaleRoot, scaleFiles, (line) => console.log(`bench: making the tree: ${line}`));
@@ -509,6 +325,7 @@ async function main(): Promise<void> {
     oneFile: scaleTreeSampleFile(scale.source, scaleFiles),
     fullRatio: 1.3,
     wholeRestore: wholeRestoreAtScale,
+    hourly: hourlyAtScale,
   });
 
   mkdirSync(smallTreeRoot, { recursive: true });
@@ -520,6 +337,7 @@ async function main(): Promise<void> {
     oneFile: join(smallSource, 'project-7', 'folder-0', 'file-10007.dat'),
     fullRatio: 1.1,
     wholeRestore: true,
+    hourly: true,
   });
 }
 
