@@ -120,15 +120,22 @@ test('a restore killed mid-way leaves no file with wrong contents under its real
     writeFileSync(join(folder, `f${String(index).padStart(3, '0')}.bin`), content);
   }
   const { snapshot } = b.backup();
-  const target = b.folder('restore');
-  // Killed inside a file after the first (a report with as many files done as the one before, and more bytes): the 24 MiB files have such reports whatever the machine.
-  const run = await restoreInWorker(snapshot.archivePath, target, (progress, previous) => progress.files > 1 && progress.files === previous?.files && progress.bytes > previous.bytes);
-  assert.equal(run.answer, null, `the worker was killed before it finished (it answered ${JSON.stringify(run.answer)})`);
-  const restored = filesBelow(join(target, b.srcEntry));
-  const named = restored.filter((path) => !/(^|\/)\.dormouse-[0-9a-f]+\.restoring$/.test(path));
-  t.diagnostic(`killed after ${run.progress.at(-1)?.files} files: ${named.length} files under their names, ${restored.length - named.length} temporary`);
-  assert.ok(named.length > 1 && named.length < 400, `the restore was interrupted part-way (${named.length} of 400 files)`);
-  const wrong = named.filter((path) => sha256(readFileSync(join(target, b.srcEntry, path))) !== sha256(readFileSync(join(b.src, path))));
-  assert.deepEqual(wrong, [], 'every file under its real name has its whole, right content');
-  assert.equal(restored.length - named.length, 1, 'the file it was writing is there under a temporary name only');
+  // Killed inside a file after the first (a report with as many files done as the one before, and more bytes): the 24 MiB files
+  // have such reports whatever the machine. The kill follows the report a moment later, so on a busy machine the file may be
+  // finished by then: up to three tries, and one of them must land inside a file.
+  let insideFile = 0;
+  for (let attempt = 1; attempt <= 3 && insideFile === 0; attempt += 1) {
+    const target = b.folder(`restore-${attempt}`);
+    const run = await restoreInWorker(snapshot.archivePath, target, (progress, previous) => progress.files > 1 && progress.files === previous?.files && progress.bytes > previous.bytes);
+    assert.equal(run.answer, null, `the worker was killed before it finished (it answered ${JSON.stringify(run.answer)})`);
+    const restored = filesBelow(join(target, b.srcEntry));
+    const named = restored.filter((path) => !/(^|\/)\.dormouse-[0-9a-f]+\.restoring$/.test(path));
+    t.diagnostic(`try ${attempt}: killed after ${run.progress.at(-1)?.files} files: ${named.length} files under their names, ${restored.length - named.length} temporary`);
+    assert.ok(named.length > 1 && named.length < 400, `the restore was interrupted part-way (${named.length} of 400 files)`);
+    const wrong = named.filter((path) => sha256(readFileSync(join(target, b.srcEntry, path))) !== sha256(readFileSync(join(b.src, path))));
+    assert.deepEqual(wrong, [], 'every file under its real name has its whole, right content');
+    assert.ok(restored.length - named.length <= 1, 'at most the file it was writing is there, under a temporary name only');
+    insideFile = restored.length - named.length;
+  }
+  assert.equal(insideFile, 1, 'one of the kills landed inside a file, which was there under a temporary name only');
 });
