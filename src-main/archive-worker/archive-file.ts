@@ -9,6 +9,7 @@ import { parseIdentity, type AgeIdentity } from '../encryption/age-keys';
 import { plaintextChunkSize } from '../encryption/age-stream';
 import { fileKeyForIdentity, identityUnlocker } from '../encryption/x25519-stanza';
 import { openManifestCopy } from './manifest-copy';
+import { isS3Path } from '../s3/s3-location';
 
 /**
  * An archive's plaintext bytes, read at any offset: the file itself, or an age-encrypted file read
@@ -103,12 +104,12 @@ function ageFile(path: string, fd: number, gzip: boolean, identity: AgeIdentity)
   });
 }
 
-function copiedEnd(path: string, copyPath: string, gzip: boolean): ArchiveFile {
+function copiedEnd(path: string, copyPath: string, gzip: boolean, encrypted: boolean): ArchiveFile {
   const copy = openManifestCopy(copyPath);
   return withRead({
     path,
     gzip,
-    encrypted: true,
+    encrypted,
     size: copy.size,
     readableFrom: copy.start,
     readInto(buffer, position) {
@@ -127,8 +128,9 @@ function passphraseNeeded(path: string): DormouseError {
 export function openArchiveFile(path: string, keys: ArchiveKeys): ArchiveFile {
   const { gzip, encrypted } = archiveNameKind(path);
   const copy = keys.manifestCopies?.[path];
+  // A backup reads its base's manifest from the local copy: with no passphrase for an encrypted archive, and never from a bucket.
+  if ((encrypted || isS3Path(path)) && keys.identity === null && copy !== undefined && existsSync(copy)) return copiedEnd(path, copy, gzip, encrypted);
   if (encrypted && keys.identity === null) {
-    if (copy !== undefined && existsSync(copy)) return copiedEnd(path, copy, gzip);
     if (!existsSync(path)) throw new DormouseError('NOT_FOUND', `cannot open the archive ${path} (it is missing); is its destination connected?`);
     throw passphraseNeeded(path);
   }

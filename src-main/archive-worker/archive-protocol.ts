@@ -6,6 +6,15 @@ import type { RestoreResult } from './restore-archive';
 import type { InspectedArchive } from './inspect-archive';
 import type { SnapshotListing } from '../../shared/types';
 
+/** How the worker reaches an S3 destination's bucket: its address and the keys that sign requests (never logged). */
+export const s3AccessSchema = z.strictObject({
+  endpoint: z.string().check(z.minLength(1)),
+  region: z.string().check(z.minLength(1)),
+  bucket: z.string().check(z.minLength(1)),
+  pathStyle: z.boolean(),
+  credentials: z.strictObject({ accessKeyId: z.string().check(z.minLength(1)), secretAccessKey: z.string().check(z.minLength(1)), sessionToken: z.optional(z.string()) }),
+});
+
 /** What the owning process asks the worker to build. */
 export const archiveRequestSchema = z.strictObject({
   sources: z.array(z.string().check(z.minLength(1))).check(z.minLength(1)),
@@ -33,6 +42,12 @@ export const archiveRequestSchema = z.strictObject({
    * local copy of its manifest goes (so the next incremental needs no passphrase).
    */
   encryption: z.optional(z.strictObject({ recipient: z.string().check(z.regex(/^age1[02-9ac-hj-np-z]{58}$/)), manifestCopy: z.string().check(z.minLength(1)) })),
+  /**
+   * For an S3 destination (`archivePath` is `s3://BUCKET/KEY`): where the bucket is, the keys to sign
+   * with, how the upload is cut (part size, parts in flight), and where the local copy of its
+   * manifest goes (the next incremental reads that, never the bucket).
+   */
+  s3: z.optional(z.extend(s3AccessSchema, { manifestCopy: z.string().check(z.minLength(1)), partSize: z.int().check(z.gte(5 * 1024 * 1024)), maxInFlight: z.int().check(z.gte(1), z.lte(16)) })),
 });
 export type ArchiveRequest = z.infer<typeof archiveRequestSchema>;
 

@@ -13,6 +13,7 @@ import type { ArchiveRequest, FromWorker } from '../archive-worker/archive-proto
 import { DestinationProbe, backupTimeoutMs, viewTimeoutMs, type DestinationCheck } from '../destinations/destination-probe';
 import type { DestinationStorage } from '../destinations/destination-storage';
 import { storageOf } from '../destinations/storage-of';
+import { s3AccessOf, uploadShape, type S3Access } from '../destinations/s3-access';
 import { isS3Path } from '../s3/s3-location';
 import { archiveNameKind, archivePathFor } from '../destinations/destination-layout';
 import { manifestCopyFile } from '../store/data-dir';
@@ -184,7 +185,7 @@ export class JobRunner {
   /** What the worker reads of an incremental's base: its chain's archives, and the local copies of their manifests where they are encrypted. */
   private baseOf(base: { id: number; uuid: string; archivePath: string }): NonNullable<ArchiveRequest['base']> {
     const chain = chainOf(this.db(), base.id);
-    const manifestCopies = Object.fromEntries(chain.filter((link) => archiveNameKind(link.archivePath).encrypted).map((link) => [link.archivePath, manifestCopyFile(this.db().name, link.uuid)]));
+    const manifestCopies = Object.fromEntries(chain.filter((link) => archiveNameKind(link.archivePath).encrypted || isS3Path(link.archivePath)).map((link) => [link.archivePath, manifestCopyFile(this.db().name, link.uuid)]));
     return { id: base.uuid, archivePath: base.archivePath, archives: Object.fromEntries(chain.map((link) => [link.uuid, link.archivePath])), manifestCopies };
   }
 
@@ -279,6 +280,12 @@ export class JobRunner {
     }
     if ('ended' in prepared) return prepared.ended;
     const { destination, machine, base, kind, createdAt, snapshotUuid, archivePath } = prepared;
+    let s3: S3Access | null;
+    try {
+      s3 = s3AccessOf(this.db(), destination);
+    } catch (error) {
+      return this.end(jobId, { status: 'skipped', error: { code: 'DESTINATION_UNAVAILABLE', message: (error as Error).message } });
+    }
     const previous = latestSnapshot(this.db(), schedule.id, machine.id);
     jobs.markJobRunning(this.db(), jobId, archivePath, createdAt);
     this.events.started((jobs.findJob(this.db(), jobId) as jobs.JobRecord).view);
@@ -292,6 +299,7 @@ export class JobRunner {
       ...(base ? { base: this.baseOf(base) } : {}),
       // Encrypted to the recipient in the catalog: a backup never needs the passphrase.
       ...(destination.recipient === null ? {} : { encryption: { recipient: destination.recipient, manifestCopy: manifestCopyFile(this.db().name, snapshotUuid) } }),
+      ...(s3 ? { s3: { ...s3, manifestCopy: manifestCopyFile(this.db().name, snapshotUuid), ...uploadShape() } } : {}),
     };
 
     let worker: WorkerHandle;
@@ -307,11 +315,11 @@ export class JobRunner {
       let cancelling = false;
       let lastMessage: FromWorker | undefined;
       /** Ends the job once what it leaves on the destination is removed (off the event loop, at most the destination timeout). */
-      const settle = (outcome: jobs.JobOutcome | 'success', leftovers = outcome === 'success' ? [] : Object.values(partialPaths(archivePath, request.encryption?.manifestCopy))) => {
+      const settle = (outcome: jobs.JobOutcome | 'success', leftovers = outcome === 'success' ? [] : Object.values(partialPaths(archivePath, request.encryption?.manifestCopy ?? request.s3?.manifestCopy)).filter((path) => !isS3Path(path))) => {
         if (settled) return;
         settled = true;
         clearInterval(poll);
-        void answerWithin(dirname(archivePath), () => removeQuietlyInTurn(leftovers), this.destinationTimeoutMs).then(() => {
+        void answerWithin(leftovers[0] === undefined ? dirname(archivePath) : dirname(leftovers[0]), () => removeQuietlyInTurn(leftovers), this.destinationTimeoutMs).then(() => {
           this.running.delete(jobId);
           if (outcome !== 'success') {
             resolve(this.end(jobId, outcome));
