@@ -82,6 +82,9 @@ export interface ArchiveResult {
 /** The destination's identity (`AGE-SECRET-KEY-1…`), opened with its passphrase by the owner, for reading encrypted archives; never stored. */
 const identitySchema = z.optional(z.string().check(z.regex(/^AGE-SECRET-KEY-1[02-9AC-HJ-NP-Z]{58}$/)));
 
+/** The S3 buckets (and keys) a reading task's `s3://` archives are in. */
+const s3ListSchema = z._default(z.array(s3AccessSchema), []);
+
 /** Messages from the owning process to the worker. */
 export const toWorkerSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('start'), request: archiveRequestSchema }),
@@ -89,12 +92,13 @@ export const toWorkerSchema = z.discriminatedUnion('type', [
     type: z.literal('verify'),
     archives: z.array(z.strictObject({ id: z._default(z.nullable(z.string()), null), archivePath: z.string().check(z.minLength(1)), sha256: z.nullable(z.string()) })).check(z.minLength(1)),
     identity: identitySchema,
+    s3: s3ListSchema,
   }),
   z.strictObject({
     type: z.literal('restore'),
-    request: z.strictObject({ archivePath: z.string().check(z.minLength(1)), archives: z.record(z.string(), z.string()), target: z.string().check(z.minLength(1)), paths: z.array(z.string()), overwrite: z.boolean(), identity: identitySchema }),
+    request: z.strictObject({ archivePath: z.string().check(z.minLength(1)), archives: z.record(z.string(), z.string()), target: z.string().check(z.minLength(1)), paths: z.array(z.string()), overwrite: z.boolean(), identity: identitySchema, s3: s3ListSchema }),
   }),
-  z.strictObject({ type: z.literal('inspect'), archivePaths: z.array(z.string().check(z.minLength(1))).check(z.minLength(1)), identity: identitySchema }),
+  z.strictObject({ type: z.literal('inspect'), archivePaths: z.array(z.string().check(z.minLength(1))).check(z.minLength(1)), identity: identitySchema, s3: s3ListSchema }),
   /** Browsing: one folder of a snapshot, read from its chain's manifests (here, never in the owner); `archives` maps the chain's snapshot ids to their archives. */
   z.strictObject({
     type: z.literal('list'),
@@ -103,6 +107,7 @@ export const toWorkerSchema = z.discriminatedUnion('type', [
     snapshotId: z.number().check(z.int(), z.positive()),
     path: z.optional(z.string()),
     identity: identitySchema,
+    s3: s3ListSchema,
   }),
   z.strictObject({ type: z.literal('cancel') }),
 ]);

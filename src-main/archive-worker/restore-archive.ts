@@ -1,11 +1,12 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { posix, resolve } from 'node:path';
 import { createGunzip } from 'node:zlib';
 import { blockSize, type ManifestEntry } from './archive-manifest';
 import { archiveNameKind } from '../destinations/destination-layout';
 import { DamagedRangeError } from '../encryption/damaged-range-error';
-import { keysOf, openArchiveFile, plaintextStream, type ArchiveFile, type ArchiveKeys } from './archive-file';
+import type { S3Settings } from '../s3/s3-settings';
+import { archiveExists, keysOf, openArchiveFile, plaintextStream, type ArchiveFile, type ArchiveKeys } from './archive-file';
 import { comparePaths, isSameOrBelow } from './path-order';
 import { SnapshotView } from './snapshot-view';
 import { displayName } from './byte-names';
@@ -19,6 +20,8 @@ export { unsafeName } from './safe-writer';
 
 /** What to restore: a snapshot's archive, where to, which paths (all when empty), and whether existing files may be replaced. */
 export interface RestoreRequest {
+  /** The S3 buckets (and keys) of `s3://` archives. */
+  s3?: S3Settings[];
   archivePath: string;
   /** Where the earlier archives an incremental's entries live in are: snapshot id → archive path. */
   archives: Record<string, string>;
@@ -316,7 +319,7 @@ function flushToDisk(target: string): void {
  * attributes. A failure part-way (a missing archive, a read error) is reported per entry, not thrown.
  */
 export async function restoreArchive(request: RestoreRequest, host: RestoreHost): Promise<RestoreResult> {
-  const keys = keysOf(request.identity);
+  const keys = keysOf(request.identity, request.s3);
   const view = SnapshotView.open(request.archivePath, request.archives, { partial: true, keys });
   let entries: ManifestEntry[];
   let resolved: ReturnType<typeof resolveHardlinks>;
@@ -374,7 +377,7 @@ export async function restoreArchive(request: RestoreRequest, host: RestoreHost)
       else groups.set(archive, [entry]);
     }
     for (const [archivePath, group] of groups) {
-      if (!existsSync(archivePath)) {
+      if (!archiveExists(archivePath, keys)) {
         for (const entry of group) writer.refused.push(`/${displayName(entry.path)}: not restored, the archive ${archivePath} that holds it is missing; connect its destination`);
         continue;
       }

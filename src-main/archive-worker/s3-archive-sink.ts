@@ -1,17 +1,10 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { S3Client } from '../s3/s3-client';
 import { keyOfPath } from '../s3/s3-location';
 import type { S3Settings } from '../s3/s3-settings';
 import type { FromUploadThread, UploadThreadData } from './s3-upload-thread';
 import { createUploadRing, type UploadRing } from './upload-ring';
-
-/** Where the bundled upload thread is: beside the worker in dist/main, or there from src-main under tsx. */
-function uploadThreadScript(): string {
-  const places = [join(__dirname, 's3-upload-thread.cjs'), join(__dirname, '..', '..', 'dist', 'main', 's3-upload-thread.cjs')];
-  return places.find((place) => existsSync(place)) ?? (places[0] as string);
-}
+import { s3ThreadScript } from './s3-thread-script';
 
 /** How an archive goes to S3: the bucket and keys, and how it is cut into parts. */
 export interface S3Target {
@@ -41,7 +34,7 @@ export class S3ArchiveSink {
     this.key = keyOfPath(archivePath);
     this.client = new S3Client(target.settings, { timeoutMs: 60_000 });
     const data: UploadThreadData = { role: 'upload', ring: this.ring, settings: target.settings, key: this.key, partSize: target.partSize, maxInFlight: target.maxInFlight };
-    this.thread = new Worker(uploadThreadScript(), { workerData: data });
+    this.thread = new Worker(s3ThreadScript(), { workerData: data });
     this.completed = new Promise((resolve, reject) => {
       this.thread.on('message', (message: FromUploadThread) => {
         if (message.type === 'completed') resolve(message);

@@ -1,4 +1,4 @@
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import { MultipartUpload } from '../s3/multipart-upload';
 import { S3Client } from '../s3/s3-client';
 import { S3Error } from '../s3/s3-errors';
@@ -58,6 +58,8 @@ export function runUploadThread(data: UploadThreadData): void {
     })();
   });
 
+  // A pending Atomics.waitAsync does not keep a thread alive: this does, while the upload goes on.
+  const keepAlive = setInterval(() => undefined, 60_000);
   const run = async () => {
     const client = new S3Client(data.settings, { timeoutMs: 60_000 });
     upload = await MultipartUpload.start(client, data.key, { partSize: data.partSize, maxInFlight: data.maxInFlight, signal: stop.signal });
@@ -84,7 +86,7 @@ export function runUploadThread(data: UploadThreadData): void {
     Atomics.notify(control, ringTaken);
     port.postMessage({ type: 'completed', etag: result.etag, bytes: result.bytes, parts: result.parts } satisfies FromUploadThread);
   };
-  run().catch(fail);
+  run()
+    .catch(fail)
+    .finally(() => clearInterval(keepAlive));
 }
-
-if (parentPort && (workerData as { role?: string } | null)?.role === 'upload') runUploadThread(workerData as UploadThreadData);

@@ -58,7 +58,9 @@ export function addDestinationCommands(program: Command, cli: Cli): void {
     .addOption(passphraseFileOption())
     .action(async function (this: Command, options: AddOptions) {
       const target = destinationTarget(options, cli);
-      const encrypt = options.encrypt ?? 's3' in target;
+      // S3 is encrypted by default: the engine makes a key for a new prefix, and takes the one a prefix already has.
+      const encryptByDefault = options.encrypt === undefined && 's3' in target;
+      const encrypt = options.encrypt ?? encryptByDefault;
       // Told in the text only: the JSON keeps its fields.
       let fromOthers = 0;
       const sources = cli.passphraseSources(options.passphraseFile);
@@ -67,7 +69,7 @@ export function addDestinationCommands(program: Command, cli: Cli): void {
         cli.call(
           this,
           'destinations:add',
-          { name: options.name, ...target, encrypt, ...(passphrase === undefined ? {} : { passphrase }) },
+          { name: options.name, ...target, ...(encryptByDefault ? {} : { encrypt }), ...(passphrase === undefined ? {} : { passphrase }) },
           (d) => {
             fromOthers = d.imported.imported.filter((item) => !item.machine.current).length;
             return { id: d.id, name: d.name, path: d.path, kind: d.kind, encrypted: d.encrypted, importedSnapshots: d.imported.imported.length, warnings: d.warnings };
@@ -78,7 +80,7 @@ export function addDestinationCommands(program: Command, cli: Cli): void {
             (fromOthers > 0
               ? ` ${fromOthers} of them ${fromOthers === 1 ? "is another machine's" : "are other machines'"} (dormouse snapshots --machine all): restorable here, never pruned nor built on.`
               : '') +
-            (encrypt && d.encrypted
+            (encrypt && d.encrypted && d.importedSnapshots === 0
               ? ` Its key is in ${d.path}/.dormouse-key.age, encrypted with your passphrase; RECOVERY.txt beside it says how to restore without Dormouse. Without the passphrase the backups cannot be restored: keep it safe.`
               : '') +
             d.warnings.map((warning) => `\nWarning: ${warning}.`).join(''),

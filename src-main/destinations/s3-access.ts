@@ -1,7 +1,7 @@
 import { DormouseError } from '../../shared/errors';
 import { credentialStoreFor } from '../s3/credential-store';
 import type { S3Settings } from '../s3/s3-settings';
-import type { DestinationRecord } from '../store/destination-store';
+import { listDestinations, type DestinationRecord } from '../store/destination-store';
 import type { Db } from '../store/open-store';
 
 /** What a worker needs to reach an S3 destination's bucket. */
@@ -16,6 +16,18 @@ export function s3AccessOf(db: Db, destination: DestinationRecord): S3Access | n
   }
   const { endpoint, region, bucket, pathStyle } = destination.s3;
   return { endpoint, region, bucket, pathStyle, credentials };
+}
+
+/** Every S3 destination's bucket and keys, for a worker that reads archives at `s3://` paths (those without stored keys are left out). */
+export function s3Accesses(db: Db): S3Access[] {
+  return listDestinations(db).flatMap((destination) => {
+    try {
+      const access = s3AccessOf(db, destination);
+      return access ? [access] : [];
+    } catch {
+      return [];
+    }
+  });
 }
 
 /**

@@ -25,11 +25,11 @@ export function s3LocationOf(input: S3DestinationInput): S3Location {
 /**
  * Adds an S3 bucket prefix as a destination: checks the bucket answers to the keys (a clear error for
  * wrong keys, a missing bucket, a clock the server refuses), that the prefix is not another
- * destination here, makes its key (encrypted by default) and writes its marker as objects under the
+ * destination here, makes its key (encrypted by default; a prefix that already is a destination keeps its own) and writes its marker as objects under the
  * prefix, stores the keys in the data folder's credential store (never the catalog), records it and
  * imports the snapshots already there.
  */
-export async function addS3Destination(context: AddDestinationContext, name: string, input: S3DestinationInput, encrypt: boolean, passphrase: string | undefined): Promise<AddedDestination> {
+export async function addS3Destination(context: AddDestinationContext, name: string, input: S3DestinationInput, encrypt: boolean | undefined, passphrase: string | undefined): Promise<AddedDestination> {
   const { db, now } = context;
   const location = s3LocationOf(input);
   const path = locationPath(location);
@@ -50,7 +50,8 @@ export async function addS3Destination(context: AddDestinationContext, name: str
   const credentials = credentialStoreFor(db.name);
   return recordDestination(context, storage, reading, {
     name,
-    encrypt,
+    // Encrypted by default; a prefix that already is a destination keeps what it is (its key, or none).
+    encrypt: encrypt ?? reading.kind !== 'valid',
     passphrase,
     writeMarker: () => writeMarkerTo(storage, name, new Date(now())),
     removeMarker: () => storage.removeSmall(markerFileName).catch(() => undefined),

@@ -3,6 +3,7 @@ import { SnapshotTasks } from './snapshot-tasks';
 import { addDestination } from './add-destination';
 import { addS3Destination } from './add-s3-destination';
 import { storageOf } from '../destinations/storage-of';
+import { s3Accesses } from '../destinations/s3-access';
 import { credentialStoreFor } from '../s3/credential-store';
 import { resolveDefinition } from './schedule-definition';
 import { backupTimeoutMs } from '../destinations/destination-probe';
@@ -168,7 +169,7 @@ export class Engine {
       'snapshots:ls': async (request) => {
         const snapshot = this.snapshots.requireSnapshot(request.snapshotId);
         const identity = await identityForSnapshot(this.db, snapshot, request.passphrase, 'listing its snapshots');
-        return this.browser.list(snapshot.archivePath, this.snapshots.chainArchives(request.snapshotId), request.snapshotId, request.path, identity);
+        return this.browser.list(snapshot.archivePath, this.snapshots.chainArchives(request.snapshotId), request.snapshotId, request.path, identity, s3Accesses(this.db));
       },
       'folders:pick': async () => (this.options.pickFolder ? { supported: true, path: await this.options.pickFolder() } : { supported: false, path: null }),
       'jobs:cancel': (request) => this.jobs.cancel(request.jobId),
@@ -326,7 +327,7 @@ export class Engine {
   private async addDestination(request: ValidRequestOf<'destinations:add'>): Promise<DestinationAdded> {
     const context = { db: this.db, now: this.now, inspect: this.snapshots.inspectArchives, destinationTimeoutMs: this.destinationTimeoutMs };
     const added = request.s3
-      ? await addS3Destination(context, request.name, request.s3, request.encrypt ?? true, request.passphrase)
+      ? await addS3Destination(context, request.name, request.s3, request.encrypt, request.passphrase)
       : await addDestination(context, request.name, request.path as string, request.encrypt ?? false, request.passphrase);
     const warnings = added.record.kind === 's3' && added.record.recipient === null ? [unencryptedS3Warning] : [];
     return { ...(await this.destinationView(added.record)), imported: added.imported, warnings };
