@@ -600,6 +600,8 @@ function s3TargetOf(s3: NonNullable<ArchiveRequest['s3']>): S3Target {
     settings: { endpoint: s3.endpoint, region: s3.region, bucket: s3.bucket, pathStyle: s3.pathStyle, credentials: s3.credentials },
     partSize: s3.partSize,
     maxInFlight: s3.maxInFlight,
+    timeoutMs: s3.timeoutMs,
+    attempts: s3.attempts,
   };
 }
 

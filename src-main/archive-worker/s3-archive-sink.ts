@@ -11,6 +11,8 @@ export interface S3Target {
   settings: S3Settings;
   partSize: number;
   maxInFlight: number;
+  timeoutMs: number;
+  attempts: number;
 }
 
 /**
@@ -33,7 +35,7 @@ export class S3ArchiveSink {
   ) {
     this.key = keyOfPath(archivePath);
     this.client = new S3Client(target.settings, { timeoutMs: 60_000 });
-    const data: UploadThreadData = { role: 'upload', ring: this.ring, settings: target.settings, key: this.key, partSize: target.partSize, maxInFlight: target.maxInFlight };
+    const data: UploadThreadData = { role: 'upload', ring: this.ring, settings: target.settings, key: this.key, partSize: target.partSize, maxInFlight: target.maxInFlight, timeoutMs: target.timeoutMs, attempts: target.attempts };
     this.thread = new Worker(s3ThreadScript(), { workerData: data });
     this.completed = new Promise((resolve, reject) => {
       this.thread.on('message', (message: FromUploadThread) => {

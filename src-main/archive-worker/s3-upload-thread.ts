@@ -1,5 +1,6 @@
 import { parentPort } from 'node:worker_threads';
 import { MultipartUpload } from '../s3/multipart-upload';
+import { defaultRetryPolicy } from '../s3/retry-policy';
 import { S3Client } from '../s3/s3-client';
 import { S3Error } from '../s3/s3-errors';
 import type { S3Settings } from '../s3/s3-settings';
@@ -18,6 +19,8 @@ export interface UploadThreadData {
   key: string;
   partSize: number;
   maxInFlight: number;
+  timeoutMs: number;
+  attempts: number;
 }
 
 /** What the upload thread tells the archive worker. */
@@ -61,8 +64,9 @@ export function runUploadThread(data: UploadThreadData): void {
   // A pending Atomics.waitAsync does not keep a thread alive: this does, while the upload goes on.
   const keepAlive = setInterval(() => undefined, 60_000);
   const run = async () => {
-    const client = new S3Client(data.settings, { timeoutMs: 60_000 });
-    upload = await MultipartUpload.start(client, data.key, { partSize: data.partSize, maxInFlight: data.maxInFlight, signal: stop.signal });
+    const client = new S3Client(data.settings, { timeoutMs: data.timeoutMs });
+    const retry = { ...defaultRetryPolicy, attempts: data.attempts };
+    upload = await MultipartUpload.start(client, data.key, { partSize: data.partSize, maxInFlight: data.maxInFlight, signal: stop.signal, retry });
     let taken = 0;
     for (;;) {
       const published = Atomics.load(control, ringPublished);

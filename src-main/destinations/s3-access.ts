@@ -30,11 +30,32 @@ export function s3Accesses(db: Db): S3Access[] {
   });
 }
 
+/** How an archive upload is cut and how patient it is. */
+export interface UploadShape {
+  partSize: number;
+  maxInFlight: number;
+  /** A request silent this long fails and is tried again. */
+  timeoutMs: number;
+  /** Tries per part in all: ten over about two minutes of waiting by default (a laptop waking on a network still coming back). */
+  attempts: number;
+}
+
+function whole(text: string | undefined, min: number, max: number): number | null {
+  const value = Number(text);
+  return text !== undefined && Number.isInteger(value) && value >= min && value <= max ? value : null;
+}
+
 /**
- * How uploads are cut: 8 MiB parts, 4 in flight (about 40 MiB of memory at most). The part size can
- * be raised for archives past 80 GB (S3 allows 10,000 parts) with DORMOUSE_S3_PART_MIB.
+ * How uploads are cut: 8 MiB parts, 4 in flight (about 40 MiB of memory at most), 60 s of silence
+ * before a part is tried again, 10 tries. For unusual networks and archives: DORMOUSE_S3_PART_MIB
+ * (5–5120: raise past 80 GB archives, S3 allows 10,000 parts), DORMOUSE_S3_TIMEOUT_SECONDS and
+ * DORMOUSE_S3_ATTEMPTS.
  */
-export function uploadShape(env: NodeJS.ProcessEnv = process.env): { partSize: number; maxInFlight: number } {
-  const mib = Number(env.DORMOUSE_S3_PART_MIB);
-  return { partSize: (Number.isInteger(mib) && mib >= 5 && mib <= 5120 ? mib : 8) * 1024 * 1024, maxInFlight: 4 };
+export function uploadShape(env: NodeJS.ProcessEnv = process.env): UploadShape {
+  return {
+    partSize: (whole(env.DORMOUSE_S3_PART_MIB, 5, 5120) ?? 8) * 1024 * 1024,
+    maxInFlight: 4,
+    timeoutMs: (whole(env.DORMOUSE_S3_TIMEOUT_SECONDS, 1, 3600) ?? 60) * 1000,
+    attempts: whole(env.DORMOUSE_S3_ATTEMPTS, 1, 100) ?? 10,
+  };
 }

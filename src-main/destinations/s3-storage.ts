@@ -47,7 +47,11 @@ export class S3Storage implements DestinationStorage {
   async readSmall(name: string, maxBytes: number): Promise<SmallRead> {
     const key = this.keyOf(name);
     const head = await this.client.headObject(key);
-    if (head === null) return 'missing';
+    if (head === null) {
+      // A HEAD of a key in a bucket that is gone answers 404 too: the bucket's own HEAD tells them apart.
+      await this.client.headBucket();
+      return 'missing';
+    }
     if (head.size > maxBytes) return 'too-large';
     try {
       return (await this.client.getObject(key)).body;

@@ -189,6 +189,26 @@ export class JobRunner {
     return { id: base.uuid, archivePath: base.archivePath, archives: Object.fromEntries(chain.map((link) => [link.uuid, link.archivePath])), manifestCopies };
   }
 
+  /**
+   * Removes what a backup that did not succeed left: its partial files (off the event loop, at most
+   * the destination timeout); on S3 also the multipart upload a killed or cancelled worker could not
+   * abort itself, and the objects of a backup cancelled after it published them.
+   */
+  private async removeLeftovers(destination: DestinationRecord, archivePath: string, failed: boolean, leftovers: string[]): Promise<void> {
+    const local = leftovers.filter((path) => !isS3Path(path));
+    await answerWithin(local[0] === undefined ? dirname(archivePath) : dirname(local[0]), () => removeQuietlyInTurn(local), this.destinationTimeoutMs);
+    if (!failed || destination.kind !== 's3') return;
+    try {
+      const storage = storageOf(this.db(), destination);
+      await storage.within(async () => {
+        await storage.removeLeftovers(dirname(archivePath));
+        if (leftovers.includes(archivePath)) await storage.removeArchive(archivePath);
+      }, this.destinationTimeoutMs);
+    } catch {
+      // An endpoint out of reach: the next backup of this schedule aborts what is left.
+    }
+  }
+
   /** Ids of the jobs this process is running now (checking their destination, or in a worker). */
   runningJobIds(): number[] {
     return [...this.preparing, ...this.running.keys()];
@@ -315,11 +335,11 @@ export class JobRunner {
       let cancelling = false;
       let lastMessage: FromWorker | undefined;
       /** Ends the job once what it leaves on the destination is removed (off the event loop, at most the destination timeout). */
-      const settle = (outcome: jobs.JobOutcome | 'success', leftovers = outcome === 'success' ? [] : Object.values(partialPaths(archivePath, request.encryption?.manifestCopy ?? request.s3?.manifestCopy)).filter((path) => !isS3Path(path))) => {
+      const settle = (outcome: jobs.JobOutcome | 'success', leftovers = outcome === 'success' ? [] : Object.values(partialPaths(archivePath, request.encryption?.manifestCopy ?? request.s3?.manifestCopy))) => {
         if (settled) return;
         settled = true;
         clearInterval(poll);
-        void answerWithin(leftovers[0] === undefined ? dirname(archivePath) : dirname(leftovers[0]), () => removeQuietlyInTurn(leftovers), this.destinationTimeoutMs).then(() => {
+        void this.removeLeftovers(destination, archivePath, outcome !== 'success', leftovers).then(() => {
           this.running.delete(jobId);
           if (outcome !== 'success') {
             resolve(this.end(jobId, outcome));
