@@ -47,7 +47,7 @@ export const archiveRequestSchema = z.strictObject({
    * with, how the upload is cut (part size, parts in flight), and where the local copy of its
    * manifest goes (the next incremental reads that, never the bucket).
    */
-  s3: z.optional(z.extend(s3AccessSchema, { manifestCopy: z.string().check(z.minLength(1)), partSize: z.int().check(z.gte(5 * 1024 * 1024)), maxInFlight: z.int().check(z.gte(1), z.lte(16)), timeoutMs: z.int().check(z.gte(1000)), attempts: z.int().check(z.gte(1), z.lte(100)) })),
+  s3: z.optional(z.extend(s3AccessSchema, { manifestCopy: z.string().check(z.minLength(1)), partSize: z.int().check(z.gte(5 * 1024 * 1024)), maxInFlight: z.int().check(z.gte(1), z.lte(16)), timeoutMs: z.int().check(z.gte(1000)), attempts: z.int().check(z.gte(1), z.lte(100)), bytesPerSecond: z.nullable(z.int().check(z.positive())) })),
 });
 export type ArchiveRequest = z.infer<typeof archiveRequestSchema>;
 

@@ -602,6 +602,7 @@ function s3TargetOf(s3: NonNullable<ArchiveRequest['s3']>): S3Target {
     maxInFlight: s3.maxInFlight,
     timeoutMs: s3.timeoutMs,
     attempts: s3.attempts,
+    bytesPerSecond: s3.bytesPerSecond,
   };
 }
 

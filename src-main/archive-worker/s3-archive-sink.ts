@@ -13,6 +13,8 @@ export interface S3Target {
   maxInFlight: number;
   timeoutMs: number;
   attempts: number;
+  /** The upload speed limit (an average), or null. */
+  bytesPerSecond: number | null;
 }
 
 /**
@@ -35,7 +37,7 @@ export class S3ArchiveSink {
   ) {
     this.key = keyOfPath(archivePath);
     this.client = new S3Client(target.settings, { timeoutMs: 60_000 });
-    const data: UploadThreadData = { role: 'upload', ring: this.ring, settings: target.settings, key: this.key, partSize: target.partSize, maxInFlight: target.maxInFlight, timeoutMs: target.timeoutMs, attempts: target.attempts };
+    const data: UploadThreadData = { role: 'upload', ring: this.ring, settings: target.settings, key: this.key, partSize: target.partSize, maxInFlight: target.maxInFlight, timeoutMs: target.timeoutMs, attempts: target.attempts, bytesPerSecond: target.bytesPerSecond };
     this.thread = new Worker(s3ThreadScript(), { workerData: data });
     this.completed = new Promise((resolve, reject) => {
       this.thread.on('message', (message: FromUploadThread) => {

@@ -21,6 +21,8 @@ export interface UploadThreadData {
   maxInFlight: number;
   timeoutMs: number;
   attempts: number;
+  /** The upload speed limit: bytes are taken from the ring no faster than this on average (null: no limit). */
+  bytesPerSecond: number | null;
 }
 
 /** What the upload thread tells the archive worker. */
@@ -68,13 +70,22 @@ export function runUploadThread(data: UploadThreadData): void {
     const retry = { ...defaultRetryPolicy, attempts: data.attempts };
     upload = await MultipartUpload.start(client, data.key, { partSize: data.partSize, maxInFlight: data.maxInFlight, signal: stop.signal, retry });
     let taken = 0;
+    let fed = 0;
+    const started = Date.now();
     for (;;) {
       const published = Atomics.load(control, ringPublished);
       if (taken < published) {
         const slot = taken % data.ring.slots;
         const start = slot * data.ring.slotBytes;
+        const length = Atomics.load(control, ringLengths + slot);
+        // The speed limit: each slot waits until the bytes before it are due at that rate.
+        if (data.bytesPerSecond !== null) {
+          const due = started + (fed / data.bytesPerSecond) * 1000 - Date.now();
+          if (due > 0) await new Promise((resolve) => setTimeout(resolve, due));
+        }
+        fed += length;
         // write() copies the bytes before it resolves: the slot can be reused at once.
-        await upload.write(bytes.subarray(start, start + Atomics.load(control, ringLengths + slot)));
+        await upload.write(bytes.subarray(start, start + length));
         taken += 1;
         Atomics.store(control, ringTaken, taken);
         Atomics.notify(control, ringTaken);

@@ -1,4 +1,5 @@
 import { DormouseError } from '../../shared/errors';
+import type { Settings } from '../../shared/settings';
 import { credentialStoreFor } from '../s3/credential-store';
 import type { S3Settings } from '../s3/s3-settings';
 import { listDestinations, type DestinationRecord } from '../store/destination-store';
@@ -28,6 +29,11 @@ export function s3Accesses(db: Db): S3Access[] {
       return [];
     }
   });
+}
+
+/** The upload speed limit setting in bytes a second, or null for none. */
+export function uploadLimitOf(settings: Settings): number | null {
+  return settings.uploadLimitKbPerSecond === null ? null : settings.uploadLimitKbPerSecond * 1000;
 }
 
 /** How an archive upload is cut and how patient it is. */

@@ -13,7 +13,8 @@ import type { ArchiveRequest, FromWorker } from '../archive-worker/archive-proto
 import { DestinationProbe, backupTimeoutMs, viewTimeoutMs, type DestinationCheck } from '../destinations/destination-probe';
 import type { DestinationStorage } from '../destinations/destination-storage';
 import { storageOf } from '../destinations/storage-of';
-import { s3AccessOf, uploadShape, type S3Access } from '../destinations/s3-access';
+import { removeJobLeftovers } from './job-leftovers';
+import { s3AccessOf, uploadLimitOf, uploadShape, type S3Access } from '../destinations/s3-access';
 import { isS3Path } from '../s3/s3-location';
 import { archiveNameKind, archivePathFor } from '../destinations/destination-layout';
 import { manifestCopyFile } from '../store/data-dir';
@@ -189,26 +190,6 @@ export class JobRunner {
     return { id: base.uuid, archivePath: base.archivePath, archives: Object.fromEntries(chain.map((link) => [link.uuid, link.archivePath])), manifestCopies };
   }
 
-  /**
-   * Removes what a backup that did not succeed left: its partial files (off the event loop, at most
-   * the destination timeout); on S3 also the multipart upload a killed or cancelled worker could not
-   * abort itself, and the objects of a backup cancelled after it published them.
-   */
-  private async removeLeftovers(destination: DestinationRecord, archivePath: string, failed: boolean, leftovers: string[]): Promise<void> {
-    const local = leftovers.filter((path) => !isS3Path(path));
-    await answerWithin(local[0] === undefined ? dirname(archivePath) : dirname(local[0]), () => removeQuietlyInTurn(local), this.destinationTimeoutMs);
-    if (!failed || destination.kind !== 's3') return;
-    try {
-      const storage = storageOf(this.db(), destination);
-      await storage.within(async () => {
-        await storage.removeLeftovers(dirname(archivePath));
-        if (leftovers.includes(archivePath)) await storage.removeArchive(archivePath);
-      }, this.destinationTimeoutMs);
-    } catch {
-      // An endpoint out of reach: the next backup of this schedule aborts what is left.
-    }
-  }
-
   /** Ids of the jobs this process is running now (checking their destination, or in a worker). */
   runningJobIds(): number[] {
     return [...this.preparing, ...this.running.keys()];
@@ -319,7 +300,7 @@ export class JobRunner {
       ...(base ? { base: this.baseOf(base) } : {}),
       // Encrypted to the recipient in the catalog: a backup never needs the passphrase.
       ...(destination.recipient === null ? {} : { encryption: { recipient: destination.recipient, manifestCopy: manifestCopyFile(this.db().name, snapshotUuid) } }),
-      ...(s3 ? { s3: { ...s3, manifestCopy: manifestCopyFile(this.db().name, snapshotUuid), ...uploadShape() } } : {}),
+      ...(s3 ? { s3: { ...s3, manifestCopy: manifestCopyFile(this.db().name, snapshotUuid), ...uploadShape(), bytesPerSecond: uploadLimitOf(readSettings(this.db())) } } : {}),
     };
 
     let worker: WorkerHandle;
@@ -339,7 +320,7 @@ export class JobRunner {
         if (settled) return;
         settled = true;
         clearInterval(poll);
-        void this.removeLeftovers(destination, archivePath, outcome !== 'success', leftovers).then(() => {
+        void removeJobLeftovers(this.db(), destination, archivePath, outcome !== 'success', leftovers, this.destinationTimeoutMs).then(() => {
           this.running.delete(jobId);
           if (outcome !== 'success') {
             resolve(this.end(jobId, outcome));

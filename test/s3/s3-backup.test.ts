@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { S3Storage } from '../../src-main/destinations/s3-storage';
 import { encodeIdentity } from '../../src-main/encryption/age-keys';
@@ -83,4 +84,31 @@ test('a full and an incremental backup to S3: one object each and its .sha256, a
   const snapshots = expectOk<{ archivePath: string; kind: string }[]>(cli(['snapshots']));
   assert.deepEqual(snapshots.map((snapshot) => snapshot.kind), ['incremental', 'full']);
   assert.deepEqual((await clientOf(server(), 'backups').listMultipartUploads({ prefix: 'family/' })).uploads, []);
+});
+
+test('the upload speed limit setting: a 12 MiB archive at 2,000 KB/s takes about 6 s, against much less without it', { skip: noCeph }, async (t) => {
+  const root = temporaryFolder(t);
+  const source = join(root, 'home');
+  mkdirSync(source);
+  writeFileSync(join(source, 'clip.bin'), noise(12 * MiB, 5));
+  await clientOf(server(), 'limited').createBucket();
+  const dataDir = join(root, 'data');
+  const cli = s3Cli(server(), dataDir);
+  expectOk(cli([...s3AddArgs(server(), 'cloud', 's3://limited'), '--no-encrypt']));
+  expectOk(cli(['schedule', 'add', '--name', 'Clips', '--source', source, '--destination', 'cloud', '--cron', '0 9 * * *']));
+  const seconds = (job: { startedAt: string; finishedAt: string }) => (Date.parse(job.finishedAt) - Date.parse(job.startedAt)) / 1000;
+
+  const free = expectOk<Job & { startedAt: string; finishedAt: string }>(cli(['run', 'Clips']));
+  assert.equal(free.status, 'succeeded', JSON.stringify(free.error));
+  // The settings window's field, as it stores it; and no manifest copy, so the next backup is a full one again.
+  const db = new Database(join(dataDir, 'dormouse.sqlite'));
+  db.prepare("INSERT INTO settings (key, value, updated_at) VALUES ('uploadLimitKbPerSecond', '2000', 0)").run();
+  db.close();
+  rmSync(join(dataDir, 'manifest-copies'), { recursive: true, force: true });
+  const limited = expectOk<Job & { startedAt: string; finishedAt: string }>(cli(['run', 'Clips']));
+  assert.equal(limited.status, 'succeeded', JSON.stringify(limited.error));
+  assert.match(limited.archivePath, /-full-/);
+  t.diagnostic(`without a limit ${seconds(free)} s, at 2,000 KB/s ${seconds(limited)} s`);
+  assert.ok(seconds(limited) >= 5, `at 2,000 KB/s 12.6 MB take at least 5 s, not ${seconds(limited)} s`);
+  assert.ok(seconds(free) < seconds(limited) / 2, `without the limit it is much faster (${seconds(free)} s)`);
 });
