@@ -7,10 +7,11 @@ import type { DestinationRecord } from '../store/destination-store';
 import { thisMachine, type Machine } from '../store/machine-store';
 import type { Db } from '../store/open-store';
 import type { DestinationStorage } from './destination-storage';
+import { archivesFolderName } from './destination-layout';
 
 /** The archives a destination holds, listed off the event loop: the destination may be a share, or an endpoint, that stopped answering. */
 async function archivesIn(destination: DestinationRecord, storage: DestinationStorage, timeoutMs: number): Promise<string[]> {
-  const listed = await storage.within(() => storage.listArchives(), timeoutMs);
+  const listed = await storage.within(() => storage.listArchives(), timeoutMs, archivesFolderName);
   if (listed.timedOut) {
     throw new DormouseError('DESTINATION_UNAVAILABLE', `destination "${destination.name}" (${destination.path}) did not answer within ${timeoutMs / 1000} s: a network share or an S3 endpoint out of reach, or a drive that hangs; import again once it answers`);
   }

@@ -22,8 +22,12 @@ export interface DestinationStorage {
   readonly kind: 'folder' | 's3';
   /** The destination's path as the catalog keeps it: a folder, or `s3://BUCKET[/PREFIX]`. */
   readonly location: string;
-  /** Runs work on the destination, waiting for it at most `ms` (a share or an endpoint that stops answering). */
-  within<T>(work: () => Promise<T>, ms: number): Promise<TimedAnswer<T>>;
+  /**
+   * Runs work on the destination, waiting for it at most `ms` (a share or an endpoint that stops
+   * answering). `inside` names the subfolder the work touches (a folder inside may be on another
+   * drive or share: a read of it that hangs must not hold up reads of the destination's top).
+   */
+  within<T>(work: () => Promise<T>, ms: number, inside?: string): Promise<TimedAnswer<T>>;
   /** Where a small file is, for messages. */
   describe(name: string): string;
   readSmall(name: string, maxBytes: number): Promise<SmallRead>;
@@ -48,8 +52,8 @@ export class FolderStorage implements DestinationStorage {
 
   constructor(readonly location: string) {}
 
-  within<T>(work: () => Promise<T>, ms: number): Promise<TimedAnswer<T>> {
-    return answerWithin(this.location, work, ms);
+  within<T>(work: () => Promise<T>, ms: number, inside?: string): Promise<TimedAnswer<T>> {
+    return answerWithin(inside === undefined ? this.location : join(this.location, inside), work, ms);
   }
 
   describe(name: string): string {

@@ -23,16 +23,20 @@ export class S3Storage implements DestinationStorage {
   readonly kind = 's3' as const;
   readonly location: string;
   readonly client: S3Client;
+  private readonly agent: http.Agent;
 
   constructor(readonly s3: S3Location, credentials: S3Credentials) {
     this.location = locationPath(s3);
     // A connection per request: the owner makes few, and an idle kept-alive socket would hold a CLI's exit for its timeout.
-    const agent = s3.endpoint.startsWith('https:') ? new https.Agent({ keepAlive: false }) : new http.Agent({ keepAlive: false });
-    this.client = new S3Client({ endpoint: s3.endpoint, region: s3.region, bucket: s3.bucket, pathStyle: s3.pathStyle, credentials }, { timeoutMs: requestTimeoutMs, agent });
+    this.agent = s3.endpoint.startsWith('https:') ? new https.Agent({ keepAlive: false }) : new http.Agent({ keepAlive: false });
+    this.client = new S3Client({ endpoint: s3.endpoint, region: s3.region, bucket: s3.bucket, pathStyle: s3.pathStyle, credentials }, { timeoutMs: requestTimeoutMs, agent: this.agent });
   }
 
-  within<T>(work: () => Promise<T>, ms: number): Promise<TimedAnswer<T>> {
-    return withinTime(work(), ms);
+  /** Waits for work at most `ms`; past that its requests are cut (they fail), so none lingers after the answer "not answering". */
+  async within<T>(work: () => Promise<T>, ms: number): Promise<TimedAnswer<T>> {
+    const answer = await withinTime(work(), ms);
+    if (answer.timedOut) this.agent.destroy();
+    return answer;
   }
 
   /** The key of a name right under the prefix. */

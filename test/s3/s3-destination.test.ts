@@ -4,7 +4,8 @@ import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'n
 import { join } from 'node:path';
 import { expectError, expectOk, temporaryFolder } from '../helpers/cli';
 import { clientOf, noCeph, useS3Server } from './s3-kit';
-import { passphraseFile, s3AddArgs, s3Cli } from './s3-destination-kit';
+import { startFaultProxy } from '../helpers/fault-proxy';
+import { passphraseFile, s3AddArgs, s3Cli, s3CliAsync } from './s3-destination-kit';
 
 /**
  * Adding an S3 bucket as a destination with the real CLI against Ceph's RADOS Gateway: the marker,
@@ -126,4 +127,19 @@ test('wrong keys, a missing bucket, a bad location and keys from --profile', { s
   const fromFile = s3Cli(server(), dataDir, { AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_SHARED_CREDENTIALS_FILE: join(aws, 'credentials') });
   expectError(fromFile([...s3AddArgs(server(), 'x', 's3://errors'), '--no-encrypt', '--profile', 'work']), 2, /has no profile \[work\]/);
   assert.equal(expectOk<Added>(fromFile([...s3AddArgs(server(), 'nas', 's3://errors/home'), '--no-encrypt', '--profile', 'home-nas'])).kind, 's3');
+});
+
+test('an endpoint that stops answering (a laptop on another network): not answering after 3 s, and the command ends then', { skip: noCeph }, async (t) => {
+  const root = temporaryFolder(t);
+  await clientOf(server(), 'silent').createBucket();
+  const proxy = await startFaultProxy({ host: '127.0.0.1', port: server().port });
+  t.after(() => proxy.close());
+  const cli = s3CliAsync(server(), join(root, 'data'));
+  expectOk(await cli([...s3AddArgs(server(), 'far', 's3://silent', proxy.endpoint), '--no-encrypt']));
+  proxy.stall();
+  const started = Date.now();
+  const listed = await cli(['destination', 'list']);
+  const took = Date.now() - started;
+  assert.deepEqual(expectOk<Listed[]>(listed).map((d) => d.state), ['not-answering']);
+  assert.ok(took >= 3_000 && took < 8_000, `the list answered after the 3 s wait and the command ended then (${took} ms)`);
 });
