@@ -26,7 +26,7 @@ import type { PaxRecords } from './pax-records';
 import { posix } from 'node:path';
 import { groupName, userName } from './owner-names';
 import { TarWriter, type EntryFields } from './tar-writer';
-import { S3ArchiveSink, type S3Target } from './s3-archive-sink';
+import { publishUpload, S3ArchiveSink, s3TargetOf } from './s3-archive-sink';
 import { ArchiveOutput } from './archive-output';
 import { startAgeFile } from '../encryption/age-encryptor';
 import { writeManifestCopy } from './manifest-copy';
@@ -575,35 +575,6 @@ function* writeEntry(writer: TarWriter, entry: WalkEntry, leader: string | undef
   } finally {
     closeSync(fd);
   }
-}
-
-/**
- * Publishes an archive uploaded to S3: waits for its upload to complete (CompleteMultipartUpload
- * makes the object appear, whole), then writes its `.sha256` object; an archive whose sidecar
- * cannot be written is deleted again, so a failed backup leaves nothing visible.
- */
-async function publishUpload(sink: S3ArchiveSink, archivePath: string, sha256: string): Promise<void> {
-  await sink.completed;
-  try {
-    await sink.putBeside(sidecarPath(archivePath), `${sha256}  ${basename(archivePath)}\n`);
-  } catch (error) {
-    await sink.remove(archivePath).catch(() => undefined);
-    throw error;
-  } finally {
-    await sink.close();
-  }
-}
-
-/** Where an archive goes in S3, from the worker request. */
-function s3TargetOf(s3: NonNullable<ArchiveRequest['s3']>): S3Target {
-  return {
-    settings: { endpoint: s3.endpoint, region: s3.region, bucket: s3.bucket, pathStyle: s3.pathStyle, credentials: s3.credentials },
-    partSize: s3.partSize,
-    maxInFlight: s3.maxInFlight,
-    timeoutMs: s3.timeoutMs,
-    attempts: s3.attempts,
-    bytesPerSecond: s3.bytesPerSecond,
-  };
 }
 
 /** Writes `<archive>.sha256` (as sha256sum prints it), so a catalog rebuilt from the destination can still verify the archive. */

@@ -1,7 +1,10 @@
 import { Worker } from 'node:worker_threads';
 import { S3Client } from '../s3/s3-client';
 import { keyOfPath } from '../s3/s3-location';
+import { basename } from 'node:path';
 import type { S3Settings } from '../s3/s3-settings';
+import type { ArchiveRequest } from './archive-protocol';
+import { sidecarPath } from './archive-manifest';
 import type { FromUploadThread, UploadThreadData } from './s3-upload-thread';
 import { createUploadRing, type UploadRing } from './upload-ring';
 import { s3ThreadScript } from './s3-thread-script';
@@ -84,4 +87,33 @@ export class S3ArchiveSink {
     })();
     return this.aborted;
   }
+}
+
+/**
+ * Publishes an archive uploaded to S3: waits for its upload to complete (CompleteMultipartUpload
+ * makes the object appear, whole), then writes its `.sha256` object; an archive whose sidecar
+ * cannot be written is deleted again, so a failed backup leaves nothing visible.
+ */
+export async function publishUpload(sink: S3ArchiveSink, archivePath: string, sha256: string): Promise<void> {
+  await sink.completed;
+  try {
+    await sink.putBeside(sidecarPath(archivePath), `${sha256}  ${basename(archivePath)}\n`);
+  } catch (error) {
+    await sink.remove(archivePath).catch(() => undefined);
+    throw error;
+  } finally {
+    await sink.close();
+  }
+}
+
+/** Where an archive goes in S3, from the worker request. */
+export function s3TargetOf(s3: NonNullable<ArchiveRequest['s3']>): S3Target {
+  return {
+    settings: { endpoint: s3.endpoint, region: s3.region, bucket: s3.bucket, pathStyle: s3.pathStyle, credentials: s3.credentials },
+    partSize: s3.partSize,
+    maxInFlight: s3.maxInFlight,
+    timeoutMs: s3.timeoutMs,
+    attempts: s3.attempts,
+    bytesPerSecond: s3.bytesPerSecond,
+  };
 }

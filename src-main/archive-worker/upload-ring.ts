@@ -13,8 +13,7 @@ export const ringClosed = 2;
 export const ringState = 3;
 export const ringLengths = 4;
 
-/** The upload's states in the `ringState` word. */
-export const uploadGoing = 0;
+/** The upload's states in the `ringState` word (0 while it goes on). */
 export const uploadCompleted = 1;
 export const uploadFailed = 2;
 
@@ -30,11 +29,6 @@ export interface UploadRing {
 /** A ring of `slots` slots of `slotBytes` each (8 × 1 MiB by default). */
 export function createUploadRing(slots = 8, slotBytes = 1024 * 1024): UploadRing {
   return { control: new SharedArrayBuffer(4 * (ringLengths + slots)), data: new SharedArrayBuffer(slots * slotBytes), info: new SharedArrayBuffer(4096), slots, slotBytes };
-}
-
-/** The upload's error message, as the upload thread left it. */
-export function uploadFailure(ring: UploadRing): string {
-  return Buffer.from(ring.info).toString('utf8').replace(/\0+$/, '') || 'the upload failed';
 }
 
 /**
