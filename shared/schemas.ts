@@ -47,8 +47,30 @@ export const keepLastSchema = z.number().int('must be a whole number').min(1, 'm
 /** An encrypted destination's passphrase, for the requests that open its key (never stored). */
 export const passphraseSchema = z.string().min(1, 'must not be empty').max(4096, 'is too long for a passphrase');
 
-/** `encrypt`: make a new encrypted destination (its key is made with `passphrase`); an existing encrypted folder needs `passphrase` to import its snapshots. */
-export const destinationAddSchema = z.strictObject({ name: nameSchema, path: folderPathSchema, encrypt: z.boolean().default(false), passphrase: passphraseSchema.optional() });
+/** The keys that sign S3 requests: stored by the engine in the data folder's credential store, never in the catalog, never echoed back. */
+export const s3CredentialsSchema = z.strictObject({
+  accessKeyId: z.string().min(1, 'must not be empty').max(256).refine(noControlCharacters, 'must not contain control characters'),
+  secretAccessKey: z.string().min(1, 'must not be empty').max(1024).refine(noControlCharacters, 'must not contain control characters'),
+  sessionToken: z.string().min(1).max(8192).optional(),
+});
+
+/** An S3-compatible bucket as a destination: `s3://BUCKET[/PREFIX]`, the service's endpoint (AWS's for the region when absent), the signing region, path-style addressing. */
+export const s3DestinationSchema = z.strictObject({
+  url: z.string().min(1, 'must not be empty').max(1100, 'is too long for an S3 location'),
+  endpoint: z.string().min(1).max(2048).optional(),
+  region: z.string().regex(/^[a-z0-9-]{1,64}$/, 'must be a region name such as us-east-1, eu-central-1 or auto').optional(),
+  pathStyle: z.boolean().default(false),
+  credentials: s3CredentialsSchema,
+});
+
+/**
+ * A folder (`path`) or an S3 bucket prefix (`s3`) as a destination. `encrypt`: make a new encrypted
+ * destination (its key is made with `passphrase`); on by default for S3, off for folders. An
+ * existing encrypted destination needs `passphrase` to import its snapshots.
+ */
+export const destinationAddSchema = z
+  .strictObject({ name: nameSchema, path: folderPathSchema.optional(), s3: s3DestinationSchema.optional(), encrypt: z.boolean().optional(), passphrase: passphraseSchema.optional() })
+  .refine((request) => (request.path === undefined) !== (request.s3 === undefined), 'give either a folder (path) or an S3 bucket (s3), not both and not neither');
 
 /** Changing an encrypted destination's passphrase: only its key file is rewritten. */
 export const destinationPassphraseSchema = z.strictObject({ name: nameSchema, passphrase: passphraseSchema, newPassphrase: passphraseSchema });

@@ -24,6 +24,8 @@ export const settingsSchema = z.strictObject({
   lastVerifiedAt: z.number().int().nonnegative().nullable(),
   /** Automatic backups are paused until this time (epoch ms), from the tray's Pause Backups; null when not paused. */
   pausedUntil: z.number().int().nonnegative().nullable(),
+  /** Uploads to S3 destinations average at most this many KB (1000 bytes) a second; null: as fast as the network goes. */
+  uploadLimitKbPerSecond: z.number().int().min(16).max(10_000_000).nullable(),
 });
 
 export type Settings = z.infer<typeof settingsSchema>;
@@ -40,4 +42,5 @@ export const defaultSettings: Settings = {
   verifyEveryDays: null,
   lastVerifiedAt: null,
   pausedUntil: null,
+  uploadLimitKbPerSecond: null,
 };

@@ -15,11 +15,15 @@ export interface DestinationView {
   freeBytes: number | null;
   /** Whether its archives are encrypted (age, to the recipient in the catalog). */
   encrypted: boolean;
+  /** A folder (a drive, a share) or an S3-compatible bucket (`path` is then `s3://BUCKET[/PREFIX]`, `freeBytes` null). */
+  kind: 'folder' | 's3';
 }
 
 /** A destination just added, with the snapshots found in it (a folder that already held Dormouse archives). */
 export interface DestinationAdded extends DestinationView {
   imported: ImportReport;
+  /** What the user should know about the destination just added (an S3 destination added without encryption). */
+  warnings: string[];
 }
 
 /** Which encrypted destinations' passphrases the app remembers in the OS keychain, and whether it can here. */

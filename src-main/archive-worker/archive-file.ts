@@ -1,4 +1,4 @@
-import { closeSync, createReadStream, existsSync, fstatSync, openSync } from 'node:fs';
+import { closeSync, createReadStream, existsSync, fstatSync, openSync, readFileSync, statSync } from 'node:fs';
 import { readInto } from '../common/files';
 import type { Readable } from 'node:stream';
 import { DormouseError } from '../../shared/errors';
@@ -9,6 +9,9 @@ import { parseIdentity, type AgeIdentity } from '../encryption/age-keys';
 import { plaintextChunkSize } from '../encryption/age-stream';
 import { fileKeyForIdentity, identityUnlocker } from '../encryption/x25519-stanza';
 import { openManifestCopy } from './manifest-copy';
+import { isS3Path } from '../s3/s3-location';
+import type { S3Settings } from '../s3/s3-settings';
+import { openS3Object, readSmallS3Object, s3ObjectSize, s3ObjectStream, s3SettingsFor, type RandomAccess } from './s3-archive-object';
 
 /**
  * An archive's plaintext bytes, read at any offset: the file itself, or an age-encrypted file read
@@ -21,14 +24,16 @@ import { openManifestCopy } from './manifest-copy';
 export interface ArchiveKeys {
   identity: AgeIdentity | null;
   manifestCopies?: Readonly<Record<string, string>>;
+  /** The buckets (and keys) archives at `s3://` paths are read from. */
+  s3?: readonly S3Settings[];
 }
 
 /** No identity: plain archives only. */
 export const noKeys: ArchiveKeys = { identity: null };
 
 /** The keys of a worker request that may carry the destination's identity (`AGE-SECRET-KEY-1…`). */
-export function keysOf(identity: string | undefined): ArchiveKeys {
-  return identity === undefined ? noKeys : { identity: parseIdentity(identity) };
+export function keysOf(identity: string | undefined, s3: readonly S3Settings[] = []): ArchiveKeys {
+  return { identity: identity === undefined ? null : parseIdentity(identity), s3 };
 }
 
 /** An archive open for reading its plaintext. */
@@ -65,8 +70,13 @@ function plainFile(path: string, fd: number, gzip: boolean): ArchiveFile {
   return withRead({ path, gzip, encrypted: false, size: fstatSync(fd).size, readableFrom: 0, readInto: (buffer, position) => readInto(fd, buffer, position), close: () => closeSync(fd) });
 }
 
-function ageFile(path: string, fd: number, gzip: boolean, identity: AgeIdentity): ArchiveFile {
-  const reader: AgeFileReader = openAgeFileSync(fd, (stanzas, source) => fileKeyForIdentity(stanzas, identity, source), path);
+function plainObject(path: string, object: RandomAccess, gzip: boolean): ArchiveFile {
+  return withRead({ path, gzip, encrypted: false, size: object.size, readableFrom: 0, readInto: (buffer, position) => object.readAt(buffer, 0, buffer.length, position), close: () => undefined });
+}
+
+function ageFile(path: string, fd: number, gzip: boolean, identity: AgeIdentity, object?: RandomAccess): ArchiveFile {
+  const readAt = object ? (_fd: number, buffer: Buffer, offset: number, length: number, position: number) => object.readAt(buffer, offset, length, position) : undefined;
+  const reader: AgeFileReader = openAgeFileSync(fd, (stanzas, source) => fileKeyForIdentity(stanzas, identity, source), path, readAt, object?.size);
   const cache = new Map<number, Buffer>();
   const chunk = (index: number): Buffer => {
     const kept = cache.get(index);
@@ -99,16 +109,18 @@ function ageFile(path: string, fd: number, gzip: boolean, identity: AgeIdentity)
       }
       return Math.max(0, at - position);
     },
-    close: () => closeSync(fd),
+    close: () => {
+      if (fd >= 0) closeSync(fd);
+    },
   });
 }
 
-function copiedEnd(path: string, copyPath: string, gzip: boolean): ArchiveFile {
+function copiedEnd(path: string, copyPath: string, gzip: boolean, encrypted: boolean): ArchiveFile {
   const copy = openManifestCopy(copyPath);
   return withRead({
     path,
     gzip,
-    encrypted: true,
+    encrypted,
     size: copy.size,
     readableFrom: copy.start,
     readInto(buffer, position) {
@@ -127,8 +139,14 @@ function passphraseNeeded(path: string): DormouseError {
 export function openArchiveFile(path: string, keys: ArchiveKeys): ArchiveFile {
   const { gzip, encrypted } = archiveNameKind(path);
   const copy = keys.manifestCopies?.[path];
+  // A backup reads its base's manifest from the local copy: with no passphrase for an encrypted archive, and never from a bucket.
+  if ((encrypted || isS3Path(path)) && keys.identity === null && copy !== undefined && existsSync(copy)) return copiedEnd(path, copy, gzip, encrypted);
+  if (isS3Path(path)) {
+    if (encrypted && keys.identity === null) throw passphraseNeeded(path);
+    const object = openS3Object(path, s3SettingsFor(path, keys.s3));
+    return encrypted ? ageFile(path, -1, gzip, keys.identity as AgeIdentity, object) : plainObject(path, object, gzip);
+  }
   if (encrypted && keys.identity === null) {
-    if (copy !== undefined && existsSync(copy)) return copiedEnd(path, copy, gzip);
     if (!existsSync(path)) throw new DormouseError('NOT_FOUND', `cannot open the archive ${path} (it is missing); is its destination connected?`);
     throw passphraseNeeded(path);
   }
@@ -157,5 +175,31 @@ export function plaintextOf(raw: Readable, path: string, keys: ArchiveKeys): Rea
 
 /** The plaintext of an archive file as a stream. */
 export function plaintextStream(path: string, keys: ArchiveKeys): Readable {
-  return plaintextOf(createReadStream(path, { highWaterMark: 1024 * 1024 }), path, keys);
+  return plaintextOf(rawArchiveStream(path, keys), path, keys);
+}
+
+/** An archive's bytes as they are on the destination (ciphertext when encrypted), read once from start to end. */
+export function rawArchiveStream(path: string, keys: ArchiveKeys): Readable {
+  return isS3Path(path) ? s3ObjectStream(path, s3SettingsFor(path, keys.s3)) : createReadStream(path, { highWaterMark: 1024 * 1024 });
+}
+
+/** An archive's size on the destination; throws when it cannot be read. */
+export function archiveSize(path: string, keys: ArchiveKeys): number {
+  if (!isS3Path(path)) return statSync(path).size;
+  const size = s3ObjectSize(path, s3SettingsFor(path, keys.s3));
+  if (size === null) throw new DormouseError('NOT_FOUND', `${path} is not in the bucket`);
+  return size;
+}
+
+/** Whether an archive is on its destination. */
+export function archiveExists(path: string, keys: ArchiveKeys): boolean {
+  if (!isS3Path(path)) return existsSync(path);
+  return s3ObjectSize(path, s3SettingsFor(path, keys.s3)) !== null;
+}
+
+/** The text of an archive's `.sha256` sidecar, or null when there is none (or it is far too long to be one). */
+export function readSidecar(path: string, keys: ArchiveKeys): string | null {
+  const sidecar = `${path}.sha256`;
+  if (isS3Path(path)) return readSmallS3Object(sidecar, s3SettingsFor(path, keys.s3), 4096)?.toString('utf8') ?? null;
+  return existsSync(sidecar) ? readFileSync(sidecar, 'utf8') : null;
 }

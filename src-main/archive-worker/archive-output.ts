@@ -3,6 +3,7 @@ import { Worker } from 'node:worker_threads';
 import type { AgeFileStart } from '../encryption/age-encryptor';
 import { payloadSizeOf } from '../encryption/age-stream';
 import { hasherSealingSource, sealingData, writerSealingSource } from './sealing-threads';
+import { ringWriterSource, type UploadRing } from './upload-ring';
 
 /** Layout of the shared control words. */
 const produced = 0;
@@ -43,6 +44,7 @@ const bytes = Buffer.from(w.data);
 const info = Buffer.from(w.info);
 const tail = ${role === 'hash' ? hashed : role === 'tap' ? tapped : written};
 const hash = ${role === 'hash' && !encrypted ? "createHash('sha256')" : 'null'};
+${role === 'write' ? ringWriterSource : ''}
 ${role === 'write' && encrypted ? writerSealingSource(fdWord, directFdWord, failed) : ''}
 ${role === 'hash' && encrypted ? hasherSealingSource(failed) : ''}
 const taps = new Int32Array(w.tapControl);
@@ -103,6 +105,9 @@ for (;${role === 'hash' && encrypted ? 'false' : ''};) {
     position += length;
   } else if (${encrypted}) {
     encrypt(view);
+  } else if (up) {
+    pushUpload(view);
+    position += length;
   } else {
     const plainFd = Atomics.load(ctrl, ${fdWord});
     let offset = 0;
@@ -122,6 +127,7 @@ for (;${role === 'hash' && encrypted ? 'false' : ''};) {
   Atomics.notify(ctrl, tail);
 }
 ${role === 'write' && encrypted ? 'finishSealing();' : ''}
+${role === 'write' ? 'closeUpload();' : ''}
 if (hash) reportDigest(hash.digest('hex'));
 } catch (error) {
   fail(error);
@@ -159,6 +165,8 @@ export interface ArchiveOutputOptions {
   encryption?: AgeFileStart;
   slotBytes?: number;
   slots?: number;
+  /** Hand the file's bytes to an S3 upload thread through this ring instead of writing a file (s3-archive-sink.ts). */
+  upload?: UploadRing;
 }
 
 /**
@@ -204,14 +212,14 @@ export class ArchiveOutput {
     const control = new SharedArrayBuffer(4 * (lengthsStart + this.slots));
     this.control = new Int32Array(control);
     const encryption = options.encryption ? sealingData(options.encryption, this.slotBytes) : null;
-    const workerData = { data: this.data, control, info, slots: this.slots, slotBytes: this.slotBytes, tapControl: this.tapControl.buffer, tapRanges: this.tapRanges.buffer, tapDigests: this.tapDigests.buffer, encryption };
+    const workerData = { data: this.data, control, info, slots: this.slots, slotBytes: this.slotBytes, tapControl: this.tapControl.buffer, tapRanges: this.tapRanges.buffer, tapDigests: this.tapDigests.buffer, encryption, upload: options.upload ?? null };
     this.threads = (['hash', 'tap', 'write'] as const).map((role) => new Worker(threadSource(role, encryption !== null), { eval: true, workerData }));
   }
 
-  /** Creates the archive file (mode 0600), and a direct-I/O descriptor to it where the file system takes one. */
-  open(path: string): void {
-    this.fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC, 0o600);
-    const direct = this.options.directIo === false ? null : openDirect(path, this.bytes);
+  /** Creates the archive file (mode 0600), and a direct-I/O descriptor to it where the file system takes one; with an upload ring, no file (`path` is null). */
+  open(path: string | null): void {
+    this.fd = path === null ? -1 : openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC, 0o600);
+    const direct = this.options.directIo === false || path === null ? null : openDirect(path, this.bytes);
     this.directFd = direct?.fd ?? -1;
     this.base = direct?.base ?? 0;
     Atomics.store(this.control, fdWord, this.fd);
@@ -314,9 +322,11 @@ export class ArchiveOutput {
     const sha256 = this.info.toString('latin1', 0, digestBytes);
     const start = this.options.encryption;
     const fileBytes = start ? start.header.length + payloadSizeOf(bytes) : bytes;
-    // The alignment probe may have written past the end of a very small archive.
-    ftruncateSync(this.fd, fileBytes);
-    fsyncSync(this.fd);
+    if (this.fd >= 0) {
+      // The alignment probe may have written past the end of a very small archive.
+      ftruncateSync(this.fd, fileBytes);
+      fsyncSync(this.fd);
+    }
     this.close();
     return { sha256, bytes, fileBytes };
   }

@@ -6,6 +6,15 @@ import type { RestoreResult } from './restore-archive';
 import type { InspectedArchive } from './inspect-archive';
 import type { SnapshotListing } from '../../shared/types';
 
+/** How the worker reaches an S3 destination's bucket: its address and the keys that sign requests (never logged). */
+export const s3AccessSchema = z.strictObject({
+  endpoint: z.string().check(z.minLength(1)),
+  region: z.string().check(z.minLength(1)),
+  bucket: z.string().check(z.minLength(1)),
+  pathStyle: z.boolean(),
+  credentials: z.strictObject({ accessKeyId: z.string().check(z.minLength(1)), secretAccessKey: z.string().check(z.minLength(1)), sessionToken: z.optional(z.string()) }),
+});
+
 /** What the owning process asks the worker to build. */
 export const archiveRequestSchema = z.strictObject({
   sources: z.array(z.string().check(z.minLength(1))).check(z.minLength(1)),
@@ -33,6 +42,12 @@ export const archiveRequestSchema = z.strictObject({
    * local copy of its manifest goes (so the next incremental needs no passphrase).
    */
   encryption: z.optional(z.strictObject({ recipient: z.string().check(z.regex(/^age1[02-9ac-hj-np-z]{58}$/)), manifestCopy: z.string().check(z.minLength(1)) })),
+  /**
+   * For an S3 destination (`archivePath` is `s3://BUCKET/KEY`): where the bucket is, the keys to sign
+   * with, how the upload is cut (part size, parts in flight), and where the local copy of its
+   * manifest goes (the next incremental reads that, never the bucket).
+   */
+  s3: z.optional(z.extend(s3AccessSchema, { manifestCopy: z.string().check(z.minLength(1)), partSize: z.int().check(z.gte(5 * 1024 * 1024)), maxInFlight: z.int().check(z.gte(1), z.lte(16)), timeoutMs: z.int().check(z.gte(1000)), attempts: z.int().check(z.gte(1), z.lte(100)), bytesPerSecond: z.nullable(z.int().check(z.positive())) })),
 });
 export type ArchiveRequest = z.infer<typeof archiveRequestSchema>;
 
@@ -67,6 +82,9 @@ export interface ArchiveResult {
 /** The destination's identity (`AGE-SECRET-KEY-1…`), opened with its passphrase by the owner, for reading encrypted archives; never stored. */
 const identitySchema = z.optional(z.string().check(z.regex(/^AGE-SECRET-KEY-1[02-9AC-HJ-NP-Z]{58}$/)));
 
+/** The S3 buckets (and keys) a reading task's `s3://` archives are in. */
+const s3ListSchema = z._default(z.array(s3AccessSchema), []);
+
 /** Messages from the owning process to the worker. */
 export const toWorkerSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('start'), request: archiveRequestSchema }),
@@ -74,12 +92,13 @@ export const toWorkerSchema = z.discriminatedUnion('type', [
     type: z.literal('verify'),
     archives: z.array(z.strictObject({ id: z._default(z.nullable(z.string()), null), archivePath: z.string().check(z.minLength(1)), sha256: z.nullable(z.string()) })).check(z.minLength(1)),
     identity: identitySchema,
+    s3: s3ListSchema,
   }),
   z.strictObject({
     type: z.literal('restore'),
-    request: z.strictObject({ archivePath: z.string().check(z.minLength(1)), archives: z.record(z.string(), z.string()), target: z.string().check(z.minLength(1)), paths: z.array(z.string()), overwrite: z.boolean(), identity: identitySchema }),
+    request: z.strictObject({ archivePath: z.string().check(z.minLength(1)), archives: z.record(z.string(), z.string()), target: z.string().check(z.minLength(1)), paths: z.array(z.string()), overwrite: z.boolean(), identity: identitySchema, s3: s3ListSchema }),
   }),
-  z.strictObject({ type: z.literal('inspect'), archivePaths: z.array(z.string().check(z.minLength(1))).check(z.minLength(1)), identity: identitySchema }),
+  z.strictObject({ type: z.literal('inspect'), archivePaths: z.array(z.string().check(z.minLength(1))).check(z.minLength(1)), identity: identitySchema, s3: s3ListSchema }),
   /** Browsing: one folder of a snapshot, read from its chain's manifests (here, never in the owner); `archives` maps the chain's snapshot ids to their archives. */
   z.strictObject({
     type: z.literal('list'),
@@ -88,6 +107,7 @@ export const toWorkerSchema = z.discriminatedUnion('type', [
     snapshotId: z.number().check(z.int(), z.positive()),
     path: z.optional(z.string()),
     identity: identitySchema,
+    s3: s3ListSchema,
   }),
   z.strictObject({ type: z.literal('cancel') }),
 ]);

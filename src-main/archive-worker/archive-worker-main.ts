@@ -4,7 +4,9 @@ import * as z from 'zod/mini';
 import en from 'zod/v4/locales/en.js';
 import { buildArchive, ArchiveError } from './build-archive';
 import { readingErrorCodes, toWorkerSchema, type FromWorker, type WorkerErrorCode } from './archive-protocol';
-import { keysOf, type ArchiveKeys } from './archive-file';
+import { archiveSize, keysOf, type ArchiveKeys } from './archive-file';
+import { isS3Path } from '../s3/s3-location';
+import type { S3Settings } from '../s3/s3-settings';
 import { checkReferences, verifyArchive, type VerifyResult } from './verify-archive';
 import { NotInSnapshot, restoreArchive } from './restore-archive';
 import { inspectArchive } from './inspect-archive';
@@ -78,10 +80,11 @@ let started = false;
 let lastView: { archivePath: string; identity: string | undefined; size: number; mtimeMs: number; view: SnapshotView } | null = null;
 
 /** Lists one folder of a snapshot, reopening its chain only when it is not the one read last (or the archive changed since). */
-function listFolder(archivePath: string, archives: Record<string, string>, snapshotId: number, path: string | undefined, identity: string | undefined): SnapshotListing {
-  let stats: Stats | undefined;
+function listFolder(archivePath: string, archives: Record<string, string>, snapshotId: number, path: string | undefined, identity: string | undefined, s3: S3Settings[]): SnapshotListing {
+  let stats: Pick<Stats, 'size' | 'mtimeMs'> | undefined;
   try {
-    stats = statSync(archivePath);
+    // An object in S3 is never rewritten in place: its size is enough to tell it is the same.
+    stats = isS3Path(archivePath) ? { size: archiveSize(archivePath, keysOf(undefined, s3)), mtimeMs: 0 } : statSync(archivePath);
   } catch {
     stats = undefined; // opening the manifest says why it cannot be read
   }
@@ -89,7 +92,7 @@ function listFolder(archivePath: string, archives: Record<string, string>, snaps
   if (!kept || !stats || kept.archivePath !== archivePath || kept.identity !== identity || kept.size !== stats.size || kept.mtimeMs !== stats.mtimeMs) {
     kept?.view.close();
     lastView = null;
-    const view = SnapshotView.open(archivePath, archives, { keys: keysOf(identity) });
+    const view = SnapshotView.open(archivePath, archives, { keys: keysOf(identity, s3) });
     if (stats) lastView = { archivePath, identity, size: stats.size, mtimeMs: stats.mtimeMs, view };
     try {
       return listViewFolder(view, snapshotId, path);
@@ -126,7 +129,7 @@ onMessage((raw) => {
   if (message.type === 'list') {
     // Browsing asks one folder after another of the same worker, so it answers without ending.
     try {
-      send({ type: 'listed', listing: listFolder(message.archivePath, message.archives, message.snapshotId, message.path, message.identity) });
+      send({ type: 'listed', listing: listFolder(message.archivePath, message.archives, message.snapshotId, message.path, message.identity, message.s3) });
     } catch (error) {
       send({ type: 'error', code: readingCode(error), message: (error as Error).message });
     }
@@ -149,12 +152,12 @@ onMessage((raw) => {
     return;
   }
   if (message.type === 'inspect') {
-    const keys = keysOf(message.identity);
+    const keys = keysOf(message.identity, message.s3);
     finish({ type: 'inspected', archives: message.archivePaths.map((path) => inspectArchive(path, keys)) });
     return;
   }
   if (message.type === 'verify') {
-    verifyAll(message.archives, keysOf(message.identity)).then(
+    verifyAll(message.archives, keysOf(message.identity, message.s3)).then(
       (results) => finish({ type: 'verified', results }),
       (error: unknown) => finish({ type: 'error', code: cancelled ? 'CANCELLED' : 'INTERNAL', message: (error as Error).message }),
     );

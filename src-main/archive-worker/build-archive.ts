@@ -26,6 +26,7 @@ import type { PaxRecords } from './pax-records';
 import { posix } from 'node:path';
 import { groupName, userName } from './owner-names';
 import { TarWriter, type EntryFields } from './tar-writer';
+import { publishUpload, S3ArchiveSink, s3TargetOf } from './s3-archive-sink';
 import { ArchiveOutput } from './archive-output';
 import { startAgeFile } from '../encryption/age-encryptor';
 import { writeManifestCopy } from './manifest-copy';
@@ -169,13 +170,17 @@ function planArchive(request: ArchiveRequest): ArchivePlan {
   const baseProblem: string[] = [];
   const base = openBase(request, baseProblem);
   const kind = base ? request.snapshot.kind : 'full';
-  const available = freeBytesAt(request.archivePath);
+  // Object storage has no free space to run out of.
+  const available = request.s3 ? Number.POSITIVE_INFINITY : freeBytesAt(request.archivePath);
+  const makeFolder = () => {
+    if (!request.s3) mkdirSync(dirname(request.archivePath), { recursive: true, mode: 0o700 });
+  };
   try {
     const known = base ? { files: base.own.totals.treeFiles, bytes: base.own.totals.treeBytes, entries: base.own.totals.treeEntries } : request.expected;
     if (known) {
       const whole = known.bytes + known.entries * (2 * blockSize + manifestBytesPerEntry);
       if (available >= whole + spaceMargin(whole)) {
-        mkdirSync(dirname(request.archivePath), { recursive: true, mode: 0o700 });
+        makeFolder();
         return { kind, totalFiles: known.files, totalBytes: known.bytes, baseProblem };
       }
     }
@@ -199,7 +204,7 @@ function planArchive(request: ArchiveRequest): ArchivePlan {
         `the backup needs about ${mebibytes(needed)} (${needed} bytes) on the destination but only ${mebibytes(available)} (${available} bytes) are free; free some space or choose another destination`,
       );
     }
-    mkdirSync(dirname(request.archivePath), { recursive: true, mode: 0o700 });
+    makeFolder();
     return { kind, totalFiles, totalBytes, baseProblem };
   } finally {
     base?.close();
@@ -212,25 +217,29 @@ function planArchive(request: ArchiveRequest): ArchivePlan {
  * into place. Any failure removes the partial files and leaves every other archive untouched.
  */
 export async function buildArchive(request: ArchiveRequest, host: ArchiveHost): Promise<ArchiveResult> {
-  // The hashing and writing threads boot while the sources are walked.
-  const output = new ArchiveOutput(request.encryption ? { encryption: startAgeFile([request.encryption.recipient]) } : {});
+  // The hashing, writing and uploading threads boot while the sources are walked.
+  const sink = request.s3 ? new S3ArchiveSink(request.archivePath, s3TargetOf(request.s3)) : null;
+  const output = new ArchiveOutput({ ...(request.encryption ? { encryption: startAgeFile([request.encryption.recipient]) } : {}), ...(sink ? { upload: sink.ring } : {}) });
   let plan: ArchivePlan;
   try {
     plan = planArchive(request);
   } catch (error) {
     await output.abandon();
+    await sink?.abort();
     throw error;
   }
   const { kind, totalFiles, baseProblem } = plan;
   const warnings = [...baseProblem];
-  const { archive: partial, manifest: manifestPartial } = partialPaths(request.archivePath, request.encryption?.manifestCopy);
+  // A local copy of the manifest is kept for an encrypted archive, and for any in S3: the next incremental reads it, not the destination.
+  const manifestCopy = request.encryption?.manifestCopy ?? request.s3?.manifestCopy;
+  const { archive: partial, manifest: manifestPartial } = partialPaths(request.archivePath, manifestCopy);
   let finished = false;
   const writer = new TarWriter(output, request.compression === 'gzip');
   const base = kind === 'incremental' ? openBase(request, warnings) : null;
   const baseId = request.base?.id ?? '';
   let manifest: ManifestWriter | null = null;
   try {
-    output.open(partial);
+    output.open(sink ? null : partial);
     mkdirSync(dirname(manifestPartial), { recursive: true, mode: 0o700 });
     manifest = new ManifestWriter(manifestPartial, {
       dormouse: 'manifest',
@@ -372,7 +381,7 @@ export async function buildArchive(request: ArchiveRequest, host: ArchiveHost): 
     const manifestBytes = await lines.finish();
     writer.flush();
     // From here on the archive is its manifest, index and trailer: an encrypted one keeps a local copy.
-    if (request.encryption) output.record();
+    if (manifestCopy !== undefined) output.record();
     const gzipMembers = request.compression === 'gzip' ? writer.gzipMembers : undefined;
     const manifestMemberOffset = request.compression === 'gzip' ? writer.writtenBytes : null;
     const manifestOffset = writer.tarOffset;
@@ -406,13 +415,16 @@ export async function buildArchive(request: ArchiveRequest, host: ArchiveHost): 
     writer.flush({ stored: true });
     const { sha256, bytes: plaintextBytes, fileBytes } = output.finish();
     finished = true;
-    renameSync(partial, request.archivePath);
-    writeSidecar(request.archivePath, sha256);
-    syncFolder(dirname(request.archivePath));
+    if (sink) await publishUpload(sink, request.archivePath, sha256);
+    else {
+      renameSync(partial, request.archivePath);
+      writeSidecar(request.archivePath, sha256);
+      syncFolder(dirname(request.archivePath));
+    }
     const recorded = output.recorded;
-    if (request.encryption && recorded) {
+    if (manifestCopy !== undefined && recorded) {
       try {
-        writeManifestCopy(request.encryption.manifestCopy, recorded.start, plaintextBytes, recorded.pieces);
+        writeManifestCopy(manifestCopy, recorded.start, plaintextBytes, recorded.pieces);
       } catch (error) {
         warnings.push(`the local copy of the manifest could not be written (${(error as Error).message}); the next backup is a full one`);
       }
@@ -420,6 +432,11 @@ export async function buildArchive(request: ArchiveRequest, host: ArchiveHost): 
     return { archivePath: request.archivePath, kind, baseUnreadable: baseProblem.length > 0, sha256, files, bytes, treeFiles, treeBytes, archiveBytes: fileBytes, entries: treeEntries, warnings };
   } catch (error) {
     if (!finished) await output.abandon();
+    if (sink) {
+      await sink.abort();
+      if (error instanceof ArchiveError) throw error;
+      throw new ArchiveError('WRITE_FAILED', `the upload of ${request.archivePath} failed: ${(error as Error).message}; nothing of it was published and older snapshots are untouched`);
+    }
     removeQuietly(partial);
     if (error instanceof ArchiveError) throw error;
     if (isNoSpace(error)) {

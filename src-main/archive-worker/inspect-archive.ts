@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { basename } from 'node:path';
-import { archiveFormatVersion, sidecarPath } from './archive-manifest';
-import type { ArchiveKeys } from './archive-file';
+import { archiveFormatVersion } from './archive-manifest';
+import { archiveSize, readSidecar, type ArchiveKeys } from './archive-file';
+import { isS3Path } from '../s3/s3-location';
+import { openS3Object, s3SettingsFor } from './s3-archive-object';
 import { openManifest } from './manifest-reader';
 
 /** What the catalog records of an archive found on a destination, or why it was left alone. */
@@ -22,11 +24,23 @@ export type InspectedArchive =
   | { archivePath: string; ok: false; reason: string };
 
 /** The archive's SHA-256: from its `<archive>.sha256` sidecar when that is well-formed, else by reading the archive once. */
-function archiveSha256(archivePath: string): string {
-  const sidecar = sidecarPath(archivePath);
-  if (existsSync(sidecar)) {
-    const match = /^([0-9a-f]{64}) {2}(.+)\n?$/.exec(readFileSync(sidecar, 'utf8'));
+function archiveSha256(archivePath: string, keys: ArchiveKeys): string {
+  const sidecar = readSidecar(archivePath, keys);
+  if (sidecar !== null) {
+    const match = /^([0-9a-f]{64}) {2}(.+)\n?$/.exec(sidecar);
     if (match && match[2] === basename(archivePath)) return match[1] as string;
+  }
+  if (isS3Path(archivePath)) {
+    const object = openS3Object(archivePath, s3SettingsFor(archivePath, keys.s3));
+    const hash = createHash('sha256');
+    const buffer = Buffer.allocUnsafe(1024 * 1024);
+    for (let at = 0; at < object.size; ) {
+      const read = object.readAt(buffer, 0, buffer.length, at);
+      if (read === 0) break;
+      hash.update(buffer.subarray(0, read));
+      at += read;
+    }
+    return hash.digest('hex');
   }
   const hash = createHash('sha256');
   const buffer = Buffer.allocUnsafe(1024 * 1024);
@@ -67,8 +81,8 @@ export function inspectArchive(archivePath: string, keys: ArchiveKeys): Inspecte
       files: totals.treeFiles,
       bytes: totals.treeBytes,
       entries: totals.treeEntries,
-      archiveBytes: statSync(archivePath).size,
-      sha256: archiveSha256(archivePath),
+      archiveBytes: archiveSize(archivePath, keys),
+      sha256: archiveSha256(archivePath, keys),
     };
   } catch (error) {
     return { archivePath, ok: false, reason: (error as Error).message };

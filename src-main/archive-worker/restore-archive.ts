@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { keysOf } from './archive-file';
+import type { S3Settings } from '../s3/s3-settings';
 import { SnapshotView } from './snapshot-view';
 import { Cancelled } from './restore-gzip';
 import { planRestore, selectEntries, type RestorePlan } from './restore-plan';
@@ -13,6 +14,8 @@ export { unsafeName } from './safe-writer';
 
 /** What to restore: a snapshot's archive, where to, which paths (all when empty), and whether existing files may be replaced. */
 export interface RestoreRequest {
+  /** The S3 buckets (and keys) of `s3://` archives. */
+  s3?: S3Settings[];
   archivePath: string;
   /** Where the earlier archives an incremental's entries live in are: snapshot id → archive path. */
   archives: Record<string, string>;
@@ -70,7 +73,7 @@ function flushToDisk(target: string): void {
  * archive, a read error) is reported per entry, not thrown.
  */
 export async function restoreArchive(request: RestoreRequest, host: RestoreHost): Promise<RestoreResult> {
-  const keys = keysOf(request.identity);
+  const keys = keysOf(request.identity, request.s3);
   const view = SnapshotView.open(request.archivePath, request.archives, { partial: true, keys });
   const target = resolve(request.target);
   const writer = new SafeWriter(target, request.overwrite);

@@ -1,6 +1,5 @@
-import { existsSync } from 'node:fs';
 import { blockSize, type ManifestEntry } from './archive-manifest';
-import { openArchiveFile, type ArchiveFile, type ArchiveKeys } from './archive-file';
+import { archiveExists, openArchiveFile, type ArchiveFile, type ArchiveKeys } from './archive-file';
 import { displayName } from './byte-names';
 import { DamagedRangeError } from '../encryption/damaged-range-error';
 import { ContentSink } from './content-sink';
@@ -42,7 +41,7 @@ export class SeekableArchives {
   archive(path: string): ArchiveFile | string {
     let found = this.open.get(path);
     if (found !== undefined) return found;
-    if (!existsSync(path)) found = `the archive ${path} that holds it is missing; connect its destination`;
+    if (!archiveExists(path, this.keys)) found = `the archive ${path} that holds it is missing; connect its destination`;
     else {
       try {
         found = openArchiveFile(path, this.keys);

@@ -47,7 +47,8 @@ const stageBytes = 1024 * 1024;
  * The writer's sealing: `encrypt(view)` for each plaintext slot, `finishSealing()` at the end.
  * Where the output has a direct-I/O descriptor, ciphertext is gathered in an aligned 1 MiB stage
  * and written with O_DIRECT a stage at a time (the rest at the end through the page cache), as
- * plain archives are. Expects `w`, `ctrl`, `writeSync`, `createCipheriv` and the word numbers.
+ * plain archives are; with an upload ring (`up`, `pushUpload`: upload-ring.ts) the ciphertext goes
+ * there instead. Expects `w`, `ctrl`, `writeSync`, `createCipheriv`, `up` and the word numbers.
  */
 export const writerSealingSource = (fdWord: number, directFdWord: number, failedWord: number) => `
 const e = w.encryption;
@@ -83,6 +84,10 @@ const openStage = () => {
 };
 /** Writes bytes at a place in the file through the page cache. */
 const writeAt = (data, position) => {
+  if (up) {
+    pushUpload(data);
+    return;
+  }
   let offset = 0;
   while (offset < data.length) offset += writeSync(Atomics.load(ctrl, ${fdWord}), data, offset, data.length - offset, position + offset);
 };

@@ -1,8 +1,7 @@
-import { existsSync } from 'node:fs';
 import type { ManifestEntry } from './archive-manifest';
 import { archiveNameKind } from '../destinations/destination-layout';
 import { DamagedRangeError } from '../encryption/damaged-range-error';
-import type { ArchiveKeys } from './archive-file';
+import { archiveExists, type ArchiveKeys } from './archive-file';
 import { displayName } from './byte-names';
 import { ContentSink } from './content-sink';
 import { Cancelled, recordsOfOthers, restoreFromGzip, type GzipWanted } from './restore-gzip';
@@ -169,7 +168,7 @@ export class TreeRestore {
   }
 
   private async restoreGzip(archivePath: string, standIns: Map<string, ManifestEntry>): Promise<void> {
-    if (!existsSync(archivePath)) {
+    if (!archiveExists(archivePath, this.context.keys)) {
       for (const { entry } of this.gzipWanted(archivePath)) this.writer.refused.push(`/${displayName(entry.path)}: not restored, the archive ${archivePath} that holds it is missing; connect its destination`);
       for (const entry of standIns.values()) this.writer.refused.push(`/${displayName(entry.path)}: not restored, the archive ${archivePath} that holds it is missing; connect its destination`);
       return;

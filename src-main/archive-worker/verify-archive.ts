@@ -1,11 +1,10 @@
 import { createHash, type Hash } from 'node:crypto';
 import { displayName } from './byte-names';
-import { createReadStream, statSync } from 'node:fs';
 import { finished } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import type { ManifestEntry } from './archive-manifest';
 import { archiveNameKind } from '../destinations/destination-layout';
-import { noKeys, plaintextOf, type ArchiveKeys } from './archive-file';
+import { archiveSize, noKeys, plaintextOf, rawArchiveStream, type ArchiveKeys } from './archive-file';
 import { DamagedRangeError } from '../encryption/damaged-range-error';
 import { openManifest } from './manifest-reader';
 import { SnapshotView } from './snapshot-view';
@@ -194,7 +193,7 @@ export async function verifyArchive(archivePath: string, expectedSha256: string 
   }
   let totalBytes = 0;
   try {
-    totalBytes = statSync(archivePath).size;
+    totalBytes = archiveSize(archivePath, keys);
   } catch (error) {
     return { archivePath, ok: false, sha256: null, entries: 0, problems: [`cannot read the archive: ${(error as Error).message}`], damaged: [] };
   }
@@ -255,7 +254,7 @@ export async function verifyArchive(archivePath: string, expectedSha256: string 
   const hash = createHash('sha256');
   let read = 0;
   let lastProgress = 0;
-  const file = createReadStream(archivePath, { highWaterMark: 1024 * 1024 });
+  const file = rawArchiveStream(archivePath, keys);
   try {
     file.on('data', (chunk) => {
       hash.update(chunk as Buffer);

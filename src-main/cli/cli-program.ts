@@ -141,6 +141,11 @@ export class Cli {
     return resolve(this.io.cwd, path);
   }
 
+  /** The environment the command runs in (AWS keys, passphrases). */
+  get env(): NodeJS.ProcessEnv {
+    return this.io.env;
+  }
+
   /** Where this command's passphrase may come from: its `--passphrase-file` (resolved here), else the environment. */
   passphraseSources(passphraseFile: string | undefined): PassphraseSources {
     return { passphraseFile: passphraseFile === undefined ? undefined : this.absolute(passphraseFile), env: this.io.env };

@@ -24,8 +24,8 @@ export function destinationText(destination: DestinationView): string {
 export function destinationsText(list: DestinationView[]): string {
   if (list.length === 0) return 'No destinations yet. Add one with: dormouse destination add --name NAME --path PATH';
   return table(
-    ['NAME', 'AVAILABLE', 'FREE', 'ENCRYPTED', 'PATH'],
-    list.map((d) => [d.name, d.state === 'available' ? 'yes' : d.state === 'not-answering' ? 'no answer' : 'no', d.freeBytes === null ? '—' : formatBytes(d.freeBytes), d.encrypted ? 'yes' : 'no', d.path]),
+    ['NAME', 'AVAILABLE', 'FREE', 'ENCRYPTED', 'KIND', 'PATH'],
+    list.map((d) => [d.name, d.state === 'available' ? 'yes' : d.state === 'not-answering' ? 'no answer' : 'no', d.freeBytes === null ? '—' : formatBytes(d.freeBytes), d.encrypted ? 'yes' : 'no', d.kind, d.path]),
   );
 }
 

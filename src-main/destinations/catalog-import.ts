@@ -1,21 +1,19 @@
-import { join } from 'node:path';
 import { DormouseError } from '../../shared/errors';
 import type { ImportReport } from '../../shared/types';
-import { answerWithin } from '../common/files';
 import type { InspectedArchive } from '../archive-worker/inspect-archive';
 import { describeMachine } from '../jobs/snapshot-listing';
 import { insertSnapshot } from '../jobs/snapshot-store';
 import type { DestinationRecord } from '../store/destination-store';
 import { thisMachine, type Machine } from '../store/machine-store';
 import type { Db } from '../store/open-store';
-import { archivesFolderName, listArchiveFiles } from './destination-layout';
+import type { DestinationStorage } from './destination-storage';
+import { archivesFolderName } from './destination-layout';
 
-/** The archives a destination holds, listed off the event loop: the destination may be a share that stopped answering. */
-async function archivesIn(destination: DestinationRecord, timeoutMs: number): Promise<string[]> {
-  const root = join(destination.path, archivesFolderName);
-  const listed = await answerWithin(root, () => listArchiveFiles(root), timeoutMs);
+/** The archives a destination holds, listed off the event loop: the destination may be a share, or an endpoint, that stopped answering. */
+async function archivesIn(destination: DestinationRecord, storage: DestinationStorage, timeoutMs: number): Promise<string[]> {
+  const listed = await storage.within(() => storage.listArchives(), timeoutMs, archivesFolderName);
   if (listed.timedOut) {
-    throw new DormouseError('DESTINATION_UNAVAILABLE', `destination "${destination.name}" (${destination.path}) did not answer within ${timeoutMs / 1000} s: a network share out of reach, or a drive that hangs; import again once it answers`);
+    throw new DormouseError('DESTINATION_UNAVAILABLE', `destination "${destination.name}" (${destination.path}) did not answer within ${timeoutMs / 1000} s: a network share or an S3 endpoint out of reach, or a drive that hangs; import again once it answers`);
   }
   return listed.value;
 }
@@ -31,10 +29,10 @@ export type ArchiveInspector = (archivePaths: string[]) => Promise<InspectedArch
  * and can be restored, but never join a schedule here. An archive of an unknown or newer format,
  * or one that is not Dormouse's, is reported and left alone, never guessed at.
  */
-export async function importFromDestination(db: Db, destination: DestinationRecord, inspect: ArchiveInspector, timeoutMs: number): Promise<ImportReport> {
+export async function importFromDestination(db: Db, destination: DestinationRecord, storage: DestinationStorage, inspect: ArchiveInspector, timeoutMs: number): Promise<ImportReport> {
   const report: ImportReport = { destination: destination.name, imported: [], alreadyKnown: 0, skipped: [] };
   const knownPath = db.prepare('SELECT 1 FROM snapshots WHERE archive_path = ?').pluck();
-  const archives = await archivesIn(destination, timeoutMs);
+  const archives = await archivesIn(destination, storage, timeoutMs);
   const unknown = archives.filter((archivePath) => !knownPath.get(archivePath));
   report.alreadyKnown = archives.length - unknown.length;
   if (unknown.length === 0) return report;

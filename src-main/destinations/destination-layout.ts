@@ -1,5 +1,6 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { isS3Path } from '../s3/s3-location';
 
 /**
  * Where archives live on a destination, named once for the backup that writes them and the import
@@ -56,6 +57,11 @@ export function archiveNameKind(fileName: string): { gzip: boolean; encrypted: b
   return { gzip: inner.endsWith('.gz'), encrypted };
 }
 
+/** A path inside a destination: a file-system join for a folder, slash-joined keys under `s3://BUCKET/PREFIX` for S3. */
+export function joinLocation(location: string, ...parts: string[]): string {
+  return isS3Path(location) ? [location.replace(/\/+$/, ''), ...parts].join('/') : join(location, ...parts);
+}
+
 /** Where a new archive goes on a destination. */
 export function archivePathFor(
   destinationPath: string,
@@ -63,7 +69,7 @@ export function archivePathFor(
   schedule: { id: number; name: string },
   archive: { createdAt: number; snapshotUuid: string; compression: 'none' | 'gzip'; kind: 'full' | 'incremental'; encrypted?: boolean },
 ): string {
-  return join(
+  return joinLocation(
     destinationPath,
     archivesFolderName,
     machineLabel(machine),

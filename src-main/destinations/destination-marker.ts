@@ -5,6 +5,7 @@ import { writeFileAtomically } from '../common/write-file-atomically';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { DormouseError } from '../../shared/errors';
+import type { DestinationStorage } from './destination-storage';
 
 /** The marker's file name inside a destination folder. */
 export const markerFileName = '.dormouse-destination.json';
@@ -53,6 +54,30 @@ function parseMarker(text: string): MarkerReading {
   } catch {
     return { kind: 'foreign', reason: 'not valid JSON' };
   }
+}
+
+/** Marker files are a few hundred bytes: anything far larger is not Dormouse's, and is not read into memory. */
+const maxMarkerBytes = 64 * 1024;
+
+/**
+ * Reads a destination's marker through its storage (a folder's file, an S3 destination's object).
+ * Failures to reach the destination (an S3 endpoint that refuses the keys, a missing bucket) are
+ * thrown, so the caller can say why; a marker that is not there, or not Dormouse's, is a reading.
+ */
+export async function readMarkerFrom(storage: DestinationStorage): Promise<MarkerReading> {
+  if (storage.kind === 'folder') return readMarkerAsync(storage.location);
+  const read = await storage.readSmall(markerFileName, maxMarkerBytes);
+  if (read === 'missing') return { kind: 'missing' };
+  if (read === 'too-large') return { kind: 'foreign', reason: 'far larger than a Dormouse destination marker' };
+  return parseMarker(read.toString('utf8'));
+}
+
+/** Writes a new marker with a fresh id through a destination's storage (one PUT on S3: whole or not at all). */
+export async function writeMarkerTo(storage: DestinationStorage, name: string, now: Date = new Date()): Promise<DestinationMarker> {
+  if (storage.kind === 'folder') return writeMarkerAsync(storage.location, name, now);
+  const marker: DestinationMarker = { dormouse: 'destination', format: 1, id: randomUUID(), name, createdAt: now.toISOString() };
+  await storage.writeSmall(markerFileName, `${JSON.stringify(marker, null, 2)}\n`);
+  return marker;
 }
 
 /**

@@ -64,14 +64,14 @@ export async function openAgeFile(fd: number, unlock: FileKeyUnlocker, source: s
 export type FileKeyOf = (stanzas: AgeHeader['stanzas'], source: string) => Buffer;
 
 /** openAgeFile for callers that cannot wait (the archive worker's readers): the file key comes from `fileKeyOf` at once. */
-export function openAgeFileSync(fd: number, fileKeyOf: FileKeyOf, source: string, readAt: ReadAt = readSync): AgeFileReader {
+export function openAgeFileSync(fd: number, fileKeyOf: FileKeyOf, source: string, readAt: ReadAt = readSync, size?: number): AgeFileReader {
   const header = readHeader(readAt, fd, source);
-  return payloadReader(fd, header, fileKeyOf(header.stanzas, source), source, readAt);
+  return payloadReader(fd, header, fileKeyOf(header.stanzas, source), source, readAt, size);
 }
 
-function payloadReader(fd: number, header: AgeHeader, fileKey: Buffer, source: string, readAt: ReadAt): AgeFileReader {
+function payloadReader(fd: number, header: AgeHeader, fileKey: Buffer, source: string, readAt: ReadAt, size?: number): AgeFileReader {
   if (!headerMacMatches(header, fileKey)) throw new DormouseError('DAMAGED', `${source} is damaged: its header does not match its MAC (it was altered after it was written)`);
-  const fileSize = fstatSync(fd).size;
+  const fileSize = size ?? fstatSync(fd).size;
   const plaintextSize = plaintextSizeOf(fileSize - header.length);
   if (plaintextSize === null) throw new DormouseError('DAMAGED', `${source} is damaged: at ${fileSize} bytes it is not a whole age file (truncated?)`);
   const payloadNonce = readFully(readAt, fd, header.length, payloadNonceSize);

@@ -1,5 +1,3 @@
-import { readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
 import { DormouseError } from '../../shared/errors';
 import { decryptAgeBytes, encryptWithPassphrase } from './age-passphrase-file';
 import { encodeRecipient, generateIdentity, type AgeIdentity } from './age-keys';
@@ -7,7 +5,6 @@ import { formatKeyFile, parseKeyFile } from './key-file-text';
 import { checkNewPassphrase } from './passphrase-rules';
 import { recoveryText } from './recovery-text';
 import { passphraseUnlocker } from './scrypt-stanza';
-import { writeFileAtomically } from '../common/write-file-atomically';
 
 /**
  * An encrypted destination's key: an age X25519 identity whose secret key lives on the destination
@@ -24,6 +21,16 @@ export const recoveryFileName = 'RECOVERY.txt';
 /** Far larger than any key file we write (about 330 bytes): anything bigger is not ours, and is not read into memory. */
 const maxKeyFileSize = 64 * 1024;
 
+/** Where the key file and RECOVERY.txt live: a destination's top (a folder, or an S3 prefix), by file name. */
+export interface KeyPlace {
+  /** Where a file is, for messages. */
+  describe(name: string): string;
+  /** A file's bytes; 'missing' when it is not there, 'too-large' past maxBytes. */
+  readSmall(name: string, maxBytes: number): Promise<Buffer | 'missing' | 'too-large'>;
+  /** Writes a file whole or not at all. */
+  writeSmall(name: string, data: Buffer | string): Promise<void>;
+}
+
 /** A new destination key: the identity and its recipient (`age1…`), the one thing the catalog keeps. */
 export interface DestinationKey {
   identity: AgeIdentity;
@@ -32,18 +39,18 @@ export interface DestinationKey {
 
 /**
  * Makes the destination's key: a new identity, written encrypted with the passphrase to
- * `.dormouse-key.age` (0600, atomically), and RECOVERY.txt. Refuses a folder that already has a key
- * (its archives would become unreadable) and a passphrase shorter than 12 characters.
+ * `.dormouse-key.age` (0600 and atomically in a folder; one PUT on S3), and RECOVERY.txt. Refuses a
+ * destination that already has a key (its archives would become unreadable) and a passphrase
+ * shorter than 12 characters.
  */
-export async function createDestinationKey(destinationPath: string, passphrase: string, now: Date = new Date()): Promise<DestinationKey> {
+export async function createDestinationKey(place: KeyPlace, passphrase: string, now: Date = new Date()): Promise<DestinationKey> {
   checkNewPassphrase(passphrase);
-  const keyPath = join(destinationPath, keyFileName);
-  if (await exists(keyPath)) {
-    throw new DormouseError('CONFLICT', `${keyPath} already exists: this folder already has an encryption key, and replacing it would make its archives unreadable; add it with its passphrase, or choose another folder`);
+  if ((await place.readSmall(keyFileName, maxKeyFileSize)) !== 'missing') {
+    throw new DormouseError('CONFLICT', `${place.describe(keyFileName)} already exists: this destination already has an encryption key, and replacing it would make its archives unreadable; add it with its passphrase, or choose another place`);
   }
   const identity = generateIdentity();
-  await writeFileAtomically(keyPath, await encryptWithPassphrase(Buffer.from(formatKeyFile(identity, now)), passphrase));
-  await writeFileAtomically(join(destinationPath, recoveryFileName), recoveryText(keyFileName, now));
+  await place.writeSmall(keyFileName, await encryptWithPassphrase(Buffer.from(formatKeyFile(identity, now)), passphrase));
+  await place.writeSmall(recoveryFileName, recoveryText(keyFileName, now));
   return { identity, recipient: encodeRecipient(identity.recipient) };
 }
 
@@ -52,9 +59,9 @@ export async function createDestinationKey(destinationPath: string, passphrase: 
  * that is missing, not an age passphrase file, or (given `expectedRecipient`, the catalog's) another
  * destination's key is KEY_UNUSABLE, each saying what to do.
  */
-export async function openDestinationKey(destinationPath: string, passphrase: string, expectedRecipient?: string): Promise<AgeIdentity> {
-  const keyPath = join(destinationPath, keyFileName);
-  const bytes = await readKeyFile(keyPath);
+export async function openDestinationKey(place: KeyPlace, passphrase: string, expectedRecipient?: string): Promise<AgeIdentity> {
+  const keyPath = place.describe(keyFileName);
+  const bytes = await readKeyFile(place);
   let plaintext: Buffer;
   try {
     plaintext = await decryptAgeBytes(bytes, passphraseUnlocker(passphrase), keyPath);
@@ -77,34 +84,29 @@ export async function openDestinationKey(destinationPath: string, passphrase: st
  * Changes the passphrase: opens the key with the old one and rewrites only the key file (atomically,
  * 0600) with the new one; the identity, and so every archive, stays as it is.
  */
-export async function changeDestinationPassphrase(destinationPath: string, oldPassphrase: string, newPassphrase: string, now: Date = new Date()): Promise<void> {
+export async function changeDestinationPassphrase(place: KeyPlace, oldPassphrase: string, newPassphrase: string, now: Date = new Date()): Promise<void> {
   checkNewPassphrase(newPassphrase);
-  const identity = await openDestinationKey(destinationPath, oldPassphrase);
-  await writeFileAtomically(join(destinationPath, keyFileName), await encryptWithPassphrase(Buffer.from(formatKeyFile(identity, now)), newPassphrase));
+  const identity = await openDestinationKey(place, oldPassphrase);
+  await place.writeSmall(keyFileName, await encryptWithPassphrase(Buffer.from(formatKeyFile(identity, now)), newPassphrase));
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    throw error;
-  }
+/** Whether a destination carries a key file. */
+export async function hasKeyFile(place: KeyPlace): Promise<boolean> {
+  return (await place.readSmall(keyFileName, maxKeyFileSize)) !== 'missing';
 }
 
-async function readKeyFile(keyPath: string): Promise<Buffer> {
-  let size: number;
+async function readKeyFile(place: KeyPlace): Promise<Buffer> {
+  const keyPath = place.describe(keyFileName);
+  let read: Buffer | 'missing' | 'too-large';
   try {
-    size = (await stat(keyPath)).size;
+    read = await place.readSmall(keyFileName, maxKeyFileSize);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new DormouseError('KEY_UNUSABLE', `${keyPath} is missing: without it the encrypted archives cannot be opened; put back a copy of it (or check that this is the right drive)`);
-    }
+    if (error instanceof DormouseError && error.code !== 'INTERNAL') throw error;
     throw new DormouseError('KEY_UNUSABLE', `cannot read ${keyPath} (${(error as Error).message}); check the drive and its permissions`);
   }
-  if (size > maxKeyFileSize) {
-    throw new DormouseError('KEY_UNUSABLE', `${keyPath} is ${size} bytes, not a Dormouse key file; put back the destination's own ${keyFileName}`);
+  if (read === 'missing') {
+    throw new DormouseError('KEY_UNUSABLE', `${keyPath} is missing: without it the encrypted archives cannot be opened; put back a copy of it (or check that this is the right drive)`);
   }
-  return readFile(keyPath);
+  if (read === 'too-large') throw new DormouseError('KEY_UNUSABLE', `${keyPath} is larger than any Dormouse key file; put back the destination's own ${keyFileName}`);
+  return read;
 }

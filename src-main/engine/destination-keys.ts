@@ -1,11 +1,10 @@
-import { rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
 import { DormouseError } from '../../shared/errors';
-import { answerWithin } from '../common/files';
 import { backupTimeoutMs } from '../destinations/destination-probe';
 import { archiveNameKind } from '../destinations/destination-layout';
+import type { DestinationStorage } from '../destinations/destination-storage';
+import { storageOf } from '../destinations/storage-of';
 import { encodeIdentity, encodeRecipient } from '../encryption/age-keys';
-import { changeDestinationPassphrase, createDestinationKey, keyFileName, openDestinationKey, recoveryFileName } from '../encryption/destination-key';
+import { changeDestinationPassphrase, createDestinationKey, hasKeyFile, keyFileName, openDestinationKey, recoveryFileName } from '../encryption/destination-key';
 import { snapshotDestinationId } from '../jobs/snapshot-store';
 import { findDestinationById, type DestinationRecord } from '../store/destination-store';
 import type { Db } from '../store/open-store';
@@ -28,26 +27,12 @@ export function passphraseNeeded(destination: DestinationRecord | { name: string
 
 /**
  * Runs key work on a destination (reads, writes, scrypt) off the event loop, giving up after the
- * backup's wait: a share that stopped answering is an error saying so, never a hang.
+ * backup's wait: a share or an endpoint that stopped answering is an error saying so, never a hang.
  */
-export async function onDestination<T>(folder: string, work: () => Promise<T>): Promise<T> {
-  const answer = await answerWithin(folder, work, backupTimeoutMs);
-  if (answer.timedOut) throw new DormouseError('DESTINATION_UNAVAILABLE', `${folder} did not answer within ${backupTimeoutMs / 1000} s (a network share out of reach, or a drive that hangs); try again once it answers`);
+export async function onDestination<T>(storage: DestinationStorage, work: () => Promise<T>): Promise<T> {
+  const answer = await storage.within(work, backupTimeoutMs);
+  if (answer.timedOut) throw new DormouseError('DESTINATION_UNAVAILABLE', `${storage.location} did not answer within ${backupTimeoutMs / 1000} s (a network share or an S3 endpoint out of reach, or a drive that hangs); try again once it answers`);
   return answer.value;
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Whether a folder carries an encrypted destination's key file. */
-export function hasKeyFile(folder: string): Promise<boolean> {
-  return exists(join(folder, keyFileName));
 }
 
 /** What adding a destination decided about encryption: the recipient to record (null: not encrypted), the identity to import with, and how to undo a new key. */
@@ -65,12 +50,13 @@ const nothingToUndo = async () => undefined;
  * destination yet (an unencrypted one cannot be switched in place); a folder that already carries a
  * key is an encrypted destination whose passphrase opens it (its recipient comes from the key).
  */
-export function keyForNewDestination(name: string, folder: string, options: { encrypt: boolean; passphrase: string | undefined; hasMarker: boolean; now: Date }): Promise<AddedKey> {
-  return onDestination(folder, () => decideKey(name, folder, options));
+export function keyForNewDestination(name: string, storage: DestinationStorage, options: { encrypt: boolean; passphrase: string | undefined; hasMarker: boolean; now: Date }): Promise<AddedKey> {
+  return onDestination(storage, () => decideKey(name, storage, options));
 }
 
-async function decideKey(name: string, folder: string, options: { encrypt: boolean; passphrase: string | undefined; hasMarker: boolean; now: Date }): Promise<AddedKey> {
-  const keyed = await hasKeyFile(folder);
+async function decideKey(name: string, storage: DestinationStorage, options: { encrypt: boolean; passphrase: string | undefined; hasMarker: boolean; now: Date }): Promise<AddedKey> {
+  const folder = storage.location;
+  const keyed = await hasKeyFile(storage);
   if (options.encrypt) {
     if (options.hasMarker && !keyed) {
       throw new DormouseError(
@@ -82,16 +68,16 @@ async function decideKey(name: string, folder: string, options: { encrypt: boole
       throw new DormouseError('CONFLICT', `${folder} already holds an encryption key (${keyFileName}): it is an encrypted destination already; add it without --encrypt, with its passphrase`);
     }
     if (options.passphrase === undefined) throw passphraseNeeded({ name }, 'making its key');
-    const made = await createDestinationKey(folder, options.passphrase, options.now);
+    const made = await createDestinationKey(storage, options.passphrase, options.now);
     const undo = async () => {
-      await rm(join(folder, keyFileName), { force: true });
-      await rm(join(folder, recoveryFileName), { force: true });
+      await storage.removeSmall(keyFileName);
+      await storage.removeSmall(recoveryFileName);
     };
     return { recipient: made.recipient, identity: encodeIdentity(made.identity), undo };
   }
   if (!keyed) return { recipient: null, identity: undefined, undo: nothingToUndo };
   if (options.passphrase === undefined) throw passphraseNeeded({ name }, 'adding it (its key is needed to read its snapshots)');
-  const identity = await openDestinationKey(folder, options.passphrase);
+  const identity = await openDestinationKey(storage, options.passphrase);
   return { recipient: encodeRecipient(identity.recipient), identity: encodeIdentity(identity), undo: nothingToUndo };
 }
 
@@ -101,10 +87,11 @@ async function decideKey(name: string, folder: string, options: { encrypt: boole
  * remembered passphrase that no longer opens the key (changed elsewhere) is forgotten, and the
  * request refused with WRONG_PASSPHRASE saying so, so the window asks for the current one.
  */
-export async function identityOf(destination: DestinationRecord, passphrase: string | undefined, what: string, memory?: PassphraseMemory): Promise<string | undefined> {
+export async function identityOf(db: Db, destination: DestinationRecord, passphrase: string | undefined, what: string, memory?: PassphraseMemory): Promise<string | undefined> {
   if (destination.recipient === null) return undefined;
   const recipient = destination.recipient;
-  const open = async (given: string) => encodeIdentity(await onDestination(destination.path, () => openDestinationKey(destination.path, given, recipient)));
+  const storage = storageOf(db, destination);
+  const open = async (given: string) => encodeIdentity(await onDestination(storage, () => openDestinationKey(storage, given, recipient)));
   if (passphrase !== undefined) return open(passphrase);
   const remembered = await memory?.recall(destination);
   if (remembered === undefined) throw passphraseNeeded(destination, what);
@@ -135,9 +122,9 @@ export async function identityForSnapshot(db: Db, snapshot: { id: number; archiv
   if (!destination || destination.recipient === null) {
     throw new DormouseError('KEY_UNUSABLE', `snapshot ${snapshot.id} is encrypted, and its destination is not an encrypted destination in this catalog; add that destination again (with its passphrase)`);
   }
-  if (!optional || passphrase !== undefined) return identityOf(destination, passphrase, what, memory);
+  if (!optional || passphrase !== undefined) return identityOf(db, destination, passphrase, what, memory);
   try {
-    return await identityOf(destination, undefined, what, memory);
+    return await identityOf(db, destination, undefined, what, memory);
   } catch (error) {
     if (error instanceof DormouseError && withoutKey.has(error.code)) return undefined;
     throw error;
@@ -145,22 +132,23 @@ export async function identityForSnapshot(db: Db, snapshot: { id: number; archiv
 }
 
 /** Changes an encrypted destination's passphrase, rewriting only its key file. */
-export async function changePassphrase(destination: DestinationRecord, passphrase: string, newPassphrase: string): Promise<void> {
+export async function changePassphrase(db: Db, destination: DestinationRecord, passphrase: string, newPassphrase: string): Promise<void> {
   if (destination.recipient === null) {
     throw new DormouseError('INVALID_INPUT', `destination "${destination.name}" is not encrypted, so it has no passphrase; an unencrypted destination cannot be switched to encrypted in place: add a new one with \`dormouse destination add --encrypt\``);
   }
   const recipient = destination.recipient;
-  await onDestination(destination.path, async () => {
-    await openDestinationKey(destination.path, passphrase, recipient);
-    await changeDestinationPassphrase(destination.path, passphrase, newPassphrase);
+  const storage = storageOf(db, destination);
+  await onDestination(storage, async () => {
+    await openDestinationKey(storage, passphrase, recipient);
+    await changeDestinationPassphrase(storage, passphrase, newPassphrase);
   });
 }
 
 /** Remembers an encrypted destination's passphrase in the app's keychain, once it opened the key: a wrong one is never remembered. */
-export async function rememberPassphrase(memory: PassphraseMemory, destination: DestinationRecord, passphrase: string): Promise<void> {
+export async function rememberPassphrase(db: Db, memory: PassphraseMemory, destination: DestinationRecord, passphrase: string): Promise<void> {
   if (destination.recipient === null) throw new DormouseError('INVALID_INPUT', `destination "${destination.name}" is not encrypted: it has no passphrase to remember`);
   const keychain = await memory.view([]);
   if (!keychain.canRemember) throw new DormouseError('KEYCHAIN_UNAVAILABLE', `cannot remember the passphrase: ${keychain.reason ?? 'no keychain'}`);
-  await identityOf(destination, passphrase, 'remembering its passphrase');
+  await identityOf(db, destination, passphrase, 'remembering its passphrase');
   await memory.remember(destination, passphrase);
 }

@@ -1,6 +1,10 @@
 import { catalogError } from './catalog-errors';
 import { SnapshotTasks } from './snapshot-tasks';
 import { addDestination } from './add-destination';
+import { addS3Destination } from './add-s3-destination';
+import { storageOf } from '../destinations/storage-of';
+import { s3Accesses } from '../destinations/s3-access';
+import { credentialStoreFor } from '../s3/credential-store';
 import { previewCron, resolveDefinition } from './schedule-definition';
 import { backupTimeoutMs } from '../destinations/destination-probe';
 import { requestSchemas, type Channel, type RequestOf, type ResponseOf, type ValidRequestOf } from '../../shared/contract';
@@ -35,6 +39,9 @@ import { PassphraseMemory } from './remembered-passphrases';
 import { saveRecoveryKit } from './recovery-kit';
 import type { SecretStore } from '../common/secret-store';
 import type { ScheduleDefinition, ScheduleRecord } from '../store/schedule-store';
+
+/** Said when an S3 destination is added with --no-encrypt: whoever runs the bucket can read its archives. */
+const unencryptedS3Warning = 'its archives are not encrypted: whoever can read the bucket (the provider, anyone with its keys) can read every file backed up; add an encrypted destination (the default) unless the bucket is your own';
 
 /** The engine's sense of time; tests inject their own. */
 export type Clock = () => number;
@@ -122,17 +129,20 @@ export class Engine {
     if (options.events) this.jobs.subscribe(options.events);
     this.handlers = {
       'destinations:list': () => this.destinationViews(),
-      'destinations:add': (request) => this.addDestination(request.name, request.path, request.encrypt, request.passphrase),
+      'destinations:add': (request) => this.addDestination(request),
       'destinations:passphrase': async (request) => {
         const record = this.requireDestination(request.name);
-        await changePassphrase(record, request.passphrase, request.newPassphrase);
+        await changePassphrase(this.db, record, request.passphrase, request.newPassphrase);
         await this.memory.forget(record);
         return this.destinationView(record);
       },
-      'destinations:recovery-kit': (request) => saveRecoveryKit(this.requireDestination(request.name), request.to),
+      'destinations:recovery-kit': (request) => {
+        const record = this.requireDestination(request.name);
+        return saveRecoveryKit(record, storageOf(this.db, record), request.to);
+      },
       'passphrases:status': () => this.memory.view(destinations.listDestinations(this.db)),
       'passphrases:remember': async (request) => {
-        await rememberPassphrase(this.memory, this.requireDestination(request.name), request.passphrase);
+        await rememberPassphrase(this.db, this.memory, this.requireDestination(request.name), request.passphrase);
         return this.memory.view(destinations.listDestinations(this.db));
       },
       'passphrases:forget': async (request) => {
@@ -163,13 +173,13 @@ export class Engine {
       'snapshots:suggest-target': (request) => this.snapshots.suggestTarget(request.snapshotId),
       'snapshots:import': async (request) => {
         const record = this.requireDestination(request.destination);
-        const identity = await identityOf(record, request.passphrase, 'importing its snapshots', this.memory);
-        return importFromDestination(this.db, record, (paths) => this.snapshots.inspectArchives(paths, identity), this.destinationTimeoutMs);
+        const identity = await identityOf(this.db, record, request.passphrase, 'importing its snapshots', this.memory);
+        return importFromDestination(this.db, record, storageOf(this.db, record), (paths) => this.snapshots.inspectArchives(paths, identity), this.destinationTimeoutMs);
       },
       'snapshots:prune': async (request) => {
         const reports: PruneReport[] = [];
         for (const schedule of request.schedule === undefined ? schedules.listSchedules(this.db) : [this.requireSchedule(request.schedule)]) {
-          reports.push(await pruneSchedule(this.db, schedule, { dryRun: request.dryRun, now: this.now(), probe: this.jobs.probe }));
+          reports.push(await pruneSchedule(this.db, schedule, { dryRun: request.dryRun, now: this.now(), check: (destination) => this.jobs.checkDestination(destination) }));
         }
         return reports;
       },
@@ -177,7 +187,7 @@ export class Engine {
       'snapshots:ls': async (request) => {
         const snapshot = this.snapshots.requireSnapshot(request.snapshotId);
         const identity = await identityForSnapshot(this.db, snapshot, request.passphrase, 'listing its snapshots', false, this.memory);
-        return this.browser.list(snapshot.archivePath, this.snapshots.chainArchives(request.snapshotId), request.snapshotId, request.path, identity);
+        return this.browser.list(snapshot.archivePath, this.snapshots.chainArchives(request.snapshotId), request.snapshotId, request.path, identity, s3Accesses(this.db));
       },
       'folders:pick': async () => (this.options.pickFolder ? { supported: true, path: await this.options.pickFolder() } : { supported: false, path: null }),
       'jobs:cancel': (request) => this.jobs.cancel(request.jobId),
@@ -252,7 +262,7 @@ export class Engine {
   knownDestinationViews(): DestinationView[] {
     return destinations.listDestinations(this.db).flatMap((record) => {
       const check = this.jobs.probe.known(record.path, record.id);
-      return check ? [{ id: record.id, name: record.name, path: record.path, available: check.state === 'available', state: check.state, freeBytes: check.freeBytes, encrypted: record.recipient !== null }] : [];
+      return check ? [{ id: record.id, name: record.name, path: record.path, available: check.state === 'available', state: check.state, freeBytes: check.freeBytes, encrypted: record.recipient !== null, kind: record.kind }] : [];
     });
   }
 
@@ -272,8 +282,8 @@ export class Engine {
   }
 
   private async destinationView(record: DestinationRecord): Promise<DestinationView> {
-    const check = await this.jobs.probe.check(record.path, record.id);
-    return { id: record.id, name: record.name, path: record.path, available: check.state === 'available', state: check.state, freeBytes: check.freeBytes, encrypted: record.recipient !== null };
+    const check = await this.jobs.checkDestination(record);
+    return { id: record.id, name: record.name, path: record.path, available: check.state === 'available', state: check.state, freeBytes: check.freeBytes, encrypted: record.recipient !== null, kind: record.kind };
   }
 
   private scheduleView(record: ScheduleRecord): ScheduleView {
@@ -306,7 +316,7 @@ export class Engine {
     const all = schedules.listSchedules(this.db);
     const now = this.now();
     const reports: { destinationId: string; report: PruneReport }[] = [];
-    for (const schedule of all) reports.push({ destinationId: schedule.destinationId, report: await pruneSchedule(this.db, schedule, { dryRun: true, now, probe: this.jobs.probe }) });
+    for (const schedule of all) reports.push({ destinationId: schedule.destinationId, report: await pruneSchedule(this.db, schedule, { dryRun: true, now, check: (destination) => this.jobs.checkDestination(destination) }) });
     return destinations.listDestinations(this.db).map((record) =>
       destinationUsage(
         this.db,
@@ -332,9 +342,13 @@ export class Engine {
     throw notFound('schedule', name, known, 'see `dormouse schedule list`');
   }
 
-  private async addDestination(name: string, path: string, encrypt: boolean, passphrase: string | undefined): Promise<DestinationAdded> {
-    const record = await addDestination({ db: this.db, now: this.now, inspect: this.snapshots.inspectArchives, destinationTimeoutMs: this.destinationTimeoutMs }, name, path, encrypt, passphrase);
-    return { ...(await this.destinationView(record.record)), imported: record.imported };
+  private async addDestination(request: ValidRequestOf<'destinations:add'>): Promise<DestinationAdded> {
+    const context = { db: this.db, now: this.now, inspect: this.snapshots.inspectArchives, destinationTimeoutMs: this.destinationTimeoutMs };
+    const added = request.s3
+      ? await addS3Destination(context, request.name, request.s3, request.encrypt, request.passphrase)
+      : await addDestination(context, request.name, request.path as string, request.encrypt ?? false, request.passphrase);
+    const warnings = added.record.kind === 's3' && added.record.recipient === null ? [unencryptedS3Warning] : [];
+    return { ...(await this.destinationView(added.record)), imported: added.imported, warnings };
   }
 
   private async removeDestination(name: string): Promise<{ id: string; name: string; path: string }> {
@@ -345,6 +359,7 @@ export class Engine {
     }
     destinations.deleteDestination(this.db, record.id);
     await this.memory.forget(record);
+    if (record.kind === 's3') await credentialStoreFor(this.db.name).remove(record.id);
     return { id: record.id, name: record.name, path: record.path };
   }
 

@@ -1,4 +1,4 @@
-import { mkdir, readFile, realpath, stat } from 'node:fs/promises';
+import { mkdir, realpath, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DormouseError } from '../../shared/errors';
 import type { RecoveryKitSaved } from '../../shared/types';
@@ -8,6 +8,7 @@ import { backupTimeoutMs } from '../destinations/destination-probe';
 import { keyFileName, recoveryFileName } from '../encryption/destination-key';
 import { recoveryKitText } from '../encryption/recovery-text';
 import type { DestinationRecord } from '../store/destination-store';
+import type { DestinationStorage } from '../destinations/destination-storage';
 import { onDestination } from './destination-keys';
 
 /**
@@ -30,23 +31,26 @@ const maxKeyFileSize = 64 * 1024;
 /** The start of every age file locked with a passphrase, as Dormouse writes its key files. */
 const agePassphraseFileStart = 'age-encryption.org/v1\n-> scrypt ';
 
-/** Reads the destination's key file for a kit, refusing one that is missing or is not a passphrase-locked age file. */
-async function readKeyFile(destination: DestinationRecord): Promise<{ key: Buffer; realPath: string }> {
-  const keyPath = join(destination.path, keyFileName);
-  let size: number;
+/**
+ * Reads the destination's key file for a kit, refusing one that is missing or is not a
+ * passphrase-locked age file; with the real path of a folder destination (a kit must not go on it).
+ */
+async function readKeyFile(storage: DestinationStorage): Promise<{ key: Buffer; realPath: string | null }> {
+  const keyPath = storage.describe(keyFileName);
+  let read: Awaited<ReturnType<DestinationStorage['readSmall']>>;
   try {
-    size = (await stat(keyPath)).size;
+    read = await storage.readSmall(keyFileName, maxKeyFileSize);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new DormouseError('KEY_UNUSABLE', `${keyPath} is missing, so there is no key to put in a recovery kit; put back a copy of it (or check that this is the right drive)`);
-    }
-    throw new DormouseError('KEY_UNUSABLE', `cannot read ${keyPath} (${(error as Error).message}); check the drive and its permissions`);
+    throw new DormouseError('KEY_UNUSABLE', `cannot read ${keyPath} (${(error as Error).message}); check the destination and its permissions`);
   }
-  const key = size > maxKeyFileSize ? Buffer.alloc(0) : await readFile(keyPath);
+  if (read === 'missing') {
+    throw new DormouseError('KEY_UNUSABLE', `${keyPath} is missing, so there is no key to put in a recovery kit; put back a copy of it (or check that this is the right destination)`);
+  }
+  const key = read === 'too-large' ? Buffer.alloc(0) : read;
   if (!key.subarray(0, agePassphraseFileStart.length).equals(Buffer.from(agePassphraseFileStart))) {
     throw new DormouseError('KEY_UNUSABLE', `${keyPath} is not a Dormouse key file (an age file locked with a passphrase); put back the destination's own ${keyFileName} before saving a recovery kit`);
   }
-  return { key, realPath: await realpath(destination.path) };
+  return { key, realPath: storage.kind === 'folder' ? await realpath(storage.location) : null };
 }
 
 /** Words for a folder the kit cannot be written to. */
@@ -62,12 +66,12 @@ function unwritable(to: string, error: unknown): DormouseError {
  * key). Refused for an unencrypted destination, a missing or foreign key file, a folder on the
  * destination itself, and a folder that cannot be written to, each in words.
  */
-export async function saveRecoveryKit(destination: DestinationRecord, to: string, now: Date = new Date()): Promise<RecoveryKitSaved> {
+export async function saveRecoveryKit(destination: DestinationRecord, storage: DestinationStorage, to: string, now: Date = new Date()): Promise<RecoveryKitSaved> {
   if (destination.recipient === null) {
     throw new DormouseError('INVALID_INPUT', `destination "${destination.name}" is not encrypted: it has no key, and tar alone restores its archives; there is no recovery kit to save`);
   }
   const recipient = destination.recipient;
-  const { key, realPath } = await onDestination(destination.path, () => readKeyFile(destination));
+  const { key, realPath } = await onDestination(storage, () => readKeyFile(storage));
   const answer = await answerWithin(
     to,
     async () => {
@@ -80,7 +84,7 @@ export async function saveRecoveryKit(destination: DestinationRecord, to: string
         if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new DormouseError('NOT_FOUND', `${to} does not exist; choose an existing folder to save the recovery kit in`);
         throw unwritable(to, error);
       }
-      if (isSameOrInside(target, realPath)) {
+      if (realPath !== null && isSameOrInside(target, realPath)) {
         throw new DormouseError('CONFLICT', `${to} is on the destination "${destination.name}" itself: a recovery kit kept on the drive is lost with it; choose a folder somewhere else (another drive, a USB stick, a cloud storage folder)`);
       }
       const folder = join(to, kitFolderName(destination.name));

@@ -7,6 +7,8 @@ import type { Db } from '../store/open-store';
 import { chainOf, latestSnapshot, type ChainLink } from './snapshot-store';
 import { archiveNameKind } from '../destinations/destination-layout';
 import { manifestCopyFile } from '../store/data-dir';
+import type { DestinationStorage } from '../destinations/destination-storage';
+import { isS3Path } from '../s3/s3-location';
 
 /**
  * Removes `.partial` files a failed write left in a schedule's archive folder (a drive unplugged
@@ -28,7 +30,7 @@ export async function removeStalePartials(folder: string, timeoutMs: number): Pr
  * (`encryptedDestination`: its folder) the chain must be encrypted archives inside it, each with its
  * local manifest copy.
  */
-export async function chooseBase(db: Db, scheduleId: number, machine: Machine, settings: Settings, now: number, timeoutMs: number, encryptedDestination: string | null = null): Promise<ChainLink | null> {
+export async function chooseBase(db: Db, scheduleId: number, machine: Machine, settings: Settings, now: number, timeoutMs: number, encryptedDestination: string | null = null, storage: DestinationStorage | null = null): Promise<ChainLink | null> {
   const latest = latestSnapshot(db, scheduleId, machine.id);
   if (!latest) return null;
   const chain = chainOf(db, latest.id);
@@ -42,14 +44,15 @@ export async function chooseBase(db: Db, scheduleId: number, machine: Machine, s
   // On an encrypted destination the drive and the passphrase restore everything: a chain that reaches another destination (the schedule moved here) ends.
   if (encryptedDestination !== null && chain.some((link) => !archiveNameKind(link.archivePath).encrypted || !isInside(link.archivePath, encryptedDestination))) return null;
   // An encrypted chain is read from the local copies of its manifests (no passphrase): without them (a catalog rebuilt from the drive), a full backup.
-  const copies = chain.filter((link) => archiveNameKind(link.archivePath).encrypted).map((link) => manifestCopyFile(db.name, link.uuid));
+  // Archives in S3 are never read back for a backup either: their manifests' local copies are.
+  const copies = chain.filter((link) => archiveNameKind(link.archivePath).encrypted || isS3Path(link.archivePath)).map((link) => manifestCopyFile(db.name, link.uuid));
   for (const copy of copies) if (!(await access(copy).then(() => true, () => false))) return null;
   // Looked for off the event loop; a destination too slow to tell gets a full backup, which depends on nothing.
   const allPresent = async () => {
-    for (const link of chain) if (!(await access(link.archivePath).then(() => true, () => false))) return false;
+    for (const link of chain) if (!(await (storage ? storage.hasArchive(link.archivePath) : access(link.archivePath).then(() => true, () => false)))) return false;
     return true;
   };
-  const present = await answerWithin(dirname(latest.archivePath), allPresent, timeoutMs);
+  const present = storage ? await storage.within(allPresent, timeoutMs).catch(() => ({ timedOut: true as const })) : await answerWithin(dirname(latest.archivePath), allPresent, timeoutMs);
   return present.timedOut || !present.value ? null : latest;
 }
 

@@ -10,11 +10,15 @@ import { DormouseError } from '../../shared/errors';
 import type { JobProgress, JobTrigger, JobView } from '../../shared/types';
 import { archiveFormatVersion, partialPaths, sidecarPath } from '../archive-worker/archive-manifest';
 import type { ArchiveRequest, FromWorker } from '../archive-worker/archive-protocol';
-import type { DestinationState } from '../../shared/types';
-import { DestinationProbe, backupTimeoutMs } from '../destinations/destination-probe';
+import { DestinationProbe, backupTimeoutMs, viewTimeoutMs, type DestinationCheck } from '../destinations/destination-probe';
+import type { DestinationStorage } from '../destinations/destination-storage';
+import { storageOf } from '../destinations/storage-of';
+import { removeJobLeftovers } from './job-leftovers';
+import { s3AccessOf, uploadLimitOf, uploadShape, type S3Access } from '../destinations/s3-access';
+import { isS3Path } from '../s3/s3-location';
 import { archiveNameKind, archivePathFor } from '../destinations/destination-layout';
 import { manifestCopyFile } from '../store/data-dir';
-import { findDestinationById } from '../store/destination-store';
+import { findDestinationById, type DestinationRecord } from '../store/destination-store';
 import { thisMachine } from '../store/machine-store';
 import type { Db } from '../store/open-store';
 import { findScheduleById, type ScheduleRecord } from '../store/schedule-store';
@@ -73,6 +77,17 @@ export class JobRunner {
     private readonly destinationTimeoutMs = backupTimeoutMs,
   ) {}
 
+  /** Whether a destination is there (its marker, read through its storage, off the event loop); a destination whose storage cannot be made (no S3 keys stored) is missing, saying why. */
+  async checkDestination(destination: DestinationRecord, timeoutMs = viewTimeoutMs): Promise<DestinationCheck> {
+    let storage: DestinationStorage;
+    try {
+      storage = storageOf(this.db(), destination);
+    } catch (error) {
+      return { state: 'missing', freeBytes: null, reason: (error as Error).message };
+    }
+    return this.probe.check(storage, destination.id, timeoutMs);
+  }
+
   /** Listens to progress and job ends (the CLI's progress line, the scheduler's retries, the tray); returns how to stop. */
   subscribe(listener: JobEvents): () => void {
     this.listeners.add(listener);
@@ -91,7 +106,7 @@ export class JobRunner {
       const mine = jobs.sameOwner(job.owner, this.owner) && (this.running.has(job.view.id) || this.preparing.has(job.view.id) || job.view.status === 'queued');
       if (mine || (!jobs.sameOwner(job.owner, this.owner) && ownerAlive(job.owner.pid, job.owner.mark))) continue;
       // Off the event loop: the destination may be a share that stopped answering.
-      if (job.archivePath) {
+      if (job.archivePath && !isS3Path(job.archivePath)) {
         const partial = partialPaths(job.archivePath);
         void answerWithin(dirname(job.archivePath), () => removeQuietlyInTurn([partial.archive, partial.manifest]), this.destinationTimeoutMs);
       }
@@ -160,7 +175,7 @@ export class JobRunner {
     const schedule = findScheduleById(this.db(), scheduleId);
     if (!schedule) return;
     try {
-      await pruneSchedule(this.db(), schedule, { dryRun: false, now: this.now(), probe: this.probe });
+      await pruneSchedule(this.db(), schedule, { dryRun: false, now: this.now(), check: (destination) => this.checkDestination(destination) });
     } catch (error) {
       jobs.addWarningToFinished(this.db(), jobId, `old snapshots were not pruned: ${(error as Error).message}`);
     }
@@ -174,7 +189,7 @@ export class JobRunner {
   /** What the worker reads of an incremental's base: its chain's archives, and the local copies of their manifests where they are encrypted. */
   private baseOf(base: { id: number; uuid: string; archivePath: string }): NonNullable<ArchiveRequest['base']> {
     const chain = chainOf(this.db(), base.id);
-    const manifestCopies = Object.fromEntries(chain.filter((link) => archiveNameKind(link.archivePath).encrypted).map((link) => [link.archivePath, manifestCopyFile(this.db().name, link.uuid)]));
+    const manifestCopies = Object.fromEntries(chain.filter((link) => archiveNameKind(link.archivePath).encrypted || isS3Path(link.archivePath)).map((link) => [link.archivePath, manifestCopyFile(this.db().name, link.uuid)]));
     return { id: base.uuid, archivePath: base.archivePath, archives: Object.fromEntries(chain.map((link) => [link.uuid, link.archivePath])), manifestCopies };
   }
 
@@ -197,7 +212,8 @@ export class JobRunner {
    */
   private async prepare(schedule: ScheduleRecord, jobId: number) {
     const destination = findDestinationById(this.db(), schedule.destinationId);
-    const state: DestinationState = destination ? (await this.probe.check(destination.path, destination.id, this.destinationTimeoutMs)).state : 'missing';
+    const check: DestinationCheck = destination ? await this.checkDestination(destination, this.destinationTimeoutMs) : { state: 'missing', freeBytes: null };
+    const state = check.state;
     /** The job as it ended, when a cancel ended it while this waited. */
     const endedMeanwhile = () => {
       const current = (jobs.findJob(this.db(), jobId) as jobs.JobRecord).view;
@@ -207,13 +223,15 @@ export class JobRunner {
     if (cancelled) return cancelled;
     if (!destination || state !== 'available') {
       const why =
-        state === 'not-answering'
+        check.reason ??
+        (state === 'not-answering'
           ? `${destination?.path} did not answer within ${this.destinationTimeoutMs / 1000} s: a network share out of reach, or a drive that hangs`
-          : `no matching marker in ${destination?.path ?? 'its folder'}`;
+          : `no matching marker in ${destination?.path ?? 'its folder'}`);
+      const todo = check.reason === undefined ? '; connect the drive or share and try again' : '';
       return {
         ended: this.end(jobId, {
           status: 'skipped',
-          error: { code: 'DESTINATION_UNAVAILABLE', message: `destination "${schedule.destinationName}" is not available (${why}); connect the drive or share and try again` },
+          error: { code: 'DESTINATION_UNAVAILABLE', message: `destination "${schedule.destinationName}" is not available (${why})${todo}` },
         }),
       };
     }
@@ -240,10 +258,18 @@ export class JobRunner {
     const snapshotUuid = randomUUID();
     const createdAt = this.now();
     const machine = thisMachine(this.db());
-    const base = await chooseBase(this.db(), schedule.id, machine, readSettings(this.db()), createdAt, this.destinationTimeoutMs, destination.recipient === null ? null : destination.path);
+    const storage = destination.kind === 's3' ? storageOf(this.db(), destination) : null;
+    const base = await chooseBase(this.db(), schedule.id, machine, readSettings(this.db()), createdAt, this.destinationTimeoutMs, destination.recipient === null ? null : destination.path, storage);
     const kind: 'full' | 'incremental' = base ? 'incremental' : 'full';
     const archivePath = archivePathFor(destination.path, machine, schedule, { createdAt, snapshotUuid, compression: schedule.compression, kind, encrypted: destination.recipient !== null });
-    await removeStalePartials(dirname(archivePath), this.destinationTimeoutMs);
+    if (storage) {
+      // Uploads a killed worker left in this schedule's folder (only this schedule's one job writes there).
+      try {
+        await storage.within(() => storage.removeLeftovers(dirname(archivePath)), this.destinationTimeoutMs);
+      } catch {
+        // left for the next backup; the upload reports the endpoint if it stays out of reach
+      }
+    } else await removeStalePartials(dirname(archivePath), this.destinationTimeoutMs);
     removeStaleManifestPartials(this.db());
     return endedMeanwhile() ?? { destination, machine, base, kind, createdAt, snapshotUuid, archivePath };
   }
@@ -259,6 +285,12 @@ export class JobRunner {
     }
     if ('ended' in prepared) return prepared.ended;
     const { destination, machine, base, kind, createdAt, snapshotUuid, archivePath } = prepared;
+    let s3: S3Access | null;
+    try {
+      s3 = s3AccessOf(this.db(), destination);
+    } catch (error) {
+      return this.end(jobId, { status: 'skipped', error: { code: 'DESTINATION_UNAVAILABLE', message: (error as Error).message } });
+    }
     const previous = latestSnapshot(this.db(), schedule.id, machine.id);
     jobs.markJobRunning(this.db(), jobId, archivePath, createdAt);
     this.events.started((jobs.findJob(this.db(), jobId) as jobs.JobRecord).view);
@@ -272,6 +304,7 @@ export class JobRunner {
       ...(base ? { base: this.baseOf(base) } : {}),
       // Encrypted to the recipient in the catalog: a backup never needs the passphrase.
       ...(destination.recipient === null ? {} : { encryption: { recipient: destination.recipient, manifestCopy: manifestCopyFile(this.db().name, snapshotUuid) } }),
+      ...(s3 ? { s3: { ...s3, manifestCopy: manifestCopyFile(this.db().name, snapshotUuid), ...uploadShape(), bytesPerSecond: uploadLimitOf(readSettings(this.db())) } } : {}),
     };
 
     let worker: WorkerHandle;
@@ -287,11 +320,11 @@ export class JobRunner {
       let cancelling = false;
       let lastMessage: FromWorker | undefined;
       /** Ends the job once what it leaves on the destination is removed (off the event loop, at most the destination timeout). */
-      const settle = (outcome: jobs.JobOutcome | 'success', leftovers = outcome === 'success' ? [] : Object.values(partialPaths(archivePath, request.encryption?.manifestCopy))) => {
+      const settle = (outcome: jobs.JobOutcome | 'success', leftovers = outcome === 'success' ? [] : Object.values(partialPaths(archivePath, request.encryption?.manifestCopy ?? request.s3?.manifestCopy))) => {
         if (settled) return;
         settled = true;
         clearInterval(poll);
-        void answerWithin(dirname(archivePath), () => removeQuietlyInTurn(leftovers), this.destinationTimeoutMs).then(() => {
+        void removeJobLeftovers(this.db(), destination, archivePath, outcome !== 'success', leftovers, this.destinationTimeoutMs).then(() => {
           this.running.delete(jobId);
           if (outcome !== 'success') {
             resolve(this.end(jobId, outcome));

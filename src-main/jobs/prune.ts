@@ -5,11 +5,13 @@ import { toLocalIso } from '../../shared/time';
 import type { PruneReport } from '../../shared/types';
 import { answerWithin, removeQuietlyAsync, removeQuietlyInTurn } from '../common/files';
 import { manifestCopyFile } from '../store/data-dir';
-import type { DestinationProbe } from '../destinations/destination-probe';
-import { findDestinationById } from '../store/destination-store';
+import type { DestinationCheck } from '../destinations/destination-probe';
+import { findDestinationById, type DestinationRecord } from '../store/destination-store';
 import type { Db } from '../store/open-store';
 import type { ScheduleRecord } from '../store/schedule-store';
 import { thisMachine } from '../store/machine-store';
+import { isS3Path } from '../s3/s3-location';
+import { storageOf } from '../destinations/storage-of';
 import { decideRetention, type RetentionDecision } from './retention';
 
 interface SnapshotRow {
@@ -23,6 +25,24 @@ interface SnapshotRow {
 /** How long deleting one archive may take before the rest is left to a later start (a destination that stopped answering). */
 const deleteTimeoutMs = 10_000;
 
+/** Removes a snapshot's archive and sidecar from its destination (its folder, or its S3 objects); false when the destination did not answer in time or refused. */
+async function removeArchive(db: Db, snapshot: { id: number; archive_path: string }): Promise<boolean> {
+  if (!isS3Path(snapshot.archive_path)) {
+    const removed = await answerWithin(dirname(snapshot.archive_path), () => removeQuietlyInTurn([snapshot.archive_path, sidecarPath(snapshot.archive_path)]), deleteTimeoutMs);
+    return !removed.timedOut;
+  }
+  const destinationId = db.prepare('SELECT destination_id FROM snapshots WHERE id = ?').pluck().get(snapshot.id) as string | null | undefined;
+  const destination = destinationId ? findDestinationById(db, destinationId) : undefined;
+  if (!destination) return false;
+  try {
+    const storage = storageOf(db, destination);
+    const removed = await storage.within(() => storage.removeArchive(snapshot.archive_path), deleteTimeoutMs);
+    return !removed.timedOut;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Deletes one snapshot safely: the row is marked first, then the archive (and its sidecar, and the
  * local manifest copy of an encrypted one) go, then the row; a crash at any point leaves a marked
@@ -32,8 +52,7 @@ const deleteTimeoutMs = 10_000;
  */
 async function deleteSnapshot(db: Db, snapshot: { id: number; archive_path: string }, now: number): Promise<boolean> {
   db.prepare('UPDATE snapshots SET deleting_at = ? WHERE id = ?').run(now, snapshot.id);
-  const removed = await answerWithin(dirname(snapshot.archive_path), () => removeQuietlyInTurn([snapshot.archive_path, sidecarPath(snapshot.archive_path)]), deleteTimeoutMs);
-  if (removed.timedOut) return false;
+  if (!(await removeArchive(db, snapshot))) return false;
   // An encrypted archive's local manifest copy goes with it (a plain archive has none: nothing to remove).
   const uuid = db.prepare('SELECT uuid FROM snapshots WHERE id = ?').pluck().get(snapshot.id) as string | undefined;
   if (uuid !== undefined) await removeQuietlyAsync(manifestCopyFile(db.name, uuid));
@@ -86,7 +105,7 @@ function keepWhatOthersNeed(db: Db, decisions: RetentionDecision[]): RetentionDe
  * every base a kept snapshot depends on are always kept) and, unless it is a dry run, deletes the
  * rest — only while the destination is connected, so an unplugged drive is never "pruned".
  */
-export async function pruneSchedule(db: Db, schedule: ScheduleRecord, options: { dryRun: boolean; now: number; probe: DestinationProbe }): Promise<PruneReport> {
+export async function pruneSchedule(db: Db, schedule: ScheduleRecord, options: { dryRun: boolean; now: number; check: (destination: DestinationRecord) => Promise<DestinationCheck> }): Promise<PruneReport> {
   // Only this machine's snapshots: another laptop's archives on the same destination are its own to prune.
   const rows = db
     .prepare('SELECT id, created_at, base_id, archive_path, destination_id FROM snapshots WHERE schedule_id = ? AND machine_id = ? AND deleting_at IS NULL')
@@ -102,7 +121,7 @@ export async function pruneSchedule(db: Db, schedule: ScheduleRecord, options: {
   const doomed = decisions.filter((decision) => !decision.keep);
   if (!options.dryRun && doomed.length > 0) {
     const destination = findDestinationById(db, schedule.destinationId);
-    const state = destination ? (await options.probe.check(destination.path, destination.id)).state : 'missing';
+    const state = destination ? (await options.check(destination)).state : 'missing';
     if (state !== 'available') {
       throw new DormouseError('DESTINATION_UNAVAILABLE', `destination "${schedule.destinationName}" is ${state === 'not-answering' ? 'not answering' : 'not connected'}; connect it to prune ${schedule.name}`);
     }

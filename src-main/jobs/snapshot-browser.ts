@@ -1,3 +1,4 @@
+import type { S3Settings } from '../s3/s3-settings';
 import { DormouseError } from '../../shared/errors';
 import type { SnapshotListing } from '../../shared/types';
 import { readingErrorCodes, type FromWorker } from '../archive-worker/archive-protocol';
@@ -29,8 +30,8 @@ export class SnapshotBrowser {
    * One folder of a snapshot (the top level when `path` is undefined), listed from its chain's
    * manifests (`archives`: snapshot id → archive); `identity` opens an encrypted destination's archives.
    */
-  list(archivePath: string, archives: Record<string, string>, snapshotId: number, path: string | undefined, identity?: string): Promise<SnapshotListing> {
-    const next = this.queue.then(() => this.ask(archivePath, archives, snapshotId, path, identity));
+  list(archivePath: string, archives: Record<string, string>, snapshotId: number, path: string | undefined, identity?: string, s3: S3Settings[] = []): Promise<SnapshotListing> {
+    const next = this.queue.then(() => this.ask(archivePath, archives, snapshotId, path, identity, s3));
     this.queue = next.catch(() => undefined);
     return next;
   }
@@ -40,14 +41,14 @@ export class SnapshotBrowser {
     this.stop();
   }
 
-  private ask(archivePath: string, archives: Record<string, string>, snapshotId: number, path: string | undefined, identity: string | undefined): Promise<SnapshotListing> {
+  private ask(archivePath: string, archives: Record<string, string>, snapshotId: number, path: string | undefined, identity: string | undefined, s3: S3Settings[]): Promise<SnapshotListing> {
     if (this.idleTimer) clearTimeout(this.idleTimer);
     this.idleTimer = null;
     const worker = this.worker ?? this.start();
     worker.keepAlive(true);
     return new Promise<SnapshotListing>((resolve, reject) => {
       this.pending = { resolve, reject };
-      worker.send({ type: 'list', archivePath, archives, snapshotId, ...(path === undefined ? {} : { path }), ...(identity === undefined ? {} : { identity }) });
+      worker.send({ type: 'list', archivePath, archives, snapshotId, s3, ...(path === undefined ? {} : { path }), ...(identity === undefined ? {} : { identity }) });
     }).finally(() => {
       this.pending = null;
       if (this.worker !== worker) return;

@@ -234,7 +234,7 @@ export class Scheduler {
     return Promise.all(
       list.map(async (schedule) => {
         const destination = findDestinationById(this.deps.db(), schedule.destinationId);
-        return destination !== undefined && (await this.deps.runner.probe.check(destination.path, destination.id)).state === 'available';
+        return destination !== undefined && (await this.deps.runner.checkDestination(destination)).state === 'available';
       }),
     );
   }

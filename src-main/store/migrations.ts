@@ -169,6 +169,20 @@ export const migrations: readonly Migration[] = [
       ALTER TABLE destinations ADD COLUMN recipient TEXT CHECK (recipient IS NULL OR recipient LIKE 'age1%');
     `,
   },
+  {
+    version: 9,
+    name: 'S3-compatible object storage as a destination kind',
+    // Where the bucket is and how to address it; the keys that sign requests are never here (they
+    // live in the data folder's credential store). A folder destination keeps kind 'folder' and NULLs.
+    sql: `
+      ALTER TABLE destinations ADD COLUMN kind TEXT NOT NULL DEFAULT 'folder' CHECK (kind IN ('folder', 's3'));
+      ALTER TABLE destinations ADD COLUMN s3_endpoint TEXT;
+      ALTER TABLE destinations ADD COLUMN s3_region TEXT;
+      ALTER TABLE destinations ADD COLUMN s3_bucket TEXT;
+      ALTER TABLE destinations ADD COLUMN s3_prefix TEXT;
+      ALTER TABLE destinations ADD COLUMN s3_path_style INTEGER CHECK (s3_path_style IS NULL OR s3_path_style IN (0, 1));
+    `,
+  },
 ];
 
 /** The newest schema version this code knows. */

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { RequestOf } from '../../shared/contract';
 import { openDestinationKey } from '../../src-main/encryption/destination-key';
+import { FolderStorage } from '../../src-main/destinations/destination-storage';
 import { Engine } from '../../src-main/engine/engine';
 import { forkWorkerLauncher, threadWorkerLauncher } from '../../src-main/jobs/worker-launcher';
 
@@ -155,7 +156,7 @@ async function main(): Promise<void> {
         encryptedRestores.push(performance.now() - encryptedStarted);
         if (encryptedReport.files !== 1) throw new Error(`the encrypted restore wrote ${encryptedReport.files} files, not 1`);
         const keyStarted = performance.now();
-        await openDestinationKey(encryptedDestination, passphrase);
+        await openDestinationKey(new FolderStorage(encryptedDestination), passphrase);
         keyOpenings.push(performance.now() - keyStarted);
       }
 

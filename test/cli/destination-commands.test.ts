@@ -65,7 +65,7 @@ test('destination add answers {id, name, path} and writes a 0600 marker carrying
 
   const added = expectOk<Record<string, unknown>>(w.run(['destination', 'add', '--name', 'usb', '--path', drive]));
 
-  assert.deepEqual(Object.keys(added).sort(), ['encrypted', 'id', 'importedSnapshots', 'name', 'path']);
+  assert.deepEqual(Object.keys(added).sort(), ['encrypted', 'id', 'importedSnapshots', 'kind', 'name', 'path', 'warnings']);
   assert.equal((added as unknown as { encrypted: boolean }).encrypted, false, 'a destination added without --encrypt is not encrypted');
   assert.equal((added as unknown as { importedSnapshots: number }).importedSnapshots, 0, 'an empty folder holds no snapshots to import');
   assert.match(String(added.id), uuidPattern);
@@ -100,7 +100,7 @@ test('destination list shows each destination with its availability and free spa
   const list = w.list();
   assert.equal(list.length, 2);
   for (const destination of list) {
-    assert.deepEqual(Object.keys(destination).sort(), ['available', 'encrypted', 'freeBytes', 'id', 'name', 'path', 'state']);
+    assert.deepEqual(Object.keys(destination).sort(), ['available', 'encrypted', 'freeBytes', 'id', 'kind', 'name', 'path', 'state']);
     assert.equal(destination.available, true);
     assert.equal(destination.state, 'available');
     assert.equal(typeof destination.freeBytes, 'number');
@@ -120,7 +120,7 @@ test('a destination whose marker is gone (unplugged drive, empty mount point) is
   const marker = readFileSync(join(drive, markerName));
 
   rmSync(join(drive, markerName));
-  assert.deepEqual(w.list(), [{ id: added.id, name: 'usb', path: drive, available: false, state: 'missing', freeBytes: null, encrypted: false }]);
+  assert.deepEqual(w.list(), [{ id: added.id, name: 'usb', path: drive, available: false, state: 'missing', freeBytes: null, encrypted: false, kind: 'folder' }]);
 
   writeFileSync(join(drive, markerName), marker);
   const [back] = w.list();
@@ -138,7 +138,7 @@ test('a destination whose folder now holds another destination\'s marker is unav
   assert.notEqual(otherId, added.id);
   writeFileSync(join(drive, markerName), JSON.stringify({ ...marker, id: otherId }));
 
-  assert.deepEqual(w.list(), [{ id: added.id, name: 'usb', path: drive, available: false, state: 'missing', freeBytes: null, encrypted: false }]);
+  assert.deepEqual(w.list(), [{ id: added.id, name: 'usb', path: drive, available: false, state: 'missing', freeBytes: null, encrypted: false, kind: 'folder' }]);
 });
 
 test('destination remove forgets it but leaves the folder and marker, and re-adding the folder adopts the same id', (t) => {

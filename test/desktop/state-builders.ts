@@ -45,7 +45,7 @@ export function scheduleView(overrides: Partial<ScheduleView> = {}): ScheduleVie
 
 export function destinationView(overrides: Partial<DestinationView> = {}): DestinationView {
   const state = overrides.state ?? (overrides.available === false ? 'missing' : 'available');
-  return { id: '6f1c8e1e-3a0b-4c55-9d8e-5b0f2b7f9a10', name: 'usb', path: '/media/me/usb', available: state === 'available', state, freeBytes: state === 'available' ? 100_000_000_000 : null, encrypted: false, ...overrides };
+  return { id: '6f1c8e1e-3a0b-4c55-9d8e-5b0f2b7f9a10', name: 'usb', path: '/media/me/usb', available: state === 'available', state, freeBytes: state === 'available' ? 100_000_000_000 : null, encrypted: false, kind: 'folder', ...overrides };
 }
 
 export function jobView(overrides: Partial<JobView> = {}): JobView {

@@ -6,6 +6,7 @@ import { dirname, join } from 'node:path';
 import type { DormouseError } from '../../shared/errors';
 import { encodeRecipient, generateIdentity } from '../../src-main/encryption/age-keys';
 import { changeDestinationPassphrase, createDestinationKey, openDestinationKey } from '../../src-main/encryption/destination-key';
+import { FolderStorage } from '../../src-main/destinations/destination-storage';
 import { temporaryFolder } from '../helpers/cli';
 import { noTerminalDriver, runInTerminal } from '../helpers/terminal';
 import { encryptInPieces, noAge } from './age-kit';
@@ -31,7 +32,7 @@ test('age -d opens the key file with the passphrase, and RECOVERY.txt\'s command
   const photo = Buffer.alloc(300_000, 7);
   writeFileSync(join(source, 'photos', '2026', 'beach.jpg'), photo);
 
-  const key = await createDestinationKey(destination, passphrase);
+  const key = await createDestinationKey(new FolderStorage(destination), passphrase);
   assert.equal(modeOf(join(destination, '.dormouse-key.age')), 0o600);
   assert.deepEqual(readdirSync(destination).sort(), ['.dormouse-key.age', 'RECOVERY.txt']);
 
@@ -61,20 +62,20 @@ test('age -d opens the key file with the passphrase, and RECOVERY.txt\'s command
 
 test('the key opens with its passphrase, not another; changing the passphrase rewrites only the key file', async (t) => {
   const destination = temporaryFolder(t);
-  const key = await createDestinationKey(destination, passphrase);
+  const key = await createDestinationKey(new FolderStorage(destination), passphrase);
   const recovery = readFileSync(join(destination, 'RECOVERY.txt'));
 
-  assert.equal(encodeRecipient((await openDestinationKey(destination, passphrase, key.recipient)).recipient), key.recipient);
-  await assert.rejects(openDestinationKey(destination, 'lost drives tell tales'), (error: DormouseError) => {
+  assert.equal(encodeRecipient((await openDestinationKey(new FolderStorage(destination), passphrase, key.recipient)).recipient), key.recipient);
+  await assert.rejects(openDestinationKey(new FolderStorage(destination), 'lost drives tell tales'), (error: DormouseError) => {
     assert.equal(error.code, 'WRONG_PASSPHRASE');
     assert.match(error.message, /^the passphrase does not open this destination's key \(.*\.dormouse-key\.age\); check it and try again$/);
     return true;
   });
 
   const newPassphrase = 'a brand new passphrase';
-  await changeDestinationPassphrase(destination, passphrase, newPassphrase);
-  assert.equal(encodeRecipient((await openDestinationKey(destination, newPassphrase)).recipient), key.recipient, 'the same key, so every archive still opens');
-  await assert.rejects(openDestinationKey(destination, passphrase), (error: DormouseError) => error.code === 'WRONG_PASSPHRASE');
+  await changeDestinationPassphrase(new FolderStorage(destination), passphrase, newPassphrase);
+  assert.equal(encodeRecipient((await openDestinationKey(new FolderStorage(destination), newPassphrase)).recipient), key.recipient, 'the same key, so every archive still opens');
+  await assert.rejects(openDestinationKey(new FolderStorage(destination), passphrase), (error: DormouseError) => error.code === 'WRONG_PASSPHRASE');
   assert.deepEqual(readdirSync(destination).sort(), ['.dormouse-key.age', 'RECOVERY.txt'], 'no temporary file left');
   assert.equal(modeOf(join(destination, '.dormouse-key.age')), 0o600);
   assert.ok(readFileSync(join(destination, 'RECOVERY.txt')).equals(recovery), 'RECOVERY.txt untouched');
@@ -85,19 +86,19 @@ test('a missing key file, another destination\'s, one encrypted to a key, and ju
   const other = temporaryFolder(t);
   const keyFile = join(destination, '.dormouse-key.age');
 
-  await assert.rejects(openDestinationKey(destination, passphrase), (error: DormouseError) => error.code === 'KEY_UNUSABLE' && /\.dormouse-key\.age is missing: .*put back a copy of it/.test(error.message));
+  await assert.rejects(openDestinationKey(new FolderStorage(destination), passphrase), (error: DormouseError) => error.code === 'KEY_UNUSABLE' && /\.dormouse-key\.age is missing: .*put back a copy of it/.test(error.message));
 
-  const ours = await createDestinationKey(destination, passphrase);
-  await createDestinationKey(other, passphrase);
+  const ours = await createDestinationKey(new FolderStorage(destination), passphrase);
+  await createDestinationKey(new FolderStorage(other), passphrase);
   copyFileSync(join(other, '.dormouse-key.age'), keyFile);
-  await assert.rejects(openDestinationKey(destination, passphrase, ours.recipient), (error: DormouseError) => error.code === 'KEY_UNUSABLE' && /it is another destination's key file; put back this destination's own \.dormouse-key\.age/.test(error.message));
+  await assert.rejects(openDestinationKey(new FolderStorage(destination), passphrase, ours.recipient), (error: DormouseError) => error.code === 'KEY_UNUSABLE' && /it is another destination's key file; put back this destination's own \.dormouse-key\.age/.test(error.message));
 
   writeFileSync(keyFile, encryptInPieces(Buffer.from('AGE-SECRET-KEY-1…\n'), encodeRecipient(generateIdentity().recipient)).ciphertext);
-  await assert.rejects(openDestinationKey(destination, passphrase), (error: DormouseError) => error.code === 'KEY_UNUSABLE' && /encrypted to a key, not with a passphrase; this is not the key Dormouse wrote/.test(error.message));
+  await assert.rejects(openDestinationKey(new FolderStorage(destination), passphrase), (error: DormouseError) => error.code === 'KEY_UNUSABLE' && /encrypted to a key, not with a passphrase; this is not the key Dormouse wrote/.test(error.message));
 
   writeFileSync(keyFile, '{"not": "an age file"}\n');
-  await assert.rejects(openDestinationKey(destination, passphrase), (error: DormouseError) => error.code === 'KEY_UNUSABLE' && /not a readable age file/.test(error.message));
+  await assert.rejects(openDestinationKey(new FolderStorage(destination), passphrase), (error: DormouseError) => error.code === 'KEY_UNUSABLE' && /not a readable age file/.test(error.message));
 
-  await assert.rejects(createDestinationKey(destination, passphrase), (error: DormouseError) => error.code === 'CONFLICT' && /already has an encryption key/.test(error.message));
-  await assert.rejects(createDestinationKey(temporaryFolder(t), 'short one'), (error: DormouseError) => error.code === 'INVALID_INPUT' && /use at least 12/.test(error.message));
+  await assert.rejects(createDestinationKey(new FolderStorage(destination), passphrase), (error: DormouseError) => error.code === 'CONFLICT' && /already has an encryption key/.test(error.message));
+  await assert.rejects(createDestinationKey(new FolderStorage(temporaryFolder(t)), 'short one'), (error: DormouseError) => error.code === 'INVALID_INPUT' && /use at least 12/.test(error.message));
 });

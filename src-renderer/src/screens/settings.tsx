@@ -38,6 +38,16 @@ export function SettingsScreen() {
           Wait after waking before catching up (seconds)
           <input type="number" min={0} max={3600} defaultValue={settings.settleSeconds} onBlur={(event) => void change({ settleSeconds: whole(event.target.value) })} />
         </label>
+        <label>
+          Upload speed limit for S3 destinations (KB/s)
+          <input
+            type="number"
+            min={16}
+            defaultValue={settings.uploadLimitKbPerSecond ?? ''}
+            placeholder="no limit"
+            onBlur={(event) => void change({ uploadLimitKbPerSecond: event.target.value.trim() === '' ? null : whole(event.target.value) })}
+          />
+        </label>
         <label className="check">
           <input type="checkbox" checked={settings.skipOnBattery} onChange={(event) => void change({ skipOnBattery: event.target.checked })} />
           Don't back up on battery power

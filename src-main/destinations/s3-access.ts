@@ -1,0 +1,67 @@
+import { DormouseError } from '../../shared/errors';
+import type { Settings } from '../../shared/settings';
+import { credentialStoreFor } from '../s3/credential-store';
+import type { S3Settings } from '../s3/s3-settings';
+import { listDestinations, type DestinationRecord } from '../store/destination-store';
+import type { Db } from '../store/open-store';
+
+/** What a worker needs to reach an S3 destination's bucket. */
+export type S3Access = S3Settings;
+
+/** An S3 destination's bucket and stored keys for a worker request; null for a folder. */
+export function s3AccessOf(db: Db, destination: DestinationRecord): S3Access | null {
+  if (destination.kind !== 's3' || destination.s3 === null) return null;
+  const credentials = credentialStoreFor(db.name).get(destination.id);
+  if (!credentials) {
+    throw new DormouseError('DESTINATION_UNAVAILABLE', `no S3 keys are stored for destination "${destination.name}" (${destination.path}); remove it and add it again with its keys`);
+  }
+  const { endpoint, region, bucket, pathStyle } = destination.s3;
+  return { endpoint, region, bucket, pathStyle, credentials };
+}
+
+/** Every S3 destination's bucket and keys, for a worker that reads archives at `s3://` paths (those without stored keys are left out). */
+export function s3Accesses(db: Db): S3Access[] {
+  return listDestinations(db).flatMap((destination) => {
+    try {
+      const access = s3AccessOf(db, destination);
+      return access ? [access] : [];
+    } catch {
+      return [];
+    }
+  });
+}
+
+/** The upload speed limit setting in bytes a second, or null for none. */
+export function uploadLimitOf(settings: Settings): number | null {
+  return settings.uploadLimitKbPerSecond === null ? null : settings.uploadLimitKbPerSecond * 1000;
+}
+
+/** How an archive upload is cut and how patient it is. */
+export interface UploadShape {
+  partSize: number;
+  maxInFlight: number;
+  /** A request silent this long fails and is tried again. */
+  timeoutMs: number;
+  /** Tries per part in all: ten over about two minutes of waiting by default (a laptop waking on a network still coming back). */
+  attempts: number;
+}
+
+function whole(text: string | undefined, min: number, max: number): number | null {
+  const value = Number(text);
+  return text !== undefined && Number.isInteger(value) && value >= min && value <= max ? value : null;
+}
+
+/**
+ * How uploads are cut: 8 MiB parts, 4 in flight (about 40 MiB of memory at most), 60 s of silence
+ * before a part is tried again, 10 tries. For unusual networks and archives: DORMOUSE_S3_PART_MIB
+ * (5–5120: raise past 80 GB archives, S3 allows 10,000 parts), DORMOUSE_S3_TIMEOUT_SECONDS and
+ * DORMOUSE_S3_ATTEMPTS.
+ */
+export function uploadShape(env: NodeJS.ProcessEnv = process.env): UploadShape {
+  return {
+    partSize: (whole(env.DORMOUSE_S3_PART_MIB, 5, 5120) ?? 8) * 1024 * 1024,
+    maxInFlight: 4,
+    timeoutMs: (whole(env.DORMOUSE_S3_TIMEOUT_SECONDS, 1, 3600) ?? 60) * 1000,
+    attempts: whole(env.DORMOUSE_S3_ATTEMPTS, 1, 100) ?? 10,
+  };
+}
