@@ -52,7 +52,8 @@ function whole(text: string | undefined, min: number, max: number): number | nul
 }
 
 /**
- * How uploads are cut: 8 MiB parts, 4 in flight (about 40 MiB of memory at most), 60 s of silence
+ * How uploads are cut: 8 MiB parts, 2 in flight (about 24 MiB of memory at most; a sleep or a cut
+ * costs at most the two parts in flight, sent again after the wake), 60 s of silence
  * before a part is tried again, 10 tries. For unusual networks and archives: DORMOUSE_S3_PART_MIB
  * (5–5120: raise past 80 GB archives, S3 allows 10,000 parts), DORMOUSE_S3_TIMEOUT_SECONDS and
  * DORMOUSE_S3_ATTEMPTS.
@@ -60,7 +61,7 @@ function whole(text: string | undefined, min: number, max: number): number | nul
 export function uploadShape(env: NodeJS.ProcessEnv = process.env): UploadShape {
   return {
     partSize: (whole(env.DORMOUSE_S3_PART_MIB, 5, 5120) ?? 8) * 1024 * 1024,
-    maxInFlight: 4,
+    maxInFlight: 2,
     timeoutMs: (whole(env.DORMOUSE_S3_TIMEOUT_SECONDS, 1, 3600) ?? 60) * 1000,
     attempts: whole(env.DORMOUSE_S3_ATTEMPTS, 1, 100) ?? 10,
   };
