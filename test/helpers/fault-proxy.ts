@@ -26,6 +26,8 @@ export interface FaultProxy {
   stallAfter(bytes: number): void;
   /** Resolves when the next stall takes effect. */
   stalled(): Promise<void>;
+  /** Resets every open connection and every new one until resume() (the network is down: a sleeping laptop's Wi-Fi). */
+  refuse(): void;
   /** Forwards again (the laptop woke up). */
   resume(): void;
   /** Stops listening and drops every connection. */
@@ -46,6 +48,7 @@ export async function startFaultProxy(target: { host: string; port: number }): P
   const pairs = new Set<Pair>();
   const counters: ProxyCounters = { connections: 0, bytesUp: 0, bytesDown: 0, connectionsCut: 0 };
   let isStalled = false;
+  let isRefusing = false;
   let trigger: { at: number; fault: 'cut' | 'stall' } | null = null;
   let stallWaiters: Array<() => void> = [];
 
@@ -68,6 +71,7 @@ export async function startFaultProxy(target: { host: string; port: number }): P
   };
   const resume = (): void => {
     isStalled = false;
+    isRefusing = false;
     for (const pair of pairs) {
       pair.client.resume();
       pair.server.resume();
@@ -103,6 +107,12 @@ export async function startFaultProxy(target: { host: string; port: number }): P
 
   const server = createServer({ allowHalfOpen: true }, (client) => {
     counters.connections++;
+    if (isRefusing) {
+      counters.connectionsCut++;
+      client.on('error', () => undefined);
+      client.resetAndDestroy();
+      return;
+    }
     const upstream = createConnection({ host: target.host, port: target.port, allowHalfOpen: true });
     const pair: Pair = { client, server: upstream };
     pairs.add(pair);
@@ -139,6 +149,10 @@ export async function startFaultProxy(target: { host: string; port: number }): P
       trigger = { at: counters.bytesUp + bytes, fault: 'stall' };
     },
     stalled: () => new Promise((resolve) => stallWaiters.push(resolve)),
+    refuse: () => {
+      isRefusing = true;
+      cutAll();
+    },
     resume,
     close: async () => {
       const closed = new Promise((resolve) => server.close(resolve));

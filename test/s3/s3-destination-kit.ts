@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { dormouse, repoRoot, type CliResult } from '../helpers/cli';
@@ -32,11 +32,22 @@ export function s3AddArgs(server: S3Server, name: string, url: string, endpoint 
  * through a fault proxy that lives in this process (spawnSync would stop it from forwarding).
  */
 export function s3CliAsync(server: S3Server, dataDir: string, env: NodeJS.ProcessEnv = {}): (args: string[]) => Promise<CliResult> {
-  return (args) =>
-    new Promise((resolve, reject) => {
-      const childEnv: NodeJS.ProcessEnv = { ...process.env, AWS_ACCESS_KEY_ID: server.accessKeyId, AWS_SECRET_ACCESS_KEY: server.secretAccessKey, AWS_SHARED_CREDENTIALS_FILE: join(dataDir, 'no-aws-file'), ...env };
-      delete childEnv.NODE_OPTIONS;
-      const child = spawn(process.execPath, [join(repoRoot, 'bin', 'dormouse.cjs'), '--data-dir', dataDir, '--json', ...args], { cwd: repoRoot, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  return (args) => s3CliStart(server, dataDir, env)(args).done;
+}
+
+/** A CLI run started in the background: its process (to find its archive worker) and its result. */
+export interface StartedS3Cli {
+  child: ChildProcess;
+  done: Promise<CliResult>;
+}
+
+/** Like s3CliAsync, but hands back the running process too. */
+export function s3CliStart(server: S3Server, dataDir: string, env: NodeJS.ProcessEnv = {}): (args: string[]) => StartedS3Cli {
+  return (args) => {
+    const childEnv: NodeJS.ProcessEnv = { ...process.env, AWS_ACCESS_KEY_ID: server.accessKeyId, AWS_SECRET_ACCESS_KEY: server.secretAccessKey, AWS_SHARED_CREDENTIALS_FILE: join(dataDir, 'no-aws-file'), ...env };
+    delete childEnv.NODE_OPTIONS;
+    const child = spawn(process.execPath, [join(repoRoot, 'bin', 'dormouse.cjs'), '--data-dir', dataDir, '--json', ...args], { cwd: repoRoot, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    const done = new Promise<CliResult>((resolve, reject) => {
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
@@ -48,4 +59,6 @@ export function s3CliAsync(server: S3Server, dataDir: string, env: NodeJS.Proces
         resolve({ code: code ?? -1, stdout, stderr, json: <T>() => JSON.parse(stdout) as T });
       });
     });
+    return { child, done };
+  };
 }
