@@ -32,15 +32,17 @@ export function encryptionRequest(choice: EncryptionChoice): { encrypt?: true; p
 
 /**
  * The "Encrypt this destination" switch of a new destination and, when it is on, the passphrase
- * typed twice with the warning that a lost passphrase means lost backups.
+ * typed twice with the warning that a lost passphrase means lost backups; when it is off,
+ * `offWarning` (if given) says in plain words what that means.
  */
-export function EncryptionFields({ choice, onChange }: { choice: EncryptionChoice; onChange: (choice: EncryptionChoice) => void }) {
+export function EncryptionFields({ choice, onChange, offWarning }: { choice: EncryptionChoice; onChange: (choice: EncryptionChoice) => void; offWarning?: string }) {
   const [warningId] = useState(() => `encryption-warning-${Math.random().toString(36).slice(2)}`);
   return (
     <div className="encryption-fields">
       <label className="check">
         <input type="checkbox" role="switch" checked={choice.encrypt} onChange={(event) => onChange({ ...choice, encrypt: event.target.checked })} /> Encrypt this destination
       </label>
+      {!choice.encrypt && offWarning && <p className="encryption-warning">{offWarning}</p>}
       {choice.encrypt && (
         <>
           <p id={warningId} className="encryption-warning">
