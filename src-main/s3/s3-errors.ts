@@ -102,8 +102,8 @@ function adviceFor(kind: S3FailureKind, request: RequestDescription, code: strin
   switch (kind) {
     case 'credentials':
       if (code === 'RequestTimeTooSkewed') return "this computer's clock is too far from the server's; set the clock right and try again";
-      if (code === 'Forbidden') return 'the server refused the request (HTTP 403): the access key or secret key is wrong, or they may not use this bucket; check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or the profile) and the bucket\'s policy';
-      return `the server did not accept the access key or secret key (${code}); check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or the profile), and the region`;
+      if (code === 'Forbidden') return 'the server refused the request (HTTP 403): the access key or secret key is wrong, or they may not use this bucket; check the keys given (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, the --profile, or the keys typed in the window) and the bucket\'s policy';
+      return `the server did not accept the access key or secret key (${code}); check the keys given (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, the --profile, or the keys typed in the window), and the region`;
     case 'access-denied':
       return 'the keys are valid but not allowed to do this; give them read, write, list and delete rights on the bucket';
     case 'no-such-bucket':

@@ -111,7 +111,7 @@ test('wrong keys, a missing bucket, a bad location and keys from --profile', { s
   const dataDir = join(root, 'data');
   await clientOf(server(), 'errors').createBucket();
   const wrong = s3Cli(server(), dataDir, { AWS_SECRET_ACCESS_KEY: 'not-the-secret-key-at-all' });
-  expectError(wrong([...s3AddArgs(server(), 'x', 's3://errors'), '--no-encrypt']), 1, /the access key or secret key is wrong.*check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY/);
+  expectError(wrong([...s3AddArgs(server(), 'x', 's3://errors'), '--no-encrypt']), 1, /the access key or secret key is wrong.*check the keys given \(AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, the --profile, or the keys typed in the window\)/);
   const cli = s3Cli(server(), dataDir);
   expectError(cli([...s3AddArgs(server(), 'x', 's3://no-such-bucket/p'), '--no-encrypt']), 1, /the bucket "no-such-bucket" does not exist there; create it/);
   expectError(cli(['destination', 'add', '--name', 'x', '--s3', 'https://errors', '--no-encrypt']), 2, /not an S3 location; write it as s3:\/\/BUCKET/);

@@ -122,7 +122,7 @@ test('wrong credentials: a clear error naming the keys to check, whatever the op
   assert.equal(listed.code, 'DESTINATION_UNAVAILABLE');
   assert.equal(listed.s3Code, 'SignatureDoesNotMatch');
   assert.equal(listed.retryable, false);
-  assert.match(listed.message, /^ListObjectsV2 s3:\/\/guarded at http:\/\/127\.0\.0\.1:\d+ failed: the server did not accept the access key or secret key \(SignatureDoesNotMatch\); check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY/);
+  assert.match(listed.message, /^ListObjectsV2 s3:\/\/guarded at http:\/\/127\.0\.0\.1:\d+ failed: the server did not accept the access key or secret key \(SignatureDoesNotMatch\); check the keys given \(AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, the --profile, or the keys typed in the window\)/);
   assert.doesNotMatch(listed.message, /not-the-secret/);
 
   const unknownKey = clientOf(gateway, 'guarded', { credentials: { accessKeyId: 'NOSUCHKEY0000000', secretAccessKey: 'x' } });

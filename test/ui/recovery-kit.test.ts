@@ -32,7 +32,7 @@ test('an encrypted destination warns that a lost passphrase loses the backups, a
   await t.test('the encrypted row says in plain words what a lost passphrase means; the plain one has no kit', async () => {
     await kitForm.waitFor();
     const warning = ((await vaultRow.getByText('If the passphrase of vault is lost, its backups are lost:').locator('..').textContent()) ?? '').replace(/\s+/g, ' ');
-    assert.match(warning, /nobody, Dormouse included, can open them without it\. Save a recovery kit .* somewhere other than this drive\./);
+    assert.match(warning, /nobody, Dormouse included, can open them without it\. Save a recovery kit .* somewhere other than this destination\./);
     assert.equal(await plainRow.getByRole('form').count(), 0);
     assert.equal(await vaultRow.getByRole('button', { name: 'Forget the passphrase of vault' }).count(), 0, 'nothing is remembered where there is no keychain');
     assert.deepEqual(await axeViolations(page), []);

@@ -49,7 +49,7 @@ export function EncryptedDestinationPanel({ destination, remembered, onForgotten
     <div className="encrypted-panel">
       <p>
         <strong>If the passphrase of {destination.name} is lost, its backups are lost:</strong> nobody, Dormouse included, can open them without it. Save a recovery kit (its key, still locked with the passphrase, and how to restore
-        without Dormouse) somewhere other than this drive.
+        without Dormouse) somewhere other than this destination.
       </p>
       <form className="row" onSubmit={(event) => void save(event)} aria-label={`Recovery kit of ${destination.name}`}>
         <label className="grow">
