@@ -1,4 +1,4 @@
-import { type Stats, closeSync, linkSync, lstatSync, mkdirSync, openSync, renameSync, symlinkSync, unlinkSync } from 'node:fs';
+import { type Stats, closeSync, linkSync, lstatSync, mkdirSync, openSync, readdirSync, renameSync, symlinkSync, unlinkSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { ManifestEntry } from './archive-manifest';
@@ -19,6 +19,44 @@ function removeQuietly(path: string): void {
     unlinkSync(fsPath(path));
   } catch {
     // already gone
+  }
+}
+
+/** A restore's temporary name: its process id and mark, then a count (`.dormouse-PID-MARKCOUNT.restoring`, in hex). */
+const temporaryName = /^\.dormouse-([0-9a-f]+)-[0-9a-f]{12}\.restoring$/;
+
+function running(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes the temporary files that restores into `folder` left when they were killed (a crash, a
+ * power cut): those whose process is gone. A restore running now, here or in another process,
+ * keeps its own.
+ */
+function removeLeftovers(folder: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(fsPath(folder));
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const pid = temporaryName.exec(name)?.[1];
+    if (pid === undefined) continue;
+    const owner = Number.parseInt(pid, 16);
+    if (owner === process.pid || running(owner)) continue;
+    try {
+      if (!lstatSync(fsPath(join(folder, name))).isFile()) continue;
+    } catch {
+      continue;
+    }
+    removeQuietly(join(folder, name));
   }
 }
 
@@ -138,6 +176,7 @@ export class SafeWriter {
       // Overwriting replaces a file or a link itself (never what a link points to).
       unlinkSync(fsPath(destination));
     }
+    if (parent !== this.lastParent && !this.fresh.has(parent)) removeLeftovers(parent);
     this.makeFolder(parent);
     this.lastParent = parent;
     return destination;
@@ -198,11 +237,11 @@ export class SafeWriter {
     this.files += 1;
   }
 
-  /** This restore's mark in its temporary names, and how many it has made. */
-  private readonly mark = randomBytes(3).toString('hex');
+  /** This restore's mark in its temporary names (its process, so a later restore knows when it is gone), and how many it has made. */
+  private readonly mark = `${process.pid.toString(16)}-${randomBytes(3).toString('hex')}`;
   private made = 0;
 
-  /** Opens a file's temporary twin under a short name (this restore's mark and a count), so a 255-byte name still restores. */
+  /** Opens a file's temporary twin under a short name (`temporaryName`: this restore's mark and a count), so a 255-byte name still restores. */
   openFile(destination: string): OpenFile {
     this.made += 1;
     const temporary = join(dirname(destination), `.dormouse-${this.mark}${this.made.toString(16).padStart(6, '0')}.restoring`);

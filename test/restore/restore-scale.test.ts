@@ -107,6 +107,9 @@ function filesBelow(folder: string, prefix = ''): string[] {
   });
 }
 
+/** A restore's temporary name: its process id, its mark and a count, in hex. */
+const temporary = /(^|\/)\.dormouse-[0-9a-f]+-[0-9a-f]{12}\.restoring$/;
+
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
 test('a restore killed mid-way leaves no file with wrong contents under its real name', async (t) => {
@@ -129,13 +132,23 @@ test('a restore killed mid-way leaves no file with wrong contents under its real
     const run = await restoreInWorker(snapshot.archivePath, target, (progress, previous) => progress.files > 1 && progress.files === previous?.files && progress.bytes > previous.bytes);
     assert.equal(run.answer, null, `the worker was killed before it finished (it answered ${JSON.stringify(run.answer)})`);
     const restored = filesBelow(join(target, b.srcEntry));
-    const named = restored.filter((path) => !/(^|\/)\.dormouse-[0-9a-f]+\.restoring$/.test(path));
+    const named = restored.filter((path) => !temporary.test(path));
     t.diagnostic(`try ${attempt}: killed after ${run.progress.at(-1)?.files} files: ${named.length} files under their names, ${restored.length - named.length} temporary`);
     assert.ok(named.length > 1 && named.length < 400, `the restore was interrupted part-way (${named.length} of 400 files)`);
     const wrong = named.filter((path) => sha256(readFileSync(join(target, b.srcEntry, path))) !== sha256(readFileSync(join(b.src, path))));
     assert.deepEqual(wrong, [], 'every file under its real name has its whole, right content');
     assert.ok(restored.length - named.length <= 1, 'at most the file it was writing is there, under a temporary name only');
     insideFile = restored.length - named.length;
+    if (insideFile === 0) continue;
+    // The same restore again into the same folder: the files already there are left as they are, the rest
+    // restored, and the temporary file the killed one left is gone.
+    const again = await restoreInWorker(snapshot.archivePath, target);
+    assert.equal(again.answer?.type, 'restored', JSON.stringify(again.answer));
+    const afterwards = filesBelow(join(target, b.srcEntry));
+    assert.deepEqual(afterwards.filter((path) => temporary.test(path)), [], 'no temporary file is left');
+    assert.equal(afterwards.length, 400, 'every file is there');
+    const stillWrong = afterwards.filter((path) => sha256(readFileSync(join(target, b.srcEntry, path))) !== sha256(readFileSync(join(b.src, path))));
+    assert.deepEqual(stillWrong, [], 'every file has its right content');
   }
   assert.equal(insideFile, 1, 'one of the kills landed inside a file, which was there under a temporary name only');
 });
