@@ -266,10 +266,10 @@ export function snapshotRows(catalog: string): { id: number; archive_path: strin
   }
 }
 
-/** Every file below a folder whose name ends with `.dormouse-restore` (a restore's temporary twin). */
+/** Every file below a folder named as a restore's temporary twin (`.dormouse-….restoring`). */
 export function restoreTemporaries(folder: string): string[] {
   if (!existsSync(folder)) return [];
-  return (readdirSync(folder, { recursive: true }) as string[]).filter((name) => /(^|\/)\.dormouse-[0-9a-f]{12,}\.restoring$/.test(name)).map((name) => join(folder, name));
+  return (readdirSync(folder, { recursive: true }) as string[]).filter((name) => /(^|\/)\.dormouse-[^/]*\.restoring$/.test(name)).map((name) => join(folder, name));
 }
 
 
