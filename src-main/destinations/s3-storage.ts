@@ -73,7 +73,7 @@ export class S3Storage implements DestinationStorage {
       // Keys limited to one machine's folder (a bucket policy per laptop) may not write here, and need not.
       throw new S3Error(
         error.kind,
-        `${error.message}. Dormouse writes at the top of ${this.location} only when the prefix is first added (its marker, key file and RECOVERY.txt) and when its passphrase changes: add it first with keys that may write at the top of ${this.location} (the bucket owner's), then on each laptop with its own keys, which need write rights only under ${this.location}/${archivesFolderName}/<machine>/`,
+        `${error.message}. Dormouse writes at the top of ${this.location} only when the prefix is first added (its marker, key file and RECOVERY.txt) and when its passphrase changes: do that with keys that may write there (the bucket owner's), adding it there first, then on each laptop with its own keys, which need write rights only under ${this.location}/${archivesFolderName}/<machine>/`,
         error.status,
         error.s3Code,
       );
