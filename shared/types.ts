@@ -212,6 +212,8 @@ export interface SnapshotListing {
 
 /** Who runs the scheduler for this catalog, what is running, and every schedule: `dormouse status`. */
 export interface StatusView {
+  /** This machine: its id and its name, which is also its folder on every destination (`Dormouse/<name>/`, as a per-laptop S3 bucket policy names it). */
+  machine: { id: string; name: string };
   scheduler: { held: boolean; pid: number | null; hostname: string | null; heartbeatAt: string | null };
   /** Queued and running jobs; a queued one says why it waits. */
   running: (JobView & { waitingReason: string | null })[];

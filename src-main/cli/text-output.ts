@@ -119,7 +119,8 @@ export function statusText(status: StatusView): string {
     ? `Scheduler: run by pid ${status.scheduler.pid} on ${status.scheduler.hostname} (heartbeat ${status.scheduler.heartbeatAt})`
     : 'Scheduler: not running (start it with `dormouse daemon` or the tray app)';
   const running = status.running.length > 0 ? status.running.map((job) => jobText(job) + (job.waitingReason ? `\n  ${job.waitingReason}` : '')).join('\n') : 'Nothing running.';
-  return [scheduler, running, '', schedulesText(status.schedules)].join('\n');
+  const machine = `This machine: ${status.machine.name} (its archives go to Dormouse/${status.machine.name}/ on every destination)`;
+  return [machine, scheduler, running, '', schedulesText(status.schedules)].join('\n');
 }
 
 /** The readable form of `dormouse ls`. */

@@ -66,7 +66,18 @@ export class S3Storage implements DestinationStorage {
   }
 
   async writeSmall(name: string, data: Buffer | string): Promise<void> {
-    await this.client.putObject(this.keyOf(name), Buffer.from(data));
+    try {
+      await this.client.putObject(this.keyOf(name), Buffer.from(data));
+    } catch (error) {
+      if (!(error instanceof S3Error && error.kind === 'access-denied')) throw error;
+      // Keys limited to one machine's folder (a bucket policy per laptop) may not write here, and need not.
+      throw new S3Error(
+        error.kind,
+        `${error.message}. Dormouse writes at the top of ${this.location} only when the prefix is first added (its marker, key file and RECOVERY.txt) and when its passphrase changes: do that with keys that may write there (the bucket owner's), adding it there first, then on each laptop with its own keys, which need write rights only under ${this.location}/${archivesFolderName}/<machine>/`,
+        error.status,
+        error.s3Code,
+      );
+    }
   }
 
   async removeSmall(name: string): Promise<void> {

@@ -34,6 +34,7 @@ import { scheduleCoverage } from '../coverage/schedule-coverage';
 import { destinationUsage } from '../destinations/destination-usage';
 import { commonHomeFolders } from '../common/home-folders';
 import { thisMachine } from '../store/machine-store';
+import { machineLabel } from '../destinations/destination-layout';
 import { changePassphrase, identityForSnapshot, identityOf, rememberPassphrase } from './destination-keys';
 import { PassphraseMemory } from './remembered-passphrases';
 import { saveRecoveryKit } from './recovery-kit';
@@ -427,7 +428,9 @@ export class Engine {
   private status(): StatusView {
     const holder = readLock(this.db);
     const held = holder !== null && isLive(holder, this.now(), hostname());
+    const machine = thisMachine(this.db);
     return {
+      machine: { id: machine.id, name: machineLabel(machine) },
       scheduler: {
         held,
         pid: held && holder ? holder.pid : null,

@@ -16,6 +16,7 @@ import { storageOf } from '../destinations/storage-of';
 import { removeJobLeftovers } from './job-leftovers';
 import { s3AccessOf, uploadLimitOf, uploadShape, type S3Access } from '../destinations/s3-access';
 import { isS3Path } from '../s3/s3-location';
+import { S3Error } from '../s3/s3-errors';
 import { archiveNameKind, archivePathFor } from '../destinations/destination-layout';
 import { manifestCopyFile } from '../store/data-dir';
 import { findDestinationById, type DestinationRecord } from '../store/destination-store';
@@ -266,8 +267,11 @@ export class JobRunner {
       // Uploads a killed worker left in this schedule's folder (only this schedule's one job writes there).
       try {
         await storage.within(() => storage.removeLeftovers(dirname(archivePath)), this.destinationTimeoutMs);
-      } catch {
-        // left for the next backup; the upload reports the endpoint if it stays out of reach
+      } catch (error) {
+        // An endpoint out of reach: left for the next backup, and the upload reports it if it stays so. Keys that may not do it are said.
+        if (error instanceof S3Error && (error.kind === 'access-denied' || error.kind === 'credentials')) {
+          jobs.addWarning(this.db(), jobId, `unfinished uploads an earlier backup left (which the service keeps, and may charge for) could not be aborted: ${error.message}`);
+        }
       }
     } else await removeStalePartials(dirname(archivePath), this.destinationTimeoutMs);
     removeStaleManifestPartials(this.db());

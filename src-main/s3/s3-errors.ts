@@ -68,6 +68,47 @@ function where(request: RequestDescription): string {
   return `s3://${request.bucket}${request.key === undefined ? '' : `/${request.key}`} at ${request.endpoint}`;
 }
 
+/** The IAM action each operation needs, as a bucket policy or a key's rights name it. */
+function actionOf(operation: string): string | null {
+  const name = operation.split(' ')[0];
+  switch (name) {
+    case 'HeadBucket':
+    case 'ListObjectsV2':
+      return 's3:ListBucket';
+    case 'ListMultipartUploads':
+      return 's3:ListBucketMultipartUploads';
+    case 'HeadObject':
+    case 'GetObject':
+      return 's3:GetObject';
+    case 'PutObject':
+    case 'CreateMultipartUpload':
+    case 'UploadPart':
+    case 'CompleteMultipartUpload':
+      return 's3:PutObject';
+    case 'DeleteObject':
+    case 'DeleteObjects':
+      return 's3:DeleteObject';
+    case 'AbortMultipartUpload':
+      return 's3:AbortMultipartUpload';
+    case 'CreateBucket':
+      return 's3:CreateBucket';
+    default:
+      return null;
+  }
+}
+
+/**
+ * The permission a refused request lacked, as a policy names it: `s3:PutObject on
+ * arn:aws:s3:::bucket/key` (the bucket's ARN for bucket operations); null for an operation Dormouse
+ * does not name.
+ */
+export function permissionFor(request: RequestDescription): string | null {
+  const action = actionOf(request.operation);
+  if (action === null) return null;
+  const onBucket = action === 's3:ListBucket' || action === 's3:ListBucketMultipartUploads' || action === 's3:CreateBucket' || request.key === undefined;
+  return `${action} on arn:aws:s3:::${request.bucket}${onBucket ? '' : `/${request.key}`}`;
+}
+
 function kindOfAnswer(status: number, code: string | null): S3FailureKind {
   switch (code) {
     case 'InvalidAccessKeyId':
@@ -102,10 +143,17 @@ function adviceFor(kind: S3FailureKind, request: RequestDescription, code: strin
   switch (kind) {
     case 'credentials':
       if (code === 'RequestTimeTooSkewed') return "this computer's clock is too far from the server's; set the clock right and try again";
-      if (code === 'Forbidden') return 'the server refused the request (HTTP 403): the access key or secret key is wrong, or they may not use this bucket; check the keys given (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, the --profile, or the keys typed in the window) and the bucket\'s policy';
+      if (code === 'Forbidden') {
+        const permission = permissionFor(request);
+        const may = permission === null ? 'they may not use this bucket' : `they lack ${permission}`;
+        return `the server refused the request (HTTP 403): the access key or secret key is wrong, or ${may}; check the keys given (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, the --profile, or the keys typed in the window) and the bucket's policy`;
+      }
       return `the server did not accept the access key or secret key (${code}); check the keys given (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, the --profile, or the keys typed in the window), and the region`;
-    case 'access-denied':
-      return 'the keys are valid but not allowed to do this; give them read, write, list and delete rights on the bucket';
+    case 'access-denied': {
+      const permission = permissionFor(request);
+      if (permission === null) return 'the keys are valid but not allowed to do this; give them read, write, list and delete rights on the bucket';
+      return `the keys are valid but lack ${permission}; allow it in the bucket's policy (or the keys' own rights)`;
+    }
     case 'no-such-bucket':
       return `the bucket "${request.bucket}" does not exist there; create it, or check the bucket name, --endpoint and --region`;
     case 'no-such-key':

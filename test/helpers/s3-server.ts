@@ -17,15 +17,24 @@ export interface S3Server {
   dnsName: string;
   /** The same gateway over HTTPS, with the self-signed certificate (PEM) to trust; null where openssl is missing. */
   tls: { endpoint: string; certificate: string } | null;
-  /** The keys of an S3 user made for the test. */
+  /** The keys of an S3 user made for the test (uid `dormouse-test`). */
   accessKeyId: string;
   secretAccessKey: string;
+  /** Makes another S3 user on the running gateway (radosgw-admin), with keys of its own and no bucket. */
+  createUser(uid: string): Promise<S3User>;
   /** The cluster's folder: ceph.conf, log/ (one log per daemon), pids. Gone after stop(). */
   folder: string;
   /** How long the cluster took to start, in milliseconds. */
   startMs: number;
   /** Stops every daemon and removes the cluster's folder. */
   stop(): Promise<void>;
+}
+
+/** An S3 user of the test gateway: its uid (`arn:aws:iam:::user/UID` in a bucket policy) and keys. */
+export interface S3User {
+  uid: string;
+  accessKeyId: string;
+  secretAccessKey: string;
 }
 
 const binaries = ['ceph-mon', 'ceph-osd', 'radosgw', 'radosgw-admin', 'ceph', 'monmaptool'];
@@ -176,16 +185,22 @@ async function startCluster(cluster: Cluster, ports: Ports, dnsName: string): Pr
   cluster.daemon('client.rgw', 'radosgw', ['-n', 'client.rgw']);
   await waitForGateway(cluster, `http://127.0.0.1:${gatewayPort}/`, 60_000);
 
+  const { accessKeyId, secretAccessKey } = await createUser(cluster, 'dormouse-test');
+  return { accessKeyId, secretAccessKey, certificate: tls?.certificate ?? null };
+}
+
+/** Makes an S3 user with fresh keys on the cluster's gateway. */
+async function createUser(cluster: Cluster, uid: string): Promise<S3User> {
   const accessKeyId = `DORMOUSE${randomBytes(6).toString('hex').toUpperCase()}`;
   const secretAccessKey = randomBytes(30).toString('base64');
-  await cluster.command('radosgw-admin user create', 'radosgw-admin', ['user', 'create', '--uid', 'dormouse-test', '--display-name', 'Dormouse test', '--access-key', accessKeyId, '--secret', secretAccessKey]);
-  return { accessKeyId, secretAccessKey, certificate: tls?.certificate ?? null };
+  await cluster.command(`radosgw-admin user create ${uid}`, 'radosgw-admin', ['user', 'create', '--uid', uid, '--display-name', `Dormouse test ${uid}`, '--access-key', accessKeyId, '--secret', secretAccessKey]);
+  return { uid, accessKeyId, secretAccessKey };
 }
 
 /**
  * Starts Ceph's RADOS Gateway on a single-node cluster made for this test file (1–2 s: a monitor,
  * one OSD on memstore, the gateway on free ports of 127.0.0.1, HTTP and HTTPS) with one S3 user, and
- * returns its endpoint and keys. stop() ends every daemon and removes the folder; if the test
+ * returns its endpoint and keys; createUser() makes more users. stop() ends every daemon and removes the folder; if the test
  * process dies first, a small reaper process does both. Works as root and as a normal user.
  */
 export async function startS3Server(): Promise<S3Server> {
@@ -204,6 +219,7 @@ export async function startS3Server(): Promise<S3Server> {
       dnsName,
       tls: certificate === null ? null : { endpoint: `https://127.0.0.1:${ports.https}`, certificate },
       ...keys,
+      createUser: (uid) => createUser(cluster, uid),
       folder: cluster.folder,
       startMs: Date.now() - started,
       stop: () => cluster.stop(),
