@@ -78,7 +78,7 @@ test('the daemon catches a never-run schedule up, stops cleanly on SIGTERM, and 
   assert.deepEqual(jobs.map((job) => [job.trigger, job.status]), [['catch-up', 'succeeded']], first.output());
 
   const running = folder.status();
-  assert.deepEqual(Object.keys(running).sort(), ['running', 'scheduler', 'schedules']);
+  assert.deepEqual(Object.keys(running).sort(), ['machine', 'running', 'scheduler', 'schedules']);
   assert.deepEqual(Object.keys(running.scheduler).sort(), ['heartbeatAt', 'held', 'hostname', 'pid']);
   assert.equal(running.scheduler.held, true);
   assert.equal(running.scheduler.pid, first.pid, 'status names the daemon');
