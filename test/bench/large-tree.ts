@@ -1,5 +1,6 @@
-// The S3 bench's source: a 1 GiB tree of incompressible bytes whose one small file sorts last, so
-// its bytes lie past the archive's first GiB. Dense files (not holes), so the archive really is 1 GiB.
+// The one-file restore benches' source (from a folder destination and from S3): a 1 GiB tree of
+// incompressible bytes whose one small file sorts last, so its bytes lie past the archive's first
+// GiB. Dense files, not holes (a sparse file is stored as its map), so the archive really is 1 GiB.
 import { randomBytes } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
