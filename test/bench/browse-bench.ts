@@ -2,7 +2,7 @@
 // GNU tar doing the same on the same archive in the same run (the history has no GNU tar
 // counterpart; it prints absolute times). These are targets, so they live here, not in timed tests.
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants, mkdirSync, mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -11,6 +11,7 @@ import { openDestinationKey } from '../../src-main/encryption/destination-key';
 import { FolderStorage } from '../../src-main/destinations/destination-storage';
 import { Engine } from '../../src-main/engine/engine';
 import { forkWorkerLauncher, threadWorkerLauncher } from '../../src-main/jobs/worker-launcher';
+import { makeLargeTree } from './large-tree';
 
 const repoRoot = join(__dirname, '..', '..');
 const workerScript = join(repoRoot, 'dist', 'main', 'archive-worker.cjs');
@@ -74,15 +75,8 @@ async function main(): Promise<void> {
     const hugeSnapshot = await backUp(setup, 'huge', huge);
 
     console.log('bench: a 1 GiB uncompressed snapshot whose one small file lies past its first GiB…');
-    const large = join(work, 'large');
-    mkdirSync(large);
-    for (let index = 0; index < 4; index += 1) {
-      const file = join(large, `big-${index}.bin`);
-      writeFileSync(file, '');
-      truncateSync(file, 256 * 1024 * 1024);
-    }
-    const small = join(large, 'zz-small.txt');
-    writeFileSync(small, 'the one small file\n');
+    // Random bytes, not holes: a sparse file would be stored as its (empty) map, and the archive would be kilobytes.
+    const { source: large, smallFile: small } = makeLargeTree(work);
     const largeSnapshot = await backUp(setup, 'large', large);
     const encryptedSnapshot = await backUp(setup, 'large-encrypted', large, 'bench-encrypted');
 

@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import { randomBytes } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,7 +12,7 @@ import { passphraseFile, s3AddArgs, s3CliAsync } from './s3-destination-kit';
 /**
  * Reading snapshots back from S3 through the real CLI and worker, counted by a proxy in front of the
  * gateway: `ls` and a one-file restore fetch the trailer, manifest and that file's ranges (a few
- * MiB), never the 24 MiB archive; verify streams it once; a new data folder that adds the bucket
+ * MiB), never the 24 MiB encrypted archive nor the 64 MiB plain one; verify streams it once; a new data folder that adds the bucket
  * imports the snapshots and restores from them; retention deletes old objects.
  */
 
@@ -73,6 +74,43 @@ test('ls and a one-file restore read only a few ranges of an encrypted archive i
   const whole = join(root, 'whole');
   expectOk(await laptop(['restore', String(imported?.id), '--to', whole, '--passphrase-file', key]));
   assert.ok(readFileSync(join(whole, source.slice(1), 'video.bin')).equals(noise(24 * MiB, 3)));
+});
+
+test('an unencrypted S3 destination: ls of the top level and of a folder, and a one-file restore, fetch a few ranges of a 64 MiB archive', { skip: noCeph }, async (t) => {
+  const root = temporaryFolder(t);
+  const source = join(root, 'home');
+  mkdirSync(join(source, 'docs'), { recursive: true });
+  writeFileSync(join(source, 'big.bin'), randomBytes(64 * MiB));
+  writeFileSync(join(source, 'docs', 'zz-letter.txt'), 'after the big file\n');
+  await clientOf(server(), 'ranges').createBucket();
+  const proxy = await startFaultProxy({ host: '127.0.0.1', port: server().port });
+  t.after(() => proxy.close());
+  const cli = s3CliAsync(server(), join(root, 'data'));
+  expectOk(await cli([...s3AddArgs(server(), 'cloud', 's3://ranges/laptop', proxy.endpoint), '--no-encrypt']));
+  expectOk(await cli(['schedule', 'add', '--name', 'Home', '--source', source, '--destination', 'cloud', '--cron', '0 9 * * *', '--compression', 'none']));
+  const job = expectOk<Job>(await cli(['run', 'Home']));
+  assert.equal(job.status, 'succeeded', JSON.stringify(job.error));
+  const archiveBytes = (await clientOf(server(), 'ranges').headObject(job.archivePath.slice('s3://ranges/'.length)))?.size ?? 0;
+  assert.ok(archiveBytes > 64 * MiB, `the archive holds the big file (${archiveBytes} bytes)`);
+  const id = String(expectOk<{ id: number }[]>(await cli(['snapshots']))[0]?.id);
+
+  const fetched = async <T>(args: string[]): Promise<{ answer: T; bytes: number }> => {
+    const before = proxy.counters.bytesDown;
+    const answer = expectOk<T>(await cli(args));
+    return { answer, bytes: proxy.counters.bytesDown - before };
+  };
+  const top = await fetched<{ entries: { name: string }[] }>(['ls', id]);
+  assert.deepEqual(top.answer.entries.map((entry) => entry.name), ['home']);
+  const folder = await fetched<{ entries: { name: string }[] }>(['ls', id, join(source, 'docs')]);
+  assert.deepEqual(folder.answer.entries.map((entry) => entry.name), ['zz-letter.txt']);
+  const target = join(root, 'restored');
+  const restored = await fetched<{ files: number }>(['restore', id, '--to', target, '--path', join(source, 'docs', 'zz-letter.txt')]);
+  assert.equal(restored.answer.files, 1);
+  assert.equal(readFileSync(join(target, source.slice(1), 'docs', 'zz-letter.txt'), 'utf8'), 'after the big file\n');
+  t.diagnostic(`of a ${archiveBytes}-byte archive: ls of the top level read ${top.bytes} bytes, of a folder ${folder.bytes}, a one-file restore ${restored.bytes}`);
+  for (const [what, bytes] of [['ls of the top level', top.bytes], ['ls of a folder', folder.bytes], ['the one-file restore', restored.bytes]] as const) {
+    assert.ok(bytes > 0 && bytes < 4 * MiB, `${what} read ${bytes} bytes of the ${archiveBytes}-byte archive, not a few ranges`);
+  }
 });
 
 test('an unencrypted S3 destination: ls and restore by range; retention deletes the old archive and its .sha256 objects', { skip: noCeph }, async (t) => {
