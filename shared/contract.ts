@@ -26,7 +26,7 @@ import {
 } from './schemas';
 import type { CoverageView } from './coverage';
 import type { Settings } from './settings';
-import type { TaskProgress, CronPreview, DestinationUsage, DestinationAdded, DestinationRemoved, DestinationView, ImportReport, JobProgress, JobView, PruneReport, RecoveryKitSaved, RememberedPassphrases, RestoreReport, ScheduleView, SnapshotListing, SnapshotView, StatusView, VerifyReport } from './types';
+import type { TaskProgress, CronPreview, DestinationUsage, DestinationAdded, DestinationRemoved, DestinationView, ImportReport, JobProgress, JobView, PruneReport, RecoveryKitSaved, RememberedPassphrases, RestoreReport, S3KeyStorage, ScheduleView, SnapshotListing, SnapshotView, StatusView, VerifyReport } from './types';
 
 /**
  * The one map of operations every front end speaks: the CLI, the Electron IPC and the web host.
@@ -38,6 +38,7 @@ export const requestSchemas = {
   'destinations:remove': nameOnlySchema,
   'destinations:passphrase': destinationPassphraseSchema,
   'destinations:recovery-kit': recoveryKitSchema,
+  'destinations:s3-key-storage': emptySchema,
   'passphrases:status': emptySchema,
   'passphrases:remember': passphraseRememberSchema,
   'passphrases:forget': nameOnlySchema,
@@ -76,6 +77,8 @@ export interface ResponseMap {
   'destinations:passphrase': DestinationView;
   /** Copies an encrypted destination's key file and recovery instructions into a new folder inside `to` (files 0600, written atomically). */
   'destinations:recovery-kit': RecoveryKitSaved;
+  /** Where the keys of an S3 destination added now would be kept: sealed by the OS keychain (the app, with one), or in a 0600 file. */
+  'destinations:s3-key-storage': S3KeyStorage;
   /** Which passphrases the app remembers in the OS keychain, and whether it can (never in the CLI or the daemon). */
   'passphrases:status': RememberedPassphrases;
   /** Remembers a destination's passphrase in the OS keychain once it opened the key; used whenever a request comes without one. */

@@ -36,6 +36,14 @@ export interface RememberedPassphrases {
   destinations: string[];
 }
 
+/** Where the keys of an S3 destination added now are kept: sealed by the system keychain (the app, with one), or in a 0600 file. */
+export interface S3KeyStorage {
+  /** True when they are sealed by the OS keychain. */
+  keychain: boolean;
+  /** Where, in words for the add form ("sealed by the system keychain…", "in /…/s3-credentials.json, readable only by…"). */
+  where: string;
+}
+
 /** A recovery kit just saved: where, and the files in it. */
 export interface RecoveryKitSaved {
   destination: string;

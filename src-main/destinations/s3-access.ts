@@ -1,31 +1,53 @@
 import { DormouseError } from '../../shared/errors';
 import type { Settings } from '../../shared/settings';
 import { credentialStoreFor } from '../s3/credential-store';
-import type { S3Settings } from '../s3/s3-settings';
+import type { S3Credentials, S3Settings } from '../s3/s3-settings';
 import { listDestinations, type DestinationRecord } from '../store/destination-store';
 import type { Db } from '../store/open-store';
 
 /** What a worker needs to reach an S3 destination's bucket. */
 export type S3Access = S3Settings;
 
+/**
+ * The keys stored for an S3 destination, or a DESTINATION_UNAVAILABLE error naming it and saying what
+ * to do: none stored, or stored where this process cannot open them (sealed by the app's keychain,
+ * asked for from the CLI; a locked keychain).
+ */
+export function storedCredentials(db: Db, destination: DestinationRecord): S3Credentials {
+  let credentials: S3Credentials | null;
+  try {
+    credentials = credentialStoreFor(db.name).get(destination.id);
+  } catch (error) {
+    if (!(error instanceof DormouseError)) throw error;
+    throw new DormouseError('DESTINATION_UNAVAILABLE', `destination "${destination.name}" (${destination.path}): ${error.message}`);
+  }
+  if (!credentials) {
+    throw new DormouseError('DESTINATION_UNAVAILABLE', `no S3 keys are stored for destination "${destination.name}" (${destination.path}); remove it and add it again with its keys (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or --profile, or in the window's form)`);
+  }
+  return credentials;
+}
+
 /** An S3 destination's bucket and stored keys for a worker request; null for a folder. */
 export function s3AccessOf(db: Db, destination: DestinationRecord): S3Access | null {
   if (destination.kind !== 's3' || destination.s3 === null) return null;
-  const credentials = credentialStoreFor(db.name).get(destination.id);
-  if (!credentials) {
-    throw new DormouseError('DESTINATION_UNAVAILABLE', `no S3 keys are stored for destination "${destination.name}" (${destination.path}); remove it and add it again with its keys`);
-  }
+  const credentials = storedCredentials(db, destination);
   const { endpoint, region, bucket, pathStyle } = destination.s3;
   return { endpoint, region, bucket, pathStyle, credentials };
 }
 
-/** Every S3 destination's bucket and keys, for a worker that reads archives at `s3://` paths (those without stored keys are left out). */
-export function s3Accesses(db: Db): S3Access[] {
+/**
+ * Every S3 destination's bucket and keys, for a worker that reads the archives at `archivePaths`.
+ * A destination holding one of those archives whose keys cannot be had here is an error saying why
+ * (such as keys sealed in the app's keychain, asked for from the CLI); the others' are left out.
+ */
+export function s3Accesses(db: Db, archivePaths: readonly string[]): S3Access[] {
   return listDestinations(db).flatMap((destination) => {
+    const needed = destination.kind === 's3' && archivePaths.some((path) => path.startsWith(`${destination.path}/`));
     try {
       const access = s3AccessOf(db, destination);
       return access ? [access] : [];
-    } catch {
+    } catch (error) {
+      if (needed) throw error;
       return [];
     }
   });

@@ -1,6 +1,6 @@
 import '../common/thread-pool';
 import { app, dialog, ipcMain, nativeImage, powerMonitor, powerSaveBlocker, safeStorage, Tray } from 'electron';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { DormouseEvent } from '../../shared/contract';
 import type { JobProgress, JobView } from '../../shared/types';
 import { gatherDesktopState } from '../desktop/gather-desktop-state';
@@ -8,6 +8,8 @@ import { connectDriveNotification, jobNotification } from '../desktop/notificati
 import { pauseEnd, trayModel, type TrayAction } from '../desktop/tray-model';
 import { Engine } from '../engine/engine';
 import { SchedulerHost } from '../scheduler/scheduler-host';
+import { CredentialFile, credentialFileName, useCredentialStore } from '../s3/credential-store';
+import { KeychainCredentialStore } from '../s3/keychain-credential-store';
 import { resolveDataDir } from '../store/data-dir';
 import { prepareElectronProcess } from './electron-process';
 import { registerIpcHandlers } from './ipc-handlers';
@@ -16,7 +18,7 @@ import { loginItem, startedHidden } from './login-item';
 import { notifier } from './notifier';
 import { applyPlatformIdentity } from './platform-identity';
 import { guardQuit } from './quit-guard';
-import { keychainSecretStore } from './keychain-secrets';
+import { keychainSecretStore, s3KeychainAvailability } from './keychain-secrets';
 import { SettingsWindow, type WindowScreen } from './settings-window';
 import { startSmokeProbe } from './smoke-probe';
 import { showTrayModel } from './tray-menu';
@@ -154,8 +156,31 @@ function onJobFinished(job: JobView): void {
   refreshTray();
 }
 
+/**
+ * S3 keys sealed by the OS keychain when it protects something, else in the 0600 file; keys an
+ * older Dormouse or the CLI left in the file are moved into the keychain now, and where they stay in
+ * the file the log says why.
+ */
+function keepS3KeysInKeychain(dataDir: string, keychain: ReturnType<typeof keychainSecretStore>): void {
+  const plain = new CredentialFile(join(dataDir, credentialFileName));
+  const keys = new KeychainCredentialStore(keychain, plain, () => s3KeychainAvailability(safeStorage));
+  useCredentialStore((folder) => (folder === resolve(dataDir) ? keys : null));
+  keys
+    .adoptPlainKeys()
+    .then((moved) => {
+      if (moved > 0) console.log(`dormouse: moved the S3 keys of ${moved} destination(s) from ${plain.file} into the system keychain`);
+      const left = plain.ids().length;
+      const availability = s3KeychainAvailability(safeStorage);
+      if (left > 0 && !availability.available) console.log(`dormouse: the S3 keys of ${left} destination(s) stay in ${plain.file} (readable only by this user): ${availability.reason}`);
+    })
+    .catch((error: unknown) => console.error(`dormouse: moving the S3 keys into the system keychain failed (they stay in ${plain.file}): ${(error as Error).message}`));
+}
+
 function startDesktop(): void {
   const dataDir = resolveDataDir(undefined);
+  // Created once the app is ready: safeStorage answers nothing useful before.
+  const keychain = keychainSecretStore(dataDir, safeStorage);
+  keepS3KeysInKeychain(dataDir, keychain);
   engine = Engine.forDataDir(dataDir, {
     launchWorker: utilityWorkerLauncher(join(__dirname, 'archive-worker.cjs'), workerLog(dataDir)),
     queueBackup: (schedule) => {
@@ -164,8 +189,7 @@ function startDesktop(): void {
       return job;
     },
     loginItem,
-    // Created once the app is ready: safeStorage answers nothing useful before.
-    secrets: keychainSecretStore(dataDir, safeStorage),
+    secrets: keychain,
     pickFolder: async () => {
       const options = { properties: ['openDirectory' as const, 'createDirectory' as const] };
       const parent = settingsWindow.current();

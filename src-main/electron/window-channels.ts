@@ -25,6 +25,7 @@ export const windowChannels = [
   'destinations:list',
   'destinations:recovery-kit',
   'destinations:remove',
+  'destinations:s3-key-storage',
   'destinations:usage',
   'folders:pick',
   'folders:suggest',

@@ -141,6 +141,7 @@ export class Engine {
         const record = this.requireDestination(request.name);
         return saveRecoveryKit(record, storageOf(this.db, record), request.to);
       },
+      'destinations:s3-key-storage': () => credentialStoreFor(this.db.name).storage(),
       'passphrases:status': () => this.memory.view(destinations.listDestinations(this.db)),
       'passphrases:remember': async (request) => {
         await rememberPassphrase(this.db, this.memory, this.requireDestination(request.name), request.passphrase);
@@ -187,8 +188,10 @@ export class Engine {
       'snapshots:restore': (request) => this.snapshots.restore(request.snapshotId, request.to, request.paths, request.overwrite, request.passphrase),
       'snapshots:ls': async (request) => {
         const snapshot = this.snapshots.requireSnapshot(request.snapshotId);
+        const archives = this.snapshots.chainArchives(request.snapshotId);
+        const s3 = s3Accesses(this.db, [snapshot.archivePath, ...Object.values(archives)]);
         const identity = await identityForSnapshot(this.db, snapshot, request.passphrase, 'listing its snapshots', false, this.memory);
-        return this.browser.list(snapshot.archivePath, this.snapshots.chainArchives(request.snapshotId), request.snapshotId, request.path, identity, s3Accesses(this.db));
+        return this.browser.list(snapshot.archivePath, archives, request.snapshotId, request.path, identity, s3);
       },
       'folders:pick': async () => (this.options.pickFolder ? { supported: true, path: await this.options.pickFolder() } : { supported: false, path: null }),
       'jobs:cancel': (request) => this.jobs.cancel(request.jobId),

@@ -60,7 +60,7 @@ export class SnapshotTasks {
 
   /** Reads archives found on a destination in a worker: their manifests, and their SHA-256 when a sidecar is missing. */
   readonly inspectArchives = async (archivePaths: string[], identity?: string): Promise<InspectedArchive[]> => {
-    const answer = await this.workerTask({ type: 'inspect', archivePaths, s3: s3Accesses(this.db()), ...(identity === undefined ? {} : { identity }) });
+    const answer = await this.workerTask({ type: 'inspect', archivePaths, s3: s3Accesses(this.db(), archivePaths), ...(identity === undefined ? {} : { identity }) });
     if (answer.type !== 'inspected') throw new DormouseError('INTERNAL', answer.type === 'error' ? `reading the archives failed: ${answer.message}` : 'the worker did not read the archives');
     return answer.archives;
   };
@@ -95,7 +95,7 @@ export class SnapshotTasks {
       const answer = await this.workerTask({
         type: 'verify',
         archives: group.map((snapshot) => ({ id: snapshot.uuid, archivePath: snapshot.archivePath, sha256: snapshot.sha256 })),
-        s3: s3Accesses(this.db()),
+        s3: s3Accesses(this.db(), group.map((snapshot) => snapshot.archivePath)),
         ...(identity === undefined ? {} : { identity }),
       });
       if (answer.type !== 'verified') throw new DormouseError('INTERNAL', answer.type === 'error' ? answer.message : 'the worker did not verify');
@@ -115,8 +115,10 @@ export class SnapshotTasks {
     if (!isAbsolute(to)) throw new DormouseError('INVALID_INPUT', `restore target "${to}" must be an absolute path`);
     const snapshot = this.requireSnapshot(snapshotId);
     const archives = this.chainArchives(snapshot.id);
+    // Keys that cannot be had here are said before a passphrase is asked for.
+    const s3 = s3Accesses(this.db(), [snapshot.archivePath, ...Object.values(archives)]);
     const identity = await identityForSnapshot(this.db(), snapshot, passphrase, 'restoring', false, this.memory);
-    const answer = await this.workerTask({ type: 'restore', request: { archivePath: snapshot.archivePath, archives, target: to, paths, overwrite, s3: s3Accesses(this.db()), ...(identity === undefined ? {} : { identity }) } });
+    const answer = await this.workerTask({ type: 'restore', request: { archivePath: snapshot.archivePath, archives, target: to, paths, overwrite, s3, ...(identity === undefined ? {} : { identity }) } });
     if (answer.type === 'error') {
       if (answer.code === 'NOT_FOUND') throw new DormouseError('NOT_FOUND', answer.message);
       if (answer.code === 'KEY_UNUSABLE' || answer.code === 'DAMAGED') throw new DormouseError(answer.code, `restore failed: ${answer.message}`);

@@ -1,7 +1,11 @@
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { DormouseError } from '../../shared/errors';
 import type { SecretStore, SecretStoreAvailability } from '../common/secret-store';
 import { writeFileAtomically } from '../common/write-file-atomically';
+
+/** The file in the data folder that holds the app's sealed secrets (0600); the key that opens them stays in the OS keychain. */
+export const sealedSecretsFileName = 'keychain-secrets.json';
 
 /** What seals and opens secrets (the OS keychain's key, in the app); the file only keeps the sealed bytes. */
 export interface Sealer {
@@ -65,6 +69,28 @@ export class SealedSecretsFile implements SecretStore {
     return Object.keys((await this.read()).secrets).sort();
   }
 
+  /**
+   * At once, for callers that cannot wait (the S3 keys a backup's storage is made with): whether a
+   * secret is kept under the name, and the secret when the sealer can open it now (null when it
+   * cannot: a locked keychain, or bytes sealed by another one).
+   */
+  readNow(name: string): { kept: false } | { kept: true; secret: string | null } {
+    let text: string;
+    try {
+      text = readFileSync(this.file, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { kept: false };
+      throw error;
+    }
+    const sealed = this.parse(text).secrets[name];
+    if (sealed === undefined) return { kept: false };
+    try {
+      return { kept: true, secret: this.sealer.open(Buffer.from(sealed, 'base64')) };
+    } catch {
+      return { kept: true, secret: null };
+    }
+  }
+
   /** Reads, changes and writes the file in turn with other changes; writes only when `edit` changed something. */
   private change(edit: (secrets: Record<string, string>) => boolean): Promise<boolean> {
     const next = this.turn.then(async () => {
@@ -85,9 +111,18 @@ export class SealedSecretsFile implements SecretStore {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { dormouse: 'sealed-secrets', version: 1, secrets: {} };
       throw error;
     }
-    const parsed = JSON.parse(text) as Partial<SealedFile>;
-    if (parsed.dormouse !== 'sealed-secrets' || typeof parsed.secrets !== 'object' || parsed.secrets === null) {
-      throw new DormouseError('INTERNAL', `${this.file} is not Dormouse's file of remembered secrets; move it away and remember the passphrases again`);
+    return this.parse(text);
+  }
+
+  private parse(text: string): SealedFile {
+    let parsed: Partial<SealedFile> | null;
+    try {
+      parsed = JSON.parse(text) as Partial<SealedFile> | null;
+    } catch {
+      parsed = null;
+    }
+    if (parsed === null || parsed.dormouse !== 'sealed-secrets' || typeof parsed.secrets !== 'object' || parsed.secrets === null) {
+      throw new DormouseError('INTERNAL', `${this.file} is not Dormouse's file of remembered secrets; move it away, remember the passphrases again and add the S3 destinations whose keys were in it again`);
     }
     return { dormouse: 'sealed-secrets', version: 1, secrets: { ...parsed.secrets } };
   }

@@ -96,6 +96,7 @@ function specs(ids: { job: number; snapshot: number; source: string; spare: stri
     'destinations:passphrase': [{ base: { name: 'usb', passphrase: 'the old passphrase', newPassphrase: 'the new passphrase' }, fields: { name: 'lookup', passphrase: 'label', newPassphrase: 'label' } }],
     // usb is not encrypted: a kit or a remembered passphrase of it is refused even when every field is right.
     'destinations:recovery-kit': [{ base: { name: 'usb', to: ids.spare }, fields: { name: 'lookup', to: 'path' } }],
+    'destinations:s3-key-storage': empty,
     'passphrases:status': empty,
     'passphrases:remember': [{ base: { name: 'usb', passphrase: 'a passphrase to remember' }, fields: { name: 'lookup', passphrase: 'label' } }],
     'passphrases:forget': [{ base: { name: 'usb' }, fields: { name: 'lookup' } }],

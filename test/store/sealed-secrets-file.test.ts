@@ -62,5 +62,5 @@ test('a secret sealed with another key counts as none; without a keychain nothin
 
   const foreign = join(folder, 'other.json');
   writeFileSync(foreign, '{"something":"else"}');
-  await assert.rejects(new SealedSecretsFile(foreign, sealer).names(), /other\.json is not Dormouse's file of remembered secrets; move it away and remember the passphrases again/);
+  await assert.rejects(new SealedSecretsFile(foreign, sealer).names(), /other\.json is not Dormouse's file of remembered secrets; move it away, remember the passphrases again and add the S3 destinations whose keys were in it again/);
 });

@@ -1,7 +1,8 @@
 // The add-destination form's S3 choice (#18) in Debian's Chromium, with the real daemon and Ceph's
 // RADOS Gateway: the fields and their labels (axe-clean), encryption on by default with a plain
-// warning when turned off, wrong keys refused in the engine's words, and an S3 bucket prefix added,
-// listed as S3, available and encrypted, with its secret key nowhere in the page afterwards.
+// warning when turned off, where the keys will be kept (a 0600 file: the daemon has no keychain),
+// wrong keys refused in the engine's words, and an S3 bucket prefix added, listed as S3, available
+// and encrypted, with its secret key nowhere in the page afterwards.
 import { join } from 'node:path';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -32,6 +33,10 @@ test('an S3 destination added in the window: keys checked, encrypted by default,
     assert.equal(await form.getByRole('textbox', { name: 'Folder' }).count(), 0);
     assert.equal(await encrypt.isChecked(), true, 'S3 is encrypted by default');
     assert.equal(await form.getByLabel('Secret access key').getAttribute('type'), 'password');
+    // The daemon has no keychain: the form says where the keys will be, under the secret key's field.
+    const keysGo = form.getByText(/^The keys are kept in \/.*\/s3-credentials\.json, readable only by your user account \(only the Dormouse app keeps them in the system keychain\)\.$/);
+    await keysGo.waitFor();
+    assert.match((await form.getByLabel('Secret access key').getAttribute('aria-describedby')) ?? '', /s3-key-storage/);
     for (const label of ['S3 location', 'Endpoint URL (optional)', 'Region (optional)', 'Access key ID']) await form.getByRole('textbox', { name: label }).waitFor();
     await form.getByRole('checkbox', { name: /^Path-style addressing/ }).waitFor();
     assert.deepEqual(await axeViolations(page), []);

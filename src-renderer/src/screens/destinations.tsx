@@ -29,6 +29,7 @@ export function DestinationsScreen() {
   const usage = useEngineData(() => call('destinations:usage', {}), ['schedules-changed', 'job-finished']);
   const spaceOf = (name: string) => usage.data?.find((each) => each.destination === name);
   const keychain = useEngineData(() => call('passphrases:status', {}), ['schedules-changed']);
+  const keyStorage = useEngineData(() => call('destinations:s3-key-storage', {}), ['schedules-changed']);
   const [name, setName] = useState('');
   const [kind, setKind] = useState<DestinationKind>('folder');
   const [path, setPath] = useState('');
@@ -134,7 +135,7 @@ export function DestinationsScreen() {
             )}
           </div>
         ) : (
-          <S3DestinationFields choice={s3} onChange={setS3} secretRef={secretRef} />
+          <S3DestinationFields choice={s3} onChange={setS3} secretRef={secretRef} keyStorage={keyStorage.data ?? null} />
         )}
         <EncryptionFields choice={encryption} onChange={setEncryption} offWarning={kind === 's3' ? unencryptedS3Warning : undefined} />
         {error && (

@@ -1,5 +1,6 @@
 import type { RefObject } from 'react';
 import type { RequestOf } from '../../../shared/contract';
+import type { S3KeyStorage } from '../../../shared/types';
 
 /** What the person typed about a new S3 destination, except the secret key (kept only in its field, never in state). */
 export interface S3Choice {
@@ -30,8 +31,9 @@ export function s3Request(choice: S3Choice, secretAccessKey: string): NonNullabl
  * The fields of an S3-compatible destination: its s3:// location, the service's endpoint and region
  * (both optional), path-style addressing and the keys. The secret key's field is uncontrolled: its
  * value lives only in the password input, is read when the form is sent, and is never rendered back.
+ * Under it, where the keys will be kept: sealed by the system keychain, or in a file only this user can read.
  */
-export function S3DestinationFields({ choice, onChange, secretRef }: { choice: S3Choice; onChange: (choice: S3Choice) => void; secretRef: RefObject<HTMLInputElement | null> }) {
+export function S3DestinationFields({ choice, onChange, secretRef, keyStorage }: { choice: S3Choice; onChange: (choice: S3Choice) => void; secretRef: RefObject<HTMLInputElement | null>; keyStorage: S3KeyStorage | null }) {
   return (
     <>
       <label>
@@ -61,8 +63,13 @@ export function S3DestinationFields({ choice, onChange, secretRef }: { choice: S
       </label>
       <label>
         Secret access key
-        <input ref={secretRef} type="password" defaultValue="" required autoComplete="new-password" spellCheck={false} />
+        <input ref={secretRef} type="password" defaultValue="" required autoComplete="new-password" spellCheck={false} aria-describedby={keyStorage ? 's3-key-storage' : undefined} />
       </label>
+      {keyStorage && (
+        <p id="s3-key-storage" className="muted">
+          The keys are kept {keyStorage.where}.
+        </p>
+      )}
     </>
   );
 }
