@@ -157,23 +157,19 @@ function onJobFinished(job: JobView): void {
 }
 
 /**
- * S3 keys sealed by the OS keychain when it protects something, else in the 0600 file; keys an
- * older Dormouse or the CLI left in the file are moved into the keychain now, and where they stay in
- * the file the log says why.
+ * S3 keys sealed by the OS keychain when it protects something, else in the 0600 file. Keys the
+ * CLI or an older Dormouse left in the file stay there (the command line and the daemon need them);
+ * the log says how many, and why.
  */
 function keepS3KeysInKeychain(dataDir: string, keychain: ReturnType<typeof keychainSecretStore>): void {
   const plain = new CredentialFile(join(dataDir, credentialFileName));
   const keys = new KeychainCredentialStore(keychain, plain, () => s3KeychainAvailability(safeStorage));
   useCredentialStore((folder) => (folder === resolve(dataDir) ? keys : null));
-  keys
-    .adoptPlainKeys()
-    .then((moved) => {
-      if (moved > 0) console.log(`dormouse: moved the S3 keys of ${moved} destination(s) from ${plain.file} into the system keychain`);
-      const left = plain.ids().length;
-      const availability = s3KeychainAvailability(safeStorage);
-      if (left > 0 && !availability.available) console.log(`dormouse: the S3 keys of ${left} destination(s) stay in ${plain.file} (readable only by this user): ${availability.reason}`);
-    })
-    .catch((error: unknown) => console.error(`dormouse: moving the S3 keys into the system keychain failed (they stay in ${plain.file}): ${(error as Error).message}`));
+  const left = plain.ids().length;
+  if (left === 0) return;
+  const availability = s3KeychainAvailability(safeStorage);
+  const added = availability.available ? 'keys added in the window are sealed by the system keychain' : `keys added in the window go there too: ${availability.reason}`;
+  console.log(`dormouse: the S3 keys of ${left} destination(s) are in ${plain.file} (readable only by this user), where the command line and the daemon can use them; ${added}`);
 }
 
 function startDesktop(): void {

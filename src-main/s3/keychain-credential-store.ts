@@ -9,7 +9,9 @@ import type { S3Credentials } from './s3-settings';
  * The tray app's store of S3 keys: sealed by the OS keychain (Electron safeStorage) in the data
  * folder's file of sealed secrets, beside the remembered passphrases, when the keychain protects
  * something; where it does not (a Linux desktop without a keyring, a keychain not ready or refused),
- * in the 0600 file, as the CLI keeps them. Keys found sealed are always read from the keychain.
+ * in the 0600 file, as the CLI keeps them. Keys found sealed are always read from the keychain; keys
+ * the CLI (or an older Dormouse) put in the 0600 file are read from there and stay there, since the
+ * command line and the daemon, which cannot open the keychain, back up with them too.
  */
 export class KeychainCredentialStore implements CredentialStore {
   constructor(
@@ -52,23 +54,5 @@ export class KeychainCredentialStore implements CredentialStore {
     const availability = this.keychain();
     if (availability.available) return { keychain: true, where: 'sealed by the system keychain, for this user on this computer' };
     return { keychain: false, where: `in ${this.plain.file}, readable only by your user account: ${availability.reason}, so they are not in the system keychain` };
-  }
-
-  /**
-   * Moves the keys an older Dormouse (or the CLI) left in the 0600 file into the keychain, each
-   * sealed first and then removed from the file, so a crash between the two loses nothing. Does
-   * nothing where the keychain protects nothing. Answers how many were moved.
-   */
-  async adoptPlainKeys(): Promise<number> {
-    if (!this.keychain().available) return 0;
-    let moved = 0;
-    for (const id of this.plain.ids()) {
-      const credentials = this.plain.get(id);
-      if (!credentials) continue;
-      await this.sealed.set(sealedCredentialsName(id), JSON.stringify(credentials));
-      await this.plain.remove(id);
-      moved += 1;
-    }
-    return moved;
   }
 }

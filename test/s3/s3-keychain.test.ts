@@ -1,9 +1,9 @@
 // S3 keys in the OS keychain (#18): the real main entry with the stand-in electron module (whose
 // safeStorage holds to Electron 45: nothing before 'ready', bytes sealed by another key refused), the
-// real preload, real archive workers, the real CLI, and Ceph's RADOS Gateway. Keys an older Dormouse
-// left in s3-credentials.json are moved into the keychain at start; keys typed into the window are
-// sealed; backups from the app upload with them, handed to the worker in its request only; the CLI,
-// which has no keychain, says to use the app.
+// real preload, real archive workers, the real CLI, and Ceph's RADOS Gateway. Keys the CLI put in
+// s3-credentials.json stay there (the CLI keeps backing up with them); keys typed into the window are
+// sealed; backups from the app upload with either, handed to the worker in its request only; the CLI,
+// which has no keychain, says to use the app for a destination whose keys are sealed.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
@@ -14,16 +14,21 @@ import { expectOk, type CliResult } from '../helpers/cli';
 import { loadMainEntry, prepareDataFolder, waitFor, type DataFolder, type LoadedApp } from '../electron/app-harness';
 import type { FakeElectron } from '../electron/fake-electron';
 import { s3AddArgs, s3Cli } from './s3-destination-kit';
-import { clientOf, keysOf, noCeph, useS3Server } from './s3-kit';
+import { clientOf, noCeph, useS3Server } from './s3-kit';
+import { clientAs } from './s3-policy-kit';
+import type { S3User } from '../helpers/s3-server';
 
 const server = useS3Server();
 const bucket = 'keychain';
+/** The window's destination is in a bucket of its own user, so its keys differ from those the CLI keeps in the 0600 file. */
+const appBucket = 'keychain-app';
+let appUser: S3User;
 
 let folder: DataFolder;
 let loaded: LoadedApp;
 let electron: FakeElectron;
 let cli: (args: string[]) => CliResult;
-/** The app's own lines ("dormouse: moved the S3 keys…"), besides the host's. */
+/** The app's own lines ("dormouse: the S3 keys of…"), besides the host's. */
 const appLines: string[] = [];
 let oldId: string;
 let newId: string;
@@ -74,9 +79,10 @@ async function backUpNow(schedule: string): Promise<JobView> {
   throw new Error(`the backup of ${schedule} did not end within 60 s: ${JSON.stringify(ended)}`);
 }
 
-async function objectsUnder(prefix: string): Promise<string[]> {
+async function objectsUnder(where: string, prefix: string): Promise<string[]> {
   const keys: string[] = [];
-  for await (const object of clientOf(server(), bucket).listAllObjects(prefix)) keys.push(object.key);
+  const client = where === appBucket ? clientAs(server(), appUser, appBucket) : clientOf(server(), bucket);
+  for await (const object of client.listAllObjects(prefix)) keys.push(object.key);
   return keys.sort();
 }
 
@@ -95,9 +101,11 @@ before(async () => {
   if (noCeph) return;
   await startedServer();
   await clientOf(server(), bucket).createBucket();
+  appUser = await server().createUser('keychain-app');
+  await clientAs(server(), appUser, appBucket).createBucket();
   folder = prepareDataFolder({ 'notes.txt': 'kept in the cloud\n' }, { settleSeconds: 3_600 });
   cli = s3Cli(server(), folder.dataDir);
-  // What an older Dormouse (or the CLI) left: keys in the 0600 file.
+  // A destination added with the CLI before the app started: keys in the 0600 file.
   oldId = expectOk<DestinationAdded>(cli([...s3AddArgs(server(), 'old', `s3://${bucket}/old`), '--no-encrypt'])).id;
   expectOk(cli(['schedule', 'add', '--name', 'Old', '--source', folder.source, '--destination', 'old', '--cron', '0 3 * * *']));
   assert.deepEqual(plainIds(), [oldId]);
@@ -119,16 +127,17 @@ after(async () => {
   await loaded?.cleanUp();
 });
 
-test('at start, keys an older Dormouse left in s3-credentials.json are moved into the keychain once, and the app says so', { skip: noCeph }, async () => {
-  await waitFor('the keys to move', () => plainIds().length === 0 && sealedNames().length === 1);
-  assert.deepEqual(sealedNames(), [`s3-credentials:${oldId}`]);
-  assert.deepEqual(appLines, [`dormouse: moved the S3 keys of 1 destination(s) from ${plainFile()} into the system keychain`]);
-  assert.equal(statSync(sealedFile()).mode & 0o777, 0o600);
-  assert.deepEqual(filesHolding(folder.dataDir, server().secretAccessKey), [], 'the secret key is nowhere in the data folder in the clear');
-  assert.ok(electron.safeStorage.calls.includes('encryptString'));
+test('keys the CLI put in s3-credentials.json stay there: the app backs up with them, says where they are, and the CLI still can', { skip: noCeph }, async () => {
   await waitFor('the window', () => electron.BrowserWindow.instances[0]?.exposed);
+  assert.deepEqual(plainIds(), [oldId]);
+  assert.deepEqual(sealedNames(), []);
+  assert.deepEqual(appLines, [
+    `dormouse: the S3 keys of 1 destination(s) are in ${plainFile()} (readable only by this user), where the command line and the daemon can use them; keys added in the window are sealed by the system keychain`,
+  ]);
   const old = (await value<DestinationView[]>('destinations:list', {})).find((destination) => destination.name === 'old');
-  assert.equal(old?.state, 'available', 'the moved keys open the bucket');
+  assert.equal(old?.state, 'available', 'the keys in the file open the bucket');
+  const job = expectOk<JobView>(cli(['run', 'Old']));
+  assert.equal(job.status, 'succeeded', JSON.stringify(job.error));
 });
 
 test('the add form says where the keys go: sealed by the system keychain', { skip: noCeph }, async () => {
@@ -136,34 +145,37 @@ test('the add form says where the keys go: sealed by the system keychain', { ski
 });
 
 test('an S3 destination added in the window keeps its keys sealed: only sealed bytes in the data folder, none in s3-credentials.json', { skip: noCeph }, async () => {
-  const added = await value<DestinationAdded>('destinations:add', { name: 'new', s3: { url: `s3://${bucket}/new`, endpoint: server().endpoint, pathStyle: true, credentials: keysOf(server()) }, encrypt: false });
+  const added = await value<DestinationAdded>('destinations:add', { name: 'new', s3: { url: `s3://${appBucket}/new`, endpoint: server().endpoint, pathStyle: true, credentials: { accessKeyId: appUser.accessKeyId, secretAccessKey: appUser.secretAccessKey } }, encrypt: false });
   newId = added.id;
   assert.equal(added.state, 'available');
-  assert.deepEqual(sealedNames(), [`s3-credentials:${newId}`, `s3-credentials:${oldId}`].sort());
-  assert.deepEqual(plainIds(), []);
-  assert.deepEqual(filesHolding(folder.dataDir, server().secretAccessKey), []);
-  assert.deepEqual(filesHolding(folder.dataDir, server().accessKeyId), [], 'nor the access key id');
+  assert.deepEqual(sealedNames(), [`s3-credentials:${newId}`]);
+  assert.equal(statSync(sealedFile()).mode & 0o777, 0o600);
+  assert.deepEqual(plainIds(), [oldId], 'the CLI\'s keys stay where they were');
+  assert.deepEqual(filesHolding(folder.dataDir, appUser.secretAccessKey), []);
+  assert.deepEqual(filesHolding(folder.dataDir, appUser.accessKeyId), [], 'nor the access key id');
 });
 
 test('backups from the app upload with the sealed keys, handed to the worker in its request: never in its arguments, the job, the catalog or a log', { skip: noCeph }, async () => {
   await value<ScheduleView>('schedules:add', { name: 'Offsite', sources: [folder.source], destination: 'new', cron: '0 3 * * *' });
-  for (const [schedule, prefix] of [['Offsite', 'new/'], ['Old', 'old/']] as const) {
+  const secrets = [appUser.secretAccessKey, appUser.accessKeyId, server().secretAccessKey, server().accessKeyId];
+  for (const [schedule, where, prefix, archivesThere] of [['Offsite', appBucket, 'new/', 2], ['Old', bucket, 'old/', 4]] as const) {
     const job = await backUpNow(schedule);
     assert.equal(job.status, 'succeeded', JSON.stringify(job.error));
-    const archives = (await objectsUnder(prefix)).filter((key) => key.includes('/Dormouse/'));
-    assert.equal(archives.length, 2, `the archive and its .sha256 under ${prefix}: ${archives.join(', ')}`);
-    for (const secret of [server().secretAccessKey, server().accessKeyId]) assert.ok(!JSON.stringify(job).includes(secret), 'the job does not hold the keys');
+    const archives = (await objectsUnder(where, prefix)).filter((key) => key.includes('/Dormouse/'));
+    assert.equal(archives.length, archivesThere, `the archives and their .sha256 under ${prefix}: ${archives.join(', ')}`);
+    for (const secret of secrets) assert.ok(!JSON.stringify(job).includes(secret), 'the job does not hold the keys');
   }
   const forks = electron.utilityProcess.forks;
   assert.ok(forks.length >= 2, 'the backups ran in utility processes');
-  for (const fork of forks) assert.ok(!JSON.stringify([fork.args, fork.options]).includes(server().secretAccessKey), 'no key in a worker argument');
+  for (const fork of forks) for (const secret of secrets) assert.ok(!JSON.stringify([fork.args, fork.options]).includes(secret), 'no key in a worker argument');
   assert.ok(existsSync(join(folder.dataDir, 'logs', 'archive-worker.log')), 'the worker log was written');
-  for (const secret of [server().secretAccessKey, server().accessKeyId]) assert.deepEqual(filesHolding(folder.dataDir, secret), [], 'catalog, its WAL, the worker log and every other file');
-  assert.ok(!loaded.hostLog.join('\n').includes(server().secretAccessKey) && !appLines.join('\n').includes(server().secretAccessKey), 'nor the app log');
+  for (const secret of [appUser.secretAccessKey, appUser.accessKeyId]) assert.deepEqual(filesHolding(folder.dataDir, secret), [], 'sealed keys: not in the catalog, its WAL, the worker log or any other file');
+  for (const secret of [server().secretAccessKey, server().accessKeyId]) assert.deepEqual(filesHolding(folder.dataDir, secret), ['s3-credentials.json'], 'the CLI\'s keys: only in their 0600 file');
+  for (const secret of secrets) assert.ok(!loaded.hostLog.join('\n').includes(secret) && !appLines.join('\n').includes(secret), 'nor the app log');
 });
 
 test('the CLI has no keychain: a backup, a listing or a restore for such a destination says to use the app, even with keys in its environment', { skip: noCeph }, () => {
-  const says = /destination "new" \(s3:\/\/keychain\/new\): its S3 keys are sealed in the Dormouse app's system keychain, which the command line and `dormouse daemon` cannot open; run this from the Dormouse app/;
+  const says = /destination "new" \(s3:\/\/keychain-app\/new\): its S3 keys are sealed in the Dormouse app's system keychain, which the command line and `dormouse daemon` cannot open; run this from the Dormouse app/;
   const run = cli(['run', 'Offsite']);
   assert.equal(run.code, 1, run.stderr);
   const job = run.json<JobView>();
@@ -199,16 +211,17 @@ test('a locked keychain: the app skips the backup saying to unlock it, and the f
 
 test('after a keychain reset (or in a data folder from another computer) the keys are refused saying to add the destination again', { skip: noCeph }, async () => {
   electron.safeStorage.resetKeychain();
-  const job = await backUpNow('Old');
+  const job = await backUpNow('Offsite');
   assert.equal(job.status, 'skipped');
+  assert.equal((await backUpNow('Old')).status, 'succeeded', 'keys in the 0600 file are not the keychain\'s');
   assert.match(job.error?.message ?? '', /sealed by a system keychain that can no longer open them .*remove the destination and add it again with its keys/);
 });
 
-test('removing a destination forgets its sealed keys, in the app and from the CLI', { skip: noCeph }, async () => {
+test('removing a destination forgets its keys, sealed in the app or in the file from the CLI', { skip: noCeph }, async () => {
   await value('schedules:remove', { name: 'Offsite' });
   await value('destinations:remove', { name: 'new' });
-  assert.deepEqual(sealedNames(), [`s3-credentials:${oldId}`]);
+  assert.deepEqual(sealedNames(), []);
   expectOk(cli(['schedule', 'remove', 'Old']));
   expectOk(cli(['destination', 'remove', 'old']));
-  assert.deepEqual(sealedNames(), []);
+  assert.deepEqual(plainIds(), []);
 });
