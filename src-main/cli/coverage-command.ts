@@ -1,7 +1,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { coverageStatuses, maxCoverageDays, statusWords, triggerWords, type CoverageSlot, type CoverageView } from '../../shared/coverage';
 import { formatDuration } from '../../shared/human-time';
-import type { Cli } from './cli-program';
+import type { Cli } from './cli-context';
 
 function days(value: string): number {
   if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > maxCoverageDays) {

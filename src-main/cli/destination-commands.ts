@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { Cli } from './cli-program';
+import type { Cli } from './cli-context';
 import * as text from './text-output';
 import { newPassphrase, passphraseFileOption, withPassphrase } from './passphrase-option';
 import { readPassphrase } from '../encryption/passphrase-source';

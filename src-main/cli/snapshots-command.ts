@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { Cli } from './cli-program';
+import type { Cli } from './cli-context';
 import * as text from './text-output';
 
 /** `dormouse snapshots [--schedule NAME] [--machine NAME|all]`: finished archives in the catalog, this machine's unless asked. */
