@@ -147,7 +147,8 @@ export const allowedSkewMs = 15 * 60_000;
  * it names how far off the clock is, and tells a HEAD's bare 403 caused by the clock from wrong keys.
  */
 export function answerError(request: RequestDescription, status: number, code: string | null, serverMessage: string | null, skewMs: number | null = null): S3Error {
-  const clockRefused = code === null && status === 403 && skewMs !== null && Math.abs(skewMs) > allowedSkewMs;
+  // A HEAD's 403 has no body (its code is null, or the Forbidden the transport gives it): the clock may be why.
+  const clockRefused = (code === null || code === 'Forbidden') && status === 403 && skewMs !== null && Math.abs(skewMs) > allowedSkewMs;
   const s3Code = clockRefused ? 'RequestTimeTooSkewed' : code;
   const kind = kindOfAnswer(status, s3Code);
   const answer = `HTTP ${status}${code ? ` ${code}` : ''}${serverMessage ? `: ${serverMessage}` : ''}`;
