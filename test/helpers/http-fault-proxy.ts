@@ -8,7 +8,7 @@ export interface SeenRequest {
   url: string;
   range: string | null;
   /** What the proxy did: passed it on, answered with an error, or cut the answer short. */
-  fate: 'forwarded' | 'error' | 'truncated';
+  fate: 'forwarded' | 'error' | 'truncated' | 'held';
 }
 
 /** An S3-style error answer the proxy gives instead of the server's. */
@@ -41,6 +41,10 @@ export interface HttpFaultProxy {
    * connection is closed.
    */
   truncateRangedGets(count: number, fraction?: number): void;
+  /** Holds every request that `matches` unanswered, not forwarded, until release() (a part stuck in flight), while others go through. */
+  hold(matches: (request: SeenRequest) => boolean): void;
+  /** Forwards the requests held, and stops holding. */
+  release(): void;
   /** Resolves once the next request that `matches` comes in (those that came already do not count). */
   requested(matches: (request: SeenRequest) => boolean): Promise<SeenRequest>;
   close(): Promise<void>;
@@ -61,6 +65,8 @@ export async function startHttpFaultProxy(target: { host: string; port: number }
   const seen: SeenRequest[] = [];
   let failing: { left: number; answer: ErrorAnswer } | null = null;
   let truncating: { left: number; fraction: number } | null = null;
+  let holding: ((request: SeenRequest) => boolean) | null = null;
+  let held: Array<() => void> = [];
   let waiters: Array<{ matches: (request: SeenRequest) => boolean; resolve: (request: SeenRequest) => void }> = [];
   const upstreamAgent = new http.Agent({ keepAlive: false });
 
@@ -98,7 +104,17 @@ export async function startHttpFaultProxy(target: { host: string; port: number }
       truncate = truncating.fraction;
       if (--truncating.left <= 0) truncating = null;
     }
+    if (truncate === null && holding?.({ method, url, range, fate: 'held' })) {
+      record({ method, url, range, fate: 'held' });
+      incoming.pause();
+      held.push(() => forward(incoming, outgoing, null));
+      return;
+    }
     record({ method, url, range, fate: truncate === null ? 'forwarded' : 'truncated' });
+    forward(incoming, outgoing, truncate);
+  });
+  const forward = (incoming: http.IncomingMessage, outgoing: http.ServerResponse, truncate: number | null): void => {
+    const { method = 'GET', url = '/' } = incoming;
     const upstream = http.request({ host: target.host, port: target.port, method, path: url, headers: incoming.headers, agent: upstreamAgent }, (answer) => {
       outgoing.writeHead(answer.statusCode ?? 502, answer.rawHeaders);
       if (truncate === null) {
@@ -122,7 +138,7 @@ export async function startHttpFaultProxy(target: { host: string; port: number }
     });
     upstream.on('error', () => outgoing.socket?.destroy());
     incoming.pipe(upstream);
-  });
+  };
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
   if (address === null || typeof address === 'string') throw new Error('the HTTP fault proxy has no port');
@@ -135,6 +151,15 @@ export async function startHttpFaultProxy(target: { host: string; port: number }
     },
     failAll: (answer = slowDown) => {
       failing = { left: Number.POSITIVE_INFINITY, answer };
+    },
+    hold: (matches) => {
+      holding = matches;
+    },
+    release: () => {
+      holding = null;
+      const waiting = held;
+      held = [];
+      for (const go of waiting) go();
     },
     heal: () => {
       failing = null;
