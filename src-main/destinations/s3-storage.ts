@@ -51,9 +51,13 @@ export class S3Storage implements DestinationStorage {
     return `${this.location}/${name}`;
   }
 
-  /** A small object (the marker, the key file), read again after a busy or failing answer: a moment of 503s does not make the destination missing. */
+  /**
+   * A small object (the marker, the key file), read again after a busy or failing answer: a moment
+   * of 503s does not make the destination missing. A silent network is not waited for again (the
+   * callers' own time limit says "not answering").
+   */
   readSmall(name: string, maxBytes: number): Promise<SmallRead> {
-    return withRetries(() => this.readSmallOnce(name, maxBytes), smallReadPolicy);
+    return withRetries(() => this.readSmallOnce(name, maxBytes), smallReadPolicy, { only: (error) => error.status !== null });
   }
 
   private async readSmallOnce(name: string, maxBytes: number): Promise<SmallRead> {

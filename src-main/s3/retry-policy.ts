@@ -49,15 +49,15 @@ export type RetryListener = (error: S3Error, attempt: number, delayMs: number) =
 
 /**
  * Runs `work` until it succeeds, trying again after failures that may pass (the network, a busy or
- * failing server) with growing waits; other failures and cancellation are thrown as they are, and
+ * failing server; of those, only what `only` accepts) with growing waits; other failures and cancellation are thrown as they are, and
  * the last try's failure saying how many tries there were (see exhaustedError).
  */
-export async function withRetries<T>(work: (attempt: number) => Promise<T>, policy: RetryPolicy, options: { signal?: AbortSignal; onRetry?: RetryListener } = {}): Promise<T> {
+export async function withRetries<T>(work: (attempt: number) => Promise<T>, policy: RetryPolicy, options: { signal?: AbortSignal; onRetry?: RetryListener; only?: (error: S3Error) => boolean } = {}): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await work(attempt);
     } catch (error) {
-      const retryable = error instanceof S3Error && error.retryable && !options.signal?.aborted;
+      const retryable = error instanceof S3Error && error.retryable && (options.only?.(error) ?? true) && !options.signal?.aborted;
       if (!retryable) throw error;
       if (attempt >= policy.attempts) throw policy.attempts > 1 ? exhaustedError(error as S3Error, attempt) : error;
       const delayMs = retryDelayMs(policy, attempt);
