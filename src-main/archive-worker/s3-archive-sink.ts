@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads';
+import { defaultRetryPolicy, withRetries, type RetryPolicy } from '../s3/retry-policy';
 import { S3Client } from '../s3/s3-client';
 import { keyOfPath } from '../s3/s3-location';
 import { basename } from 'node:path';
@@ -53,14 +54,18 @@ export class S3ArchiveSink {
     this.completed.catch(() => undefined);
   }
 
-  /** Writes a small object beside the archive (its `.sha256`). */
+  /** Writes a small object beside the archive (its `.sha256`), tried again as a part is. */
   async putBeside(archivePath: string, body: string): Promise<void> {
-    await this.client.putObject(keyOfPath(archivePath), Buffer.from(body));
+    await withRetries(() => this.client.putObject(keyOfPath(archivePath), Buffer.from(body)), this.retry);
   }
 
-  /** Deletes an object this backup published (the archive, when its sidecar could not be written). */
+  /** Deletes an object this backup published (the archive, when its sidecar could not be written), tried again as a part is. */
   async remove(archivePath: string): Promise<void> {
-    await this.client.deleteObject(keyOfPath(archivePath));
+    await withRetries(() => this.client.deleteObject(keyOfPath(archivePath)), this.retry);
+  }
+
+  private get retry(): RetryPolicy {
+    return { ...defaultRetryPolicy, attempts: this.target.attempts };
   }
 
   /** Stops the upload thread once the upload completed. */

@@ -1,5 +1,5 @@
 import type { MessagePort } from 'node:worker_threads';
-import { defaultRetryPolicy, withRetries } from '../s3/retry-policy';
+import { attemptsFromEnvironment, defaultRetryPolicy, withRetries } from '../s3/retry-policy';
 import { S3Client } from '../s3/s3-client';
 import { S3Error } from '../s3/s3-errors';
 import type { S3Settings } from '../s3/s3-settings';
@@ -57,13 +57,15 @@ export function runReadThread(data: ReadThreadData, port: MessagePort): void {
   const body = Buffer.from(data.channel.body);
   const info = Buffer.from(data.channel.info);
   const client = new S3Client(data.settings, { timeoutMs: 30_000 });
+  // As patient as an upload's parts, and tuned by the same DORMOUSE_S3_ATTEMPTS.
+  const retry = { ...defaultRetryPolicy, attempts: attemptsFromEnvironment() };
   void port;
 
   const answer = async (): Promise<void> => {
     const key = keyBytes.toString('utf8', 0, Atomics.load(control, readKeyLength));
     try {
       if (Atomics.load(control, readOperation) === operationHead) {
-        const head = await withRetries(() => client.headObject(key), defaultRetryPolicy);
+        const head = await withRetries(() => client.headObject(key), retry);
         if (head === null) Atomics.store(control, readStatus, statusMissing);
         else {
           numbers[2] = head.size;
@@ -72,12 +74,8 @@ export function runReadThread(data: ReadThreadData, port: MessagePort): void {
         return;
       }
       const range = { start: numbers[0] as number, end: numbers[1] as number };
-      const got = await withRetries(async () => {
-        const read = await client.getObject(key, { range });
-        // A ranged read cut short is a lost connection, tried again.
-        if (read.body.length !== range.end - range.start + 1) throw new S3Error('connection-lost', `GetObject s3://${data.settings.bucket}/${key}: ${read.body.length} bytes came for a range of ${range.end - range.start + 1}`);
-        return read;
-      }, defaultRetryPolicy);
+      // A ranged read cut short fails as a lost connection (getObject checks the bytes against the range), and is tried again.
+      const got = await withRetries(() => client.getObject(key, { range }), retry);
       got.body.copy(body, 0);
       Atomics.store(control, readBodyLength, got.body.length);
       numbers[2] = got.objectSize;

@@ -1,6 +1,7 @@
 import { DormouseError } from '../../shared/errors';
 import type { Settings } from '../../shared/settings';
 import { credentialStoreFor } from '../s3/credential-store';
+import { attemptsFromEnvironment } from '../s3/retry-policy';
 import type { S3Credentials, S3Settings } from '../s3/s3-settings';
 import { listDestinations, type DestinationRecord } from '../store/destination-store';
 import type { Db } from '../store/open-store';
@@ -85,6 +86,6 @@ export function uploadShape(env: NodeJS.ProcessEnv = process.env): UploadShape {
     partSize: (whole(env.DORMOUSE_S3_PART_MIB, 5, 5120) ?? 8) * 1024 * 1024,
     maxInFlight: 2,
     timeoutMs: (whole(env.DORMOUSE_S3_TIMEOUT_SECONDS, 1, 3600) ?? 60) * 1000,
-    attempts: whole(env.DORMOUSE_S3_ATTEMPTS, 1, 100) ?? 10,
+    attempts: attemptsFromEnvironment(env),
   };
 }

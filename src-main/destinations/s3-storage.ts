@@ -3,6 +3,7 @@ import https from 'node:https';
 import { sidecarPath } from '../archive-worker/archive-manifest';
 import { withinTime } from '../common/files';
 import { abortLeftoverUploads } from '../s3/leftover-uploads';
+import { withRetries, type RetryPolicy } from '../s3/retry-policy';
 import { S3Client } from '../s3/s3-client';
 import { S3Error } from '../s3/s3-errors';
 import { keyOfPath, locationPath } from '../s3/s3-location';
@@ -13,6 +14,8 @@ import type { DestinationStorage, SmallRead, TimedAnswer } from './destination-s
 
 /** How long one request of the owner's may stay silent before it fails as not answering. */
 const requestTimeoutMs = 20_000;
+/** Quick tries for the owner's small reads: the lists wait 3 s at most, a backup 30 s. */
+const smallReadPolicy: RetryPolicy = { attempts: 4, firstDelayMs: 300, maxDelayMs: 1_000 };
 
 /**
  * An S3 destination: a prefix in a bucket. Small files are objects right under the prefix
@@ -48,7 +51,16 @@ export class S3Storage implements DestinationStorage {
     return `${this.location}/${name}`;
   }
 
-  async readSmall(name: string, maxBytes: number): Promise<SmallRead> {
+  /**
+   * A small object (the marker, the key file), read again after a busy or failing answer: a moment
+   * of 503s does not make the destination missing. A silent network is not waited for again (the
+   * callers' own time limit says "not answering").
+   */
+  readSmall(name: string, maxBytes: number): Promise<SmallRead> {
+    return withRetries(() => this.readSmallOnce(name, maxBytes), smallReadPolicy, { only: (error) => error.status !== null });
+  }
+
+  private async readSmallOnce(name: string, maxBytes: number): Promise<SmallRead> {
     const key = this.keyOf(name);
     const head = await this.client.headObject(key);
     if (head === null) {

@@ -28,6 +28,7 @@ import { JobRunner, type JobEvents } from '../jobs/job-runner';
 import type { WorkerLauncher } from '../jobs/worker-launcher';
 import { SnapshotBrowser } from '../jobs/snapshot-browser';
 import { finishInterruptedDeletions, pruneSchedule } from '../jobs/prune';
+import { sweepLeftoverUploads } from '../jobs/leftover-sweep';
 import { adoptOrphanSnapshots, importFromDestination } from '../destinations/catalog-import';
 import { listSnapshots } from '../jobs/snapshot-listing';
 import { scheduleCoverage } from '../coverage/schedule-coverage';
@@ -105,6 +106,8 @@ export class Engine {
   private catalog: Db | undefined;
   /** Finishing deletions a crash interrupted, started when the catalog opens. */
   private deletions: Promise<unknown> | null = null;
+  /** The start's sweep of S3 uploads left by stopped backups, stopped when the engine closes. */
+  private sweep: { done: Promise<void>; stop: AbortController } | null = null;
   private readonly now: Clock;
   private readonly handlers: Handlers;
   /** Runs backups; recovery of jobs left by dead processes happens when the catalog is first opened. */
@@ -275,13 +278,28 @@ export class Engine {
     this.snapshots.cancelWorkerTasks();
   }
 
-  /** Closes the catalog (once deletions finished at opening are done) and ends the worker kept for browsing. */
+  /**
+   * Starts aborting, in the background, the multipart uploads this machine's stopped backups left on
+   * S3 destinations (see sweepLeftoverUploads): the app and the daemon call it once at start. What it
+   * did, and what failed, goes to `log`.
+   */
+  sweepLeftoverUploads(log: (line: string) => void): Promise<void> {
+    if (this.sweep) return this.sweep.done;
+    const stop = new AbortController();
+    const done = sweepLeftoverUploads(this.db, (destination) => this.jobs.checkDestination(destination, backupTimeoutMs), { signal: stop.signal, log }).catch((error: unknown) => log(`looking for uploads stopped backups left failed: ${(error as Error).message}`));
+    this.sweep = { done, stop };
+    return done;
+  }
+
+  /** Closes the catalog (once deletions finished at opening, and the start's sweep, stopped now, are done) and ends the worker kept for browsing. */
   close(): void {
     this.browser.close();
+    this.sweep?.stop.abort();
     const catalog = this.catalog;
     this.catalog = undefined;
     if (!catalog) return;
-    if (this.deletions) void this.deletions.finally(() => catalog.close());
+    const pending = [this.deletions, this.sweep?.done].filter((work) => work !== null && work !== undefined);
+    if (pending.length > 0) void Promise.allSettled(pending).finally(() => catalog.close());
     else catalog.close();
   }
 

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import type { Readable } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
 import { S3Error } from './s3-errors';
 import type { HttpResponse } from './s3-http';
 import type { S3Settings } from './s3-settings';
-import { S3Transport, type RequestOptions, type S3Request, type TransportOptions } from './s3-transport';
+import { declaredLength, S3Transport, type RequestOptions, type S3Request, type TransportOptions } from './s3-transport';
 import { encodeXml, xmlElements, xmlText } from './s3-xml';
 
 /** How the client talks to the service. */
@@ -68,6 +68,12 @@ function headerText(response: HttpResponse, name: string): string {
   return Array.isArray(value) ? (value[0] ?? '') : (value ?? '');
 }
 
+/** The bytes a 206 answer's Content-Range says it holds; null for a whole-object answer. */
+function servedRange(response: HttpResponse): ByteRange | null {
+  const range = /^bytes (\d+)-(\d+)\//.exec(headerText(response, 'content-range'));
+  return range ? { start: Number(range[1]), end: Number(range[2]) } : null;
+}
+
 function objectSizeOf(response: HttpResponse): number {
   const range = /\/(\d+)$/.exec(headerText(response, 'content-range'));
   return Number(range ? range[1] : headerText(response, 'content-length'));
@@ -108,17 +114,42 @@ export class S3Client {
     return headerText(response, 'etag');
   }
 
-  /** Reads an object, or the bytes `range` names of it, into memory. */
+  /**
+   * Reads an object, or the bytes `range` names of it, into memory. A body shorter than the answer
+   * promised, or a range answered with other bytes than asked (a proxy that ignored Range), fails
+   * as a lost connection: worth trying again, never taken as the object's bytes.
+   */
   async getObject(key: string, options: RequestOptions & { range?: ByteRange } = {}): Promise<ObjectBytes> {
     const request = this.openRequest(key, options);
     const { response, body } = await this.transport.exchange(request);
-    return { body, objectSize: objectSizeOf(response), etag: headerText(response, 'etag') };
+    const objectSize = objectSizeOf(response);
+    if (options.range) {
+      const wanted = Math.min(options.range.end, objectSize - 1) - options.range.start + 1;
+      const served = servedRange(response);
+      if (served === null || served.start !== options.range.start || body.length !== wanted) throw this.transport.cutShort(request, body.length, wanted);
+    }
+    return { body, objectSize, etag: headerText(response, 'etag') };
   }
 
-  /** Opens an object (or a range of it) as a stream, for reading a large object once from start to end; a connection lost midway fails the stream. */
+  /** Opens an object (or a range of it) as a stream, for reading a large object once from start to end; a connection lost midway, or a body shorter than promised, fails the stream. */
   async getObjectStream(key: string, options: RequestOptions & { range?: ByteRange } = {}): Promise<{ body: Readable; objectSize: number; etag: string }> {
-    const response = await this.transport.send(this.openRequest(key, options));
-    return { body: response.body, objectSize: objectSizeOf(response), etag: headerText(response, 'etag') };
+    const request = this.openRequest(key, options);
+    const response = await this.transport.send(request);
+    const promised = declaredLength(response);
+    let received = 0;
+    const transport = this.transport;
+    const counted = new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        received += chunk.length;
+        done(null, chunk);
+      },
+      flush(done) {
+        done(promised !== null && received !== promised ? transport.cutShort(request, received, promised) : null);
+      },
+    });
+    response.body.on('error', (error) => counted.destroy(transport.lost(request, error)));
+    response.body.pipe(counted);
+    return { body: counted, objectSize: objectSizeOf(response), etag: headerText(response, 'etag') };
   }
 
   /** An object's size, ETag and date, or null when there is no such object. */

@@ -3,6 +3,7 @@ import { DormouseError, type ErrorCode } from '../../shared/errors';
 /** Why an S3 request failed, in the terms a caller decides on (retry, ask for new keys, give up). */
 export type S3FailureKind =
   | 'credentials'
+  | 'clock-skew'
   | 'access-denied'
   | 'no-such-bucket'
   | 'no-such-key'
@@ -18,6 +19,7 @@ export type S3FailureKind =
 
 const codeOfKind: Record<S3FailureKind, ErrorCode> = {
   credentials: 'DESTINATION_UNAVAILABLE',
+  'clock-skew': 'DESTINATION_UNAVAILABLE',
   'access-denied': 'DESTINATION_UNAVAILABLE',
   'no-such-bucket': 'DESTINATION_UNAVAILABLE',
   'no-such-key': 'NOT_FOUND',
@@ -41,13 +43,19 @@ export class S3Error extends DormouseError {
   readonly status: number | null;
   /** S3's error code (`NoSuchBucket`, `SignatureDoesNotMatch`…) or the network error's (`ECONNRESET`…). */
   readonly s3Code: string | null;
+  /** What was asked, for messages: `UploadPart 3 s3://bucket/key at http://host:port`; null when not one request. */
+  readonly request: string | null;
+  /** What the service answered, for messages: `HTTP 503 SlowDown: Please reduce your request rate.`; null without an answer. */
+  readonly answer: string | null;
 
-  constructor(kind: S3FailureKind, message: string, status: number | null = null, s3Code: string | null = null) {
+  constructor(kind: S3FailureKind, message: string, status: number | null = null, s3Code: string | null = null, said: { request?: string; answer?: string } = {}) {
     super(codeOfKind[kind], message);
     this.name = 'S3Error';
     this.kind = kind;
     this.status = status;
     this.s3Code = s3Code;
+    this.request = said.request ?? null;
+    this.answer = said.answer ?? null;
   }
 
   /** Whether trying the same request again may work: the network or the service, not the request. */
@@ -116,9 +124,10 @@ function kindOfAnswer(status: number, code: string | null): S3FailureKind {
     case 'InvalidToken':
     case 'ExpiredToken':
     case 'AuthorizationHeaderMalformed':
-    case 'RequestTimeTooSkewed':
     case 'Forbidden':
       return 'credentials';
+    case 'RequestTimeTooSkewed':
+      return 'clock-skew';
     case 'AccessDenied':
       return 'access-denied';
     case 'NoSuchBucket':
@@ -139,10 +148,18 @@ function kindOfAnswer(status: number, code: string | null): S3FailureKind {
   return 'rejected';
 }
 
-function adviceFor(kind: S3FailureKind, request: RequestDescription, code: string | null): string {
+/** How far this computer's clock is from the service's, in words: "120 minutes behind". */
+function skewWords(skewMs: number | null): string {
+  if (skewMs === null) return 'too far off the service\'s time';
+  const minutes = Math.round(Math.abs(skewMs) / 60_000);
+  return `${minutes} minute${minutes === 1 ? '' : 's'} ${skewMs < 0 ? 'behind' : 'ahead of'} the service's time`;
+}
+
+function adviceFor(kind: S3FailureKind, request: RequestDescription, code: string | null, skewMs: number | null): string {
   switch (kind) {
+    case 'clock-skew':
+      return `the storage service refuses this computer's clock: it is ${skewWords(skewMs)} (S3 allows 15 minutes); set the clock right (automatic date and time) and try again`;
     case 'credentials':
-      if (code === 'RequestTimeTooSkewed') return "this computer's clock is too far from the server's; set the clock right and try again";
       if (code === 'Forbidden') {
         const permission = permissionFor(request);
         const may = permission === null ? 'they may not use this bucket' : `they lack ${permission}`;
@@ -161,19 +178,46 @@ function adviceFor(kind: S3FailureKind, request: RequestDescription, code: strin
     case 'no-such-upload':
       return 'no such multipart upload (it was completed or aborted)';
     case 'throttled':
-      return 'the server asked to slow down or timed the request out; it will be tried again';
+      return 'the storage service asked to slow down, or timed the request out';
     case 'server-error':
-      return 'the server failed; it will be tried again';
+      return 'the storage service failed';
     default:
       return 'the server refused the request';
   }
 }
 
-/** The error for an answer with a failing status, from S3's `<Error><Code>` and `<Message>`. */
-export function answerError(request: RequestDescription, status: number, code: string | null, serverMessage: string | null): S3Error {
-  const kind = kindOfAnswer(status, code);
-  const detail = serverMessage ? ` (${code ?? status}: ${serverMessage})` : code ? ` (${code})` : ` (HTTP ${status})`;
-  return new S3Error(kind, `${request.operation} ${where(request)} failed: ${adviceFor(kind, request, code)}${kind === 'credentials' ? '' : detail}`, status, code ?? null);
+/** S3 refuses a request signed more than 15 minutes off its own clock. */
+export const allowedSkewMs = 15 * 60_000;
+
+/**
+ * The error for an answer with a failing status, from S3's `<Error><Code>` and `<Message>`.
+ * `skewMs` is this computer's clock minus the service's (from the answer's Date header), when known:
+ * it names how far off the clock is, and tells a HEAD's bare 403 caused by the clock from wrong keys.
+ */
+export function answerError(request: RequestDescription, status: number, code: string | null, serverMessage: string | null, skewMs: number | null = null): S3Error {
+  // A HEAD's 403 has no body (its code is null, or the Forbidden the transport gives it): the clock may be why.
+  const clockRefused = (code === null || code === 'Forbidden') && status === 403 && skewMs !== null && Math.abs(skewMs) > allowedSkewMs;
+  const s3Code = clockRefused ? 'RequestTimeTooSkewed' : code;
+  const kind = kindOfAnswer(status, s3Code);
+  const answer = `HTTP ${status}${code ? ` ${code}` : ''}${serverMessage ? `: ${serverMessage}` : ''}`;
+  const asked = `${request.operation} ${where(request)}`;
+  const quiet = kind === 'credentials' || kind === 'clock-skew';
+  return new S3Error(kind, `${asked} failed: ${adviceFor(kind, request, s3Code, skewMs)}${quiet ? '' : ` (${answer})`}`, status, s3Code ?? null, { request: asked, answer });
+}
+
+/**
+ * The error once a request that failed in a way that may pass (a busy or failing service, the
+ * network) has failed on every try: says it was tried, how often and what the last answer was,
+ * without "it will be tried again".
+ */
+export function exhaustedError(error: S3Error, attempts: number): S3Error {
+  const tries = `${attempts} ${attempts === 1 ? 'try' : 'tries'}`;
+  const said = { request: error.request ?? undefined, answer: error.answer ?? undefined };
+  if (error.answer !== null && (error.kind === 'server-error' || error.kind === 'throttled')) {
+    const message = `${error.request ?? 'a request'} failed: the storage service kept answering with errors, ${tries} in all (the last: ${error.answer}); try again later, or check the service's status page`;
+    return new S3Error(error.kind, message, error.status, error.s3Code, said);
+  }
+  return new S3Error(error.kind, `${error.message} (${tries} in all)`, error.status, error.s3Code, said);
 }
 
 const certificateCodes = new Set([
@@ -192,22 +236,23 @@ const notAnsweringCodes = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EH
 export function networkError(request: RequestDescription, error: unknown, timeoutMs: number): S3Error {
   const code = (error as NodeJS.ErrnoException | undefined)?.code ?? null;
   const name = (error as Error | undefined)?.name;
+  const said = { request: `${request.operation} ${where(request)}` };
   if (name === 'AbortError' || code === 'ABORT_ERR') {
     // AbortSignal.timeout(ms) bounds a whole request: running out of it means the server was too slow.
     if ((error as { cause?: Error }).cause?.name === 'TimeoutError') {
-      return new S3Error('not-answering', `${request.operation} ${where(request)}: the server did not answer in time; check the network and the endpoint`, null, 'TIMEOUT');
+      return new S3Error('not-answering', `${request.operation} ${where(request)}: the server did not answer in time; check the network and the endpoint`, null, 'TIMEOUT', said);
     }
-    return new S3Error('cancelled', `${request.operation} ${where(request)} was cancelled`, null, code);
+    return new S3Error('cancelled', `${request.operation} ${where(request)} was cancelled`, null, code, said);
   }
   if (code === 'TIMEOUT') {
-    return new S3Error('not-answering', `${request.operation} ${where(request)}: the server did not answer within ${timeoutMs / 1000} s; check the network and the endpoint`, null, code);
+    return new S3Error('not-answering', `${request.operation} ${where(request)}: the server did not answer within ${timeoutMs / 1000} s; check the network and the endpoint`, null, code, said);
   }
   if (code !== null && certificateCodes.has(code)) {
-    return new S3Error('untrusted-certificate', `${request.operation} ${where(request)}: the server's TLS certificate is not trusted (${code}); check the endpoint URL, or add its certificate authority to the system's trusted ones`, null, code);
+    return new S3Error('untrusted-certificate', `${request.operation} ${where(request)}: the server's TLS certificate is not trusted (${code}); check the endpoint URL, or add its certificate authority to the system's trusted ones`, null, code, said);
   }
   if (code !== null && notAnsweringCodes.has(code)) {
-    return new S3Error('not-answering', `${request.operation} ${where(request)}: the server is not answering (${code}); check the network and the endpoint URL`, null, code);
+    return new S3Error('not-answering', `${request.operation} ${where(request)}: the server is not answering (${code}); check the network and the endpoint URL`, null, code, said);
   }
   const reason = code ?? (error as Error | undefined)?.message ?? String(error);
-  return new S3Error('connection-lost', `${request.operation} ${where(request)}: the connection was lost (${reason}); it can be tried again`, null, code);
+  return new S3Error('connection-lost', `${request.operation} ${where(request)}: the connection was lost (${reason})`, null, code, said);
 }

@@ -41,17 +41,22 @@ export function sendHttp(request: HttpRequest): Promise<HttpResponse> {
   });
 }
 
-/** Reads a whole answer body into memory; fails when it is cut short or longer than `limit`. */
+/** Reads a whole answer body into memory; fails when it is cut short or longer than `limit` (the error's `bytesRead` says how much came). */
 export async function readBody(body: Readable, limit = 64 * 1024 * 1024): Promise<Buffer> {
   const pieces: Buffer[] = [];
   let length = 0;
-  for await (const piece of body as AsyncIterable<Buffer>) {
-    length += piece.length;
-    if (length > limit) {
-      body.destroy();
-      throw new Error(`the answer is longer than ${limit} bytes`);
+  try {
+    for await (const piece of body as AsyncIterable<Buffer>) {
+      length += piece.length;
+      if (length > limit) {
+        body.destroy();
+        throw new Error(`the answer is longer than ${limit} bytes`);
+      }
+      pieces.push(piece);
     }
-    pieces.push(piece);
+  } catch (error) {
+    // How much came before the failure: a connection closed early is a body cut short.
+    throw Object.assign(error as Error, { bytesRead: length });
   }
   return Buffer.concat(pieces);
 }

@@ -32,6 +32,20 @@ export interface S3Request extends RequestOptions {
 
 const errorRoot = /^\s*(?:<\?xml[^>]*\?>\s*)?<Error>/;
 
+/** An answer's Content-Length, or null when it has none (a chunked answer). */
+export function declaredLength(response: HttpResponse): number | null {
+  const value = response.headers['content-length'];
+  return value === undefined || value === '' || !Number.isFinite(Number(value)) ? null : Number(value);
+}
+
+/** This computer's clock minus the service's when `response` was sent (its Date header, to the second), or null without one. */
+function clockSkewMs(response: HttpResponse, sentAt: number): number | null {
+  const said = Date.parse(String(response.headers.date ?? ''));
+  if (!Number.isFinite(said)) return null;
+  // The header has whole seconds: compare with the middle of the exchange, rounded the same way.
+  return Math.floor((sentAt + Date.now()) / 2000) * 1000 - said;
+}
+
 /** HEAD answers carry no error body: the status alone says what went wrong. */
 function headlessCode(request: S3Request, status: number): string | null {
   if (status === 404) return request.key === undefined ? 'NoSuchBucket' : 'NoSuchKey';
@@ -60,6 +74,7 @@ export class S3Transport {
     const target = requestTarget(this.settings, request.key);
     const query = request.query ?? [];
     const body = request.body ?? Buffer.alloc(0);
+    const sentAt = Date.now();
     const headers = signV4({
       method: request.method,
       path: target.path,
@@ -68,7 +83,7 @@ export class S3Transport {
       payloadHash: sha256Hex(body),
       region: this.settings.region,
       credentials: this.settings.credentials,
-      date: new Date(),
+      date: new Date(sentAt),
     });
     const url = new URL(target.url.href);
     url.search = canonicalQuery(query);
@@ -76,20 +91,36 @@ export class S3Transport {
       const response = await sendHttp({ method: request.method, url, headers, body, timeoutMs: this.timeoutMs, signal: request.signal, agent: this.agent });
       if (response.status < 300) return response;
       const text = request.method === 'HEAD' ? '' : (await readBody(response.body, 1024 * 1024)).toString('utf8');
-      throw answerError(this.describe(request), response.status, xmlText(text, 'Code') ?? headlessCode(request, response.status), xmlText(text, 'Message'));
+      throw answerError(this.describe(request), response.status, xmlText(text, 'Code') ?? headlessCode(request, response.status), xmlText(text, 'Message'), clockSkewMs(response, sentAt));
     } catch (error) {
       if (error instanceof S3Error) throw error;
       throw networkError(this.describe(request), error, this.timeoutMs);
     }
   }
 
-  /** Reads a successful answer's whole body; a body cut short is a lost connection. */
+  /** Reads a successful answer's whole body; a body cut short (fewer bytes than its Content-Length) is a lost connection. */
   async readAll(request: S3Request, response: HttpResponse): Promise<Buffer> {
+    const promised = declaredLength(response);
+    let body: Buffer;
     try {
-      return await readBody(response.body);
+      body = await readBody(response.body);
     } catch (error) {
-      throw networkError(this.describe(request), error, this.timeoutMs);
+      const received = (error as { bytesRead?: number }).bytesRead;
+      const closedEarly = (error as NodeJS.ErrnoException).code === 'ECONNRESET' && promised !== null && received !== undefined && received < promised;
+      throw closedEarly ? this.cutShort(request, received, promised) : this.lost(request, error);
     }
+    if (request.method !== 'HEAD' && promised !== null && body.length !== promised) throw this.cutShort(request, body.length, promised);
+    return body;
+  }
+
+  /** The error for a body whose connection failed while it was read. */
+  lost(request: S3Request, error: unknown): S3Error {
+    return error instanceof S3Error ? error : networkError(this.describe(request), error, this.timeoutMs);
+  }
+
+  /** The error for an answer whose body came shorter (or longer) than its headers said: a lost connection, tried again. */
+  cutShort(request: S3Request, received: number, promised: number): S3Error {
+    return networkError(this.describe(request), new Error(`the answer was cut short: ${received} of ${promised} bytes came`), this.timeoutMs);
   }
 
   /** Sends a request and reads its body (dropped by callers that only want the headers). */

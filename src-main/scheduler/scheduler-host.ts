@@ -61,7 +61,7 @@ export class SchedulerHost {
     this.options.log(`${toLocalIso(this.timers.now())} ${line}`);
   }
 
-  /** Recovers jobs of dead processes, then takes or waits for the scheduler lock. */
+  /** Recovers jobs of dead processes, starts the sweep of S3 uploads they left, then takes or waits for the scheduler lock. */
   start(): void {
     const engine = this.options.engine;
     // Opening the catalog recovers the jobs of dead processes; say which.
@@ -69,6 +69,8 @@ export class SchedulerHost {
     const recovered = [...engine.recoveredAtOpen, ...engine.jobs.recoverInterruptedJobs()];
     engine.recoveredAtOpen = [];
     for (const job of recovered) this.say(`job ${job.id} marked interrupted: its process is gone`);
+    // Network work in the background: start-up never waits for it.
+    void engine.sweepLeftoverUploads((line) => this.say(line));
     this.lastOnBattery = this.options.power.onBattery();
     this.tryLock();
   }
