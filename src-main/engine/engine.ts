@@ -5,19 +5,19 @@ import { addS3Destination } from './add-s3-destination';
 import { storageOf } from '../destinations/storage-of';
 import { s3Accesses } from '../destinations/s3-access';
 import { credentialStoreFor } from '../s3/credential-store';
-import { previewCron, resolveDefinition } from './schedule-definition';
+import { previewCron } from './schedule-definition';
+import { addSchedule, editSchedule, removeSchedule, requireSchedule, scheduleView } from './schedule-changes';
+import { destinationView, removeDestination, requireDestination, unencryptedS3Warning, usageOfDestinations } from './destination-views';
 import { backupTimeoutMs } from '../destinations/destination-probe';
 import { requestSchemas, type Channel, type RequestOf, type ResponseOf, type ValidRequestOf } from '../../shared/contract';
-import { describeCron } from '../../shared/cron-words';
-import { DormouseError, notFound } from '../../shared/errors';
-import { parseInput, type ScheduleFields } from '../../shared/schemas';
-import { parseIsoInstant, toLocalIso, toLocalIsoOrNull } from '../../shared/time';
-import type { TaskProgress, DestinationAdded, DestinationUsage, DestinationView, JobView, PruneReport, ScheduleView, StatusView } from '../../shared/types';
+import { DormouseError } from '../../shared/errors';
+import { parseInput } from '../../shared/schemas';
+import { parseIsoInstant, toLocalIso } from '../../shared/time';
+import type { TaskProgress, DestinationAdded, DestinationView, JobView, PruneReport, ScheduleView, StatusView } from '../../shared/types';
 import type { Settings } from '../../shared/settings';
 import { readSettings, writeSettings } from '../store/settings-store';
 import { hostname } from 'node:os';
 import { isLive, readLock } from '../scheduler/scheduler-lock';
-import { cronProblem, isOverdue, nextFires } from '../scheduler/cron-schedule';
 import * as destinations from '../store/destination-store';
 import type { DestinationRecord } from '../store/destination-store';
 import { databaseFile } from '../store/data-dir';
@@ -29,10 +29,9 @@ import type { WorkerLauncher } from '../jobs/worker-launcher';
 import { SnapshotBrowser } from '../jobs/snapshot-browser';
 import { finishInterruptedDeletions, pruneSchedule } from '../jobs/prune';
 import { sweepLeftoverUploads } from '../jobs/leftover-sweep';
-import { adoptOrphanSnapshots, importFromDestination } from '../destinations/catalog-import';
+import { importFromDestination } from '../destinations/catalog-import';
 import { listSnapshots } from '../jobs/snapshot-listing';
 import { scheduleCoverage } from '../coverage/schedule-coverage';
-import { destinationUsage } from '../destinations/destination-usage';
 import { commonHomeFolders } from '../common/home-folders';
 import { thisMachine } from '../store/machine-store';
 import { machineLabel } from '../destinations/destination-layout';
@@ -40,10 +39,7 @@ import { changePassphrase, identityForSnapshot, identityOf, rememberPassphrase }
 import { PassphraseMemory } from './remembered-passphrases';
 import { saveRecoveryKit } from './recovery-kit';
 import type { SecretStore } from '../common/secret-store';
-import type { ScheduleDefinition, ScheduleRecord } from '../store/schedule-store';
-
-/** Said when an S3 destination is added with --no-encrypt: whoever runs the bucket can read its archives. */
-const unencryptedS3Warning = 'its archives are not encrypted: whoever can read the bucket (the provider, anyone with its keys) can read every file backed up; add an encrypted destination (the default) unless the bucket is your own';
+import type { ScheduleRecord } from '../store/schedule-store';
 
 /** The engine's sense of time; tests inject their own. */
 export type Clock = () => number;
@@ -154,12 +150,12 @@ export class Engine {
         await this.memory.forget(this.requireDestination(request.name));
         return this.memory.view(destinations.listDestinations(this.db));
       },
-      'destinations:remove': (request) => this.removeDestination(request.name),
-      'schedules:list': () => schedules.listSchedules(this.db).map((record) => this.scheduleView(record)),
-      'schedules:add': (request) => this.addSchedule(request),
-      'schedules:edit': (request) => this.editSchedule(request.schedule, request.changes),
-      'schedules:remove': (request) => this.removeSchedule(request.name),
-      'schedules:set-enabled': (request) => this.editSchedule(request.name, { enabled: request.enabled }),
+      'destinations:remove': (request) => removeDestination(this.db, request.name, this.memory),
+      'schedules:list': () => this.scheduleViews(),
+      'schedules:add': (request) => addSchedule(this.db, request, this.now()),
+      'schedules:edit': (request) => editSchedule(this.db, request.schedule, request.changes, this.now()),
+      'schedules:remove': (request) => removeSchedule(this.db, request.name, this.now()),
+      'schedules:set-enabled': (request) => editSchedule(this.db, request.name, { enabled: request.enabled }, this.now()),
       'cron:preview': (request) => previewCron(request.expression, request.from === undefined ? this.now() : (parseIsoInstant(request.from) as number), request.count),
       'jobs:run': (request) => this.jobs.run(this.requireSchedule(request.name), 'manual'),
       'jobs:list': (request) =>
@@ -204,7 +200,7 @@ export class Engine {
       'settings:set': (request) => this.changeSettings(request),
       'snapshots:list': (request) => listSnapshots(this.db, request, thisMachine(this.db)),
       'coverage:get': (request) => scheduleCoverage(this.db, this.requireSchedule(request.schedule), request.days, this.now()),
-      'destinations:usage': () => this.usage(),
+      'destinations:usage': async () => usageOfDestinations(this.db, await this.destinationViews(), this.now(), (destination) => this.jobs.checkDestination(destination)),
       'folders:suggest': () => commonHomeFolders(),
     };
   }
@@ -257,7 +253,8 @@ export class Engine {
 
   /** Every schedule as front ends show it (a quick catalog query, for the tray). */
   scheduleViews(): ScheduleView[] {
-    return schedules.listSchedules(this.db).map((record) => this.scheduleView(record));
+    const now = this.now();
+    return schedules.listSchedules(this.db).map((record) => scheduleView(record, now));
   }
 
   /** Every destination with its availability (a marker read each, off the event loop), for the lists. */
@@ -269,7 +266,7 @@ export class Engine {
   knownDestinationViews(): DestinationView[] {
     return destinations.listDestinations(this.db).flatMap((record) => {
       const check = this.jobs.probe.known(record.path, record.id);
-      return check ? [{ id: record.id, name: record.name, path: record.path, available: check.state === 'available', state: check.state, freeBytes: check.freeBytes, encrypted: record.recipient !== null, kind: record.kind }] : [];
+      return check ? [destinationView(record, check)] : [];
     });
   }
 
@@ -304,64 +301,15 @@ export class Engine {
   }
 
   private async destinationView(record: DestinationRecord): Promise<DestinationView> {
-    const check = await this.jobs.checkDestination(record);
-    return { id: record.id, name: record.name, path: record.path, available: check.state === 'available', state: check.state, freeBytes: check.freeBytes, encrypted: record.recipient !== null, kind: record.kind };
-  }
-
-  private scheduleView(record: ScheduleRecord): ScheduleView {
-    const now = this.now();
-    const parses = cronProblem(record.cron) === null;
-    const next = record.enabled && parses ? nextFires(record.cron, now, 1)[0] : undefined;
-    return {
-      id: record.id,
-      name: record.name,
-      cron: record.cron,
-      description: describeCron(record.cron),
-      enabled: record.enabled,
-      sources: record.sources,
-      excludes: record.excludes,
-      destination: record.destinationName,
-      compression: record.compression,
-      keepLast: record.keepLast,
-      keepDaily: record.keepDaily,
-      keepWeekly: record.keepWeekly,
-      keepMonthly: record.keepMonthly,
-      lastSuccessAt: toLocalIsoOrNull(record.lastSuccessAt),
-      nextRunAt: next === undefined ? null : toLocalIso(next),
-      overdue: record.enabled && isOverdue(record.cron, record.lastSuccessAt, now),
-    };
-  }
-
-  /** Where each destination's space goes: catalog queries, the retention's dry run, and the free space the probe reads off the event loop. */
-  private async usage(): Promise<DestinationUsage[]> {
-    const views = await this.destinationViews();
-    const all = schedules.listSchedules(this.db);
-    const now = this.now();
-    const reports: { destinationId: string; report: PruneReport }[] = [];
-    for (const schedule of all) reports.push({ destinationId: schedule.destinationId, report: await pruneSchedule(this.db, schedule, { dryRun: true, now, check: (destination) => this.jobs.checkDestination(destination) }) });
-    return destinations.listDestinations(this.db).map((record) =>
-      destinationUsage(
-        this.db,
-        record,
-        views.find((view) => view.id === record.id),
-        reports.filter((entry) => entry.destinationId === record.id).map((entry) => entry.report),
-        now,
-      ),
-    );
+    return destinationView(record, await this.jobs.checkDestination(record));
   }
 
   private requireDestination(name: string): DestinationRecord {
-    const record = destinations.findDestinationByName(this.db, name);
-    if (record) return record;
-    const known = destinations.listDestinations(this.db).map((destination) => destination.name);
-    throw notFound('destination', name, known, 'add one with `dormouse destination add --name NAME --path PATH`');
+    return requireDestination(this.db, name);
   }
 
   private requireSchedule(name: string): ScheduleRecord {
-    const record = schedules.findScheduleByName(this.db, name);
-    if (record) return record;
-    const known = schedules.listSchedules(this.db).map((schedule) => schedule.name);
-    throw notFound('schedule', name, known, 'see `dormouse schedule list`');
+    return requireSchedule(this.db, name);
   }
 
   private async addDestination(request: ValidRequestOf<'destinations:add'>): Promise<DestinationAdded> {
@@ -371,60 +319,6 @@ export class Engine {
       : await addDestination(context, request.name, request.path as string, request.encrypt ?? false, request.passphrase);
     const warnings = added.record.kind === 's3' && added.record.recipient === null ? [unencryptedS3Warning] : [];
     return { ...(await this.destinationView(added.record)), imported: added.imported, warnings };
-  }
-
-  private async removeDestination(name: string): Promise<{ id: string; name: string; path: string }> {
-    const record = this.requireDestination(name);
-    const users = schedules.schedulesUsingDestination(this.db, record.id);
-    if (users.length > 0) {
-      throw new DormouseError('CONFLICT', `destination "${record.name}" is used by schedule(s) ${users.join(', ')}; remove them or point them at another destination first`);
-    }
-    destinations.deleteDestination(this.db, record.id);
-    await this.memory.forget(record);
-    if (record.kind === 's3') await credentialStoreFor(this.db.name).remove(record.id);
-    return { id: record.id, name: record.name, path: record.path };
-  }
-
-  private resolveDefinition(fields: ScheduleFields, excludingId: number | null, checkSources: boolean): Promise<ScheduleDefinition> {
-    return resolveDefinition(this.db, this.requireDestination(fields.destination), fields, excludingId, checkSources);
-  }
-
-  private async addSchedule(fields: ScheduleFields): Promise<ScheduleView> {
-    const definition = await this.resolveDefinition(fields, null, true);
-    const id = schedules.insertSchedule(this.db, definition, this.now());
-    adoptOrphanSnapshots(this.db, id, definition.name);
-    return this.scheduleView(schedules.findScheduleById(this.db, id) as ScheduleRecord);
-  }
-
-  private async editSchedule(name: string, changes: Partial<ScheduleFields>): Promise<ScheduleView> {
-    const current = this.requireSchedule(name);
-    const merged: ScheduleFields = {
-      name: current.name,
-      sources: current.sources,
-      excludes: current.excludes,
-      destination: current.destinationName,
-      cron: current.cron,
-      compression: current.compression,
-      keepLast: current.keepLast,
-      keepDaily: current.keepDaily,
-      keepWeekly: current.keepWeekly,
-      keepMonthly: current.keepMonthly,
-      enabled: current.enabled,
-      ...Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== undefined)),
-    };
-    const definition = await this.resolveDefinition(merged, current.id, changes.sources !== undefined);
-    schedules.updateSchedule(this.db, current.id, definition, this.now());
-    return this.scheduleView(schedules.findScheduleById(this.db, current.id) as ScheduleRecord);
-  }
-
-  private removeSchedule(name: string): ScheduleView {
-    const record = this.requireSchedule(name);
-    if (schedules.hasActiveJob(this.db, record.id)) {
-      throw new DormouseError('CONFLICT', `schedule "${record.name}" has a backup queued or running; cancel it or wait for it to finish first`);
-    }
-    const view = this.scheduleView(record);
-    schedules.deleteSchedule(this.db, record.id);
-    return view;
   }
 
   private startBackup(name: string): JobView {
@@ -459,8 +353,7 @@ export class Engine {
         heartbeatAt: held && holder ? toLocalIso(holder.heartbeatAt) : null,
       },
       running: jobStore.activeJobs(this.db).map((job) => ({ ...job.view, waitingReason: job.waitingReason })),
-      schedules: schedules.listSchedules(this.db).map((record) => this.scheduleView(record)),
+      schedules: this.scheduleViews(),
     };
   }
-
 }
