@@ -1,6 +1,3 @@
-import { randomUUID } from 'node:crypto';
-import { stat } from 'node:fs/promises';
-import { readSettings } from '../store/settings-store';
 import { answerWithin, removeQuietlyInTurn } from '../common/files';
 import { ownerAlive, processMark } from '../common/processes';
 import { hostname } from 'node:os';
@@ -9,23 +6,19 @@ import type { CatchUpCause } from '../../shared/coverage';
 import { DormouseError } from '../../shared/errors';
 import type { JobProgress, JobTrigger, JobView } from '../../shared/types';
 import { archiveFormatVersion, partialPaths, sidecarPath } from '../archive-worker/archive-manifest';
-import type { ArchiveRequest, FromWorker } from '../archive-worker/archive-protocol';
+import type { FromWorker } from '../archive-worker/archive-protocol';
 import { DestinationProbe, backupTimeoutMs, viewTimeoutMs, type DestinationCheck } from '../destinations/destination-probe';
 import type { DestinationStorage } from '../destinations/destination-storage';
 import { storageOf } from '../destinations/storage-of';
 import { removeJobLeftovers } from './job-leftovers';
-import { s3AccessOf, uploadLimitOf, uploadShape, type S3Access } from '../destinations/s3-access';
+import { s3AccessOf, type S3Access } from '../destinations/s3-access';
 import { isS3Path } from '../s3/s3-location';
-import { S3Error } from '../s3/s3-errors';
-import { archiveNameKind, archivePathFor } from '../destinations/destination-layout';
-import { manifestCopyFile } from '../store/data-dir';
-import { findDestinationById, type DestinationRecord } from '../store/destination-store';
-import { thisMachine } from '../store/machine-store';
+import type { DestinationRecord } from '../store/destination-store';
 import type { Db } from '../store/open-store';
 import { findScheduleById, type ScheduleRecord } from '../store/schedule-store';
-import { chooseBase, removeStalePartials } from './backup-plan';
+import { archiveRequestFor, prepareBackup, type Preflight, type PreflightContext } from './backup-preflight';
 import { removeStaleManifestPartials } from './manifest-partials';
-import { chainOf, latestSnapshot } from './snapshot-store';
+import { latestSnapshot } from './snapshot-store';
 import { pruneSchedule } from './prune';
 import * as jobs from './job-store';
 import type { JobOwner } from './job-store';
@@ -69,6 +62,15 @@ export class JobRunner {
       }
     }
   }
+
+  /** What a backup's checks before its worker starts need of this runner. */
+  private readonly preflight: PreflightContext = {
+    db: () => this.db(),
+    now: () => this.now(),
+    destinationTimeoutMs: () => this.destinationTimeoutMs,
+    checkDestination: (destination, timeoutMs) => this.checkDestination(destination, timeoutMs),
+    end: (jobId, outcome) => this.end(jobId, outcome),
+  };
 
   constructor(
     private readonly db: () => Db,
@@ -187,13 +189,6 @@ export class JobRunner {
     for (const jobId of this.running.keys()) jobs.addWarning(this.db(), jobId, note);
   }
 
-  /** What the worker reads of an incremental's base: its chain's archives, and the local copies of their manifests where they are encrypted. */
-  private baseOf(base: { id: number; uuid: string; archivePath: string }): NonNullable<ArchiveRequest['base']> {
-    const chain = chainOf(this.db(), base.id);
-    const manifestCopies = Object.fromEntries(chain.filter((link) => archiveNameKind(link.archivePath).encrypted || isS3Path(link.archivePath)).map((link) => [link.archivePath, manifestCopyFile(this.db().name, link.uuid)]));
-    return { id: base.uuid, archivePath: base.archivePath, archives: Object.fromEntries(chain.map((link) => [link.uuid, link.archivePath])), manifestCopies };
-  }
-
   /** Ids of the jobs this process is running now (checking their destination, or in a worker). */
   runningJobIds(): number[] {
     return [...this.preparing, ...this.running.keys()];
@@ -206,89 +201,17 @@ export class JobRunner {
     return view;
   }
 
-  /**
-   * Everything a backup checks before its worker starts, reading the destination off the event loop
-   * (a share that stopped answering must not freeze the process that owns the tray): the job's end
-   * when it cannot run (or was cancelled meanwhile), otherwise where its archive goes and on what base.
-   */
-  private async prepare(schedule: ScheduleRecord, jobId: number) {
-    const destination = findDestinationById(this.db(), schedule.destinationId);
-    const check: DestinationCheck = destination ? await this.checkDestination(destination, this.destinationTimeoutMs) : { state: 'missing', freeBytes: null };
-    const state = check.state;
-    /** The job as it ended, when a cancel ended it while this waited. */
-    const endedMeanwhile = () => {
-      const current = (jobs.findJob(this.db(), jobId) as jobs.JobRecord).view;
-      return current.status === 'queued' ? null : { ended: current };
-    };
-    const cancelled = endedMeanwhile();
-    if (cancelled) return cancelled;
-    if (!destination || state !== 'available') {
-      const why =
-        check.reason ??
-        (state === 'not-answering'
-          ? `${destination?.path} did not answer within ${this.destinationTimeoutMs / 1000} s: a network share out of reach, or a drive that hangs`
-          : `no matching marker in ${destination?.path ?? 'its folder'}`);
-      const todo = check.reason === undefined ? '; connect the drive or share and try again' : '';
-      return {
-        ended: this.end(jobId, {
-          status: 'skipped',
-          error: { code: 'DESTINATION_UNAVAILABLE', message: `destination "${schedule.destinationName}" is not available (${why})${todo}` },
-        }),
-      };
-    }
-    // Sources are checked off the event loop too: one may be on a share that stopped answering.
-    const checks = await Promise.all(
-      schedule.sources.map(async (source) => ({ source, check: await answerWithin(source, () => stat(source).then((stats) => stats.isDirectory(), () => false), this.destinationTimeoutMs) })),
-    );
-    const stopped = endedMeanwhile();
-    if (stopped) return stopped;
-    const silent = checks.filter(({ check }) => check.timedOut).map(({ source }) => source);
-    const missing = checks.filter(({ check }) => !check.timedOut && !check.value).map(({ source }) => source);
-    if (silent.length > 0 || missing.length > 0) {
-      const problems = [
-        ...(missing.length > 0 ? [`source folder(s) missing: ${missing.join(', ')}`] : []),
-        ...(silent.length > 0 ? [`source folder(s) did not answer within ${this.destinationTimeoutMs / 1000} s: ${silent.join(', ')} (a network share out of reach?)`] : []),
-      ];
-      return {
-        ended: this.end(jobId, {
-          status: 'failed',
-          error: { code: 'SOURCE_MISSING', message: `${problems.join('; ')}; reconnect or restore them, or edit the schedule` },
-        }),
-      };
-    }
-    const snapshotUuid = randomUUID();
-    const createdAt = this.now();
-    const machine = thisMachine(this.db());
-    const storage = destination.kind === 's3' ? storageOf(this.db(), destination) : null;
-    const base = await chooseBase(this.db(), schedule.id, machine, readSettings(this.db()), createdAt, this.destinationTimeoutMs, destination.recipient === null ? null : destination.path, storage);
-    const kind: 'full' | 'incremental' = base ? 'incremental' : 'full';
-    const archivePath = archivePathFor(destination.path, machine, schedule, { createdAt, snapshotUuid, compression: schedule.compression, kind, encrypted: destination.recipient !== null });
-    if (storage) {
-      // Uploads a killed worker left in this schedule's folder (only this schedule's one job writes there).
-      try {
-        await storage.within(() => storage.removeLeftovers(dirname(archivePath)), this.destinationTimeoutMs);
-      } catch (error) {
-        // An endpoint out of reach: left for the next backup, and the upload reports it if it stays so. Keys that may not do it are said.
-        if (error instanceof S3Error && (error.kind === 'access-denied' || error.kind === 'credentials')) {
-          jobs.addWarning(this.db(), jobId, `unfinished uploads an earlier backup left (which the service keeps, and may charge for) could not be aborted: ${error.message}`);
-        }
-      }
-    } else await removeStalePartials(dirname(archivePath), this.destinationTimeoutMs);
-    removeStaleManifestPartials(this.db());
-    return endedMeanwhile() ?? { destination, machine, base, kind, createdAt, snapshotUuid, archivePath };
-  }
-
   private async execute(schedule: ScheduleRecord, jobId: number): Promise<JobView> {
     // A job counts as running while it checks its destination and chain, before its worker starts.
     this.preparing.add(jobId);
-    let prepared: Awaited<ReturnType<JobRunner['prepare']>>;
+    let prepared: Preflight;
     try {
-      prepared = await this.prepare(schedule, jobId);
+      prepared = await prepareBackup(this.preflight, schedule, jobId);
     } finally {
       this.preparing.delete(jobId);
     }
     if ('ended' in prepared) return prepared.ended;
-    const { destination, machine, base, kind, createdAt, snapshotUuid, archivePath } = prepared;
+    const { destination, machine, base, createdAt, snapshotUuid, archivePath } = prepared;
     let s3: S3Access | null;
     try {
       s3 = s3AccessOf(this.db(), destination);
@@ -298,18 +221,7 @@ export class JobRunner {
     const previous = latestSnapshot(this.db(), schedule.id, machine.id);
     jobs.markJobRunning(this.db(), jobId, archivePath, createdAt);
     this.events.started((jobs.findJob(this.db(), jobId) as jobs.JobRecord).view);
-    const request: ArchiveRequest = {
-      sources: schedule.sources,
-      excludes: schedule.excludes,
-      archivePath,
-      compression: schedule.compression,
-      snapshot: { id: snapshotUuid, scheduleName: schedule.name, createdAt: new Date(createdAt).toISOString(), kind, baseId: base?.uuid ?? null, machine },
-      ...(previous ? { expected: previous.tree } : {}),
-      ...(base ? { base: this.baseOf(base) } : {}),
-      // Encrypted to the recipient in the catalog: a backup never needs the passphrase.
-      ...(destination.recipient === null ? {} : { encryption: { recipient: destination.recipient, manifestCopy: manifestCopyFile(this.db().name, snapshotUuid) } }),
-      ...(s3 ? { s3: { ...s3, manifestCopy: manifestCopyFile(this.db().name, snapshotUuid), ...uploadShape(), bytesPerSecond: uploadLimitOf(readSettings(this.db())) } } : {}),
-    };
+    const request = archiveRequestFor(this.db(), schedule, prepared, s3, previous?.tree ?? null);
 
     let worker: WorkerHandle;
     try {
