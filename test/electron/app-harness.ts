@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Envelope } from '../../shared/contract';
 import type { Settings } from '../../shared/settings';
 import { databaseFile } from '../../src-main/store/data-dir';
 import Database from 'better-sqlite3';
@@ -160,4 +161,19 @@ export function loadMainEntry(folder: DataFolder, options: { hidden: boolean; si
       rmSync(folder.root, { recursive: true, force: true });
     },
   };
+}
+
+/** Calls a channel as the window's page does: through the real preload's window.dormouse in the app's first window. */
+export async function invokeInWindow<T>(electron: FakeElectron, channel: string, request: unknown): Promise<Envelope<T>> {
+  const window = electron.BrowserWindow.instances[0];
+  const bridge = window?.exposed?.dormouse as { invoke: (channel: string, request: unknown) => Promise<Envelope<T>> } | undefined;
+  assert.ok(bridge, 'the preload exposed window.dormouse');
+  return bridge.invoke(channel, request);
+}
+
+/** A channel's answer through the window, or an error naming the channel and what it refused. */
+export async function valueInWindow<T>(electron: FakeElectron, channel: string, request: unknown): Promise<T> {
+  const answer = await invokeInWindow<T>(electron, channel, request);
+  if (!answer.ok) throw new Error(`${channel}: ${answer.error.code} ${answer.error.message}`);
+  return answer.value;
 }

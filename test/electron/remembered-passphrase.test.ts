@@ -10,7 +10,7 @@ import type { Envelope } from '../../shared/contract';
 import type { RememberedPassphrases, RestoreReport, SnapshotListing } from '../../shared/types';
 import { keychainAvailability } from '../../src-main/electron/keychain-secrets';
 import { dormouse } from '../helpers/cli';
-import { addEncryptedVault, loadMainEntry, prepareDataFolder, waitFor, type DataFolder, type LoadedApp } from './app-harness';
+import { addEncryptedVault, invokeInWindow, loadMainEntry, valueInWindow, prepareDataFolder, waitFor, type DataFolder, type LoadedApp } from './app-harness';
 import type { FakeElectron } from './fake-electron';
 
 const passphrase = 'correct horse battery staple';
@@ -28,18 +28,12 @@ function cli(args: string[]): { code: number | null; stdout: string; stderr: str
   return dormouse(['--data-dir', folder.dataDir, ...args]);
 }
 
-/** Calls a channel as the window's page does: through the real preload's window.dormouse. */
-async function invoke<T>(channel: string, request: unknown): Promise<Envelope<T>> {
-  const window = electron.BrowserWindow.instances[0];
-  const bridge = window?.exposed?.dormouse as { invoke: (channel: string, request: unknown) => Promise<Envelope<T>> } | undefined;
-  assert.ok(bridge, 'the preload exposed window.dormouse');
-  return bridge.invoke(channel, request);
+function invoke<T>(channel: string, request: unknown): Promise<Envelope<T>> {
+  return invokeInWindow<T>(electron, channel, request);
 }
 
-async function value<T>(channel: string, request: unknown): Promise<T> {
-  const answer = await invoke<T>(channel, request);
-  if (!answer.ok) throw new Error(`${channel}: ${answer.error.code} ${answer.error.message}`);
-  return answer.value;
+function value<T>(channel: string, request: unknown): Promise<T> {
+  return valueInWindow<T>(electron, channel, request);
 }
 
 async function refused(channel: string, request: unknown): Promise<{ code: string; message: string }> {

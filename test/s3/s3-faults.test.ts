@@ -6,7 +6,7 @@ import Database from 'better-sqlite3';
 import { expectOk, temporaryFolder } from '../helpers/cli';
 import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy';
 import { noise } from '../helpers/trees';
-import { clientOf, noCeph, useS3Server } from './s3-kit';
+import { clientOf, noCeph, pendingUploads, useS3Server, visibleArchives, type JobSeen } from './s3-kit';
 import { s3AddArgs, s3CliAsync } from './s3-destination-kit';
 
 /**
@@ -21,22 +21,11 @@ const MiB = 1024 * 1024;
 /** Small parts and little patience, so a dead endpoint fails the job in seconds, not minutes. */
 const impatient = { DORMOUSE_S3_PART_MIB: '5', DORMOUSE_S3_TIMEOUT_SECONDS: '2', DORMOUSE_S3_ATTEMPTS: '2' };
 
-interface Job {
-  id: number;
-  status: string;
-  archivePath: string | null;
-  error: { code: string; message: string } | null;
-}
+type Job = JobSeen;
 
-async function visible(bucket: string): Promise<string[]> {
-  const keys: string[] = [];
-  for await (const object of clientOf(server(), bucket).listAllObjects('Dormouse/')) keys.push(object.key);
-  return keys.sort();
-}
+const visible = (bucket: string) => visibleArchives(server(), bucket);
 
-async function pending(bucket: string): Promise<number> {
-  return (await clientOf(server(), bucket).listMultipartUploads({ prefix: 'Dormouse/' })).uploads.length;
-}
+const pending = (bucket: string) => pendingUploads(server(), bucket);
 
 /** Points a data folder's S3 destination at another endpoint (the proxy is gone; the gateway itself). */
 function repoint(dataDir: string, endpoint: string): void {

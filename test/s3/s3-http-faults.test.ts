@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describeResult, expectOk, temporaryFolder } from '../helpers/cli';
 import { internalError, slowDown, startHttpFaultProxy, type HttpFaultProxy } from '../helpers/http-fault-proxy';
 import { noise } from '../helpers/trees';
-import { clientOf, noCeph, useS3Server } from './s3-kit';
+import { clientOf, noCeph, pendingUploads, useS3Server, visibleArchives, type JobSeen } from './s3-kit';
 import { s3AddArgs, s3CliAsync } from './s3-destination-kit';
 
 /**
@@ -20,21 +20,11 @@ const server = useS3Server();
 const MiB = 1024 * 1024;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-interface Job {
-  status: string;
-  archivePath: string | null;
-  error: { code: string; message: string } | null;
-}
+type Job = JobSeen;
 
-async function visible(bucket: string): Promise<string[]> {
-  const keys: string[] = [];
-  for await (const object of clientOf(server(), bucket).listAllObjects('Dormouse/')) keys.push(object.key);
-  return keys.sort();
-}
+const visible = (bucket: string) => visibleArchives(server(), bucket);
 
-async function pending(bucket: string): Promise<number> {
-  return (await clientOf(server(), bucket).listMultipartUploads({ prefix: 'Dormouse/' })).uploads.length;
-}
+const pending = (bucket: string) => pendingUploads(server(), bucket);
 
 const isUploadPart = (request: { method: string; url: string }): boolean => request.method === 'PUT' && /[?&]partNumber=/.test(request.url);
 

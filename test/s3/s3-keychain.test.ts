@@ -8,10 +8,9 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import type { Envelope } from '../../shared/contract';
 import type { DestinationAdded, DestinationView, JobView, S3KeyStorage, ScheduleView, SnapshotView } from '../../shared/types';
 import { expectOk, type CliResult } from '../helpers/cli';
-import { loadMainEntry, prepareDataFolder, waitFor, type DataFolder, type LoadedApp } from '../electron/app-harness';
+import { loadMainEntry, valueInWindow, prepareDataFolder, waitFor, type DataFolder, type LoadedApp } from '../electron/app-harness';
 import type { FakeElectron } from '../electron/fake-electron';
 import { s3AddArgs, s3Cli } from './s3-destination-kit';
 import { clientOf, noCeph, useS3Server } from './s3-kit';
@@ -53,17 +52,8 @@ function filesHolding(root: string, secret: string): string[] {
   return found;
 }
 
-async function invoke<T>(channel: string, request: unknown): Promise<Envelope<T>> {
-  const window = electron.BrowserWindow.instances[0];
-  const bridge = window?.exposed?.dormouse as { invoke: (channel: string, request: unknown) => Promise<Envelope<T>> } | undefined;
-  assert.ok(bridge, 'the preload exposed window.dormouse');
-  return bridge.invoke(channel, request);
-}
-
-async function value<T>(channel: string, request: unknown): Promise<T> {
-  const answer = await invoke<T>(channel, request);
-  if (!answer.ok) throw new Error(`${channel}: ${answer.error.code} ${answer.error.message}`);
-  return answer.value;
+function value<T>(channel: string, request: unknown): Promise<T> {
+  return valueInWindow<T>(electron, channel, request);
 }
 
 /** Starts a schedule's backup as Back Up Now in the window does, and waits for its end. */

@@ -43,3 +43,23 @@ export function loopbackAgent(): http.Agent {
     },
   });
 }
+
+/** A job as the CLI prints it, with what the S3 tests look at. */
+export interface JobSeen {
+  id: number;
+  status: string;
+  archivePath: string | null;
+  error: { code: string; message: string } | null;
+}
+
+/** The keys under Dormouse/ a bucket shows: what a backup published. */
+export async function visibleArchives(server: S3Server, bucket: string): Promise<string[]> {
+  const keys: string[] = [];
+  for await (const object of clientOf(server, bucket).listAllObjects('Dormouse/')) keys.push(object.key);
+  return keys.sort();
+}
+
+/** How many multipart uploads under Dormouse/ are begun and neither completed nor aborted. */
+export async function pendingUploads(server: S3Server, bucket: string): Promise<number> {
+  return (await clientOf(server, bucket).listMultipartUploads({ prefix: 'Dormouse/' })).uploads.length;
+}
