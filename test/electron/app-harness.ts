@@ -177,3 +177,13 @@ export async function valueInWindow<T>(electron: FakeElectron, channel: string, 
   if (!answer.ok) throw new Error(`${channel}: ${answer.error.code} ${answer.error.message}`);
   return answer.value;
 }
+
+/** Keeps the app's own log lines ("dormouse: …") in `lines` instead of printing them; the host's other lines print as before. */
+export function keepAppLines(lines: string[]): void {
+  const inner = console.log;
+  console.log = (...args: unknown[]) => {
+    const line = args.map(String).join(' ');
+    if (line.startsWith('dormouse: ')) lines.push(line);
+    else inner(...args);
+  };
+}

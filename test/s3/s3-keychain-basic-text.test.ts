@@ -7,13 +7,12 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Envelope } from '../../shared/contract';
 import type { DestinationAdded, JobView, S3KeyStorage, ScheduleView } from '../../shared/types';
 import { expectOk, type CliResult } from '../helpers/cli';
-import { loadMainEntry, prepareDataFolder, waitFor, type DataFolder, type LoadedApp } from '../electron/app-harness';
+import { keepAppLines, loadMainEntry, prepareDataFolder, valueInWindow, waitFor, type DataFolder, type LoadedApp } from '../electron/app-harness';
 import type { FakeElectron } from '../electron/fake-electron';
 import { s3AddArgs, s3Cli } from './s3-destination-kit';
-import { clientOf, keysOf, noCeph, useS3Server } from './s3-kit';
+import { clientOf, keysOf, noCeph, startedServer, useS3Server } from './s3-kit';
 
 const skip = noCeph || (process.platform === 'linux' ? false : 'basic_text is a Linux backend of safeStorage');
 const server = useS3Server();
@@ -29,24 +28,13 @@ let oldId: string;
 const plainFile = () => join(folder.dataDir, 's3-credentials.json');
 const plainIds = (): string[] => Object.keys((JSON.parse(readFileSync(plainFile(), 'utf8')) as { destinations: object }).destinations).sort();
 
-async function value<T>(channel: string, request: unknown): Promise<T> {
-  const bridge = electron.BrowserWindow.instances[0]?.exposed?.dormouse as { invoke: (channel: string, request: unknown) => Promise<Envelope<T>> } | undefined;
-  assert.ok(bridge, 'the preload exposed window.dormouse');
-  const answer = await bridge.invoke(channel, request);
-  if (!answer.ok) throw new Error(`${channel}: ${answer.error.code} ${answer.error.message}`);
-  return answer.value;
+function value<T>(channel: string, request: unknown): Promise<T> {
+  return valueInWindow<T>(electron, channel, request);
 }
 
 before(async () => {
   if (skip) return;
-  // useS3Server's hook may run beside this one (Node 20): wait for the gateway.
-  await waitFor('the S3 gateway to start', () => {
-    try {
-      return server();
-    } catch {
-      return null;
-    }
-  }, 180_000);
+  await startedServer(server);
   await clientOf(server(), bucket).createBucket();
   folder = prepareDataFolder({ 'notes.txt': 'kept in the cloud\n' }, { settleSeconds: 3_600 });
   cli = s3Cli(server(), folder.dataDir);
@@ -55,12 +43,7 @@ before(async () => {
     hidden: false,
     beforeStart: (fake) => {
       fake.safeStorage.linuxBackend = 'basic_text';
-      const inner = console.log;
-      console.log = (...args: unknown[]) => {
-        const line = args.map(String).join(' ');
-        if (line.startsWith('dormouse: ')) appLines.push(line);
-        else inner(...args);
-      };
+      keepAppLines(appLines);
     },
   });
   electron = loaded.electron;

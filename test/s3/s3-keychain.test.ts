@@ -10,10 +10,10 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { DestinationAdded, DestinationView, JobView, S3KeyStorage, ScheduleView, SnapshotView } from '../../shared/types';
 import { expectOk, type CliResult } from '../helpers/cli';
-import { loadMainEntry, valueInWindow, prepareDataFolder, waitFor, type DataFolder, type LoadedApp } from '../electron/app-harness';
+import { keepAppLines, loadMainEntry, valueInWindow, prepareDataFolder, waitFor, type DataFolder, type LoadedApp } from '../electron/app-harness';
 import type { FakeElectron } from '../electron/fake-electron';
 import { s3AddArgs, s3Cli } from './s3-destination-kit';
-import { clientOf, noCeph, useS3Server } from './s3-kit';
+import { clientOf, noCeph, startedServer, useS3Server } from './s3-kit';
 import { clientAs } from './s3-policy-kit';
 import type { S3User } from '../helpers/s3-server';
 
@@ -76,20 +76,9 @@ async function objectsUnder(where: string, prefix: string): Promise<string[]> {
   return keys.sort();
 }
 
-/** The gateway, once useS3Server's hook (which Node 20 may run beside this file's own) has started it. */
-function startedServer(): Promise<unknown> {
-  return waitFor('the S3 gateway to start', () => {
-    try {
-      return server();
-    } catch {
-      return null;
-    }
-  }, 180_000);
-}
-
 before(async () => {
   if (noCeph) return;
-  await startedServer();
+  await startedServer(server);
   await clientOf(server(), bucket).createBucket();
   appUser = await server().createUser('keychain-app');
   await clientAs(server(), appUser, appBucket).createBucket();
@@ -102,12 +91,7 @@ before(async () => {
   loaded = loadMainEntry(folder, {
     hidden: false,
     beforeStart: () => {
-      const inner = console.log;
-      console.log = (...args: unknown[]) => {
-        const line = args.map(String).join(' ');
-        if (line.startsWith('dormouse: ')) appLines.push(line);
-        else inner(...args);
-      };
+      keepAppLines(appLines);
     },
   });
   electron = loaded.electron;

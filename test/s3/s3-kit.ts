@@ -3,6 +3,7 @@ import http from 'node:http';
 import { S3Client, type S3ClientOptions } from '../../src-main/s3/s3-client';
 import type { S3Credentials, S3Settings } from '../../src-main/s3/s3-settings';
 import { noCeph, startS3Server, type S3Server } from '../helpers/s3-server';
+import { waitFor } from '../helpers/trees';
 
 export { noCeph };
 
@@ -62,4 +63,15 @@ export async function visibleArchives(server: S3Server, bucket: string): Promise
 /** How many multipart uploads under Dormouse/ are begun and neither completed nor aborted. */
 export async function pendingUploads(server: S3Server, bucket: string): Promise<number> {
   return (await clientOf(server, bucket).listMultipartUploads({ prefix: 'Dormouse/' })).uploads.length;
+}
+
+/** The gateway once useS3Server's hook has started it, for a file's own `before` (which Node 20 may run beside that hook). */
+export function startedServer(server: () => S3Server): Promise<S3Server> {
+  return waitFor('the S3 gateway to start', () => {
+    try {
+      return server();
+    } catch {
+      return null;
+    }
+  }, 180_000);
 }
