@@ -1,5 +1,7 @@
-import { PassThrough, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { DormouseError } from '../../shared/errors';
+import { resumableObjectStream } from '../s3/resumable-object-stream';
+import { attemptsFromEnvironment, defaultRetryPolicy } from '../s3/retry-policy';
 import { S3Client } from '../s3/s3-client';
 import { bucketOfPath, keyOfPath } from '../s3/s3-location';
 import type { S3Settings } from '../s3/s3-settings';
@@ -79,16 +81,12 @@ export function readSmallS3Object(path: string, settings: S3Settings, maxBytes: 
   return bytes;
 }
 
-/** An archive object streamed once from start to end (one GET): verify's SHA-256, a gzip archive's restore. */
+/**
+ * An archive object streamed once from start to end: verify's SHA-256, a gzip archive's restore. A
+ * connection cut midway is resumed where it stopped (resumable-object-stream.ts), tried as often as
+ * the ranged reads are (DORMOUSE_S3_ATTEMPTS).
+ */
 export function s3ObjectStream(path: string, settings: S3Settings): Readable {
   const client = new S3Client(settings, { timeoutMs: 60_000 });
-  const out = new PassThrough({ highWaterMark: 1024 * 1024 });
-  client.getObjectStream(keyOfPath(path)).then(
-    ({ body }) => {
-      body.on('error', (error) => out.destroy(error));
-      body.pipe(out);
-    },
-    (error: Error) => out.destroy(error),
-  );
-  return out;
+  return resumableObjectStream(client, keyOfPath(path), { retry: { ...defaultRetryPolicy, attempts: attemptsFromEnvironment() } });
 }

@@ -6,6 +6,7 @@ import type { ManifestEntry } from './archive-manifest';
 import { archiveNameKind } from '../destinations/destination-layout';
 import { archiveSize, noKeys, plaintextOf, rawArchiveStream, type ArchiveKeys } from './archive-file';
 import { DamagedRangeError } from '../encryption/damaged-range-error';
+import { S3Error } from '../s3/s3-errors';
 import { openManifest } from './manifest-reader';
 import { SnapshotView } from './snapshot-view';
 import { comparePaths } from './path-order';
@@ -277,7 +278,9 @@ export async function verifyArchive(archivePath: string, expectedSha256: string 
     }
   } catch (error) {
     if ((error as Error).message === 'cancelled') throw error;
-    problems.push(`the archive cannot be read to its end: ${(error as Error).message} (truncated or damaged)`);
+    // A read the storage service broke off says why itself: the archive is not known to be truncated.
+    const why = error instanceof S3Error ? '' : ' (truncated or damaged)';
+    problems.push(`the archive cannot be read to its end: ${(error as Error).message}${why}`);
     if (error instanceof DamagedRangeError) cut = { range: error, reading: (current as { expected: ManifestEntry | undefined } | null)?.expected ?? null };
   }
   // The SHA-256 is of the whole file, even when its contents could not be read to the end.

@@ -131,10 +131,22 @@ export class S3Client {
     return { body, objectSize, etag: headerText(response, 'etag') };
   }
 
-  /** Opens an object (or a range of it) as a stream, for reading a large object once from start to end; a connection lost midway, or a body shorter than promised, fails the stream. */
-  async getObjectStream(key: string, options: RequestOptions & { range?: ByteRange } = {}): Promise<{ body: Readable; objectSize: number; etag: string }> {
+  /**
+   * Opens an object (or a range of it, or its bytes from `from` on) as a stream, for reading a large
+   * object once from start to end; a connection lost midway, or a body shorter than promised, fails
+   * the stream. `from` answered with other bytes than asked fails as a lost connection (as getObject's
+   * ranges do); `ifMatch` (an ETag) makes a replaced object fail with kind "object-changed".
+   */
+  async getObjectStream(key: string, options: RequestOptions & { range?: ByteRange; from?: number; ifMatch?: string } = {}): Promise<{ body: Readable; objectSize: number; etag: string }> {
     const request = this.openRequest(key, options);
     const response = await this.transport.send(request);
+    if (options.from !== undefined) {
+      const served = servedRange(response);
+      if (served === null || served.start !== options.from) {
+        response.body.destroy();
+        throw this.transport.lost(request, new Error(`the answer held the object's bytes from ${served?.start ?? 0}, not from ${options.from} as asked`));
+      }
+    }
     const promised = declaredLength(response);
     let received = 0;
     const transport = this.transport;
@@ -257,8 +269,11 @@ export class S3Client {
     return { uploads, next };
   }
 
-  private openRequest(key: string, options: RequestOptions & { range?: ByteRange }): S3Request {
-    const headers: Record<string, string> = options.range ? { range: `bytes=${options.range.start}-${options.range.end}` } : {};
+  private openRequest(key: string, options: RequestOptions & { range?: ByteRange; from?: number; ifMatch?: string }): S3Request {
+    const headers: Record<string, string> = {};
+    if (options.range) headers.range = `bytes=${options.range.start}-${options.range.end}`;
+    else if (options.from !== undefined) headers.range = `bytes=${options.from}-`;
+    if (options.ifMatch !== undefined) headers['if-match'] = options.ifMatch;
     return { signal: options.signal, operation: 'GetObject', method: 'GET', key, headers };
   }
 }

@@ -15,6 +15,7 @@ export type S3FailureKind =
   | 'rejected'
   | 'invalid-request'
   | 'untrusted-certificate'
+  | 'object-changed'
   | 'cancelled';
 
 const codeOfKind: Record<S3FailureKind, ErrorCode> = {
@@ -31,6 +32,7 @@ const codeOfKind: Record<S3FailureKind, ErrorCode> = {
   rejected: 'DESTINATION_UNAVAILABLE',
   'invalid-request': 'INVALID_INPUT',
   'untrusted-certificate': 'DESTINATION_UNAVAILABLE',
+  'object-changed': 'DAMAGED',
   cancelled: 'CANCELLED',
 };
 
@@ -136,6 +138,8 @@ function kindOfAnswer(status: number, code: string | null): S3FailureKind {
       return 'no-such-key';
     case 'NoSuchUpload':
       return 'no-such-upload';
+    case 'PreconditionFailed':
+      return 'object-changed';
     case 'SlowDown':
     case 'Throttling':
     case 'RequestTimeout':
@@ -143,6 +147,7 @@ function kindOfAnswer(status: number, code: string | null): S3FailureKind {
   }
   if (status === 403) return 'access-denied';
   if (status === 404) return 'no-such-key';
+  if (status === 412) return 'object-changed';
   if (status === 429 || status === 503) return 'throttled';
   if (status >= 500) return 'server-error';
   return 'rejected';
@@ -177,6 +182,8 @@ function adviceFor(kind: S3FailureKind, request: RequestDescription, code: strin
       return 'no such object';
     case 'no-such-upload':
       return 'no such multipart upload (it was completed or aborted)';
+    case 'object-changed':
+      return 'the object is no longer the one asked for (it was replaced since it was first read)';
     case 'throttled':
       return 'the storage service asked to slow down, or timed the request out';
     case 'server-error':
