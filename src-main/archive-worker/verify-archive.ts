@@ -253,6 +253,8 @@ export async function verifyArchive(archivePath: string, expectedSha256: string 
   });
 
   const hash = createHash('sha256');
+  /** Whether the storage service stopped the read (its bytes' SHA-256 is then of part of the archive, and says nothing). */
+  let unread = false;
   let read = 0;
   let lastProgress = 0;
   const file = rawArchiveStream(archivePath, keys);
@@ -279,8 +281,8 @@ export async function verifyArchive(archivePath: string, expectedSha256: string 
   } catch (error) {
     if ((error as Error).message === 'cancelled') throw error;
     // A read the storage service broke off says why itself: the archive is not known to be truncated.
-    const why = error instanceof S3Error ? '' : ' (truncated or damaged)';
-    problems.push(`the archive cannot be read to its end: ${(error as Error).message}${why}`);
+    if (error instanceof S3Error) unread = true;
+    problems.push(`the archive cannot be read to its end: ${(error as Error).message}${unread ? '' : ' (truncated or damaged)'}`);
     if (error instanceof DamagedRangeError) cut = { range: error, reading: (current as { expected: ManifestEntry | undefined } | null)?.expected ?? null };
   }
   // The SHA-256 is of the whole file, even when its contents could not be read to the end.
@@ -294,13 +296,14 @@ export async function verifyArchive(archivePath: string, expectedSha256: string 
   }
   try {
     const missing = manifestEntries.missing();
-    if (cut === null) for (const entry of missing) problems.push(`${entry.path}: in the manifest but missing from the archive`);
+    if (unread && missing.length > 0) problems.push(`${missing.length} entr${missing.length === 1 ? 'y' : 'ies'} past the point where the read stopped could not be checked`);
+    else if (cut === null) for (const entry of missing) problems.push(`${entry.path}: in the manifest but missing from the archive`);
     else problems.push(...afterDamage(cut, gzip, missing, damaged));
   } catch (error) {
     problems.push(`manifest: ${(error as Error).message}`);
   }
-  const sha256 = hash.digest('hex');
-  if (expectedSha256 !== null && sha256 !== expectedSha256) problems.unshift(`SHA-256 is ${sha256}, but ${expectedSha256} was recorded when the archive was written`);
+  const sha256 = unread ? null : hash.digest('hex');
+  if (sha256 !== null && expectedSha256 !== null && sha256 !== expectedSha256) problems.unshift(`SHA-256 is ${sha256}, but ${expectedSha256} was recorded when the archive was written`);
   host.progress(read, totalBytes);
   return { archivePath, ok: problems.length === 0, sha256, entries: seen.size, problems, damaged };
 }

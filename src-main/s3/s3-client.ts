@@ -159,7 +159,11 @@ export class S3Client {
         done(promised !== null && received !== promised ? transport.cutShort(request, received, promised) : null);
       },
     });
-    response.body.on('error', (error) => counted.destroy(transport.lost(request, error)));
+    response.body.on('error', (error) => {
+      // A connection closed before the body's end: said as ls and restore's ranged reads say it.
+      const closedEarly = (error as NodeJS.ErrnoException).code === 'ECONNRESET' && promised !== null && received < promised;
+      counted.destroy(closedEarly ? transport.cutShort(request, received, promised) : transport.lost(request, error));
+    });
     response.body.pipe(counted);
     return { body: counted, objectSize: objectSizeOf(response), etag: headerText(response, 'etag') };
   }
