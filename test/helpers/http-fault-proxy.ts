@@ -41,6 +41,13 @@ export interface HttpFaultProxy {
    * connection is closed.
    */
   truncateRangedGets(count: number, fraction?: number): void;
+  /**
+   * Cuts the next `count` streamed reads that `matches` (GETs without a Range header, or with an
+   * open-ended one, `bytes=S-`) at the object's byte `atByte`: the server's status and headers (with
+   * its full Content-Length) go out, then the body up to that byte (none when the read starts at or
+   * past it), then the connection is closed. `count` Infinity: every such read stops at the same byte.
+   */
+  cutStreamedGets(atByte: number, count?: number, matches?: (request: SeenRequest) => boolean): void;
   /** Holds every request that `matches` unanswered, not forwarded, until release() (a part stuck in flight), while others go through. */
   hold(matches: (request: SeenRequest) => boolean): void;
   /** Forwards the requests held, and stops holding. */
@@ -49,6 +56,9 @@ export interface HttpFaultProxy {
   requested(matches: (request: SeenRequest) => boolean): Promise<SeenRequest>;
   close(): Promise<void>;
 }
+
+/** How many bytes of an answer's body (of `length`, its Content-Length) go out before the connection is closed. */
+type Budget = (length: number) => number;
 
 function errorBody(answer: ErrorAnswer, url: string): string {
   const requestId = randomBytes(8).toString('hex');
@@ -59,12 +69,13 @@ function errorBody(answer: ErrorAnswer, url: string): string {
  * Starts an HTTP proxy on a free port of 127.0.0.1 that forwards each request to `target` as it
  * came (same method, path, headers and body, so the signature still holds) and its answer back,
  * unless told to fail: then it answers as a busy or failing S3 service does (a 503 SlowDown or 500
- * InternalError with S3's XML error body), or cuts a ranged read's body short.
+ * InternalError with S3's XML error body), or cuts a ranged read's or a streamed read's body short.
  */
 export async function startHttpFaultProxy(target: { host: string; port: number }): Promise<HttpFaultProxy> {
   const seen: SeenRequest[] = [];
   let failing: { left: number; answer: ErrorAnswer } | null = null;
   let truncating: { left: number; fraction: number } | null = null;
+  let cutting: { left: number; atByte: number; matches: (request: SeenRequest) => boolean } | null = null;
   let holding: ((request: SeenRequest) => boolean) | null = null;
   let held: Array<() => void> = [];
   let waiters: Array<{ matches: (request: SeenRequest) => boolean; resolve: (request: SeenRequest) => void }> = [];
@@ -99,9 +110,15 @@ export async function startHttpFaultProxy(target: { host: string; port: number }
       answerWithError(incoming, outgoing, answer);
       return;
     }
-    let truncate: number | null = null;
-    if (truncating && method === 'GET' && range !== null) {
-      truncate = truncating.fraction;
+    let truncate: Budget | null = null;
+    const streamedFrom = method !== 'GET' ? null : range === null ? 0 : Number(/^bytes=(\d+)-$/.exec(range)?.[1] ?? Number.NaN);
+    if (cutting && streamedFrom !== null && Number.isFinite(streamedFrom) && cutting.matches({ method, url, range, fate: 'truncated' })) {
+      const bytes = Math.max(0, cutting.atByte - streamedFrom);
+      truncate = () => bytes;
+      if (--cutting.left <= 0) cutting = null;
+    } else if (truncating && method === 'GET' && range !== null) {
+      const fraction = truncating.fraction;
+      truncate = (length) => Math.floor(length * fraction);
       if (--truncating.left <= 0) truncating = null;
     }
     if (truncate === null && holding?.({ method, url, range, fate: 'held' })) {
@@ -113,16 +130,23 @@ export async function startHttpFaultProxy(target: { host: string; port: number }
     record({ method, url, range, fate: truncate === null ? 'forwarded' : 'truncated' });
     forward(incoming, outgoing, truncate);
   });
-  const forward = (incoming: http.IncomingMessage, outgoing: http.ServerResponse, truncate: number | null): void => {
+  const forward = (incoming: http.IncomingMessage, outgoing: http.ServerResponse, truncate: Budget | null): void => {
     const { method = 'GET', url = '/' } = incoming;
     const upstream = http.request({ host: target.host, port: target.port, method, path: url, headers: incoming.headers, agent: upstreamAgent }, (answer) => {
       outgoing.writeHead(answer.statusCode ?? 502, answer.rawHeaders);
-      if (truncate === null) {
+      // An error answer (a 412 to If-Match) goes out whole: only bodies of objects are cut.
+      if (truncate === null || (answer.statusCode ?? 502) >= 300) {
         answer.pipe(outgoing);
         return;
       }
       const length = Number(answer.headers['content-length'] ?? 0);
-      let budget = Math.floor(length * truncate);
+      let budget = truncate(length);
+      if (budget <= 0) {
+        answer.destroy();
+        outgoing.flushHeaders();
+        outgoing.socket?.end();
+        return;
+      }
       answer.on('data', (chunk: Buffer) => {
         if (budget <= 0) return;
         const piece = chunk.subarray(0, budget);
@@ -164,9 +188,13 @@ export async function startHttpFaultProxy(target: { host: string; port: number }
     heal: () => {
       failing = null;
       truncating = null;
+      cutting = null;
     },
     truncateRangedGets: (count, fraction = 0.5) => {
       truncating = { left: count, fraction };
+    },
+    cutStreamedGets: (atByte, count = 1, matches = () => true) => {
+      cutting = { left: count, atByte, matches };
     },
     requested: (matches) => new Promise((resolve) => waiters.push({ matches, resolve })),
     close: async () => {
