@@ -1,3 +1,4 @@
+import { recentCache } from '../common/recent-cache';
 import { closeSync, createReadStream, existsSync, fstatSync, openSync, readFileSync, statSync } from 'node:fs';
 import { readInto } from '../common/files';
 import type { Readable } from 'node:stream';
@@ -77,19 +78,7 @@ function plainObject(path: string, object: RandomAccess, gzip: boolean): Archive
 function ageFile(path: string, fd: number, gzip: boolean, identity: AgeIdentity, object?: RandomAccess): ArchiveFile {
   const readAt = object ? (_fd: number, buffer: Buffer, offset: number, length: number, position: number) => object.readAt(buffer, offset, length, position) : undefined;
   const reader: AgeFileReader = openAgeFileSync(fd, (stanzas, source) => fileKeyForIdentity(stanzas, identity, source), path, readAt, object?.size);
-  const cache = new Map<number, Buffer>();
-  const chunk = (index: number): Buffer => {
-    const kept = cache.get(index);
-    if (kept) {
-      cache.delete(index);
-      cache.set(index, kept);
-      return kept;
-    }
-    const plaintext = reader.readChunk(index);
-    cache.set(index, plaintext);
-    if (cache.size > cachedChunks) cache.delete(cache.keys().next().value as number);
-    return plaintext;
-  };
+  const chunk = recentCache(cachedChunks, (index): Buffer => reader.readChunk(index));
   return withRead({
     path,
     gzip,

@@ -1,3 +1,4 @@
+import { recentCache } from '../common/recent-cache';
 import type { Readable } from 'node:stream';
 import { DormouseError } from '../../shared/errors';
 import { resumableObjectStream } from '../s3/resumable-object-stream';
@@ -35,21 +36,12 @@ export function openS3Object(path: string, settings: S3Settings): RandomAccess {
   const key = keyOfPath(path);
   const size = reader.size(key);
   if (size === null) throw new DormouseError('NOT_FOUND', `cannot open the archive ${path} (it is not in the bucket); was it deleted, or is this the right bucket?`);
-  const cache = new Map<number, Buffer>();
-  const block = (index: number): Buffer => {
-    const kept = cache.get(index);
-    if (kept) {
-      cache.delete(index);
-      cache.set(index, kept);
-      return kept;
-    }
+  const block = recentCache(cachedBlocks, (index): Buffer => {
     const start = index * syncReadBytes;
     const bytes = Buffer.allocUnsafe(Math.min(syncReadBytes, size - start));
     reader.read(key, start, bytes.length, bytes);
-    cache.set(index, bytes);
-    if (cache.size > cachedBlocks) cache.delete(cache.keys().next().value as number);
     return bytes;
-  };
+  });
   return {
     size,
     readAt(buffer, offset, length, position) {
