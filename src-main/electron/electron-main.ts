@@ -43,6 +43,8 @@ const progress = new Map<number, JobProgress>();
 const lastDriveNotice = new Map<number, number>();
 let blocker: number | null = null;
 let trayRefresh: NodeJS.Timeout | null = null;
+/** The tick that rebuilds the tray and checks destinations, stopped at quit so nothing reads the catalog once it is closed. */
+let ticker: NodeJS.Timeout | null = null;
 let destinationCheck: Promise<void> | null = null;
 
 const send = (event: DormouseEvent): void => settingsWindow.send(event);
@@ -224,7 +226,7 @@ function startDesktop(): void {
   clockWatch = watchClockChanges(host);
   refreshTray();
   checkDestinations();
-  setInterval(() => {
+  ticker = setInterval(() => {
     host?.tick();
     refreshTray();
     checkDestinations();
@@ -251,6 +253,9 @@ if (prepareElectronProcess(process.argv, __dirname) === 'cli') {
   app.on('window-all-closed', () => undefined);
   const guard = guardQuit({
     shutdown: async () => {
+      if (ticker !== null) clearInterval(ticker);
+      if (trayRefresh !== null) clearTimeout(trayRefresh);
+      ticker = trayRefresh = null;
       clockWatch?.stop();
       await host?.shutdown();
     },
