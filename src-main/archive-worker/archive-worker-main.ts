@@ -13,6 +13,7 @@ import { NotInSnapshot, restoreArchive } from './restore-archive';
 import { inspectArchive } from './inspect-archive';
 import { listViewFolder } from './snapshot-browse';
 import { SnapshotView } from './snapshot-view';
+import { keepHeapTrimmed } from './heap-trim';
 import { DormouseError } from '../../shared/errors';
 import type { SnapshotListing } from '../../shared/types';
 
@@ -28,6 +29,8 @@ interface ParentPort {
 
 // zod/mini keeps its messages apart; the worker's errors name what was wrong in English.
 z.config(en());
+
+keepHeapTrimmed();
 
 const parentPort = (process as unknown as { parentPort?: ParentPort }).parentPort;
 

@@ -80,28 +80,80 @@ export class SnapshotView {
 
   /**
    * The snapshot's entries in path order, from `from` on when given: the chain's manifests merged
-   * as they are read, so no more than one gzip member of each is in memory.
+   * as they are read, so no more than one gzip member of each is in memory. The streams wait in a
+   * heap ordered by their next path (chainMerge), so each entry costs a few path comparisons
+   * however long the chain has grown (up to a schedule's incrementalsPerFull).
    */
   *entries(from?: string): Generator<ManifestEntry, void, void> {
-    const streams = this.chain.map((link, index) => ({ id: link.id, newest: index === 0, lines: link.reader.lines(from), head: null as ManifestLine | null }));
-    for (const stream of streams) stream.head = stream.lines.next().value ?? null;
-    for (;;) {
-      let path: string | null = null;
-      for (const stream of streams) if (stream.head && (path === null || comparePaths(stream.head.path, path) < 0)) path = stream.head.path;
-      if (path === null) return;
-      let chosen: { line: ManifestLine; id: string; newest: boolean } | null = null;
-      for (const stream of streams) {
-        if (stream.head?.path !== path) continue;
-        chosen ??= { line: stream.head, id: stream.id, newest: stream.newest };
-        stream.head = stream.lines.next().value ?? null;
-      }
-      const line = chosen?.line;
-      if (!line || 'deleted' in line) continue;
-      yield chosen?.newest || line.archive !== undefined ? line : { ...line, archive: chosen?.id };
+    const streams = this.chain.map((link, index): MergeStream => ({ id: link.id, rank: index, lines: link.reader.lines(from), head: null }));
+    for (const { line, stream } of chainMerge(streams)) {
+      if ('deleted' in line) continue;
+      yield stream.rank === 0 || line.archive !== undefined ? line : { ...line, archive: stream.id };
     }
   }
 
   close(): void {
     for (const link of this.chain) link.reader.close();
+  }
+}
+
+/** One archive's manifest lines in a chain merge; `rank` is its place in the chain, 0 the newest. */
+interface MergeStream {
+  id: string;
+  rank: number;
+  lines: Generator<ManifestLine, void, void>;
+  head: ManifestLine | null;
+}
+
+/** Whether stream a's next line comes before b's: by path, then the newer archive first. */
+function before(a: MergeStream, b: MergeStream): boolean {
+  const order = comparePaths((a.head as ManifestLine).path, (b.head as ManifestLine).path);
+  return order < 0 || (order === 0 && a.rank < b.rank);
+}
+
+/** Restores the heap order below `at` (a binary min-heap of streams by `before`). */
+function siftDown(heap: MergeStream[], at: number): void {
+  const item = heap[at] as MergeStream;
+  for (;;) {
+    const left = 2 * at + 1;
+    if (left >= heap.length) break;
+    const right = left + 1;
+    const child = right < heap.length && before(heap[right] as MergeStream, heap[left] as MergeStream) ? right : left;
+    if (!before(heap[child] as MergeStream, item)) break;
+    heap[at] = heap[child] as MergeStream;
+    at = child;
+  }
+  heap[at] = item;
+}
+
+/**
+ * Merges the manifests of a chain, each in path order: every path once, with the line of the
+ * newest archive that has it (older archives' lines for that path are passed over). A heap keeps
+ * the streams by their next path, so a line costs O(log chain) comparisons.
+ */
+function* chainMerge(streams: MergeStream[]): Generator<{ line: ManifestLine; stream: MergeStream }, void, void> {
+  const heap: MergeStream[] = [];
+  for (const stream of streams) {
+    stream.head = stream.lines.next().value ?? null;
+    if (stream.head) heap.push(stream);
+  }
+  for (let at = (heap.length >> 1) - 1; at >= 0; at -= 1) siftDown(heap, at);
+  /** Moves the heap's first stream on to its next line, dropping it when it has none. */
+  const advance = () => {
+    const first = heap[0] as MergeStream;
+    first.head = first.lines.next().value ?? null;
+    if (first.head === null) {
+      const last = heap.pop() as MergeStream;
+      if (heap.length === 0) return;
+      heap[0] = last;
+    }
+    siftDown(heap, 0);
+  };
+  while (heap.length > 0) {
+    const stream = heap[0] as MergeStream;
+    const line = stream.head as ManifestLine;
+    advance();
+    while (heap.length > 0 && (heap[0] as MergeStream).head?.path === line.path) advance();
+    yield { line, stream };
   }
 }

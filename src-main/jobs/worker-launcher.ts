@@ -1,6 +1,7 @@
 import { fork } from 'node:child_process';
 import { Worker } from 'node:worker_threads';
 import type { FromWorker, ToWorker } from '../archive-worker/archive-protocol';
+import { workerExecArgv } from '../archive-worker/heap-trim';
 
 /** A running archive worker, whichever way it was started. */
 export interface WorkerHandle {
@@ -19,8 +20,8 @@ export type WorkerLauncher = () => WorkerHandle;
 /** The launcher for plain Node: forks the built worker script as a child process. */
 export function forkWorkerLauncher(workerScript: string): WorkerLauncher {
   return () => {
-    // The worker is plain built JavaScript: it never takes the parent's Node flags (a loader, --inspect and its port).
-    const child = fork(workerScript, [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], serialization: 'advanced', execArgv: [] });
+    // The worker is plain built JavaScript: it never takes the parent's Node flags (a loader, --inspect and its port), only its own.
+    const child = fork(workerScript, [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], serialization: 'advanced', execArgv: [...workerExecArgv] });
     return {
       pid: child.pid,
       send: (message) => {

@@ -15,14 +15,17 @@ export class FakeUtilityProcess extends EventEmitter {
   constructor(
     readonly modulePath: string,
     readonly args: string[],
-    readonly options: { serviceName?: string; stdio?: string | string[]; [key: string]: unknown },
+    readonly options: { serviceName?: string; stdio?: string | string[]; execArgv?: unknown; [key: string]: unknown },
   ) {
     super();
     // As Electron: one mode for stdout and stderr, or [stdin, stdout, stderr] with stdin only 'ignore'; 'inherit' by default.
     const modes = Array.isArray(options.stdio) ? options.stdio : [options.stdio ?? 'inherit', options.stdio ?? 'inherit', options.stdio ?? 'inherit'];
     if (Array.isArray(options.stdio) && modes[0] !== 'ignore') throw new Error('utilityProcess: stdin can only be ignore');
     const mode = (value: string | undefined): 'ignore' | 'pipe' | 'inherit' => (value === 'ignore' || value === 'pipe' ? value : 'inherit');
-    this.child = fork(modulePath, args, { stdio: ['ignore', mode(modes[1]), mode(modes[2]), 'ipc'], serialization: 'advanced', execArgv: [] });
+    // As Electron: execArgv is a list of strings given to the executable; the parent's flags never pass on.
+    const execArgv = options.execArgv ?? [];
+    if (!Array.isArray(execArgv) || execArgv.some((flag) => typeof flag !== 'string')) throw new TypeError('utilityProcess: execArgv must be an array of strings');
+    this.child = fork(modulePath, args, { stdio: ['ignore', mode(modes[1]), mode(modes[2]), 'ipc'], serialization: 'advanced', execArgv: execArgv as string[] });
     this.stdout = this.child.stdout;
     this.stderr = this.child.stderr;
     this.child.on('message', (message: unknown) => this.emit('message', message));
