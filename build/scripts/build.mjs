@@ -25,7 +25,7 @@ const entries = {
   'electron-main': 'src-main/electron/electron-main.ts',
   preload: 'src-main/electron/preload.ts',
   'archive-worker': 'src-main/archive-worker/archive-worker-main.ts',
-  's3-thread': 'src-main/archive-worker/s3-thread-main.ts',
+  'worker-thread': 'src-main/archive-worker/worker-thread-main.ts',
 };
 
 buildNative(root);

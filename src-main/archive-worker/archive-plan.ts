@@ -1,10 +1,11 @@
 import { existsSync, mkdirSync, statfsSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { blockSize, type ManifestEntry } from './archive-manifest';
+import type { ManifestEntry } from './archive-manifest';
 import type { ArchiveRequest } from './archive-protocol';
 import { comparePaths } from './path-order';
 import { SnapshotView } from './snapshot-view';
 import { walkSources, type WalkEntry } from './source-walk';
+import { archiveEndEstimate, countTree, entryOverheadEstimate, storedBytesEstimate, TreeCount } from './tree-count';
 
 /**
  * Before a backup writes a byte: its base (the previous snapshot's file list, walked beside the
@@ -20,8 +21,6 @@ export class ArchiveError extends Error {
     super(message);
   }
 }
-
-const manifestBytesPerEntry = 256;
 
 function mebibytes(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
@@ -89,6 +88,35 @@ export interface ArchivePlan {
   totalFiles: number;
   totalBytes: number;
   baseProblem: string[];
+  /** The free bytes where the archive goes (infinite in a bucket). */
+  available: number;
+  /**
+   * A tree no snapshot described, being counted while the backup writes: the totals and the
+   * free-space check come when it is done, and the backup must not write past `available` less the
+   * margin before that.
+   */
+  count: TreeCount | null;
+  /** The first folder the plan made for the archive (the machine's or the schedule's), to take away again if the backup ends without an archive there. */
+  madeFolder: string | null;
+}
+
+/**
+ * The free space below which a first backup counts its tree before writing, as any backup did
+ * before: with less, a tree is written only once it is known to fit.
+ */
+const countAheadSpace = 256 * 1024 * 1024;
+
+/** The error of a backup that does not fit: what it needs and what is free. */
+export function tooLittleSpace(needed: number, available: number): ArchiveError {
+  return new ArchiveError(
+    'INSUFFICIENT_SPACE',
+    `the backup needs about ${mebibytes(needed)} (${needed} bytes) on the destination but only ${mebibytes(available)} (${available} bytes) are free; free some space or choose another destination`,
+  );
+}
+
+/** Whether an archive of `estimate` bytes fits in `available` with the margin. */
+export function fits(estimate: number, available: number): boolean {
+  return available >= estimate + spaceMargin(estimate);
 }
 
 /** The free bytes where the archive goes. */
@@ -100,10 +128,11 @@ function freeBytesAt(archivePath: string): number {
 /**
  * Checks the free space before a byte is written. A backup whose destination has room for the whole
  * tree its schedule's previous snapshot protected (an incremental's base, from its index; else what
- * the catalog recorded) goes ahead at once with those totals: it walks the tree once. Otherwise (the
- * first backup of a schedule, or little room) a first pass walks the
- * tree beside the base's file list and keeps only totals and the size of what would be written; the
- * writing pass walks it again. A tree of a million files is never held in memory either way.
+ * the catalog recorded) goes ahead at once with those totals: it walks the tree once. A tree no
+ * snapshot describes (a schedule's first backup) is counted on a helper thread while the backup
+ * writes (TreeCount). An incremental with little room walks the tree first beside the base's file
+ * list, keeping only totals and the size of what would be written; the writing pass walks it again.
+ * A tree of a million files is never held in memory either way.
  */
 export function planArchive(request: ArchiveRequest): ArchivePlan {
   const baseProblem: string[] = [];
@@ -111,22 +140,24 @@ export function planArchive(request: ArchiveRequest): ArchivePlan {
   const kind = base ? request.snapshot.kind : 'full';
   // Object storage has no free space to run out of.
   const available = request.s3 ? Number.POSITIVE_INFINITY : freeBytesAt(request.archivePath);
-  const makeFolder = () => {
-    if (!request.s3) mkdirSync(dirname(request.archivePath), { recursive: true, mode: 0o700 });
-  };
+  const makeFolder = () => (request.s3 ? null : (mkdirSync(dirname(request.archivePath), { recursive: true, mode: 0o700 }) ?? null));
   try {
     const known = base ? { files: base.own.totals.treeFiles, bytes: base.own.totals.treeBytes, entries: base.own.totals.treeEntries } : request.expected;
-    if (known) {
-      const whole = known.bytes + known.entries * (2 * blockSize + manifestBytesPerEntry);
-      if (available >= whole + spaceMargin(whole)) {
-        makeFolder();
-        return { kind, totalFiles: known.files, totalBytes: known.bytes, baseProblem };
-      }
+    if (known && fits(known.bytes + known.entries * entryOverheadEstimate, available)) {
+      return { kind, totalFiles: known.files, totalBytes: known.bytes, baseProblem, available, count: null, madeFolder: makeFolder() };
+    }
+    if (!base && fits(countAheadSpace, available)) {
+      return { kind, totalFiles: 0, totalBytes: 0, baseProblem, available, count: new TreeCount(request.sources, request.excludes), madeFolder: makeFolder() };
+    }
+    if (!base) {
+      const counted = countTree(request.sources, request.excludes);
+      if (!fits(counted.estimate, available)) throw tooLittleSpace(counted.estimate + spaceMargin(counted.estimate), available);
+      return { kind, totalFiles: counted.files, totalBytes: counted.bytes, baseProblem, available, count: null, madeFolder: makeFolder() };
     }
     let totalFiles = 0;
     let totalBytes = 0;
-    let estimate = 8 * blockSize;
-    for (const compared of compareWithBase(walkSources(request.sources, request.excludes, []), base?.entries() ?? null)) {
+    let estimate = archiveEndEstimate;
+    for (const compared of compareWithBase(walkSources(request.sources, request.excludes, []), base.entries())) {
       if ('gone' in compared) continue;
       const { entry, before } = compared;
       if (entry.type === 'file') {
@@ -134,17 +165,10 @@ export function planArchive(request: ArchiveRequest): ArchivePlan {
         if (entry.linkTarget === undefined) totalBytes += entry.size;
       }
       if (carriedEntry(entry, before, '') !== null) continue;
-      estimate += 2 * blockSize + Math.ceil((entry.linkTarget === undefined ? entry.size : 0) / blockSize) * blockSize + manifestBytesPerEntry;
+      estimate += storedBytesEstimate(entry);
     }
-    const needed = estimate + spaceMargin(estimate);
-    if (available < needed) {
-      throw new ArchiveError(
-        'INSUFFICIENT_SPACE',
-        `the backup needs about ${mebibytes(needed)} (${needed} bytes) on the destination but only ${mebibytes(available)} (${available} bytes) are free; free some space or choose another destination`,
-      );
-    }
-    makeFolder();
-    return { kind, totalFiles, totalBytes, baseProblem };
+    if (!fits(estimate, available)) throw tooLittleSpace(estimate + spaceMargin(estimate), available);
+    return { kind, totalFiles, totalBytes, baseProblem, available, count: null, madeFolder: makeFolder() };
   } finally {
     base?.close();
   }

@@ -1,5 +1,5 @@
-import { closeSync, constants, fsyncSync, mkdirSync, openSync, renameSync, writeSync } from 'node:fs';
-import { removeQuietly } from '../common/files';
+import { closeSync, constants, fsyncSync, mkdirSync, openSync, renameSync, rmdirSync, writeSync } from 'node:fs';
+import { isSameOrInside, removeQuietly } from '../common/files';
 import { basename, dirname } from 'node:path';
 import {
   archiveEntryName,
@@ -24,7 +24,8 @@ import { publishUpload, S3ArchiveSink, s3TargetOf } from './s3-archive-sink';
 import { ArchiveOutput } from './archive-output';
 import { startAgeFile } from '../encryption/age-encryptor';
 import { writeManifestCopy } from './manifest-copy';
-import { ArchiveError, carriedEntry, compareWithBase, openBase, planArchive, type ArchivePlan } from './archive-plan';
+import { ArchiveError, carriedEntry, compareWithBase, fits, openBase, planArchive, spaceMargin, tooLittleSpace, type ArchivePlan } from './archive-plan';
+import { storedBytesEstimate } from './tree-count';
 import { typeChanged, writeEntry } from './entry-writer';
 
 /** What the builder asks of its host process: progress reports, and whether to stop. */
@@ -58,12 +59,13 @@ export async function buildArchive(request: ArchiveRequest, host: ArchiveHost): 
     await sink?.abort();
     throw error;
   }
-  const { kind, totalFiles, baseProblem } = plan;
+  const { kind, baseProblem, count } = plan;
   const warnings = [...baseProblem];
   // A local copy of the manifest is kept for an encrypted archive, and for any in S3: the next incremental reads it, not the destination.
   const manifestCopy = request.encryption?.manifestCopy ?? request.s3?.manifestCopy;
   const { archive: partial, manifest: manifestPartial } = partialPaths(request.archivePath, manifestCopy);
   let finished = false;
+  let refused = false;
   const writer = new TarWriter(output, request.compression === 'gzip');
   const base = kind === 'incremental' ? openBase(request, warnings) : null;
   const baseId = request.base?.id ?? '';
@@ -84,13 +86,34 @@ export async function buildArchive(request: ArchiveRequest, host: ArchiveHost): 
     let treeEntries = 0;
     let lastProgress = 0;
     let lastYield = Date.now();
-    /** Reports at most every 250 ms; `copying` is how much of the current file is already in the archive. */
+    /** The totals progress is measured against; null while a first backup's tree is still being counted. */
+    const totals = (): { files: number; bytes: number } | null => (count ? count.totals : { files: plan.totalFiles, bytes: plan.totalBytes });
+    /** Reports at most every 250 ms, once the totals are known; `copying` is how much of the current file is already in the archive. */
     const report = (currentPath: string, force = false, copying = 0) => {
       const now = Date.now();
       if (!force && now - lastProgress < progressIntervalMs) return;
+      const known = totals();
+      if (known === null) return;
       lastProgress = now;
       // Totals taken from the previous snapshot may be short of a tree that grew since: never less than what is done.
-      host.progress({ files, bytes: bytes + copying, totalFiles: Math.max(totalFiles, files), totalBytes: Math.max(plan.totalBytes, bytes + copying), currentPath });
+      host.progress({ files, bytes: bytes + copying, totalFiles: Math.max(known.files, files), totalBytes: Math.max(known.bytes, bytes + copying), currentPath });
+    };
+    let countChecked = count === null;
+    /**
+     * A first backup's free-space check, once its tree is counted: the archive it would write must
+     * fit with the margin. Until then nothing is written past the free space less the margin: an
+     * entry that would go further waits for the count.
+     */
+    const checkCount = async (next: WalkEntry | null) => {
+      if (countChecked || count === null) return;
+      let counted = count.totals;
+      if (counted === null) {
+        const ahead = writer.tarOffset + (next ? storedBytesEstimate(next) : 0);
+        if (ahead + spaceMargin(ahead) <= plan.available) return;
+        counted = await count.settled();
+      }
+      countChecked = true;
+      if (!fits(counted.estimate, plan.available)) throw tooLittleSpace(counted.estimate + spaceMargin(counted.estimate), plan.available);
     };
     /** Lets the event loop take messages (a cancel) now and then. */
     const pauseForMessages = async () => {
@@ -182,6 +205,7 @@ export async function buildArchive(request: ArchiveRequest, host: ArchiveHost): 
       if (kept?.type === 'hardlink' && leaders.get(entry.linkTarget ?? '') !== kept.linkTarget) kept = null;
       let written = kept;
       if (kept === null) {
+        await checkCount(entry);
         await storeFolders();
         ({ entry, written } = await store(entry));
       }
@@ -204,6 +228,8 @@ export async function buildArchive(request: ArchiveRequest, host: ArchiveHost): 
         bytes += written.size;
       }
     }
+    // A tree written before its count came in: the count still gives the totals of the last report.
+    await count?.settled();
     report('', true);
 
     writer.settleHashes();
@@ -268,6 +294,7 @@ export async function buildArchive(request: ArchiveRequest, host: ArchiveHost): 
       throw new ArchiveError('WRITE_FAILED', `the upload of ${request.archivePath} failed: ${(error as Error).message}; nothing of it was published and older snapshots are untouched`);
     }
     removeQuietly(partial);
+    refused = error instanceof ArchiveError && error.code === 'INSUFFICIENT_SPACE';
     if (error instanceof ArchiveError) throw error;
     if (isNoSpace(error)) {
       throw new ArchiveError('INSUFFICIENT_SPACE', `the destination ran out of space while writing ${request.archivePath}; the partial archive was removed and older archives are untouched; free some space and run the backup again`);
@@ -278,9 +305,12 @@ export async function buildArchive(request: ArchiveRequest, host: ArchiveHost): 
     }
     throw new ArchiveError('WRITE_FAILED', `could not write ${request.archivePath}: ${(error as Error).message}`);
   } finally {
+    await count?.close();
     base?.close();
     manifest?.close();
     removeQuietly(manifestPartial);
+    // Refused for want of space (a first backup's count): the destination is left as it was found.
+    if (refused) removeEmptyFolders(dirname(request.archivePath), plan.madeFolder);
   }
 }
 
@@ -295,6 +325,19 @@ function writeSidecar(archivePath: string, sha256: string): void {
     closeSync(fd);
   }
   renameSync(`${sidecar}.partial`, sidecar);
+}
+
+/** Removes `folder` and the folders above it up to `top` (the first one the plan made), each only when empty. */
+function removeEmptyFolders(folder: string, top: string | null): void {
+  if (top === null || !isSameOrInside(folder, top)) return;
+  for (let current = folder; ; current = dirname(current)) {
+    try {
+      rmdirSync(current);
+    } catch {
+      return; // not empty, or already gone
+    }
+    if (current === top) return;
+  }
 }
 
 function syncFolder(folder: string): void {

@@ -8,7 +8,7 @@ import type { ArchiveRequest } from './archive-protocol';
 import { sidecarPath } from './archive-manifest';
 import type { FromUploadThread, UploadThreadData } from './s3-upload-thread';
 import { createUploadRing, type UploadRing } from './upload-ring';
-import { s3ThreadScript } from './s3-thread-script';
+import { workerThreadScript } from './worker-thread-script';
 
 /** How an archive goes to S3: the bucket and keys, and how it is cut into parts. */
 export interface S3Target {
@@ -42,7 +42,7 @@ export class S3ArchiveSink {
     this.key = keyOfPath(archivePath);
     this.client = new S3Client(target.settings, { timeoutMs: 60_000 });
     const data: UploadThreadData = { role: 'upload', ring: this.ring, settings: target.settings, key: this.key, partSize: target.partSize, maxInFlight: target.maxInFlight, timeoutMs: target.timeoutMs, attempts: target.attempts, bytesPerSecond: target.bytesPerSecond };
-    this.thread = new Worker(s3ThreadScript(), { workerData: data });
+    this.thread = new Worker(workerThreadScript(), { workerData: data });
     this.completed = new Promise((resolve, reject) => {
       this.thread.on('message', (message: FromUploadThread) => {
         if (message.type === 'completed') resolve(message);

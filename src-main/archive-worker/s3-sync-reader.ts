@@ -2,7 +2,7 @@ import { Worker } from 'node:worker_threads';
 import { DormouseError } from '../../shared/errors';
 import type { S3Settings } from '../s3/s3-settings';
 import { createReadChannel, operationGet, operationHead, readAnswer, readBodyLength, readKeyLength, readOperation, readRequest, readStatus, statusMissing, statusOk, type ReadChannel, type ReadThreadData } from './s3-read-thread';
-import { s3ThreadScript } from './s3-thread-script';
+import { workerThreadScript } from './worker-thread-script';
 
 /** The most bytes one ranged read returns. */
 export const syncReadBytes = 1024 * 1024;
@@ -22,7 +22,7 @@ export class S3SyncReader {
 
   constructor(readonly settings: S3Settings) {
     const data: ReadThreadData = { role: 'read', channel: this.channel, settings };
-    this.thread = new Worker(s3ThreadScript(), { workerData: data });
+    this.thread = new Worker(workerThreadScript(), { workerData: data });
     // An idle reader never keeps the worker alive.
     this.thread.unref();
   }

@@ -1,0 +1,133 @@
+import { Worker } from 'node:worker_threads';
+import { blockSize } from './archive-manifest';
+import { walkSources, type WalkEntry } from './source-walk';
+import { workerThreadScript } from './worker-thread-script';
+
+/**
+ * The totals of a tree no snapshot has described yet (a schedule's first backup), and the size of
+ * the archive that would hold it all, counted by a walk of its own on a helper thread while the
+ * backup already writes: the walk that writes is not held up by the one that counts, as it was
+ * when the count came first (a tenth of a million-file first backup).
+ */
+
+/** What an entry adds to an archive besides its data, at most: its headers and its manifest line. */
+export const entryOverheadEstimate = 2 * blockSize + 256;
+
+/** What one walked entry adds to an archive that stores it, at most: its data in whole blocks, and the overhead. */
+export function storedBytesEstimate(entry: WalkEntry): number {
+  return entryOverheadEstimate + Math.ceil((entry.linkTarget === undefined ? entry.size : 0) / blockSize) * blockSize;
+}
+
+/** An archive's own end (the manifest's and index's headers, the trailer, the end blocks), in the estimate. */
+export const archiveEndEstimate = 8 * blockSize;
+
+/** A tree's totals: its files and their bytes (each hardlink group's data once), and the estimated size of an archive of all of it. */
+export interface TreeTotals {
+  files: number;
+  bytes: number;
+  estimate: number;
+}
+
+/** Counts a tree on the calling thread. */
+export function countTree(sources: readonly string[], excludes: readonly string[]): TreeTotals {
+  const totals = { files: 0, bytes: 0, estimate: archiveEndEstimate };
+  for (const entry of walkSources(sources, excludes, [])) add(totals, entry);
+  return totals;
+}
+
+function add(totals: TreeTotals, entry: WalkEntry): void {
+  if (entry.type === 'file') {
+    totals.files += 1;
+    if (entry.linkTarget === undefined) totals.bytes += entry.size;
+  }
+  totals.estimate += storedBytesEstimate(entry);
+}
+
+/** What the counting thread is given. */
+export interface CountThreadData {
+  role: 'count';
+  sources: string[];
+  excludes: string[];
+  /** Float64 files, bytes, estimate, then the Int32 state at byte 24: 0 counting, 1 counted, 2 failed. */
+  shared: SharedArrayBuffer;
+}
+
+const stateWord = 6;
+
+/** The counting thread's body (worker-thread-main.ts): the totals are published once, then the state. */
+export function runCountThread(data: CountThreadData): void {
+  const numbers = new Float64Array(data.shared, 0, 3);
+  const state = new Int32Array(data.shared);
+  let outcome = 2;
+  try {
+    const totals = countTree(data.sources, data.excludes);
+    numbers.set([totals.files, totals.bytes, totals.estimate]);
+    outcome = 1;
+  } finally {
+    Atomics.store(state, stateWord, outcome);
+    Atomics.notify(state, stateWord);
+  }
+}
+
+/**
+ * A count running on its own thread. `totals` is null until it is done; a count that failed (the
+ * thread could not start) is done again on the calling thread when asked, so a backup never goes
+ * without its totals and its free-space check.
+ */
+export class TreeCount {
+  private readonly shared = new SharedArrayBuffer(32);
+  private readonly state = new Int32Array(this.shared);
+  private readonly thread: Worker | null;
+  private counted: TreeTotals | null = null;
+  /** Whether the thread has exited (having counted, failed, or never started). */
+  private threadGone = false;
+  private readonly ended: Promise<void>;
+
+  constructor(
+    private readonly sources: readonly string[],
+    private readonly excludes: readonly string[],
+  ) {
+    const data: CountThreadData = { role: 'count', sources: [...sources], excludes: [...excludes], shared: this.shared };
+    let thread: Worker | null = null;
+    try {
+      thread = new Worker(workerThreadScript(), { workerData: data });
+    } catch {
+      thread = null;
+    }
+    this.thread = thread;
+    this.threadGone = thread === null;
+    this.ended = thread
+      ? new Promise((resolve) =>
+          thread.once('exit', () => {
+            this.threadGone = true;
+            resolve();
+          }),
+        )
+      : Promise.resolve();
+    // A thread that failed to load says so on 'error' before it exits; either way `state` tells.
+    thread?.on('error', () => undefined);
+  }
+
+  /** The totals, once the thread has counted (or failed: then counted here, synchronously). Null while counting. */
+  get totals(): TreeTotals | null {
+    if (this.counted) return this.counted;
+    const state = Atomics.load(this.state, stateWord);
+    if (state === 0 && !this.threadGone) return null;
+    if (state === 1) {
+      const [files, bytes, estimate] = new Float64Array(this.shared, 0, 3) as unknown as [number, number, number];
+      this.counted = { files, bytes, estimate };
+    } else this.counted = countTree(this.sources, this.excludes);
+    return this.counted;
+  }
+
+  /** Waits for the totals, letting the event loop run (a cancel message) meanwhile: the thread ends once it has counted. */
+  async settled(): Promise<TreeTotals> {
+    await this.ended;
+    return this.totals as TreeTotals;
+  }
+
+  /** Stops the thread (a backup that ended before its count). */
+  async close(): Promise<void> {
+    await this.thread?.terminate();
+  }
+}

@@ -1,0 +1,88 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, readdirSync, truncateSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { planArchive } from '../../src-main/archive-worker/archive-plan';
+import type { ArchiveRequest } from '../../src-main/archive-worker/archive-protocol';
+import { dormouse, temporaryFolder } from '../helpers/cli';
+import { mountSmallDisk } from '../helpers/small-disk';
+
+/**
+ * A schedule's first backup (#15): no snapshot says how large the tree is, so it is counted, on a
+ * helper thread while the backup already writes, not in a walk of its own before the first byte
+ * (a tenth of a million-file first backup). A destination with little room still has the tree
+ * counted first, and one that turns out too small is left as it was found.
+ */
+
+/** 30 files in 3 folders, 1,000 bytes each: totals the test knows without Dormouse. */
+function knownTree(root: string): { files: number; bytes: number } {
+  for (let folder = 0; folder < 3; folder += 1) {
+    mkdirSync(join(root, `f${folder}`), { recursive: true });
+    for (let file = 0; file < 10; file += 1) writeFileSync(join(root, `f${folder}`, `${file}.txt`), Buffer.alloc(1000, 0x61 + file));
+  }
+  return { files: 30, bytes: 30_000 };
+}
+
+function firstBackupRequest(source: string, destination: string): ArchiveRequest {
+  return {
+    sources: [source],
+    excludes: [],
+    archivePath: join(destination, 'Dormouse', 'machine', 'Home', 'home-full.tar'),
+    compression: 'none',
+    snapshot: { id: 'first', kind: 'full', baseId: null, scheduleName: 'Home', createdAt: '2026-12-06T12:00:00.000Z' },
+  };
+}
+
+test('on a roomy destination a first backup starts writing at once and counts the tree on a helper thread', async (t) => {
+  const work = temporaryFolder(t);
+  const source = join(work, 'source');
+  const tree = knownTree(source);
+  const plan = planArchive(firstBackupRequest(source, join(work, 'destination')));
+  assert.ok(plan.count !== null, 'the tree is counted while the backup writes');
+  assert.equal(plan.totalFiles, 0, 'the plan did not walk the tree itself');
+  const counted = await plan.count.settled();
+  assert.equal(counted.files, tree.files);
+  assert.equal(counted.bytes, tree.bytes);
+  assert.ok(counted.estimate >= tree.bytes + 34 * 1024, `the estimate (${counted.estimate}) holds every entry's headers and data`);
+});
+
+test('on a destination with little room a first backup counts its tree before writing', (t) => {
+  const work = temporaryFolder(t);
+  const disk = mountSmallDisk(t, 64);
+  if (disk === null) {
+    t.skip('mounting a tmpfs is not allowed here');
+    return;
+  }
+  const source = join(work, 'source');
+  const tree = knownTree(source);
+  const plan = planArchive(firstBackupRequest(source, disk));
+  assert.equal(plan.count, null, 'no count runs beside the writing');
+  assert.equal(plan.totalFiles, tree.files);
+  assert.equal(plan.totalBytes, tree.bytes);
+});
+
+test('a first backup that turns out not to fit is refused once counted, naming what it needs, and the destination is left as it was', async (t) => {
+  const work = temporaryFolder(t);
+  // Roomy enough that the tree is counted beside the writing, too small for the tree's 400 MiB.
+  const disk = mountSmallDisk(t, 320);
+  if (disk === null) {
+    t.skip('mounting a tmpfs is not allowed here');
+    return;
+  }
+  const source = join(work, 'photos');
+  knownTree(source);
+  writeFileSync(join(source, 'f1', 'scan.raw'), '');
+  truncateSync(join(source, 'f1', 'scan.raw'), 400 * 1024 * 1024);
+  const data = join(work, 'data');
+  assert.equal(dormouse(['destination', 'add', '--name', 'stick', '--path', disk, '--data-dir', data]).code, 0);
+  assert.equal(dormouse(['schedule', 'add', '--name', 'Photos', '--source', source, '--destination', 'stick', '--cron', '0 9 * * *', '--data-dir', data]).code, 0);
+  const before = readdirSync(disk, { recursive: true }).map(String).sort();
+
+  const run = dormouse(['run', 'Photos', '--json', '--data-dir', data]);
+  assert.equal(run.code, 1);
+  const job = run.json<{ status: string; error: { code: string; message: string } }>();
+  assert.equal(job.status, 'failed');
+  assert.equal(job.error.code, 'INSUFFICIENT_SPACE');
+  assert.match(job.error.message, /needs about 4\d\d\.\d MiB \(\d+ bytes\).* only .*\(\d+ bytes\) are free/);
+  assert.deepEqual(readdirSync(disk, { recursive: true }).map(String).sort(), before, 'no partial archive, no folder made for it');
+});
