@@ -4,7 +4,7 @@ import type { ManifestEntry } from './archive-manifest';
 import type { ArchiveRequest } from './archive-protocol';
 import { comparePaths } from './path-order';
 import { SnapshotView } from './snapshot-view';
-import { walkSources, type WalkEntry } from './source-walk';
+import { mtimeTextOf, walkSources, type WalkEntry } from './source-walk';
 import { archiveEndEstimate, countTree, entryOverheadEstimate, storedBytesEstimate, TreeCount } from './tree-count';
 
 /**
@@ -184,7 +184,7 @@ function unchanged(entry: WalkEntry, before: ManifestEntry): boolean {
   return (
     before.type === manifestType(entry) &&
     before.size === entry.size &&
-    before.mtimeNs === entry.mtimeNs.toString() &&
+    before.mtimeNs === mtimeTextOf(entry) &&
     before.ino === entry.ino &&
     before.ctimeMs === entry.ctimeMs &&
     before.uid === entry.uid &&

@@ -7,7 +7,7 @@ import { attributeRecords, sparseMap, sparseSegments } from './entry-attributes'
 import { groupName, userName } from './owner-names';
 import type { PaxRecords } from './pax-records';
 import { openSourceFile, type SourceFile } from './source-file';
-import { describeError, millisecondsOf, type WalkEntry } from './source-walk';
+import { describeError, millisecondsOf, mtimeNsOf, type WalkEntry } from './source-walk';
 import type { EntryFields, TarWriter } from './tar-writer';
 
 /** The format 2 header of a walked entry (`linkTarget`: a symlink's target or, for a hardlink, the name holding the data). */
@@ -53,11 +53,11 @@ export function* writeEntry(writer: TarWriter, entry: WalkEntry, leader: string 
   const type = entry.type === 'file' && leader !== undefined ? 'hardlink' : entry.type;
   if (type === 'directory' || type === 'fifo') {
     const extra = attributeRecords(entry.absolutePath, type === 'directory', warn);
-    const fields = { ...entryFields(entry, type, 0, entry.mtimeNs), ...(extra.length > 0 ? { extra } : {}) };
-    return { ...manifestFields(entry, type, entry.mtimeNs), size: 0, ...(extra.length > 0 ? { attributes: true } : {}), offset: writer.writeHeader(fields) };
+    const fields = { ...entryFields(entry, type, 0, mtimeNsOf(entry)), ...(extra.length > 0 ? { extra } : {}) };
+    return { ...manifestFields(entry, type, mtimeNsOf(entry)), size: 0, ...(extra.length > 0 ? { attributes: true } : {}), offset: writer.writeHeader(fields) };
   }
   if (type === 'hardlink') {
-    return { ...manifestFields(entry, type, entry.mtimeNs), size: entry.size, linkTarget: leader, offset: writer.writeHeader(entryFields(entry, type, 0, entry.mtimeNs, leader)) };
+    return { ...manifestFields(entry, type, mtimeNsOf(entry)), size: entry.size, linkTarget: leader, offset: writer.writeHeader(entryFields(entry, type, 0, mtimeNsOf(entry), leader)) };
   }
   if (type === 'symlink') {
     let target: string;
@@ -67,7 +67,7 @@ export function* writeEntry(writer: TarWriter, entry: WalkEntry, leader: string 
       warnings.push(`${where}: ${(error as Error).message}`);
       return null;
     }
-    return { ...manifestFields(entry, type, entry.mtimeNs), size: 0, linkTarget: target, offset: writer.writeHeader(entryFields(entry, type, 0, entry.mtimeNs, target)) };
+    return { ...manifestFields(entry, type, mtimeNsOf(entry)), size: 0, linkTarget: target, offset: writer.writeHeader(entryFields(entry, type, 0, mtimeNsOf(entry), target)) };
   }
   let file: SourceFile;
   try {

@@ -6,7 +6,7 @@ import { entryProblem, notDormouse, parseManifest, readManifestJson, readTrailer
 import { isPaxBlock, decodeHeader, paddedSize } from './entry-header';
 import type { ManifestLine } from './manifest-writer';
 import { comparePaths } from './path-order';
-import { millisecondsOf } from './source-walk';
+import { millisecondsOfText } from './source-walk';
 
 /** What an archive's manifest says of the snapshot as a whole: lines, and files and bytes stored here and in the whole tree. */
 export interface ManifestTotals {
@@ -72,7 +72,7 @@ function parseLine(archivePath: string, text: string): ManifestLine {
     return line as { path: string; deleted: true };
   }
   if (line === null || typeof line !== 'object' || typeof line.mtimeNs !== 'string' || !/^-?\d{1,30}$/.test(line.mtimeNs)) throw notDormouse(archivePath, `its manifest is not one Dormouse wrote (${String(line?.path)}: no nanosecond time)`);
-  line.mtimeMs = millisecondsOf(BigInt(line.mtimeNs));
+  line.mtimeMs = millisecondsOfText(line.mtimeNs);
   const problem = entryProblem(line);
   if (problem !== null) throw notDormouse(archivePath, `its manifest is not one Dormouse wrote (${problem})`);
   return line as unknown as ManifestEntry;

@@ -16,8 +16,9 @@ export interface WalkEntry {
   size: number;
   mode: number;
   mtimeMs: number;
-  /** The modification time to the nanosecond (negative before 1970). */
-  mtimeNs: bigint;
+  /** The modification time to the nanosecond as the system gives it: whole seconds since 1970 (negative before), and nanoseconds 0–999,999,999 (mtimeNsOf). */
+  mtimeSec: number;
+  mtimeNsec: number;
   ctimeMs: number;
   ino: number;
   uid: number;
@@ -60,13 +61,15 @@ interface EntryStat {
   size: number;
   ino: number;
   dev: number;
-  mtimeNs: bigint;
+  mtimeSec: number;
+  mtimeNsec: number;
   /** Milliseconds, as Node's plain Stats gives them. */
   mtimeMs: number;
   ctimeMs: number;
 }
 
 function fromBigIntStats(stats: BigIntStats): EntryStat {
+  const seconds = floorSeconds(stats.mtimeNs);
   return {
     mode: Number(stats.mode),
     nlink: Number(stats.nlink),
@@ -75,7 +78,8 @@ function fromBigIntStats(stats: BigIntStats): EntryStat {
     size: Number(stats.size),
     ino: Number(stats.ino),
     dev: Number(stats.dev),
-    mtimeNs: stats.mtimeNs,
+    mtimeSec: Number(seconds),
+    mtimeNsec: Number(stats.mtimeNs - seconds * 1_000_000_000n),
     mtimeMs: millisecondsOf(stats.mtimeNs),
     ctimeMs: millisecondsOf(stats.ctimeNs),
   };
@@ -132,7 +136,8 @@ function listFolder(path: string): FolderListing {
         size: field('size'),
         ino: field('ino'),
         dev: field('dev'),
-        mtimeNs: BigInt(mtimeSec) * 1_000_000_000n + BigInt(mtimeNsec),
+        mtimeSec,
+        mtimeNsec,
         mtimeMs: mtimeSec * 1e3 + mtimeNsec / 1e6,
         ctimeMs: field('ctimeSec') * 1e3 + field('ctimeNsec') / 1e6,
       };
@@ -161,10 +166,34 @@ function typeOf(mode: number): EntryType | null {
   return null;
 }
 
+/** Whole seconds of a time in nanoseconds, rounded down (-1 for a nanosecond before 1970). */
+function floorSeconds(ns: bigint): bigint {
+  return ns >= 0n ? ns / 1_000_000_000n : -((-ns + 999_999_999n) / 1_000_000_000n);
+}
+
 /** A time in milliseconds exactly as Node's plain Stats computes it (`mtimeMs`), so manifests compare across versions. */
 export function millisecondsOf(ns: bigint): number {
-  const seconds = ns >= 0n ? ns / 1_000_000_000n : -((-ns + 999_999_999n) / 1_000_000_000n);
+  const seconds = floorSeconds(ns);
   return Number(seconds) * 1e3 + Number(ns - seconds * 1_000_000_000n) / 1e6;
+}
+
+/**
+ * millisecondsOf a time written in decimal nanoseconds, as a manifest line has it: the same number,
+ * without a BigInt for times after 1970 (read for every line of every manifest of a chain).
+ */
+export function millisecondsOfText(ns: string): number {
+  if (ns.length > 9 && ns.length <= 18 && ns.charCodeAt(0) !== 0x2d) return Number(ns.slice(0, -9)) * 1e3 + Number(ns.slice(-9)) / 1e6;
+  return millisecondsOf(BigInt(ns));
+}
+
+/** An entry's modification time in nanoseconds, for its header and manifest line. */
+export function mtimeNsOf(entry: Pick<WalkEntry, 'mtimeSec' | 'mtimeNsec'>): bigint {
+  return BigInt(entry.mtimeSec) * 1_000_000_000n + BigInt(entry.mtimeNsec);
+}
+
+/** mtimeNsOf in decimal, as a manifest line has it, without a BigInt for times after 1970 (an incremental compares every entry's). */
+export function mtimeTextOf(entry: Pick<WalkEntry, 'mtimeSec' | 'mtimeNsec'>): string {
+  return entry.mtimeSec > 0 ? `${entry.mtimeSec}${String(entry.mtimeNsec).padStart(9, '0')}` : mtimeNsOf(entry).toString();
 }
 
 function unsupportedKind(mode: number): string {
@@ -278,7 +307,8 @@ export class SourceWalk {
           size: type === 'file' ? stats.size : 0,
           mode: stats.mode & 0o7777,
           mtimeMs: stats.mtimeMs,
-          mtimeNs: stats.mtimeNs,
+          mtimeSec: stats.mtimeSec,
+          mtimeNsec: stats.mtimeNsec,
           ctimeMs: stats.ctimeMs,
           ino: stats.ino,
           uid: stats.uid,
