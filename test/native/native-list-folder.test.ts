@@ -69,9 +69,9 @@ test('a walk sees the same entries, in the same order, with the addon and withou
   const root = temporaryFolderIn(t, tmpdir());
   makeTree(root);
   const script = `
-    const { walkSources } = require(${JSON.stringify(join(repoRoot, 'src-main', 'archive-worker', 'source-walk.ts'))});
+    const { mtimeTextOf, walkSources } = require(${JSON.stringify(join(repoRoot, 'src-main', 'archive-worker', 'source-walk.ts'))});
     const warnings = [];
-    const entries = [...walkSources([process.argv[1]], [], warnings)].map((entry) => ({ ...entry, mtimeNs: String(entry.mtimeNs) }));
+    const entries = [...walkSources([process.argv[1]], [], warnings)].map((entry) => ({ ...entry, mtimeNs: mtimeTextOf(entry) }));
     process.stdout.write(JSON.stringify({ entries, warnings }));`;
   const walk = (nativeSetting: string) => {
     const result = spawnSync(process.execPath, ['--import', 'tsx', '-e', script, root], { cwd: repoRoot, encoding: 'utf8', env: { ...process.env, DORMOUSE_NATIVE_FS: nativeSetting } });
