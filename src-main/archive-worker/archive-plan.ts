@@ -106,17 +106,19 @@ export interface ArchivePlan {
  */
 const countAheadSpace = 256 * 1024 * 1024;
 
-/** The error of a backup that does not fit: what it needs and what is free. */
-export function tooLittleSpace(needed: number, available: number): ArchiveError {
-  return new ArchiveError(
+/** Whether an archive of `estimate` bytes fits in `available` with the margin. */
+function fits(estimate: number, available: number): boolean {
+  return available >= estimate + spaceMargin(estimate);
+}
+
+/** Refuses a backup whose archive of `estimate` bytes does not fit, naming what it needs and what is free. */
+export function requireRoom(estimate: number, available: number): void {
+  if (fits(estimate, available)) return;
+  const needed = estimate + spaceMargin(estimate);
+  throw new ArchiveError(
     'INSUFFICIENT_SPACE',
     `the backup needs about ${mebibytes(needed)} (${needed} bytes) on the destination but only ${mebibytes(available)} (${available} bytes) are free; free some space or choose another destination`,
   );
-}
-
-/** Whether an archive of `estimate` bytes fits in `available` with the margin. */
-export function fits(estimate: number, available: number): boolean {
-  return available >= estimate + spaceMargin(estimate);
 }
 
 /** The free bytes where the archive goes. */
@@ -151,7 +153,7 @@ export function planArchive(request: ArchiveRequest): ArchivePlan {
     }
     if (!base) {
       const counted = countTree(request.sources, request.excludes);
-      if (!fits(counted.estimate, available)) throw tooLittleSpace(counted.estimate + spaceMargin(counted.estimate), available);
+      requireRoom(counted.estimate, available);
       return { kind, totalFiles: counted.files, totalBytes: counted.bytes, baseProblem, available, count: null, madeFolder: makeFolder() };
     }
     let totalFiles = 0;
@@ -167,7 +169,7 @@ export function planArchive(request: ArchiveRequest): ArchivePlan {
       if (carriedEntry(entry, before, '') !== null) continue;
       estimate += storedBytesEstimate(entry);
     }
-    if (!fits(estimate, available)) throw tooLittleSpace(estimate + spaceMargin(estimate), available);
+    requireRoom(estimate, available);
     return { kind, totalFiles, totalBytes, baseProblem, available, count: null, madeFolder: makeFolder() };
   } finally {
     base?.close();

@@ -24,7 +24,7 @@ import { publishUpload, S3ArchiveSink, s3TargetOf } from './s3-archive-sink';
 import { ArchiveOutput } from './archive-output';
 import { startAgeFile } from '../encryption/age-encryptor';
 import { writeManifestCopy } from './manifest-copy';
-import { ArchiveError, carriedEntry, compareWithBase, fits, openBase, planArchive, spaceMargin, tooLittleSpace, type ArchivePlan } from './archive-plan';
+import { ArchiveError, carriedEntry, compareWithBase, openBase, planArchive, requireRoom, spaceMargin, type ArchivePlan } from './archive-plan';
 import { storedBytesEstimate } from './tree-count';
 import { typeChanged, writeEntry } from './entry-writer';
 
@@ -104,16 +104,16 @@ export async function buildArchive(request: ArchiveRequest, host: ArchiveHost): 
      * fit with the margin. Until then nothing is written past the free space less the margin: an
      * entry that would go further waits for the count.
      */
-    const checkCount = async (next: WalkEntry | null) => {
+    const checkCount = async (next: WalkEntry) => {
       if (countChecked || count === null) return;
       let counted = count.totals;
       if (counted === null) {
-        const ahead = writer.tarOffset + (next ? storedBytesEstimate(next) : 0);
+        const ahead = writer.tarOffset + storedBytesEstimate(next);
         if (ahead + spaceMargin(ahead) <= plan.available) return;
         counted = await count.settled();
       }
       countChecked = true;
-      if (!fits(counted.estimate, plan.available)) throw tooLittleSpace(counted.estimate + spaceMargin(counted.estimate), plan.available);
+      requireRoom(counted.estimate, plan.available);
     };
     /** Lets the event loop take messages (a cancel) now and then. */
     const pauseForMessages = async () => {
