@@ -8,6 +8,7 @@ import { Cancelled } from './restore-gzip';
 import { planRestore, selectEntries, type RestorePlan } from './restore-plan';
 import { SeekableArchives } from './restore-seek';
 import { SafeWriter } from './safe-writer';
+import { startFileRestorers, type FileRestorers } from './file-restorers';
 import { TreeRestore } from './tree-restore';
 
 export { unsafeName } from './safe-writer';
@@ -79,6 +80,7 @@ export async function restoreArchive(request: RestoreRequest, host: RestoreHost)
   const writer = new SafeWriter(target, request.overwrite);
   const seekable = new SeekableArchives(keys);
   let plan: RestorePlan | null = null;
+  let restorers: FileRestorers | null = null;
   try {
     const selection = selectEntries(view, request.paths);
     // With an earlier archive of the chain missing, what is not found may be listed there.
@@ -88,13 +90,17 @@ export async function restoreArchive(request: RestoreRequest, host: RestoreHost)
     } else if (selection.unknown.length > 0) throw new NotInSnapshot(`${selection.unknown.join(', ')} ${selection.unknown.length === 1 ? 'is' : 'are'} not in this snapshot; list it with \`dormouse ls\``);
     plan = planRestore(view, selection, request.paths, writer.refused);
     mkdirSync(target, { recursive: true });
-    const context = { archivePath: request.archivePath, archives: request.archives, keys, progress: host.progress.bind(host), cancelled: host.cancelled.bind(host) };
+    // More than one file: threads write them while this one reads headers and places names (here, where no thread can start).
+    if (plan.totalFiles > 1) restorers = startFileRestorers(request.identity ?? null);
+    const context = { archivePath: request.archivePath, archives: request.archives, keys, progress: host.progress.bind(host), cancelled: host.cancelled.bind(host), restorers };
     await new TreeRestore(context, selection, plan, writer, seekable).run();
   } catch (error) {
+    await restorers?.stop();
     writer.abandon();
     if (error instanceof Cancelled || error instanceof NotInSnapshot || plan === null) throw error;
     writer.refused.push(`the restore stopped: ${(error as Error).message}; what is not listed as restored was not restored`);
   } finally {
+    await restorers?.stop();
     seekable.close();
     view.close();
   }

@@ -1,4 +1,4 @@
-import { fchmodSync, fchownSync, lchownSync, chmodSync, lutimesSync, utimesSync, futimesSync } from 'node:fs';
+import { closeSync, fchmodSync, fchownSync, lchownSync, chmodSync, lutimesSync, renameSync, utimesSync, futimesSync } from 'node:fs';
 import type { ManifestEntry } from './archive-manifest';
 import { displayName, fsPath } from './byte-names';
 import { restoredGid, restoredUid } from './owner-names';
@@ -104,4 +104,17 @@ export function applyTime(path: string, entry: AttributedEntry, unapplied: Unapp
     // Not every file system keeps a link's own times; anything else is said.
     if (entry.type !== 'symlink') unapplied(`/${displayName(entry.path)}: modification time (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
   }
+}
+
+/**
+ * Puts a restored file whose content checked out in place: owner, mode, attributes and time on its
+ * temporary twin, then the twin takes its real name. The one way a file reaches its name, whichever
+ * thread wrote it.
+ */
+export function settleRestoredFile(fd: number, temporary: string, destination: string, entry: AttributedEntry, records: Map<string, Buffer>, unapplied: Unapplied): void {
+  applyOwnerAndMode(fd, entry, unapplied);
+  applyAttributes(temporary, entry, records, unapplied);
+  applyTime(temporary, entry, unapplied, fd);
+  closeSync(fd);
+  renameSync(fsPath(temporary), fsPath(destination));
 }

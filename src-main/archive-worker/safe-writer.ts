@@ -1,9 +1,9 @@
-import { type Stats, closeSync, linkSync, lstatSync, mkdirSync, openSync, readdirSync, renameSync, symlinkSync, unlinkSync } from 'node:fs';
+import { type Stats, closeSync, linkSync, lstatSync, mkdirSync, openSync, readdirSync, symlinkSync, unlinkSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { ManifestEntry } from './archive-manifest';
 import { displayName, fsPath } from './byte-names';
-import { applyAttributes, applyOwnerAndMode, applyOwnerAndModeAt, applyTime, type AttributedEntry } from './restore-attributes';
+import { applyAttributes, applyOwnerAndModeAt, applyTime, settleRestoredFile, type AttributedEntry } from './restore-attributes';
 import { nativeFs } from '../native/native-fs';
 
 /** Why an entry's name may not be written under the target, or null when it is safe. */
@@ -241,13 +241,34 @@ export class SafeWriter {
   private readonly mark = `${process.pid.toString(16)}-${randomBytes(3).toString('hex')}`;
   private made = 0;
 
-  /** Opens a file's temporary twin under a short name (`temporaryName`: this restore's mark and a count), so a 255-byte name still restores. */
-  openFile(destination: string): OpenFile {
+  /**
+   * The name of a file's temporary twin, short (`temporaryName`: this restore's mark and a count) so
+   * a 255-byte name still restores; kept until the file settles, so a restore that stops removes it.
+   */
+  temporaryFor(destination: string): string {
     this.made += 1;
     const temporary = join(dirname(destination), `.dormouse-${this.mark}${this.made.toString(16).padStart(6, '0')}.restoring`);
-    const fd = openSync(fsPath(temporary), 'wx', 0o600);
     this.open.add(temporary);
+    return temporary;
+  }
+
+  /** Opens a file's temporary twin (temporaryFor) to write here. */
+  openFile(destination: string): OpenFile {
+    const temporary = this.temporaryFor(destination);
+    const fd = openSync(fsPath(temporary), 'wx', 0o600);
     return { fd, temporary };
+  }
+
+  /** Counts a file that took its name (settleRestoredFile, here or in a file thread). */
+  settled(temporary: string, entry: ManifestEntry): void {
+    this.open.delete(temporary);
+    this.files += 1;
+    this.bytes += entry.size;
+  }
+
+  /** Forgets a temporary twin a file thread removed (a damaged file). */
+  forget(temporary: string): void {
+    this.open.delete(temporary);
   }
 
   /**
@@ -261,14 +282,8 @@ export class SafeWriter {
       this.damaged.push(`/${displayName(entry.path)}`);
       return false;
     }
-    applyOwnerAndMode(file.fd, entry, this.note);
-    applyAttributes(file.temporary, entry, records, this.note);
-    applyTime(file.temporary, entry, this.note, file.fd);
-    closeSync(file.fd);
-    renameSync(fsPath(file.temporary), fsPath(destination));
-    this.open.delete(file.temporary);
-    this.files += 1;
-    this.bytes += entry.size;
+    settleRestoredFile(file.fd, file.temporary, destination, entry, records, this.note);
+    this.settled(file.temporary, entry);
     return true;
   }
 

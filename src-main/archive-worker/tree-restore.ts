@@ -4,6 +4,8 @@ import { DamagedRangeError } from '../encryption/damaged-range-error';
 import { archiveExists, type ArchiveKeys } from './archive-file';
 import { displayName } from './byte-names';
 import { ContentSink } from './content-sink';
+import type { FileRestorers } from './file-restorers';
+import { isS3Path } from '../s3/s3-location';
 import { Cancelled, recordsOfOthers, restoreFromGzip, type GzipWanted } from './restore-gzip';
 import type { RestorePlan, RestoreSelection } from './restore-plan';
 import { SeekableArchives, sparseSize, type LocatedEntry } from './restore-seek';
@@ -16,6 +18,8 @@ export interface TreeRestoreContext {
   keys: ArchiveKeys;
   progress(files: number, bytes: number, totalFiles: number, totalBytes: number, currentPath: string): void;
   cancelled(): boolean;
+  /** The threads that write files from local archives, or null to write them here (a restore of one file). */
+  restorers: FileRestorers | null;
 }
 
 /**
@@ -23,14 +27,16 @@ export interface TreeRestoreContext {
  * why), then the gzip archives, then the other names of files that came later than they did.
  */
 export class TreeRestore {
-  /** Where each file that has other names went, by snapshot path; null when it was not restored. */
-  private readonly leaders = new Map<string, string | null>();
+  /** Where each file that has other names went, by snapshot path; null when it was not restored, undefined while a file thread writes it. */
+  private readonly leaders = new Map<string, string | null | undefined>();
   /** Other names met before their file was restored (its archive is a gzip one, or it comes later). */
   private readonly waiting: ManifestEntry[] = [];
   /** The gzip archives holding files of this restore, read after the pass, and the stand-ins each holds. */
   private readonly gzipArchives = new Map<string, Map<string, ManifestEntry>>();
   private others = new Map<string, Map<string, Buffer>>();
   private lastProgress = 0;
+  /** The path last reported: still the current one while file threads are waited for. */
+  private currentPath = '';
   private sinceYield = Date.now();
 
   constructor(
@@ -47,6 +53,7 @@ export class TreeRestore {
       await this.pauseNowAndThen();
       await this.restoreEntry(entry);
     }
+    await this.context.restorers?.drain(() => this.whileWaiting());
     for (const [archivePath, standIns] of this.gzipArchives) await this.restoreGzip(archivePath, standIns);
     for (const entry of this.waiting) this.link(entry, true);
   }
@@ -57,9 +64,17 @@ export class TreeRestore {
 
   /** Reports at most every 250 ms; `copying` is how much of the current file is already restored. */
   private report(path: string, copying = 0): void {
+    if (path !== '') this.currentPath = path;
     if (Date.now() - this.lastProgress < 250) return;
     this.lastProgress = Date.now();
-    this.context.progress(this.writer.files, this.writer.bytes + copying, this.plan.totalFiles, this.plan.totalBytes, path);
+    const threads = this.context.restorers?.bytesCopying ?? 0;
+    this.context.progress(this.writer.files, this.writer.bytes + copying + threads, this.plan.totalFiles, this.plan.totalBytes, this.currentPath);
+  }
+
+  /** Progress and a cancel while file threads are waited for. */
+  private whileWaiting(): void {
+    if (this.context.cancelled()) throw new Cancelled('cancelled');
+    this.report('');
   }
 
   /** Lets the event loop take messages (a cancel) every 50 ms. */
@@ -95,6 +110,7 @@ export class TreeRestore {
   private link(entry: ManifestEntry, last: boolean): void {
     const target = this.plan.relinked.get(entry.path) ?? entry.linkTarget ?? '';
     const leader = this.leaders.get(target);
+    // Its file not met yet, or still being written by a file thread: linked at the end.
     if (leader === undefined && !last) {
       this.waiting.push(entry);
       return;
@@ -143,6 +159,10 @@ export class TreeRestore {
     }
     const destination = writer.place(entry);
     if (destination === null) return;
+    if (this.context.restorers !== null && !isS3Path(archivePath)) {
+      await this.handOut(this.context.restorers, archivePath, entry, located, destination);
+      return;
+    }
     const file = writer.openFile(destination);
     let sha256: string;
     try {
@@ -160,6 +180,40 @@ export class TreeRestore {
       return;
     }
     if (writer.closeFile(entry, destination, file, sha256, located.header.records)) this.restored(entry, destination);
+  }
+
+  /** Has a file thread write a file placed at `destination`; its outcome is counted when it comes. */
+  private async handOut(restorers: FileRestorers, archivePath: string, entry: ManifestEntry, located: LocatedEntry, destination: string): Promise<void> {
+    const { writer } = this;
+    const temporary = writer.temporaryFor(destination);
+    const { path, type, mode, mtimeMs, mtimeNs, uid, gid, user, group } = entry;
+    const isLeader = this.plan.leaders.has(entry.path);
+    if (isLeader) this.leaders.set(entry.path, undefined);
+    const sparse = entry.sparse === true ? sparseSize(located.header.records) : null;
+    const job = {
+      archivePath,
+      contentAt: located.contentAt,
+      length: sparse === null ? entry.size : located.header.size,
+      sparseSize: sparse,
+      temporary,
+      destination,
+      sha256: entry.sha256,
+      entry: { path, type, mode, mtimeMs, mtimeNs, uid, gid, user, group },
+      records: [...located.header.records],
+    };
+    await restorers.add(job, (outcome) => {
+      for (const line of outcome.notes) writer.note(line);
+      if (outcome.outcome === 'restored') {
+        writer.settled(temporary, entry);
+        this.restored(entry, destination);
+        return;
+      }
+      if (isLeader) this.leaders.set(entry.path, null);
+      if (outcome.outcome === 'damaged') {
+        writer.forget(temporary);
+        writer.damaged.push(`/${displayName(entry.path)}`);
+      }
+    }, () => this.whileWaiting());
   }
 
   /** The files of this restore a gzip archive holds under their own names, in its order: the selection read again. */

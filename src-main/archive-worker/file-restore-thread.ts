@@ -1,0 +1,122 @@
+import { closeSync, openSync, unlinkSync } from 'node:fs';
+import type { MessagePort } from 'node:worker_threads';
+import { keysOf, openArchiveFile, type ArchiveFile } from './archive-file';
+import { displayName, fsPath } from './byte-names';
+import { ContentSink } from './content-sink';
+import { settleRestoredFile, type AttributedEntry } from './restore-attributes';
+
+/**
+ * A restore's file threads (file-restorers.ts): each takes files whose place the restore has
+ * already checked and made, and writes one at a time to its temporary name: reads its stored
+ * content from the archive, hashes it, and only when the hash is the one recorded at backup time
+ * gives it its owner, mode, attributes and time and renames it into place. The restore's own
+ * thread meanwhile reads headers and places the next names, so a whole-tree restore keeps both
+ * cores busy as `tar -x` cannot.
+ */
+
+/** What the worker hands a file thread: the destination's identity for encrypted archives, and where it says how far into its current file it is (`copying[slot]`, bytes). */
+export interface RestoreThreadData {
+  role: 'restore';
+  identity: string | null;
+  copying: SharedArrayBuffer;
+  slot: number;
+}
+
+/** One file to write: where its stored content is, where it goes, and what it must hash to. */
+export interface FileJob {
+  id: number;
+  archivePath: string;
+  /** Where the stored content starts in the archive's plaintext, and its length (a sparse file's map and data). */
+  contentAt: number;
+  length: number;
+  /** A sparse file's full size; null when it is not sparse. */
+  sparseSize: number | null;
+  temporary: string;
+  destination: string;
+  /** The SHA-256 recorded at backup time (format 2; older archives have none). */
+  sha256: string | undefined;
+  entry: AttributedEntry;
+  /** Its PAX records (extended attributes, ACLs). */
+  records: [string, Buffer][];
+}
+
+/** How a file ended: in place (with attributes not applied, said in `notes`), damaged (its temporary removed), or failed writing (the restore stops: `reason`). */
+export interface FileOutcome {
+  id: number;
+  outcome: 'restored' | 'damaged' | 'failed';
+  notes: string[];
+  reason?: string;
+}
+
+/** What a file thread is sent: files to write, in order. */
+export type RestoreThreadMessage = FileJob[];
+
+/** A job's PAX records as Buffers again (a message hands them over as plain byte arrays). */
+function recordsOf(job: FileJob): Map<string, Buffer> {
+  return new Map(job.records.map(([key, value]) => [key, Buffer.from(value.buffer, value.byteOffset, value.byteLength)]));
+}
+
+/** Writes the files it is sent, in order, answering each batch with their outcomes, for as long as the thread lives. */
+export function runRestoreThread(data: RestoreThreadData, port: MessagePort): void {
+  const keys = keysOf(data.identity ?? undefined);
+  const archives = new Map<string, ArchiveFile>();
+  const chunk = Buffer.allocUnsafe(1024 * 1024);
+  const copying = new Float64Array(data.copying);
+  const archive = (path: string): ArchiveFile => {
+    let found = archives.get(path);
+    if (found === undefined) archives.set(path, (found = openArchiveFile(path, keys)));
+    return found;
+  };
+  const restoreOne = (job: FileJob): FileOutcome => {
+    const notes: string[] = [];
+    let fd: number;
+    try {
+      fd = openSync(fsPath(job.temporary), 'wx', 0o600);
+    } catch (error) {
+      return { id: job.id, outcome: 'failed', notes, reason: `cannot write ${displayName(job.destination)} (${(error as Error).message})` };
+    }
+    const discard = () => {
+      closeSync(fd);
+      try {
+        unlinkSync(fsPath(job.temporary));
+      } catch {
+        // already gone
+      }
+    };
+    let sha256: string;
+    try {
+      const sink = new ContentSink(fd, job.sparseSize);
+      const file = archive(job.archivePath);
+      for (let at = job.contentAt, remaining = job.length; remaining > 0; ) {
+        const read = file.readInto(chunk.subarray(0, Math.min(chunk.length, remaining)), at);
+        if (read === 0) throw new Error(`the archive ends inside ${displayName(job.entry.path)}`);
+        sink.push(chunk.subarray(0, read));
+        remaining -= read;
+        at += read;
+        copying[data.slot] = job.length - remaining;
+      }
+      sha256 = sink.finish();
+    } catch {
+      discard();
+      return { id: job.id, outcome: 'damaged', notes };
+    }
+    if (job.sha256 !== undefined && job.sha256 !== sha256) {
+      discard();
+      return { id: job.id, outcome: 'damaged', notes };
+    }
+    try {
+      settleRestoredFile(fd, job.temporary, job.destination, job.entry, recordsOf(job), (line) => notes.push(line));
+    } catch (error) {
+      return { id: job.id, outcome: 'failed', notes, reason: `cannot put ${displayName(job.destination)} in place (${(error as Error).message})` };
+    }
+    return { id: job.id, outcome: 'restored', notes };
+  };
+  port.on('message', (jobs: RestoreThreadMessage) => {
+    const outcomes = jobs.map((job) => {
+      const outcome = restoreOne(job);
+      copying[data.slot] = 0;
+      return outcome;
+    });
+    port.postMessage(outcomes);
+  });
+}

@@ -1,0 +1,142 @@
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import type { FileJob, FileOutcome, RestoreThreadData } from './file-restore-thread';
+import { workerThreadScript } from './worker-thread-script';
+
+/** Files sent to a thread at once: one message per batch keeps the messaging cost off the files. */
+const batchSize = 32;
+/** Files handed out and not yet finished, at most: enough that no thread waits, few enough to hold in memory at a million files. */
+const inFlightLimit = 1024;
+
+interface RestoreThread {
+  worker: Worker;
+  batch: FileJob[];
+  inFlight: number;
+}
+
+/**
+ * A restore's file threads (file-restore-thread.ts), one per core up to four: the restore hands
+ * each file whose name it has placed to the least busy one, and hears back how each ended (in the
+ * order it handed them to that thread). Handing out waits while `inFlightLimit` files are
+ * unfinished. A thread that fails, or a file that fails to be written, stops the restore: `drain`
+ * and `add` then throw.
+ */
+export class FileRestorers {
+  private readonly threads: RestoreThread[];
+  /** Bytes of each thread's current file written so far (file-restore-thread.ts keeps its own up to date). */
+  private readonly copying: Float64Array;
+  private readonly waiting = new Map<number, (outcome: FileOutcome) => void>();
+  private nextId = 0;
+  private failure: Error | null = null;
+  /** Wakes a handing out or a drain that waits for files to finish. */
+  private wake: (() => void) | null = null;
+
+  constructor(identity: string | null, count = Math.max(1, Math.min(4, availableParallelism()))) {
+    this.copying = new Float64Array(new SharedArrayBuffer(8 * count));
+    this.threads = Array.from({ length: count }, (_, slot) => {
+      const workerData: RestoreThreadData = { role: 'restore', identity, copying: this.copying.buffer as SharedArrayBuffer, slot };
+      const thread: RestoreThread = { worker: new Worker(workerThreadScript(), { workerData }), batch: [], inFlight: 0 };
+      thread.worker.on('message', (outcomes: FileOutcome[]) => this.finished(thread, outcomes));
+      thread.worker.on('error', (error) => this.fail(new Error(`a restore thread failed: ${error.message}`)));
+      thread.worker.on('exit', (code) => this.fail(new Error(`a restore thread stopped (exit code ${code})`)));
+      return thread;
+    });
+  }
+
+  /** Files handed out and not finished. */
+  get unfinished(): number {
+    return this.waiting.size;
+  }
+
+  /** Bytes of the files being written so far, for progress inside large files. */
+  get bytesCopying(): number {
+    return this.copying.reduce((sum, bytes) => sum + bytes, 0);
+  }
+
+  /**
+   * Hands a file to a thread; `done` hears how it ended. Waits first while too many are
+   * unfinished, calling `waiting` at least every 50 ms meanwhile (progress; it throws to cancel).
+   */
+  async add(job: Omit<FileJob, 'id'>, done: (outcome: FileOutcome) => void, waiting: () => void): Promise<void> {
+    while (this.waiting.size >= inFlightLimit && this.failure === null) {
+      this.flush();
+      await this.nextFinish();
+      waiting();
+    }
+    if (this.failure) throw this.failure;
+    const id = (this.nextId += 1);
+    this.waiting.set(id, done);
+    const thread = this.threads.reduce((least, candidate) => (candidate.inFlight + candidate.batch.length < least.inFlight + least.batch.length ? candidate : least));
+    thread.batch.push({ ...job, id });
+    // An idle thread gets the file at once; a busy one in batches.
+    if (thread.batch.length >= batchSize || thread.inFlight === 0) this.send(thread);
+  }
+
+  /** Sends every file handed out and waits until all have finished, calling `waiting` as add does. */
+  async drain(waiting: () => void): Promise<void> {
+    this.flush();
+    while (this.waiting.size > 0 && this.failure === null) {
+      await this.nextFinish();
+      waiting();
+    }
+    if (this.failure) throw this.failure;
+  }
+
+  /** Ends the threads (a file being written is left as its temporary twin: the restore removes those). */
+  async stop(): Promise<void> {
+    this.failure ??= new Error('the restore stopped');
+    await Promise.all(this.threads.map((thread) => thread.worker.terminate()));
+  }
+
+  private flush(): void {
+    for (const thread of this.threads) if (thread.batch.length > 0) this.send(thread);
+  }
+
+  private send(thread: RestoreThread): void {
+    thread.inFlight += thread.batch.length;
+    thread.worker.postMessage(thread.batch);
+    thread.batch = [];
+  }
+
+  /** Resolves when files finish, or after 50 ms at the latest. */
+  private nextFinish(): Promise<void> {
+    return new Promise((resolveWake) => {
+      const timer = setTimeout(() => this.wakeUp(), 50);
+      this.wake = () => {
+        clearTimeout(timer);
+        resolveWake();
+      };
+    });
+  }
+
+  private finished(thread: RestoreThread, outcomes: FileOutcome[]): void {
+    thread.inFlight -= outcomes.length;
+    for (const outcome of outcomes) {
+      const done = this.waiting.get(outcome.id);
+      this.waiting.delete(outcome.id);
+      if (outcome.outcome === 'failed') this.failure ??= new Error(outcome.reason);
+      done?.(outcome);
+    }
+    this.wakeUp();
+  }
+
+  private fail(error: Error): void {
+    this.failure ??= error;
+    this.wakeUp();
+  }
+
+  private wakeUp(): void {
+    const wake = this.wake;
+    this.wake = null;
+    wake?.();
+  }
+}
+
+/** A restore's file threads, or null where threads cannot start (the restore then writes its files itself). */
+export function startFileRestorers(identity: string | null): FileRestorers | null {
+  try {
+    return new FileRestorers(identity);
+  } catch {
+    return null;
+  }
+}
