@@ -20,6 +20,8 @@ export interface RestoreThreadData {
   identity: string | null;
   copying: SharedArrayBuffer;
   slot: number;
+  /** Set to 1 when the restore stops: the thread leaves the file it is writing and takes no other. */
+  stop: SharedArrayBuffer;
 }
 
 /** One file to write: where its stored content is, where it goes, and what it must hash to. */
@@ -48,8 +50,11 @@ export interface FileOutcome {
   reason?: string;
 }
 
-/** What a file thread is sent: files to write, in order. */
-export type RestoreThreadMessage = FileJob[];
+/** What a file thread is sent: files to write, in order, or 'close' (close the archives and end). */
+export type RestoreThreadMessage = FileJob[] | 'close';
+
+/** The restore stopped while a file was being written. */
+class Stopped extends Error {}
 
 /** A job's PAX records as Buffers again (a message hands them over as plain byte arrays). */
 function recordsOf(job: FileJob): Map<string, Buffer> {
@@ -62,6 +67,7 @@ export function runRestoreThread(data: RestoreThreadData, port: MessagePort): vo
   const archives = new Map<string, ArchiveFile>();
   const chunk = Buffer.allocUnsafe(1024 * 1024);
   const copying = new Float64Array(data.copying);
+  const stop = new Int32Array(data.stop);
   const archive = (path: string): ArchiveFile => {
     let found = archives.get(path);
     if (found === undefined) archives.set(path, (found = openArchiveFile(path, keys)));
@@ -88,6 +94,7 @@ export function runRestoreThread(data: RestoreThreadData, port: MessagePort): vo
       const sink = new ContentSink(fd, job.sparseSize);
       const file = archive(job.archivePath);
       for (let at = job.contentAt, remaining = job.length; remaining > 0; ) {
+        if (Atomics.load(stop, 0) === 1) throw new Stopped();
         const read = file.readInto(chunk.subarray(0, Math.min(chunk.length, remaining)), at);
         if (read === 0) throw new Error(`the archive ends inside ${displayName(job.entry.path)}`);
         sink.push(chunk.subarray(0, read));
@@ -96,8 +103,9 @@ export function runRestoreThread(data: RestoreThreadData, port: MessagePort): vo
         copying[data.slot] = job.length - remaining;
       }
       sha256 = sink.finish();
-    } catch {
+    } catch (error) {
       discard();
+      if (error instanceof Stopped) return { id: job.id, outcome: 'failed', notes, reason: 'the restore stopped' };
       return { id: job.id, outcome: 'damaged', notes };
     }
     if (job.sha256 !== undefined && job.sha256 !== sha256) {
@@ -112,7 +120,13 @@ export function runRestoreThread(data: RestoreThreadData, port: MessagePort): vo
     return { id: job.id, outcome: 'restored', notes };
   };
   port.on('message', (jobs: RestoreThreadMessage) => {
-    const outcomes = jobs.map((job) => {
+    if (jobs === 'close') {
+      for (const file of archives.values()) file.close();
+      port.close();
+      return;
+    }
+    const outcomes = jobs.map((job): FileOutcome => {
+      if (Atomics.load(stop, 0) === 1) return { id: job.id, outcome: 'failed', notes: [], reason: 'the restore stopped' };
       const outcome = restoreOne(job);
       copying[data.slot] = 0;
       return outcome;

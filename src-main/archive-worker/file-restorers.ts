@@ -12,6 +12,8 @@ interface RestoreThread {
   worker: Worker;
   batch: FileJob[];
   inFlight: number;
+  /** Resolves when the thread has ended. */
+  ended: Promise<void>;
 }
 
 /**
@@ -25,20 +27,24 @@ export class FileRestorers {
   private readonly threads: RestoreThread[];
   /** Bytes of each thread's current file written so far (file-restore-thread.ts keeps its own up to date). */
   private readonly copying: Float64Array;
+  /** 1 once the restore stops (file-restore-thread.ts looks at it between chunks). */
+  private readonly stopFlag = new Int32Array(new SharedArrayBuffer(4));
   private readonly waiting = new Map<number, (outcome: FileOutcome) => void>();
   private nextId = 0;
   private failure: Error | null = null;
+  private stopping: Promise<void> | null = null;
   /** Wakes a handing out or a drain that waits for files to finish. */
   private wake: (() => void) | null = null;
 
   constructor(identity: string | null, count = Math.max(1, Math.min(4, availableParallelism()))) {
     this.copying = new Float64Array(new SharedArrayBuffer(8 * count));
     this.threads = Array.from({ length: count }, (_, slot) => {
-      const workerData: RestoreThreadData = { role: 'restore', identity, copying: this.copying.buffer as SharedArrayBuffer, slot };
-      const thread: RestoreThread = { worker: new Worker(workerThreadScript(), { workerData }), batch: [], inFlight: 0 };
-      thread.worker.on('message', (outcomes: FileOutcome[]) => this.finished(thread, outcomes));
-      thread.worker.on('error', (error) => this.fail(new Error(`a restore thread failed: ${error.message}`)));
-      thread.worker.on('exit', (code) => this.fail(new Error(`a restore thread stopped (exit code ${code})`)));
+      const workerData: RestoreThreadData = { role: 'restore', identity, copying: this.copying.buffer as SharedArrayBuffer, slot, stop: this.stopFlag.buffer as SharedArrayBuffer };
+      const worker = new Worker(workerThreadScript(), { workerData });
+      const thread: RestoreThread = { worker, batch: [], inFlight: 0, ended: new Promise((resolveEnd) => worker.once('exit', () => resolveEnd())) };
+      worker.on('message', (outcomes: FileOutcome[]) => this.finished(thread, outcomes));
+      worker.on('error', (error) => this.fail(new Error(`a restore thread failed: ${error.message}`)));
+      worker.on('exit', (code) => this.fail(new Error(`a restore thread stopped (exit code ${code})`)));
       return thread;
     });
   }
@@ -82,10 +88,23 @@ export class FileRestorers {
     if (this.failure) throw this.failure;
   }
 
-  /** Ends the threads (a file being written is left as its temporary twin: the restore removes those). */
-  async stop(): Promise<void> {
+  /**
+   * Ends the threads: each leaves the file it is writing (removing its temporary twin), closes the
+   * archives it opened and ends; one that does not within 5 s is terminated.
+   */
+  stop(): Promise<void> {
     this.failure ??= new Error('the restore stopped');
-    await Promise.all(this.threads.map((thread) => thread.worker.terminate()));
+    Atomics.store(this.stopFlag, 0, 1);
+    this.stopping ??= Promise.all(
+      this.threads.map(async (thread) => {
+        thread.worker.postMessage('close');
+        let timer: NodeJS.Timeout | undefined;
+        const late = new Promise<'late'>((resolveLate) => (timer = setTimeout(() => resolveLate('late'), 5000)));
+        if ((await Promise.race([thread.ended, late])) === 'late') await thread.worker.terminate();
+        clearTimeout(timer);
+      }),
+    ).then(() => undefined);
+    return this.stopping;
   }
 
   private flush(): void {

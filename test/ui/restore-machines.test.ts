@@ -121,10 +121,13 @@ test("a second laptop's window restores the first laptop's snapshot, and says wh
     await machine.selectOption({ label: 'This laptop' });
     await snapshots.getByRole('listitem').filter({ hasText: 'Notes' }).getByRole('button', { name: /^Browse snapshot \d+$/ }).click();
     const into = join(root, 'B restored');
-    await main.getByRole('textbox', { name: 'New folder' }).fill(into);
+    const folder = main.getByRole('textbox', { name: 'New folder' });
+    await folder.fill(into);
+    assert.equal(await folder.inputValue(), into, 'the folder is typed in before Restore is pressed');
     await main.getByRole('button', { name: 'Restore', exact: true }).click();
     const status = main.getByRole('status');
     await status.getByText('Restored 1 files').waitFor();
+    assert.equal(await status.locator('.path').first().textContent(), into, 'the report names the folder restored into');
     await status.getByText('1 file was damaged in the backup and not restored').waitFor();
     const damagedList = status.getByRole('list', { name: 'Damaged files, not restored', includeHidden: true });
     assert.equal(await damagedList.isVisible(), false, 'the paths wait behind a click');
