@@ -90,3 +90,13 @@ export class ContentSink {
     return this.hash.digest('hex');
   }
 }
+
+/**
+ * Whether an error while copying a file came from writing it (a full or failing target disk),
+ * not from reading the archive: the restore then stops with the reason, rather than calling the
+ * file damaged in the backup.
+ */
+export function isWriteError(error: unknown): boolean {
+  const syscall = (error as NodeJS.ErrnoException | null)?.syscall;
+  return syscall === 'write' || syscall === 'ftruncate';
+}

@@ -2,7 +2,7 @@ import { closeSync, openSync, unlinkSync } from 'node:fs';
 import type { MessagePort } from 'node:worker_threads';
 import { keysOf, openArchiveFile, type ArchiveFile } from './archive-file';
 import { displayName, fsPath } from './byte-names';
-import { ContentSink } from './content-sink';
+import { ContentSink, isWriteError } from './content-sink';
 import { settleRestoredFile, type AttributedEntry } from './restore-attributes';
 
 /**
@@ -106,6 +106,7 @@ export function runRestoreThread(data: RestoreThreadData, port: MessagePort): vo
     } catch (error) {
       discard();
       if (error instanceof Stopped) return { id: job.id, outcome: 'failed', notes, reason: 'the restore stopped' };
+      if (isWriteError(error)) return { id: job.id, outcome: 'failed', notes, reason: `cannot write ${displayName(job.destination)} (${(error as Error).message})` };
       return { id: job.id, outcome: 'damaged', notes };
     }
     if (job.sha256 !== undefined && job.sha256 !== sha256) {

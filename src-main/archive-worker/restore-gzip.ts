@@ -3,7 +3,7 @@ import type { ManifestEntry } from './archive-manifest';
 import { archiveNameKind } from '../destinations/destination-layout';
 import { openArchiveFile, plaintextStream, type ArchiveKeys } from './archive-file';
 import { displayName } from './byte-names';
-import { ContentSink } from './content-sink';
+import { ContentSink, isWriteError } from './content-sink';
 import { comparePaths } from './path-order';
 import { sparseSize, SeekableArchives } from './restore-seek';
 import type { OpenFile, SafeWriter } from './safe-writer';
@@ -88,7 +88,9 @@ export async function restoreFromGzip(
       if (!open || open.failed) return;
       try {
         open.sink.push(chunk);
-      } catch {
+      } catch (error) {
+        // The target cannot take it: the restore stops (below), rather than calling the file damaged.
+        if (isWriteError(error)) throw error;
         open.failed = true;
       }
     },
@@ -120,6 +122,10 @@ export async function restoreFromGzip(
   } catch (error) {
     if (error instanceof Cancelled) throw error;
     const open = current as Streaming | null;
+    if (isWriteError(error)) {
+      if (open) writer.discard(open.file);
+      throw new Error(`cannot write ${displayName(open?.destination ?? archivePath)} (${(error as Error).message})`);
+    }
     if (open) {
       writer.discard(open.file);
       writer.refused.push(`/${displayName(open.entry.path)}: not restored, ${archivePath} cannot be read past this point (${(error as Error).message}); verify it`);

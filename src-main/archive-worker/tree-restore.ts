@@ -3,7 +3,7 @@ import { archiveNameKind } from '../destinations/destination-layout';
 import { DamagedRangeError } from '../encryption/damaged-range-error';
 import { archiveExists, type ArchiveKeys } from './archive-file';
 import { displayName } from './byte-names';
-import { ContentSink } from './content-sink';
+import { ContentSink, isWriteError } from './content-sink';
 import type { FileRestorers } from './file-restorers';
 import { isS3Path } from '../s3/s3-location';
 import { Cancelled, recordsOfOthers, restoreFromGzip, type GzipWanted } from './restore-gzip';
@@ -176,6 +176,7 @@ export class TreeRestore {
     } catch (error) {
       writer.discard(file);
       if (error instanceof Cancelled) throw error;
+      if (isWriteError(error)) throw new Error(`cannot write ${displayName(destination)} (${(error as Error).message})`);
       writer.damaged.push(`/${displayName(entry.path)}`);
       return;
     }

@@ -20,6 +20,7 @@ import {
   type Workspace,
 } from '../helpers/trees';
 import { repoRoot } from '../helpers/cli';
+import { mountSmallDisk } from '../helpers/small-disk';
 import { assembleArchive, buildRichTree, flipByte, oldMtime, readLayout, restoreTemporaries, tarStream, type ManifestEntry, type RestoreReport } from './restore-kit';
 import { alive } from '../helpers/trees';
 
@@ -268,6 +269,31 @@ test('a gzip archive with a damaged member: the restore exits 1 with its JSON re
   assert.match(report.refused.join('\n'), /cannot be read past this point .*verify it/, 'the reason says the archive cannot be read on and to verify it');
   assert.deepEqual(restoreTemporaries(target), [], 'no half-written temporary file is left in the target');
   assert.ok(!existsSync(join(target, source, 'random.bin')), 'the damaged file is not put in place');
+});
+
+test('a target disk that fills up stops the restore saying so, and calls no file damaged', (t) => {
+  const source = join(ws.root, 'fills-the-disk');
+  mkdirSync(source);
+  for (let index = 0; index < 6; index += 1) writeFileSync(join(source, `part-${index}.bin`), randomBytes(3 * 1024 * 1024));
+  ws.addSchedule('FillsPlain', [], [source]);
+  ws.addSchedule('FillsGzip', ['--compression', 'gzip'], [source]);
+  for (const schedule of ['FillsPlain', 'FillsGzip']) {
+    const snapshot = runBackup(schedule);
+    const disk = mountSmallDisk(t, 8);
+    if (disk === null) {
+      t.skip('mounting a tmpfs is not allowed here');
+      return;
+    }
+    const result = ws.cli(['restore', String(snapshot.id), '--to', disk, '--json']);
+    assert.equal(result.code, 1, describeResult(result));
+    const report = result.json<RestoreReport>();
+    assert.deepEqual(report.damaged, [], `${schedule}: a full disk is not damage in the backup`);
+    assert.match(report.refused.join('\n'), /the restore stopped: cannot write .*part-\d\.bin \(ENOSPC/, `${schedule}: the reason names the file and the full disk: ${describeResult(result)}`);
+    assert.ok(report.files >= 1 && report.files < 6, `${schedule}: what fitted is restored (${report.files} of 6 files)`);
+    assert.deepEqual(restoreTemporaries(disk), [], `${schedule}: no half-written temporary file is left`);
+    const restored = readdirSync(join(disk, source));
+    for (const name of restored) assert.ok(readFileSync(join(disk, source, name)).equals(readFileSync(join(source, name))), `${schedule}: ${name}, under its name, is whole`);
+  }
 });
 
 /** A schedule over about 1 GiB of allocated (unwritten) files and one small file, backed up once, uncompressed. */
