@@ -38,8 +38,8 @@ export interface FileJob {
   /** The SHA-256 recorded at backup time (format 2; older archives have none). */
   sha256: string | undefined;
   entry: AttributedEntry;
-  /** Its PAX records (extended attributes, ACLs). */
-  records: [string, Buffer][];
+  /** Its extended attributes and ACLs: PAX records (isAttributeRecord), each value in base64. */
+  records: [string, string][];
 }
 
 /** How a file ended: in place (with attributes not applied, said in `notes`), damaged (its temporary removed), or failed writing (the restore stops: `reason`). */
@@ -50,15 +50,19 @@ export interface FileOutcome {
   reason?: string;
 }
 
-/** What a file thread is sent: files to write, in order, or 'close' (close the archives and end). */
-export type RestoreThreadMessage = FileJob[] | 'close';
+/**
+ * What a file thread is sent: files to write, in order, as the JSON text of a FileJob[] (a string
+ * crosses threads as one copy; a million job objects cloned one by one cost the restore's own thread
+ * seconds), or 'close' (close the archives and end). It answers with the JSON text of a FileOutcome[].
+ */
+export type RestoreThreadMessage = string;
 
 /** The restore stopped while a file was being written. */
 class Stopped extends Error {}
 
-/** A job's PAX records as Buffers again (a message hands them over as plain byte arrays). */
+/** A job's attribute records as settleRestoredFile takes them. */
 function recordsOf(job: FileJob): Map<string, Buffer> {
-  return new Map(job.records.map(([key, value]) => [key, Buffer.from(value.buffer, value.byteOffset, value.byteLength)]));
+  return new Map(job.records.map(([key, value]) => [key, Buffer.from(value, 'base64')]));
 }
 
 /** Writes the files it is sent, in order, answering each batch with their outcomes, for as long as the thread lives. */
@@ -120,18 +124,18 @@ export function runRestoreThread(data: RestoreThreadData, port: MessagePort): vo
     }
     return { id: job.id, outcome: 'restored', notes };
   };
-  port.on('message', (jobs: RestoreThreadMessage) => {
-    if (jobs === 'close') {
+  port.on('message', (message: RestoreThreadMessage) => {
+    if (message === 'close') {
       for (const file of archives.values()) file.close();
       port.close();
       return;
     }
-    const outcomes = jobs.map((job): FileOutcome => {
+    const outcomes = (JSON.parse(message) as FileJob[]).map((job): FileOutcome => {
       if (Atomics.load(stop, 0) === 1) return { id: job.id, outcome: 'failed', notes: [], reason: 'the restore stopped' };
       const outcome = restoreOne(job);
       copying[data.slot] = 0;
       return outcome;
     });
-    port.postMessage(outcomes);
+    port.postMessage(JSON.stringify(outcomes));
   });
 }

@@ -67,6 +67,11 @@ export function applyOwnerAndModeAt(path: string, entry: AttributedEntry, unappl
   if (entry.type !== 'symlink') chmodSync(fsPath(path), restoredMode(entry));
 }
 
+/** Whether a PAX record is one applyAttributes applies (an extended attribute or an ACL). */
+export function isAttributeRecord(key: string): boolean {
+  return key.startsWith('SCHILY.xattr.') || key === 'SCHILY.acl.access' || key === 'SCHILY.acl.default';
+}
+
 /** Extended attributes and ACLs from the entry's PAX records (`SCHILY.xattr.*`, `SCHILY.acl.*`). */
 export function applyAttributes(path: string, entry: AttributedEntry, records: Map<string, Buffer>, unapplied: Unapplied): void {
   const wanted: [string, Buffer][] = [];

@@ -6,6 +6,7 @@ import { displayName } from './byte-names';
 import { ContentSink, isWriteError } from './content-sink';
 import type { FileRestorers } from './file-restorers';
 import { isS3Path } from '../s3/s3-location';
+import { isAttributeRecord } from './restore-attributes';
 import { Cancelled, recordsOfOthers, restoreFromGzip, type GzipWanted } from './restore-gzip';
 import type { RestorePlan, RestoreSelection } from './restore-plan';
 import { SeekableArchives, sparseSize, type LocatedEntry } from './restore-seek';
@@ -80,6 +81,7 @@ export class TreeRestore {
   /** Lets the event loop take messages (a cancel) every 50 ms. */
   private async pauseNowAndThen(): Promise<void> {
     if (Date.now() - this.sinceYield <= 50) return;
+    this.context.restorers?.flush();
     await new Promise((resolveYield) => setImmediate(resolveYield));
     if (this.context.cancelled()) throw new Cancelled('cancelled');
     this.sinceYield = Date.now();
@@ -200,7 +202,7 @@ export class TreeRestore {
       destination,
       sha256: entry.sha256,
       entry: { path, type, mode, mtimeMs, mtimeNs, uid, gid, user, group },
-      records: [...located.header.records],
+      records: [...located.header.records].filter(([key]) => isAttributeRecord(key)).map(([key, value]): [string, string] => [key, value.toString('base64')]),
     };
     await restorers.add(job, (outcome) => {
       for (const line of outcome.notes) writer.note(line);

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
 
 /** Debian's Chromium: the only browser these machines can have (Playwright's own download cannot work here). */
 export const chromiumPath = '/usr/bin/chromium';
@@ -32,4 +32,15 @@ export async function openWindow(t: { after: (fn: () => Promise<void> | void) =>
   page.on('console', (message) => void (message.type() === 'error' && problems.push(message.text())));
   await page.goto(url);
   return { page, problems };
+}
+
+/**
+ * Waits for the restore screen to suggest a folder (it asks the engine when a snapshot opens), as a
+ * person sees it appear before typing their own: typing while it lands mixes the two.
+ */
+export async function suggestedFolder(field: Locator): Promise<void> {
+  for (let waited = 0; (await field.inputValue()) === ''; waited += 20) {
+    if (waited > 10_000) throw new Error('the window suggested no folder to restore into within 10 s');
+    await new Promise((resolveWait) => setTimeout(resolveWait, 20));
+  }
 }

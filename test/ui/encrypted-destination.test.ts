@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
 import type { DestinationView, JobView } from '../../shared/types';
 import { axeViolations } from '../helpers/axe';
-import { hasChromium, openWindow } from '../helpers/browser';
+import { hasChromium, openWindow, suggestedFolder } from '../helpers/browser';
 import { dormouse, expectOk } from '../helpers/cli';
 import { apiValue, eventually, screenshotFolder, startUiDaemon, temporaryRoot } from './ui-daemon';
 
@@ -143,7 +143,9 @@ test('an encrypted destination added in the window, backed up by the CLI, then b
     await contents.getByText('diary.txt').waitFor();
     await page.getByRole('checkbox', { name: 'Choose diary.txt' }).check();
     const into = join(root, 'Restored');
-    await page.getByRole('textbox', { name: 'New folder' }).fill(into);
+    const folder = page.getByRole('textbox', { name: 'New folder' });
+    await suggestedFolder(folder);
+    await folder.fill(into);
     await page.getByRole('main').getByRole('button', { name: 'Restore', exact: true }).click();
     await page.getByRole('status').getByText('Restored 1 files').waitFor();
     assert.equal(await dialog.count(), 0, 'the passphrase was not asked again');

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Locator, Page } from 'playwright-core';
-import { hasChromium, openWindow } from '../helpers/browser';
+import { hasChromium, openWindow, suggestedFolder } from '../helpers/browser';
 import { dormouse, expectOk } from '../helpers/cli';
 import { flipByte } from '../restore/restore-kit';
 import { screenshotFolder, startUiDaemon, temporaryRoot } from './ui-daemon';
@@ -96,6 +96,7 @@ test("a second laptop's window restores the first laptop's snapshot, and says wh
     await main.getByRole('heading', { level: 3, name: new RegExp(`^Snapshot of .* from ${machineA}$`) }).waitFor();
     const into = join(root, 'A restored on B');
     const target = main.getByRole('textbox', { name: 'New folder' });
+    await suggestedFolder(target);
     await tabTo(page, target);
     await page.keyboard.press('Control+A');
     await page.keyboard.type(into);
@@ -122,6 +123,7 @@ test("a second laptop's window restores the first laptop's snapshot, and says wh
     await snapshots.getByRole('listitem').filter({ hasText: 'Notes' }).getByRole('button', { name: /^Browse snapshot \d+$/ }).click();
     const into = join(root, 'B restored');
     const folder = main.getByRole('textbox', { name: 'New folder' });
+    await suggestedFolder(folder);
     await folder.fill(into);
     assert.equal(await folder.inputValue(), into, 'the folder is typed in before Restore is pressed');
     await main.getByRole('button', { name: 'Restore', exact: true }).click();

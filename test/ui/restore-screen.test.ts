@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { SnapshotView } from '../../shared/types';
-import { hasChromium, openWindow } from '../helpers/browser';
+import { hasChromium, openWindow, suggestedFolder } from '../helpers/browser';
 import { dormouse, expectOk } from '../helpers/cli';
 import { apiValue, screenshotFolder, startUiDaemon, temporaryRoot } from './ui-daemon';
 
@@ -41,6 +41,7 @@ test('the restore screen browses a snapshot, restores chosen files into a new fo
 
   // The default target is a new "Restored <date>" folder; here one inside the test's folder.
   const target = page.getByRole('textbox', { name: 'New folder' });
+  await suggestedFolder(target);
   assert.match(await target.inputValue(), /Restored \d{4}-\d{2}-\d{2} \d{2}\.\d{2}$/);
   const into = join(root, 'Restored here');
   await target.fill(into);
