@@ -49,11 +49,6 @@ export class FileRestorers {
     });
   }
 
-  /** Files handed out and not finished. */
-  get unfinished(): number {
-    return this.waiting.size;
-  }
-
   /** Bytes of the files being written so far, for progress inside large files. */
   get bytesCopying(): number {
     return this.copying.reduce((sum, bytes) => sum + bytes, 0);
