@@ -1,5 +1,6 @@
 import { createHash, type Hash } from 'node:crypto';
-import { ftruncateSync, writeSync } from 'node:fs';
+import { ftruncateSync } from 'node:fs';
+import { writeAllAt } from '../common/files';
 
 /**
  * Where a restored file's content goes as it is read from the archive, in order: every byte is
@@ -26,7 +27,7 @@ export class ContentSink {
   push(chunk: Buffer): void {
     this.hash.update(chunk);
     if (this.sparseSize === null) {
-      writeSync(this.fd, chunk, 0, chunk.length, this.position);
+      writeAllAt(this.fd, chunk, this.position);
       this.position += chunk.length;
       return;
     }
@@ -39,7 +40,7 @@ export class ContentSink {
       const segment = this.segments[0];
       if (!segment) throw new Error('the sparse file holds more data than its map says');
       const take = Math.min(segment.length, data.length);
-      writeSync(this.fd, data, 0, take, segment.offset);
+      writeAllAt(this.fd, data.subarray(0, take), segment.offset);
       segment.offset += take;
       segment.length -= take;
       data = data.subarray(take);

@@ -1,4 +1,4 @@
-import { readSync, unlinkSync } from 'node:fs';
+import { readSync, unlinkSync, writeSync } from 'node:fs';
 import { unlink } from 'node:fs/promises';
 import { isAbsolute, relative } from 'node:path';
 
@@ -84,6 +84,19 @@ export async function answerWithin<T>(path: string, read: () => Promise<T>, ms: 
 }
 
 /** Fills `buffer` from an open file at `position`; the bytes read, fewer only where the file ends. */
+/**
+ * Writes all of `buffer` at `position`: a write that stops short (a disk filling up gives fewer
+ * bytes before it gives ENOSPC) is carried on, so the rest either lands or throws; never a file
+ * silently shorter than what was hashed.
+ */
+export function writeAllAt(fd: number, buffer: Buffer, position: number): void {
+  for (let done = 0; done < buffer.length; ) {
+    const wrote = writeSync(fd, buffer, done, buffer.length - done, position + done);
+    if (wrote === 0) throw Object.assign(new Error('ENOSPC: the write stopped short'), { code: 'ENOSPC', syscall: 'write' });
+    done += wrote;
+  }
+}
+
 export function readInto(fd: number, buffer: Buffer, position: number): number {
   let done = 0;
   while (done < buffer.length) {
