@@ -1,5 +1,5 @@
-import { closeSync, constants, fsyncSync, mkdirSync, openSync, renameSync, rmdirSync, writeSync } from 'node:fs';
-import { isSameOrInside, removeQuietly } from '../common/files';
+import { closeSync, constants, fsyncSync, mkdirSync, openSync, renameSync, rmdirSync } from 'node:fs';
+import { isSameOrInside, removeQuietly, writeAllAt } from '../common/files';
 import { basename, dirname } from 'node:path';
 import {
   archiveEntryName,
@@ -319,7 +319,7 @@ function writeSidecar(archivePath: string, sha256: string): void {
   const sidecar = sidecarPath(archivePath);
   const fd = openSync(`${sidecar}.partial`, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC, 0o600);
   try {
-    writeSync(fd, `${sha256}  ${basename(archivePath)}\n`);
+    writeAllAt(fd, `${sha256}  ${basename(archivePath)}\n`, null);
     fsyncSync(fd);
   } finally {
     closeSync(fd);

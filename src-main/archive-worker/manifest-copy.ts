@@ -1,7 +1,7 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, readSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readSync, renameSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DormouseError } from '../../shared/errors';
-import { removeQuietly } from '../common/files';
+import { removeQuietly, writeAllAt } from '../common/files';
 
 /**
  * A local copy of the end of an encrypted archive's plaintext: its manifest, index and trailer
@@ -34,8 +34,8 @@ export function writeManifestCopy(path: string, start: number, size: number, pie
   try {
     const fd = openSync(partial, 'w', 0o600);
     try {
-      writeSync(fd, `${JSON.stringify(header)}\n`);
-      for (const piece of pieces) writeSync(fd, piece);
+      writeAllAt(fd, `${JSON.stringify(header)}\n`, null);
+      for (const piece of pieces) writeAllAt(fd, piece, null);
       fsyncSync(fd);
     } finally {
       closeSync(fd);

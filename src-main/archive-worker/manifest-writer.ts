@@ -1,6 +1,7 @@
-import { closeSync, constants, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, constants, openSync, readSync } from 'node:fs';
 import { gzip } from 'node:zlib';
 import type { ManifestEntry, ManifestHeader, ManifestIndex } from './archive-manifest';
+import { writeAllAt } from '../common/files';
 
 /** A manifest line: an entry this archive stores, or a path gone since the base snapshot. */
 export type ManifestLine = ManifestEntry | { path: string; deleted: true };
@@ -84,7 +85,7 @@ export class ManifestWriter {
       while (this.slots[0]?.done) {
         const slot = this.slots.shift() as Slot;
         if (slot.error || !slot.data) throw slot.error ?? new Error('the manifest could not be compressed');
-        writeSync(this.fd, slot.data, 0, slot.data.length, this.position);
+        writeAllAt(this.fd, slot.data, this.position);
         if (slot.count > 0) this.members.push([this.position, slot.data.length, slot.count, slot.first]);
         this.position += slot.data.length;
       }

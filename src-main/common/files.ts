@@ -83,20 +83,21 @@ export async function answerWithin<T>(path: string, read: () => Promise<T>, ms: 
   return withinTime(work, Math.max(deadline - Date.now(), Math.min(ms, 1000)));
 }
 
-/** Fills `buffer` from an open file at `position`; the bytes read, fewer only where the file ends. */
 /**
- * Writes all of `buffer` at `position`: a write that stops short (a disk filling up gives fewer
- * bytes before it gives ENOSPC) is carried on, so the rest either lands or throws; never a file
- * silently shorter than what was hashed.
+ * Writes all of `data` at `position` (or, with null, where the file is): a write that stops short (a
+ * disk filling up gives fewer bytes before it gives ENOSPC) is carried on, so the rest either lands
+ * or throws; never a file silently shorter than what was hashed.
  */
-export function writeAllAt(fd: number, buffer: Buffer, position: number): void {
+export function writeAllAt(fd: number, data: Buffer | string, position: number | null): void {
+  const buffer = typeof data === 'string' ? Buffer.from(data) : data;
   for (let done = 0; done < buffer.length; ) {
-    const wrote = writeSync(fd, buffer, done, buffer.length - done, position + done);
+    const wrote = writeSync(fd, buffer, done, buffer.length - done, position === null ? null : position + done);
     if (wrote === 0) throw Object.assign(new Error('ENOSPC: the write stopped short'), { code: 'ENOSPC', syscall: 'write' });
     done += wrote;
   }
 }
 
+/** Fills `buffer` from an open file at `position`; the bytes read, fewer only where the file ends. */
 export function readInto(fd: number, buffer: Buffer, position: number): number {
   let done = 0;
   while (done < buffer.length) {
