@@ -36,7 +36,7 @@ function sequenceLength(bytes: Uint8Array, at: number): number {
 
 /** A name's bytes as Dormouse's string form: UTF-8 decoded, bytes outside valid sequences escaped. */
 export function decodeName(bytes: Uint8Array): string {
-  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const buffer = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const plain = buffer.toString('utf8');
   if (!plain.includes('\uFFFD')) return plain;
   let out = '';

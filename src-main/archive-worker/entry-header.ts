@@ -2,6 +2,7 @@ import { Header } from 'tar';
 import { blockSize } from './archive-manifest';
 import { decodeName } from './byte-names';
 import { parsePaxTime } from './pax-records';
+import { decodeUstarFields, type DecodedFields } from './ustar-header';
 
 /** One entry's header as stored: its name in Dormouse's string form, its PAX records, and where its content starts. */
 export interface StoredHeader {
@@ -13,7 +14,7 @@ export interface StoredHeader {
   uid: number;
   gid: number;
   mtimeNs: bigint;
-  records: Map<string, Buffer>;
+  records: ReadonlyMap<string, Buffer>;
 }
 
 function fieldBytes(block: Buffer, start: number, length: number): Buffer {
@@ -25,9 +26,35 @@ function fieldBytes(block: Buffer, start: number, length: number): Buffer {
 /** The raw name bytes of a ustar header (prefix and name). */
 function ustarName(block: Buffer): Buffer {
   const name = fieldBytes(block, 0, 100);
-  const magic = block.toString('latin1', 257, 263);
-  const prefix = magic.startsWith('ustar') ? fieldBytes(block, 345, 155) : Buffer.alloc(0);
-  return prefix.length > 0 ? Buffer.concat([prefix, Buffer.from('/'), name]) : name;
+  const ustar = block[257] === 0x75 && block[258] === 0x73 && block[259] === 0x74 && block[260] === 0x61 && block[261] === 0x72;
+  if (!ustar || block[345] === 0) return name;
+  return Buffer.concat([fieldBytes(block, 345, 155), Buffer.from('/'), name]);
+}
+
+/** The records of an entry that had none (shared: nothing adds to a header's records once read). */
+const noRecords: ReadonlyMap<string, Buffer> = new Map();
+
+/** A PAX record holding a whole number, or `fallback` when there is none. */
+function paxNumber(records: ReadonlyMap<string, Buffer>, key: string, fallback: number, offset: number): number {
+  const value = records.get(key);
+  if (value === undefined) return fallback;
+  const parsed = Number(value.toString('latin1'));
+  if (!Number.isSafeInteger(parsed) || parsed < 0) throw new Error(`a damaged PAX ${key} record at byte ${offset}`);
+  return parsed;
+}
+
+/** What the `tar` package's general Header reads from a block no plain decoding fits. */
+function generalFields(block: Buffer): DecodedFields {
+  const header = new Header(block);
+  return {
+    type: header.type ?? 'File',
+    size: header.size ?? 0,
+    mode: header.mode ?? 0,
+    uid: header.uid ?? 0,
+    gid: header.gid ?? 0,
+    mtimeSeconds: Math.round((header.mtime?.getTime() ?? 0) / 1000),
+    checksumValid: header.cksumValid,
+  };
 }
 
 /**
@@ -36,18 +63,11 @@ function ustarName(block: Buffer): Buffer {
  * damaged block, so nothing is restored from a header that cannot be trusted.
  */
 export function decodeHeader(block: Buffer, records: Map<string, Buffer> | null, offset: number): StoredHeader {
-  const header = new Header(block);
-  if (!header.cksumValid) throw new Error(`a damaged tar header at byte ${offset}`);
-  const pax = records ?? new Map<string, Buffer>();
-  const number = (key: string, fallback: number) => {
-    const value = pax.get(key);
-    if (value === undefined) return fallback;
-    const parsed = Number(value.toString('latin1'));
-    if (!Number.isSafeInteger(parsed) || parsed < 0) throw new Error(`a damaged PAX ${key} record at byte ${offset}`);
-    return parsed;
-  };
+  const header = decodeUstarFields(block) ?? generalFields(block);
+  if (!header.checksumValid) throw new Error(`a damaged tar header at byte ${offset}`);
+  const pax = records ?? noRecords;
   const paxTime = pax.get('mtime');
-  const mtimeNs = paxTime !== undefined ? parsePaxTime(paxTime.toString('latin1')) : BigInt(Math.round((header.mtime?.getTime() ?? 0) / 1000)) * 1_000_000_000n;
+  const mtimeNs = paxTime !== undefined ? parsePaxTime(paxTime.toString('latin1')) : BigInt(header.mtimeSeconds) * 1_000_000_000n;
   if (mtimeNs === null) throw new Error(`a damaged PAX mtime record at byte ${offset}`);
   // A GNU sparse 1.0 file is stored under a stand-in name; its own is in GNU.sparse.name.
   const path = pax.get('GNU.sparse.name') ?? pax.get('path');
@@ -55,11 +75,11 @@ export function decodeHeader(block: Buffer, records: Map<string, Buffer> | null,
   return {
     path: decodeName(path ?? ustarName(block)),
     linkpath: decodeName(linkpath ?? fieldBytes(block, 157, 100)),
-    type: header.type ?? 'File',
-    size: number('size', header.size ?? 0),
-    mode: header.mode ?? 0,
-    uid: number('uid', header.uid ?? 0),
-    gid: number('gid', header.gid ?? 0),
+    type: header.type,
+    size: records === null ? header.size : paxNumber(records, 'size', header.size, offset),
+    mode: header.mode,
+    uid: records === null ? header.uid : paxNumber(records, 'uid', header.uid, offset),
+    gid: records === null ? header.gid : paxNumber(records, 'gid', header.gid, offset),
     mtimeNs,
     records: pax,
   };

@@ -73,7 +73,7 @@ export function isAttributeRecord(key: string): boolean {
 }
 
 /** Extended attributes and ACLs from the entry's PAX records (`SCHILY.xattr.*`, `SCHILY.acl.*`). */
-export function applyAttributes(path: string, entry: AttributedEntry, records: Map<string, Buffer>, unapplied: Unapplied): void {
+export function applyAttributes(path: string, entry: AttributedEntry, records: ReadonlyMap<string, Buffer>, unapplied: Unapplied): void {
   const wanted: [string, Buffer][] = [];
   for (const [key, value] of records) {
     if (key.startsWith('SCHILY.xattr.')) wanted.push([key.slice('SCHILY.xattr.'.length), value]);
@@ -116,7 +116,7 @@ export function applyTime(path: string, entry: AttributedEntry, unapplied: Unapp
  * temporary twin, then the twin takes its real name. The one way a file reaches its name, whichever
  * thread wrote it.
  */
-export function settleRestoredFile(fd: number, temporary: string, destination: string, entry: AttributedEntry, records: Map<string, Buffer>, unapplied: Unapplied): void {
+export function settleRestoredFile(fd: number, temporary: string, destination: string, entry: AttributedEntry, records: ReadonlyMap<string, Buffer>, unapplied: Unapplied): void {
   applyOwnerAndMode(fd, entry, unapplied);
   applyAttributes(temporary, entry, records, unapplied);
   applyTime(temporary, entry, unapplied, fd);

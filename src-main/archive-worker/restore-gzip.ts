@@ -21,7 +21,7 @@ interface Streaming {
   destination: string;
   file: OpenFile;
   sink: ContentSink;
-  records: Map<string, Buffer>;
+  records: ReadonlyMap<string, Buffer>;
   failed: boolean;
 }
 
@@ -53,7 +53,7 @@ export async function restoreFromGzip(
     for (const [stored, entry] of standIns) if (!seenStandIns.has(stored)) writer.refused.push(`/${displayName(entry.path)}: not restored, ${archivePath} ${why}`);
   };
   let current: Streaming | null = null;
-  const start = (entry: ManifestEntry, records: Map<string, Buffer>) => {
+  const start = (entry: ManifestEntry, records: ReadonlyMap<string, Buffer>) => {
     report(entry.path);
     const destination = writer.place(entry);
     if (destination === null) return;
@@ -140,8 +140,8 @@ export async function restoreFromGzip(
  * The PAX records (extended attributes, ACLs) of the folders, FIFOs and links that have them, read
  * from the archive holding each: by seeking in an uncompressed archive, by one pass through a gzip one.
  */
-export async function recordsOfOthers(entries: readonly ManifestEntry[], archiveOf: (entry: ManifestEntry) => string | undefined, keys: ArchiveKeys, writer: SafeWriter): Promise<Map<string, Map<string, Buffer>>> {
-  const found = new Map<string, Map<string, Buffer>>();
+export async function recordsOfOthers(entries: readonly ManifestEntry[], archiveOf: (entry: ManifestEntry) => string | undefined, keys: ArchiveKeys, writer: SafeWriter): Promise<Map<string, ReadonlyMap<string, Buffer>>> {
+  const found = new Map<string, ReadonlyMap<string, Buffer>>();
   const groups = new Map<string, ManifestEntry[]>();
   for (const entry of entries) {
     const archive = archiveOf(entry);

@@ -10,7 +10,7 @@ import { parsePaxRecords } from './pax-records';
 const firstReadBytes = 128 * 1024;
 
 /** The full size of a sparse file from its GNU sparse 1.0 records, or null when the entry is not sparse. */
-export function sparseSize(records: Map<string, Buffer>): number | null {
+export function sparseSize(records: ReadonlyMap<string, Buffer>): number | null {
   const size = records.get('GNU.sparse.realsize');
   if (records.get('GNU.sparse.major')?.toString() !== '1' || size === undefined) return null;
   const value = Number(size.toString('latin1'));

@@ -64,11 +64,11 @@ function removeLeftovers(folder: string): void {
 interface FolderAttributes {
   path: string;
   entry: AttributedEntry;
-  records: Map<string, Buffer> | null;
+  records: ReadonlyMap<string, Buffer> | null;
 }
 
 /** The folder attributes kept for the end, without the fields a folder's entry carries for listings. */
-function folderAttributes(path: string, entry: ManifestEntry, records: Map<string, Buffer> | null): FolderAttributes {
+function folderAttributes(path: string, entry: ManifestEntry, records: ReadonlyMap<string, Buffer> | null): FolderAttributes {
   const { mode, mtimeMs, mtimeNs, uid, gid, user, group } = entry;
   return { path, entry: { path: entry.path, type: entry.type, mode, mtimeMs, mtimeNs, uid, gid, user, group }, records };
 }
@@ -115,7 +115,7 @@ export class SafeWriter {
   };
 
   /** The place an entry goes, or null (with the reason recorded) when it must not be written. */
-  place(entry: ManifestEntry, records: Map<string, Buffer> | null = null): string | null {
+  place(entry: ManifestEntry, records: ReadonlyMap<string, Buffer> | null = null): string | null {
     const shown = () => displayName(entry.path);
     const why = unsafeName(entry.path);
     if (why) {
@@ -208,7 +208,7 @@ export class SafeWriter {
     this.folderOk.add(path);
   }
 
-  folder(entry: ManifestEntry, destination: string, records: Map<string, Buffer> | null): void {
+  folder(entry: ManifestEntry, destination: string, records: ReadonlyMap<string, Buffer> | null): void {
     this.makeFolder(destination);
     this.folders.push(folderAttributes(destination, entry, records));
   }
@@ -219,7 +219,7 @@ export class SafeWriter {
     applyTime(destination, entry, this.note);
   }
 
-  fifo(entry: ManifestEntry, destination: string, records: Map<string, Buffer> | null): void {
+  fifo(entry: ManifestEntry, destination: string, records: ReadonlyMap<string, Buffer> | null): void {
     const native = nativeFs();
     if (!native) {
       this.refused.push(`/${displayName(entry.path)}: not restored, this build cannot make a FIFO`);
@@ -276,7 +276,7 @@ export class SafeWriter {
    * backup time (format 2) it gets its owner, mode, attributes and time and takes its name;
    * otherwise the temporary file is removed and the file is listed as damaged. Says whether the file took its name.
    */
-  closeFile(entry: ManifestEntry, destination: string, file: OpenFile, sha256: string, records: Map<string, Buffer>): boolean {
+  closeFile(entry: ManifestEntry, destination: string, file: OpenFile, sha256: string, records: ReadonlyMap<string, Buffer>): boolean {
     if (entry.sha256 !== undefined && entry.sha256 !== sha256) {
       this.discard(file);
       this.damaged.push(`/${displayName(entry.path)}`);

@@ -15,7 +15,7 @@ export interface ScannedEntry {
   gid: number;
   linkpath: string;
   /** The PAX records that came before its header (extended attributes, ACLs, sparse map records…); empty when none. */
-  records: Map<string, Buffer>;
+  records: ReadonlyMap<string, Buffer>;
 }
 
 export interface ScanEvents {

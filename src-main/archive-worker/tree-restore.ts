@@ -34,7 +34,7 @@ export class TreeRestore {
   private readonly waiting: ManifestEntry[] = [];
   /** The gzip archives holding files of this restore, read after the pass, and the stand-ins each holds. */
   private readonly gzipArchives = new Map<string, Map<string, ManifestEntry>>();
-  private others = new Map<string, Map<string, Buffer>>();
+  private others = new Map<string, ReadonlyMap<string, Buffer>>();
   private lastProgress = 0;
   /** The path last reported: still the current one while file threads are waited for. */
   private currentPath = '';

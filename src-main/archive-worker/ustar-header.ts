@@ -69,3 +69,80 @@ export function encodeUstarHeader(block: Buffer, fields: HeaderFields): boolean 
   writeOctal(block, 148, 8, sum);
   return true;
 }
+
+/** The fields of a header block that reading an entry needs, as the `tar` package's Header gives them. */
+export interface DecodedFields {
+  /** The `tar` package's name for the type flag ('File', 'Directory', 'ExtendedHeader', …). */
+  type: string;
+  size: number;
+  mode: number;
+  uid: number;
+  gid: number;
+  mtimeSeconds: number;
+  checksumValid: boolean;
+}
+
+/** Type flags by byte; a NUL flag (an old tar's plain file) reads as '0', as the package reads it. */
+const typeNames = new Map<number, string>([
+  [0x30, 'File'],
+  [0x31, 'Link'],
+  [0x32, 'SymbolicLink'],
+  [0x33, 'CharacterDevice'],
+  [0x34, 'BlockDevice'],
+  [0x35, 'Directory'],
+  [0x36, 'FIFO'],
+  [0x37, 'ContiguousFile'],
+  [0x67, 'GlobalExtendedHeader'],
+  [0x78, 'ExtendedHeader'],
+]);
+
+/**
+ * An octal field written the plain way (spaces, octal digits, then spaces up to its NUL or end), or
+ * -1 for any other spelling (base-256, signs, stray bytes), which the caller leaves to the `tar`
+ * package's general reader.
+ */
+function readOctal(block: Buffer, offset: number, size: number): number {
+  let at = offset;
+  const end = offset + size;
+  while (at < end && block[at] === 0x20) at += 1;
+  let value = 0;
+  let digits = 0;
+  for (; at < end; at += 1) {
+    const byte = block[at] as number;
+    if (byte < 0x30 || byte > 0x37) break;
+    value = value * 8 + (byte - 0x30);
+    digits += 1;
+  }
+  if (digits === 0) return -1;
+  for (; at < end && block[at] !== 0; at += 1) if (block[at] !== 0x20) return -1;
+  return value;
+}
+
+/**
+ * Decodes a header block written the plain way, giving what the `tar` package's Header gives for it
+ * (a test holds the two together), or null for anything else (base-256 numbers, unusual spellings,
+ * other type flags, an empty name), which then goes through that Header. It exists because a
+ * restore reads a header per file, and the package's general decoder (strings, regular expressions,
+ * a Date) was a tenth of a million-file restore's time on its busiest thread.
+ */
+export function decodeUstarFields(block: Buffer): DecodedFields | null {
+  const flag = block[156] === 0 ? 0x30 : (block[156] as number);
+  let type = typeNames.get(flag);
+  if (type === undefined || block[0] === 0) return null;
+  const mode = readOctal(block, 100, 8);
+  const uid = readOctal(block, 108, 8);
+  const gid = readOctal(block, 116, 8);
+  let size = readOctal(block, 124, 12);
+  const mtimeSeconds = readOctal(block, 136, 12);
+  const checksum = readOctal(block, 148, 12);
+  if (mode < 0 || uid < 0 || gid < 0 || size < 0 || mtimeSeconds < 0 || checksum < 0) return null;
+  let sum = 8 * 0x20;
+  for (let i = 0; i < 148; i += 1) sum += block[i] as number;
+  for (let i = 156; i < 512; i += 1) sum += block[i] as number;
+  // Old tars marked a folder as a file whose name ends in a slash; a folder has no content.
+  let nameEnd = 0;
+  while (nameEnd < 100 && block[nameEnd] !== 0) nameEnd += 1;
+  if (flag === 0x30 && block[nameEnd - 1] === 0x2f) type = 'Directory';
+  if (type === 'Directory') size = 0;
+  return { type, size, mode, uid, gid, mtimeSeconds, checksumValid: sum === checksum };
+}

@@ -1,4 +1,5 @@
 import '../common/thread-pool';
+import './early-worker';
 import { join } from 'node:path';
 import { runCli } from './cli-program';
 

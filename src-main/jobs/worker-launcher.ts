@@ -1,4 +1,4 @@
-import { fork } from 'node:child_process';
+import { fork, type ChildProcess } from 'node:child_process';
 import { Worker } from 'node:worker_threads';
 import type { FromWorker, ToWorker } from '../archive-worker/archive-protocol';
 import { workerExecArgv } from '../archive-worker/heap-trim';
@@ -17,11 +17,45 @@ export interface WorkerHandle {
 /** Starts an archive worker: a forked Node child in the CLI and the daemon, a utilityProcess in the app. */
 export type WorkerLauncher = () => WorkerHandle;
 
+function forkWorker(workerScript: string): ChildProcess {
+  // The worker is plain built JavaScript: it never takes the parent's Node flags (a loader, --inspect and its port), only its own.
+  return fork(workerScript, [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], serialization: 'advanced', execArgv: [...workerExecArgv] });
+}
+
+/** A worker started before anyone asked (prestartWorker), kept for the first launch of the same script. */
+let prestarted: { script: string; child: ChildProcess } | null = null;
+
+/**
+ * Starts a worker now, while the rest of a command loads, for a command that is sure to need one:
+ * the first launch of the same script takes it instead of forking, so the worker's own start
+ * (about a tenth of a second) overlaps the command's. Until then it does not keep the process
+ * running, and it ends with the process if nothing takes it.
+ */
+export function prestartWorker(workerScript: string): void {
+  if (prestarted !== null) return;
+  const child = forkWorker(workerScript);
+  child.unref();
+  child.channel?.unref();
+  process.once('exit', () => {
+    if (prestarted?.child === child) child.kill('SIGKILL');
+  });
+  prestarted = { script: workerScript, child };
+}
+
+function takePrestarted(workerScript: string): ChildProcess | null {
+  const taken = prestarted;
+  if (taken === null || taken.script !== workerScript) return null;
+  prestarted = null;
+  if (!taken.child.connected || taken.child.exitCode !== null || taken.child.signalCode !== null) return null;
+  taken.child.ref();
+  taken.child.channel?.ref();
+  return taken.child;
+}
+
 /** The launcher for plain Node: forks the built worker script as a child process. */
 export function forkWorkerLauncher(workerScript: string): WorkerLauncher {
   return () => {
-    // The worker is plain built JavaScript: it never takes the parent's Node flags (a loader, --inspect and its port), only its own.
-    const child = fork(workerScript, [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], serialization: 'advanced', execArgv: [...workerExecArgv] });
+    const child = takePrestarted(workerScript) ?? forkWorker(workerScript);
     return {
       pid: child.pid,
       send: (message) => {

@@ -2,7 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { dormouse, temporaryFolder, type CliResult, describeResult, expectError, expectOk } from '../helpers/cli';
+import { startDormouse, waitFor } from '../helpers/trees';
 
 const catalogName = 'dormouse.sqlite';
 
@@ -181,4 +183,24 @@ test('--help prints the usage on stdout and exits 0', () => {
   assert.equal(result.code, 0, describeResult(result));
   assert.match(result.stdout, /Usage: dormouse/);
   for (const command of ['destination', 'schedule', 'cron']) assert.match(result.stdout, new RegExp(command));
+});
+
+test('a run, restore or verify that fails before its work starts ends at once and leaves no worker process behind', async (t) => {
+  const { root } = workspace(t);
+  const dataDir = join(root, 'data');
+  // These commands start their archive worker while the CLI loads; one that never gets to use it must not keep it.
+  for (const args of [['run', 'Nothing'], ['restore', '999', '--to', join(root, 'out')], ['--json', 'verify', '999']]) {
+    const running = startDormouse(['--data-dir', dataDir, ...args], { ownProcessGroup: true });
+    const group = running.child.pid as number;
+    const result = await running.done;
+    assert.notEqual(result.code, 0, `${args.join(' ')} fails: ${result.stderr}`);
+    assert.match(result.stderr, /Nothing|999/, `${args.join(' ')} says what it did not find`);
+    const left = await waitFor(
+      `the processes of \`dormouse ${args.join(' ')}\` to end`,
+      // A process that has ended but is not yet reaped by init (state Z) is gone for the user.
+      () => (spawnSync('ps', ['-o', 'stat=', '-g', String(group)], { encoding: 'utf8' }).stdout.split('\n').every((state) => state.trim() === '' || state.startsWith('Z')) ? 'none' : undefined),
+      5000,
+    );
+    assert.equal(left, 'none');
+  }
 });

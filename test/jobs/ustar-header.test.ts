@@ -1,7 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Header } from 'tar';
-import { encodeUstarHeader, type HeaderFields } from '../../src-main/archive-worker/ustar-header';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, linkSync, mkdirSync, readFileSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { decodeUstarFields, encodeUstarHeader, type DecodedFields, type HeaderFields } from '../../src-main/archive-worker/ustar-header';
+import { temporaryFolder } from '../helpers/cli';
 
 /** The block the `tar` package encodes for the same fields, and whether it asks for a PAX header. */
 function packageEncoding(fields: HeaderFields): { block: Buffer; needsPax: boolean } {
@@ -87,4 +91,93 @@ test('long names, non-ASCII names, huge files and times before 1970 are left to 
     { ...base, mtimeSeconds: -86400 },
   ];
   for (const fields of declined) assert.equal(ours(fields), null, `declined: ${JSON.stringify(fields).slice(0, 80)}`);
+});
+
+/** Every header block of a tar file, found by walking it with the tar package's Header (the reference). */
+function headerBlocks(tar: Buffer): Buffer[] {
+  const blocks: Buffer[] = [];
+  for (let at = 0; at + 512 <= tar.length; ) {
+    const block = tar.subarray(at, at + 512);
+    if (block.every((byte) => byte === 0)) break;
+    blocks.push(Buffer.from(block));
+    const size = new Header(block).size ?? 0;
+    at += 512 + Math.ceil(size / 512) * 512;
+  }
+  return blocks;
+}
+
+/** What the tar package's Header reads from a block, in the fast decoder's terms. */
+function packageDecoding(block: Buffer): DecodedFields {
+  const header = new Header(block);
+  return {
+    type: header.type ?? 'File',
+    size: header.size ?? 0,
+    mode: header.mode ?? 0,
+    uid: header.uid ?? 0,
+    gid: header.gid ?? 0,
+    mtimeSeconds: Math.round((header.mtime?.getTime() ?? 0) / 1000),
+    checksumValid: header.cksumValid,
+  };
+}
+
+test('headers written by GNU tar, bsdtar and the tar package decode as the tar package decodes them, damaged ones too', (t) => {
+  const root = temporaryFolder(t);
+  const tree = join(root, 'tree');
+  mkdirSync(join(tree, 'folder', 'deeper'), { recursive: true });
+  writeFileSync(join(tree, 'folder', 'small.txt'), 'hello\n');
+  writeFileSync(join(tree, 'folder', 'deeper', `${'n'.repeat(90)}.txt`), Buffer.alloc(70_000, 7));
+  writeFileSync(join(tree, 'empty'), '');
+  chmodSync(join(tree, 'folder', 'small.txt'), 0o4751);
+  symlinkSync('folder/small.txt', join(tree, 'link'));
+  linkSync(join(tree, 'folder', 'small.txt'), join(tree, 'hard'));
+  execFileSync('mkfifo', [join(tree, 'pipe')]);
+  utimesSync(join(tree, 'empty'), 0, 0);
+  utimesSync(join(tree, 'folder', 'small.txt'), 4_000_000_000, 4_000_000_000);
+  const blocks: Buffer[] = [];
+  const tools: [string, string[]][] = [
+    ['tar', ['--format=posix']],
+    ['tar', ['--format=gnu']],
+    ['tar', ['--format=ustar']],
+    ['tar', ['--format=gnu', '--owner=3000000:0', '--group=3000000:0', '--mtime=@-86400']],
+    ['bsdtar', ['--format=pax']],
+    ['bsdtar', ['--format=ustar']],
+  ];
+  for (const [tool, options] of tools) {
+    const file = join(root, `${blocks.length}.tar`);
+    execFileSync(tool, [...options, '-cf', file, '-C', tree, '.']);
+    blocks.push(...headerBlocks(readFileSync(file)));
+  }
+  for (const fields of [base, { ...base, path: 'dir/', type: 'Directory' as const, size: 0 }, { ...base, type: 'FIFO' as const, size: 0 }]) blocks.push(packageEncoding(fields).block);
+  // A plain file marked as one by an old tar: a name ending in a slash is a folder.
+  const oldFolder = packageEncoding({ ...base, path: 'old/' }).block;
+  blocks.push(oldFolder);
+  let seed = 7;
+  const random = (limit: number) => {
+    seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+    return seed % limit;
+  };
+  const damaged: Buffer[] = [];
+  for (const block of blocks) {
+    for (let i = 0; i < 40; i += 1) {
+      const copy = Buffer.from(block);
+      copy[random(512)] = random(256);
+      if (i % 2 === 1) copy[100 + random(70)] = [0x20, 0, 0x38, 0x80, 0x2b][random(5)] as number;
+      damaged.push(copy);
+    }
+  }
+  let fast = 0;
+  for (const block of [...blocks, ...damaged]) {
+    const decoded = decodeUstarFields(block);
+    if (decoded === null) continue;
+    fast += 1;
+    assert.deepEqual(decoded, packageDecoding(block), `the same reading of a block: ${block.subarray(0, 160).toString('latin1').replace(/\0+/g, '|')}`);
+  }
+  const plain = blocks.filter((block) => decodeUstarFields(block) !== null);
+  assert.ok(plain.length >= blocks.length * 0.75, `most real headers take the fast decoder (${plain.length} of ${blocks.length})`);
+  assert.equal(decodeUstarFields(oldFolder)?.type, 'Directory');
+  assert.ok(fast > blocks.length * 10, `damaged headers were compared too (${fast})`);
+  assert.ok(
+    damaged.some((block) => decodeUstarFields(block)?.checksumValid === false),
+    'a changed byte makes the checksum fail',
+  );
 });
