@@ -51,11 +51,72 @@ export interface FileOutcome {
 }
 
 /**
- * What a file thread is sent: files to write, in order, as the JSON text of a FileJob[] (a string
- * crosses threads as one copy; a million job objects cloned one by one cost the restore's own thread
- * seconds), or 'close' (close the archives and end). It answers with the JSON text of a FileOutcome[].
+ * What a file thread is sent: files to write, in order, as the text encodeJobs makes (a string
+ * crosses threads as one copy; a million job objects cloned one by one, or put through JSON, cost the
+ * restore's own thread seconds), or 'close' (close the archives and end). It answers with the JSON
+ * text of a FileOutcome[].
  */
 export type RestoreThreadMessage = string;
+
+/** An optional text or number as a field: empty when absent, else a '+' and its text (so an empty name stays one). */
+function optional(value: string | number | undefined): string {
+  return value === undefined ? '' : `+${value}`;
+}
+
+/**
+ * Files to write as one text: their fields separated by NUL, which no path, name or number holds
+ * (a file's attribute records go as a count, then each name and base64 value). Kept beside
+ * decodeJobs, its reverse.
+ */
+export function encodeJobs(jobs: readonly FileJob[]): string {
+  let text = '';
+  for (const job of jobs) {
+    const { entry } = job;
+    text += `${job.id}\0${job.archivePath}\0${job.contentAt}\0${job.length}\0${optional(job.sparseSize ?? undefined)}\0${job.temporary}\0${job.destination}\0${optional(job.sha256)}\0`;
+    text += `${entry.path}\0${entry.type}\0${entry.mode}\0${entry.mtimeMs}\0${optional(entry.mtimeNs)}\0${optional(entry.uid)}\0${optional(entry.gid)}\0${optional(entry.user)}\0${optional(entry.group)}\0${job.records.length}\0`;
+    for (const [key, value] of job.records) text += `${key}\0${value}\0`;
+  }
+  return text;
+}
+
+/** The files encodeJobs wrote. */
+export function decodeJobs(text: string): FileJob[] {
+  const fields = text.split('\0');
+  let at = 0;
+  const next = () => fields[at++] as string;
+  const optionalText = (field: string) => (field === '' ? undefined : field.slice(1));
+  const optionalNumber = (field: string) => (field === '' ? undefined : Number(field.slice(1)));
+  const jobs: FileJob[] = [];
+  while (at < fields.length - 1) {
+    const id = Number(next());
+    const archivePath = next();
+    const contentAt = Number(next());
+    const length = Number(next());
+    const sparseSize = optionalNumber(next()) ?? null;
+    const temporary = next();
+    const destination = next();
+    const sha256 = optionalText(next());
+    const path = next();
+    const type = next() as AttributedEntry['type'];
+    const mode = Number(next());
+    const mtimeMs = Number(next());
+    const mtimeNs = optionalText(next());
+    const uid = optionalNumber(next());
+    const gid = optionalNumber(next());
+    const user = optionalText(next());
+    const group = optionalText(next());
+    const records: [string, string][] = [];
+    for (let count = Number(next()); count > 0; count -= 1) records.push([next(), next()]);
+    const entry: AttributedEntry = { path, type, mode, mtimeMs };
+    if (mtimeNs !== undefined) entry.mtimeNs = mtimeNs;
+    if (uid !== undefined) entry.uid = uid;
+    if (gid !== undefined) entry.gid = gid;
+    if (user !== undefined) entry.user = user;
+    if (group !== undefined) entry.group = group;
+    jobs.push({ id, archivePath, contentAt, length, sparseSize, temporary, destination, sha256, entry, records });
+  }
+  return jobs;
+}
 
 /** The restore stopped while a file was being written. */
 class Stopped extends Error {}
@@ -130,7 +191,7 @@ export function runRestoreThread(data: RestoreThreadData, port: MessagePort): vo
       port.close();
       return;
     }
-    const outcomes = (JSON.parse(message) as FileJob[]).map((job): FileOutcome => {
+    const outcomes = decodeJobs(message).map((job): FileOutcome => {
       if (Atomics.load(stop, 0) === 1) return { id: job.id, outcome: 'failed', notes: [], reason: 'the restore stopped' };
       const outcome = restoreOne(job);
       copying[data.slot] = 0;

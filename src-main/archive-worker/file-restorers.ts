@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import type { FileJob, FileOutcome, RestoreThreadData } from './file-restore-thread';
+import { encodeJobs, type FileJob, type FileOutcome, type RestoreThreadData } from './file-restore-thread';
 import { workerThreadScript } from './worker-thread-script';
 
 /** Files sent to a thread at once: one message per batch keeps the messaging cost off the files (a message per file cost a million-file restore's own thread 6 s). */
@@ -108,7 +108,7 @@ export class FileRestorers {
 
   private send(thread: RestoreThread): void {
     thread.inFlight += thread.batch.length;
-    thread.worker.postMessage(JSON.stringify(thread.batch));
+    thread.worker.postMessage(encodeJobs(thread.batch));
     thread.batch = [];
   }
 

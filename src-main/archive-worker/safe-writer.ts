@@ -247,7 +247,8 @@ export class SafeWriter {
    */
   temporaryFor(destination: string): string {
     this.made += 1;
-    const temporary = join(dirname(destination), `.dormouse-${this.mark}${this.made.toString(16).padStart(6, '0')}.restoring`);
+    // The destination is a resolved path, so its folder is what comes before its last separator.
+    const temporary = `${destination.slice(0, destination.lastIndexOf(sep) + 1)}.dormouse-${this.mark}${this.made.toString(16).padStart(6, '0')}.restoring`;
     this.open.add(temporary);
     return temporary;
   }

@@ -6,6 +6,7 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { join } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { repoRoot } from '../helpers/cli';
+import { decodeJobs, encodeJobs, type FileJob } from '../../src-main/archive-worker/file-restore-thread';
 import { bench, type RestoreReport } from '../incremental/incremental-kit';
 
 /**
@@ -198,4 +199,38 @@ test('a restore killed mid-way leaves no file with wrong contents under its real
     assert.deepEqual(stillWrong, [], 'every file has its right content');
   }
   assert.ok(insideFile >= 1, 'one of the kills landed inside a file, which was there under a temporary name only');
+});
+
+test('a file handed to a restore thread arrives with every field as the restore sent it, odd names and empty owner names included', () => {
+  const jobs: FileJob[] = [
+    {
+      id: 1,
+      archivePath: '/drive/Dormouse/m/Home/20261206T000000Z-full-1.tar',
+      contentAt: 1536,
+      length: 0,
+      sparseSize: null,
+      temporary: '/target/a b/.dormouse-1-000000000001000001.restoring',
+      destination: '/target/a b/line\nbreak\ttab +plus \u00e9\udc80',
+      sha256: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
+      entry: { path: 'a b/line\nbreak\ttab +plus \u00e9\udc80', type: 'file', mode: 0o4755, mtimeMs: -1.5, mtimeNs: '-1500000001', uid: 0, gid: 4_000_000_000, user: '', group: 'wheel' },
+      records: [
+        ['SCHILY.xattr.user.note', Buffer.from('one\0two').toString('base64')],
+        ['SCHILY.acl.access', ''],
+      ],
+    },
+    {
+      id: 2,
+      archivePath: '/drive/b.tar',
+      contentAt: 2 ** 40,
+      length: 2 ** 33,
+      sparseSize: 2 ** 34,
+      temporary: '/t/.x',
+      destination: '/t/x',
+      sha256: undefined,
+      entry: { path: 'x', type: 'file', mode: 0, mtimeMs: 1_765_000_000_123.25 },
+      records: [],
+    },
+  ];
+  assert.deepStrictEqual(decodeJobs(encodeJobs(jobs)), jobs);
+  assert.deepStrictEqual(decodeJobs(encodeJobs([])), []);
 });
