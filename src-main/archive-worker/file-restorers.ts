@@ -55,10 +55,10 @@ export class FileRestorers {
   }
 
   /**
-   * Hands a file to a thread; `done` hears how it ended. Waits first while too many are
+   * Hands a file to a thread (giving it its id); `done` hears how it ended. Waits first while too many are
    * unfinished, calling `waiting` at least every 50 ms meanwhile (progress; it throws to cancel).
    */
-  async add(job: Omit<FileJob, 'id'>, done: (outcome: FileOutcome) => void, waiting: () => void): Promise<void> {
+  async add(job: FileJob, done: (outcome: FileOutcome) => void, waiting: () => void): Promise<void> {
     while (this.waiting.size >= inFlightLimit && this.failure === null) {
       this.flush();
       await this.nextFinish();
@@ -67,8 +67,10 @@ export class FileRestorers {
     if (this.failure) throw this.failure;
     const id = (this.nextId += 1);
     this.waiting.set(id, done);
-    const thread = this.threads.reduce((least, candidate) => (candidate.inFlight + candidate.batch.length < least.inFlight + least.batch.length ? candidate : least));
-    thread.batch.push({ ...job, id });
+    let thread = this.threads[0] as RestoreThread;
+    for (const candidate of this.threads) if (candidate.inFlight + candidate.batch.length < thread.inFlight + thread.batch.length) thread = candidate;
+    job.id = id;
+    thread.batch.push(job);
     if (thread.batch.length >= batchSize) this.send(thread);
   }
 

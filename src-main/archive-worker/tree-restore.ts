@@ -38,6 +38,8 @@ export class TreeRestore {
   private lastProgress = 0;
   /** The path last reported: still the current one while file threads are waited for. */
   private currentPath = '';
+  /** whileWaiting as one function for every file handed out (a closure per file was garbage at a million files). */
+  private readonly waitingHook = (): void => this.whileWaiting();
   private sinceYield = Date.now();
 
   constructor(
@@ -194,6 +196,7 @@ export class TreeRestore {
     if (isLeader) this.leaders.set(entry.path, undefined);
     const sparse = entry.sparse === true ? sparseSize(located.header.records) : null;
     const job = {
+      id: 0,
       archivePath,
       contentAt: located.contentAt,
       length: sparse === null ? entry.size : located.header.size,
@@ -202,7 +205,7 @@ export class TreeRestore {
       destination,
       sha256: entry.sha256,
       entry: { path, type, mode, mtimeMs, mtimeNs, uid, gid, user, group },
-      records: [...located.header.records].filter(([key]) => isAttributeRecord(key)).map(([key, value]): [string, string] => [key, value.toString('base64')]),
+      records: attributeRecords(located.header.records),
     };
     await restorers.add(job, (outcome) => {
       for (const line of outcome.notes) writer.note(line);
@@ -216,7 +219,7 @@ export class TreeRestore {
         writer.forget(temporary);
         writer.damaged.push(`/${displayName(entry.path)}`);
       }
-    }, () => this.whileWaiting());
+    }, this.waitingHook);
   }
 
   /** The files of this restore a gzip archive holds under their own names, in its order: the selection read again. */
@@ -241,4 +244,11 @@ export class TreeRestore {
       (entry, destination) => this.restored(entry, destination),
     );
   }
+}
+
+/** A file's extended attributes and ACLs as a file thread takes them: each record's name and base64 value. */
+function attributeRecords(records: ReadonlyMap<string, Buffer>): [string, string][] {
+  const found: [string, string][] = [];
+  for (const [key, value] of records) if (isAttributeRecord(key)) found.push([key, value.toString('base64')]);
+  return found;
 }
