@@ -12,6 +12,7 @@ import { dirname, join } from 'node:path';
 import { Engine } from '../../src-main/engine/engine';
 import { forkWorkerLauncher, threadWorkerLauncher } from '../../src-main/jobs/worker-launcher';
 import { ensureBenchTree } from './bench-tree';
+import { freshFileSystems, restoreTarget } from './fresh-file-system';
 import { hourlyRows, hourlySnapshots } from './hourly-bench';
 import { otherToolRows } from './other-tools';
 import { dormouse, MB, measureOk, median, settle, size, Table, time, type Measured } from './scale-measure';
@@ -201,9 +202,13 @@ async function benchTree(tree: TreeBench): Promise<void> {
       if (tree.wholeRestore) {
         // ext4 makes files slowly for about 30 s after many were deleted nearby (each new inode is
         // checked against recently deleted ones): both trees are removed after both restores, and
-        // the two take turns going first, so neither pays for the other's clean-up.
-        const wholeTo = join(work, `whole-${round}`);
-        const tarWholeTo = join(work, `tar-whole-${round}`);
+        // the two take turns going first, so neither pays for the other's clean-up; with
+        // BENCH_FRESH_FS=1 each restore gets a new file system of its own as well.
+        const room = { bytes: Math.max(4 * 2 ** 30, 3 * statSync(full.answer.archivePath as string).size), inodes: Math.ceil(files.length * 1.3) + 100_000 };
+        const ourTarget = restoreTarget(work, `whole-${round}`, room.bytes, room.inodes);
+        const tarTarget = restoreTarget(work, `tar-whole-${round}`, room.bytes, room.inodes);
+        const wholeTo = ourTarget.path;
+        const tarWholeTo = tarTarget.path;
         const ours = async () => {
           settle();
           wholeRestores.push((await dormouse(dataDir, ['restore', String(fullSnapshot.id), '--to', wholeTo])).run);
@@ -225,8 +230,8 @@ async function benchTree(tree: TreeBench): Promise<void> {
           await theirs();
           await ours();
         }
-        rmSync(wholeTo, { recursive: true, force: true });
-        rmSync(tarWholeTo, { recursive: true, force: true });
+        ourTarget.remove();
+        tarTarget.remove();
       }
       rmSync(dirname(full.answer.archivePath as string), { recursive: true, force: true });
       console.log(
@@ -276,7 +281,7 @@ async function benchTree(tree: TreeBench): Promise<void> {
     table.memory('one-file restore', oneFileRestores);
 
     if (tree.wholeRestore) {
-      table.heading('whole-tree restore of the full snapshot');
+      table.heading(`whole-tree restore of the full snapshot (${freshFileSystems ? 'each onto a new ext4 file system: BENCH_FRESH_FS=1' : 'into the temporary folder; BENCH_FRESH_FS=1, as root, gives each a new file system'})`);
       const tarWhole = median(tarWholeRestores);
       table.row('GNU tar --xattrs --acls -xf, then sync -f', time(tarWhole), `rounds ${tarWholeRestores.map(time).join(' / ')}`);
       table.row('  of which sync -f', time(median(tarWholeSyncs)), `rounds ${tarWholeSyncs.map(time).join(' / ')}`);
