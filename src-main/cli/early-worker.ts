@@ -5,7 +5,7 @@ import { prestartWorker } from '../jobs/worker-launcher';
 const workerCommands = new Set(['run', 'restore', 'verify']);
 
 /** The command named on a command line: its first word that is not a global option or its value. */
-export function commandOf(args: readonly string[]): string | null {
+function commandOf(args: readonly string[]): string | null {
   for (let i = 0; i < args.length; i += 1) {
     const arg = args[i] as string;
     if (arg === '--data-dir') i += 1;
