@@ -60,6 +60,11 @@ const nanoseconds = /^-?\d{1,30}$/;
 const sha256Hex = /^[0-9a-f]{64}$/;
 const isCount = (value: unknown) => typeof value === 'number' && Number.isInteger(value) && value >= 0;
 
+/** An owner or group name as a manifest may hold it: text without a NUL (no system name has one). */
+function isOwnerName(value: unknown): boolean {
+  return typeof value === 'string' && !value.includes('\0');
+}
+
 /** Why a manifest entry is not one Dormouse wrote, or null: a plain check, fast enough for a million entries. */
 export function entryProblem(entry: unknown): string | null {
   if (typeof entry !== 'object' || entry === null) return 'an entry is not an object';
@@ -73,7 +78,7 @@ export function entryProblem(entry: unknown): string | null {
   if (e.mtimeNs !== undefined && (typeof e.mtimeNs !== 'string' || !nanoseconds.test(e.mtimeNs))) return `${e.path}: bad nanosecond time`;
   if (e.sha256 !== undefined && (typeof e.sha256 !== 'string' || !sha256Hex.test(e.sha256))) return `${e.path}: bad SHA-256`;
   if ((e.uid !== undefined && !isCount(e.uid)) || (e.gid !== undefined && !isCount(e.gid))) return `${e.path}: bad owner`;
-  if ((e.user !== undefined && typeof e.user !== 'string') || (e.group !== undefined && typeof e.group !== 'string')) return `${e.path}: bad owner name`;
+  if ((e.user !== undefined && !isOwnerName(e.user)) || (e.group !== undefined && !isOwnerName(e.group))) return `${e.path}: bad owner name`;
   return null;
 }
 

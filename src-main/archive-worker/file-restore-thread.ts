@@ -58,9 +58,18 @@ export interface FileOutcome {
  */
 export type RestoreThreadMessage = string;
 
+/**
+ * A text as a field. One holding a NUL is refused: it would end its field early and shift every
+ * later one, so a hostile archive's owner name could otherwise pass a destination of its own making.
+ */
+function field(value: string): string {
+  if (value.includes('\0')) throw new Error(`a name in the archive holds a NUL byte (${JSON.stringify(value)}); verify the snapshot`);
+  return value;
+}
+
 /** An optional text or number as a field: empty when absent, else a '+' and its text (so an empty name stays one). */
 function optional(value: string | number | undefined): string {
-  return value === undefined ? '' : `+${value}`;
+  return value === undefined ? '' : `+${typeof value === 'string' ? field(value) : value}`;
 }
 
 /**
@@ -72,9 +81,9 @@ export function encodeJobs(jobs: readonly FileJob[]): string {
   let text = '';
   for (const job of jobs) {
     const { entry } = job;
-    text += `${job.id}\0${job.archivePath}\0${job.contentAt}\0${job.length}\0${optional(job.sparseSize ?? undefined)}\0${job.temporary}\0${job.destination}\0${optional(job.sha256)}\0`;
-    text += `${entry.path}\0${entry.type}\0${entry.mode}\0${entry.mtimeMs}\0${optional(entry.mtimeNs)}\0${optional(entry.uid)}\0${optional(entry.gid)}\0${optional(entry.user)}\0${optional(entry.group)}\0${job.records.length}\0`;
-    for (const [key, value] of job.records) text += `${key}\0${value}\0`;
+    text += `${job.id}\0${field(job.archivePath)}\0${job.contentAt}\0${job.length}\0${optional(job.sparseSize ?? undefined)}\0${field(job.temporary)}\0${field(job.destination)}\0${optional(job.sha256)}\0`;
+    text += `${field(entry.path)}\0${entry.type}\0${entry.mode}\0${entry.mtimeMs}\0${optional(entry.mtimeNs)}\0${optional(entry.uid)}\0${optional(entry.gid)}\0${optional(entry.user)}\0${optional(entry.group)}\0${job.records.length}\0`;
+    for (const [key, value] of job.records) text += `${field(key)}\0${field(value)}\0`;
   }
   return text;
 }

@@ -249,6 +249,7 @@ export class TreeRestore {
 /** A file's extended attributes and ACLs as a file thread takes them: each record's name and base64 value. */
 function attributeRecords(records: ReadonlyMap<string, Buffer>): [string, string][] {
   const found: [string, string][] = [];
-  for (const [key, value] of records) if (isAttributeRecord(key)) found.push([key, value.toString('base64')]);
+  // A name with a NUL byte cannot be an attribute's (the system's names end at one): such a record is not applied.
+  for (const [key, value] of records) if (isAttributeRecord(key) && !key.includes('\0')) found.push([key, value.toString('base64')]);
   return found;
 }

@@ -241,3 +241,25 @@ for (const extension of ['tar', 'tar.gz']) {
     assert.equal(readFileSync(join(target, 'filelink'), 'utf8'), 'the archive\'s own file\n');
   });
 }
+
+test('an owner name holding a NUL byte (it would end a field and shift the ones after it) makes an archive not one Dormouse wrote: it is skipped on import, saying why', (t) => {
+  const own = temporaryFolder(t, 'dormouse-hostile-nul-');
+  const drive = join(own, 'drive');
+  const folder = join(drive, 'Dormouse', 'Hostile');
+  mkdirSync(folder, { recursive: true });
+  const smuggled = join(own, 'outside', 'smuggled.txt');
+  const entries: HandEntry[] = [
+    { path: 'a.txt', type: 'file', content: 'first\n', user: `ann\u0000${smuggled}\u0000file` },
+    { path: 'b.txt', type: 'file', content: 'second\n' },
+  ];
+  writeFileSync(join(folder, 'owner.tar'), handMadeArchive(entries, { scheduleName: 'Hostile', createdAt: '2024-01-03T00:00:00.000Z' }));
+  const added = dormouse(['--data-dir', join(own, 'data'), 'destination', 'add', '--name', 'found', '--path', drive, '--json']);
+  assert.equal(added.code, 0, describeResult(added));
+  assert.equal(added.json<{ importedSnapshots: number }>().importedSnapshots, 0, 'the archive is not taken for one of Dormouse\'s');
+  const report = dormouse(['--data-dir', join(own, 'data'), 'import', '--destination', 'found', '--json']);
+  assert.equal(report.code, 0, describeResult(report));
+  const skipped = report.json<{ skipped: { archivePath: string; reason: string }[] }>().skipped;
+  assert.equal(skipped.length, 1, JSON.stringify(skipped));
+  assert.match(skipped[0]?.reason ?? '', /a\.txt: bad owner name/);
+  assert.ok(!existsSync(smuggled), 'nothing was written where the name pointed');
+});

@@ -104,6 +104,8 @@ export interface HandEntry {
   linkTarget?: string;
   /** Leave the entry out of the manifest (the tar still holds it). */
   notInManifest?: boolean;
+  /** The owner name its manifest line gives (none when absent). */
+  user?: string;
 }
 
 /** A tar header block (preceded by a PAX header when the name needs one) for one entry. */
@@ -152,6 +154,7 @@ export function tarBody(entries: readonly HandEntry[]): { body: Buffer; manifest
         mode,
         offset,
         ...(entry.type === 'symlink' ? { linkTarget: entry.linkTarget ?? '' } : {}),
+        ...(entry.user === undefined ? {} : { user: entry.user }),
       });
     }
     parts.push(bytes);

@@ -234,3 +234,27 @@ test('a file handed to a restore thread arrives with every field as the restore 
   assert.deepStrictEqual(decodeJobs(encodeJobs(jobs)), jobs);
   assert.deepStrictEqual(decodeJobs(encodeJobs([])), []);
 });
+
+test('a name holding a NUL byte is never handed to a restore thread, since it would end its field early and shift a destination of its own making into place', () => {
+  const job: FileJob = {
+    id: 1,
+    archivePath: '/drive/a.tar',
+    contentAt: 512,
+    length: 5,
+    sparseSize: null,
+    temporary: '/target/.t',
+    destination: '/target/a.txt',
+    sha256: undefined,
+    entry: { path: 'a.txt', type: 'file', mode: 0o644, mtimeMs: 0 },
+    records: [],
+  };
+  assert.deepStrictEqual(decodeJobs(encodeJobs([job])), [job], 'the job as it is goes through');
+  for (const hostile of [
+    { ...job, entry: { ...job.entry, user: 'ann\u00001\u0000/drive/a.tar\u00000\u00005\u0000\u0000/elsewhere/.t\u0000/elsewhere/evil' } },
+    { ...job, entry: { ...job.entry, group: 'staff\u0000x' } },
+    { ...job, records: [['SCHILY.xattr.user.a\u0000b', 'AA==']] as [string, string][] },
+    { ...job, destination: '/target/a\u0000b' },
+  ]) {
+    assert.throws(() => encodeJobs([hostile]), /NUL byte/, JSON.stringify(hostile));
+  }
+});
