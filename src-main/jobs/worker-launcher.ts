@@ -34,6 +34,8 @@ let prestarted: { script: string; child: ChildProcess } | null = null;
 export function prestartWorker(workerScript: string): void {
   if (prestarted !== null) return;
   const child = forkWorker(workerScript);
+  // A fork that fails reports it as an event: nobody listens yet, and the first launch then forks again.
+  child.once('error', () => undefined);
   child.unref();
   child.channel?.unref();
   process.once('exit', () => {
