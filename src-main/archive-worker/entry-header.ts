@@ -1,8 +1,7 @@
-import { Header } from 'tar';
 import { blockSize } from './archive-manifest';
 import { decodeName } from './byte-names';
 import { parsePaxTime } from './pax-records';
-import { decodeUstarFields, type DecodedFields } from './ustar-header';
+import { decodeUstarFields, packageFields } from './ustar-header';
 
 /** One entry's header as stored: its name in Dormouse's string form, its PAX records, and where its content starts. */
 export interface StoredHeader {
@@ -43,27 +42,13 @@ function paxNumber(records: ReadonlyMap<string, Buffer>, key: string, fallback: 
   return parsed;
 }
 
-/** What the `tar` package's general Header reads from a block no plain decoding fits. */
-function generalFields(block: Buffer): DecodedFields {
-  const header = new Header(block);
-  return {
-    type: header.type ?? 'File',
-    size: header.size ?? 0,
-    mode: header.mode ?? 0,
-    uid: header.uid ?? 0,
-    gid: header.gid ?? 0,
-    mtimeSeconds: Math.round((header.mtime?.getTime() ?? 0) / 1000),
-    checksumValid: header.cksumValid,
-  };
-}
-
 /**
  * Reads a tar header block (and the PAX records that came before it, if any) the way GNU tar
  * does: PAX records override the block's fields; names are bytes, kept exactly. Throws on a
  * damaged block, so nothing is restored from a header that cannot be trusted.
  */
 export function decodeHeader(block: Buffer, records: Map<string, Buffer> | null, offset: number): StoredHeader {
-  const header = decodeUstarFields(block) ?? generalFields(block);
+  const header = decodeUstarFields(block) ?? packageFields(block);
   if (!header.checksumValid) throw new Error(`a damaged tar header at byte ${offset}`);
   const pax = records ?? noRecords;
   const paxTime = pax.get('mtime');

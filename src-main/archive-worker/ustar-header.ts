@@ -1,3 +1,5 @@
+import { Header } from 'tar';
+
 /** The header fields Dormouse writes for one entry. */
 export interface HeaderFields {
   path: string;
@@ -145,4 +147,21 @@ export function decodeUstarFields(block: Buffer): DecodedFields | null {
   if (flag === 0x30 && block[nameEnd - 1] === 0x2f) type = 'Directory';
   if (type === 'Directory') size = 0;
   return { type, size, mode, uid, gid, mtimeSeconds, checksumValid: sum === checksum };
+}
+
+/**
+ * What the `tar` package's general Header reads from a block, in decodeUstarFields' terms: what
+ * reads the blocks the plain decoder declines, and what it must agree with on the rest.
+ */
+export function packageFields(block: Buffer): DecodedFields {
+  const header = new Header(block);
+  return {
+    type: header.type ?? 'File',
+    size: header.size ?? 0,
+    mode: header.mode ?? 0,
+    uid: header.uid ?? 0,
+    gid: header.gid ?? 0,
+    mtimeSeconds: Math.round((header.mtime?.getTime() ?? 0) / 1000),
+    checksumValid: header.cksumValid,
+  };
 }
