@@ -1,5 +1,7 @@
+import { createHash } from 'node:crypto';
 import { closeSync, constants, fsyncSync, ftruncateSync, openSync, statfsSync, writeSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
+import { writeAllAt } from '../common/files';
 import type { AgeFileStart } from '../encryption/age-encryptor';
 import { payloadSizeOf } from '../encryption/age-stream';
 import { hasherSealingSource, sealingData, writerSealingSource } from './sealing-threads';
@@ -167,6 +169,13 @@ export interface ArchiveOutputOptions {
   slots?: number;
   /** Hand the file's bytes to an S3 upload thread through this ring instead of writing a file (s3-archive-sink.ts). */
   upload?: UploadRing;
+  /**
+   * Start the threads only once the archive turns out to hold more than one buffer or any file's
+   * content (an incremental: most hold only their manifest). One that never does is hashed and
+   * written by the caller's thread at `finish`, sparing three threads' start. Plain local archives
+   * only: an encrypted or uploaded one always starts them.
+   */
+  lazy?: boolean;
 }
 
 /**
@@ -192,7 +201,8 @@ export class ArchiveOutput {
   private readonly bytes: Buffer;
   private readonly slotBytes: number;
   private readonly slots: number;
-  private readonly threads: Worker[];
+  private readonly workerData: object;
+  private threads: Worker[] = [];
   private slot: Buffer | null = null;
   private filled = 0;
   private submitted = 0;
@@ -201,7 +211,7 @@ export class ArchiveOutput {
   /** Copies of the bytes committed since `record` was called, and where they start. */
   private recording: { start: number; pieces: Buffer[] } | null = null;
 
-  /** Starts the hashing and writing threads; they wait for `open`, so they can boot while the sources are walked. */
+  /** Starts the hashing and writing threads (unless lazy); they wait for `open`, so they can boot while the sources are walked. */
   constructor(private readonly options: ArchiveOutputOptions = {}) {
     this.slotBytes = options.slotBytes ?? 1024 * 1024;
     this.slots = options.slots ?? 8;
@@ -212,8 +222,15 @@ export class ArchiveOutput {
     const control = new SharedArrayBuffer(4 * (lengthsStart + this.slots));
     this.control = new Int32Array(control);
     const encryption = options.encryption ? sealingData(options.encryption, this.slotBytes) : null;
-    const workerData = { data: this.data, control, info, slots: this.slots, slotBytes: this.slotBytes, tapControl: this.tapControl.buffer, tapRanges: this.tapRanges.buffer, tapDigests: this.tapDigests.buffer, encryption, upload: options.upload ?? null };
-    this.threads = (['hash', 'tap', 'write'] as const).map((role) => new Worker(threadSource(role, encryption !== null), { eval: true, workerData }));
+    this.workerData = { data: this.data, control, info, slots: this.slots, slotBytes: this.slotBytes, tapControl: this.tapControl.buffer, tapRanges: this.tapRanges.buffer, tapDigests: this.tapDigests.buffer, encryption, upload: options.upload ?? null };
+    if (options.lazy !== true || encryption !== null || options.upload) this.startThreads();
+  }
+
+  /** Starts the hashing, tapping and writing threads, once. */
+  private startThreads(): void {
+    if (this.threads.length > 0) return;
+    const encrypted = this.options.encryption !== undefined;
+    this.threads = (['hash', 'tap', 'write'] as const).map((role) => new Worker(threadSource(role, encrypted), { eval: true, workerData: this.workerData }));
   }
 
   /** Creates the archive file (mode 0600), and a direct-I/O descriptor to it where the file system takes one; with an upload ring, no file (`path` is null). */
@@ -273,6 +290,7 @@ export class ArchiveOutput {
    * passed the range, at the latest in `settleTaps`.
    */
   tap(start: number, end: number, done: (sha256: string) => void): void {
+    this.startThreads();
     while (Atomics.load(this.tapControl, tapsPublished) - this.tapsCollected >= tapCapacity) this.collectTaps(true);
     const published = Atomics.load(this.tapControl, tapsPublished);
     const ring = published % tapCapacity;
@@ -308,6 +326,7 @@ export class ArchiveOutput {
 
   /** Hands over the last buffer, waits until every byte is hashed and written, then fsyncs and closes the file. */
   finish(): ArchiveOutputResult {
+    if (this.threads.length === 0) return this.finishHere();
     const bytes = this.position;
     if (this.filled > 0) this.submit();
     Atomics.store(this.control, finished, 1);
@@ -331,6 +350,19 @@ export class ArchiveOutput {
     return { sha256, bytes, fileBytes };
   }
 
+  /** `finish` for an archive whose threads never started: all of it is in the first buffer. */
+  private finishHere(): ArchiveOutputResult {
+    const content = (this.slot ?? Buffer.alloc(0)).subarray(0, this.filled);
+    const sha256 = createHash('sha256').update(content).digest('hex');
+    if (this.fd >= 0) {
+      writeAllAt(this.fd, content, 0);
+      ftruncateSync(this.fd, content.length);
+      fsyncSync(this.fd);
+    }
+    this.close();
+    return { sha256, bytes: content.length, fileBytes: content.length };
+  }
+
   /** Stops the threads and closes the file of an archive that will not be finished. */
   async abandon(): Promise<void> {
     Atomics.store(this.control, finished, 1);
@@ -352,6 +384,7 @@ export class ArchiveOutput {
   }
 
   private submit(): void {
+    this.startThreads();
     Atomics.store(this.control, lengthsStart + (this.submitted % this.slots), this.filled);
     this.submitted += 1;
     this.submittedBytes += this.filled;

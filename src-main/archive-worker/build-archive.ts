@@ -48,9 +48,9 @@ function isNoSpace(error: unknown): boolean {
  * into place. Any failure removes the partial files and leaves every other archive untouched.
  */
 export async function buildArchive(request: ArchiveRequest, host: ArchiveHost): Promise<ArchiveResult> {
-  // The hashing, writing and uploading threads boot while the sources are walked.
+  // A full backup's hashing, writing and uploading threads boot while the sources are walked; an incremental's when it meets content.
   const sink = request.s3 ? new S3ArchiveSink(request.archivePath, s3TargetOf(request.s3)) : null;
-  const output = new ArchiveOutput({ ...(request.encryption ? { encryption: startAgeFile([request.encryption.recipient]) } : {}), ...(sink ? { upload: sink.ring } : {}) });
+  const output = new ArchiveOutput({ ...(request.encryption ? { encryption: startAgeFile([request.encryption.recipient]) } : {}), ...(sink ? { upload: sink.ring } : {}), lazy: request.base !== undefined });
   let plan: ArchivePlan;
   try {
     plan = planArchive(request);

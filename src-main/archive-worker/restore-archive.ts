@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { keysOf } from './archive-file';
@@ -10,6 +9,7 @@ import { SeekableArchives } from './restore-seek';
 import { SafeWriter } from './safe-writer';
 import { startFileRestorers, type FileRestorers } from './file-restorers';
 import { TreeRestore } from './tree-restore';
+import { flushToDisk, Writeback, writebackFromBytes } from './restore-flush';
 
 export { unsafeName } from './safe-writer';
 
@@ -48,17 +48,6 @@ export interface RestoreHost {
 export class NotInSnapshot extends Error {}
 
 /**
- * Makes the restore durable once, at the end, as `tar -x` followed by `sync` would: one syncfs of
- * the target's file system (coreutils `sync -f`) rather than an fsync per file. Until then a crash
- * can lose restored files, but never puts wrong bytes under a real name: a file takes its name only
- * after its content checked out.
- */
-function flushToDisk(target: string): void {
-  if (process.platform === 'win32') return;
-  spawnSync('sync', process.platform === 'linux' ? ['-f', target] : [], { stdio: 'ignore', timeout: 600_000 });
-}
-
-/**
  * Restores a snapshot, or chosen files and folders of it, into a target folder: contents, modes,
  * times to the nanosecond, owners (as root), extended attributes and ACLs, hardlinks, FIFOs and
  * symlinks come back; existing files are left alone unless overwriting was asked for; unsafe
@@ -81,6 +70,7 @@ export async function restoreArchive(request: RestoreRequest, host: RestoreHost)
   const seekable = new SeekableArchives(keys);
   let plan: RestorePlan | null = null;
   let restorers: FileRestorers | null = null;
+  let writeback: Writeback | null = null;
   try {
     const selection = selectEntries(view, request.paths);
     // With an earlier archive of the chain missing, what is not found may be listed there.
@@ -90,7 +80,8 @@ export async function restoreArchive(request: RestoreRequest, host: RestoreHost)
     } else if (selection.unknown.length > 0) throw new NotInSnapshot(`${selection.unknown.join(', ')} ${selection.unknown.length === 1 ? 'is' : 'are'} not in this snapshot; list it with \`dormouse ls\``);
     plan = planRestore(view, selection, request.paths, writer.refused);
     mkdirSync(target, { recursive: true });
-    // More than one file: threads write them while this one reads headers and places names (here, where no thread can start).
+    if (plan.totalBytes >= writebackFromBytes) writeback = new Writeback(target);
+    // More than one file: threads write them while this one reads headers and places names.
     if (plan.totalFiles > 1) restorers = startFileRestorers(request.identity ?? null);
     const context = { archivePath: request.archivePath, archives: request.archives, keys, progress: host.progress.bind(host), cancelled: host.cancelled.bind(host), restorers };
     await new TreeRestore(context, selection, plan, writer, seekable).run();
@@ -101,6 +92,7 @@ export async function restoreArchive(request: RestoreRequest, host: RestoreHost)
     writer.refused.push(`the restore stopped: ${(error as Error).message}; what is not listed as restored was not restored`);
   } finally {
     await restorers?.stop();
+    await writeback?.stop();
     seekable.close();
     view.close();
   }

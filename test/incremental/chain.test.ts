@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, mkdirSync, renameSync, rmSync, statSync, symlinkSync, unlinkSync, utimesSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { basename, dirname, join } from 'node:path';
 import {
   assertSameTree,
   bench,
@@ -43,6 +44,9 @@ test('the first backup is full, the next ones incremental on the previous snapsh
   assert.equal(second.snapshot.baseId, first.snapshot.id, 'based on the previous snapshot');
   assert.match(basename(second.snapshot.archivePath), /-incr-[0-9a-f]{8}\.tar$/);
   assert.deepEqual(tarListRelative(second.snapshot.archivePath, b.srcEntry), dormouseEntries, 'nothing changed: only the manifest and the trailer');
+  // Written without the threads a full backup hashes and writes on, the small archive is still private and its sidecar right.
+  assert.equal(statSync(second.snapshot.archivePath).mode & 0o777, 0o600);
+  assert.match(execFileSync('sha256sum', ['-c', `${basename(second.snapshot.archivePath)}.sha256`], { cwd: dirname(second.snapshot.archivePath), encoding: 'utf8' }), /: OK\n$/);
   // The job and the snapshot report the whole tree the snapshot protects.
   assert.equal(second.job.files, 3);
   assert.equal(second.job.bytes, 6 + 12 + 70_000);

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fork } from 'node:child_process';
+import { execFileSync, fork } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -60,10 +60,10 @@ type Progress = WorkerRun['progress'][number];
  * either killed there (SIGKILL) when `kill` says so, or let go 300 ms later; so the next report
  * comes at the next file or MiB, whatever the machine's speed.
  */
-function restoreInWorker(archivePath: string, target: string, kill?: (progress: Progress, previous: Progress | undefined) => boolean): Promise<WorkerRun> {
+function restoreInWorker(archivePath: string, target: string, kill?: (progress: Progress, previous: Progress | undefined) => boolean, env: NodeJS.ProcessEnv = process.env): Promise<WorkerRun> {
   // V8's young generation grows with the rate of allocation up to 48 MiB, whatever is kept; held at
   // 1 MiB semi-spaces, the peak shows what the restore keeps rather than how fast it makes garbage.
-  const worker = fork(join(repoRoot, 'dist', 'main', 'archive-worker.cjs'), [], { serialization: 'advanced', stdio: 'ignore', execArgv: ['--max-semi-space-size=1'] });
+  const worker = fork(join(repoRoot, 'dist', 'main', 'archive-worker.cjs'), [], { serialization: 'advanced', stdio: 'ignore', execArgv: ['--max-semi-space-size=1'], env });
   const pid = worker.pid as number;
   const run: WorkerRun = { answer: null, peakBytes: 0, progress: [], threadWrites: new Map() };
   const timer = setInterval(() => {
@@ -157,6 +157,46 @@ test('a whole-tree restore writes its files on threads beside the one that reads
   assert.equal(writers.length, Math.min(4, availableParallelism()), `one thread per core, up to four, each wrote files (${shown})`);
   const written = writers.reduce((sum, bytes) => sum + bytes, 0);
   assert.ok(written >= 40 * 8 * mib, `between them they wrote (nearly) all 384 MiB, as far as the samples saw (${(written / mib).toFixed(0)} MiB)`);
+});
+
+/**
+ * A `sync` first on PATH that notes each run (its arguments, when it started and ended) in `log`
+ * and runs the system's own `sync` in between: the restore's syncs still do their work.
+ */
+function notingSync(folder: string, log: string): NodeJS.ProcessEnv {
+  const real = execFileSync('sh', ['-c', 'command -v sync'], { encoding: 'utf8' }).trim();
+  mkdirSync(folder, { recursive: true });
+  writeFileSync(join(folder, 'sync'), `#!/bin/sh\necho "start $*" >> '${log}'\n'${real}' "$@"\necho "end $*" >> '${log}'\n`, { mode: 0o755 });
+  return { ...process.env, PATH: `${folder}:${process.env.PATH ?? ''}` };
+}
+
+test('a large restore has the drive write its files while it runs, not all at the end, and leaves no sync running; a small one syncs once', { skip: process.platform !== 'linux' && 'sync -f is Linux only' }, async (t) => {
+  const b = bench(t);
+  // 24 files of 2 MiB (48 MiB: above the 16 MiB from which the restore writes back as it goes), and one small file apart.
+  for (let index = 0; index < 24; index += 1) writeFileSync(join(b.src, `f${String(index).padStart(2, '0')}.bin`), Buffer.alloc(2 * 1024 * 1024, `${index} `));
+  const { snapshot: large } = b.backup();
+  const log = join(b.root, 'sync.log');
+  const env = notingSync(join(b.root, 'bin'), log);
+  const target = b.folder('restore');
+  const run = await restoreInWorker(large.archivePath, target, undefined, env);
+  assert.equal(run.answer?.type, 'restored', JSON.stringify(run.answer));
+  assert.equal(run.answer?.result?.files, 24);
+  assert.ok(readFileSync(join(target, b.srcEntry, 'f23.bin')).equals(readFileSync(join(b.src, 'f23.bin'))), 'the files have their content');
+  const lines = readFileSync(log, 'utf8').trim().split('\n');
+  t.diagnostic(`syncs of the large restore: ${lines.join(' | ')}`);
+  const starts = lines.filter((line) => line === `start -f ${target}`);
+  assert.ok(starts.length >= 2, `the target's file system was synced while the restore ran as well as at its end (${lines.join(' | ')})`);
+  assert.ok(lines.every((line) => line.endsWith(` -f ${target}`)), "only the target's file system is synced");
+  assert.equal(lines.filter((line) => line.startsWith('end ')).length, starts.length, 'every sync had ended when the worker did');
+  const small = bench(t);
+  writeFileSync(join(small.src, 'note.txt'), 'a small restore\n');
+  writeFileSync(join(small.src, 'other.txt'), 'and another file\n');
+  const { snapshot } = small.backup();
+  rmSync(log);
+  const smallTarget = small.folder('restore');
+  const smallRun = await restoreInWorker(snapshot.archivePath, smallTarget, undefined, env);
+  assert.equal(smallRun.answer?.result?.files, 2, JSON.stringify(smallRun.answer));
+  assert.deepEqual(readFileSync(log, 'utf8').trim().split('\n'), [`start -f ${smallTarget}`, `end -f ${smallTarget}`], 'a small restore syncs once, at its end');
 });
 
 test('a restore killed mid-way leaves no file with wrong contents under its real name', async (t) => {
