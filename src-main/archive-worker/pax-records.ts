@@ -31,6 +31,28 @@ export function encodePaxEntry(records: PaxRecords, mtimeSeconds: number): Buffe
   return entry;
 }
 
+/** Bytes encodeTimedEntry writes: the PAX header block, its one record's block, the entry's own header block. */
+export const timedEntryBytes = 3 * blockSize;
+
+/**
+ * An entry whose only PAX record is its nanosecond mtime (most files: a short ASCII name, small
+ * owner ids) encoded straight into `target` (timedEntryBytes zeroed bytes), exactly as
+ * encodePaxEntry then encodeUstarHeader encode it, without the buffers they make: a backup of a
+ * million files writes a million of these. False when `plain` needs more than that record (the
+ * general path then writes it); `plain.mtimeSeconds` is the whole seconds a ustar header can hold.
+ */
+export function encodeTimedEntry(target: Buffer, plain: HeaderFields, ns: bigint): boolean {
+  if (!encodeUstarHeader(target.subarray(2 * blockSize, timedEntryBytes), plain)) return false;
+  const value = paxTime(ns);
+  const body = 1 + 'mtime'.length + 1 + value.length + 1;
+  let length = body + String(body).length;
+  if (String(length).length !== String(body).length) length = body + String(length).length;
+  const fields: HeaderFields = { path: paxEntryName, type: 'ExtendedHeader', size: length, mode: 0o644, mtimeSeconds: Math.max(0, Math.min(plain.mtimeSeconds, 0o77777777777)), uid: 0, gid: 0 };
+  if (!encodeUstarHeader(target, fields)) return false;
+  target.write(`${length} mtime=${value}\n`, blockSize, 'latin1');
+  return true;
+}
+
 /** Parses a PAX header's records; throws on a malformed one (a damaged archive). Later records win, as the standard says. */
 export function parsePaxRecords(data: Buffer): Map<string, Buffer> {
   const records = new Map<string, Buffer>();

@@ -2,7 +2,7 @@ import { constants as zlibConstants, gzipSync } from 'node:zlib';
 import { blockSize, type ArchiveManifest } from './archive-manifest';
 import { copyInto, type ArchiveOutput } from './archive-output';
 import { encodeUstarHeader, isShortAscii, maxLarge, maxSmall, type HeaderFields } from './ustar-header';
-import { encodePaxEntry, nameRecord, paxTime, type PaxRecords } from './pax-records';
+import { encodePaxEntry, encodeTimedEntry, nameRecord, paxTime, timedEntryBytes, type PaxRecords } from './pax-records';
 import { encodeName, hasEscapedBytes } from './byte-names';
 
 export type { HeaderFields };
@@ -101,6 +101,19 @@ export class TarWriter {
         slot.fill(0);
         if (encodeUstarHeader(slot, plain)) {
           this.commit(blockSize);
+          return offset;
+        }
+      }
+    }
+    if (fields.extra === undefined && !wholeSeconds) {
+      // Most files: only the nanosecond time needs a PAX record, encoded in place when the buffer has room.
+      const timed = { ...plain, mtimeSeconds: Math.max(0, Math.min(Number(seconds), maxLarge)) };
+      const offset = this.tarOffset;
+      const slot = this.reserve(timedEntryBytes);
+      if (slot.length === timedEntryBytes) {
+        slot.fill(0);
+        if (encodeTimedEntry(slot, timed, ns)) {
+          this.commit(timedEntryBytes);
           return offset;
         }
       }

@@ -5,6 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, linkSync, mkdirSync, readFileSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeUstarFields, encodeUstarHeader, packageFields, type HeaderFields } from '../../src-main/archive-worker/ustar-header';
+import { encodePaxEntry, encodeTimedEntry, paxTime, timedEntryBytes } from '../../src-main/archive-worker/pax-records';
 import { temporaryFolder } from '../helpers/cli';
 
 /** The block the `tar` package encodes for the same fields, and whether it asks for a PAX header. */
@@ -166,4 +167,48 @@ test('headers written by GNU tar, bsdtar and the tar package decode as the tar p
     damaged.some((block) => decodeUstarFields(block)?.checksumValid === false),
     'a changed byte makes the checksum fail',
   );
+});
+
+test('an entry whose only PAX record is its nanosecond time is encoded in place exactly as the general path encodes it, and GNU tar reads its time to the nanosecond', (t) => {
+  let seed = 7;
+  const random = (limit: number) => {
+    seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+    return seed % limit;
+  };
+  let taken = 0;
+  for (let i = 0; i < 3000; i += 1) {
+    const name = Array.from({ length: 1 + random(110) }, () => String.fromCharCode(0x20 + random(95))).join('') + (random(10) === 0 ? '\u00e9' : '');
+    const seconds = BigInt(random(2 ** 31)) - (random(4) === 0 ? 2n ** 31n : 0n);
+    const ns = seconds * 1_000_000_000n + BigInt(random(1_000_000_000));
+    const plain: HeaderFields = { path: name, type: 'File', size: random(2 ** 31), mode: random(0o10000), mtimeSeconds: Math.max(0, Number(seconds)), uid: random(3_000_000), gid: random(3_000_000), uname: 'ann', gname: 'staff' };
+    const target = Buffer.alloc(timedEntryBytes);
+    const fast = encodeTimedEntry(target, plain, ns);
+    const block = ours(plain);
+    assert.equal(fast, block !== null, `in place exactly when the ustar header holds the rest: ${JSON.stringify(plain)}`);
+    if (!fast || block === null) continue;
+    const general = Buffer.concat([encodePaxEntry([['mtime', Buffer.from(paxTime(ns))]], plain.mtimeSeconds), block]);
+    assert.ok(target.equals(general), `same bytes for ${JSON.stringify(plain)} at ${ns} ns`);
+    taken += 1;
+  }
+  assert.ok(taken > 600, `many took the path (${taken})`);
+
+  // Times GNU tar must show to the nanosecond: just after the epoch, a fraction with trailing zeros, after 2038.
+  const folder = temporaryFolder(t);
+  const entries: [string, bigint][] = [
+    ['epoch.txt', 1n],
+    ['tenth.txt', 1_763_700_000_100_000_000n],
+    ['future.txt', 4_000_000_000_999_999_999n],
+  ];
+  const blocks = entries.map(([path, ns]) => {
+    const target = Buffer.alloc(timedEntryBytes);
+    const seconds = ns >= 0n ? ns / 1_000_000_000n : -((-ns + 999_999_999n) / 1_000_000_000n);
+    assert.ok(encodeTimedEntry(target, { path, type: 'File', size: 0, mode: 0o644, mtimeSeconds: Math.max(0, Number(seconds)), uid: 0, gid: 0, uname: 'root', gname: 'root' }, ns));
+    return target;
+  });
+  const archive = join(folder, 'timed.tar');
+  writeFileSync(archive, Buffer.concat([...blocks, Buffer.alloc(1024)]));
+  const listing = execFileSync('tar', ['--full-time', '--utc', '-tvf', archive], { encoding: 'utf8', env: { ...process.env, TZ: 'UTC' } });
+  assert.match(listing, /1970-01-01 00:00:00\.000000001 epoch\.txt/);
+  assert.match(listing, /2025-11-21 04:40:00\.1 +tenth\.txt/);
+  assert.match(listing, /2096-10-02 07:06:40\.999999999 future\.txt/);
 });
