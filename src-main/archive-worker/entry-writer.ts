@@ -12,12 +12,13 @@ import type { EntryFields, TarWriter } from './tar-writer';
 
 /** The format 2 header of a walked entry (`linkTarget`: a symlink's target or, for a hardlink, the name holding the data). */
 function entryFields(entry: WalkEntry, type: ManifestEntry['type'], size: number, mtimeNs: bigint, linkTarget?: string): EntryFields {
+  // A file, the most common, as one object.
+  if (type === 'file') return { path: entry.name, type: 'File', size, mode: entry.mode, mtimeNs, uid: entry.uid, gid: entry.gid, uname: userName(entry.uid), gname: groupName(entry.gid) };
   const owner = { mode: entry.mode, mtimeNs, uid: entry.uid, gid: entry.gid, uname: userName(entry.uid), gname: groupName(entry.gid) };
   if (type === 'directory') return { path: `${entry.name}/`, type: 'Directory', size: 0, ...owner };
   if (type === 'symlink') return { path: entry.name, type: 'SymbolicLink', size: 0, linkpath: linkTarget ?? '', ...owner };
   if (type === 'hardlink') return { path: entry.name, type: 'Link', size: 0, linkpath: linkTarget ?? '', ...owner };
-  if (type === 'fifo') return { path: entry.name, type: 'FIFO', size: 0, ...owner };
-  return { path: entry.name, type: 'File', size, ...owner };
+  return { path: entry.name, type: 'FIFO', size: 0, ...owner };
 }
 
 /** The manifest's record of a walked entry, less where it is stored. */
@@ -93,7 +94,9 @@ export function* writeEntry(writer: TarWriter, entry: WalkEntry, leader: string 
     let offset: number;
     let map: Buffer | null = null;
     if (segments === null) {
-      offset = writer.writeHeader({ ...entryFields(entry, 'file', size, file.mtimeNs), ...(extra.length > 0 ? { extra } : {}) });
+      const fields = entryFields(entry, 'file', size, file.mtimeNs);
+      if (extra.length > 0) fields.extra = extra;
+      offset = writer.writeHeader(fields);
       if (!writer.hashOnThread(size, settle)) hash = createHash('sha256');
     } else {
       map = sparseMap(segments);

@@ -107,12 +107,13 @@ export class TarWriter {
     }
     if (fields.extra === undefined && !wholeSeconds) {
       // Most files: only the nanosecond time needs a PAX record, encoded in place when the buffer has room.
-      const timed = { ...plain, mtimeSeconds: Math.max(0, Math.min(Number(seconds), maxLarge)) };
+      // What the general path below puts in the ustar header too.
+      plain.mtimeSeconds = Math.max(0, Math.min(Number(seconds), maxLarge));
       const offset = this.tarOffset;
       const slot = this.reserve(timedEntryBytes);
       if (slot.length === timedEntryBytes) {
         slot.fill(0);
-        if (encodeTimedEntry(slot, timed, ns)) {
+        if (encodeTimedEntry(slot, plain, ns)) {
           this.commit(timedEntryBytes);
           return offset;
         }
