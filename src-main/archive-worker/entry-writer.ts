@@ -54,8 +54,14 @@ export function* writeEntry(writer: TarWriter, entry: WalkEntry, leader: string 
   const type = entry.type === 'file' && leader !== undefined ? 'hardlink' : entry.type;
   if (type === 'directory' || type === 'fifo') {
     const extra = attributeRecords(entry.absolutePath, type === 'directory', warn);
-    const fields = { ...entryFields(entry, type, 0, mtimeNsOf(entry)), ...(extra.length > 0 ? { extra } : {}) };
-    return { ...manifestFields(entry, type, mtimeNsOf(entry)), size: 0, ...(extra.length > 0 ? { attributes: true } : {}), offset: writer.writeHeader(fields) };
+    const fields = entryFields(entry, type, 0, mtimeNsOf(entry));
+    if (extra.length > 0) fields.extra = extra;
+    // Keys in the order the manifest has always had them: size, attributes, offset.
+    const written: ManifestEntry = manifestFields(entry, type, mtimeNsOf(entry)) as ManifestEntry;
+    written.size = 0;
+    if (extra.length > 0) written.attributes = true;
+    written.offset = writer.writeHeader(fields);
+    return written;
   }
   if (type === 'hardlink') {
     return { ...manifestFields(entry, type, mtimeNsOf(entry)), size: entry.size, linkTarget: leader, offset: writer.writeHeader(entryFields(entry, type, 0, mtimeNsOf(entry), leader)) };

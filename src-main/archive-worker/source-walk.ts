@@ -300,7 +300,8 @@ export class SourceWalk {
             warnings.push(`${displayName(path)}: contents not backed up (${describeError(error)})`);
           }
         }
-        return {
+        // One literal (no spread), so every entry has the same shape; a later name of a file gains its link.
+        const entry: WalkEntry = {
           absolutePath: path,
           name,
           type,
@@ -314,8 +315,9 @@ export class SourceWalk {
           uid: stats.uid,
           gid: stats.gid,
           linked,
-          ...(linkTarget === undefined ? {} : { linkTarget }),
         };
+        if (linkTarget !== undefined) entry.linkTarget = linkTarget;
+        return entry;
       };
       this.visitNow = (path) => visit(path);
       const first = visit(root);
