@@ -81,7 +81,7 @@ export async function restoreArchive(request: RestoreRequest, host: RestoreHost)
     plan = planRestore(view, selection, request.paths, writer.refused);
     mkdirSync(target, { recursive: true });
     if (plan.totalBytes >= writebackFromBytes) writeback = new Writeback(target);
-    // More than one file: threads write them while this one reads headers and places names.
+    // More than one file: threads write them while this one reads headers and places names (here, where no thread can start).
     if (plan.totalFiles > 1) restorers = startFileRestorers(request.identity ?? null);
     const context = { archivePath: request.archivePath, archives: request.archives, keys, progress: host.progress.bind(host), cancelled: host.cancelled.bind(host), restorers };
     await new TreeRestore(context, selection, plan, writer, seekable).run();
