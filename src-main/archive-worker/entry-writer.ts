@@ -164,22 +164,12 @@ export function* writeEntry(writer: TarWriter, entry: WalkEntry, leader: string 
       warnings.push(`${where}: changed while it was being backed up; the archived copy may be incomplete`);
     }
     if (hash) settle(hash.digest('hex'));
-    // manifestFields' record with the file's own numbers, in the same order, made as one object.
-    const written: ManifestEntry = {
-      path: entry.name,
-      type: 'file',
-      mode: entry.mode,
-      mtimeMs: millisecondsOf(file.mtimeNs),
-      mtimeNs: file.mtimeNs.toString(),
-      uid: entry.uid,
-      gid: entry.gid,
-      user: userName(entry.uid),
-      group: groupName(entry.gid),
-      ino: file.ino,
-      ctimeMs: file.ctimeMs,
-      size,
-      offset,
-    };
+    // manifestFields' one object, with the open file's own numbers and where it is stored (no spread copies: one shape for every file).
+    const written = manifestFields(entry, 'file', file.mtimeNs) as ManifestEntry;
+    written.ino = file.ino;
+    written.ctimeMs = file.ctimeMs;
+    written.size = size;
+    written.offset = offset;
     if (digest.sha256 !== undefined) written.sha256 = digest.sha256;
     if (extra.length > 0) written.attributes = true;
     if (map !== null) written.sparse = true;
