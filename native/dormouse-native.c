@@ -14,12 +14,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/xattr.h>
 #include <dirent.h>
 #include <time.h>
 #include <unistd.h>
+#if defined(__linux__)
+#include <sys/syscall.h>
+#endif
 
 #if defined(__APPLE__)
 #define DN_LISTXATTR(p, b, s) listxattr((p), (b), (s), XATTR_NOFOLLOW)
@@ -557,6 +561,23 @@ static napi_value dn_open_file(napi_env env, napi_callback_info info) {
   return result;
 }
 
+/*
+ * lowerThreadPriority(): boolean — makes the calling thread give way to the rest of the process
+ * (Linux: nice 19 for this thread alone; macOS: the background band), for work that can wait, such
+ * as a first backup's count of its tree on two cores the backup needs. False when refused.
+ */
+static napi_value dn_lower_thread_priority(napi_env env, napi_callback_info info) {
+  int lowered = 0;
+#if defined(__APPLE__)
+  lowered = setpriority(PRIO_DARWIN_THREAD, 0, PRIO_DARWIN_BG) == 0;
+#elif defined(__linux__)
+  lowered = setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 19) == 0;
+#endif
+  napi_value result;
+  DN_CALL(env, napi_get_boolean(env, lowered, &result));
+  return result;
+}
+
 static napi_value dn_init(napi_env env, napi_value exports) {
   napi_property_descriptor functions[] = {
       {"listXattrs", NULL, dn_list_xattrs, NULL, NULL, NULL, napi_enumerable, NULL},
@@ -567,6 +588,7 @@ static napi_value dn_init(napi_env env, napi_value exports) {
       {"dataRanges", NULL, dn_data_ranges, NULL, NULL, NULL, napi_enumerable, NULL},
       {"listFolder", NULL, dn_list_folder, NULL, NULL, NULL, napi_enumerable, NULL},
       {"openFile", NULL, dn_open_file, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"lowerThreadPriority", NULL, dn_lower_thread_priority, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   DN_CALL(env, napi_define_properties(env, exports, sizeof functions / sizeof functions[0], functions));
   return exports;

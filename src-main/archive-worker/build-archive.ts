@@ -92,7 +92,8 @@ export async function buildArchive(request: ArchiveRequest, host: ArchiveHost): 
     const report = (currentPath: string, force = false, copying = 0) => {
       const now = Date.now();
       if (!force && now - lastProgress < progressIntervalMs) return;
-      const known = totals();
+      // A backup done before its count (stopped then) ends on its own totals: it met every entry.
+      const known = totals() ?? (force ? { files: treeFiles, bytes: treeBytes } : null);
       if (known === null) return;
       lastProgress = now;
       // Totals taken from the previous snapshot may be short of a tree that grew since: never less than what is done.
@@ -228,8 +229,8 @@ export async function buildArchive(request: ArchiveRequest, host: ArchiveHost): 
         bytes += written.size;
       }
     }
-    // A tree written before its count came in: the count still gives the totals of the last report.
-    await count?.settled();
+    // A tree written before its count came in: the count is not waited for, the last report has the backup's own totals.
+    if (count !== null && count.totals === null) await count.close();
     report('', true);
 
     writer.settleHashes();

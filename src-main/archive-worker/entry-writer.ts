@@ -49,8 +49,8 @@ export const typeChanged = Symbol('type changed');
  * middle of a large file.
  */
 export function* writeEntry(writer: TarWriter, entry: WalkEntry, leader: string | undefined, warnings: string[]): Generator<number, ManifestEntry | null | typeof typeChanged, void> {
-  const where = displayName(entry.absolutePath);
-  const warn = (what: string) => warnings.push(`${where}: ${what}`);
+  // Shown only in a warning: most entries have none, so the path is not scanned for escaped bytes up front.
+  const warn = (what: string) => warnings.push(`${displayName(entry.absolutePath)}: ${what}`);
   const type = entry.type === 'file' && leader !== undefined ? 'hardlink' : entry.type;
   if (type === 'directory' || type === 'fifo') {
     const extra = attributeRecords(entry.absolutePath, type === 'directory', warn);
@@ -71,7 +71,7 @@ export function* writeEntry(writer: TarWriter, entry: WalkEntry, leader: string 
     try {
       target = decodeName(readlinkSync(fsPath(entry.absolutePath), { encoding: 'buffer' }));
     } catch (error) {
-      warnings.push(`${where}: ${(error as Error).message}`);
+      warn((error as Error).message);
       return null;
     }
     return { ...manifestFields(entry, type, mtimeNsOf(entry)), size: 0, linkTarget: target, offset: writer.writeHeader(entryFields(entry, type, 0, mtimeNsOf(entry), target)) };
@@ -82,7 +82,7 @@ export function* writeEntry(writer: TarWriter, entry: WalkEntry, leader: string 
   } catch (error) {
     // A symlink now (open never follows one): the walk looks at it again.
     if ((error as NodeJS.ErrnoException).code === 'ELOOP') return typeChanged;
-    warnings.push(`${where}: ${describeError(error)}`);
+    warn(describeError(error));
     return null;
   }
   try {
@@ -161,7 +161,7 @@ export function* writeEntry(writer: TarWriter, entry: WalkEntry, leader: string 
     }
     writer.padToBlock();
     if (shrank || after === null || after.size !== size || after.mtimeNs !== file.mtimeNs) {
-      warnings.push(`${where}: changed while it was being backed up; the archived copy may be incomplete`);
+      warn('changed while it was being backed up; the archived copy may be incomplete');
     }
     if (hash) settle(hash.digest('hex'));
     // manifestFields' one object, with the open file's own numbers and where it is stored (no spread copies: one shape for every file).

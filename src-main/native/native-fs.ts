@@ -59,6 +59,12 @@ export interface NativeFs {
    * caller (read -1). A file that is not regular is closed (fd -1, read -1). Throws when open fails.
    */
   openFile(path: NativePath, scratch: Buffer): Float64Array;
+  /**
+   * Makes the calling thread give way to the process's other threads (Linux: nice 19 for that
+   * thread only; macOS: the background band); false when the system refuses. For work that can
+   * wait, such as a first backup's count of its tree.
+   */
+  lowerThreadPriority(): boolean;
 }
 
 /** Where each number of an entry's stat sits in listFolder's stats and openFile's answer (as native/dormouse-native.c's DN_STAT_* lays them out). */
@@ -71,7 +77,7 @@ export const folderStatFields = 13;
 export const OpenedFile = { ...FolderStat, fd: 13, xattrBytes: 14, read: 15, afterSize: 16, afterMtimeSec: 17, afterMtimeNsec: 18 } as const;
 
 const addonFile = 'dormouse_native.node';
-const functionNames: (keyof NativeFs)[] = ['listXattrs', 'getXattr', 'setXattr', 'setTimes', 'mkfifo', 'dataRanges', 'listFolder', 'openFile'];
+const functionNames: (keyof NativeFs)[] = ['listXattrs', 'getXattr', 'setXattr', 'setTimes', 'mkfifo', 'dataRanges', 'listFolder', 'openFile', 'lowerThreadPriority'];
 
 /** Where the addon is: dist/native/ beside the bundles in dist/main/, or from src-main/native/ under tsx; unpacked from asar in the packaged app. */
 function candidates(): string[] {

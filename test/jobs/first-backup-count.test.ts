@@ -1,8 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readdirSync, truncateSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { planArchive } from '../../src-main/archive-worker/archive-plan';
+import { nativeFs } from '../../src-main/native/native-fs';
 import type { ArchiveRequest } from '../../src-main/archive-worker/archive-protocol';
 import { dormouse, temporaryFolder } from '../helpers/cli';
 import { mountSmallDisk } from '../helpers/small-disk';
@@ -85,4 +86,39 @@ test('a first backup that turns out not to fit is refused once counted, naming w
   assert.equal(job.error.code, 'INSUFFICIENT_SPACE');
   assert.match(job.error.message, /needs about 4\d\d\.\d MiB \(\d+ bytes\).* only .*\(\d+ bytes\) are free/);
   assert.deepEqual(readdirSync(disk, { recursive: true }).map(String).sort(), before, 'no partial archive, no folder made for it');
+});
+
+/** The nice value of every thread of this process but its main one (field 19 of each /proc/self/task/TID/stat). */
+function otherThreadsNice(): number[] {
+  const nices: number[] = [];
+  for (const task of readdirSync('/proc/self/task')) {
+    if (Number(task) === process.pid) continue;
+    try {
+      const stat = readFileSync(`/proc/self/task/${task}/stat`, 'utf8');
+      nices.push(Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]));
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return nices;
+}
+
+test('the count gives way to the backup: its thread runs at the lowest priority while it counts', { skip: (process.platform !== 'linux' && 'per-thread nice values are read from Linux /proc') || (nativeFs() === null && 'the native addon is not loaded') }, async (t) => {
+  const work = temporaryFolder(t);
+  const source = join(work, 'source');
+  // Enough entries that the count takes a while after its thread starts.
+  for (let folder = 0; folder < 100; folder += 1) {
+    mkdirSync(join(source, `f${folder}`), { recursive: true });
+    for (let file = 0; file < 100; file += 1) writeFileSync(join(source, `f${folder}`, `${file}.txt`), '');
+  }
+  const mainNice = Number(readFileSync('/proc/thread-self/stat', 'utf8').split(') ')[1]?.split(' ')[16]);
+  const plan = planArchive(firstBackupRequest(source, join(work, 'destination')));
+  assert.ok(plan.count !== null);
+  let lowest = mainNice;
+  const deadline = Date.now() + 20_000;
+  while (plan.count.totals === null && Date.now() < deadline) lowest = Math.max(lowest, ...otherThreadsNice());
+  const counted = await plan.count.settled();
+  assert.equal(counted.files, 10_000);
+  assert.equal(lowest, 19, 'a thread of this process ran at nice 19 while the tree was counted');
+  assert.equal(Number(readFileSync('/proc/thread-self/stat', 'utf8').split(') ')[1]?.split(' ')[16]), mainNice, 'the thread that writes kept its priority');
 });
