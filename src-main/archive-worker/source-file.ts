@@ -66,19 +66,20 @@ export function openSourceFile(path: string): SourceFile {
 
 /** The SourceFile the addon's openFile described: the file's numbers from `at` in `fields`, its content (when read) at the start of `content`. */
 function sourceFileOf(fields: Float64Array, at: number, content: Buffer): SourceFile {
-  const field = (name: keyof typeof OpenedFile) => fields[at + OpenedFile[name]] as number;
-  const read = field('read');
-  const fd = field('fd');
+  // Each field by its fixed place: a lookup by a name that varies was a megamorphic load per field of every file.
+  const read = fields[at + OpenedFile.read] as number;
+  const fd = fields[at + OpenedFile.fd] as number;
+  const whole = read >= 0 && fd < 0;
   return {
     fd,
-    isFile: (field('mode') & constants.S_IFMT) === constants.S_IFREG,
-    size: field('size'),
-    allocated: field('blocks') * 512,
-    ino: field('ino'),
-    mtimeNs: nanoseconds(field('mtimeSec'), field('mtimeNsec')),
-    ctimeMs: field('ctimeSec') * 1e3 + field('ctimeNsec') / 1e6,
-    mayHaveAttributes: field('xattrBytes') !== 0,
-    content: read >= 0 && fd < 0 ? content.subarray(0, read) : null,
-    after: read >= 0 && fd < 0 ? { size: field('afterSize'), mtimeNs: nanoseconds(field('afterMtimeSec'), field('afterMtimeNsec')) } : null,
+    isFile: ((fields[at + OpenedFile.mode] as number) & constants.S_IFMT) === constants.S_IFREG,
+    size: fields[at + OpenedFile.size] as number,
+    allocated: (fields[at + OpenedFile.blocks] as number) * 512,
+    ino: fields[at + OpenedFile.ino] as number,
+    mtimeNs: nanoseconds(fields[at + OpenedFile.mtimeSec] as number, fields[at + OpenedFile.mtimeNsec] as number),
+    ctimeMs: (fields[at + OpenedFile.ctimeSec] as number) * 1e3 + (fields[at + OpenedFile.ctimeNsec] as number) / 1e6,
+    mayHaveAttributes: fields[at + OpenedFile.xattrBytes] !== 0,
+    content: whole ? content.subarray(0, read) : null,
+    after: whole ? { size: fields[at + OpenedFile.afterSize] as number, mtimeNs: nanoseconds(fields[at + OpenedFile.afterMtimeSec] as number, fields[at + OpenedFile.afterMtimeNsec] as number) } : null,
   };
 }

@@ -124,22 +124,23 @@ function listFolder(path: string): FolderListing {
     names: order.map((index) => names[index] as string),
     stats: order.map((index): EntryStat | Error => {
       const at = index * folderStatFields;
-      const field = (name: keyof typeof FolderStat) => fields[at + FolderStat[name]] as number;
-      if (field('errno') !== 0) return errnoError(field('errno'), folder + (names[index] as string));
-      const mtimeSec = field('mtimeSec');
-      const mtimeNsec = field('mtimeNsec');
+      // Each field by its fixed place (a lookup by a name that varies was a megamorphic load per field of every entry).
+      const errno = fields[at + FolderStat.errno] as number;
+      if (errno !== 0) return errnoError(errno, folder + (names[index] as string));
+      const mtimeSec = fields[at + FolderStat.mtimeSec] as number;
+      const mtimeNsec = fields[at + FolderStat.mtimeNsec] as number;
       return {
-        mode: field('mode'),
-        nlink: field('nlink'),
-        uid: field('uid'),
-        gid: field('gid'),
-        size: field('size'),
-        ino: field('ino'),
-        dev: field('dev'),
+        mode: fields[at + FolderStat.mode] as number,
+        nlink: fields[at + FolderStat.nlink] as number,
+        uid: fields[at + FolderStat.uid] as number,
+        gid: fields[at + FolderStat.gid] as number,
+        size: fields[at + FolderStat.size] as number,
+        ino: fields[at + FolderStat.ino] as number,
+        dev: fields[at + FolderStat.dev] as number,
         mtimeSec,
         mtimeNsec,
         mtimeMs: mtimeSec * 1e3 + mtimeNsec / 1e6,
-        ctimeMs: field('ctimeSec') * 1e3 + field('ctimeNsec') / 1e6,
+        ctimeMs: (fields[at + FolderStat.ctimeSec] as number) * 1e3 + (fields[at + FolderStat.ctimeNsec] as number) / 1e6,
       };
     }),
   };
