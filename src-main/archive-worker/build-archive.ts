@@ -105,16 +105,20 @@ export async function buildArchive(request: ArchiveRequest, host: ArchiveHost): 
      * fit with the margin. Until then nothing is written past the free space less the margin: an
      * entry that would go further waits for the count.
      */
-    const checkCount = async (next: WalkEntry) => {
-      if (countChecked || count === null) return;
-      let counted = count.totals;
+    const checkCount = (next: WalkEntry): Promise<void> | undefined => {
+      if (countChecked || count === null) return undefined;
+      const counted = count.totals;
       if (counted === null) {
         const ahead = writer.tarOffset + storedBytesEstimate(next);
-        if (ahead + spaceMargin(ahead) <= plan.available) return;
-        counted = await count.settled();
+        if (ahead + spaceMargin(ahead) <= plan.available) return undefined;
+        return count.settled().then((settled) => {
+          countChecked = true;
+          requireRoom(settled.estimate, plan.available);
+        });
       }
       countChecked = true;
       requireRoom(counted.estimate, plan.available);
+      return undefined;
     };
     /** Lets the event loop take messages (a cancel) now and then. */
     const pauseForMessages = async () => {
@@ -124,11 +128,13 @@ export async function buildArchive(request: ArchiveRequest, host: ArchiveHost): 
     };
     /** Written entries wait here until their SHA-256 is known (the hashing thread settles them in order), then become manifest lines. */
     const waiting: ManifestLine[] = [];
-    const flushSettled = async (all = false) => {
+    const flushSettled = (all = false): Promise<void> | undefined => {
       for (let line = waiting[0]; line !== undefined && (all || 'deleted' in line || line.type !== 'file' || line.sha256 !== undefined); line = waiting[0]) {
         waiting.shift();
-        await lines.add(line);
+        const compressing = lines.add(line);
+        if (compressing !== undefined) return compressing.then(() => flushSettled(all));
       }
+      return undefined;
     };
     const roots = new Set(walkRoots(request.sources).map((source) => archiveEntryName(source).replace(/\/+$/, '')));
     const top: ManifestEntry[] = [];
@@ -148,26 +154,45 @@ export async function buildArchive(request: ArchiveRequest, host: ArchiveHost): 
      * the entry as written — looked at again when it had changed type since its folder was listed
      * (a file become a symlink or a folder is stored as what it now is).
      */
-    const store = async (entry: WalkEntry, lookedAgain = false): Promise<{ entry: WalkEntry; written: ManifestEntry | null }> => {
-      const steps = writeEntry(writer, entry, leaders.get(entry.linkTarget ?? ''), warnings);
-      let outcome: ManifestEntry | null | typeof typeChanged;
-      try {
-        for (let step = steps.next(); ; step = steps.next()) {
-          if (step.done) {
-            outcome = step.value;
-            break;
-          }
-          report(entry.absolutePath, false, step.value);
-          if (Date.now() - lastYield >= yieldIntervalMs) await pauseForMessages();
-        }
-      } finally {
-        steps.return(null); // closes the file when a cancel stopped it midway
-      }
+    type Stored = { entry: WalkEntry; written: ManifestEntry | null };
+    /** What store gives once writeEntry has its outcome. */
+    const storedAs = (entry: WalkEntry, outcome: ManifestEntry | null | typeof typeChanged, lookedAgain: boolean): Stored | Promise<Stored> => {
       if (outcome !== typeChanged) return { entry, written: outcome };
       const now = lookedAgain ? null : walk.again(entry.absolutePath);
       if (now !== null) return store(now, true);
       if (lookedAgain) warnings.push(`${displayName(entry.absolutePath)}: no longer a regular file; skipped`);
       return { entry, written: null };
+    };
+    /** The rest of an entry whose copy yielded (a large file): progress and a cancel between its buffers. */
+    const storeLarge = async (entry: WalkEntry, steps: ReturnType<typeof writeEntry>, first: number, lookedAgain: boolean): Promise<Stored> => {
+      let outcome: ManifestEntry | null | typeof typeChanged;
+      try {
+        let copied = first;
+        for (;;) {
+          report(entry.absolutePath, false, copied);
+          if (Date.now() - lastYield >= yieldIntervalMs) await pauseForMessages();
+          const step = steps.next();
+          if (step.done) {
+            outcome = step.value;
+            break;
+          }
+          copied = step.value;
+        }
+      } finally {
+        steps.return(null); // closes the file when a cancel stopped it midway
+      }
+      return storedAs(entry, outcome, lookedAgain);
+    };
+    /**
+     * Writes one entry; most (folders, links, small files) are written without a pause, so they are
+     * done here without a promise (a million entries made millions of them), and only a large file
+     * goes on asynchronously.
+     */
+    const store = (entry: WalkEntry, lookedAgain = false): Stored | Promise<Stored> => {
+      const steps = writeEntry(writer, entry, leaders.get(entry.linkTarget ?? ''), warnings);
+      const step = steps.next();
+      if (!step.done) return storeLarge(entry, steps, step.value, lookedAgain);
+      return storedAs(entry, step.value, lookedAgain);
     };
     /** Records an entry this archive stores: a manifest line once its SHA-256 is known, and the top level. */
     const stored = (written: ManifestEntry, replacing?: ManifestEntry) => {
@@ -186,6 +211,11 @@ export async function buildArchive(request: ArchiveRequest, host: ArchiveHost): 
         if (again) stored(again, folder.written);
       }
     };
+    /** Whether a carried folder above the current entry is not stored yet (in a full backup none is). */
+    const foldersToStore = () => {
+      for (const folder of folders) if (!folder.stored) return true;
+      return false;
+    };
     const walk = new SourceWalk(request.sources, request.excludes, warnings);
     for (const compared of compareWithBase(walk.entries(), base?.entries() ?? null)) {
       if (Date.now() - lastYield >= yieldIntervalMs) await pauseForMessages();
@@ -193,7 +223,7 @@ export async function buildArchive(request: ArchiveRequest, host: ArchiveHost): 
       while (folders.length > 0 && !isSameOrBelow(path, (folders[folders.length - 1] as (typeof folders)[number]).entry.name)) folders.pop();
       if ('gone' in compared) {
         // The folders above a deletion are stored too: the manifest keeps its order, a folder before what was in it.
-        await storeFolders();
+        if (foldersToStore()) await storeFolders();
         waiting.push({ path: compared.gone, deleted: true });
         await flushSettled();
         continue;
@@ -206,9 +236,13 @@ export async function buildArchive(request: ArchiveRequest, host: ArchiveHost): 
       if (kept?.type === 'hardlink' && leaders.get(entry.linkTarget ?? '') !== kept.linkTarget) kept = null;
       let written = kept;
       if (kept === null) {
-        await checkCount(entry);
-        await storeFolders();
-        ({ entry, written } = await store(entry));
+        // Awaited only when there is something to wait for: most entries are written without a promise.
+        const counting = checkCount(entry);
+        if (counting !== undefined) await counting;
+        if (foldersToStore()) await storeFolders();
+        let outcome = store(entry);
+        if (outcome instanceof Promise) outcome = await outcome;
+        ({ entry, written } = outcome);
       }
       if (written === null) {
         if (before) waiting.push({ path: entry.name, deleted: true });
@@ -218,7 +252,8 @@ export async function buildArchive(request: ArchiveRequest, host: ArchiveHost): 
       if (kept === null) stored(written);
       else if (roots.has(written.path)) top.push(written);
       if (entry.type === 'directory') folders.push({ entry, written, stored: kept === null });
-      await flushSettled();
+      const flushing = flushSettled();
+      if (flushing !== undefined) await flushing;
       if (written.type === 'file' && entry.linked) leaders.set(entry.linkTarget ?? entry.name, entry.name);
       if (written.type !== 'file' && written.type !== 'hardlink') continue;
       treeFiles += 1;

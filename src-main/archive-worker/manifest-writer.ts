@@ -58,15 +58,17 @@ export class ManifestWriter {
     this.seal(false);
   }
 
-  /** Appends one line; lines must come in the order of path-order.ts. */
-  async add(line: ManifestLine): Promise<void> {
+  /**
+   * Appends one line; lines must come in the order of path-order.ts. A promise only when a member
+   * was sealed and the caller must wait for room (most lines are added without one).
+   */
+  add(line: ManifestLine): Promise<void> | undefined {
     if (this.batch.length === 0) this.batchFirst = line.path;
     this.batch.push(lineOf(line));
     this.lines += 1;
-    if (this.batch.length >= linesPerMember) {
-      this.seal(true);
-      await this.drain(membersInFlight);
-    }
+    if (this.batch.length < linesPerMember) return undefined;
+    this.seal(true);
+    return this.drain(membersInFlight);
   }
 
   /** Compresses the lines gathered so far as one member, on the thread pool. */
