@@ -536,16 +536,33 @@ static napi_value dn_float64_array(napi_env env, const double *values, size_t co
   return array;
 }
 
-/* openFile(path, scratch): Float64Array — dn_open_one for one file, its content read into scratch; throws when it fails. */
+/*
+ * openFile(path, scratch[, fields]): Float64Array — dn_open_one for one file, its content read into
+ * scratch; throws when it fails. Given `fields` (a Float64Array of at least DN_OPEN_FIELDS), the
+ * numbers go there and it is returned: a backup of a million files then makes no array per file.
+ */
 static napi_value dn_open_file(napi_env env, napi_callback_info info) {
-  napi_value argv[2];
+  napi_value argv[3];
+  size_t argc = 3;
   dn_bytes path;
   bool is_buffer = false;
   void *scratch = NULL;
   size_t scratch_length = 0;
-  if (dn_args(env, info, 2, argv) != 0) return NULL;
+  double *given = NULL;
+  DN_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 2) return dn_throw_type(env, "expected a path and a scratch Buffer");
   if (napi_is_buffer(env, argv[1], &is_buffer) != napi_ok || !is_buffer) return dn_throw_type(env, "scratch must be a Buffer");
   DN_CALL(env, napi_get_buffer_info(env, argv[1], &scratch, &scratch_length));
+  if (argc >= 3) {
+    bool is_typed = false;
+    napi_typedarray_type type;
+    size_t length = 0;
+    void *data = NULL;
+    DN_CALL(env, napi_is_typedarray(env, argv[2], &is_typed));
+    if (is_typed) DN_CALL(env, napi_get_typedarray_info(env, argv[2], &type, &length, &data, NULL, NULL));
+    if (!is_typed || type != napi_float64_array || length < DN_OPEN_FIELDS) return dn_throw_type(env, "fields must be a Float64Array of openFile's length");
+    given = (double *)data;
+  }
   if (dn_bytes_arg(env, argv[0], "path", &path) != 0) return NULL;
   double fields[DN_OPEN_FIELDS];
   const char *syscall = "open";
@@ -556,6 +573,10 @@ static napi_value dn_open_file(napi_env env, napi_callback_info info) {
     return thrown;
   }
   free(path.bytes);
+  if (given != NULL) {
+    memcpy(given, fields, sizeof fields);
+    return argv[2];
+  }
   napi_value result = dn_float64_array(env, fields, DN_OPEN_FIELDS);
   if (!result && fields[DN_OPEN_FD] >= 0) close((int)fields[DN_OPEN_FD]);
   return result;

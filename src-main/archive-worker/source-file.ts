@@ -1,11 +1,13 @@
 import { closeSync, constants, fstatSync, openSync } from 'node:fs';
 import { fsPath } from './byte-names';
 import { millisecondsOf } from './source-walk';
-import { nativeFs, OpenedFile } from '../native/native-fs';
+import { nativeFs, OpenedFile, openedFileFields } from '../native/native-fs';
 
 /** How large a file is read whole by the one call that opens it: most files of a source tree are smaller. */
 const wholeReadBytes = 64 * 1024;
 let scratch: Buffer | null = null;
+/** Where the addon puts each opened file's numbers (read before the next file is opened). */
+let opened: Float64Array | null = null;
 
 /** A source file opened for the archive: what fstat said, and its content when it was small enough to be read at once. */
 export interface SourceFile {
@@ -61,7 +63,8 @@ export function openSourceFile(path: string): SourceFile {
     };
   }
   scratch ??= Buffer.allocUnsafe(wholeReadBytes);
-  return sourceFileOf(native.openFile(fsPath(path), scratch), 0, scratch);
+  opened ??= new Float64Array(openedFileFields);
+  return sourceFileOf(native.openFile(fsPath(path), scratch, opened), 0, scratch);
 }
 
 /** The SourceFile the addon's openFile described: the file's numbers from `at` in `fields`, its content (when read) at the start of `content`. */

@@ -57,8 +57,10 @@ export interface NativeFs {
    * names (0: none; -1: unknown). A dense regular file no larger than scratch is read whole into
    * it, stat'ed again and closed (fd -1, read: the bytes read); any other stays open for the
    * caller (read -1). A file that is not regular is closed (fd -1, read -1). Throws when open fails.
+   * Given `fields` (openedFileFields numbers), the answer goes there and it is returned, so a backup
+   * makes no array per file.
    */
-  openFile(path: NativePath, scratch: Buffer): Float64Array;
+  openFile(path: NativePath, scratch: Buffer, fields?: Float64Array): Float64Array;
   /**
    * Makes the calling thread give way to the process's other threads (Linux: nice 19 for that
    * thread only; macOS: the background band); false when the system refuses. For work that can
@@ -75,6 +77,9 @@ export const folderStatFields = 13;
 
 /** Where each number sits in openFile's answer: the file's stat as FolderStat lays it out, then its own (DN_OPEN_*). */
 export const OpenedFile = { ...FolderStat, fd: 13, xattrBytes: 14, read: 15, afterSize: 16, afterMtimeSec: 17, afterMtimeNsec: 18 } as const;
+
+/** How many numbers openFile gives. */
+export const openedFileFields = 19;
 
 const addonFile = 'dormouse_native.node';
 const functionNames: (keyof NativeFs)[] = ['listXattrs', 'getXattr', 'setXattr', 'setTimes', 'mkfifo', 'dataRanges', 'listFolder', 'openFile', 'lowerThreadPriority'];

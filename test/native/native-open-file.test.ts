@@ -4,7 +4,7 @@ import { closeSync, fstatSync, lstatSync, readSync, symlinkSync, writeFileSync }
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { OpenedFile } from '../../src-main/native/native-fs';
+import { OpenedFile, openedFileFields } from '../../src-main/native/native-fs';
 import { addonOrSkip, hasTool, run, temporaryFolderIn } from './native-kit';
 
 /**
@@ -91,4 +91,22 @@ test('it says whether a file has extended attributes, so a file without any cost
   }
   assert.equal(field(addon.fs!.openFile(plain, Buffer.alloc(1024)), 'xattrBytes'), 0);
   assert.ok(field(addon.fs!.openFile(tagged, Buffer.alloc(1024)), 'xattrBytes') >= 'user.dormouse.test'.length + 1);
+});
+
+test('given an array for its numbers, openFile fills that one and hands it back; an array of another kind or length is refused', { skip: addon.skip }, (t) => {
+  const root = temporaryFolderIn(t, tmpdir());
+  const path = join(root, 'small.bin');
+  const content = randomBytes(3000);
+  writeFileSync(path, content);
+  const own = lstatSync(path);
+  const fields = new Float64Array(openedFileFields).fill(-7);
+  const scratch = Buffer.alloc(64 * 1024);
+  assert.equal(addon.fs!.openFile(path, scratch, fields), fields, 'the same array back');
+  assert.equal(field(fields, 'read'), content.length);
+  assert.equal(field(fields, 'size'), own.size);
+  assert.equal(field(fields, 'ino'), own.ino);
+  assert.equal(field(fields, 'fd'), -1);
+  assert.deepEqual(scratch.subarray(0, content.length), content);
+  assert.throws(() => addon.fs!.openFile(path, scratch, new Float64Array(openedFileFields - 1)), { name: 'TypeError' });
+  assert.throws(() => addon.fs!.openFile(path, scratch, new Float32Array(openedFileFields) as unknown as Float64Array), { name: 'TypeError' });
 });
