@@ -58,12 +58,23 @@ export class FileRestorers {
    * Hands a file to a thread (giving it its id); `done` hears how it ended. Waits first while too many are
    * unfinished, calling `waiting` at least every 50 ms meanwhile (progress; it throws to cancel).
    */
-  async add(job: FileJob, done: (outcome: FileOutcome) => void, waiting: () => void): Promise<void> {
+  add(job: FileJob, done: (outcome: FileOutcome) => void, waiting: () => void): Promise<void> | undefined {
+    // A promise only when the threads have too many files already (a million files made millions of them).
+    if (this.waiting.size >= inFlightLimit && this.failure === null) return this.addWhenRoom(job, done, waiting);
+    this.addNow(job, done);
+    return undefined;
+  }
+
+  private async addWhenRoom(job: FileJob, done: (outcome: FileOutcome) => void, waiting: () => void): Promise<void> {
     while (this.waiting.size >= inFlightLimit && this.failure === null) {
       this.flush();
       await this.nextFinish();
       waiting();
     }
+    this.addNow(job, done);
+  }
+
+  private addNow(job: FileJob, done: (outcome: FileOutcome) => void): void {
     if (this.failure) throw this.failure;
     const id = (this.nextId += 1);
     this.waiting.set(id, done);

@@ -53,8 +53,11 @@ export class TreeRestore {
   async run(): Promise<void> {
     this.others = await recordsOfOthers(this.plan.attributed, (entry) => this.archiveOf(entry), this.context.keys, this.writer);
     for (const entry of this.selection.entries()) {
-      await this.pauseNowAndThen();
-      await this.restoreEntry(entry);
+      // Awaited only when there is something to wait for: most entries are placed and handed out without a promise.
+      const pausing = this.pauseNowAndThen();
+      if (pausing !== undefined) await pausing;
+      const restoring = this.restoreEntry(entry);
+      if (restoring !== undefined) await restoring;
     }
     await this.context.restorers?.drain(() => this.whileWaiting());
     for (const [archivePath, standIns] of this.gzipArchives) await this.restoreGzip(archivePath, standIns);
@@ -80,27 +83,32 @@ export class TreeRestore {
     this.report('');
   }
 
-  /** Lets the event loop take messages (a cancel) every 50 ms. */
-  private async pauseNowAndThen(): Promise<void> {
-    if (Date.now() - this.sinceYield <= 50) return;
+  /** Lets the event loop take messages (a cancel) every 50 ms; a promise only then. */
+  private pauseNowAndThen(): Promise<void> | undefined {
+    if (Date.now() - this.sinceYield <= 50) return undefined;
+    return this.pause();
+  }
+
+  private async pause(): Promise<void> {
     this.context.restorers?.flush();
     await new Promise((resolveYield) => setImmediate(resolveYield));
     if (this.context.cancelled()) throw new Cancelled('cancelled');
     this.sinceYield = Date.now();
   }
 
-  private async restoreEntry(entry: ManifestEntry): Promise<void> {
+  /** Restores one entry; a promise only when it must wait (a file written here, or threads that are full). */
+  private restoreEntry(entry: ManifestEntry): Promise<void> | undefined {
     const { writer } = this;
     if (entry.type === 'directory') {
       const records = this.others.get(entry.path) ?? null;
       const destination = writer.place(entry, records);
       if (destination !== null) writer.folder(entry, destination, records);
     } else if (entry.type === 'file') {
-      await this.restoreFile(entry, entry.path);
+      return this.restoreFile(entry, entry.path);
     } else if (entry.type === 'hardlink') {
       const standIn = this.plan.standIns.get(entry.path);
-      if (standIn !== undefined) await this.restoreFile(standIn.entry, standIn.storedAs);
-      else this.link(entry, false);
+      if (standIn !== undefined) return this.restoreFile(standIn.entry, standIn.storedAs);
+      this.link(entry, false);
     } else if (entry.type === 'fifo') {
       const destination = writer.place(entry);
       if (destination !== null) writer.fifo(entry, destination, this.others.get(entry.path) ?? null);
@@ -108,6 +116,7 @@ export class TreeRestore {
       const destination = writer.place(entry);
       if (destination !== null) writer.symlink(entry, destination);
     }
+    return undefined;
   }
 
   /** Another name of a file: linked to where that file went, or kept for the end when the file is not written yet (`last`: it never will be). */
@@ -131,25 +140,28 @@ export class TreeRestore {
     if (this.plan.leaders.has(entry.path)) this.leaders.set(entry.path, destination);
   }
 
-  /** Restores a file from an uncompressed archive now, or notes its gzip archive for later. */
-  private async restoreFile(entry: ManifestEntry, storedAs: string): Promise<void> {
+  /**
+   * Restores a file from an uncompressed archive now, or notes its gzip archive for later. A file
+   * handed to a file thread takes no promise unless the threads are full; one written here does.
+   */
+  private restoreFile(entry: ManifestEntry, storedAs: string): Promise<void> | undefined {
     const { writer } = this;
     const archivePath = this.archiveOf(entry);
     if (archivePath === undefined) {
       writer.refused.push(`/${displayName(entry.path)}: not restored, the archive of snapshot ${entry.archive} that holds it is not in the catalog; import its destination`);
-      return;
+      return undefined;
     }
     if (archiveNameKind(archivePath).gzip) {
       let standIns = this.gzipArchives.get(archivePath);
       if (standIns === undefined) this.gzipArchives.set(archivePath, (standIns = new Map()));
       if (storedAs !== entry.path) standIns.set(storedAs, entry);
-      return;
+      return undefined;
     }
     if (this.plan.leaders.has(entry.path)) this.leaders.set(entry.path, null);
     const archive = this.seekable.archive(archivePath);
     if (typeof archive === 'string') {
       writer.refused.push(`/${displayName(entry.path)}: not restored, ${archive}`);
-      return;
+      return undefined;
     }
     this.report(entry.path);
     let located: LocatedEntry;
@@ -159,14 +171,17 @@ export class TreeRestore {
       // A header in an encrypted chunk that fails authentication: the file is damaged like one whose content is.
       if (error instanceof DamagedRangeError) writer.damaged.push(`/${displayName(entry.path)}`);
       else writer.refused.push(`/${displayName(entry.path)}: not restored, ${(error as Error).message}`);
-      return;
+      return undefined;
     }
     const destination = writer.place(entry);
-    if (destination === null) return;
-    if (this.context.restorers !== null && !isS3Path(archivePath)) {
-      await this.handOut(this.context.restorers, archivePath, entry, located, destination);
-      return;
-    }
+    if (destination === null) return undefined;
+    if (this.context.restorers !== null && !isS3Path(archivePath)) return this.handOut(this.context.restorers, archivePath, entry, located, destination);
+    return this.writeHere(archive, entry, located, destination);
+  }
+
+  /** Writes a file on this thread (a one-file restore, or from a bucket): progress and a cancel between its buffers. */
+  private async writeHere(archive: Exclude<ReturnType<SeekableArchives['archive']>, string>, entry: ManifestEntry, located: LocatedEntry, destination: string): Promise<void> {
+    const { writer } = this;
     const file = writer.openFile(destination);
     let sha256: string;
     try {
@@ -187,8 +202,8 @@ export class TreeRestore {
     if (writer.closeFile(entry, destination, file, sha256, located.header.records)) this.restored(entry, destination);
   }
 
-  /** Has a file thread write a file placed at `destination`; its outcome is counted when it comes. */
-  private async handOut(restorers: FileRestorers, archivePath: string, entry: ManifestEntry, located: LocatedEntry, destination: string): Promise<void> {
+  /** Has a file thread write a file placed at `destination`; its outcome is counted when it comes. A promise only when the threads are full. */
+  private handOut(restorers: FileRestorers, archivePath: string, entry: ManifestEntry, located: LocatedEntry, destination: string): Promise<void> | undefined {
     const { writer } = this;
     const temporary = writer.temporaryFor(destination);
     const { path, type, mode, mtimeMs, mtimeNs, uid, gid, user, group } = entry;
@@ -207,7 +222,7 @@ export class TreeRestore {
       entry: { path, type, mode, mtimeMs, mtimeNs, uid, gid, user, group },
       records: attributeRecords(located.header.records),
     };
-    await restorers.add(job, (outcome) => {
+    return restorers.add(job, (outcome) => {
       for (const line of outcome.notes) writer.note(line);
       if (outcome.outcome === 'restored') {
         writer.settled(temporary, entry);
