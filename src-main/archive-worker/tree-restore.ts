@@ -1,7 +1,7 @@
 import type { ManifestEntry } from './archive-manifest';
 import { archiveNameKind } from '../destinations/destination-layout';
 import { DamagedRangeError } from '../encryption/damaged-range-error';
-import { archiveExists, type ArchiveKeys } from './archive-file';
+import { archiveExists, type ArchiveFile, type ArchiveKeys } from './archive-file';
 import { displayName } from './byte-names';
 import { ContentSink, isWriteError } from './content-sink';
 import type { FileRestorers } from './file-restorers';
@@ -180,7 +180,7 @@ export class TreeRestore {
   }
 
   /** Writes a file on this thread (a one-file restore, or from a bucket): progress and a cancel between its buffers. */
-  private async writeHere(archive: Exclude<ReturnType<SeekableArchives['archive']>, string>, entry: ManifestEntry, located: LocatedEntry, destination: string): Promise<void> {
+  private async writeHere(archive: ArchiveFile, entry: ManifestEntry, located: LocatedEntry, destination: string): Promise<void> {
     const { writer } = this;
     const file = writer.openFile(destination);
     let sha256: string;

@@ -1,12 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { planArchive } from '../../src-main/archive-worker/archive-plan';
 import { nativeFs } from '../../src-main/native/native-fs';
 import type { ArchiveRequest } from '../../src-main/archive-worker/archive-protocol';
 import { dormouse, temporaryFolder } from '../helpers/cli';
 import { mountSmallDisk } from '../helpers/small-disk';
+import { otherThreadsNice, ownNice } from '../helpers/thread-nice';
 
 /**
  * A schedule's first backup (#15): no snapshot says how large the tree is, so it is counted, on a
@@ -88,21 +89,6 @@ test('a first backup that turns out not to fit is refused once counted, naming w
   assert.deepEqual(readdirSync(disk, { recursive: true }).map(String).sort(), before, 'no partial archive, no folder made for it');
 });
 
-/** The nice value of every thread of this process but its main one (field 19 of each /proc/self/task/TID/stat). */
-function otherThreadsNice(): number[] {
-  const nices: number[] = [];
-  for (const task of readdirSync('/proc/self/task')) {
-    if (Number(task) === process.pid) continue;
-    try {
-      const stat = readFileSync(`/proc/self/task/${task}/stat`, 'utf8');
-      nices.push(Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]));
-    } catch {
-      // the thread ended meanwhile
-    }
-  }
-  return nices;
-}
-
 test('the count gives way to the backup: its thread runs at the lowest priority while it counts', { skip: (process.platform !== 'linux' && 'per-thread nice values are read from Linux /proc') || (nativeFs() === null && 'the native addon is not loaded') }, async (t) => {
   const work = temporaryFolder(t);
   const source = join(work, 'source');
@@ -111,7 +97,7 @@ test('the count gives way to the backup: its thread runs at the lowest priority 
     mkdirSync(join(source, `f${folder}`), { recursive: true });
     for (let file = 0; file < 100; file += 1) writeFileSync(join(source, `f${folder}`, `${file}.txt`), '');
   }
-  const mainNice = Number(readFileSync('/proc/thread-self/stat', 'utf8').split(') ')[1]?.split(' ')[16]);
+  const mainNice = ownNice();
   const plan = planArchive(firstBackupRequest(source, join(work, 'destination')));
   assert.ok(plan.count !== null);
   let lowest = mainNice;
@@ -120,5 +106,5 @@ test('the count gives way to the backup: its thread runs at the lowest priority 
   const counted = await plan.count.settled();
   assert.equal(counted.files, 10_000);
   assert.equal(lowest, 19, 'a thread of this process ran at nice 19 while the tree was counted');
-  assert.equal(Number(readFileSync('/proc/thread-self/stat', 'utf8').split(') ')[1]?.split(' ')[16]), mainNice, 'the thread that writes kept its priority');
+  assert.equal(ownNice(), mainNice, 'the thread that writes kept its priority');
 });

@@ -1,8 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { ownNice } from '../helpers/thread-nice';
 import { addonOrSkip, repoRoot } from './native-kit';
 
 /**
@@ -14,12 +15,6 @@ import { addonOrSkip, repoRoot } from './native-kit';
 const addon = addonOrSkip();
 const addonFile = join(repoRoot, 'dist', 'native', 'dormouse_native.node');
 const skip = process.platform !== 'linux' ? 'per-thread nice values are read from Linux /proc' : addon.skip || (!existsSync(addonFile) && 'the addon is not built (npm run build)');
-
-/** The nice value of the calling thread, field 19 of /proc/thread-self/stat. */
-function ownNice(): number {
-  const stat = readFileSync('/proc/thread-self/stat', 'utf8');
-  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
-}
 
 test('the thread that asks runs at nice 19; the thread that started it keeps its priority', { skip }, async () => {
   const mainBefore = ownNice();
