@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, constants, fsyncSync, ftruncateSync, openSync, statfsSync, writeSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { writeAllAt } from '../common/files';
+import { Fifo } from '../common/fifo';
 import type { AgeFileStart } from '../encryption/age-encryptor';
 import { payloadSizeOf } from '../encryption/age-stream';
 import { hasherSealingSource, sealingData, writerSealingSource } from './sealing-threads';
@@ -190,7 +191,7 @@ export class ArchiveOutput {
   private readonly tapRanges = new Float64Array(new SharedArrayBuffer(tapCapacity * 16));
   private readonly tapDigests = Buffer.from(new SharedArrayBuffer(tapCapacity * 32));
   /** What to do with each tap's digest, oldest first, from `tapsCollected` on. */
-  private readonly tapWaiting: ((sha256: string) => void)[] = [];
+  private readonly tapWaiting = new Fifo<(sha256: string) => void>();
   private tapsCollected = 0;
   private fd = -1;
   private directFd = -1;

@@ -27,6 +27,7 @@ import { writeManifestCopy } from './manifest-copy';
 import { ArchiveError, carriedEntry, compareWithBase, openBase, planArchive, requireRoom, spaceMargin, type ArchivePlan } from './archive-plan';
 import { storedBytesEstimate } from './tree-count';
 import { typeChanged, writeEntry } from './entry-writer';
+import { Fifo } from '../common/fifo';
 
 /** What the builder asks of its host process: progress reports, and whether to stop. */
 export interface ArchiveHost {
@@ -127,9 +128,9 @@ export async function buildArchive(request: ArchiveRequest, host: ArchiveHost): 
       if (host.cancelled()) throw new ArchiveError('CANCELLED', 'cancelled');
     };
     /** Written entries wait here until their SHA-256 is known (the hashing thread settles them in order), then become manifest lines. */
-    const waiting: ManifestLine[] = [];
+    const waiting = new Fifo<ManifestLine>();
     const flushSettled = (all = false): Promise<void> | undefined => {
-      for (let line = waiting[0]; line !== undefined && (all || 'deleted' in line || line.type !== 'file' || line.sha256 !== undefined); line = waiting[0]) {
+      for (let line = waiting.peek(); line !== undefined && (all || 'deleted' in line || line.type !== 'file' || line.sha256 !== undefined); line = waiting.peek()) {
         waiting.shift();
         const compressing = lines.add(line);
         if (compressing !== undefined) return compressing.then(() => flushSettled(all));

@@ -32,12 +32,45 @@ function fits(value: number, max: number): boolean {
   return Number.isInteger(value) && value >= 0 && value <= max;
 }
 
-/** A number as the `tar` package writes it: zero-padded octal, a space, a NUL (or digits and a NUL when they fill the field). */
-function writeOctal(block: Buffer, offset: number, size: number, value: number): void {
-  const digits = value.toString(8);
-  const text = digits.length === size - 1 ? `${digits}\0` : `${'0'.repeat(size - digits.length - 2)}${digits} \0`;
-  block.write(text, offset, size, 'latin1');
+/**
+ * Writes a number as the `tar` package writes it: zero-padded octal, a space, a NUL (or digits and
+ * a NUL when they fill the field). Returns the sum of the bytes written, for the checksum.
+ */
+function putOctal(block: Buffer, offset: number, size: number, value: number): number {
+  let digits = 1;
+  for (let rest = value; rest >= 8; rest = Math.floor(rest / 8)) digits += 1;
+  let end = offset + size - 1;
+  block[end] = 0;
+  let sum = 0;
+  if (digits !== size - 1) {
+    end -= 1;
+    block[end] = 0x20;
+    sum = 0x20;
+  }
+  let rest = value;
+  for (let at = end - 1; at >= offset; at -= 1) {
+    const digit = rest % 8;
+    rest = (rest - digit) / 8;
+    block[at] = 0x30 + digit;
+    sum += 0x30 + digit;
+  }
+  return sum;
 }
+
+/** Writes ASCII text (checked by isShortAscii) byte for byte; returns the sum of its bytes. */
+function putAscii(block: Buffer, offset: number, text: string): number {
+  let sum = 0;
+  for (let i = 0; i < text.length; i += 1) {
+    const code = text.charCodeAt(i);
+    block[offset + i] = code;
+    sum += code;
+  }
+  return sum;
+}
+
+/** The magic and version of a ustar header (`ustar`, NUL, `00`), and the sum of their bytes. */
+const magic = Buffer.from('ustar\u000000', 'latin1');
+const magicSum = magic.reduce((sum, byte) => sum + byte, 0);
 
 /**
  * Encodes a plain ustar header into a zeroed 512-byte block, byte for byte as the `tar` package's
@@ -45,30 +78,32 @@ function writeOctal(block: Buffer, offset: number, size: number, value: number):
  * of: ASCII names under 100 bytes, ordinary sizes, modes and times. Returns false, writing
  * nothing useful, for anything else (long or non-ASCII names, huge files), which then goes
  * through the `tar` package's Header and Pax. It exists because with 20,000 small files, the
- * package's general encoder was a tenth of the backup's time.
+ * package's general encoder was a tenth of the backup's time; it writes each byte itself and sums
+ * the checksum as it goes because a backup of a million files encodes two million of these (one
+ * `Buffer.write` per field and a pass over the block cost 1.8 µs a header).
  */
 export function encodeUstarHeader(block: Buffer, fields: HeaderFields): boolean {
   if (!isShortAscii(fields.path, 100) || (fields.linkpath !== undefined && !isShortAscii(fields.linkpath, 100))) return false;
   if (!fits(fields.mode, maxSmall) || !fits(fields.uid, maxSmall) || !fits(fields.gid, maxSmall)) return false;
   if (!fits(fields.size, maxLarge) || !fits(fields.mtimeSeconds, maxLarge)) return false;
   if ((fields.uname !== undefined && !isShortAscii(fields.uname, 32)) || (fields.gname !== undefined && !isShortAscii(fields.gname, 32))) return false;
-  block.write(fields.path, 0, 'latin1');
-  writeOctal(block, 100, 8, fields.mode);
-  writeOctal(block, 108, 8, fields.uid);
-  writeOctal(block, 116, 8, fields.gid);
-  writeOctal(block, 124, 12, fields.size);
-  writeOctal(block, 136, 12, fields.mtimeSeconds);
-  block[156] = typeFlags[fields.type];
-  if (fields.linkpath !== undefined) block.write(fields.linkpath, 157, 'latin1');
-  block.write('ustar\u000000', 257, 8, 'latin1');
-  if (fields.uname) block.write(fields.uname, 265, 'latin1');
-  if (fields.gname) block.write(fields.gname, 297, 'latin1');
-  writeOctal(block, 329, 8, 0);
-  writeOctal(block, 337, 8, 0);
-  let sum = 8 * 0x20;
-  for (let i = 0; i < 148; i += 1) sum += block[i] as number;
-  for (let i = 156; i < 512; i += 1) sum += block[i] as number;
-  writeOctal(block, 148, 8, sum);
+  let sum = 8 * 0x20 + putAscii(block, 0, fields.path);
+  sum += putOctal(block, 100, 8, fields.mode);
+  sum += putOctal(block, 108, 8, fields.uid);
+  sum += putOctal(block, 116, 8, fields.gid);
+  sum += putOctal(block, 124, 12, fields.size);
+  sum += putOctal(block, 136, 12, fields.mtimeSeconds);
+  const flag = typeFlags[fields.type];
+  block[156] = flag;
+  sum += flag;
+  if (fields.linkpath !== undefined) sum += putAscii(block, 157, fields.linkpath);
+  magic.copy(block, 257);
+  sum += magicSum;
+  if (fields.uname) sum += putAscii(block, 265, fields.uname);
+  if (fields.gname) sum += putAscii(block, 297, fields.gname);
+  sum += putOctal(block, 329, 8, 0);
+  sum += putOctal(block, 337, 8, 0);
+  putOctal(block, 148, 8, sum);
   return true;
 }
 
