@@ -55,24 +55,35 @@ const tapRanges = new Float64Array(w.tapRanges);
 const tapDigests = Buffer.from(w.tapDigests);
 let tapNext = 0;
 let tapHash = null;
-/** Feeds the stream bytes [at, at + view.length) to the content taps they belong to. */
+/** SHA-256 of bytes in one call: no Hash object per file, whose handles made a tenth of this thread's time collecting garbage. */
+const hashOnce = typeof require('node:crypto').hash === 'function' ? require('node:crypto').hash : null;
+/** Feeds the stream bytes [at, at + view.length) to the content taps they belong to; publishes the finished ones once per view. */
 const feedTaps = (view, at) => {
   const end = at + view.length;
-  while (tapNext < Atomics.load(taps, ${tapsPublished})) {
+  const before = tapNext;
+  const published = Atomics.load(taps, ${tapsPublished});
+  while (tapNext < published) {
     const ring = tapNext % ${tapCapacity};
     const start = tapRanges[2 * ring];
     const stop = tapRanges[2 * ring + 1];
-    if (start >= end) return;
+    if (start >= end) break;
+    if (tapHash === null && hashOnce !== null && start >= at && stop <= end) {
+      // A file's content wholly in this view, as most are.
+      hashOnce('sha256', view.subarray(start - at, stop - at), 'buffer').copy(tapDigests, ring * 32);
+      tapNext += 1;
+      continue;
+    }
     const from = Math.max(start, at);
     const to = Math.min(stop, end);
     if (to > from) (tapHash ??= createHash('sha256')).update(view.subarray(from - at, to - at));
-    if (stop > end) return;
+    if (stop > end) break;
     (tapHash ?? createHash('sha256')).digest().copy(tapDigests, ring * 32);
     tapHash = null;
     tapNext += 1;
-    Atomics.store(taps, ${tapsDone}, tapNext);
-    Atomics.notify(taps, ${tapsDone});
   }
+  if (tapNext === before) return;
+  Atomics.store(taps, ${tapsDone}, tapNext);
+  Atomics.notify(taps, ${tapsDone});
 };
 let position = 0;
 let directAllowed = true;
