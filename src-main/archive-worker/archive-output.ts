@@ -310,7 +310,8 @@ export class ArchiveOutput {
     this.tapRanges[2 * ring + 1] = end;
     this.tapWaiting.push(done);
     Atomics.store(this.tapControl, tapsPublished, published + 1);
-    if (this.tapWaiting.length > tapCapacity / 2) this.collectTaps(false);
+    // Collected often, without waiting: entries whose digests are known leave the builder's queue young, before the garbage collector has to move them.
+    if ((published & 63) === 63 || this.tapWaiting.length > tapCapacity / 2) this.collectTaps(false);
   }
 
   /** Hands the digests of every tap the hasher has finished to their callbacks; waits for one more when asked. */
