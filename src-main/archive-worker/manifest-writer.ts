@@ -27,6 +27,9 @@ const membersInFlight = 4;
  */
 const manifestGzipLevel = 1;
 
+/** Room for one member's lines at first (4,096 lines of about 300 bytes); it grows for longer ones. */
+const memberBufferBytes = 2 * 1024 * 1024;
+
 /** The line an entry is written as: `mtimeMs` is left out (it follows from `mtimeNs`). */
 function lineOf(line: ManifestLine): string {
   if ('deleted' in line) return JSON.stringify(line);
@@ -42,7 +45,10 @@ function lineOf(line: ManifestLine): string {
  */
 export class ManifestWriter {
   private readonly fd: number;
-  private batch: string[] = [];
+  /** The lines of the member being gathered, as UTF-8 each ending in a newline: a line's string dies as soon as it is written here instead of living until its member is sealed. */
+  private text = Buffer.allocUnsafe(memberBufferBytes);
+  private filled = 0;
+  private batchLines = 0;
   private batchFirst = '';
   private position = 0;
   private readonly slots: Slot[] = [];
@@ -54,7 +60,7 @@ export class ManifestWriter {
     header: ManifestHeader,
   ) {
     this.fd = openSync(path, constants.O_RDWR | constants.O_CREAT | constants.O_TRUNC, 0o600);
-    this.batch.push(JSON.stringify(header));
+    this.append(JSON.stringify(header));
     this.seal(false);
   }
 
@@ -63,18 +69,32 @@ export class ManifestWriter {
    * was sealed and the caller must wait for room (most lines are added without one).
    */
   add(line: ManifestLine): Promise<void> | undefined {
-    if (this.batch.length === 0) this.batchFirst = line.path;
-    this.batch.push(lineOf(line));
+    if (this.batchLines === 0) this.batchFirst = line.path;
+    this.append(lineOf(line));
+    this.batchLines += 1;
     this.lines += 1;
-    if (this.batch.length < linesPerMember) return undefined;
+    if (this.batchLines < linesPerMember) return undefined;
     this.seal(true);
     return this.drain(membersInFlight);
   }
 
+  /** Adds one line's UTF-8 and its newline to the member being gathered. */
+  private append(line: string): void {
+    const room = this.filled + 3 * line.length + 1;
+    if (room > this.text.length) {
+      const larger = Buffer.allocUnsafe(Math.max(room, 2 * this.text.length));
+      this.text.copy(larger, 0, 0, this.filled);
+      this.text = larger;
+    }
+    this.filled += this.text.write(line, this.filled, 'utf8');
+    this.text[this.filled] = 0x0a;
+    this.filled += 1;
+  }
+
   /** Compresses the lines gathered so far as one member, on the thread pool. */
   private seal(indexed: boolean): void {
-    const text = Buffer.from(`${this.batch.join('\n')}\n`, 'utf8');
-    const slot: Slot = { done: false, data: null, error: null, first: indexed ? this.batchFirst : '', count: indexed ? this.batch.length : 0, settled: Promise.resolve() };
+    const text = this.text.subarray(0, this.filled);
+    const slot: Slot = { done: false, data: null, error: null, first: indexed ? this.batchFirst : '', count: indexed ? this.batchLines : 0, settled: Promise.resolve() };
     slot.settled = new Promise((resolve) => {
       gzip(text, { level: manifestGzipLevel }, (error, data) => {
         slot.done = true;
@@ -84,7 +104,10 @@ export class ManifestWriter {
       });
     });
     this.slots.push(slot);
-    this.batch = [];
+    // The member's bytes are the compressor's until it is done: the next lines go to a buffer of their own.
+    this.text = Buffer.allocUnsafe(Math.max(memberBufferBytes, this.text.length));
+    this.filled = 0;
+    this.batchLines = 0;
   }
 
   /** Writes finished members in order, waiting until at most `limit` are still being compressed. */
@@ -104,7 +127,7 @@ export class ManifestWriter {
 
   /** Writes the last lines; the manifest's length in bytes. */
   async finish(): Promise<number> {
-    if (this.batch.length > 0) this.seal(true);
+    if (this.batchLines > 0) this.seal(true);
     await this.drain(0);
     return this.position;
   }
