@@ -149,7 +149,8 @@ function listFolder(path: string): FolderListing {
 /** The longest path (in bytes, with its NUL) the system opens: Linux's PATH_MAX, macOS's. */
 const pathMax = process.platform === 'darwin' ? 1024 : 4096;
 
-function tooLongToOpen(path: string): boolean {
+/** Whether a path is longer than the system opens (the walk refuses such an entry with a warning). */
+export function tooLongToOpen(path: string): boolean {
   return path.length * 3 >= pathMax && fsPathLength(path) >= pathMax;
 }
 
@@ -158,7 +159,8 @@ function fsPathLength(path: string): number {
   return typeof raw === 'string' ? Buffer.byteLength(raw) : raw.length;
 }
 
-function typeOf(mode: number): EntryType | null {
+/** The type of entry a stat's mode is, or null for one a backup does not keep (a socket, a device). */
+export function typeOf(mode: number): EntryType | null {
   const format = mode & constants.S_IFMT;
   if (format === constants.S_IFREG) return 'file';
   if (format === constants.S_IFDIR) return 'directory';

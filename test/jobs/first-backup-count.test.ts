@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readdirSync, truncateSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { linkSync, mkdirSync, readdirSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { planArchive } from '../../src-main/archive-worker/archive-plan';
 import { nativeFs } from '../../src-main/native/native-fs';
@@ -46,6 +48,31 @@ test('on a roomy destination a first backup starts writing at once and counts th
   assert.equal(counted.files, tree.files);
   assert.equal(counted.bytes, tree.bytes);
   assert.ok(counted.estimate >= tree.bytes + 34 * 1024, `the estimate (${counted.estimate}) holds every entry's headers and data`);
+});
+
+test('the count adds what the backup stores: each name of a hardlinked file, its data once, nothing excluded or unkeepable', async (t) => {
+  const work = temporaryFolder(t);
+  const source = join(work, 'source');
+  const tree = knownTree(source);
+  // One file with three names (counted three times, its 5,000 bytes once), a symlink, a FIFO and a socket (no data; the socket is not kept).
+  writeFileSync(join(source, 'f0', 'linked.bin'), Buffer.alloc(5000, 0x7a));
+  linkSync(join(source, 'f0', 'linked.bin'), join(source, 'f1', 'linked-again.bin'));
+  linkSync(join(source, 'f0', 'linked.bin'), join(source, 'f2', 'linked-third.bin'));
+  symlinkSync('f0/0.txt', join(source, 'a-link'));
+  execFileSync('mkfifo', [join(source, 'a-fifo')]);
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(join(source, 'a-socket'), resolve));
+  t.after(() => server.close());
+  // Excluded by name at any depth, and a whole folder by its path below the source.
+  writeFileSync(join(source, 'f1', 'debug.log'), Buffer.alloc(7000));
+  mkdirSync(join(source, 'build', 'deep'), { recursive: true });
+  writeFileSync(join(source, 'build', 'deep', 'out.o'), Buffer.alloc(9000));
+  const request = { ...firstBackupRequest(source, join(work, 'destination')), excludes: ['*.log', 'build'] };
+  const plan = planArchive(request);
+  assert.ok(plan.count !== null);
+  const counted = await plan.count.settled();
+  assert.equal(counted.files, tree.files + 3, 'the 30 files and the three names of the linked one');
+  assert.equal(counted.bytes, tree.bytes + 5000, 'the linked file\'s data once; nothing of the excluded files');
 });
 
 test('on a destination with little room a first backup counts its tree before writing', (t) => {
