@@ -1,0 +1,159 @@
+import { hasherSealingSource, writerSealingSource } from './sealing-threads';
+import { ringWriterSource } from './upload-ring';
+
+/*
+ * The helper threads of an archive being written (archive-output.ts): the layout of the memory
+ * they share with the thread that fills the buffers, and their source.
+ */
+
+/** Control word: buffers handed over by the filling thread. */
+export const produced = 0;
+/** Control word: buffers the hasher has passed. */
+export const hashed = 1;
+/** Control word: buffers the writer has passed. */
+export const written = 2;
+/** Control word: 1 once the last buffer is handed over. */
+export const finished = 3;
+/** Control word: 1 once a helper failed (its error is in the info bytes). */
+export const failed = 4;
+/** Control word: 1 once the archive's digest is in the info bytes. */
+export const digested = 5;
+/** Control word: the archive file's descriptor, set once it is opened. */
+export const fdWord = 6;
+/** Control word: its direct-I/O descriptor, or -1. */
+export const directFdWord = 7;
+/** Control word: where in the shared memory the aligned buffers start. */
+export const baseWord = 8;
+/** Control word: buffers the tapper (each file's own SHA-256) has passed. */
+export const tapped = 9;
+/** Control words from here: each buffer's filled length. */
+export const lengthsStart = 10;
+/** Info bytes: the hex digest first, the failed helper's error as JSON after it. */
+export const digestBytes = 64;
+/** How many info bytes there are. */
+export const infoBytes = 1024;
+/** Content taps (ranges of the stream whose own SHA-256 the tapper computes: each file's content) in a ring of this many. */
+export const tapCapacity = 16384;
+/** Tap control word: taps handed to the tapper. */
+export const tapsPublished = 0;
+/** Tap control word: taps whose digest is ready. */
+export const tapsDone = 1;
+
+/**
+ * The three helper threads. The hasher computes the SHA-256 of every slot in order; the tapper
+ * computes the SHA-256 of each file's content within them (the content taps); the writer writes
+ * every slot at its place in the file (full slots through the direct-I/O descriptor when there is
+ * one). A slot is free again once all three have passed it, so reading, hashing and writing overlap
+ * and the two hashes share the machine's cores. For an encrypted archive the writer seals the slots
+ * and the hasher hashes the ciphertext instead (sealing-threads.ts); sealed chunks are gathered into
+ * aligned stages for O_DIRECT.
+ */
+export const threadSource = (role: 'hash' | 'tap' | 'write', encrypted: boolean): string => `
+const { workerData: w } = require('node:worker_threads');
+const { writeSync } = require('node:fs');
+const { createCipheriv, createHash } = require('node:crypto');
+const ctrl = new Int32Array(w.control);
+const bytes = Buffer.from(w.data);
+const info = Buffer.from(w.info);
+const tail = ${role === 'hash' ? hashed : role === 'tap' ? tapped : written};
+const hash = ${role === 'hash' && !encrypted ? "createHash('sha256')" : 'null'};
+${role === 'write' ? ringWriterSource : ''}
+${role === 'write' && encrypted ? writerSealingSource(fdWord, directFdWord, failed) : ''}
+${role === 'hash' && encrypted ? hasherSealingSource(failed) : ''}
+const taps = new Int32Array(w.tapControl);
+const tapRanges = new Float64Array(w.tapRanges);
+const tapDigests = Buffer.from(w.tapDigests);
+let tapNext = 0;
+let tapHash = null;
+/** SHA-256 of bytes in one call: no Hash object per file, whose handles made a tenth of this thread's time collecting garbage. */
+const hashOnce = typeof require('node:crypto').hash === 'function' ? require('node:crypto').hash : null;
+/** Feeds the stream bytes [at, at + view.length) to the content taps they belong to; publishes the finished ones once per view. */
+const feedTaps = (view, at) => {
+  const end = at + view.length;
+  const before = tapNext;
+  const published = Atomics.load(taps, ${tapsPublished});
+  while (tapNext < published) {
+    const ring = tapNext % ${tapCapacity};
+    const start = tapRanges[2 * ring];
+    const stop = tapRanges[2 * ring + 1];
+    if (start >= end) break;
+    if (tapHash === null && hashOnce !== null && start >= at && stop <= end) {
+      // A file's content wholly in this view, as most are.
+      hashOnce('sha256', view.subarray(start - at, stop - at), 'buffer').copy(tapDigests, ring * 32);
+      tapNext += 1;
+      continue;
+    }
+    const from = Math.max(start, at);
+    const to = Math.min(stop, end);
+    if (to > from) (tapHash ??= createHash('sha256')).update(view.subarray(from - at, to - at));
+    if (stop > end) break;
+    (tapHash ?? createHash('sha256')).digest().copy(tapDigests, ring * 32);
+    tapHash = null;
+    tapNext += 1;
+  }
+  if (tapNext === before) return;
+  Atomics.store(taps, ${tapsDone}, tapNext);
+  Atomics.notify(taps, ${tapsDone});
+};
+let position = 0;
+let directAllowed = true;
+const fail = (error) => {
+  info.write(JSON.stringify({ code: (error && error.code) || null, message: String((error && error.message) || error) }), ${digestBytes});
+  Atomics.store(ctrl, ${failed}, 1);
+  for (const word of [${hashed}, ${tapped}, ${written}, ${digested}]) Atomics.notify(ctrl, word);
+};
+const reportDigest = (hex) => {
+  info.write(hex, 0);
+  Atomics.store(ctrl, ${digested}, 1);
+  Atomics.notify(ctrl, ${digested});
+};
+try {
+${role === 'hash' && encrypted ? 'hashCiphertext(reportDigest);' : ''}
+for (;${role === 'hash' && encrypted ? 'false' : ''};) {
+  const ready = Atomics.load(ctrl, ${produced});
+  const done = Atomics.load(ctrl, tail);
+  if (done === ready) {
+    // Finished, and nothing submitted since ready was read: the last slot may land between the two loads.
+    if (Atomics.load(ctrl, ${finished}) === 1 && Atomics.load(ctrl, ${produced}) === done) break;
+    Atomics.wait(ctrl, ${produced}, ready, 1000);
+    continue;
+  }
+  const slot = done % w.slots;
+  const length = Atomics.load(ctrl, ${lengthsStart} + slot);
+  const base = Atomics.load(ctrl, ${baseWord});
+  const view = bytes.subarray(base + slot * w.slotBytes, base + slot * w.slotBytes + length);
+  if (${role === 'hash'}) {
+    hash.update(view);
+  } else if (${role === 'tap'}) {
+    feedTaps(view, position);
+    position += length;
+  } else if (${encrypted}) {
+    encrypt(view);
+  } else if (up) {
+    pushUpload(view);
+    position += length;
+  } else {
+    const plainFd = Atomics.load(ctrl, ${fdWord});
+    let offset = 0;
+    if (directAllowed && length === w.slotBytes && Atomics.load(ctrl, ${directFdWord}) >= 0) {
+      try {
+        offset = writeSync(Atomics.load(ctrl, ${directFdWord}), view, 0, length, position);
+      } catch (error) {
+        // A file system that took the probe but refuses a later direct write: the page cache it is.
+        if (error.code !== 'EINVAL') throw error;
+        directAllowed = false;
+      }
+    }
+    while (offset < length) offset += writeSync(plainFd, view, offset, length - offset, position + offset);
+    position += length;
+  }
+  Atomics.store(ctrl, tail, done + 1);
+  Atomics.notify(ctrl, tail);
+}
+${role === 'write' && encrypted ? 'finishSealing();' : ''}
+${role === 'write' ? 'closeUpload();' : ''}
+if (hash) reportDigest(hash.digest('hex'));
+} catch (error) {
+  fail(error);
+}
+`;
