@@ -6,8 +6,9 @@ import { writeAllAt } from '../common/files';
 /** A manifest line: an entry this archive stores, or a path gone since the base snapshot. */
 export type ManifestLine = ManifestEntry | { path: string; deleted: true };
 
-/** One member being compressed: its lines' count and first path, and the compressed bytes once ready. */
+/** One member being compressed: its lines (the buffer they were gathered in), their count and first path, and the compressed bytes once ready. */
 interface Slot {
+  text: Buffer;
   done: boolean;
   data: Buffer | null;
   error: Error | null;
@@ -46,12 +47,14 @@ function lineOf(line: ManifestLine): string {
 export class ManifestWriter {
   private readonly fd: number;
   /** The lines of the member being gathered, as UTF-8 each ending in a newline: a line's string dies as soon as it is written here instead of living until its member is sealed. */
-  private text = Buffer.allocUnsafe(memberBufferBytes);
+  private text: Buffer = Buffer.allocUnsafe(memberBufferBytes);
   private filled = 0;
   private batchLines = 0;
   private batchFirst = '';
   private position = 0;
   private readonly slots: Slot[] = [];
+  /** Buffers of members already compressed, to gather the next members' lines in (a few for the whole manifest, not one per member). */
+  private readonly spare: Buffer[] = [];
   readonly members: ManifestIndex['members'] = [];
   lines = 0;
 
@@ -94,7 +97,7 @@ export class ManifestWriter {
   /** Compresses the lines gathered so far as one member, on the thread pool. */
   private seal(indexed: boolean): void {
     const text = this.text.subarray(0, this.filled);
-    const slot: Slot = { done: false, data: null, error: null, first: indexed ? this.batchFirst : '', count: indexed ? this.batchLines : 0, settled: Promise.resolve() };
+    const slot: Slot = { text: this.text, done: false, data: null, error: null, first: indexed ? this.batchFirst : '', count: indexed ? this.batchLines : 0, settled: Promise.resolve() };
     slot.settled = new Promise((resolve) => {
       gzip(text, { level: manifestGzipLevel }, (error, data) => {
         slot.done = true;
@@ -105,7 +108,7 @@ export class ManifestWriter {
     });
     this.slots.push(slot);
     // The member's bytes are the compressor's until it is done: the next lines go to a buffer of their own.
-    this.text = Buffer.allocUnsafe(Math.max(memberBufferBytes, this.text.length));
+    this.text = this.spare.pop() ?? Buffer.allocUnsafe(memberBufferBytes);
     this.filled = 0;
     this.batchLines = 0;
   }
@@ -115,6 +118,8 @@ export class ManifestWriter {
     for (;;) {
       while (this.slots[0]?.done) {
         const slot = this.slots.shift() as Slot;
+        // Compressed: its lines' buffer is free for another member's.
+        this.spare.push(slot.text);
         if (slot.error || !slot.data) throw slot.error ?? new Error('the manifest could not be compressed');
         writeAllAt(this.fd, slot.data, this.position);
         if (slot.count > 0) this.members.push([this.position, slot.data.length, slot.count, slot.first]);
