@@ -26,6 +26,7 @@ export interface EntryFields {
 
 const emptySha256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
 const billion = 1_000_000_000n;
+const maxLargeSeconds = BigInt(maxLarge);
 
 /** The stand-in a plain ustar field holds when the real value is in a PAX record: printable ASCII, cut to fit. */
 function asciiStandIn(text: string, limit: number): string {
@@ -83,7 +84,7 @@ export class TarWriter {
   writeHeader(fields: EntryFields): number {
     const ns = fields.mtimeNs;
     const seconds = ns >= 0n ? ns / billion : -((-ns + billion - 1n) / billion);
-    const wholeSeconds = ns === seconds * billion && seconds <= BigInt(maxLarge) && seconds >= 0n;
+    const wholeSeconds = ns === seconds * billion && seconds <= maxLargeSeconds && seconds >= 0n;
     const plain: HeaderFields = {
       path: fields.path,
       type: fields.type,

@@ -8,7 +8,7 @@ import { temporaryFolder } from '../helpers/cli';
 
 test('a manifest of many members gives back every line in order, long and non-ASCII names included, each member indexed', async (t) => {
   const work = temporaryFolder(t);
-  const header = { dormouse: 'manifest' as const, format: 3, snapshot: { id: 's1', kind: 'full' as const, baseId: null, scheduleName: 'Home', createdAt: '2026-12-07T03:00:00.000Z' } };
+  const header = { dormouse: 'manifest' as const, format: 3, snapshot: { id: 's1', kind: 'full' as const, baseId: null, scheduleName: 'Home', createdAt: '2026-12-07T03:00:00.000Z', compression: 'none' as const, sources: ['/home/ann'], excludes: [] } };
   const writer = new ManifestWriter(join(work, 'manifest.gz'), header);
   // 20,000 lines: several members of 4,096, whose buffers are used again; some names long enough to outgrow a buffer's first size.
   const paths: string[] = [];
