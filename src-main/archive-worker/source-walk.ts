@@ -85,10 +85,41 @@ function fromBigIntStats(stats: BigIntStats): EntryStat {
   };
 }
 
-/** A folder's entries in name order, each with its stat when the addon listed the folder (else each is lstat'ed when visited). */
+/**
+ * A folder's entries in name order. With the addon, `fields` holds every entry's stat as listed
+ * (`order[i]`: where the i-th name's numbers are), read when the entry is visited (statAt): a
+ * folder of thousands of entries then holds numbers, not an object per entry until its turn.
+ * Without it, each is lstat'ed when visited.
+ */
 interface FolderListing {
   names: string[];
-  stats: (EntryStat | Error)[] | null;
+  fields: Float64Array | null;
+  order: number[] | null;
+}
+
+/** The stat of the `at`-th entry of a listing (or why it has none), or undefined when the listing has no stats. */
+function statAt(listing: FolderListing, at: number, path: string): EntryStat | Error | undefined {
+  const { fields, order } = listing;
+  if (fields === null || order === null) return undefined;
+  const start = (order[at] as number) * folderStatFields;
+  // Each field by its fixed place (a lookup by a name that varies was a megamorphic load per field of every entry).
+  const errno = fields[start + FolderStat.errno] as number;
+  if (errno !== 0) return errnoError(errno, path);
+  const mtimeSec = fields[start + FolderStat.mtimeSec] as number;
+  const mtimeNsec = fields[start + FolderStat.mtimeNsec] as number;
+  return {
+    mode: fields[start + FolderStat.mode] as number,
+    nlink: fields[start + FolderStat.nlink] as number,
+    uid: fields[start + FolderStat.uid] as number,
+    gid: fields[start + FolderStat.gid] as number,
+    size: fields[start + FolderStat.size] as number,
+    ino: fields[start + FolderStat.ino] as number,
+    dev: fields[start + FolderStat.dev] as number,
+    mtimeSec,
+    mtimeNsec,
+    mtimeMs: mtimeSec * 1e3 + mtimeNsec / 1e6,
+    ctimeMs: (fields[start + FolderStat.ctimeSec] as number) * 1e3 + (fields[start + FolderStat.ctimeNsec] as number) / 1e6,
+  };
 }
 
 /** Node's error for an errno from the addon (its code says what `describeError` needs). */
@@ -108,7 +139,7 @@ function listFolder(path: string): FolderListing {
     let names = readdirSync(fsPath(path));
     // Such names are rare, so the bytes are only read when a U+FFFD shows up in the plain listing.
     if (names.some((name) => name.includes('\uFFFD'))) names = readdirSync(fsPath(path), { encoding: 'buffer' }).map((raw) => decodeName(raw));
-    return { names: names.sort(), stats: null };
+    return { names: names.sort(), fields: null, order: null };
   }
   const listing = native.listFolder(fsPath(path));
   const names: string[] = [];
@@ -118,32 +149,7 @@ function listFolder(path: string): FolderListing {
     start = end + 1;
   }
   const order = names.map((_, index) => index).sort((a, b) => ((names[a] as string) < (names[b] as string) ? -1 : 1));
-  const folder = path.endsWith(sep) ? path : path + sep;
-  const fields = listing.stats;
-  return {
-    names: order.map((index) => names[index] as string),
-    stats: order.map((index): EntryStat | Error => {
-      const at = index * folderStatFields;
-      // Each field by its fixed place (a lookup by a name that varies was a megamorphic load per field of every entry).
-      const errno = fields[at + FolderStat.errno] as number;
-      if (errno !== 0) return errnoError(errno, folder + (names[index] as string));
-      const mtimeSec = fields[at + FolderStat.mtimeSec] as number;
-      const mtimeNsec = fields[at + FolderStat.mtimeNsec] as number;
-      return {
-        mode: fields[at + FolderStat.mode] as number,
-        nlink: fields[at + FolderStat.nlink] as number,
-        uid: fields[at + FolderStat.uid] as number,
-        gid: fields[at + FolderStat.gid] as number,
-        size: fields[at + FolderStat.size] as number,
-        ino: fields[at + FolderStat.ino] as number,
-        dev: fields[at + FolderStat.dev] as number,
-        mtimeSec,
-        mtimeNsec,
-        mtimeMs: mtimeSec * 1e3 + mtimeNsec / 1e6,
-        ctimeMs: (fields[at + FolderStat.ctimeSec] as number) * 1e3 + (fields[at + FolderStat.ctimeNsec] as number) / 1e6,
-      };
-    }),
-  };
+  return { names: order.map((index) => names[index] as string), fields: listing.stats, order };
 }
 
 /** The longest path (in bytes, with its NUL) the system opens: Linux's PATH_MAX, macOS's. */
@@ -335,7 +341,7 @@ export class SourceWalk {
         const child = top.folder + (top.listing.names[at] as string);
         top.next += 1;
         if (excluded !== null && excluded(child)) continue;
-        const entry = visit(child, top.listing.stats?.[at]);
+        const entry = visit(child, statAt(top.listing, at, child));
         if (entry) yield entry;
       }
     }
