@@ -6,11 +6,14 @@ import { displayName, fsPath } from './byte-names';
 import { applyAttributes, applyOwnerAndModeAt, applyTime, settleRestoredFile, type AttributedEntry } from './restore-attributes';
 import { nativeFs } from '../native/native-fs';
 
-/** Why an entry's name may not be written under the target, or null when it is safe. */
+/** A `..` that is a whole component of a name, between either separator or an end. */
+const dotDotComponent = /(^|[\\/])\.\.([\\/]|$)/;
+
+/** Why an entry's name may not be written under the target, or null when it is safe (checked for every entry a restore writes, without splitting the name). */
 export function unsafeName(name: string): string | null {
   if (name === '' || name.includes('\0')) return 'an empty or invalid name';
   if (isAbsolute(name) || /^[a-zA-Z]:[\\/]/.test(name)) return 'an absolute path';
-  if (name.split(/[\\/]/).includes('..')) return 'a ".." path component';
+  if (dotDotComponent.test(name)) return 'a ".." path component';
   return null;
 }
 
