@@ -31,11 +31,20 @@ const manifestGzipLevel = 1;
 /** Room for one member's lines at first (4,096 lines of about 300 bytes); it grows for longer ones. */
 const memberBufferBytes = 2 * 1024 * 1024;
 
-/** The line an entry is written as: `mtimeMs` is left out (it follows from `mtimeNs`). */
+/**
+ * The line an entry is written as: `mtimeMs` is left out (it follows from `mtimeNs`). It is
+ * hidden for the moment of the JSON (which leaves out what is undefined) rather than copied away:
+ * a copy of every entry without it was a tenth of the manifest's cost.
+ */
 function lineOf(line: ManifestLine): string {
   if ('deleted' in line) return JSON.stringify(line);
-  const { mtimeMs: _mtimeMs, ...rest } = line;
-  return JSON.stringify(rest);
+  const milliseconds = line.mtimeMs;
+  (line as { mtimeMs: number | undefined }).mtimeMs = undefined;
+  try {
+    return JSON.stringify(line);
+  } finally {
+    line.mtimeMs = milliseconds;
+  }
 }
 
 /**
