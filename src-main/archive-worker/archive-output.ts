@@ -9,7 +9,6 @@ import { sealingData } from './sealing-threads';
 import type { UploadRing } from './upload-ring';
 import { baseWord, digestBytes, digested, directFdWord, failed, fdWord, finished, hashed, infoBytes, lengthsStart, produced, tapCapacity, tapped, tapsDone, tapsPublished, threadSource, written } from './output-threads';
 
-
 /** Something that hands out slices of its buffer to fill and is told how much was filled. */
 export interface ReservingSink {
   reserve(maxBytes: number): Buffer;
