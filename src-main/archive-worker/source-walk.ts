@@ -155,9 +155,14 @@ function listFolder(path: string): FolderListing {
 /** The longest path (in bytes, with its NUL) the system opens: Linux's PATH_MAX, macOS's. */
 const pathMax = process.platform === 'darwin' ? 1024 : 4096;
 
+/** Whether a path of this many characters may be too long to open (each takes at most 3 bytes): only then are its bytes counted. */
+export function mayBeTooLongToOpen(characters: number): boolean {
+  return characters * 3 >= pathMax;
+}
+
 /** Whether a path is longer than the system opens (the walk refuses such an entry with a warning). */
 export function tooLongToOpen(path: string): boolean {
-  return path.length * 3 >= pathMax && fsPathLength(path) >= pathMax;
+  return mayBeTooLongToOpen(path.length) && fsPathLength(path) >= pathMax;
 }
 
 function fsPathLength(path: string): number {

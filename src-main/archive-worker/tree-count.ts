@@ -4,7 +4,7 @@ import { Worker } from 'node:worker_threads';
 import { blockSize } from './archive-manifest';
 import { decodeName, fsPath } from './byte-names';
 import { FolderStat, folderStatFields, nativeFs, type NativeFs } from '../native/native-fs';
-import { excludeMatcher, tooLongToOpen, typeOf, walkRoots, walkSources, type WalkEntry } from './source-walk';
+import { excludeMatcher, mayBeTooLongToOpen, tooLongToOpen, typeOf, walkRoots, walkSources, type WalkEntry } from './source-walk';
 import { workerThreadScript } from './worker-thread-script';
 
 /**
@@ -94,8 +94,8 @@ function countWithListings(native: NativeFs, sources: readonly string[], exclude
         if ((fields[at + FolderStat.errno] as number) !== 0) continue;
         const mode = fields[at + FolderStat.mode] as number;
         const isFolder = typeOf(mode) === 'directory';
-        // A file's name is decoded only to be matched, or when its path may be too long to open (tooLongToOpen: 1,024 bytes on macOS).
-        const path = isFolder || excluded !== null || (folder.length + end - nameStart) * 3 >= 1024 ? folder + decodeName(names.subarray(nameStart, end)) : null;
+        // A file's name is decoded only to be matched, or when its path may be too long to open (its bytes bound its characters).
+        const path = isFolder || excluded !== null || mayBeTooLongToOpen(folder.length + end - nameStart) ? folder + decodeName(names.subarray(nameStart, end)) : null;
         if (path !== null && ((excluded !== null && excluded(path)) || tooLongToOpen(path))) continue;
         if (count(mode, fields[at + FolderStat.size] as number, fields[at + FolderStat.nlink] as number, fields[at + FolderStat.dev] as number, fields[at + FolderStat.ino] as number)) folders.push(`${path as string}${sep}`);
       }
