@@ -37,3 +37,14 @@ export function keepHeapTrimmed(collect: (() => void) | undefined = (globalThis 
   timer.unref();
   return () => clearInterval(timer);
 }
+
+/**
+ * Collects the young generation now, where `gc` is exposed (the worker process): for a loop that
+ * makes a large buffer at a time and little else, such as the scan of a manifest's members for
+ * hardlinks, no scavenge would come to free them. Left to pile up, they made a 100,000-file
+ * restore's worker peak 15–20 MB higher (freed large blocks leave the allocator's arenas grown);
+ * a scavenge of a nearly empty young generation costs about a tenth of a millisecond.
+ */
+export function collectYoungGarbage(collect: ((options: { type: 'minor' }) => void) | undefined = (globalThis as { gc?: (options: { type: 'minor' }) => void }).gc): void {
+  collect?.({ type: 'minor' });
+}

@@ -5,6 +5,7 @@ import { noKeys, openArchiveFile, type ArchiveFile, type ArchiveKeys } from './a
 import { entryProblem, notDormouse, parseManifest, readManifestJson, readTrailer } from './archive-reader';
 import { isPaxBlock, decodeHeader, paddedSize } from './entry-header';
 import type { ManifestLine } from './manifest-writer';
+import { collectYoungGarbage } from './heap-trim';
 import { comparePaths } from './path-order';
 import { millisecondsOfText } from './source-walk';
 
@@ -33,7 +34,12 @@ export interface ManifestReader {
   /** Whether these lines are the snapshot's whole file list: a full snapshot, or formats 1 and 2, whose incrementals listed every entry. */
   readonly complete: boolean;
   lines(from?: string): Generator<ManifestLine, void, void>;
+  /** The `linkTarget` of every hardlink line, found by looking for the type's JSON text and parsing only the lines that hold it. */
+  linkTargets(): Generator<string, void, void>;
 }
+
+/** How a hardlink's type is written in a manifest line (JSON.stringify leaves no space in it; a path or name holding it would have its quotes escaped). */
+const hardlinkToken = Buffer.from('"hardlink"');
 
 /** The content of the tar entry whose header starts at `tar[0]` (after its PAX header, if any). */
 function contentOf(tar: Buffer, length: number): Buffer {
@@ -117,6 +123,9 @@ function wholeManifest(archivePath: string, keys: ArchiveKeys): ManifestReader {
       }
       for (let index = low; index < entries.length; index += 1) yield entries[index] as ManifestEntry;
     },
+    *linkTargets() {
+      for (const entry of entries) if (entry.type === 'hardlink' && entry.linkTarget !== undefined) yield entry.linkTarget;
+    },
   };
 }
 
@@ -148,14 +157,15 @@ function lineManifest(file: ArchiveFile, trailer: ArchiveTrailer): ManifestReade
     if (offset + length > trailer.manifestBytes) throw notDormouse(archivePath, 'its index points past its manifest');
     return manifestBytes ? manifestBytes.subarray(offset, offset + length) : readAt(manifestStart + offset, length);
   };
-  const inflate = (offset: number, length: number): string[] => {
+  const inflateBytes = (offset: number, length: number): Buffer => {
     try {
-      return gunzipSync(read(offset, length)).toString('utf8').split('\n').slice(0, -1);
+      return gunzipSync(read(offset, length));
     } catch (error) {
       if (error instanceof DormouseError) throw error;
       throw notDormouse(archivePath, `its manifest cannot be decompressed (${(error as Error).message}); verify it`);
     }
   };
+  const inflate = (offset: number, length: number): string[] => inflateBytes(offset, length).toString('utf8').split('\n').slice(0, -1);
   const headerLength = index.members[0]?.[0] ?? trailer.manifestBytes;
   let header: ManifestHeader;
   try {
@@ -186,6 +196,20 @@ function lineManifest(file: ArchiveFile, trailer: ArchiveTrailer): ManifestReade
           previous = line.path;
           if (from !== undefined && comparePaths(line.path, from) < 0) continue;
           yield line;
+        }
+      }
+    },
+    *linkTargets() {
+      for (const [offset, length] of index.members) {
+        collectYoungGarbage();
+        const bytes = inflateBytes(offset, length);
+        for (let at = bytes.indexOf(hardlinkToken); at !== -1; ) {
+          const start = bytes.lastIndexOf(0x0a, at) + 1;
+          const newline = bytes.indexOf(0x0a, at);
+          const end = newline === -1 ? bytes.length : newline;
+          const line = parseLine(archivePath, bytes.toString('utf8', start, end));
+          if (!('deleted' in line) && line.type === 'hardlink' && line.linkTarget !== undefined) yield line.linkTarget;
+          at = newline === -1 ? -1 : bytes.indexOf(hardlinkToken, newline);
         }
       }
     },

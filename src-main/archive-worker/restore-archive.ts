@@ -71,6 +71,8 @@ export async function restoreArchive(request: RestoreRequest, host: RestoreHost)
   let plan: RestorePlan | null = null;
   let restorers: FileRestorers | null = null;
   let writeback: Writeback | null = null;
+  /** The folders' and FIFOs' attributes, once read (not when the restore stopped first). */
+  let records: ReadonlyMap<string, ReadonlyMap<string, Buffer>> | null = null;
   try {
     const selection = selectEntries(view, request.paths);
     // With an earlier archive of the chain missing, what is not found may be listed there.
@@ -84,7 +86,7 @@ export async function restoreArchive(request: RestoreRequest, host: RestoreHost)
     // More than one file: threads write them while this one reads headers and places names (here, where no thread can start).
     if (plan.totalFiles > 1) restorers = startFileRestorers(request.identity ?? null);
     const context = { archivePath: request.archivePath, archives: request.archives, keys, progress: host.progress.bind(host), cancelled: host.cancelled.bind(host), restorers };
-    await new TreeRestore(context, selection, plan, writer, seekable).run();
+    records = await new TreeRestore(context, selection, plan, writer, seekable).run();
   } catch (error) {
     await restorers?.stop();
     writer.abandon();
@@ -96,7 +98,7 @@ export async function restoreArchive(request: RestoreRequest, host: RestoreHost)
     seekable.close();
     view.close();
   }
-  writer.finish();
+  writer.finish(records);
   flushToDisk(target);
   host.progress(writer.files, writer.bytes, plan.totalFiles, plan.totalBytes, '');
   return { target, files: writer.files, bytes: writer.bytes, conflicts: writer.conflicts, refused: writer.refused, damaged: writer.damaged, unapplied: writer.unapplied };

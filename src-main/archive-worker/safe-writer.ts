@@ -68,17 +68,25 @@ function removeLeftovers(folder: string): void {
   }
 }
 
-/** A folder whose own attributes are applied at the end, with only the fields of its entry that needs. */
-interface FolderAttributes {
+/** A folder (or a FIFO) whose own attributes are applied at the end, with only the fields of its entry that needs. */
+interface LateAttributes {
   path: string;
   entry: AttributedEntry;
-  records: ReadonlyMap<string, Buffer> | null;
+  /** Whether its extended attributes and ACLs sit in its PAX records (read after the restore's pass, by snapshot path). */
+  attributed: boolean;
 }
 
-/** The folder attributes kept for the end, without the fields a folder's entry carries for listings. */
-function folderAttributes(path: string, entry: ManifestEntry, records: ReadonlyMap<string, Buffer> | null): FolderAttributes {
+/** The attributes kept for the end, without the fields an entry carries for listings. */
+function lateAttributes(path: string, entry: ManifestEntry): LateAttributes {
   const { mode, mtimeMs, mtimeNs, uid, gid, user, group } = entry;
-  return { path, entry: { path: entry.path, type: entry.type, mode, mtimeMs, mtimeNs, uid, gid, user, group }, records };
+  return { path, entry: { path: entry.path, type: entry.type, mode, mtimeMs, mtimeNs, uid, gid, user, group }, attributed: entry.attributes === true };
+}
+
+/** The records of an entry that has attributes, or null (with a note when they were never read: the restore stopped first). */
+function recordsFor(late: LateAttributes, records: ReadonlyMap<string, ReadonlyMap<string, Buffer>> | null, note: (line: string) => void): ReadonlyMap<string, Buffer> | null {
+  if (!late.attributed) return null;
+  if (records === null) note(`/${displayName(late.entry.path)}: extended attributes and ACLs (not read: the restore stopped first)`);
+  return records?.get(late.entry.path) ?? null;
 }
 
 /** Folders remembered as checked or new before the lists are cut back to the ancestors of the path being written. */
@@ -102,7 +110,9 @@ export class SafeWriter {
   readonly damaged: string[] = [];
   readonly unapplied: string[] = [];
   /** The folders whose owner, mode, attributes and time are applied at the end, with only what that needs. */
-  private readonly folders: FolderAttributes[] = [];
+  private readonly folders: LateAttributes[] = [];
+  /** The FIFOs whose extended attributes and ACLs are applied at the end. */
+  private readonly fifos: LateAttributes[] = [];
   private readonly open = new Set<string>();
   /** Folders known to be real folders (checked once, or made here): their ancestors need no second look. */
   private readonly folderOk = new Set<string>();
@@ -129,7 +139,7 @@ export class SafeWriter {
   };
 
   /** The place an entry goes, or null (with the reason recorded) when it must not be written. */
-  place(entry: ManifestEntry, records: ReadonlyMap<string, Buffer> | null = null): string | null {
+  place(entry: ManifestEntry): string | null {
     const shown = () => displayName(entry.path);
     const why = unsafeName(entry.path);
     if (why) {
@@ -176,7 +186,7 @@ export class SafeWriter {
     }
     if (existing !== null) {
       if (entry.type === 'directory' && existing.isDirectory()) {
-        if (this.overwrite) this.folders.push(folderAttributes(destination, entry, records));
+        if (this.overwrite) this.folders.push(lateAttributes(destination, entry));
         return null;
       }
       if (existing.isDirectory()) {
@@ -224,9 +234,9 @@ export class SafeWriter {
     this.folderOk.add(path);
   }
 
-  folder(entry: ManifestEntry, destination: string, records: ReadonlyMap<string, Buffer> | null): void {
+  folder(entry: ManifestEntry, destination: string): void {
     this.makeFolder(destination);
-    this.folders.push(folderAttributes(destination, entry, records));
+    this.folders.push(lateAttributes(destination, entry));
   }
 
   symlink(entry: ManifestEntry, destination: string): void {
@@ -235,7 +245,8 @@ export class SafeWriter {
     applyTime(destination, entry, this.note);
   }
 
-  fifo(entry: ManifestEntry, destination: string, records: ReadonlyMap<string, Buffer> | null): void {
+  /** Makes a FIFO with its owner, mode and time; its extended attributes and ACLs come at the end (finish). */
+  fifo(entry: ManifestEntry, destination: string): void {
     const native = nativeFs();
     if (!native) {
       this.refused.push(`/${displayName(entry.path)}: not restored, this build cannot make a FIFO`);
@@ -243,8 +254,8 @@ export class SafeWriter {
     }
     native.mkfifo(fsPath(destination), 0o600);
     applyOwnerAndModeAt(destination, entry, this.note);
-    if (records) applyAttributes(destination, entry, records, this.note);
     applyTime(destination, entry, this.note);
+    if (entry.attributes === true) this.fifos.push(lateAttributes(destination, entry));
   }
 
   /** Another name of a file this restore wrote (`leader`: where that file went). */
@@ -321,15 +332,32 @@ export class SafeWriter {
     this.open.clear();
   }
 
-  /** Folder owners, modes, attributes and times last, deepest first, since writing inside a folder changes its mtime. */
-  finish(): void {
+  /**
+   * FIFOs' attributes, then folder owners, modes, attributes and times last, deepest first, since
+   * writing inside a folder changes its mtime. `records`: the PAX records of the entries that have
+   * attributes, by snapshot path, or null when the restore stopped before reading them.
+   */
+  finish(records: ReadonlyMap<string, ReadonlyMap<string, Buffer>> | null): void {
+    for (const fifo of this.fifos) {
+      const found = recordsFor(fifo, records, this.note);
+      try {
+        // Only the FIFO this restore made: setting attributes would follow a link planted meanwhile.
+        if (found === null || !lstatSync(fsPath(fifo.path)).isFIFO()) continue;
+        applyAttributes(fifo.path, fifo.entry, found, this.note);
+        applyTime(fifo.path, fifo.entry, this.note);
+      } catch {
+        // gone meanwhile
+      }
+    }
     for (let index = this.folders.length - 1; index >= 0; index -= 1) {
-      const { path, entry, records } = this.folders[index] as FolderAttributes;
+      const late = this.folders[index] as LateAttributes;
+      const { path, entry } = late;
+      const folderRecords = recordsFor(late, records, this.note);
       try {
         // Only a real folder: chmod and utimes would follow a link planted meanwhile.
         if (!lstatSync(fsPath(path)).isDirectory()) continue;
         applyOwnerAndModeAt(path, entry, this.note);
-        if (records) applyAttributes(path, entry, records, this.note);
+        if (folderRecords) applyAttributes(path, entry, folderRecords, this.note);
         applyTime(path, entry, this.note);
       } catch {
         // a folder that was already there and is not ours to change

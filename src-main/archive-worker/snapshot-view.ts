@@ -92,6 +92,16 @@ export class SnapshotView {
     }
   }
 
+  /**
+   * The paths the snapshot's hardlinks name as their file, read without parsing every line (see
+   * ManifestReader.linkTargets): possibly a few more (lines a newer archive of the chain replaced), never fewer.
+   */
+  linkTargets(): Set<string> {
+    const targets = new Set<string>();
+    for (const link of this.chain) for (const target of link.reader.linkTargets()) targets.add(target);
+    return targets;
+  }
+
   close(): void {
     for (const link of this.chain) link.reader.close();
   }

@@ -34,7 +34,8 @@ export class TreeRestore {
   private readonly waiting: ManifestEntry[] = [];
   /** The gzip archives holding files of this restore, read after the pass, and the stand-ins each holds. */
   private readonly gzipArchives = new Map<string, Map<string, ManifestEntry>>();
-  private others = new Map<string, ReadonlyMap<string, Buffer>>();
+  /** Folders and FIFOs whose extended attributes and ACLs sit in their PAX records: read after the pass, applied at the end with their times. */
+  private readonly attributed: ManifestEntry[] = [];
   private lastProgress = 0;
   /** The path last reported: still the current one while file threads are waited for. */
   private currentPath = '';
@@ -50,8 +51,8 @@ export class TreeRestore {
     private readonly seekable: SeekableArchives,
   ) {}
 
-  async run(): Promise<void> {
-    this.others = await recordsOfOthers(this.plan.attributed, (entry) => this.archiveOf(entry), this.context.keys, this.writer);
+  /** Restores the selection; resolves to the PAX records of the folders and FIFOs that have attributes, by snapshot path (SafeWriter.finish applies them). */
+  async run(): Promise<ReadonlyMap<string, ReadonlyMap<string, Buffer>>> {
     for (const entry of this.selection.entries()) {
       // Awaited only when there is something to wait for: most entries are placed and handed out without a promise.
       const pausing = this.pauseNowAndThen();
@@ -62,6 +63,7 @@ export class TreeRestore {
     await this.context.restorers?.drain(() => this.whileWaiting());
     for (const [archivePath, standIns] of this.gzipArchives) await this.restoreGzip(archivePath, standIns);
     for (const entry of this.waiting) this.link(entry, true);
+    return recordsOfOthers(this.attributed, (entry) => this.archiveOf(entry), this.context.keys, this.writer);
   }
 
   private archiveOf(entry: ManifestEntry): string | undefined {
@@ -100,9 +102,9 @@ export class TreeRestore {
   private restoreEntry(entry: ManifestEntry): Promise<void> | undefined {
     const { writer } = this;
     if (entry.type === 'directory') {
-      const records = this.others.get(entry.path) ?? null;
-      const destination = writer.place(entry, records);
-      if (destination !== null) writer.folder(entry, destination, records);
+      if (entry.attributes === true) this.attributed.push(entry);
+      const destination = writer.place(entry);
+      if (destination !== null) writer.folder(entry, destination);
     } else if (entry.type === 'file') {
       return this.restoreFile(entry, entry.path);
     } else if (entry.type === 'hardlink') {
@@ -111,7 +113,9 @@ export class TreeRestore {
       this.link(entry, false);
     } else if (entry.type === 'fifo') {
       const destination = writer.place(entry);
-      if (destination !== null) writer.fifo(entry, destination, this.others.get(entry.path) ?? null);
+      if (destination === null) return undefined;
+      if (entry.attributes === true) this.attributed.push(entry);
+      writer.fifo(entry, destination);
     } else if (entry.type === 'symlink') {
       const destination = writer.place(entry);
       if (destination !== null) writer.symlink(entry, destination);

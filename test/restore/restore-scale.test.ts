@@ -8,6 +8,7 @@ import { availableParallelism } from 'node:os';
 import { repoRoot } from '../helpers/cli';
 import { decodeJobs, encodeJobs, type FileJob } from '../../src-main/archive-worker/file-restore-thread';
 import { bench, type RestoreReport } from '../incremental/incremental-kit';
+import { workerExecArgv } from '../../src-main/archive-worker/heap-trim';
 
 /**
  * A whole-tree restore (#15) streams the snapshot's entries instead of holding them: the archive
@@ -63,7 +64,7 @@ type Progress = WorkerRun['progress'][number];
 function restoreInWorker(archivePath: string, target: string, kill?: (progress: Progress, previous: Progress | undefined) => boolean, env: NodeJS.ProcessEnv = process.env): Promise<WorkerRun> {
   // V8's young generation grows with the rate of allocation up to 48 MiB, whatever is kept; held at
   // 1 MiB semi-spaces, the peak shows what the restore keeps rather than how fast it makes garbage.
-  const worker = fork(join(repoRoot, 'dist', 'main', 'archive-worker.cjs'), [], { serialization: 'advanced', stdio: 'ignore', execArgv: ['--max-semi-space-size=1'], env });
+  const worker = fork(join(repoRoot, 'dist', 'main', 'archive-worker.cjs'), [], { serialization: 'advanced', stdio: 'ignore', execArgv: [...workerExecArgv, '--max-semi-space-size=1'], env });
   const pid = worker.pid as number;
   const run: WorkerRun = { answer: null, peakBytes: 0, progress: [], threadWrites: new Map() };
   const timer = setInterval(() => {
