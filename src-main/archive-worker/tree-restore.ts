@@ -140,8 +140,13 @@ export class TreeRestore {
     if (destination !== null) this.writer.hardlink(destination, leader);
   }
 
+  /** Whether other names link to the file at `path` (looked up only when the snapshot has hardlinks: a lookup hashes the path, even in an empty set). */
+  private isLeader(path: string): boolean {
+    return this.plan.leaders.size > 0 && this.plan.leaders.has(path);
+  }
+
   private restored(entry: ManifestEntry, destination: string): void {
-    if (this.plan.leaders.has(entry.path)) this.leaders.set(entry.path, destination);
+    if (this.isLeader(entry.path)) this.leaders.set(entry.path, destination);
   }
 
   /**
@@ -161,7 +166,7 @@ export class TreeRestore {
       if (storedAs !== entry.path) standIns.set(storedAs, entry);
       return undefined;
     }
-    if (this.plan.leaders.has(entry.path)) this.leaders.set(entry.path, null);
+    if (this.isLeader(entry.path)) this.leaders.set(entry.path, null);
     const archive = this.seekable.archive(archivePath);
     if (typeof archive === 'string') {
       writer.refused.push(`/${displayName(entry.path)}: not restored, ${archive}`);
@@ -211,7 +216,7 @@ export class TreeRestore {
     const { writer } = this;
     const temporary = writer.temporaryFor(destination);
     const { path, type, mode, mtimeMs, mtimeNs, uid, gid, user, group } = entry;
-    const isLeader = this.plan.leaders.has(entry.path);
+    const isLeader = this.isLeader(entry.path);
     if (isLeader) this.leaders.set(entry.path, undefined);
     const sparse = entry.sparse === true ? sparseSize(located.header.records) : null;
     const job = {

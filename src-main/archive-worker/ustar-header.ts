@@ -164,6 +164,36 @@ function readOctal(block: Buffer, offset: number, size: number): number {
   return value;
 }
 
+/** The first and third bytes of each 32-bit word, in two 16-bit lanes (the others shifted down: headerSum). */
+const everyOtherByte = 0x00ff00ff;
+
+/**
+ * What a header's checksum must be: the unsigned sum of its bytes, its checksum field counted as
+ * spaces. Summed four bytes at a time where the block is aligned (two 16-bit lanes per word never
+ * overflow in 512 bytes): a restore checks two headers per file, and a byte at a time was a twentieth
+ * of its busiest thread.
+ */
+export function headerSum(block: Buffer): number {
+  let sum = 8 * 0x20;
+  if ((block.byteOffset & 3) !== 0) {
+    for (let i = 0; i < 148; i += 1) sum += block[i] as number;
+    for (let i = 156; i < 512; i += 1) sum += block[i] as number;
+    return sum;
+  }
+  const words = new Uint32Array(block.buffer, block.byteOffset, 128);
+  let lanes = 0;
+  // Words 37 and 38 are the checksum field (bytes 148–155).
+  for (let i = 0; i < 37; i += 1) {
+    const word = words[i] as number;
+    lanes = (lanes + (word & everyOtherByte) + ((word >>> 8) & everyOtherByte)) | 0;
+  }
+  for (let i = 39; i < 128; i += 1) {
+    const word = words[i] as number;
+    lanes = (lanes + (word & everyOtherByte) + ((word >>> 8) & everyOtherByte)) | 0;
+  }
+  return sum + (lanes & 0xffff) + (lanes >>> 16);
+}
+
 /**
  * Decodes a header block written the plain way, giving what the `tar` package's Header gives for it
  * (a test holds the two together), or null for anything else (base-256 numbers, unusual spellings,
@@ -182,9 +212,7 @@ export function decodeUstarFields(block: Buffer): DecodedFields | null {
   const mtimeSeconds = readOctal(block, 136, 12);
   const checksum = readOctal(block, 148, 12);
   if (mode < 0 || uid < 0 || gid < 0 || size < 0 || mtimeSeconds < 0 || checksum < 0) return null;
-  let sum = 8 * 0x20;
-  for (let i = 0; i < 148; i += 1) sum += block[i] as number;
-  for (let i = 156; i < 512; i += 1) sum += block[i] as number;
+  const sum = headerSum(block);
   // Old tars marked a folder as a file whose name ends in a slash; a folder has no content.
   let nameEnd = 0;
   while (nameEnd < 100 && block[nameEnd] !== 0) nameEnd += 1;

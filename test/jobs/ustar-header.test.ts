@@ -167,6 +167,24 @@ test('headers written by GNU tar, bsdtar and the tar package decode as the tar p
     damaged.some((block) => decodeUstarFields(block)?.checksumValid === false),
     'a changed byte makes the checksum fail',
   );
+  // The checksum is summed four bytes at a time where a block lies aligned in memory, a byte at a time elsewhere: both read alike.
+  const everyByte = Array.from({ length: 512 }, (_, at) => {
+    const copy = Buffer.from(blocks[0] as Buffer);
+    copy[at] = (copy[at] as number) ^ 0x41;
+    return copy;
+  });
+  const aligned = [...blocks, ...damaged, ...everyByte].map((block) => {
+    const copy = new Uint8Array(new ArrayBuffer(512));
+    copy.set(block);
+    return Buffer.from(copy.buffer, 0, 512);
+  });
+  for (const block of aligned) {
+    const unaligned = Buffer.from(new ArrayBuffer(515), 3, 512);
+    block.copy(unaligned);
+    assert.deepEqual(decodeUstarFields(block), decodeUstarFields(unaligned), 'aligned or not, a block reads the same');
+    const read = decodeUstarFields(block);
+    if (read !== null) assert.deepEqual(read, packageFields(block), 'and as the tar package reads it');
+  }
 });
 
 test('an entry whose only PAX record is its nanosecond time is encoded in place exactly as the general path encodes it, and GNU tar reads its time to the nanosecond', (t) => {
