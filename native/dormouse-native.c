@@ -2,7 +2,7 @@
  * dormouse_native: the file-system calls Node lacks, for the archive worker.
  *
  * Extended attributes (never following a symlink), nanosecond times on a path or on the
- * symlink itself, FIFOs, and the data segments of a sparse file. Plain N-API (node_api.h),
+ * symlink itself, FIFOs, the data segments of a sparse file, and a restored file put in place in one call. Plain N-API (node_api.h),
  * so the one build loads in Node and in Electron. Every call is synchronous and throws a
  * Node-style Error (code, errno, syscall, path) when the system call fails.
  */
@@ -217,6 +217,36 @@ static napi_value dn_set_times(napi_env env, napi_callback_info info) {
   napi_value thrown = rc != 0 ? dn_throw_errno(env, err, "utimensat", path.bytes, path.length) : NULL;
   free(path.bytes);
   return thrown;
+}
+
+/*
+ * settleFile(fd, uid, gid, mode, mtimeNs, errors): gives a restored file its owner (fchown, skipped
+ * when uid is -1), mode (fchmod) and times (futimens: atime and mtime) in one call, on the open
+ * file, so its name is not looked up again. What may fail without stopping the file (its owner, its
+ * time) is left in errors[0] and errors[1] as an errno (0 when applied); a failing fchmod throws.
+ * The caller closes the file (Node tracks the descriptors a worker thread opens).
+ */
+static napi_value dn_settle_file(napi_env env, napi_callback_info info) {
+  napi_value argv[6];
+  int32_t fd = -1, uid = -1, gid = -1;
+  uint32_t mode = 0;
+  struct timespec times[2];
+  napi_typedarray_type errors_type;
+  size_t errors_length = 0;
+  void *errors_data = NULL;
+  if (dn_args(env, info, 6, argv) != 0) return NULL;
+  if (napi_get_value_int32(env, argv[0], &fd) != napi_ok || fd < 0) return dn_throw_type(env, "fd must be a file descriptor");
+  if (napi_get_value_int32(env, argv[1], &uid) != napi_ok || napi_get_value_int32(env, argv[2], &gid) != napi_ok) return dn_throw_type(env, "uid and gid must be numbers");
+  if (napi_get_value_uint32(env, argv[3], &mode) != napi_ok) return dn_throw_type(env, "mode must be a number");
+  int range = dn_timespec(env, argv[4], "mtimeNs", &times[1]);
+  if (range < 0) return NULL;
+  times[0] = times[1];
+  if (napi_get_typedarray_info(env, argv[5], &errors_type, &errors_length, &errors_data, NULL, NULL) != napi_ok || errors_type != napi_int32_array || errors_length < 2) return dn_throw_type(env, "errors must be an Int32Array of 2");
+  int32_t *errors = (int32_t *)errors_data;
+  errors[0] = uid >= 0 && fchown(fd, (uid_t)uid, (gid_t)gid) != 0 ? errno : 0;
+  if (fchmod(fd, (mode_t)mode) != 0) return dn_throw_errno(env, errno, "fchmod", "", 0);
+  errors[1] = range ? EOVERFLOW : futimens(fd, times) != 0 ? errno : 0;
+  return NULL;
 }
 
 /* mkfifo(path, mode): a named pipe (the process umask applies, as with mkdir). */
@@ -605,6 +635,7 @@ static napi_value dn_init(napi_env env, napi_value exports) {
       {"getXattr", NULL, dn_get_xattr, NULL, NULL, NULL, napi_enumerable, NULL},
       {"setXattr", NULL, dn_set_xattr, NULL, NULL, NULL, napi_enumerable, NULL},
       {"setTimes", NULL, dn_set_times, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"settleFile", NULL, dn_settle_file, NULL, NULL, NULL, napi_enumerable, NULL},
       {"mkfifo", NULL, dn_mkfifo, NULL, NULL, NULL, napi_enumerable, NULL},
       {"dataRanges", NULL, dn_data_ranges, NULL, NULL, NULL, napi_enumerable, NULL},
       {"listFolder", NULL, dn_list_folder, NULL, NULL, NULL, napi_enumerable, NULL},

@@ -17,6 +17,17 @@ import { getHeapStatistics } from 'node:v8';
  */
 export const workerExecArgv: readonly string[] = ['--expose-gc'];
 
+/**
+ * The environment the archive worker process starts with: its parent's, with glibc's malloc held to
+ * two arenas unless the user chose otherwise. Each of the worker's threads (a restore's file threads,
+ * a backup's output threads) otherwise grew an arena of its own that kept its freed blocks: a
+ * 100,000-file restore's worker crept 10 MB higher than with the threads sharing two, at the same
+ * speed (125,000-file restores and backups measured both ways). Other allocators ignore the variable.
+ */
+export function workerEnv(base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  return { ...base, MALLOC_ARENA_MAX: base.MALLOC_ARENA_MAX ?? '2' };
+}
+
 /** Garbage let pile up before the worker collects it. */
 const allowance = 48 * 1024 * 1024;
 const checkEveryMs = 100;

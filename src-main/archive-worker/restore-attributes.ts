@@ -1,3 +1,4 @@
+import { getSystemErrorName } from 'node:util';
 import { closeSync, fchmodSync, fchownSync, lchownSync, chmodSync, lutimesSync, renameSync, utimesSync, futimesSync } from 'node:fs';
 import type { ManifestEntry } from './archive-manifest';
 import { displayName, fsPath } from './byte-names';
@@ -111,12 +112,34 @@ export function applyTime(path: string, entry: AttributedEntry, unapplied: Unapp
   }
 }
 
+/** Whether any of an entry's PAX records is an extended attribute or an ACL to apply. */
+function hasAttributeRecords(records: ReadonlyMap<string, Buffer>): boolean {
+  for (const key of records.keys()) if (isAttributeRecord(key)) return true;
+  return false;
+}
+
+/** Where settleFile says what it could not apply (one array per thread, reused for every file). */
+const settleErrors = new Int32Array(2);
+
 /**
  * Puts a restored file whose content checked out in place: owner, mode, attributes and time on its
  * temporary twin, then the twin takes its real name. The one way a file reaches its name, whichever
- * thread wrote it.
+ * thread wrote it. Without attributes to set (nearly every file), the native addon gives owner, mode
+ * and time in one call on the open file (settleFile), instead of three calls and a lookup of its name.
  */
 export function settleRestoredFile(fd: number, temporary: string, destination: string, entry: AttributedEntry, records: ReadonlyMap<string, Buffer>, unapplied: Unapplied): void {
+  const native = nativeFs();
+  if (native && !hasAttributeRecords(records)) {
+    const owned = asRoot && entry.uid !== undefined && entry.gid !== undefined;
+    const uid = owned ? restoredUid(entry.user, entry.uid as number) : -1;
+    const gid = owned ? restoredGid(entry.group, entry.gid as number) : -1;
+    native.settleFile(fd, uid, gid, restoredMode(entry), entryTimeNs(entry), settleErrors);
+    if (settleErrors[0] !== 0) unapplied(`/${displayName(entry.path)}: owner ${entry.uid}:${entry.gid} (${getSystemErrorName(-(settleErrors[0] as number))})`);
+    if (settleErrors[1] !== 0) unapplied(`/${displayName(entry.path)}: modification time (${getSystemErrorName(-(settleErrors[1] as number))})`);
+    closeSync(fd);
+    renameSync(fsPath(temporary), fsPath(destination));
+    return;
+  }
   applyOwnerAndMode(fd, entry, unapplied);
   applyAttributes(temporary, entry, records, unapplied);
   applyTime(temporary, entry, unapplied, fd);

@@ -180,18 +180,27 @@ export function headerSum(block: Buffer): number {
     for (let i = 156; i < 512; i += 1) sum += block[i] as number;
     return sum;
   }
-  const words = new Uint32Array(block.buffer, block.byteOffset, 128);
+  const words = wordsOf(block.buffer);
+  const first = block.byteOffset >>> 2;
   let lanes = 0;
   // Words 37 and 38 are the checksum field (bytes 148–155).
-  for (let i = 0; i < 37; i += 1) {
+  for (let i = first; i < first + 37; i += 1) {
     const word = words[i] as number;
     lanes = (lanes + (word & everyOtherByte) + ((word >>> 8) & everyOtherByte)) | 0;
   }
-  for (let i = 39; i < 128; i += 1) {
+  for (let i = first + 39; i < first + 128; i += 1) {
     const word = words[i] as number;
     lanes = (lanes + (word & everyOtherByte) + ((word >>> 8) & everyOtherByte)) | 0;
   }
   return sum + (lanes & 0xffff) + (lanes >>> 16);
+}
+
+/** The last memory headers were summed in, seen as words: a restore reads its headers from one buffer, and a view per header cost as much as the sum. */
+let lastWords: { buffer: ArrayBufferLike; words: Uint32Array } | null = null;
+
+function wordsOf(buffer: ArrayBufferLike): Uint32Array {
+  if (lastWords === null || lastWords.buffer !== buffer) lastWords = { buffer, words: new Uint32Array(buffer, 0, buffer.byteLength >>> 2) };
+  return lastWords.words;
 }
 
 /**

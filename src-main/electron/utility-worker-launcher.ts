@@ -3,7 +3,7 @@ import { createWriteStream, mkdirSync, renameSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { FromWorker } from '../archive-worker/archive-protocol';
 import type { WorkerLauncher } from '../jobs/worker-launcher';
-import { workerExecArgv } from '../archive-worker/heap-trim';
+import { workerEnv, workerExecArgv } from '../archive-worker/heap-trim';
 
 /** A worker log larger than this is moved to <name>.old when the next worker starts. */
 const logLimitBytes = 1_000_000;
@@ -28,7 +28,7 @@ function openLog(logFile: string): NodeJS.WritableStream | null {
  */
 export function utilityWorkerLauncher(workerScript: string, logFile?: string): WorkerLauncher {
   return () => {
-    const child = utilityProcess.fork(workerScript, [], { serviceName: 'Dormouse archive worker', execArgv: [...workerExecArgv], stdio: ['ignore', 'ignore', logFile ? 'pipe' : 'inherit'] });
+    const child = utilityProcess.fork(workerScript, [], { serviceName: 'Dormouse archive worker', execArgv: [...workerExecArgv], env: workerEnv() as Record<string, string>, stdio: ['ignore', 'ignore', logFile ? 'pipe' : 'inherit'] });
     const log = logFile ? openLog(logFile) : null;
     // The log ends once the worker has exited and its stderr is drained, whichever comes last.
     let exitCode: number | null = null;

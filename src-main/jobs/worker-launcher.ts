@@ -1,7 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { Worker } from 'node:worker_threads';
 import type { FromWorker, ToWorker } from '../archive-worker/archive-protocol';
-import { workerExecArgv } from '../archive-worker/heap-trim';
+import { workerEnv, workerExecArgv } from '../archive-worker/heap-trim';
 
 /** A running archive worker, whichever way it was started. */
 export interface WorkerHandle {
@@ -19,7 +19,7 @@ export type WorkerLauncher = () => WorkerHandle;
 
 function forkWorker(workerScript: string): ChildProcess {
   // The worker is plain built JavaScript: it never takes the parent's Node flags (a loader, --inspect and its port), only its own.
-  return fork(workerScript, [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], serialization: 'advanced', execArgv: [...workerExecArgv] });
+  return fork(workerScript, [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], serialization: 'advanced', execArgv: [...workerExecArgv], env: workerEnv() });
 }
 
 /** A worker started before anyone asked (prestartWorker), kept for the first launch of the same script. */

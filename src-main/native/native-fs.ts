@@ -36,6 +36,12 @@ export interface NativeFs {
    * utimensat; on a symlink itself unless followLinks.
    */
   setTimes(path: NativePath, atimeNs: bigint, mtimeNs: bigint, followLinks: boolean): void;
+  /**
+   * Gives an open restored file its owner (fchown, skipped when uid is -1), mode (fchmod) and times
+   * (futimens, nanoseconds) in one call. The errno of an owner or a time that could not be applied
+   * goes to errors[0] and errors[1] (0: applied); a failing fchmod throws.
+   */
+  settleFile(fd: number, uid: number, gid: number, mode: number, mtimeNs: bigint, errors: Int32Array): void;
   /** Makes a FIFO (named pipe); the process umask applies, as with mkdir. */
   mkfifo(path: NativePath, mode: number): void;
   /**
@@ -82,7 +88,7 @@ export const OpenedFile = { ...FolderStat, fd: 13, xattrBytes: 14, read: 15, aft
 export const openedFileFields = 19;
 
 const addonFile = 'dormouse_native.node';
-const functionNames: (keyof NativeFs)[] = ['listXattrs', 'getXattr', 'setXattr', 'setTimes', 'mkfifo', 'dataRanges', 'listFolder', 'openFile', 'lowerThreadPriority'];
+const functionNames: (keyof NativeFs)[] = ['listXattrs', 'getXattr', 'setXattr', 'setTimes', 'settleFile', 'mkfifo', 'dataRanges', 'listFolder', 'openFile', 'lowerThreadPriority'];
 
 /** Where the addon is: dist/native/ beside the bundles in dist/main/, or from src-main/native/ under tsx; unpacked from asar in the packaged app. */
 function candidates(): string[] {

@@ -25,7 +25,10 @@ export class FakeUtilityProcess extends EventEmitter {
     // As Electron: execArgv is a list of strings given to the executable; the parent's flags never pass on.
     const execArgv = options.execArgv ?? [];
     if (!Array.isArray(execArgv) || execArgv.some((flag) => typeof flag !== 'string')) throw new TypeError('utilityProcess: execArgv must be an array of strings');
-    this.child = fork(modulePath, args, { stdio: ['ignore', mode(modes[1]), mode(modes[2]), 'ipc'], serialization: 'advanced', execArgv: execArgv as string[] });
+    // As Electron: env is an object of strings, the parent's environment when absent.
+    const env = options.env ?? process.env;
+    if (typeof env !== 'object' || env === null || Object.values(env).some((value) => typeof value !== 'string')) throw new TypeError('utilityProcess: env must be an object of strings');
+    this.child = fork(modulePath, args, { stdio: ['ignore', mode(modes[1]), mode(modes[2]), 'ipc'], serialization: 'advanced', execArgv: execArgv as string[], env: env as NodeJS.ProcessEnv });
     this.stdout = this.child.stdout;
     this.stderr = this.child.stderr;
     this.child.on('message', (message: unknown) => this.emit('message', message));
