@@ -28,6 +28,18 @@ const entries = {
   'worker-thread': 'src-main/archive-worker/worker-thread-main.ts',
 };
 
+/**
+ * Zod's full API re-exports every locale's messages (a third of the CLI's bundle, parsed at each
+ * start); Dormouse speaks English, so zod's own imports of the locale index get English alone.
+ */
+const englishZodMessages = {
+  name: 'english-zod-messages',
+  setup(build) {
+    build.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) => (/[\\/]zod[\\/]v4[\\/]/.test(args.importer) ? { path: 'zod-locales', namespace: 'english-zod-messages' } : undefined));
+    build.onLoad({ filter: /.*/, namespace: 'english-zod-messages' }, () => ({ contents: "export { default as en } from 'zod/v4/locales/en.js';", resolveDir: root, loader: 'js' }));
+  },
+};
+
 buildNative(root);
 
 const mainNext = join(dist, '.main-next');
@@ -45,8 +57,11 @@ await esbuild({
   minify: true,
   keepNames: true,
   external: ['electron', 'better-sqlite3'],
+  plugins: [englishZodMessages],
   logLevel: 'warning',
 });
+// The archive worker is started through the code-cache loader the `dormouse` command uses (worker-launcher.ts).
+copyFileSync(join(root, 'bin', 'load-with-code-cache.cjs'), join(mainNext, 'load-with-code-cache.cjs'));
 mkdirSync(join(mainNext, 'icons'), { recursive: true });
 for (const name of readdirSync(join(root, 'build', 'icons'))) {
   if (name.startsWith('tray-')) copyFileSync(join(root, 'build', 'icons', name), join(mainNext, 'icons', name));

@@ -5,28 +5,10 @@ import { getHeapStatistics } from 'node:v8';
  * and passed over within a few milliseconds) pile up in old space until its first full collection,
  * about 256 MB on. At a million files that doubled the worker's memory: a no-change incremental on
  * a chain of 15 archives peaked at 380–450 MB where it holds about 50 MB. The worker process is
- * started with `--expose-gc` (workerExecArgv) and collects itself once its heap has grown by
+ * started with `--expose-gc` (workerExecArgv in worker-start.ts) and collects itself once its heap has grown by
  * `allowance` beyond what the last collection kept; a few full collections of ~50 MB each over a
  * backup cost tens of milliseconds.
  */
-
-/**
- * The Node flags the archive worker process starts with (plain Node's fork and Electron's
- * utilityProcess alike): `gc` for keepHeapTrimmed. The young generation keeps V8's size: 8 MB
- * semi-spaces instead of 16 cost a full backup of a million files 1.7 s more in scavenges.
- */
-export const workerExecArgv: readonly string[] = ['--expose-gc'];
-
-/**
- * The environment the archive worker process starts with: its parent's, with glibc's malloc held to
- * two arenas unless the user chose otherwise. Each of the worker's threads (a restore's file threads,
- * a backup's output threads) otherwise grew an arena of its own that kept its freed blocks: a
- * 100,000-file restore's worker crept 10 MB higher than with the threads sharing two, at the same
- * speed (125,000-file restores and backups measured both ways). Other allocators ignore the variable.
- */
-export function workerEnv(base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
-  return { ...base, MALLOC_ARENA_MAX: base.MALLOC_ARENA_MAX ?? '2' };
-}
 
 /** Garbage let pile up before the worker collects it. */
 const allowance = 48 * 1024 * 1024;

@@ -3,7 +3,7 @@ import { createWriteStream, mkdirSync, renameSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { FromWorker } from '../archive-worker/archive-protocol';
 import type { WorkerLauncher } from '../jobs/worker-launcher';
-import { workerEnv, workerExecArgv } from '../archive-worker/heap-trim';
+import { workerEnv, workerExecArgv } from '../archive-worker/worker-start';
 
 /** A worker log larger than this is moved to <name>.old when the next worker starts. */
 const logLimitBytes = 1_000_000;

@@ -1,7 +1,9 @@
 import { fork, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { FromWorker, ToWorker } from '../archive-worker/archive-protocol';
-import { workerEnv, workerExecArgv } from '../archive-worker/heap-trim';
+import { workerEnv, workerExecArgv } from '../archive-worker/worker-start';
 
 /** A running archive worker, whichever way it was started. */
 export interface WorkerHandle {
@@ -17,9 +19,18 @@ export interface WorkerHandle {
 /** Starts an archive worker: a forked Node child in the CLI and the daemon, a utilityProcess in the app. */
 export type WorkerLauncher = () => WorkerHandle;
 
+/**
+ * The loader that runs a bundle with V8's code cache (bin/load-with-code-cache.cjs, which the build
+ * puts beside the bundles): the worker's start then skips compiling its bundle. A script without it
+ * beside runs as it is.
+ */
+const codeCacheLoader = 'load-with-code-cache.cjs';
+
 function forkWorker(workerScript: string): ChildProcess {
+  const loader = join(dirname(workerScript), codeCacheLoader);
+  const [program, args] = existsSync(loader) ? [loader, [workerScript]] : [workerScript, []];
   // The worker is plain built JavaScript: it never takes the parent's Node flags (a loader, --inspect and its port), only its own.
-  return fork(workerScript, [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], serialization: 'advanced', execArgv: [...workerExecArgv], env: workerEnv() });
+  return fork(program, args, { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], serialization: 'advanced', execArgv: [...workerExecArgv], env: workerEnv() });
 }
 
 /** A worker started before anyone asked (prestartWorker), kept for the first launch of the same script. */

@@ -1,6 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { Readable } from 'node:stream';
+import { httpsContext } from '../common/extra-certificates';
 
 /** One HTTP request to send as it is (already signed). */
 export interface HttpRequest {
@@ -29,9 +30,11 @@ function timeoutError(): NodeJS.ErrnoException {
 /** Sends a request over node:http or node:https and resolves once the answer's headers are in. */
 export function sendHttp(request: HttpRequest): Promise<HttpResponse> {
   return new Promise((resolve, reject) => {
-    const transport = request.url.protocol === 'https:' ? https : http;
+    const secure = request.url.protocol === 'https:';
+    const transport = secure ? https : http;
     const headers: Record<string, string> = { ...request.headers, 'content-length': String(request.body?.length ?? 0) };
-    const outgoing = transport.request(request.url, { method: request.method, headers, agent: request.agent, signal: request.signal });
+    const secureContext = secure ? httpsContext() : undefined;
+    const outgoing = transport.request(request.url, { method: request.method, headers, agent: request.agent, signal: request.signal, ...(secureContext ? { secureContext } : {}) });
     outgoing.setTimeout(request.timeoutMs, () => outgoing.destroy(timeoutError()));
     outgoing.on('error', reject);
     outgoing.on('response', (incoming) => {

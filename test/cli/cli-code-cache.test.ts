@@ -63,3 +63,42 @@ test('DORMOUSE_CODE_CACHE=off keeps no cache, and a cache folder that cannot be 
   assert.deepEqual(expectOk(dormouse(['--data-dir', dataDir, '--json', 'schedule', 'list'], { env: { XDG_CACHE_HOME: cacheHome } })), []);
   assert.equal(readFileSync(cacheHome, 'utf8'), 'not a folder');
 });
+
+test('a backup\'s archive worker keeps its code cache too: the first backup writes it, the next ones start from it', (t) => {
+  const root = temporaryFolder(t);
+  const cacheHome = join(root, 'cache');
+  const folder = join(cacheHome, 'dormouse');
+  const env = { XDG_CACHE_HOME: cacheHome };
+  const cli = (args: string[], extra: NodeJS.ProcessEnv = {}) => dormouse(['--data-dir', join(root, 'data'), '--json', ...args], { env: { ...env, ...extra } });
+  mkdirSync(join(root, 'drive'));
+  mkdirSync(join(root, 'home'));
+  writeFileSync(join(root, 'home', 'notes.txt'), 'remember the milk\n');
+  expectOk(cli(['destination', 'add', '--name', 'usb', '--path', join(root, 'drive')]));
+  expectOk(cli(['schedule', 'add', '--name', 'Home', '--source', join(root, 'home'), '--destination', 'usb', '--cron', '0 9 * * *']));
+  const workerCaches = () => readdirSync(folder).filter((name) => name.startsWith('archive-worker-'));
+  assert.deepEqual(workerCaches(), [], 'no worker has run yet');
+
+  assert.equal(expectOk<{ status: string }>(cli(['run', 'Home'])).status, 'succeeded');
+  const caches = workerCaches();
+  assert.equal(caches.length, 1, `one worker cache: ${caches.join(', ')}`);
+  const file = join(folder, caches[0] as string);
+  assert.match(caches[0] as string, /^archive-worker-[0-9a-f]{16}\.v8-cache$/);
+  assert.equal(statSync(file).mode & 0o777, 0o600, 'the cache is private');
+  assert.ok(statSync(file).size > 50_000, `it holds compiled code (${statSync(file).size} bytes)`);
+  const before = statSync(file, { bigint: true });
+  writeFileSync(join(root, 'home', 'todo.txt'), 'call the plumber\n');
+  const second = expectOk<{ status: string; files: number }>(cli(['run', 'Home']));
+  assert.equal(second.status, 'succeeded');
+  assert.equal(second.files, 2, 'the worker that started from the cache backed up the whole tree');
+  const after = statSync(file, { bigint: true });
+  assert.equal(after.ino, before.ino, 'V8 took the cache: it was not written again');
+  assert.equal(after.mtimeNs, before.mtimeNs);
+
+  writeFileSync(file, Buffer.alloc(Number(before.size), 0x5a));
+  assert.equal(expectOk<{ status: string }>(cli(['run', 'Home'])).status, 'succeeded', 'a damaged worker cache breaks no backup');
+  assert.ok(!readFileSync(file).equals(Buffer.alloc(Number(before.size), 0x5a)), 'and is written again');
+
+  const offHome = join(root, 'cache-off');
+  assert.equal(expectOk<{ status: string }>(cli(['run', 'Home'], { XDG_CACHE_HOME: offHome, DORMOUSE_CODE_CACHE: 'off' })).status, 'succeeded');
+  assert.ok(!existsSync(offHome), 'DORMOUSE_CODE_CACHE=off: the worker keeps none either');
+});

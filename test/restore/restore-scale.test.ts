@@ -8,7 +8,7 @@ import { availableParallelism } from 'node:os';
 import { repoRoot } from '../helpers/cli';
 import { decodeJobs, encodeJobs, type FileJob } from '../../src-main/archive-worker/file-restore-thread';
 import { bench, type RestoreReport } from '../incremental/incremental-kit';
-import { workerEnv, workerExecArgv } from '../../src-main/archive-worker/heap-trim';
+import { workerEnv, workerExecArgv } from '../../src-main/archive-worker/worker-start';
 
 /**
  * A whole-tree restore (#15) streams the snapshot's entries instead of holding them: the archive

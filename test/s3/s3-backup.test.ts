@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import https from 'node:https';
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { S3Storage } from '../../src-main/destinations/s3-storage';
@@ -10,6 +11,7 @@ import { encodeIdentity } from '../../src-main/encryption/age-keys';
 import { openDestinationKey } from '../../src-main/encryption/destination-key';
 import { expectOk, temporaryFolder } from '../helpers/cli';
 import { noise } from '../helpers/trees';
+import { noOpenssl } from '../helpers/s3-server';
 import { clientOf, keysOf, noCeph, useS3Server } from './s3-kit';
 import { passphrase, passphraseFile, s3AddArgs, s3Cli } from './s3-destination-kit';
 
@@ -111,4 +113,38 @@ test('the upload speed limit setting: a 12 MiB archive at 2,000 KB/s takes about
   t.diagnostic(`without a limit ${seconds(free)} s, at 2,000 KB/s ${seconds(limited)} s`);
   assert.ok(seconds(limited) >= 5, `at 2,000 KB/s 12.6 MB take at least 5 s, not ${seconds(limited)} s`);
   assert.ok(seconds(free) < seconds(limited) / 2, `without the limit it is much faster (${seconds(free)} s)`);
+});
+
+test('over HTTPS to an endpoint whose certificate authority NODE_EXTRA_CA_CERTS names: the worker backs up and restores; without it the job says the certificate is not trusted', { skip: noCeph || noOpenssl }, async (t) => {
+  const gateway = server();
+  const tls = gateway.tls;
+  assert.ok(tls);
+  const root = temporaryFolder(t);
+  const authority = join(root, 'gateway-ca.pem');
+  writeFileSync(authority, tls.certificate);
+  const agent = new https.Agent({ ca: tls.certificate });
+  try {
+    await clientOf(gateway, 'over-tls', { endpoint: tls.endpoint }, { agent }).createBucket();
+  } finally {
+    agent.destroy();
+  }
+  const source = join(root, 'home');
+  mkdirSync(source);
+  writeFileSync(join(source, 'notes.txt'), 'sent over TLS\n');
+  const trusting = s3Cli(gateway, join(root, 'data'), { NODE_EXTRA_CA_CERTS: authority });
+  expectOk(trusting([...s3AddArgs(gateway, 'cloud', 's3://over-tls/laptop', tls.endpoint), '--no-encrypt']));
+  expectOk(trusting(['schedule', 'add', '--name', 'Home', '--source', source, '--destination', 'cloud', '--cron', '0 9 * * *']));
+
+  const full = expectOk<Job>(trusting(['run', 'Home']));
+  assert.equal(full.status, 'succeeded', JSON.stringify(full.error));
+  assert.match(full.archivePath, /^s3:\/\/over-tls\/laptop\/Dormouse\/.*-full-[0-9a-f]{8}\.tar$/);
+  const [snapshot] = expectOk<{ id: number }[]>(trusting(['snapshots']));
+  const restored = join(root, 'restored');
+  expectOk(trusting(['restore', String(snapshot?.id), '--to', restored, '--path', join(source, 'notes.txt')]));
+  assert.equal(readFileSync(join(restored, source, 'notes.txt'), 'utf8'), 'sent over TLS\n');
+
+  writeFileSync(join(source, 'notes.txt'), 'changed\n');
+  const untrusting = s3Cli(gateway, join(root, 'data'), { NODE_EXTRA_CA_CERTS: undefined });
+  const refused = untrusting(['run', 'Home']);
+  assert.match(`${refused.stdout}${refused.stderr}`, /the server's TLS certificate is not trusted/);
 });
