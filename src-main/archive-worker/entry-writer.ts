@@ -38,6 +38,31 @@ function manifestFields(entry: WalkEntry, type: ManifestEntry['type'], mtimeNs: 
   };
 }
 
+/*
+ * The closures writeEntry makes for each entry are made by these helpers, not written inline: the
+ * bundles keep function names (esbuild's keepNames), and a named closure made per entry costs a
+ * property definition each time (0.3 µs, 0.6 s of a million-file backup's own thread).
+ */
+
+/** Adds a warning about one entry, shown with its path (scanned for escaped bytes only then: most entries have none). */
+function warnerFor(warnings: string[], entry: WalkEntry): (what: string) => void {
+  return (what) => warnings.push(`${displayName(entry.absolutePath)}: ${what}`);
+}
+
+/** A file's SHA-256 as it becomes known (on the output's hashing thread, or here), and the manifest entry it goes into once that exists. */
+interface Digest {
+  sha256?: string;
+  entry?: ManifestEntry;
+}
+
+/** Records a file's SHA-256 in its Digest (and in its manifest entry, when that was made first). */
+function settlerOf(digest: Digest): (sha256: string) => void {
+  return (sha256) => {
+    digest.sha256 = sha256;
+    if (digest.entry) digest.entry.sha256 = sha256;
+  };
+}
+
 /** What writeEntry gives for a file that is no longer one (a symlink, a folder, a FIFO now): the walk looks at it again. */
 export const typeChanged = Symbol('type changed');
 
@@ -49,8 +74,7 @@ export const typeChanged = Symbol('type changed');
  * middle of a large file.
  */
 export function* writeEntry(writer: TarWriter, entry: WalkEntry, leader: string | undefined, warnings: string[]): Generator<number, ManifestEntry | null | typeof typeChanged, void> {
-  // Shown only in a warning: most entries have none, so the path is not scanned for escaped bytes up front.
-  const warn = (what: string) => warnings.push(`${displayName(entry.absolutePath)}: ${what}`);
+  const warn = warnerFor(warnings, entry);
   const type = entry.type === 'file' && leader !== undefined ? 'hardlink' : entry.type;
   if (type === 'directory' || type === 'fifo') {
     const extra = attributeRecords(entry.absolutePath, type === 'directory', warn);
@@ -91,11 +115,8 @@ export function* writeEntry(writer: TarWriter, entry: WalkEntry, leader: string 
     const extra = file.mayHaveAttributes ? attributeRecords(entry.absolutePath, false, warn) : [];
     const segments = content === null ? sparseSegments(file.fd, size, file.allocated) : null;
     // Each file's SHA-256 is computed by the output's hashing thread where it can be (uncompressed), else here.
-    const digest: { sha256?: string; entry?: ManifestEntry } = {};
-    const settle = (sha256: string) => {
-      digest.sha256 = sha256;
-      if (digest.entry) digest.entry.sha256 = sha256;
-    };
+    const digest: Digest = {};
+    const settle = settlerOf(digest);
     let hash: Hash | null = null;
     let offset: number;
     let map: Buffer | null = null;

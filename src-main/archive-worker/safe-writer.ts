@@ -92,10 +92,17 @@ function recordsFor(late: LateAttributes, records: ReadonlyMap<string, ReadonlyM
 /** Folders remembered as checked or new before the lists are cut back to the ancestors of the path being written. */
 const rememberedFolders = 4096;
 
+/** A file's temporary twin: its name, and its number in this restore, under which the writer keeps it until it settles. */
+export interface Temporary {
+  path: string;
+  number: number;
+}
+
 /** A file being restored: its content goes to a temporary name in the same folder, renamed into place once it checks out. */
 export interface OpenFile {
   fd: number;
   temporary: string;
+  number: number;
 }
 
 /**
@@ -113,7 +120,8 @@ export class SafeWriter {
   private readonly folders: LateAttributes[] = [];
   /** The FIFOs whose extended attributes and ACLs are applied at the end. */
   private readonly fifos: LateAttributes[] = [];
-  private readonly open = new Set<string>();
+  /** The temporary twins not settled yet, by number: a small integer costs nothing to hash, where a path's hashing was a tenth of a large restore's bookkeeping. */
+  private readonly open = new Map<number, string>();
   /** Folders known to be real folders (checked once, or made here): their ancestors need no second look. */
   private readonly folderOk = new Set<string>();
   /** Folders this restore made, empty when made: a name in one can only exist if this restore wrote it. */
@@ -140,10 +148,9 @@ export class SafeWriter {
 
   /** The place an entry goes, or null (with the reason recorded) when it must not be written. */
   place(entry: ManifestEntry): string | null {
-    const shown = () => displayName(entry.path);
     const why = unsafeName(entry.path);
     if (why) {
-      this.refused.push(`${shown()}: refused, ${why}`);
+      this.refused.push(`${displayName(entry.path)}: refused, ${why}`);
       return null;
     }
     // Nearly every name is in normal form: it is joined as it is, without path.resolve's garbage (a million-file restore made gigabytes of it).
@@ -151,7 +158,7 @@ export class SafeWriter {
     const destination = normal ? this.base + entry.path : resolve(this.target, entry.path);
     const inside = normal ? entry.path : relative(this.target, destination);
     if (inside === '' || inside === '..' || inside.startsWith(`..${sep}`) || isAbsolute(inside)) {
-      this.refused.push(`${shown()}: refused, it would land outside ${this.target}`);
+      this.refused.push(`${displayName(entry.path)}: refused, it would land outside ${this.target}`);
       return null;
     }
     if (this.folderOk.size > rememberedFolders || this.fresh.size > rememberedFolders) this.forgetBeside(destination);
@@ -164,11 +171,11 @@ export class SafeWriter {
       try {
         const stats = lstatSync(fsPath(folder));
         if (stats.isSymbolicLink()) {
-          this.refused.push(`${shown()}: refused, it would be written through the symlink ${displayName(folder)}`);
+          this.refused.push(`${displayName(entry.path)}: refused, it would be written through the symlink ${displayName(folder)}`);
           return null;
         }
         if (!stats.isDirectory()) {
-          this.refused.push(`${shown()}: refused, ${displayName(folder)} is not a folder`);
+          this.refused.push(`${displayName(entry.path)}: refused, ${displayName(folder)} is not a folder`);
           return null;
         }
         this.folderOk.add(folder);
@@ -191,12 +198,12 @@ export class SafeWriter {
       }
       if (existing.isDirectory()) {
         // A folder in the way of a file or link is never deleted, even when overwriting.
-        if (this.overwrite) this.refused.push(`/${shown()}: not restored, a folder is in the way (it is never replaced; move it aside and restore again)`);
-        else this.conflicts.push(`/${shown()}`);
+        if (this.overwrite) this.refused.push(`/${displayName(entry.path)}: not restored, a folder is in the way (it is never replaced; move it aside and restore again)`);
+        else this.conflicts.push(`/${displayName(entry.path)}`);
         return null;
       }
       if (!this.overwrite) {
-        this.conflicts.push(`/${shown()}`);
+        this.conflicts.push(`/${displayName(entry.path)}`);
         return null;
       }
       // Overwriting replaces a file or a link itself (never what a link points to).
@@ -272,30 +279,30 @@ export class SafeWriter {
    * The name of a file's temporary twin, short (`temporaryName`: this restore's mark and a count) so
    * a 255-byte name still restores; kept until the file settles, so a restore that stops removes it.
    */
-  temporaryFor(destination: string): string {
-    this.made += 1;
+  temporaryFor(destination: string): Temporary {
+    const number = (this.made += 1);
     // The destination is a resolved path, so its folder is what comes before its last separator.
-    const temporary = `${destination.slice(0, destination.lastIndexOf(sep) + 1)}.dormouse-${this.mark}${this.made.toString(16).padStart(6, '0')}.restoring`;
-    this.open.add(temporary);
-    return temporary;
+    const path = `${destination.slice(0, destination.lastIndexOf(sep) + 1)}.dormouse-${this.mark}${number.toString(16).padStart(6, '0')}.restoring`;
+    this.open.set(number, path);
+    return { path, number };
   }
 
   /** Opens a file's temporary twin (temporaryFor) to write here. */
   openFile(destination: string): OpenFile {
-    const temporary = this.temporaryFor(destination);
-    const fd = openSync(fsPath(temporary), 'wx', 0o600);
-    return { fd, temporary };
+    const { path, number } = this.temporaryFor(destination);
+    const fd = openSync(fsPath(path), 'wx', 0o600);
+    return { fd, temporary: path, number };
   }
 
-  /** Counts a file that took its name (settleRestoredFile, here or in a file thread). */
-  settled(temporary: string, entry: ManifestEntry): void {
+  /** Counts a file that took its name (settleRestoredFile, here or in a file thread), by its temporary's number. */
+  settled(temporary: number, entry: ManifestEntry): void {
     this.open.delete(temporary);
     this.files += 1;
     this.bytes += entry.size;
   }
 
-  /** Forgets a temporary twin a file thread removed (a damaged file). */
-  forget(temporary: string): void {
+  /** Forgets a temporary twin (by its number) a file thread removed: a damaged file. */
+  forget(temporary: number): void {
     this.open.delete(temporary);
   }
 
@@ -311,7 +318,7 @@ export class SafeWriter {
       return false;
     }
     settleRestoredFile(file.fd, file.temporary, destination, entry, records, this.note);
-    this.settled(file.temporary, entry);
+    this.settled(file.number, entry);
     return true;
   }
 
@@ -323,12 +330,12 @@ export class SafeWriter {
       // already closed
     }
     removeQuietly(file.temporary);
-    this.open.delete(file.temporary);
+    this.open.delete(file.number);
   }
 
   /** Removes the temporary twin of a file a cancelled or failed restore was writing: nothing half-written stays. */
   abandon(): void {
-    for (const temporary of this.open) removeQuietly(temporary);
+    for (const temporary of this.open.values()) removeQuietly(temporary);
     this.open.clear();
   }
 

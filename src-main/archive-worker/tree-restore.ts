@@ -214,7 +214,7 @@ export class TreeRestore {
   /** Has a file thread write a file placed at `destination`; its outcome is counted when it comes. A promise only when the threads are full. */
   private handOut(restorers: FileRestorers, archivePath: string, entry: ManifestEntry, located: LocatedEntry, destination: string): Promise<void> | undefined {
     const { writer } = this;
-    const temporary = writer.temporaryFor(destination);
+    const { path: temporary, number } = writer.temporaryFor(destination);
     const { path, type, mode, mtimeMs, mtimeNs, uid, gid, user, group } = entry;
     const isLeader = this.isLeader(entry.path);
     if (isLeader) this.leaders.set(entry.path, undefined);
@@ -234,13 +234,13 @@ export class TreeRestore {
     return restorers.add(job, (outcome) => {
       for (const line of outcome.notes) writer.note(line);
       if (outcome.outcome === 'restored') {
-        writer.settled(temporary, entry);
+        writer.settled(number, entry);
         this.restored(entry, destination);
         return;
       }
       if (isLeader) this.leaders.set(entry.path, null);
       if (outcome.outcome === 'damaged') {
-        writer.forget(temporary);
+        writer.forget(number);
         writer.damaged.push(`/${displayName(entry.path)}`);
       }
     }, this.waitingHook);
