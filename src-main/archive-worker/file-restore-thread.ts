@@ -1,9 +1,9 @@
-import { closeSync, openSync, unlinkSync } from 'node:fs';
+import { openSync } from 'node:fs';
 import type { MessagePort } from 'node:worker_threads';
 import { keysOf, openArchiveFile, type ArchiveFile } from './archive-file';
 import { displayName, fsPath } from './byte-names';
 import { ContentSink, isWriteError } from './content-sink';
-import { settleRestoredFile, type AttributedEntry } from './restore-attributes';
+import { discardTemporary, settleRestoredFile, type AttributedEntry } from './restore-attributes';
 
 /**
  * A restore's file threads (file-restorers.ts): each takes files whose place the restore has
@@ -136,16 +136,6 @@ function recordsOf(job: FileJob): Map<string, Buffer> {
 }
 
 /** Writes the files it is sent, in order, answering each batch with their outcomes, for as long as the thread lives. */
-
-/** Closes and removes a file's temporary twin (content that failed to read or to match). A function of its own, not a closure per file: see entry-writer.ts on named closures. */
-function discardTemporary(fd: number, temporary: string): void {
-  closeSync(fd);
-  try {
-    unlinkSync(fsPath(temporary));
-  } catch {
-    // already gone
-  }
-}
 export function runRestoreThread(data: RestoreThreadData, port: MessagePort): void {
   const keys = keysOf(data.identity ?? undefined);
   const archives = new Map<string, ArchiveFile>();

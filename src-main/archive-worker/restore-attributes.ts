@@ -1,5 +1,5 @@
 import { getSystemErrorName } from 'node:util';
-import { closeSync, fchmodSync, fchownSync, lchownSync, chmodSync, lutimesSync, renameSync, utimesSync, futimesSync } from 'node:fs';
+import { closeSync, unlinkSync, fchmodSync, fchownSync, lchownSync, chmodSync, lutimesSync, renameSync, utimesSync, futimesSync } from 'node:fs';
 import type { ManifestEntry } from './archive-manifest';
 import { displayName, fsPath } from './byte-names';
 import { restoredGid, restoredUid } from './owner-names';
@@ -145,4 +145,18 @@ export function settleRestoredFile(fd: number, temporary: string, destination: s
   applyTime(temporary, entry, unapplied, fd);
   closeSync(fd);
   renameSync(fsPath(temporary), fsPath(destination));
+}
+
+/** Closes and removes a file's temporary twin: content that could not be read, or did not match its SHA-256. */
+export function discardTemporary(fd: number, temporary: string): void {
+  try {
+    closeSync(fd);
+  } catch {
+    // already closed
+  }
+  try {
+    unlinkSync(fsPath(temporary));
+  } catch {
+    // already gone
+  }
 }

@@ -1,9 +1,9 @@
-import { type Stats, closeSync, linkSync, lstatSync, mkdirSync, openSync, readdirSync, symlinkSync, unlinkSync } from 'node:fs';
+import { type Stats, linkSync, lstatSync, mkdirSync, openSync, readdirSync, symlinkSync, unlinkSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { ManifestEntry } from './archive-manifest';
 import { displayName, fsPath } from './byte-names';
-import { applyAttributes, applyOwnerAndModeAt, applyTime, settleRestoredFile, type AttributedEntry } from './restore-attributes';
+import { applyAttributes, applyOwnerAndModeAt, applyTime, discardTemporary, settleRestoredFile, type AttributedEntry } from './restore-attributes';
 import { nativeFs } from '../native/native-fs';
 
 /** A `..` that is a whole component of a name, between either separator or an end. */
@@ -324,12 +324,7 @@ export class SafeWriter {
 
   /** Closes and removes a file's temporary twin (a read that failed, a damaged file). */
   discard(file: OpenFile): void {
-    try {
-      closeSync(file.fd);
-    } catch {
-      // already closed
-    }
-    removeQuietly(file.temporary);
+    discardTemporary(file.fd, file.temporary);
     this.open.delete(file.number);
   }
 
