@@ -73,10 +73,25 @@ export function isAttributeRecord(key: string): boolean {
   return key.startsWith('SCHILY.xattr.') || key === 'SCHILY.acl.access' || key === 'SCHILY.acl.default';
 }
 
+/**
+ * What a restore says of an attribute record whose name holds a NUL byte, or null for any other:
+ * no system's attribute name can hold one (the name would end there, at another attribute's), so it
+ * is listed as not applied, whichever thread writes the file.
+ */
+export function nulNamedAttribute(entryPath: string, key: string): string | null {
+  if (!key.includes('\0')) return null;
+  return `/${displayName(entryPath)}: extended attribute ${key.startsWith('SCHILY.xattr.') ? key.slice('SCHILY.xattr.'.length) : key} (its name holds a NUL byte)`;
+}
+
 /** Extended attributes and ACLs from the entry's PAX records (`SCHILY.xattr.*`, `SCHILY.acl.*`). */
 export function applyAttributes(path: string, entry: AttributedEntry, records: ReadonlyMap<string, Buffer>, unapplied: Unapplied): void {
   const wanted: [string, Buffer][] = [];
   for (const [key, value] of records) {
+    const nulNamed = nulNamedAttribute(entry.path, key);
+    if (nulNamed !== null) {
+      if (isAttributeRecord(key)) unapplied(nulNamed);
+      continue;
+    }
     if (key.startsWith('SCHILY.xattr.')) wanted.push([key.slice('SCHILY.xattr.'.length), value]);
     else if (value.length === 0) continue;
     else if (key === 'SCHILY.acl.access') wanted.push(['system.posix_acl_access', aclXattrFromText(value.toString('utf8'))]);

@@ -6,7 +6,7 @@ import { displayName } from './byte-names';
 import { ContentSink, isWriteError } from './content-sink';
 import type { FileRestorers } from './file-restorers';
 import { isS3Path } from '../s3/s3-location';
-import { isAttributeRecord } from './restore-attributes';
+import { isAttributeRecord, nulNamedAttribute } from './restore-attributes';
 import { Cancelled, recordsOfOthers, restoreFromGzip, type GzipWanted } from './restore-gzip';
 import type { RestorePlan, RestoreSelection } from './restore-plan';
 import { SeekableArchives, sparseSize, type LocatedEntry } from './restore-seek';
@@ -229,7 +229,7 @@ export class TreeRestore {
       destination,
       sha256: entry.sha256,
       entry: { path, type, mode, mtimeMs, mtimeNs, uid, gid, user, group },
-      records: attributeRecords(located.header.records),
+      records: attributeRecords(located.header.records, entry.path, writer.note),
     };
     return restorers.add(job, (outcome) => {
       for (const line of outcome.notes) writer.note(line);
@@ -270,10 +270,14 @@ export class TreeRestore {
   }
 }
 
-/** A file's extended attributes and ACLs as a file thread takes them: each record's name and base64 value. */
-function attributeRecords(records: ReadonlyMap<string, Buffer>): [string, string][] {
+/** A file's extended attributes and ACLs as a file thread takes them: each record's name and base64 value. One whose name holds a NUL byte cannot cross (nulNamedAttribute): it is listed here. */
+function attributeRecords(records: ReadonlyMap<string, Buffer>, entryPath: string, note: (line: string) => void): [string, string][] {
   const found: [string, string][] = [];
-  // A name with a NUL byte cannot be an attribute's (the system's names end at one): such a record is not applied.
-  for (const [key, value] of records) if (isAttributeRecord(key) && !key.includes('\0')) found.push([key, value.toString('base64')]);
+  for (const [key, value] of records) {
+    if (!isAttributeRecord(key)) continue;
+    const nulNamed = nulNamedAttribute(entryPath, key);
+    if (nulNamed !== null) note(nulNamed);
+    else found.push([key, value.toString('base64')]);
+  }
   return found;
 }

@@ -1,5 +1,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { dormouse, temporaryFolder } from '../helpers/cli';
@@ -262,4 +263,32 @@ test('an owner name holding a NUL byte (it would end a field and shift the ones 
   assert.equal(skipped.length, 1, JSON.stringify(skipped));
   assert.match(skipped[0]?.reason ?? '', /a\.txt: bad owner name/);
   assert.ok(!existsSync(smuggled), 'nothing was written where the name pointed');
+});
+
+test('an extended attribute record whose name holds a NUL byte is listed as not applied, never set under the name it ends at, whole-tree or one file; the others are applied', { skip: spawnSync('sh', ['-c', 'command -v getfattr']).status !== 0 && 'getfattr is not installed (apt-get install -y attr)' }, (t) => {
+  const own = temporaryFolder(t, 'dormouse-hostile-xattr-');
+  const drive = join(own, 'drive');
+  const folder = join(drive, 'Dormouse', 'Hostile');
+  mkdirSync(folder, { recursive: true });
+  const entries: HandEntry[] = [
+    { path: 'plain.txt', type: 'file', content: 'plain\n' },
+    { path: 'tagged.txt', type: 'file', content: 'tagged\n', records: [['SCHILY.xattr.user.a\u0000b', 'smuggled'], ['SCHILY.xattr.user.ok', 'kept']] },
+  ];
+  writeFileSync(join(folder, 'attributes.tar'), handMadeArchive(entries, { scheduleName: 'Hostile', createdAt: '2024-01-04T00:00:00.000Z' }));
+  const run = (args: string[]) => dormouse(['--data-dir', join(own, 'data'), ...args, '--json']);
+  const added = run(['destination', 'add', '--name', 'found', '--path', drive]);
+  assert.equal(added.code, 0, describeResult(added));
+  assert.equal(added.json<{ importedSnapshots: number }>().importedSnapshots, 1);
+  const [snapshot] = run(['snapshots', '--machine', 'all']).json<{ id: number }[]>();
+  const attributesOf = (file: string) => spawnSync('getfattr', ['-d', '--absolute-names', file], { encoding: 'utf8' }).stdout;
+  for (const [label, extra] of [['whole tree', []], ['one file', ['--path', '/tagged.txt']]] as const) {
+    const target = join(own, label.replace(' ', '-'));
+    const result = run(['restore', String(snapshot?.id), '--to', target, ...extra]);
+    assert.equal(result.code, 0, `${label}: ${describeResult(result)}`);
+    assert.deepEqual(result.json<RestoreReport>().unapplied, ['/tagged.txt: extended attribute user.a\u0000b (its name holds a NUL byte)'], label);
+    assert.equal(readFileSync(join(target, 'tagged.txt'), 'utf8'), 'tagged\n', label);
+    const attributes = attributesOf(join(target, 'tagged.txt'));
+    assert.match(attributes, /user\.ok="kept"/, `${label}: the good attribute is applied`);
+    assert.doesNotMatch(attributes, /user\.a\b/, `${label}: the record whose name holds a NUL is not applied under the name it ends at`);
+  }
 });

@@ -106,13 +106,30 @@ export interface HandEntry {
   notInManifest?: boolean;
   /** The owner name its manifest line gives (none when absent). */
   user?: string;
+  /** PAX records its header holds as they are (names and values tar's own Pax would not write), with `path` beside them. */
+  records?: [string, string][];
 }
 
-/** A tar header block (preceded by a PAX header when the name needs one) for one entry. */
-export function tarHeader(fields: { path: string; type: 'File' | 'Directory' | 'SymbolicLink'; size: number; mode: number; mtime: Date; linkpath?: string }): Buffer {
+/** One PAX record, `LENGTH name=value\n`, its length counting its own digits. */
+function paxRecord(name: string, value: string): Buffer {
+  const rest = Buffer.from(` ${name}=${value}\n`, 'utf8');
+  let length = rest.length + 1;
+  while (String(length).length + rest.length !== length) length = String(length).length + rest.length;
+  return Buffer.concat([Buffer.from(String(length)), rest]);
+}
+
+/** A tar header block (preceded by a PAX header when the name needs one, or when `records` are given) for one entry. */
+export function tarHeader(fields: { path: string; type: 'File' | 'Directory' | 'SymbolicLink'; size: number; mode: number; mtime: Date; linkpath?: string }, records: [string, string][] = []): Buffer {
   const header = new Header({ ...fields, uid: 0, gid: 0, uname: '', gname: '' });
   const headerBlock = Buffer.alloc(block);
-  if (header.encode(headerBlock, 0)) {
+  const tooLong = header.encode(headerBlock, 0);
+  if (records.length > 0) {
+    const body = Buffer.concat([['path', fields.path] as [string, string], ...records].map(([name, value]) => paxRecord(name, value)));
+    const paxBlock = Buffer.alloc(block);
+    new Header({ path: 'PaxHeader/entry', type: 'ExtendedHeader', size: body.length, mode: 0o644, mtime: fields.mtime, uid: 0, gid: 0, uname: '', gname: '' }).encode(paxBlock, 0);
+    return Buffer.concat([paxBlock, padded(body), headerBlock]);
+  }
+  if (tooLong) {
     const pax = new Pax({ path: fields.path, linkpath: fields.linkpath, mtime: fields.mtime, size: fields.size });
     return Buffer.concat([pax.encode(), headerBlock]);
   }
@@ -143,7 +160,7 @@ export function tarBody(entries: readonly HandEntry[]): { body: Buffer; manifest
     const mode = entry.mode ?? (entry.type === 'directory' ? 0o755 : entry.type === 'symlink' ? 0o777 : 0o644);
     const headerPath = entry.type === 'directory' ? `${entry.path.replace(/\/+$/, '')}/` : entry.path;
     const type = entry.type === 'file' ? 'File' : entry.type === 'directory' ? 'Directory' : 'SymbolicLink';
-    const header = tarHeader({ path: headerPath, type, size: content.length, mode, mtime, ...(entry.linkTarget === undefined ? {} : { linkpath: entry.linkTarget }) });
+    const header = tarHeader({ path: headerPath, type, size: content.length, mode, mtime, ...(entry.linkTarget === undefined ? {} : { linkpath: entry.linkTarget }) }, entry.records);
     const bytes = Buffer.concat([header, padded(content)]);
     if (!entry.notInManifest) {
       manifestEntries.push({
