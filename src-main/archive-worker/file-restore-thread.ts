@@ -157,7 +157,7 @@ export function runRestoreThread(data: RestoreThreadData, port: MessagePort): vo
     }
     let sha256: string;
     try {
-      const sink = new ContentSink(fd, job.sparseSize);
+      const sink = new ContentSink(fd, job.sparseSize, job.length);
       const file = archive(job.archivePath);
       for (let at = job.contentAt, remaining = job.length; remaining > 0; ) {
         if (Atomics.load(stop, 0) === 1) throw new Stopped();
