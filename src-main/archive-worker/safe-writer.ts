@@ -294,11 +294,11 @@ export class SafeWriter {
     return { fd, temporary: path, number };
   }
 
-  /** Counts a file that took its name (settleRestoredFile, here or in a file thread), by its temporary's number. */
-  settled(temporary: number, entry: ManifestEntry): void {
+  /** Counts a file of `size` bytes that took its name (settleRestoredFile, here or in a file thread), by its temporary's number. */
+  settled(temporary: number, size: number): void {
     this.open.delete(temporary);
     this.files += 1;
-    this.bytes += entry.size;
+    this.bytes += size;
   }
 
   /** Forgets a temporary twin (by its number) a file thread removed: a damaged file. */
@@ -318,7 +318,7 @@ export class SafeWriter {
       return false;
     }
     settleRestoredFile(file.fd, file.temporary, destination, entry, records, this.note);
-    this.settled(file.number, entry);
+    this.settled(file.number, entry.size);
     return true;
   }
 

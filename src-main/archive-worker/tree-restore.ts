@@ -231,17 +231,20 @@ export class TreeRestore {
       entry: { path, type, mode, mtimeMs, mtimeNs, uid, gid, user, group },
       records: attributeRecords(located.header.records, entry.path, writer.note),
     };
+    // The callback keeps only what it needs of the entry while the file is in flight (up to a thousand are): the rest dies young, before the garbage collector has to move it.
+    const { size } = entry;
+    const leaderDestination = isLeader ? destination : null;
     return restorers.add(job, (outcome) => {
       for (const line of outcome.notes) writer.note(line);
       if (outcome.outcome === 'restored') {
-        writer.settled(number, entry);
-        this.restored(entry, destination);
+        writer.settled(number, size);
+        if (leaderDestination !== null) this.leaders.set(path, leaderDestination);
         return;
       }
-      if (isLeader) this.leaders.set(entry.path, null);
+      if (isLeader) this.leaders.set(path, null);
       if (outcome.outcome === 'damaged') {
         writer.forget(number);
-        writer.damaged.push(`/${displayName(entry.path)}`);
+        writer.damaged.push(`/${displayName(path)}`);
       }
     }, this.waitingHook);
   }
