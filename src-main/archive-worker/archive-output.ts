@@ -7,7 +7,7 @@ import type { AgeFileStart } from '../encryption/age-encryptor';
 import { payloadSizeOf } from '../encryption/age-stream';
 import { sealingData } from './sealing-threads';
 import type { UploadRing } from './upload-ring';
-import { baseWord, digestBytes, digested, directFdWord, failed, fdWord, finished, hashed, infoBytes, lengthsStart, produced, tapCapacity, tapped, tapsDone, tapsPublished, threadSource, written } from './output-threads';
+import { baseWord, digestBytes, digested, directFdWord, failed, fdWord, finished, flushed, hashed, infoBytes, lengthsStart, outputThreadRoles, produced, tapCapacity, tapped, tapsDone, tapsPublished, threadSource, written } from './output-threads';
 
 /** Something that hands out slices of its buffer to fill and is told how much was filled. */
 export interface ReservingSink {
@@ -36,7 +36,7 @@ export interface ArchiveOutputResult {
 /** How the archive file is written: direct I/O when the destination's file system takes it (the default), or through the page cache. */
 export interface ArchiveOutputOptions {
   directIo?: boolean;
-  /** Encrypt the file with age: the start of the file (startAgeFile), sealed in the writing thread. */
+  /** Encrypt the file with age: the start of the file (startAgeFile), sealed on a thread of its own. */
   encryption?: AgeFileStart;
   slotBytes?: number;
   slots?: number;
@@ -99,11 +99,11 @@ export class ArchiveOutput {
     if (options.lazy !== true || encryption !== null || options.upload) this.startThreads();
   }
 
-  /** Starts the hashing, tapping and writing threads, once. */
+  /** Starts the hashing, tapping and writing threads (and sealing, when encrypted), once. */
   private startThreads(): void {
     if (this.threads.length > 0) return;
     const encrypted = this.options.encryption !== undefined;
-    this.threads = (['hash', 'tap', 'write'] as const).map((role) => new Worker(threadSource(role, encrypted), { eval: true, workerData: this.workerData }));
+    this.threads = outputThreadRoles(encrypted).map((role) => new Worker(threadSource(role, encrypted), { eval: true, workerData: this.workerData }));
   }
 
   /** Creates the archive file (mode 0600), and a direct-I/O descriptor to it where the file system takes one; with an upload ring, no file (`path` is null). */
@@ -207,9 +207,8 @@ export class ArchiveOutput {
     Atomics.notify(this.control, produced);
     for (;;) {
       this.throwIfFailed();
-      const writtenCount = Atomics.load(this.control, written);
       if (Atomics.load(this.control, digested) === 0) Atomics.wait(this.control, digested, 0, 100);
-      else if (writtenCount < this.submitted) Atomics.wait(this.control, written, writtenCount, 100);
+      else if (Atomics.load(this.control, flushed) === 0) Atomics.wait(this.control, flushed, 0, 100);
       else break;
     }
     const sha256 = this.info.toString('latin1', 0, digestBytes);
@@ -269,7 +268,7 @@ export class ArchiveOutput {
 
   /** The next free buffer, waiting while the threads are a whole ring behind. */
   private acquire(): Buffer {
-    // An encrypted archive's hasher reads the writer's ciphertext, not these slots.
+    // An encrypted archive's hasher reads the sealer's ciphertext, not these slots; `written` counts the slots the sealer took.
     const followers = this.options.encryption ? [tapped, written] : [hashed, tapped, written];
     for (;;) {
       this.throwIfFailed();
@@ -284,7 +283,8 @@ export class ArchiveOutput {
 
   /** Rethrows the writer thread's error (ENOSPC, EIO…) with its code, so the builder reports it as it would its own. */
   private throwIfFailed(): void {
-    if (Atomics.load(this.control, failed) === 0) return;
+    // 2 while a failing thread is still writing its error.
+    if (Atomics.load(this.control, failed) !== 1) return;
     const text = this.info.toString('utf8', digestBytes).replace(/\0+$/, '');
     let reported: { code: string | null; message: string };
     try {

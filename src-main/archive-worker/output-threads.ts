@@ -1,4 +1,4 @@
-import { hasherSealingSource, writerSealingSource } from './sealing-threads';
+import { cipherWriterSource, hasherSealingSource, sealerSource } from './sealing-threads';
 import { ringWriterSource } from './upload-ring';
 
 /*
@@ -26,8 +26,10 @@ export const directFdWord = 7;
 export const baseWord = 8;
 /** Control word: buffers the tapper (each file's own SHA-256) has passed. */
 export const tapped = 9;
+/** Control word: 1 once the writer has written (or handed to the upload) every byte of the file. */
+export const flushed = 10;
 /** Control words from here: each buffer's filled length. */
-export const lengthsStart = 10;
+export const lengthsStart = 11;
 /** Info bytes: the hex digest first, the failed helper's error as JSON after it. */
 export const digestBytes = 64;
 /** How many info bytes there are. */
@@ -39,16 +41,24 @@ export const tapsPublished = 0;
 /** Tap control word: taps whose digest is ready. */
 export const tapsDone = 1;
 
+/** A helper thread's job: hash the archive, hash each file's content (tap), seal an encrypted archive's slots, or write the file. */
+export type OutputThreadRole = 'hash' | 'tap' | 'seal' | 'write';
+
+/** The helper threads an archive needs: a sealer too when it is encrypted. */
+export function outputThreadRoles(encrypted: boolean): OutputThreadRole[] {
+  return encrypted ? ['hash', 'tap', 'seal', 'write'] : ['hash', 'tap', 'write'];
+}
+
 /**
- * The three helper threads. The hasher computes the SHA-256 of every slot in order; the tapper
- * computes the SHA-256 of each file's content within them (the content taps); the writer writes
- * every slot at its place in the file (full slots through the direct-I/O descriptor when there is
- * one). A slot is free again once all three have passed it, so reading, hashing and writing overlap
- * and the two hashes share the machine's cores. For an encrypted archive the writer seals the slots
- * and the hasher hashes the ciphertext instead (sealing-threads.ts); sealed chunks are gathered into
- * aligned stages for O_DIRECT.
+ * The helper threads. The hasher computes the SHA-256 of every slot in order; the tapper computes
+ * the SHA-256 of each file's content within them (the content taps); the writer writes every slot at
+ * its place in the file (full slots through the direct-I/O descriptor when there is one). A slot is
+ * free again once all of them have passed it, so reading, hashing and writing overlap and the two
+ * hashes share the machine's cores. For an encrypted archive the sealer takes the slots in the
+ * writer's place and seals them into a ring of ciphertext, which the writer writes and the hasher
+ * hashes instead (sealing-threads.ts); sealed chunks are gathered into aligned stages for O_DIRECT.
  */
-export const threadSource = (role: 'hash' | 'tap' | 'write', encrypted: boolean): string => `
+export const threadSource = (role: OutputThreadRole, encrypted: boolean): string => `
 const { workerData: w } = require('node:worker_threads');
 const { writeSync } = require('node:fs');
 const { createCipheriv, createHash } = require('node:crypto');
@@ -58,7 +68,8 @@ const info = Buffer.from(w.info);
 const tail = ${role === 'hash' ? hashed : role === 'tap' ? tapped : written};
 const hash = ${role === 'hash' && !encrypted ? "createHash('sha256')" : 'null'};
 ${role === 'write' ? ringWriterSource : ''}
-${role === 'write' && encrypted ? writerSealingSource(fdWord, directFdWord, failed) : ''}
+${role === 'write' && encrypted ? cipherWriterSource(fdWord, directFdWord, failed) : ''}
+${role === 'seal' ? sealerSource(failed) : ''}
 ${role === 'hash' && encrypted ? hasherSealingSource(failed) : ''}
 const taps = new Int32Array(w.tapControl);
 const tapRanges = new Float64Array(w.tapRanges);
@@ -97,19 +108,25 @@ const feedTaps = (view, at) => {
 };
 let position = 0;
 let directAllowed = true;
+/** Records the first failure's error for the filling thread (a thread that fails because another did leaves it alone). */
 const fail = (error) => {
-  info.write(JSON.stringify({ code: (error && error.code) || null, message: String((error && error.message) || error) }), ${digestBytes});
+  if (Atomics.compareExchange(ctrl, ${failed}, 0, 2) === 0) {
+    info.write(JSON.stringify({ code: (error && error.code) || null, message: String((error && error.message) || error) }), ${digestBytes});
+  }
   Atomics.store(ctrl, ${failed}, 1);
-  for (const word of [${hashed}, ${tapped}, ${written}, ${digested}]) Atomics.notify(ctrl, word);
+  for (const word of [${hashed}, ${tapped}, ${written}, ${digested}, ${flushed}]) Atomics.notify(ctrl, word);
 };
 const reportDigest = (hex) => {
   info.write(hex, 0);
   Atomics.store(ctrl, ${digested}, 1);
   Atomics.notify(ctrl, ${digested});
 };
+/** Whether this thread takes the plaintext slots (an encrypted archive's hasher and writer take the ciphertext instead). */
+const takesSlots = ${!(encrypted && (role === 'hash' || role === 'write'))};
 try {
 ${role === 'hash' && encrypted ? 'hashCiphertext(reportDigest);' : ''}
-for (;${role === 'hash' && encrypted ? 'false' : ''};) {
+${role === 'write' && encrypted ? 'writeCiphertext();' : ''}
+for (;takesSlots;) {
   const ready = Atomics.load(ctrl, ${produced});
   const done = Atomics.load(ctrl, tail);
   if (done === ready) {
@@ -127,7 +144,7 @@ for (;${role === 'hash' && encrypted ? 'false' : ''};) {
   } else if (${role === 'tap'}) {
     feedTaps(view, position);
     position += length;
-  } else if (${encrypted}) {
+  } else if (${role === 'seal'}) {
     encrypt(view);
   } else if (up) {
     pushUpload(view);
@@ -150,9 +167,13 @@ for (;${role === 'hash' && encrypted ? 'false' : ''};) {
   Atomics.store(ctrl, tail, done + 1);
   Atomics.notify(ctrl, tail);
 }
-${role === 'write' && encrypted ? 'finishSealing();' : ''}
-${role === 'write' ? 'closeUpload();' : ''}
+${role === 'seal' ? 'finishSealing();' : ''}
+${role === 'write' ? `if (Atomics.load(ctrl, ${failed}) === 0) closeUpload();` : ''}
 if (hash) reportDigest(hash.digest('hex'));
+${role === 'write' ? `if (Atomics.load(ctrl, ${failed}) === 0) {
+  Atomics.store(ctrl, ${flushed}, 1);
+  Atomics.notify(ctrl, ${flushed});
+}` : ''}
 } catch (error) {
   fail(error);
 }

@@ -208,7 +208,7 @@ async function main(): Promise<void> {
   console.log(`  ratio Dormouse / GNU tar          ${(ours / tar).toFixed(2)}x   (target at most 1.30x; issue #15: at most 1.10x on this tree, see scale-bench.ts)`);
   console.log(`  ratio Dormouse / GNU tar + fsync  ${(ours / tarSync).toFixed(2)}x`);
   const encrypted = median(encryptedTimes);
-  console.log(`  Dormouse to an encrypted destination (age, sealed in the writing thread)  ${seconds(encrypted)}`);
+  console.log(`  Dormouse to an encrypted destination (age, sealed on its own thread)  ${seconds(encrypted)}`);
   console.log(`  ratio encrypted / GNU tar          ${(encrypted / tar).toFixed(2)}x   (target at most 1.30x, issue #17)`);
   console.log(`  ratio encrypted / GNU tar + fsync  ${(encrypted / tarSync).toFixed(2)}x`);
   console.log(`  owning process event-loop delay p99 ${median(delays).toFixed(1)} ms (target at most 10 ms)`);

@@ -12,7 +12,7 @@ import { temporaryFolder } from '../helpers/cli';
 import { noAge } from './age-kit';
 
 /**
- * The archive output's writing thread sealing the stream as age: whatever the pieces and however
+ * The archive output's sealing thread sealing the stream as age: whatever the pieces and however
  * they fall across the ring's slots and age's 64 KiB chunks (the last chunk full, or a payload of
  * nothing), Debian's `age -d -i` gives back exactly what was written, and the SHA-256 and length
  * reported are the encrypted file's.

@@ -5,6 +5,8 @@ import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ArchiveOutput } from '../../src-main/archive-worker/archive-output';
+import { startAgeFile } from '../../src-main/encryption/age-encryptor';
+import { generateIdentity } from '../../src-main/encryption/age-keys';
 import { temporaryFolder } from '../helpers/cli';
 import { mountSmallDisk } from '../helpers/small-disk';
 
@@ -106,25 +108,29 @@ test('on tmpfs (standing in for anything that is not a local disk, such as a net
   assert.ok(readFileSync(join(tmpfs, 'archive.tar')).equals(readFileSync(join(ext4, 'archive.tar'))));
 });
 
-test('a write error in the writing thread (the drive full) reaches the builder with its code, and the file can be abandoned', async (t) => {
+test('a write error in the writing thread (the drive full) reaches the builder with its code, plain or encrypted, and the file can be abandoned', async (t) => {
   for (const fileSystem of ['ext4', 'tmpfs'] as const) {
     const disk = mountSmallDisk(t, 24, fileSystem);
     if (disk === null) {
       t.skip('mounting small file systems is not allowed here');
       return;
     }
-    const output = new ArchiveOutput({ slotBytes: 256 * 1024, slots: 4 });
-    output.open(join(disk, 'archive.tar.partial'));
-    const chunk = pattern(1024 * 1024, 9);
-    let failure: NodeJS.ErrnoException | null = null;
-    try {
-      for (let i = 0; i < 64; i += 1) output.write(chunk);
-      output.finish();
-    } catch (error) {
-      failure = error as NodeJS.ErrnoException;
+    for (const encrypted of [false, true]) {
+      const encryption = encrypted ? startAgeFile([generateIdentity().recipient]) : undefined;
+      const output = new ArchiveOutput({ slotBytes: 256 * 1024, slots: 4, encryption });
+      output.open(join(disk, `archive-${encrypted}.tar.partial`));
+      const chunk = pattern(1024 * 1024, 9);
+      let failure: NodeJS.ErrnoException | null = null;
+      try {
+        for (let i = 0; i < 64; i += 1) output.write(chunk);
+        output.finish();
+      } catch (error) {
+        failure = error as NodeJS.ErrnoException;
+      }
+      const what = `${encrypted ? 'an encrypted' : 'a plain'} archive on ${fileSystem}`;
+      assert.ok(failure, `writing 64 MiB of ${what} to a 24 MiB disk fails`);
+      assert.equal(failure.code, 'ENOSPC', `the error keeps its code for ${what}: ${failure.message}`);
+      await output.abandon();
     }
-    assert.ok(failure, `writing 64 MiB to a 24 MiB ${fileSystem} fails`);
-    assert.equal(failure.code, 'ENOSPC', `the error keeps its code on ${fileSystem}: ${failure.message}`);
-    await output.abandon();
   }
 });
