@@ -13,3 +13,8 @@ export function formatBytes(bytes: number): string {
   }
   return `${shown(value)} ${units[unit]}`;
 }
+
+/** A count with its noun as people read it ("1 file", "1,234 files"): `many` is `one` with an s unless given. */
+export function counted(count: number, one: string, many = `${one}s`): string {
+  return `${count.toLocaleString('en-US')} ${count === 1 ? one : many}`;
+}

@@ -1,6 +1,6 @@
 import type { TaskProgress, CronPreview, DestinationRemoved, DestinationView, ImportReport, JobProgress, JobView, PruneReport, RestoreReport, ScheduleView, SnapshotListing, SnapshotView, StatusView, VerifyReport } from '../../shared/types';
 import { itemWarnings, itemsNotBackedUp, jobNotes } from '../../shared/warning-words';
-import { formatBytes } from '../../shared/format';
+import { counted, formatBytes } from '../../shared/format';
 
 /** Lays rows out in aligned columns for terminals. */
 function table(header: string[], rows: string[][]): string {
@@ -72,7 +72,7 @@ export function cronPreviewText(preview: CronPreview): string {
 export function jobText(job: JobView): string {
   const head = `Job ${job.id} (${job.trigger}) ${job.status}`;
   const lines = [job.error ? `${head} [${job.error.code}]: ${job.error.message}` : head];
-  if (job.status === 'succeeded') lines.push(`  ${job.files.toLocaleString('en-US')} files, ${formatBytes(job.bytes)} -> ${job.archivePath}`, `  sha256 ${job.sha256}`);
+  if (job.status === 'succeeded') lines.push(`  ${counted(job.files, 'file')}, ${formatBytes(job.bytes)} -> ${job.archivePath}`, `  sha256 ${job.sha256}`);
   lines.push(`  queued ${job.queuedAt}${job.startedAt ? `, started ${job.startedAt}` : ''}${job.finishedAt ? `, finished ${job.finishedAt}` : ''}`);
   const items = itemWarnings(job.warnings);
   if (items.length > 0) lines.push(`  ${itemsNotBackedUp(items.length)}:`, ...items.map((item) => `    ${item}`));
@@ -142,7 +142,7 @@ export function verifyText(report: VerifyReport): string {
 
 /** The readable form of `dormouse restore`. */
 export function restoreText(report: RestoreReport): string {
-  const lines = [`Restored ${report.files.toLocaleString('en-US')} files (${formatBytes(report.bytes)}) from snapshot ${report.snapshotId} into ${report.target}.`];
+  const lines = [`Restored ${counted(report.files, 'file')} (${formatBytes(report.bytes)}) from snapshot ${report.snapshotId} into ${report.target}.`];
   if (report.conflicts.length > 0) lines.push(`${report.conflicts.length} existing file(s) left as they are (restore again with --overwrite to replace them):`, ...report.conflicts.map((path) => `  ${path}`));
   if (report.refused.length > 0) lines.push(`${report.refused.length} entr(ies) not restored:`, ...report.refused.map((reason) => `  ${reason}`));
   if (report.damaged.length > 0) lines.push(`${report.damaged.length} damaged file(s) not restored (their content no longer matches what was backed up; run dormouse verify):`, ...report.damaged.map((path) => `  ${path}`));

@@ -1,4 +1,4 @@
-import { formatBytes } from '../../shared/format';
+import { counted, formatBytes } from '../../shared/format';
 import { formatAgo, formatDuration } from '../../shared/human-time';
 import type { JobView } from '../../shared/types';
 import { itemWarnings, itemsNotBackedUp } from '../../shared/warning-words';
@@ -43,8 +43,7 @@ export function jobNotification(job: JobView, scheduleName: string, destinationN
     }
     if (!notifyOnSuccess) return null;
     const took = job.startedAt && job.finishedAt ? ` in ${formatDuration(Date.parse(job.finishedAt) - Date.parse(job.startedAt))}` : '';
-    const files = `${job.files.toLocaleString('en-US')} file${job.files === 1 ? '' : 's'}`;
-    return { title: 'Backup complete', body: `Backed up ${scheduleName} — ${files}, ${formatBytes(job.bytes)}${took}`, jobId: job.id };
+    return { title: 'Backup complete', body: `Backed up ${scheduleName} — ${counted(job.files, 'file')}, ${formatBytes(job.bytes)}${took}`, jobId: job.id };
   }
   if (job.status === 'failed') {
     return { title: `Backup of ${scheduleName} failed`, body: reasonInWords(job, destinationName), jobId: job.id };

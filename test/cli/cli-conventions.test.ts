@@ -204,3 +204,21 @@ test('a run, restore or verify that fails before its work starts ends at once an
     assert.equal(left, 'none');
   }
 });
+
+test('text output says "1 file" for one file and "2 files" for two, in the job line and the restore line', (t) => {
+  const { root, drive, docs } = workspace(t);
+  const dataDir = join(root, 'data');
+  writeFileSync(join(docs, 'only.txt'), 'one file\n');
+  expectOk(dormouse(['--data-dir', dataDir, '--json', 'destination', 'add', '--name', 'usb', '--path', drive]));
+  expectOk(dormouse(['--data-dir', dataDir, '--json', 'schedule', 'add', '--name', 'docs', '--source', docs, '--destination', 'usb', '--cron', '0 9 * * *']));
+  const one = dormouse(['--data-dir', dataDir, 'run', 'docs']);
+  assert.equal(one.code, 0, describeResult(one));
+  assert.match(one.stdout, /^ {2}1 file, \d+ B -> /m, one.stdout);
+  const restoredOne = dormouse(['--data-dir', dataDir, 'restore', '1', '--to', join(root, 'back-one')]);
+  assert.match(restoredOne.stdout, /^Restored 1 file \(9 B\) from snapshot 1 into /, describeResult(restoredOne));
+  writeFileSync(join(docs, 'second.txt'), 'two files\n');
+  const two = dormouse(['--data-dir', dataDir, 'run', 'docs']);
+  assert.match(two.stdout, /^ {2}2 files, \d+ B -> /m, two.stdout);
+  const restoredTwo = dormouse(['--data-dir', dataDir, 'restore', '2', '--to', join(root, 'back-two')]);
+  assert.match(restoredTwo.stdout, /^Restored 2 files \(19 B\) from snapshot 2 into /, describeResult(restoredTwo));
+});

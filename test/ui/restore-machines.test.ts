@@ -128,7 +128,7 @@ test("a second laptop's window restores the first laptop's snapshot, and says wh
     assert.equal(await folder.inputValue(), into, 'the folder is typed in before Restore is pressed');
     await main.getByRole('button', { name: 'Restore', exact: true }).click();
     const status = main.getByRole('status');
-    await status.getByText('Restored 1 files').waitFor();
+    await status.getByText(/Restored 1 file \(/).waitFor();
     assert.equal(await status.locator('.path').first().textContent(), into, 'the report names the folder restored into');
     await status.getByText('1 file was damaged in the backup and not restored').waitFor();
     const damagedList = status.getByRole('list', { name: 'Damaged files, not restored', includeHidden: true });

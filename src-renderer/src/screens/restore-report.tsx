@@ -1,14 +1,10 @@
 import { useId, useState, type ReactNode } from 'react';
-import { formatBytes } from '../../../shared/format';
+import { counted, formatBytes } from '../../../shared/format';
 import type { RestoreReport, VerifyReport } from '../../../shared/types';
 import { itemWarnings, splitItemWarning } from '../../../shared/warning-words';
 import { call, EngineError } from '../bridge';
 
 /** "1 file was", "3 files were": a count with its noun and verb agreeing. */
-function counted(count: number, one: string, many: string): string {
-  return `${count.toLocaleString('en-US')} ${count === 1 ? one : many}`;
-}
-
 /** One line of a report: a path shown apart from what is said about it when the line starts with a path; `bare`: the line is a path alone. */
 function ReportLine({ line, bare }: { line: string; bare: boolean }) {
   if (bare) {
@@ -87,8 +83,7 @@ export function RestoreReportView({ report, replaceHint }: { report: RestoreRepo
   return (
     <div className="notice" role="status">
       <p>
-        {/* "files" even for one: the wording the restore screen has always used and its tests read. */}
-        Restored {report.files.toLocaleString('en-US')} files ({formatBytes(report.bytes)}) into <span className="path">{report.target}</span>
+        Restored {counted(report.files, 'file')} ({formatBytes(report.bytes)}) into <span className="path">{report.target}</span>
         {whole ? '.' : ', but not everything:'}
       </p>
       {damaged.length > 0 && (

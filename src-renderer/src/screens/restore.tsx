@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useState } from 'react';
 import type { DormouseEvent } from '../../../shared/contract';
-import { formatBytes } from '../../../shared/format';
+import { counted, formatBytes } from '../../../shared/format';
 import type { RestoreReport, SnapshotListing, SnapshotView, TaskProgress, VerifyReport } from '../../../shared/types';
 import { call, EngineError } from '../bridge';
 import { useEngineData, useEngineEvents } from '../use-engine';
@@ -239,7 +239,7 @@ export function RestoreScreen() {
                 return (
                   <li key={snapshot.id}>
                     <div>
-                      <strong>{snapshot.scheduleName}</strong> — {new Date(snapshot.createdAt).toLocaleString()} — {snapshot.files.toLocaleString('en-US')} files, {formatBytes(snapshot.bytes)}
+                      <strong>{snapshot.scheduleName}</strong> — {new Date(snapshot.createdAt).toLocaleString()} — {counted(snapshot.files, 'file')}, {formatBytes(snapshot.bytes)}
                       {!snapshot.machine.current && <span className="chip">{fromMachine(snapshot)}</span>}
                       {report && (report.ok ? <span className="chip chip-succeeded">Verified</span> : <span className="chip chip-failed">Damaged</span>)}
                       {report && !report.ok && <div className="error">{report.snapshots[0]?.problems.slice(0, 3).join('; ')}</div>}

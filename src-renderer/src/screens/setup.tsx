@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import type { DormouseEvent } from '../../../shared/contract';
 import { clockText, parseClock, presetToCron, type FrequencyPreset } from '../../../shared/cron-presets';
-import { formatBytes } from '../../../shared/format';
+import { counted, formatBytes } from '../../../shared/format';
 import { formatWhen } from '../../../shared/human-time';
 import type { CronPreview, JobProgress, JobView } from '../../../shared/types';
 import { call, EngineError } from '../bridge';
@@ -52,7 +52,7 @@ function FirstBackup({ job, progress, navigate }: { job: JobView; progress: JobP
     return (
       <div className="setup-progress" role="status">
         <p>
-          <strong>Your first backup is done:</strong> {job.files.toLocaleString('en-US')} file{job.files === 1 ? '' : 's'}, {formatBytes(job.bytes)}.
+          <strong>Your first backup is done:</strong> {counted(job.files, 'file')}, {formatBytes(job.bytes)}.
         </p>
         <button type="button" onClick={() => navigate('overview')}>
           Go to the overview
