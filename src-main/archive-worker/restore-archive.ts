@@ -79,7 +79,7 @@ export async function restoreArchive(request: RestoreRequest, host: RestoreHost)
     if (view.missing !== null) {
       for (const path of selection.unknown) writer.refused.push(`${path}: not restored, ${view.missing}`);
       if (request.paths.length === 0) writer.refused.push(`the files only earlier snapshots list are not restored: ${view.missing}`);
-    } else if (selection.unknown.length > 0) throw new NotInSnapshot(`${selection.unknown.join(', ')} ${selection.unknown.length === 1 ? 'is' : 'are'} not in this snapshot; list it with \`dormouse ls\``);
+    } else if (selection.unknown.length > 0) throw new NotInSnapshot(notInSnapshot(view, selection.unknown));
     plan = planRestore(view, selection, request.paths, writer.refused);
     mkdirSync(target, { recursive: true });
     if (plan.totalBytes >= writebackFromBytes) writeback = new Writeback(target);
@@ -102,4 +102,12 @@ export async function restoreArchive(request: RestoreRequest, host: RestoreHost)
   flushToDisk(target);
   host.progress(writer.files, writer.bytes, plan.totalFiles, plan.totalBytes, '');
   return { target, files: writer.files, bytes: writer.bytes, conflicts: writer.conflicts, refused: writer.refused, damaged: writer.damaged, unapplied: writer.unapplied };
+}
+
+/** Says which paths a snapshot does not have, and where they may have been meant (SnapshotView.meant): paths start with the folder that was backed up. */
+function notInSnapshot(view: SnapshotView, unknown: readonly string[]): string {
+  const missing = `${unknown.join(', ')} ${unknown.length === 1 ? 'is' : 'are'} not in this snapshot`;
+  const meant = unknown.map((path) => view.meant(path)).filter((path): path is string => path !== null);
+  if (meant.length === 0) return `${missing}; list it with \`dormouse ls\``;
+  return `${missing}; did you mean ${meant.join(', ')}? Paths start with the folder that was backed up (\`dormouse ls\` lists them)`;
 }

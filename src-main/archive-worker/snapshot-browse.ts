@@ -52,5 +52,7 @@ export function listViewFolder(view: SnapshotView, snapshotId: number, path: str
     if (!isSameOrBelow(entry.path, folder)) break;
     if (entry.path === folder || !entry.path.slice(folder.length + 1).includes('/')) found.push(entry);
   }
+  const meant = found.some((entry) => entry.path === folder) ? null : view.meant(folder);
+  if (meant !== null) throw new DormouseError('NOT_FOUND', `${path} is not in snapshot ${snapshotId}; did you mean ${meant}? Paths start with the folder that was backed up`);
   return listSnapshotFolder(snapshotId, found, path, sources);
 }

@@ -1,9 +1,10 @@
+import { posix } from 'node:path';
 import { DormouseError } from '../../shared/errors';
 import type { ManifestEntry } from './archive-manifest';
 import { noKeys, type ArchiveKeys } from './archive-file';
 import { openManifest, type ManifestReader } from './manifest-reader';
 import type { ManifestLine } from './manifest-writer';
-import { comparePaths } from './path-order';
+import { comparePaths, isSameOrBelow } from './path-order';
 
 /** An archive of a chain and its snapshot's id, newest first. */
 interface ChainArchive {
@@ -76,6 +77,28 @@ export class SnapshotView {
     const found: ManifestEntry[] = [];
     for (const entry of this.entries()) if (roots.has(entry.path)) found.push(entry);
     return found;
+  }
+
+  /**
+   * Where a path that is not in the snapshot may have been meant: the same path under one of the
+   * folders that were backed up ("Documents/a.txt" for "/home/ana/Documents/a.txt" when the source
+   * was /home/ana), as `/…`, when exactly one of them holds it; else null.
+   */
+  meant(path: string): string | null {
+    const relative = path.replace(/^\/+/, '').replace(/\/+$/, '');
+    if (relative === '') return null;
+    const holders: string[] = [];
+    for (const source of this.own.header.snapshot.sources) {
+      const root = source.replace(/^\/+/, '').replace(/\/+$/, '');
+      const candidate = root === '' ? relative : `${root}/${relative}`;
+      if (candidate !== relative && this.entries(candidate).next().value?.path === candidate) holders.push(`/${candidate}`);
+      // A source's own name given first ("Documents/a.txt" for the source /home/ana/Documents).
+      const parent = posix.dirname(root);
+      const underParent = parent === '.' ? relative : `${parent}/${relative}`;
+      if (underParent !== relative && underParent !== candidate && isSameOrBelow(underParent, root) && this.entries(underParent).next().value?.path === underParent) holders.push(`/${underParent}`);
+    }
+    const unique = [...new Set(holders)];
+    return unique.length === 1 ? (unique[0] as string) : null;
   }
 
   /**

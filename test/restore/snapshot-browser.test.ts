@@ -166,3 +166,19 @@ test('the top level is answered before the rest of the manifest is read: damage 
     });
   }
 });
+
+test('a path given from inside the backed-up folder (or from its name) is refused, naming the full path it may have meant, for ls and restore alike', () => {
+  const expected = join(docs, 'letters', 'first.txt');
+  for (const given of ['letters/first.txt', 'Documents/letters/first.txt']) {
+    const listed = ws.cli(['ls', String(second.id), given]);
+    assert.equal(listed.code, 2, describeResult(listed));
+    assert.ok(listed.stderr.includes(`did you mean ${expected}?`), describeResult(listed));
+    const restored = ws.cli(['restore', String(second.id), '--path', given, '--to', join(ws.root, 'restored')]);
+    assert.equal(restored.code, 2, describeResult(restored));
+    assert.ok(restored.stderr.includes(`${given} is not in this snapshot; did you mean ${expected}?`), describeResult(restored));
+  }
+  const nowhere = ws.cli(['restore', String(second.id), '--path', 'letters/none.txt', '--to', join(ws.root, 'restored')]);
+  assert.ok(nowhere.stderr.includes('letters/none.txt is not in this snapshot; list it with `dormouse ls`'), describeResult(nowhere));
+  const listedFull = ws.ok<{ entries: { path: string }[] }>(['ls', String(second.id), join(docs, 'letters')]);
+  assert.deepEqual(listedFull.entries.map((entry) => entry.path).sort(), [expected, join(docs, 'letters', 'second.txt')], 'the full path lists as before');
+});
