@@ -12,12 +12,33 @@ export function cronFields(expression: string): string[] {
   return expression.trim().split(/\s+/).filter((field) => field.length > 0);
 }
 
+/** The nicknames Vixie cron and cronie take for the common schedules, and the five fields each stands for. */
+const cronNicknames: Readonly<Record<string, string>> = {
+  '@hourly': '0 * * * *',
+  '@daily': '0 0 * * *',
+  '@midnight': '0 0 * * *',
+  '@weekly': '0 0 * * 0',
+  '@monthly': '0 0 1 * *',
+  '@yearly': '0 0 1 1 *',
+  '@annually': '0 0 1 1 *',
+};
+
+/** An expression as a schedule keeps it: a nickname people know from crontab (`@daily`) as its five fields, anything else as given. */
+export function expandCronNickname(expression: string): string {
+  return cronNicknames[expression.trim().toLowerCase()] ?? expression;
+}
+
 /**
- * Checks the shape every front end can check without the engine: 5 fields, or 6 with seconds first.
- * Returns a message saying what to fix, or null when the shape is right.
+ * Checks the shape every front end can check without the engine: 5 fields, or 6 with seconds first,
+ * or a crontab nickname (`@daily`). Returns a message saying what to fix, or null when the shape is right.
  */
 export function cronShapeProblem(expression: string): string | null {
-  const count = cronFields(expression).length;
+  const fields = cronFields(expandCronNickname(expression));
+  if (fields.length === 1 && fields[0]?.startsWith('@')) {
+    if (fields[0].toLowerCase() === '@reboot') return '"@reboot" is not a schedule Dormouse keeps: it backs up what a laptop missed when it wakes or starts anyway; give a schedule such as @daily or "0 9 * * *"';
+    return `"${shortQuote(fields[0])}" is not a cron nickname; use one of ${Object.keys(cronNicknames).join(', ')}, or 5 fields such as "0 9 * * *"`;
+  }
+  const count = fields.length;
   if (count === 5 || count === 6) return null;
   return `a cron expression has 5 fields (minute hour day-of-month month day-of-week) or 6 with seconds first; "${shortQuote(expression)}" has ${count}`;
 }

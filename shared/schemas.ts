@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { cronShapeProblem } from './cron-words';
+import { cronShapeProblem, expandCronNickname } from './cron-words';
 import { DormouseError } from './errors';
 import { parseIsoInstant } from './time';
 import { settingsSchema } from './settings';
@@ -30,10 +30,11 @@ export const excludePatternSchema = z
   .max(1024, 'must be at most 1024 characters')
   .refine(noControlCharacters, 'must not contain control characters');
 
-/** A cron expression of 5 fields, or 6 with seconds; the engine parses it fully. */
+/** A cron expression of 5 fields, or 6 with seconds, or a crontab nickname (kept as its 5 fields); the engine parses it fully. */
 export const cronSchema = z
   .string()
   .max(200, 'must be at most 200 characters')
+  .transform(expandCronNickname)
   .superRefine((text, context) => {
     const problem = cronShapeProblem(text);
     if (problem !== null) context.addIssue({ code: 'custom', message: problem });

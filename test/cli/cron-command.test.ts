@@ -164,3 +164,11 @@ test('cron without --json prints the description and the next runs as text', (t)
   assert.match(result.stdout, /Every day at 09:00/);
   for (const time of ['2026-11-22T09:00:00+01:00', '2026-11-23T09:00:00+01:00', '2026-11-24T09:00:00+01:00']) assert.ok(result.stdout.includes(time), result.stdout);
 });
+
+test('cron takes a crontab nickname and shows the five fields it stands for', (t) => {
+  assert.deepEqual(preview(t, ['@weekly', '--from', '2026-11-21T10:00:00+01:00', '--count', '1']), {
+    expression: '0 0 * * 0',
+    description: 'Every Sunday at 00:00',
+    next: ['2026-11-22T00:00:00+01:00'],
+  });
+});

@@ -444,3 +444,18 @@ test('schedule add without --source exits 2 and says to pass --source', (t) => {
   assertUsageError(result, /--source/);
   assert.deepEqual(w.list(), []);
 });
+
+test('schedule add and edit take the crontab nicknames (@daily, @hourly…) and keep their five fields; @reboot is refused', (t) => {
+  const w = workspace(t);
+  const berlin = { TZ: 'Europe/Berlin' };
+  expectOk(w.run(['schedule', 'add', '--name', 'Documents', '--source', w.docs, '--destination', 'usb', '--cron', '@daily'], berlin));
+  let [schedule] = w.list(berlin);
+  assert.equal(schedule?.cron, '0 0 * * *');
+  assert.equal(schedule?.description, 'Every day at 00:00');
+  expectOk(w.run(['schedule', 'edit', 'Documents', '--cron', '@Hourly'], berlin));
+  [schedule] = w.list(berlin);
+  assert.equal(schedule?.cron, '0 * * * *');
+  assert.equal(schedule?.description, 'Every hour');
+  assertUsageError(w.run(['schedule', 'add', '--name', 'Boot', '--source', w.docs, '--destination', 'usb', '--cron', '@reboot']), /"@reboot" is not a schedule Dormouse keeps/);
+  assert.deepEqual(w.list().map((each) => each.name), ['Documents'], 'nothing was added');
+});

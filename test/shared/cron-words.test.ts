@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cronShapeProblem, describeCron } from '../../shared/cron-words';
+import { cronShapeProblem, describeCron, expandCronNickname } from '../../shared/cron-words';
 
 test('the presets the schedule editor offers read naturally', () => {
   assert.equal(describeCron('0 9 * * *'), 'Every day at 09:00');
@@ -27,4 +27,21 @@ test('only 5 or 6 fields make a cron expression', () => {
   assert.match(cronShapeProblem('0 9 * *') ?? '', /has 4/);
   assert.match(cronShapeProblem('0 0 9 * * * 2026') ?? '', /has 7/);
   assert.match(cronShapeProblem('') ?? '', /has 0/);
+});
+
+test('crontab nicknames stand for their five fields, in any case and with spaces around; anything else is kept as given', () => {
+  assert.equal(expandCronNickname('@hourly'), '0 * * * *');
+  assert.equal(expandCronNickname(' @Daily '), '0 0 * * *');
+  assert.equal(expandCronNickname('@midnight'), '0 0 * * *');
+  assert.equal(expandCronNickname('@weekly'), '0 0 * * 0');
+  assert.equal(expandCronNickname('@MONTHLY'), '0 0 1 * *');
+  assert.equal(expandCronNickname('@yearly'), '0 0 1 1 *');
+  assert.equal(expandCronNickname('@annually'), '0 0 1 1 *');
+  assert.equal(expandCronNickname('0 9 * * *'), '0 9 * * *');
+  assert.equal(cronShapeProblem('@daily'), null);
+});
+
+test('a nickname cron has but Dormouse does not, or a misspelt one, is refused saying what to write instead', () => {
+  assert.match(cronShapeProblem('@reboot') ?? '', /"@reboot" is not a schedule Dormouse keeps: it backs up what a laptop missed when it wakes or starts anyway; give a schedule such as @daily/);
+  assert.match(cronShapeProblem('@dayly') ?? '', /"@dayly" is not a cron nickname; use one of @hourly, @daily, .*, or 5 fields such as "0 9 \* \* \*"/);
 });
