@@ -29,7 +29,9 @@ export function addJobCommands(program: Command, cli: Cli): void {
     .option('--schedule <name>', 'only this schedule')
     .option('--limit <n>', 'at most this many (default 50)', wholeNumber)
     .action(async function (this: Command, options: { schedule?: string; limit?: number }) {
-      await cli.call(this, 'jobs:list', withoutUndefined({ schedule: options.schedule, limit: options.limit }), (list) => list, text.jobsText);
+      // The text shows each job's schedule by name; a removed schedule's jobs are gone with it.
+      const names = new Map((await cli.engine(this).handle('schedules:list', {})).map((schedule) => [schedule.id, schedule.name]));
+      await cli.call(this, 'jobs:list', withoutUndefined({ schedule: options.schedule, limit: options.limit }), (list) => list, (list) => text.jobsText(list, names));
     });
 
   program

@@ -80,12 +80,12 @@ export function jobText(job: JobView): string {
   return lines.join('\n');
 }
 
-/** The readable form of `dormouse jobs`. */
-export function jobsText(list: JobView[]): string {
+/** The readable form of `dormouse jobs`: each job's schedule by name (`names`, by schedule id; the id where it has none). */
+export function jobsText(list: JobView[], names: ReadonlyMap<number, string> = new Map()): string {
   if (list.length === 0) return 'No backup jobs yet. Run one with: dormouse run SCHEDULE';
   return table(
     ['ID', 'SCHEDULE', 'TRIGGER', 'STATUS', 'QUEUED', 'FILES', 'SIZE', 'WARNINGS', 'ERROR'],
-    list.map((job) => [String(job.id), String(job.scheduleId), job.trigger, job.status, job.queuedAt, String(job.files), formatBytes(job.bytes), String(job.warnings.length), job.error?.code ?? '']),
+    list.map((job) => [String(job.id), names.get(job.scheduleId) ?? String(job.scheduleId), job.trigger, job.status, job.queuedAt, String(job.files), formatBytes(job.bytes), String(job.warnings.length), job.error?.code ?? '']),
   );
 }
 

@@ -205,7 +205,7 @@ test('a run, restore or verify that fails before its work starts ends at once an
   }
 });
 
-test('text output says "1 file" for one file and "2 files" for two, in the job line and the restore line', (t) => {
+test('text output says "1 file" for one file and "2 files" for two, in the job line and the restore line; the job list names schedules', (t) => {
   const { root, drive, docs } = workspace(t);
   const dataDir = join(root, 'data');
   writeFileSync(join(docs, 'only.txt'), 'one file\n');
@@ -221,4 +221,7 @@ test('text output says "1 file" for one file and "2 files" for two, in the job l
   assert.match(two.stdout, /^ {2}2 files, \d+ B -> /m, two.stdout);
   const restoredTwo = dormouse(['--data-dir', dataDir, 'restore', '2', '--to', join(root, 'back-two')]);
   assert.match(restoredTwo.stdout, /^Restored 2 files \(19 B\) from snapshot 2 into /, describeResult(restoredTwo));
+  const jobs = dormouse(['--data-dir', dataDir, 'jobs']);
+  assert.match(jobs.stdout, /^2 +docs +manual +succeeded /m, 'the job list names each job\'s schedule');
+  assert.match(jobs.stdout, /^1 +docs +manual +succeeded /m, jobs.stdout);
 });
