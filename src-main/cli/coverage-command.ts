@@ -1,6 +1,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { coverageStatuses, maxCoverageDays, statusWords, triggerWords, type CoverageSlot, type CoverageView } from '../../shared/coverage';
 import { formatDuration } from '../../shared/human-time';
+import { counted } from '../../shared/format';
 import type { Cli } from './cli-context';
 
 function days(value: string): number {
@@ -45,7 +46,7 @@ function runLine(run: CoverageSlot[]): string {
 /** The readable form of `dormouse coverage`: a count per status, then one line per run of alike slots. */
 export function coverageText(view: CoverageView): string {
   const counts = coverageStatuses.map((status) => [status, view.slots.filter((slot) => slot.status === status).length] as const).filter(([, count]) => count > 0);
-  const header = `${view.schedule}: ${view.slots.length} expected run(s) from ${shortTime(view.from)} to ${shortTime(view.to)}`;
+  const header = `${view.schedule}: ${counted(view.slots.length, 'expected run')} from ${shortTime(view.from)} to ${shortTime(view.to)}`;
   if (view.slots.length === 0) return `${header}.`;
   const lines = [`${header}: ${counts.map(([status, count]) => `${count} ${statusWords[status]}`).join(', ')}`];
   let run: CoverageSlot[] = [];

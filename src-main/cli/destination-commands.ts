@@ -5,6 +5,7 @@ import { newPassphrase, passphraseFileOption, withPassphrase } from './passphras
 import { readPassphrase } from '../encryption/passphrase-source';
 import { DormouseError } from '../../shared/errors';
 import type { RequestOf } from '../../shared/contract';
+import { counted } from '../../shared/format';
 import { awsCredentials } from './aws-credentials';
 
 interface AddOptions {
@@ -76,7 +77,7 @@ export function addDestinationCommands(program: Command, cli: Cli): void {
           },
           (d) =>
             `Added ${d.encrypted ? 'encrypted ' : ''}destination "${d.name}" at ${d.path} (id ${d.id}).` +
-            (d.importedSnapshots > 0 ? ` Found ${d.importedSnapshots} snapshot(s) already there and added them to the catalog.` : '') +
+            (d.importedSnapshots > 0 ? ` Found ${counted(d.importedSnapshots, 'snapshot')} already there and added ${d.importedSnapshots === 1 ? 'it' : 'them'} to the catalog.` : '') +
             (fromOthers > 0
               ? ` ${fromOthers} of them ${fromOthers === 1 ? "is another machine's" : "are other machines'"} (dormouse snapshots --machine all): restorable here, never pruned nor built on.`
               : '') +

@@ -143,10 +143,10 @@ export function verifyText(report: VerifyReport): string {
 /** The readable form of `dormouse restore`. */
 export function restoreText(report: RestoreReport): string {
   const lines = [`Restored ${counted(report.files, 'file')} (${formatBytes(report.bytes)}) from snapshot ${report.snapshotId} into ${report.target}.`];
-  if (report.conflicts.length > 0) lines.push(`${report.conflicts.length} existing file(s) left as they are (restore again with --overwrite to replace them):`, ...report.conflicts.map((path) => `  ${path}`));
-  if (report.refused.length > 0) lines.push(`${report.refused.length} entr(ies) not restored:`, ...report.refused.map((reason) => `  ${reason}`));
-  if (report.damaged.length > 0) lines.push(`${report.damaged.length} damaged file(s) not restored (their content no longer matches what was backed up; run dormouse verify):`, ...report.damaged.map((path) => `  ${path}`));
-  if (report.unapplied.length > 0) lines.push(`${report.unapplied.length} attribute(s) could not be applied:`, ...report.unapplied.map((line) => `  ${line}`));
+  if (report.conflicts.length > 0) lines.push(`${counted(report.conflicts.length, 'existing file')} left as ${report.conflicts.length === 1 ? 'it is' : 'they are'} (restore again with --overwrite to replace ${report.conflicts.length === 1 ? 'it' : 'them'}):`, ...report.conflicts.map((path) => `  ${path}`));
+  if (report.refused.length > 0) lines.push(`${counted(report.refused.length, 'entry', 'entries')} not restored:`, ...report.refused.map((reason) => `  ${reason}`));
+  if (report.damaged.length > 0) lines.push(`${counted(report.damaged.length, 'damaged file')} not restored (${report.damaged.length === 1 ? 'its' : 'their'} content no longer matches what was backed up; run dormouse verify):`, ...report.damaged.map((path) => `  ${path}`));
+  if (report.unapplied.length > 0) lines.push(`${counted(report.unapplied.length, 'attribute')} could not be applied:`, ...report.unapplied.map((line) => `  ${line}`));
   return lines.join('\n');
 }
 
@@ -166,7 +166,7 @@ export function pruneText(reports: PruneReport[]): string {
 
 /** The readable form of `dormouse import`. */
 export function importText(report: ImportReport): string {
-  const lines = [`${report.destination}: imported ${report.imported.length} snapshot(s), ${report.alreadyKnown} already in the catalog.`];
+  const lines = [`${report.destination}: imported ${counted(report.imported.length, 'snapshot')}, ${report.alreadyKnown} already in the catalog.`];
   for (const item of report.imported) lines.push(`  + ${item.snapshotId} ${item.scheduleName}${item.machine.current ? '' : ` (machine ${item.machine.name})`}: ${item.archivePath}`);
   const others = report.imported.filter((item) => !item.machine.current).length;
   if (others > 0) lines.push(`${others} of them ${others === 1 ? "is another machine's snapshot" : "are other machines' snapshots"}: listed with dormouse snapshots --machine all, restorable, never pruned nor built on here.`);

@@ -221,6 +221,10 @@ test('text output says "1 file" for one file and "2 files" for two, in the job l
   assert.match(two.stdout, /^ {2}2 files, \d+ B -> /m, two.stdout);
   const restoredTwo = dormouse(['--data-dir', dataDir, 'restore', '2', '--to', join(root, 'back-two')]);
   assert.match(restoredTwo.stdout, /^Restored 2 files \(19 B\) from snapshot 2 into /, describeResult(restoredTwo));
+  const again = dormouse(['--data-dir', dataDir, 'restore', '1', '--to', join(root, 'back-one')]);
+  assert.match(again.stdout, /^Restored 0 files \(0 B\)[^\n]*\n1 existing file left as it is \(restore again with --overwrite to replace it/, describeResult(again));
+  const againTwo = dormouse(['--data-dir', dataDir, 'restore', '2', '--to', join(root, 'back-two')]);
+  assert.match(againTwo.stdout, /\n2 existing files left as they are \(restore again with --overwrite to replace them/, describeResult(againTwo));
   const jobs = dormouse(['--data-dir', dataDir, 'jobs']);
   assert.match(jobs.stdout, /^2 +docs +manual +succeeded /m, 'the job list names each job\'s schedule');
   assert.match(jobs.stdout, /^1 +docs +manual +succeeded /m, jobs.stdout);
