@@ -58,7 +58,7 @@ test('dormouse coverage --json: the last day of an hourly schedule, run by run; 
 
   const text = dormouse(['--data-dir', data, 'coverage', 'Hourly', '--days', '1'], { env: { TZ: 'Europe/Berlin' } });
   assert.equal(text.code, 0, text.stderr);
-  assert.match(text.stdout, new RegExp(`^Hourly: 24 expected run\\(s\\) from .* to .*: 1 on time, ${covered.length - 1} caught up, ${after.length} missed\\n`));
+  assert.match(text.stdout, new RegExp(`^Hourly: 24 expected runs from .* to .*: 1 on time, ${covered.length - 1} caught up, ${after.length} missed\\n`));
   assert.match(text.stdout, new RegExp(`caught up by job ${job}, 1 h 1 min to \\d+ h 1 min late, started by Back Up Now\\n`));
   assert.match(text.stdout, new RegExp(`on time: job ${job}, started by Back Up Now\\n`));
   assert.match(text.stdout, /\(\d+ runs\) {2}missed: not backed up yet\n$/);
