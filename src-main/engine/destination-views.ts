@@ -49,7 +49,7 @@ export async function removeDestination(db: Db, name: string, memory: Passphrase
   const record = requireDestination(db, name);
   const users = schedules.schedulesUsingDestination(db, record.id);
   if (users.length > 0) {
-    throw new DormouseError('CONFLICT', `destination "${record.name}" is used by schedule(s) ${users.join(', ')}; remove them or point them at another destination first`);
+    throw new DormouseError('CONFLICT', `destination "${record.name}" is used by ${users.length === 1 ? 'schedule' : 'schedules'} ${users.join(', ')}; remove ${users.length === 1 ? 'it' : 'them'} or point ${users.length === 1 ? 'it' : 'them'} at another destination first`);
   }
   destinations.deleteDestination(db, record.id);
   await memory.forget(record);

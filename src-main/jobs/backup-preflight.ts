@@ -87,8 +87,8 @@ export async function prepareBackup(context: PreflightContext, schedule: Schedul
   const missing = checks.filter(({ check }) => !check.timedOut && !check.value).map(({ source }) => source);
   if (silent.length > 0 || missing.length > 0) {
     const problems = [
-      ...(missing.length > 0 ? [`source folder(s) missing: ${missing.join(', ')}`] : []),
-      ...(silent.length > 0 ? [`source folder(s) did not answer within ${destinationTimeoutMs / 1000} s: ${silent.join(', ')} (a network share out of reach?)`] : []),
+      ...(missing.length > 0 ? [`${missing.length === 1 ? 'source folder' : 'source folders'} missing: ${missing.join(', ')}`] : []),
+      ...(silent.length > 0 ? [`${silent.length === 1 ? 'source folder' : 'source folders'} did not answer within ${destinationTimeoutMs / 1000} s: ${silent.join(', ')} (a network share out of reach?)`] : []),
     ];
     return {
       ended: context.end(jobId, {

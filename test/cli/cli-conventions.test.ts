@@ -225,6 +225,7 @@ test('text output says "1 file" for one file and "2 files" for two, in the job l
   assert.match(again.stdout, /^Restored 0 files \(0 B\)[^\n]*\n1 existing file left as it is \(restore again with --overwrite to replace it/, describeResult(again));
   const againTwo = dormouse(['--data-dir', dataDir, 'restore', '2', '--to', join(root, 'back-two')]);
   assert.match(againTwo.stdout, /\n2 existing files left as they are \(restore again with --overwrite to replace them/, describeResult(againTwo));
+  expectError(dormouse(['--data-dir', dataDir, 'destination', 'remove', 'usb']), 2, /destination "usb" is used by schedule docs; remove it or point it at another destination first/);
   const jobs = dormouse(['--data-dir', dataDir, 'jobs']);
   assert.match(jobs.stdout, /^2 +docs +manual +succeeded /m, 'the job list names each job\'s schedule');
   assert.match(jobs.stdout, /^1 +docs +manual +succeeded /m, jobs.stdout);

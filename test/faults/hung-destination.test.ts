@@ -228,7 +228,7 @@ test('adding destinations and schedules, importing, and backing up a folder on a
   assert.match(sourceOnShare?.message ?? '', /source ".*Photos" did not answer within 3 s/);
   assert.equal(backupOfShare.status, 'failed');
   assert.equal(backupOfShare.error?.code, 'SOURCE_MISSING');
-  assert.match(backupOfShare.error?.message ?? '', /source folder\(s\) did not answer within 2 s: .*Photos \(a network share out of reach\?\)/);
+  assert.match(backupOfShare.error?.message ?? '', /source folder did not answer within 2 s: .*Photos \(a network share out of reach\?\)/);
   assert.equal(imported?.code, 'DESTINATION_UNAVAILABLE');
   assert.match(imported?.message ?? '', /"nas" .* did not answer within 2 s.*import again once it answers/);
   assert.equal(addedLinked.name, 'linked', 'a destination whose archives cannot be listed now is still added');

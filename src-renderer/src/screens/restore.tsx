@@ -133,7 +133,7 @@ function Browser({ snapshot, onBack }: { snapshot: SnapshotView; onBack: () => v
         ))}
       </ul>
       <fieldset className="editor">
-        <legend>Restore {chosen.size === 0 ? 'everything in this snapshot' : `${chosen.size} chosen item(s)`} to</legend>
+        <legend>Restore {chosen.size === 0 ? 'everything in this snapshot' : counted(chosen.size, 'chosen item')} to</legend>
         <label className="check">
           <input type="radio" name="where" checked={where === 'new'} onChange={() => setWhere('new')} />A new folder
         </label>
