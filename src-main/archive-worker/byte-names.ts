@@ -6,20 +6,9 @@
  * surrogates as `\udcXX` escapes.
  */
 
-const escapeBase = 0xdc00;
+import { displayName, escapeBase, hasEscapedBytes, isEscapedByte } from '../../shared/display-name';
 
-function isEscaped(code: number): boolean {
-  return code >= 0xdc80 && code <= 0xdcff;
-}
-
-/** A character standing for a byte that is not valid UTF-8 (isEscaped). */
-const escapedByte = /[\udc80-\udcff]/;
-
-/** Whether a name holds escaped bytes, i.e. the file system must be given its bytes rather than the string. */
-export function hasEscapedBytes(name: string): boolean {
-  // A regular expression, not a loop over the characters: V8 answers at once for a name it holds as one byte per character (8× faster on a path).
-  return escapedByte.test(name);
-}
+export { displayName, hasEscapedBytes };
 
 /** The length of the valid UTF-8 sequence starting at `at`, or 0 when the byte there does not start one. */
 function sequenceLength(bytes: Uint8Array, at: number): number {
@@ -65,7 +54,7 @@ export function encodeName(name: string): Buffer {
   let start = 0;
   for (let i = 0; i < name.length; i += 1) {
     const code = name.charCodeAt(i);
-    if (!isEscaped(code)) continue;
+    if (!isEscapedByte(code)) continue;
     parts.push(Buffer.from(name.slice(start, i), 'utf8'), Buffer.from([code - escapeBase]));
     start = i + 1;
   }
@@ -78,13 +67,3 @@ export function fsPath(name: string): string | Buffer {
   return hasEscapedBytes(name) ? encodeName(name) : name;
 }
 
-/** A name for people and logs: escaped bytes shown as `\xNN`, so nothing is decoded wrongly or lost. */
-export function displayName(name: string): string {
-  if (!hasEscapedBytes(name)) return name;
-  let out = '';
-  for (let i = 0; i < name.length; i += 1) {
-    const code = name.charCodeAt(i);
-    out += isEscaped(code) ? `\\x${(code - escapeBase).toString(16).padStart(2, '0')}` : name[i];
-  }
-  return out;
-}

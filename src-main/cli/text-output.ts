@@ -1,5 +1,6 @@
 import type { TaskProgress, CronPreview, DestinationRemoved, DestinationView, ImportReport, JobProgress, JobView, PruneReport, RestoreReport, ScheduleView, SnapshotListing, SnapshotView, StatusView, VerifyReport } from '../../shared/types';
 import { itemWarnings, itemsNotBackedUp, jobNotes } from '../../shared/warning-words';
+import { displayName } from '../../shared/display-name';
 import { counted, formatBytes } from '../../shared/format';
 
 /** Lays rows out in aligned columns for terminals. */
@@ -125,10 +126,10 @@ export function statusText(status: StatusView): string {
 
 /** The readable form of `dormouse ls`. */
 export function listingText(listing: SnapshotListing): string {
-  if (listing.entries.length === 0) return `${listing.path} (empty)`;
+  if (listing.entries.length === 0) return `${displayName(listing.path)} (empty)`;
   return table(
     ['TYPE', 'SIZE', 'MODIFIED', 'NAME'],
-    listing.entries.map((entry) => [entry.type === 'directory' ? 'dir' : entry.type === 'symlink' ? 'link' : entry.type === 'fifo' ? 'fifo' : 'file', entry.type === 'file' ? formatBytes(entry.size) : '', entry.mtime, entry.type === 'symlink' ? `${entry.path} -> ${entry.linkTarget}` : entry.path]),
+    listing.entries.map((entry) => [entry.type === 'directory' ? 'dir' : entry.type === 'symlink' ? 'link' : entry.type === 'fifo' ? 'fifo' : 'file', entry.type === 'file' ? formatBytes(entry.size) : '', entry.mtime, entry.type === 'symlink' ? `${displayName(entry.path)} -> ${displayName(entry.linkTarget ?? '')}` : displayName(entry.path)]),
   );
 }
 

@@ -230,3 +230,18 @@ test('text output says "1 file" for one file and "2 files" for two, in the job l
   assert.match(jobs.stdout, /^2 +docs +manual +succeeded /m, 'the job list names each job\'s schedule');
   assert.match(jobs.stdout, /^1 +docs +manual +succeeded /m, jobs.stdout);
 });
+
+test('ls shows a name that is not valid UTF-8 with its stray byte as \\xNN, in text; --json keeps it as \\udcNN', (t) => {
+  const { root, drive, docs } = workspace(t);
+  const dataDir = join(root, 'data');
+  writeFileSync(Buffer.concat([Buffer.from(join(docs, 'caf')), Buffer.from([0xe9]), Buffer.from('.txt')]), 'latin-1\n');
+  expectOk(dormouse(['--data-dir', dataDir, '--json', 'destination', 'add', '--name', 'usb', '--path', drive]));
+  expectOk(dormouse(['--data-dir', dataDir, '--json', 'schedule', 'add', '--name', 'docs', '--source', docs, '--destination', 'usb', '--cron', '0 9 * * *']));
+  expectOk(dormouse(['--data-dir', dataDir, '--json', 'run', 'docs']));
+  const text = dormouse(['--data-dir', dataDir, 'ls', '1', docs]);
+  assert.equal(text.code, 0, describeResult(text));
+  assert.ok(text.stdout.includes(`${docs}/caf\\xe9.txt`), text.stdout);
+  assert.ok(!text.stdout.includes('\uFFFD'), 'no replacement character');
+  const listing = expectOk<{ entries: { path: string }[] }>(dormouse(['--data-dir', dataDir, '--json', 'ls', '1', docs]));
+  assert.deepEqual(listing.entries.map((entry) => entry.path), [`${docs}/caf\udce9.txt`]);
+});

@@ -19,6 +19,8 @@ test('the restore screen browses a snapshot, restores chosen files into a new fo
   writeFileSync(join(source, 'letters', 'to-grandma.txt'), 'Dear grandma,\n');
   writeFileSync(join(source, 'letters', 'to-bank.txt'), 'Dear bank,\n');
   writeFileSync(join(source, 'notes.md'), '# notes\n');
+  // A name that is not valid UTF-8 (Latin-1 é): shown with its byte as \xe9, never as "�".
+  writeFileSync(Buffer.concat([Buffer.from(join(source, 'letters', 'caf')), Buffer.from([0xe9]), Buffer.from('.txt')]), 'latin-1\n');
   symlinkSync('notes.md', join(source, 'latest'));
   utimesSync(join(source, 'letters', 'to-grandma.txt'), new Date('2024-02-03T04:05:06Z'), new Date('2024-02-03T04:05:06Z'));
   expectOk(dormouse(['destination', 'add', '--name', 'usb', '--path', drive, '--json', '--data-dir', data]));
@@ -35,6 +37,8 @@ test('the restore screen browses a snapshot, restores chosen files into a new fo
   await page.getByRole('button', { name: 'Documents/' }).click();
   await page.getByRole('button', { name: 'letters/' }).click();
   await page.getByText('to-grandma.txt').waitFor();
+  await page.getByText('caf\\xe9.txt', { exact: true }).waitFor();
+  assert.equal(await page.getByText(/\uFFFD/).count(), 0, 'no name is shown with a replacement character');
   await page.getByRole('checkbox', { name: 'Choose to-grandma.txt' }).check();
   await page.getByRole('button', { name: 'Up' }).click();
   await page.getByRole('checkbox', { name: 'Choose latest' }).check();

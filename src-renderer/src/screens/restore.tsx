@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useState } from 'react';
 import type { DormouseEvent } from '../../../shared/contract';
+import { displayName } from '../../../shared/display-name';
 import { counted, formatBytes } from '../../../shared/format';
 import type { RestoreReport, SnapshotListing, SnapshotView, TaskProgress, VerifyReport } from '../../../shared/types';
 import { call, EngineError } from '../bridge';
@@ -101,7 +102,7 @@ function Browser({ snapshot, onBack }: { snapshot: SnapshotView; onBack: () => v
         Snapshot of {new Date(snapshot.createdAt).toLocaleString()}
         {!snapshot.machine.current && ` ${fromMachine(snapshot)}`}
       </h3>
-      <p className="muted path">{listing?.path ?? ''}</p>
+      <p className="muted path">{displayName(listing?.path ?? '')}</p>
       {trail.length > 0 && (
         <button type="button" onClick={up}>
           Up
@@ -116,15 +117,15 @@ function Browser({ snapshot, onBack }: { snapshot: SnapshotView; onBack: () => v
         {listing?.entries.map((entry) => (
           <li key={entry.path}>
             <label className="check">
-              <input type="checkbox" checked={chosen.has(entry.path)} onChange={() => toggle(entry.path)} aria-label={`Choose ${entry.name}`} />
+              <input type="checkbox" checked={chosen.has(entry.path)} onChange={() => toggle(entry.path)} aria-label={`Choose ${displayName(entry.name)}`} />
               {entry.type === 'directory' ? (
                 <button type="button" className="link" onClick={() => setTrail([...trail, entry.path])}>
-                  {entry.name}/
+                  {displayName(entry.name)}/
                 </button>
               ) : (
                 <span>
-                  {entry.name}
-                  {entry.type === 'symlink' ? ` → ${entry.linkTarget}` : ''}
+                  {displayName(entry.name)}
+                  {entry.type === 'symlink' ? ` → ${displayName(entry.linkTarget ?? '')}` : ''}
                 </span>
               )}
             </label>
