@@ -1,18 +1,17 @@
+import { counted } from './format';
+
 const minute = 60_000;
 const hour = 60 * minute;
 const day = 24 * hour;
 
-function plural(count: number, unit: string): string {
-  return `${count} ${unit}${count === 1 ? '' : 's'}`;
-}
 
 /** How long ago something happened, as the tray and the overview say it ("12 minutes ago"). */
 export function formatAgo(thenMs: number, nowMs: number): string {
   const elapsed = Math.max(0, nowMs - thenMs);
   if (elapsed < minute) return 'just now';
-  if (elapsed < hour) return `${plural(Math.floor(elapsed / minute), 'minute')} ago`;
-  if (elapsed < day) return `${plural(Math.floor(elapsed / hour), 'hour')} ago`;
-  return `${plural(Math.floor(elapsed / day), 'day')} ago`;
+  if (elapsed < hour) return `${counted(Math.floor(elapsed / minute), 'minute')} ago`;
+  if (elapsed < day) return `${counted(Math.floor(elapsed / hour), 'hour')} ago`;
+  return `${counted(Math.floor(elapsed / day), 'day')} ago`;
 }
 
 /** How long something took ("1 min 12 s", "45 s", "2 h 5 min"), for notifications and job details. */

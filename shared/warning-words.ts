@@ -3,6 +3,8 @@
 // as \xNN) for each item left out or kept only in part; a few are notes about the job itself
 // ("the laptop went to sleep during this backup") and name no item.
 
+import { counted } from './format';
+
 /** An absolute path on Linux or macOS ("/"), or Windows ("C:\", "\\server\share"). */
 const startsWithPath = /^(\/|[A-Za-z]:[\\/]|\\\\)/;
 
@@ -18,7 +20,7 @@ export function jobNotes(warnings: readonly string[]): string[] {
 
 /** "1 item could not be backed up", "1,204 items could not be backed up": the one phrase for this everywhere. */
 export function itemsNotBackedUp(count: number): string {
-  return `${count.toLocaleString('en-US')} item${count === 1 ? '' : 's'} could not be backed up`;
+  return `${counted(count, 'item')} could not be backed up`;
 }
 
 /**

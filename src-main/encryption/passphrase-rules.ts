@@ -1,4 +1,5 @@
 import { DormouseError } from '../../shared/errors';
+import { counted } from '../../shared/format';
 
 /** The fewest characters a new passphrase may have: it is all that stands between a lost drive and its contents. */
 export const minimumPassphraseLength = 12;
@@ -9,7 +10,7 @@ export function checkNewPassphrase(passphrase: string): void {
   if (length < minimumPassphraseLength) {
     throw new DormouseError(
       'INVALID_INPUT',
-      `the passphrase has ${length} character${length === 1 ? '' : 's'}; use at least ${minimumPassphraseLength}: anyone who finds the drive can try short ones quickly, and it is all that protects the backups (a few unrelated words are easy to remember)`,
+      `the passphrase has ${counted(length, 'character')}; use at least ${minimumPassphraseLength}: anyone who finds the drive can try short ones quickly, and it is all that protects the backups (a few unrelated words are easy to remember)`,
     );
   }
 }

@@ -12,6 +12,7 @@ import { thisMachine } from '../store/machine-store';
 import type { Db } from '../store/open-store';
 import { findScheduleById } from '../store/schedule-store';
 import { activeJobs } from './job-store';
+import { counted } from '../../shared/format';
 
 /** The keys of the schedule folders on `destination` that a queued or running job (of any process) may be uploading into now. */
 function busyFolders(db: Db, destination: DestinationRecord, machineFolder: string): Set<string> {
@@ -53,7 +54,7 @@ export async function sweepLeftoverUploads(db: Db, check: (destination: Destinat
       );
       if (answer.timedOut) options.log(`destination "${destination.name}": looking for uploads a stopped backup left did not finish within ${backupTimeoutMs / 1000} s; the next backup of each schedule looks again`);
       else if (answer.value.length > 0) {
-        options.log(`destination "${destination.name}": aborted ${answer.value.length} upload${answer.value.length === 1 ? '' : 's'} a stopped backup left (${answer.value.map((upload) => upload.key).join(', ')})`);
+        options.log(`destination "${destination.name}": aborted ${counted(answer.value.length, 'upload')} a stopped backup left (${answer.value.map((upload) => upload.key).join(', ')})`);
       }
     } catch (error) {
       if (options.signal.aborted || (error instanceof S3Error && error.kind === 'cancelled')) return;

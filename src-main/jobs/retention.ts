@@ -1,3 +1,5 @@
+import { counted } from '../../shared/format';
+
 /** A schedule's retention rules; null counts are not used, and no rule at all keeps everything. */
 export interface RetentionRules {
   keepLast: number | null;
@@ -71,7 +73,7 @@ export function decideRetention(snapshots: readonly RetainedSnapshot[], rules: R
       if (seen.has(bucket)) continue;
       if (seen.size >= count) break;
       seen.add(bucket);
-      add(snapshot.id, `the newest of its ${unit} (keep ${count} ${unit}${count === 1 ? '' : 's'})`);
+      add(snapshot.id, `the newest of its ${unit} (keep ${counted(count, unit)})`);
     }
   }
   const byId = new Map(newestFirst.map((snapshot) => [snapshot.id, snapshot]));

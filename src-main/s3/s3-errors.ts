@@ -1,4 +1,5 @@
 import { DormouseError, type ErrorCode } from '../../shared/errors';
+import { counted } from '../../shared/format';
 
 /** Why an S3 request failed, in the terms a caller decides on (retry, ask for new keys, give up). */
 export type S3FailureKind =
@@ -157,7 +158,7 @@ function kindOfAnswer(status: number, code: string | null): S3FailureKind {
 function skewWords(skewMs: number | null): string {
   if (skewMs === null) return 'too far off the service\'s time';
   const minutes = Math.round(Math.abs(skewMs) / 60_000);
-  return `${minutes} minute${minutes === 1 ? '' : 's'} ${skewMs < 0 ? 'behind' : 'ahead of'} the service's time`;
+  return `${counted(minutes, 'minute')} ${skewMs < 0 ? 'behind' : 'ahead of'} the service's time`;
 }
 
 function adviceFor(kind: S3FailureKind, request: RequestDescription, code: string | null, skewMs: number | null): string {

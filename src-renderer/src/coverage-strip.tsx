@@ -4,6 +4,7 @@ import { formatDuration } from '../../shared/human-time';
 import type { ScheduleView } from '../../shared/types';
 import { call, subscribe } from './bridge';
 import './coverage-strip.css';
+import { counted } from '../../shared/format';
 
 /** At most this many cells a strip: a week of hours. More slots fold into hours, then days. */
 const maxCells = 168;
@@ -33,7 +34,7 @@ export function cellText(cell: CoverageCell, span: CellSpan): string {
   if (span !== 'slot') {
     const counts = coverageStatuses.filter((status) => cell.counts[status] > 0).map((status) => `${cell.counts[status]} ${statusWords[status]}`);
     const job = cellJob(cell);
-    return `${time} ${cell.status}: ${cell.slots.length} expected run${cell.slots.length === 1 ? '' : 's'}, ${counts.join(', ')}${job === null ? '' : `; open job ${job}`}`;
+    return `${time} ${cell.status}: ${counted(cell.slots.length, 'expected run')}, ${counts.join(', ')}${job === null ? '' : `; open job ${job}`}`;
   }
   const slot = cell.slots[0];
   if (!slot) return `${time} ${cell.status}`;
@@ -58,7 +59,7 @@ function summary(view: CoverageView, days: number): string {
     .map((status) => [status, view.slots.filter((slot) => slot.status === status).length] as const)
     .filter(([, count]) => count > 0)
     .map(([status, count]) => `${count} ${statusWords[status]}`);
-  return `Last ${days} days, ${view.slots.length} expected run${view.slots.length === 1 ? '' : 's'}: ${counts.join(', ')}.`;
+  return `Last ${days} days, ${counted(view.slots.length, 'expected run')}: ${counts.join(', ')}.`;
 }
 
 /**

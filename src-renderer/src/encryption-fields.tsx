@@ -1,5 +1,6 @@
 import { useState } from 'react';
 import './encryption-fields.css';
+import { counted } from '../../shared/format';
 
 /** The fewest characters a new passphrase may have; the engine refuses shorter ones too (src-main/encryption/passphrase-rules.ts). */
 export const minimumPassphraseLength = 12;
@@ -19,7 +20,7 @@ export function encryptionProblem(choice: EncryptionChoice): string | null {
   if (!choice.encrypt) return null;
   const length = [...choice.passphrase].length;
   if (length < minimumPassphraseLength) {
-    return `The passphrase is too short: it has ${length} character${length === 1 ? '' : 's'}, and needs at least ${minimumPassphraseLength}. It is all that protects the backups on a lost drive; a few unrelated words are long enough and easy to remember.`;
+    return `The passphrase is too short: it has ${counted(length, 'character')}, and needs at least ${minimumPassphraseLength}. It is all that protects the backups on a lost drive; a few unrelated words are long enough and easy to remember.`;
   }
   if (choice.passphrase !== choice.confirm) return 'The two passphrases do not match: type the same passphrase in both fields.';
   return null;

@@ -1,6 +1,7 @@
 import { formatBytes } from '../../../shared/format';
 import type { DestinationUsage } from '../../../shared/types';
 import './destination-usage.css';
+import { counted } from '../../../shared/format';
 
 const dayMs = 24 * 3_600_000;
 const chartWidth = 300;
@@ -12,13 +13,13 @@ function dayLabel(day: string): string {
 
 /** When the drive fills, in words: in about N days and around which date, or why there is no date. */
 export function fillEstimate(usage: DestinationUsage, now: number): string {
-  const rate = `${formatBytes(Math.round(usage.bytesPerDay))} a day over the last ${Math.round(usage.rateDays)} day${Math.round(usage.rateDays) === 1 ? '' : 's'}`;
+  const rate = `${formatBytes(Math.round(usage.bytesPerDay))} a day over the last ${counted(Math.round(usage.rateDays), 'day')}`;
   if (usage.bytesPerDay <= 0) return `No archives were written here in the last 30 days: the drive does not fill at this rate.`;
   if (usage.freeBytes === null || usage.fullAt === null) return `Archives arrive at ${rate}; how long the space lasts is known once the destination is connected.`;
   const days = Math.max(0, Math.floor((Date.parse(usage.fullAt) - now) / dayMs));
   if (days > 3650) return `At this rate (${rate}) the drive does not fill within ten years.`;
   const around = new Date(usage.fullAt).toLocaleDateString('en-GB', { day: 'numeric', month: 'short', year: 'numeric' });
-  return `At this rate (${rate}) the drive is full in about ${days.toLocaleString('en-US')} day${days === 1 ? '' : 's'}, around ${around}.`;
+  return `At this rate (${rate}) the drive is full in about ${counted(days, 'day')}, around ${around}.`;
 }
 
 /** The archive bytes of each of the last 30 days as bars, with the same figures as text for screen readers and keyboards. */
@@ -27,7 +28,7 @@ function DailyChart({ usage }: { usage: DestinationUsage }) {
   const width = chartWidth / usage.days.length;
   const busy = usage.days.filter((day) => day.bytes > 0);
   const total = busy.reduce((sum, day) => sum + day.bytes, 0);
-  const summary = `Archive bytes per day, last ${usage.days.length} days: ${formatBytes(total)} on ${busy.length} day${busy.length === 1 ? '' : 's'}${busy.length > 0 ? `, at most ${formatBytes(most)} in a day` : ''}.`;
+  const summary = `Archive bytes per day, last ${usage.days.length} days: ${formatBytes(total)} on ${counted(busy.length, 'day')}${busy.length > 0 ? `, at most ${formatBytes(most)} in a day` : ''}.`;
   return (
     <figure className="usage-chart">
       <svg role="img" aria-label={summary} viewBox={`0 0 ${chartWidth} ${chartHeight}`} width={chartWidth} height={chartHeight}>
