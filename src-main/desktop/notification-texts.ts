@@ -15,8 +15,11 @@ export interface NotificationText {
 function reasonInWords(job: JobView, destinationName: string): string {
   const detail = job.error?.message ?? '';
   switch (job.error?.code) {
-    case 'SOURCE_MISSING':
-      return `A folder it backs up is missing (${detail.replace(/^source folder\(s\) missing: /, '').replace(/; .*$/, '')}). Reconnect it or edit the schedule.`;
+    case 'SOURCE_MISSING': {
+      const several = detail.startsWith('source folders missing: ');
+      const folders = detail.replace(/^source folders? missing: /, '').replace(/; .*$/, '');
+      return several ? `Folders it backs up are missing (${folders}). Reconnect them or edit the schedule.` : `A folder it backs up is missing (${folders}). Reconnect it or edit the schedule.`;
+    }
     case 'INSUFFICIENT_SPACE':
       return `There is not enough free space on “${destinationName}”. Free some space or choose another destination.`;
     case 'WORKER_CRASHED':

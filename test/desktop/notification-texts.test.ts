@@ -88,11 +88,12 @@ describe('a finished job', () => {
   const failure = (code: string | null, message = '') =>
     jobNotification(jobView({ status: 'failed', files: 0, bytes: 0, error: code === null ? null : { code, message } }), 'Documents', 'usb', true)?.body;
 
-  test('SOURCE_MISSING names the missing folders in words', () => {
+  test('SOURCE_MISSING names the missing folders in words, one or several', () => {
     assert.equal(
-      failure('SOURCE_MISSING', 'source folder(s) missing: /home/me/Documents, /home/me/Photos; reconnect or restore them, or edit the schedule'),
-      'A folder it backs up is missing (/home/me/Documents, /home/me/Photos). Reconnect it or edit the schedule.',
+      failure('SOURCE_MISSING', 'source folders missing: /home/me/Documents, /home/me/Photos; reconnect or restore them, or edit the schedule'),
+      'Folders it backs up are missing (/home/me/Documents, /home/me/Photos). Reconnect them or edit the schedule.',
     );
+    assert.equal(failure('SOURCE_MISSING', 'source folder missing: /home/me/Documents'), 'A folder it backs up is missing (/home/me/Documents). Reconnect it or edit the schedule.');
   });
 
   test('INSUFFICIENT_SPACE names the destination', () => {

@@ -67,7 +67,7 @@ describe('icon states', () => {
   });
 
   test('attention when the last backup of a schedule failed', () => {
-    const failed = jobView({ status: 'failed', error: { code: 'SOURCE_MISSING', message: 'source folder(s) missing: /x' } });
+    const failed = jobView({ status: 'failed', error: { code: 'SOURCE_MISSING', message: 'source folder missing: /x' } });
     const state = desktopState(now, { schedules: [desktopSchedule(now, { lastJob: failed })] });
     assert.equal(trayIcon(state), 'attention');
     assert.equal(attentionReason(state), 'The last backup of Documents failed');
