@@ -113,9 +113,9 @@ function readingCode(error: unknown): WorkerErrorCode {
   return readingErrorCodes.has(code) ? code : 'INTERNAL';
 }
 
-/** Sends the last message, then ends the process once it is on its way. */
+/** Sends the last message, then ends the process once it is on its way: exit code 1 after an error, 0 after any answer (a backup's, a restore's, a verify's…). */
 function finish(message: FromWorker): void {
-  process.exitCode = message.type === 'done' ? 0 : 1;
+  process.exitCode = message.type === 'error' ? 1 : 0;
   send(message, () => setTimeout(() => process.exit(), 20));
 }
 
