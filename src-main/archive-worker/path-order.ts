@@ -27,3 +27,8 @@ export function comparePaths(a: string, b: string): number {
 export function isSameOrBelow(path: string, folder: string): boolean {
   return path === folder || (path.length > folder.length && path.charCodeAt(folder.length) === 0x2f && path.startsWith(folder));
 }
+
+/** A path as the manifest holds it: no slash at either end ("/home/ana/" → "home/ana"). */
+export function manifestPath(path: string): string {
+  return path.replace(/^\/+/, '').replace(/\/+$/, '');
+}

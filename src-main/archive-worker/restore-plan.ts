@@ -1,7 +1,7 @@
 import { posix } from 'node:path';
 import type { ManifestEntry } from './archive-manifest';
 import { displayName } from './byte-names';
-import { comparePaths, isSameOrBelow } from './path-order';
+import { comparePaths, isSameOrBelow, manifestPath } from './path-order';
 import type { SnapshotView } from './snapshot-view';
 
 /** The entries a restore takes, as a stream in path order that can be read again (the view is read each time, nothing is held). */
@@ -11,13 +11,6 @@ export interface RestoreSelection {
   unknown: string[];
 }
 
-/** The first entry at `path` in the snapshot, or undefined. */
-export function lookUp(view: SnapshotView, path: string): ManifestEntry | undefined {
-  const first = view.entries(path).next().value;
-  return first?.path === path ? first : undefined;
-}
-
-const trimmed = (path: string) => path.replace(/^\/+/, '').replace(/\/+$/, '');
 
 /**
  * What a restore of `paths` takes (the whole snapshot when empty): the folders above the paths
@@ -27,14 +20,14 @@ const trimmed = (path: string) => path.replace(/^\/+/, '').replace(/\/+$/, '');
 export function selectEntries(view: SnapshotView, paths: readonly string[]): RestoreSelection {
   if (paths.length === 0) return { entries: () => view.entries(), unknown: [] };
   const wanted: string[] = [];
-  for (const path of [...new Set(paths.map(trimmed))].sort(comparePaths)) {
+  for (const path of [...new Set(paths.map(manifestPath))].sort(comparePaths)) {
     const last = wanted.at(-1);
     if (last === undefined || !isSameOrBelow(path, last)) wanted.push(path);
   }
   const unknown: string[] = [];
   const found = wanted.filter((path) => {
-    if (lookUp(view, path) !== undefined) return true;
-    unknown.push(paths.find((given) => trimmed(given) === path) ?? path);
+    if (view.lookUp(path) !== undefined) return true;
+    unknown.push(paths.find((given) => manifestPath(given) === path) ?? path);
     return false;
   });
   const above = new Set<string>();
@@ -43,7 +36,7 @@ export function selectEntries(view: SnapshotView, paths: readonly string[]): Res
   }
   const folders = [...above]
     .sort(comparePaths)
-    .map((folder) => lookUp(view, folder))
+    .map((folder) => view.lookUp(folder))
     .filter((entry): entry is ManifestEntry => entry?.type === 'directory');
   return {
     unknown,
@@ -83,7 +76,7 @@ export function planRestore(view: SnapshotView, selection: RestoreSelection, pat
     const { treeFiles, treeBytes } = view.own.totals;
     return { totalFiles: treeFiles, totalBytes: treeBytes, leaders: view.linkTargets(), standIns: new Map(), relinked: new Map() };
   }
-  const wanted = paths.map(trimmed);
+  const wanted = paths.map(manifestPath);
   const selected = (path: string) => wanted.length === 0 || wanted.some((folder) => isSameOrBelow(path, folder));
   const plan: RestorePlan = { totalFiles: 0, totalBytes: 0, leaders: new Set(), standIns: new Map(), relinked: new Map() };
   const standInOf = new Map<string, string>();
@@ -105,7 +98,7 @@ export function planRestore(view: SnapshotView, selection: RestoreSelection, pat
       plan.relinked.set(entry.path, standIn);
       continue;
     }
-    const holder = lookUp(view, target);
+    const holder = view.lookUp(target);
     if (!holder || holder.type !== 'file') {
       refused.push(`/${displayName(entry.path)}: not restored, the file it is another name of (/${displayName(target)}) is not in this snapshot`);
       continue;

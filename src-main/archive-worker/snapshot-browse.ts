@@ -3,7 +3,7 @@ import { DormouseError } from '../../shared/errors';
 import { toLocalIso } from '../../shared/time';
 import type { SnapshotEntryView, SnapshotListing } from '../../shared/types';
 import type { ManifestEntry } from './archive-manifest';
-import { isSameOrBelow } from './path-order';
+import { isSameOrBelow, manifestPath } from './path-order';
 import type { SnapshotView } from './snapshot-view';
 
 function view(entry: ManifestEntry): SnapshotEntryView {
@@ -23,14 +23,14 @@ function view(entry: ManifestEntry): SnapshotEntryView {
  * up; with a path (as on the laptop, "/home/ana/Documents"), what was directly inside it.
  */
 export function listSnapshotFolder(snapshotId: number, entries: readonly ManifestEntry[], path: string | undefined, sources: readonly string[] = []): SnapshotListing {
-  if (path === undefined || posix.normalize(path).replace(/^\/+/, '').replace(/\/+$/, '') === '') {
+  if (path === undefined || manifestPath(posix.normalize(path)) === '') {
     const roots = new Set(sources.map((source) => source.replace(/^\/+/, '')));
     const found = roots.size > 0 ? entries.filter((entry) => roots.has(entry.path)) : [];
     if (found.length > 0) return { snapshotId, path: '/', entries: found.map(view) };
     const paths = new Set(entries.map((entry) => entry.path));
     return { snapshotId, path: '/', entries: entries.filter((entry) => !paths.has(posix.dirname(entry.path))).map(view) };
   }
-  const folder = posix.normalize(path).replace(/^\/+/, '').replace(/\/+$/, '');
+  const folder = manifestPath(posix.normalize(path));
   const self = entries.find((entry) => entry.path === folder);
   if (!self) throw new DormouseError('NOT_FOUND', `${path} is not in snapshot ${snapshotId}; list the snapshot without a path to see what it holds`);
   if (self.type !== 'directory') return { snapshotId, path: `/${folder}`, entries: [view(self)] };
@@ -45,7 +45,7 @@ export function listSnapshotFolder(snapshotId: number, entries: readonly Manifes
  */
 export function listViewFolder(view: SnapshotView, snapshotId: number, path: string | undefined): SnapshotListing {
   const sources = view.own.header.snapshot.sources;
-  const folder = path === undefined ? '' : posix.normalize(path).replace(/^\/+/, '').replace(/\/+$/, '');
+  const folder = path === undefined ? '' : manifestPath(posix.normalize(path));
   if (folder === '' || folder === '.') return listSnapshotFolder(snapshotId, view.top(), undefined, sources);
   const found: ManifestEntry[] = [];
   for (const entry of view.entries(folder)) {

@@ -4,7 +4,7 @@ import type { ManifestEntry } from './archive-manifest';
 import { noKeys, type ArchiveKeys } from './archive-file';
 import { openManifest, type ManifestReader } from './manifest-reader';
 import type { ManifestLine } from './manifest-writer';
-import { comparePaths, isSameOrBelow } from './path-order';
+import { comparePaths, isSameOrBelow, manifestPath } from './path-order';
 
 /** An archive of a chain and its snapshot's id, newest first. */
 interface ChainArchive {
@@ -73,10 +73,16 @@ export class SnapshotView {
   /** The sources' own entries, from the index where the format has one. */
   top(): ManifestEntry[] {
     if (this.own.top !== null) return this.own.top;
-    const roots = new Set(this.own.header.snapshot.sources.map((source) => source.replace(/^\/+/, '').replace(/\/+$/, '')));
+    const roots = new Set(this.own.header.snapshot.sources.map(manifestPath));
     const found: ManifestEntry[] = [];
     for (const entry of this.entries()) if (roots.has(entry.path)) found.push(entry);
     return found;
+  }
+
+  /** The entry at `path` in the snapshot, or undefined. */
+  lookUp(path: string): ManifestEntry | undefined {
+    const first = this.entries(path).next().value;
+    return first?.path === path ? first : undefined;
   }
 
   /**
@@ -85,17 +91,17 @@ export class SnapshotView {
    * was /home/ana), as `/…`, when exactly one of them holds it; else null.
    */
   meant(path: string): string | null {
-    const relative = path.replace(/^\/+/, '').replace(/\/+$/, '');
+    const relative = manifestPath(path);
     if (relative === '') return null;
     const holders: string[] = [];
     for (const source of this.own.header.snapshot.sources) {
-      const root = source.replace(/^\/+/, '').replace(/\/+$/, '');
+      const root = manifestPath(source);
       const candidate = root === '' ? relative : `${root}/${relative}`;
-      if (candidate !== relative && this.entries(candidate).next().value?.path === candidate) holders.push(`/${candidate}`);
+      if (candidate !== relative && this.lookUp(candidate) !== undefined) holders.push(`/${candidate}`);
       // A source's own name given first ("Documents/a.txt" for the source /home/ana/Documents).
       const parent = posix.dirname(root);
       const underParent = parent === '.' ? relative : `${parent}/${relative}`;
-      if (underParent !== relative && underParent !== candidate && isSameOrBelow(underParent, root) && this.entries(underParent).next().value?.path === underParent) holders.push(`/${underParent}`);
+      if (underParent !== relative && underParent !== candidate && isSameOrBelow(underParent, root) && this.lookUp(underParent) !== undefined) holders.push(`/${underParent}`);
     }
     const unique = [...new Set(holders)];
     return unique.length === 1 ? (unique[0] as string) : null;
