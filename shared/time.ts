@@ -2,6 +2,12 @@ function pad(value: number, width = 2): string {
   return String(Math.trunc(Math.abs(value))).padStart(width, '0');
 }
 
+/** A year as ISO-8601 writes it: four digits, or a sign and six beyond 0000–9999 (what Date.parse reads back). */
+function isoYear(year: number): string {
+  if (year >= 0 && year <= 9999) return pad(year, 4);
+  return `${year < 0 ? '-' : '+'}${pad(year, 6)}`;
+}
+
 /**
  * Formats an instant as ISO-8601 in the laptop's local time zone with its offset
  * ("2026-11-21T09:00:00+01:00"): the one form every public time takes in CLI output and the UI.
@@ -12,7 +18,7 @@ export function toLocalIso(epochMs: number): string {
   const sign = offsetMinutes >= 0 ? '+' : '-';
   const millis = date.getMilliseconds() === 0 ? '' : `.${pad(date.getMilliseconds(), 3)}`;
   return (
-    `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}` +
+    `${isoYear(date.getFullYear())}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}` +
     `T${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}${millis}` +
     `${sign}${pad(offsetMinutes / 60)}:${pad(offsetMinutes % 60)}`
   );

@@ -8,6 +8,9 @@ export const usageWindowDays = 30;
 
 const dayMs = 24 * 3_600_000;
 
+/** The latest instant a Date holds, less a day so every time zone can still show it. */
+const latestInstant = 8.64e15 - dayMs;
+
 /** Local midnight of the day an instant falls on. */
 function startOfLocalDay(ms: number): number {
   const date = new Date(ms);
@@ -25,7 +28,7 @@ function localDay(ms: number): string {
  */
 export function fullAt(freeBytes: number | null, bytesPerDay: number, now: number): number | null {
   if (freeBytes === null || bytesPerDay <= 0) return null;
-  return now + (freeBytes / bytesPerDay) * dayMs;
+  return Math.min(now + (freeBytes / bytesPerDay) * dayMs, latestInstant);
 }
 
 /**

@@ -56,6 +56,14 @@ test('public times are ISO-8601 with the local offset', () => {
     assert.equal(toLocalIso(Date.UTC(2026, 6, 1, 7, 30, 0, 250)), '2026-07-01T09:30:00.250+02:00');
     process.env.TZ = 'America/New_York';
     assert.equal(toLocalIso(Date.UTC(2026, 10, 21, 14, 0, 0)), '2026-11-21T09:00:00-05:00');
+    // Years outside 0000–9999 (a drive that fills in 13,000 years at this rate, a file dated 0950)
+    // take ISO's signed six-digit form, which Date.parse reads back; four digits always below 1000.
+    process.env.TZ = 'UTC';
+    assert.equal(toLocalIso(Date.UTC(15426, 0, 2, 3, 4, 5)), '+015426-01-02T03:04:05+00:00');
+    assert.equal(Date.parse(toLocalIso(Date.UTC(15426, 0, 2, 3, 4, 5))), Date.UTC(15426, 0, 2, 3, 4, 5));
+    const year950 = new Date(Date.UTC(2000, 5, 7, 8, 9, 10)).setUTCFullYear(950);
+    assert.equal(toLocalIso(year950), '0950-06-07T08:09:10+00:00');
+    assert.equal(Date.parse(toLocalIso(year950)), year950);
   } finally {
     process.env.TZ = original;
   }

@@ -17,7 +17,7 @@ export function fillEstimate(usage: DestinationUsage, now: number): string {
   if (usage.bytesPerDay <= 0) return `No archives were written here in the last 30 days: the drive does not fill at this rate.`;
   if (usage.freeBytes === null || usage.fullAt === null) return `Archives arrive at ${rate}; how long the space lasts is known once the destination is connected.`;
   const days = Math.max(0, Math.floor((Date.parse(usage.fullAt) - now) / dayMs));
-  if (days > 3650) return `At this rate (${rate}) the drive does not fill within ten years.`;
+  if (!(days <= 3650)) return `At this rate (${rate}) the drive does not fill within ten years.`;
   const around = new Date(usage.fullAt).toLocaleDateString('en-GB', { day: 'numeric', month: 'short', year: 'numeric' });
   return `At this rate (${rate}) the drive is full in about ${counted(days, 'day')}, around ${around}.`;
 }
