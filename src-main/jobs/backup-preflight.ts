@@ -93,7 +93,7 @@ export async function prepareBackup(context: PreflightContext, schedule: Schedul
     return {
       ended: context.end(jobId, {
         status: 'failed',
-        error: { code: 'SOURCE_MISSING', message: `${problems.join('; ')}; reconnect or restore them, or edit the schedule` },
+        error: { code: 'SOURCE_MISSING', message: `${problems.join('; ')}; reconnect or restore ${missing.length + silent.length === 1 ? 'it' : 'them'}, or edit the schedule` },
       }),
     };
   }

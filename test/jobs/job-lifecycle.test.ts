@@ -161,12 +161,15 @@ test('a source folder deleted after the schedule was added fails the job with SO
   assert.equal(code, 1);
   assert.equal(job.status, 'failed');
   assert.equal(job.error?.code, 'SOURCE_MISSING');
-  assert.ok(job.error?.message.includes(second), `the message names the missing folder: ${job.error?.message}`);
-  assert.ok(!job.error?.message.includes(`${ws.src},`) && !job.error?.message.includes(`${ws.src};`), 'only the missing folder is named');
+  assert.equal(job.error?.message, `source folder missing: ${second}; reconnect or restore it, or edit the schedule`, 'only the missing folder is named, as one');
   assert.equal(job.archivePath, null);
   assert.deepEqual(describeTree(ws.dest), destBefore, 'nothing was written to the destination');
   assert.deepEqual(archiveFiles(ws.dest), []);
   assert.deepEqual(ws.ok<Snapshot[]>(['snapshots']), []);
+
+  rmSync(ws.src, { recursive: true });
+  const both = run(ws, 'Docs').job;
+  assert.equal(both.error?.message, `source folders missing: ${ws.src}, ${second}; reconnect or restore them, or edit the schedule`);
 });
 
 test('a file that cannot be read becomes a warning; the job still succeeds without it', (t) => {
