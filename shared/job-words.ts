@@ -42,6 +42,29 @@ export function jobTrouble(job: Pick<JobView, 'status' | 'error' | 'warnings'>, 
   return null;
 }
 
+/**
+ * Why a backup failed, in one or two sentences naming what is missing and what to do: the body of
+ * the failure notification and the line on the overview's card (the job page says more).
+ */
+export function failureInWords(job: Pick<JobView, 'error'>, destinationName: string): string {
+  const detail = job.error?.message ?? '';
+  switch (job.error?.code) {
+    case 'SOURCE_MISSING': {
+      const several = detail.startsWith('source folders missing: ');
+      const folders = detail.replace(/^source folders? missing: /, '').replace(/; .*$/, '');
+      return several ? `Folders it backs up are missing (${folders}). Reconnect them or edit the schedule.` : `A folder it backs up is missing (${folders}). Reconnect it or edit the schedule.`;
+    }
+    case 'INSUFFICIENT_SPACE':
+      return `There is not enough free space on “${destinationName}”. Free some space or choose another destination.`;
+    case 'WORKER_CRASHED':
+      return 'The backup process stopped unexpectedly. Older backups are safe; Dormouse will try again.';
+    case 'WRITE_FAILED':
+      return `Dormouse could not write to “${destinationName}”: ${detail}`;
+    default:
+      return detail === '' ? 'Dormouse will try again.' : detail;
+  }
+}
+
 /** How long a job ran, in milliseconds; null until it has started and finished. */
 export function jobDurationMs(job: Pick<JobView, 'startedAt' | 'finishedAt'>): number | null {
   if (job.startedAt === null || job.finishedAt === null) return null;

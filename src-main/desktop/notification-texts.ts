@@ -1,5 +1,6 @@
 import { counted, formatBytes } from '../../shared/format';
 import { formatAgo, formatDuration } from '../../shared/human-time';
+import { failureInWords } from '../../shared/job-words';
 import type { JobView } from '../../shared/types';
 import { itemWarnings, itemsNotBackedUp } from '../../shared/warning-words';
 import type { DesktopSchedule } from './desktop-state';
@@ -10,25 +11,6 @@ export interface NotificationText {
   body: string;
   /** The job to open in the window when the notification is clicked, or null for the overview. */
   jobId: number | null;
-}
-
-function reasonInWords(job: JobView, destinationName: string): string {
-  const detail = job.error?.message ?? '';
-  switch (job.error?.code) {
-    case 'SOURCE_MISSING': {
-      const several = detail.startsWith('source folders missing: ');
-      const folders = detail.replace(/^source folders? missing: /, '').replace(/; .*$/, '');
-      return several ? `Folders it backs up are missing (${folders}). Reconnect them or edit the schedule.` : `A folder it backs up is missing (${folders}). Reconnect it or edit the schedule.`;
-    }
-    case 'INSUFFICIENT_SPACE':
-      return `There is not enough free space on “${destinationName}”. Free some space or choose another destination.`;
-    case 'WORKER_CRASHED':
-      return 'The backup process stopped unexpectedly. Older backups are safe; Dormouse will try again.';
-    case 'WRITE_FAILED':
-      return `Dormouse could not write to “${destinationName}”: ${detail}`;
-    default:
-      return detail === '' ? 'Dormouse will try again.' : detail;
-  }
 }
 
 /**
@@ -49,7 +31,7 @@ export function jobNotification(job: JobView, scheduleName: string, destinationN
     return { title: 'Backup complete', body: `Backed up ${scheduleName} — ${counted(job.files, 'file')}, ${formatBytes(job.bytes)}${took}`, jobId: job.id };
   }
   if (job.status === 'failed') {
-    return { title: `Backup of ${scheduleName} failed`, body: reasonInWords(job, destinationName), jobId: job.id };
+    return { title: `Backup of ${scheduleName} failed`, body: failureInWords(job, destinationName), jobId: job.id };
   }
   return null;
 }

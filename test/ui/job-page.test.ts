@@ -67,6 +67,8 @@ test('the job page: a backup with an item left out and a failed one say what wen
     const job = await finished(2);
     assert.equal(job.status, 'failed');
     assert.equal(job.error?.code, 'SOURCE_MISSING');
+    // The card says it as the notification does, naming the folder, not in the engine's own words.
+    assert.equal(((await card.locator('p.error').textContent()) ?? '').trim(), `A folder it backs up is missing (${documents}). Reconnect it or edit the schedule. What went wrong?`);
     await card.getByRole('button', { name: 'What went wrong?' }).click();
     const detail = page.getByRole('complementary', { name: 'Job 2' });
     await detail.waitFor();

@@ -2,7 +2,8 @@ import { useCallback, useState } from 'react';
 import type { DormouseEvent } from '../../../shared/contract';
 import { formatBytes } from '../../../shared/format';
 import { formatAgo, formatDuration, formatWhen } from '../../../shared/human-time';
-import type { JobProgress, ScheduleView } from '../../../shared/types';
+import { failureInWords } from '../../../shared/job-words';
+import type { JobProgress, JobView, ScheduleView } from '../../../shared/types';
 import { itemWarnings, itemsNotBackedUp } from '../../../shared/warning-words';
 import { call, EngineError } from '../bridge';
 import { useEngineData, useEngineEvents } from '../use-engine';
@@ -16,7 +17,7 @@ interface Live {
 
 /** What a schedule's finished jobs say: why the latest failed, and what its latest backup could not keep. */
 interface LastJobs {
-  failure: { message: string; jobId: number } | null;
+  failure: { error: JobView['error']; jobId: number } | null;
   /** The latest succeeded job, when it could not back up some items. */
   leftOut: { jobId: number; count: number } | null;
 }
@@ -48,7 +49,7 @@ function ScheduleCard({ schedule, live, last, onBackUp, onShowJob }: { schedule:
       )}
       {lastFailure && !live && (
         <p className="error">
-          {lastFailure.message}{' '}
+          {failureInWords(lastFailure, schedule.destination)}{' '}
           <button type="button" className="link" onClick={() => onShowJob(lastFailure.jobId)}>
             What went wrong?
           </button>
@@ -87,7 +88,7 @@ export function OverviewScreen({ navigate }: { navigate: (screen: Screen, jobId?
     // Newest first: the first finished job of a schedule says whether it failed; its first success, what its latest backup lacks.
     for (const job of jobs) {
       if (job.status === 'queued' || job.status === 'running') continue;
-      const entry = latest.get(job.scheduleId) ?? { failure: job.status === 'failed' ? { message: job.error?.message ?? 'failed', jobId: job.id } : null, leftOut: null };
+      const entry = latest.get(job.scheduleId) ?? { failure: job.status === 'failed' ? { error: job.error, jobId: job.id } : null, leftOut: null };
       latest.set(job.scheduleId, entry);
       if (job.status !== 'succeeded' || succeeded.has(job.scheduleId)) continue;
       succeeded.add(job.scheduleId);
