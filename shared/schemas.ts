@@ -154,9 +154,14 @@ const snapshotIdSchema = z.number().int('must be a whole number').positive('must
 export const snapshotIdOnlySchema = z.strictObject({ snapshotId: snapshotIdSchema });
 
 /** Without a passphrase an encrypted archive's SHA-256 is checked; with it, every entry too. */
+/**
+ * `contents: true` asks for every file of an encrypted archive to be checked too: without a
+ * passphrase (given or remembered) that is refused with PASSPHRASE_NEEDED, where a verify without it
+ * checks the encrypted file's SHA-256 alone.
+ */
 export const snapshotVerifySchema = z.union([
-  z.strictObject({ snapshotId: snapshotIdSchema, passphrase: passphraseSchema.optional() }),
-  z.strictObject({ all: z.literal(true), passphrase: passphraseSchema.optional() }),
+  z.strictObject({ snapshotId: snapshotIdSchema, passphrase: passphraseSchema.optional(), contents: z.boolean().optional() }),
+  z.strictObject({ all: z.literal(true), passphrase: passphraseSchema.optional(), contents: z.boolean().optional() }),
 ]);
 
 export const snapshotLsSchema = z.strictObject({ snapshotId: snapshotIdSchema, path: folderPathSchema.optional(), passphrase: passphraseSchema.optional() });

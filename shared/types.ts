@@ -179,8 +179,13 @@ export interface TaskProgress {
 /** What `dormouse verify` found, per snapshot. */
 export interface VerifyReport {
   ok: boolean;
-  /** `damaged`: the files whose content no longer matches what was backed up, in this snapshot's archive or one it depends on. */
-  snapshots: { snapshotId: number; archivePath: string; ok: boolean; problems: string[]; damaged: string[] }[];
+  /**
+   * `damaged`: the files whose content no longer matches what was backed up, in this snapshot's
+   * archive or one it depends on. `contentsChecked`: whether every file was read and checked; false
+   * when an archive of its chain is encrypted and no passphrase was at hand, so only the SHA-256 of
+   * its encrypted file was checked.
+   */
+  snapshots: { snapshotId: number; archivePath: string; ok: boolean; problems: string[]; damaged: string[]; contentsChecked: boolean }[];
 }
 
 /** What `dormouse restore` did. */

@@ -136,9 +136,17 @@ export function listingText(listing: SnapshotListing): string {
 /** The readable form of `dormouse verify`: every problem found, or that all is well. */
 export function verifyText(report: VerifyReport): string {
   if (report.snapshots.length === 0) return 'No snapshots to verify.';
-  return report.snapshots
-    .map((snapshot) => (snapshot.ok ? `Snapshot ${snapshot.snapshotId}: OK (${snapshot.archivePath})` : [`Snapshot ${snapshot.snapshotId}: DAMAGED (${snapshot.archivePath})`, ...snapshot.problems.map((problem) => `  ${problem}`)].join('\n')))
+  const lines = report.snapshots
+    .map((snapshot) => {
+      if (!snapshot.ok) return [`Snapshot ${snapshot.snapshotId}: DAMAGED (${snapshot.archivePath})`, ...snapshot.problems.map((problem) => `  ${problem}`)].join('\n');
+      if (snapshot.contentsChecked) return `Snapshot ${snapshot.snapshotId}: OK (${snapshot.archivePath})`;
+      return `Snapshot ${snapshot.snapshotId}: encrypted file OK, files not checked (${snapshot.archivePath})`;
+    })
     .join('\n');
+  const unchecked = report.snapshots.filter((snapshot) => snapshot.ok && !snapshot.contentsChecked).length;
+  if (unchecked === 0) return lines;
+  const note = `Without the passphrase only the SHA-256 of ${unchecked === 1 ? 'that encrypted archive' : 'those encrypted archives'} was checked; give it with --passphrase-file FILE or DORMOUSE_PASSPHRASE to check every file.`;
+  return `${lines}\n${note}`;
 }
 
 /** The readable form of `dormouse restore`. */

@@ -170,7 +170,7 @@ export class Engine {
         if (!job) throw new DormouseError('NOT_FOUND', `no job ${request.jobId}; see the history`);
         return job.view;
       },
-      'snapshots:verify': (request) => this.snapshots.verify('all' in request ? null : request.snapshotId, request.passphrase),
+      'snapshots:verify': (request) => this.snapshots.verify('all' in request ? null : request.snapshotId, request.passphrase, request.contents === true),
       'snapshots:suggest-target': (request) => this.snapshots.suggestTarget(request.snapshotId),
       'snapshots:import': async (request) => {
         const record = this.requireDestination(request.destination);

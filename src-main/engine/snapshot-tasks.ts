@@ -72,8 +72,12 @@ export class SnapshotTasks {
     return snapshot;
   }
 
-  /** Verifies one snapshot or all, in a worker process. */
-  async verify(snapshotId: number | null, passphrase: string | undefined): Promise<VerifyReport> {
+  /**
+   * Verifies one snapshot or all, in a worker process. An encrypted archive is read with its key
+   * when a passphrase is given or remembered, else only its SHA-256 is checked, unless `contents`
+   * asks for every file: then a missing passphrase is refused (PASSPHRASE_NEEDED).
+   */
+  async verify(snapshotId: number | null, passphrase: string | undefined, contents = false): Promise<VerifyReport> {
     const requested = snapshotId === null ? jobStore.allSnapshotArchives(this.db()).map((snapshot) => snapshot.id) : [this.requireSnapshot(snapshotId).id];
     if (requested.length === 0) return { ok: true, snapshots: [] };
     // A snapshot is verified together with every archive it depends on.
@@ -85,7 +89,7 @@ export class SnapshotTasks {
     const identityFor = (snapshot: (typeof snapshots)[number]) => {
       const destination = snapshotDestinationId(this.db(), snapshot.id);
       const key = archiveNameKind(snapshot.archivePath).encrypted && destination !== null ? `destination ${destination}` : `snapshot ${snapshot.id}`;
-      if (!opened.has(key)) opened.set(key, identityForSnapshot(this.db(), snapshot, passphrase, 'checking its archives\' contents', true, this.memory));
+      if (!opened.has(key)) opened.set(key, identityForSnapshot(this.db(), snapshot, passphrase, 'checking its archives\' contents', !contents, this.memory));
       return opened.get(key) as Promise<string | undefined>;
     };
     const identities = await Promise.all(snapshots.map(identityFor));
@@ -101,9 +105,10 @@ export class SnapshotTasks {
       if (answer.type !== 'verified') throw new DormouseError('INTERNAL', answer.type === 'error' ? answer.message : 'the worker did not verify');
       group.forEach((snapshot, index) => answer.results[index] && results.set(snapshot.id, answer.results[index]));
     }
-    const own = snapshots.map((snapshot) => {
+    const own = snapshots.map((snapshot, index) => {
       const result = results.get(snapshot.id);
-      return { snapshotId: snapshot.id, archivePath: snapshot.archivePath, ok: result?.ok ?? false, problems: result?.problems ?? ['not verified'], damaged: result?.damaged ?? [] };
+      const contentsChecked = !archiveNameKind(snapshot.archivePath).encrypted || identities[index] !== undefined;
+      return { snapshotId: snapshot.id, archivePath: snapshot.archivePath, ok: result?.ok ?? false, problems: result?.problems ?? ['not verified'], damaged: result?.damaged ?? [], contentsChecked };
     });
     const verdicts = snapshotVerdicts(own, (id) => jobStore.chainOf(this.db(), id).map((link) => link.id));
     for (const result of verdicts) jobStore.recordVerification(this.db(), result.snapshotId, result.ok, this.now());

@@ -7,6 +7,8 @@ export interface ArchiveVerdict {
   ok: boolean;
   problems: string[];
   damaged: string[];
+  /** False when the archive is encrypted and was read without its key: only its SHA-256 was checked. */
+  contentsChecked: boolean;
 }
 
 /**
@@ -20,14 +22,16 @@ export function snapshotVerdicts(own: readonly ArchiveVerdict[], chainOf: (snaps
     const problems = [...verdict.problems];
     const damaged = [...verdict.damaged];
     let ok = verdict.ok;
+    let contentsChecked = verdict.contentsChecked;
     for (const linkId of chainOf(verdict.snapshotId)) {
       if (linkId === verdict.snapshotId) continue;
       const link = byId.get(linkId);
+      if (link && !link.contentsChecked) contentsChecked = false;
       if (!link || link.ok) continue;
       ok = false;
       problems.push(`depends on snapshot ${linkId} (${link.archivePath}), which is damaged${link.damaged.length > 0 ? `: ${link.damaged.join(', ')}` : ''}`);
       for (const path of link.damaged) if (!damaged.includes(path)) damaged.push(path);
     }
-    return { snapshotId: verdict.snapshotId, archivePath: verdict.archivePath, ok, problems, damaged };
+    return { snapshotId: verdict.snapshotId, archivePath: verdict.archivePath, ok, problems, damaged, contentsChecked };
   });
 }

@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import type { CatchUpCause } from '../../shared/coverage';
+import { counted } from '../../shared/format';
 import { toLocalIso } from '../../shared/time';
 import type { Settings } from '../../shared/settings';
 import type { Engine } from '../engine/engine';
@@ -144,7 +145,9 @@ export class SchedulerHost {
         (report) => {
           writeSettings(this.options.engine.db, { lastVerifiedAt: now }, now);
           const damaged = report.snapshots.filter((snapshot) => !snapshot.ok);
-          this.say(damaged.length === 0 ? `periodic verify: ${report.snapshots.length} snapshot(s) OK` : `periodic verify: DAMAGED snapshot(s) ${damaged.map((snapshot) => snapshot.snapshotId).join(', ')}`);
+          const unchecked = report.snapshots.filter((snapshot) => !snapshot.contentsChecked).length;
+          const sealed = unchecked === 0 ? '' : ` (${unchecked} of them encrypted and checked by their SHA-256 only: no passphrase is kept)`;
+          this.say(damaged.length === 0 ? `periodic verify: ${counted(report.snapshots.length, 'snapshot')} OK${sealed}` : `periodic verify: DAMAGED ${damaged.length === 1 ? 'snapshot' : 'snapshots'} ${damaged.map((snapshot) => snapshot.snapshotId).join(', ')}`);
         },
         (error: unknown) => this.say(`periodic verify could not run: ${(error as Error).message}`),
       )

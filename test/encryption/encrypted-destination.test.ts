@@ -155,8 +155,23 @@ test('ls and restore take the passphrase and give the tree; a wrong one is exit 
   for (const path of ['notes/alpha.txt', 'notes/new.txt', 'notes/middle.bin', 'notes/zulu.txt', 'albums/big.bin']) {
     assert.ok(readFileSync(join(target, source, path)).equals(readFileSync(join(source, path))), path);
   }
-  const checked = expectOk<{ ok: boolean }>(cli(['verify', '--all', '--passphrase-file', passphraseFile, '--json']));
+  const checked = expectOk<{ ok: boolean; snapshots: { contentsChecked: boolean }[] }>(cli(['verify', '--all', '--passphrase-file', passphraseFile, '--json']));
   assert.equal(checked.ok, true);
+  assert.deepEqual(checked.snapshots.map((snapshot) => snapshot.contentsChecked), [true, true], 'with the passphrase every file of the full and the incremental was read');
+  // Without it only the encrypted files' SHA-256 can be checked, and verify says so rather than a bare "OK".
+  const sealed = expectOk<{ ok: boolean; snapshots: { contentsChecked: boolean }[] }>(cli(['verify', '--all', '--json']));
+  assert.equal(sealed.ok, true);
+  assert.deepEqual(sealed.snapshots.map((snapshot) => snapshot.contentsChecked), [false, false]);
+  const words = cli(['verify', '--all']);
+  assert.equal(words.code, 0, describeResult(words));
+  assert.equal(
+    words.stdout.trim(),
+    [
+      `Snapshot ${full.id}: encrypted file OK, files not checked (${full.archivePath})`,
+      `Snapshot ${incremental.id}: encrypted file OK, files not checked (${incremental.archivePath})`,
+      'Without the passphrase only the SHA-256 of those encrypted archives was checked; give it with --passphrase-file FILE or DORMOUSE_PASSPHRASE to check every file.',
+    ].join('\n'),
+  );
 });
 
 test('on a terminal, ls asks for the passphrase once, with nothing echoed', { skip }, () => {

@@ -115,7 +115,7 @@ function specs(ids: { job: number; snapshot: number; source: string; spare: stri
     'jobs:get': [{ base: { jobId: ids.job }, fields: { jobId: positiveId } }],
     'folders:pick': empty,
     'snapshots:verify': [
-      { base: { snapshotId: ids.snapshot }, fields: { snapshotId: positiveId } },
+      { base: { snapshotId: ids.snapshot, contents: true }, fields: { snapshotId: positiveId, contents: 'bool' } },
       { base: { all: true }, fields: { all: 'literalTrue' } },
     ],
     'snapshots:ls': [{ base: { snapshotId: ids.snapshot, path: ids.source }, fields: { snapshotId: positiveId, path: 'path' } }],

@@ -13,7 +13,7 @@ import type { DestinationView, JobView } from '../../shared/types';
 import { axeViolations } from '../helpers/axe';
 import { hasChromium, openWindow, suggestedFolder } from '../helpers/browser';
 import { dormouse, expectOk } from '../helpers/cli';
-import { apiValue, eventually, screenshotFolder, startUiDaemon, temporaryRoot } from './ui-daemon';
+import { api, apiValue, eventually, screenshotFolder, startUiDaemon, temporaryRoot } from './ui-daemon';
 
 const skip = hasChromium() ? false : 'Debian chromium is not installed (apt-get install -y chromium); .ci/run installs it';
 const passphrase = 'correct horse battery staple';
@@ -161,6 +161,30 @@ test('an encrypted destination added in the window, backed up by the CLI, then b
     await dialog.waitFor();
     await page.getByRole('button', { name: 'Cancel' }).click();
     await dialog.waitFor({ state: 'hidden' });
+  });
+
+  await t.test('Verify checks every file: it asks for the passphrase rather than calling the encrypted file\'s checksum "Verified"', async () => {
+    // The engine's two answers: without the passphrase, the encrypted file's SHA-256 alone and saying so; asked for every file, refused.
+    const sealed = await apiValue<{ ok: boolean; snapshots: { contentsChecked: boolean }[] }>(daemon, 'snapshots:verify', { snapshotId: 1 });
+    assert.deepEqual([sealed.ok, sealed.snapshots[0]?.contentsChecked], [true, false]);
+    const refused = await api(daemon, 'snapshots:verify', { snapshotId: 1, contents: true });
+    assert.equal(refused.ok ? 'answered' : refused.error.code, 'PASSPHRASE_NEEDED');
+
+    await page.getByRole('button', { name: '← All snapshots' }).click();
+    await page.getByRole('button', { name: 'Verify snapshot 1' }).click();
+    await dialog.waitFor();
+    assert.match((await dialog.textContent()) ?? '', /vault is encrypted\. Type its passphrase to check every file in this snapshot\./);
+    await page.getByRole('button', { name: 'Cancel' }).click();
+    await dialog.waitFor({ state: 'hidden' });
+    await page.getByRole('alert').getByText('Not verified: vault is encrypted: without its passphrase this snapshot cannot be opened.').waitFor();
+    assert.equal(await page.getByText('Verified', { exact: true }).count(), 0);
+
+    await page.getByRole('button', { name: 'Verify snapshot 1' }).click();
+    await dialog.waitFor();
+    await page.keyboard.type(passphrase);
+    await page.keyboard.press('Enter');
+    await dialog.waitFor({ state: 'hidden' });
+    await page.getByText('Verified', { exact: true }).waitFor();
   });
 
   assert.deepEqual(problems, []);
