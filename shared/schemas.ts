@@ -211,7 +211,7 @@ export function parseInput<S extends z.ZodType>(schema: S, payload: unknown): z.
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => {
     const where = describePath(issue.path);
-    const message = issue.code === 'unrecognized_keys' ? `unknown field(s) ${issue.keys.join(', ')}` : issue.message;
+    const message = issue.code === 'unrecognized_keys' ? `unknown ${issue.keys.length === 1 ? 'field' : 'fields'} ${issue.keys.join(', ')}` : issue.message;
     return where ? `${where}: ${message}` : message;
   });
   throw new DormouseError('INVALID_INPUT', problems.join('; '));

@@ -2,6 +2,7 @@ import '../common/thread-pool';
 import { app, dialog, ipcMain, nativeImage, powerMonitor, powerSaveBlocker, safeStorage, Tray } from 'electron';
 import { join, resolve } from 'node:path';
 import type { DormouseEvent } from '../../shared/contract';
+import { counted } from '../../shared/format';
 import type { JobProgress, JobView } from '../../shared/types';
 import { gatherDesktopState } from '../desktop/gather-desktop-state';
 import { connectDriveNotification, jobNotification } from '../desktop/notification-texts';
@@ -171,7 +172,7 @@ function keepS3KeysInKeychain(dataDir: string, keychain: ReturnType<typeof keych
   if (left === 0) return;
   const availability = s3KeychainAvailability(safeStorage);
   const added = availability.available ? 'keys added in the window are sealed by the system keychain' : `keys added in the window go there too: ${availability.reason}`;
-  console.log(`dormouse: the S3 keys of ${left} destination(s) are in ${plain.file} (readable only by this user), where the command line and the daemon can use them; ${added}`);
+  console.log(`dormouse: the S3 keys of ${counted(left, 'destination')} are in ${plain.file} (readable only by this user), where the command line and the daemon can use them; ${added}`);
 }
 
 function startDesktop(): void {

@@ -172,7 +172,7 @@ export class SchedulerHost {
     const jobs = this.options.engine.jobs;
     const running = jobs.runningJobIds();
     if (running.length > 0) {
-      this.say(`shutting down: cancelling job(s) ${running.join(', ')}`);
+      this.say(`shutting down: cancelling ${running.length === 1 ? 'job' : 'jobs'} ${running.join(', ')}`);
       const ended = new Promise<void>((resolve) => {
         const stop = jobs.subscribe({
           finished: () => {

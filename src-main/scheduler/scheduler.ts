@@ -1,4 +1,5 @@
 import type { CatchUpCause } from '../../shared/coverage';
+import { counted } from '../../shared/format';
 import type { JobView } from '../../shared/types';
 import type { Settings } from '../../shared/settings';
 import type { JobRunner } from '../jobs/job-runner';
@@ -335,7 +336,7 @@ export class Scheduler {
   }
 
   private onJobFinished(job: JobView): void {
-    const detail = job.error ? `: ${job.error.code} ${job.error.message}` : job.warnings.length > 0 ? ` with ${job.warnings.length} warning(s)` : '';
+    const detail = job.error ? `: ${job.error.code} ${job.error.message}` : job.warnings.length > 0 ? ` with ${counted(job.warnings.length, 'warning')}` : '';
     this.log(`job ${job.id} ${job.status}${detail}`);
     if (this.stopped) return;
     if (job.status === 'succeeded') {

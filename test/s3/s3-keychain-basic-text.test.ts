@@ -55,7 +55,7 @@ after(async () => {
 
 test('at start the keys already in s3-credentials.json stay there, and the log says why', { skip }, async () => {
   const line = await waitFor('the log line', () => appLines.find((each) => each.includes('are in')));
-  assert.equal(line, `dormouse: the S3 keys of 1 destination(s) are in ${plainFile()} (readable only by this user), where the command line and the daemon can use them; keys added in the window go there too: this desktop has no keyring Dormouse can use (such as GNOME Keyring or KWallet)`);
+  assert.equal(line, `dormouse: the S3 keys of 1 destination are in ${plainFile()} (readable only by this user), where the command line and the daemon can use them; keys added in the window go there too: this desktop has no keyring Dormouse can use (such as GNOME Keyring or KWallet)`);
   assert.deepEqual(plainIds(), [oldId]);
   assert.equal(existsSync(join(folder.dataDir, 'keychain-secrets.json')), false, 'nothing sealed with the hardcoded password');
   assert.ok(!electron.safeStorage.calls.includes('encryptString'));

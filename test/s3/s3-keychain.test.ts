@@ -106,7 +106,7 @@ test('keys the CLI put in s3-credentials.json stay there: the app backs up with 
   assert.deepEqual(plainIds(), [oldId]);
   assert.deepEqual(sealedNames(), []);
   assert.deepEqual(appLines, [
-    `dormouse: the S3 keys of 1 destination(s) are in ${plainFile()} (readable only by this user), where the command line and the daemon can use them; keys added in the window are sealed by the system keychain`,
+    `dormouse: the S3 keys of 1 destination are in ${plainFile()} (readable only by this user), where the command line and the daemon can use them; keys added in the window are sealed by the system keychain`,
   ]);
   const old = (await value<DestinationView[]>('destinations:list', {})).find((destination) => destination.name === 'old');
   assert.equal(old?.state, 'available', 'the keys in the file open the bucket');
