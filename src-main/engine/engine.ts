@@ -1,4 +1,4 @@
-import { catalogError } from './catalog-errors';
+import { catalogError } from '../store/catalog-errors';
 import { SnapshotTasks } from './snapshot-tasks';
 import { addDestination } from './add-destination';
 import { addS3Destination } from './add-s3-destination';

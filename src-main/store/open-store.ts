@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DormouseError } from '../../shared/errors';
+import { catalogError } from './catalog-errors';
 import { latestSchemaVersion, migrations, type Migration } from './migrations';
 
 export type Db = Database.Database;
@@ -69,13 +70,11 @@ function checkExistingCatalog(file: string): void {
   }
 }
 
-/** A damaged catalog and one Dormouse may not write are different problems with different fixes. */
+/** A damaged catalog, one on a full disk and one Dormouse may not write are different problems with different fixes. */
 function classify(file: string, error: unknown): DormouseError {
   const code = sqliteCode(error) ?? '';
-  if (code.startsWith('SQLITE_READONLY') || code.startsWith('SQLITE_CANTOPEN') || code.startsWith('SQLITE_PERM') || code.startsWith('SQLITE_IOERR')) {
-    return new DormouseError('DATABASE_UNREADABLE', `cannot open the catalog ${file} (${(error as Error).message}); check the data folder's permissions (it must be writable) or pass --data-dir`);
-  }
-  return unreadable(file, error);
+  if (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB') return unreadable(file, error);
+  return catalogError(error, file) ?? unreadable(file, error);
 }
 
 /** Applies one migration and its version row in one BEGIN IMMEDIATE transaction, unless another process already did. */

@@ -1,8 +1,8 @@
 import Database from 'better-sqlite3';
 import { createHash } from 'node:crypto';
-import { copyFileSync, readFileSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
+import { copyFileSync, readFileSync, writeFileSync, existsSync, readdirSync, mkdirSync, rmSync, statfsSync } from 'node:fs';
 import { join } from 'node:path';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,6 +10,7 @@ import { DormouseError } from '../../shared/errors';
 import { latestSchemaVersion, migrations } from '../../src-main/store/migrations';
 import { openDatabase } from '../../src-main/store/open-store';
 import { dormouse, temporaryFolder } from '../helpers/cli';
+import { mountSmallDisk } from '../helpers/small-disk';
 
 const fixture = join(__dirname, '..', 'fixtures', 'catalog-v1.sqlite');
 
@@ -115,6 +116,34 @@ test('a file that is not a catalog is reported clearly and not overwritten', (t)
   assert.equal(cli.code, 1);
   assert.match(cli.stderr, /^error: the catalog .* cannot be read .*move it aside/);
   assert.equal(sha256(file), hash);
+});
+
+// SQLite says only "disk I/O error" when the disk is too full for its shared-memory file; the
+// person is told the disk is full, and nothing is lost once space is freed.
+test('a catalog on a full disk: every command says the disk is full (not "check permissions"), and all is there once space is freed', (t) => {
+  const disk = mountSmallDisk(t, 2);
+  if (disk === null) return t.skip('mounting a tmpfs needs root');
+  const data = join(disk, 'data');
+  const documents = join(temporaryFolder(t), 'Documents');
+  mkdirSync(documents);
+  writeFileSync(join(documents, 'letter.txt'), 'Dear Ana,\n');
+  const drive = temporaryFolder(t);
+  for (const args of [['destination', 'add', '--name', 'usb', '--path', drive], ['schedule', 'add', '--name', 'Documents', '--source', documents, '--destination', 'usb', '--cron', '@daily'], ['run', 'Documents']]) {
+    const done = dormouse([...args, '--json', '--data-dir', data]);
+    assert.equal(done.code, 0, done.stderr);
+  }
+  const filler = join(disk, 'filler');
+  spawnSync('dd', ['if=/dev/zero', `of=${filler}`, 'bs=64k']);
+  assert.ok(statfsSync(disk).bavail === 0, 'the disk is full');
+  for (const args of [['jobs'], ['run', 'Documents']]) {
+    const refused = dormouse([...args, '--data-dir', data]);
+    assert.equal(refused.code, 1, refused.stderr);
+    assert.equal(refused.stderr, `error: the disk holding the catalog ${join(data, 'dormouse.sqlite')} is full (0 B free); free some space there and try again (the catalog was left as it was), or pass --data-dir\n`);
+  }
+  rmSync(filler);
+  const jobs = dormouse(['jobs', '--json', '--data-dir', data]);
+  assert.equal(jobs.code, 0, jobs.stderr);
+  assert.deepEqual(jobs.json<{ status: string }[]>().map((job) => job.status), ['succeeded']);
 });
 
 test('the data folder is created on first use', (t) => {
