@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, statfsSync } from 'node:fs';
+import { existsSync, statfsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { ManifestEntry } from './archive-manifest';
 import type { ArchiveRequest } from './archive-protocol';
@@ -6,6 +6,7 @@ import { comparePaths } from './path-order';
 import { SnapshotView } from './snapshot-view';
 import { mtimeTextOf, walkSources, type WalkEntry } from './source-walk';
 import { archiveEndEstimate, countTree, entryOverheadEstimate, storedBytesEstimate, TreeCount } from './tree-count';
+import { makeFolders } from '../common/make-folders';
 
 /**
  * Before a backup writes a byte: its base (the previous snapshot's file list, walked beside the
@@ -142,7 +143,7 @@ export function planArchive(request: ArchiveRequest): ArchivePlan {
   const kind = base ? request.snapshot.kind : 'full';
   // Object storage has no free space to run out of.
   const available = request.s3 ? Number.POSITIVE_INFINITY : freeBytesAt(request.archivePath);
-  const makeFolder = () => (request.s3 ? null : (mkdirSync(dirname(request.archivePath), { recursive: true, mode: 0o700 }) ?? null));
+  const makeFolder = () => (request.s3 ? null : (makeFolders(dirname(request.archivePath), 0o700) ?? null));
   try {
     const known = base ? { files: base.own.totals.treeFiles, bytes: base.own.totals.treeBytes, entries: base.own.totals.treeEntries } : request.expected;
     if (known && fits(known.bytes + known.entries * entryOverheadEstimate, available)) {

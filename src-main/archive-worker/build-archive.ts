@@ -1,4 +1,4 @@
-import { closeSync, constants, fsyncSync, mkdirSync, openSync, renameSync, rmdirSync } from 'node:fs';
+import { closeSync, constants, fsyncSync, openSync, renameSync, rmdirSync } from 'node:fs';
 import { isSameOrInside, removeQuietly, writeAllAt } from '../common/files';
 import { basename, dirname } from 'node:path';
 import {
@@ -28,6 +28,7 @@ import { ArchiveError, carriedEntry, compareWithBase, openBase, planArchive, req
 import { storedBytesEstimate } from './tree-count';
 import { typeChanged, writeEntry } from './entry-writer';
 import { Fifo } from '../common/fifo';
+import { makeFolders } from '../common/make-folders';
 
 /** What the builder asks of its host process: progress reports, and whether to stop. */
 export interface ArchiveHost {
@@ -73,7 +74,7 @@ export async function buildArchive(request: ArchiveRequest, host: ArchiveHost): 
   let manifest: ManifestWriter | null = null;
   try {
     output.open(sink ? null : partial);
-    mkdirSync(dirname(manifestPartial), { recursive: true, mode: 0o700 });
+    makeFolders(dirname(manifestPartial), 0o700);
     manifest = new ManifestWriter(manifestPartial, {
       dormouse: 'manifest',
       format: archiveFormatVersion,

@@ -1,7 +1,8 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, readSync, renameSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readSync, renameSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DormouseError } from '../../shared/errors';
 import { removeQuietly, writeAllAt } from '../common/files';
+import { makeFolders } from '../common/make-folders';
 
 /**
  * A local copy of the end of an encrypted archive's plaintext: its manifest, index and trailer
@@ -28,7 +29,7 @@ export interface ManifestCopy {
 
 /** Writes the copy of plaintext bytes [start, start + bytes.length) of an archive of `size` plaintext bytes. */
 export function writeManifestCopy(path: string, start: number, size: number, pieces: readonly Buffer[]): void {
-  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  makeFolders(dirname(path), 0o700);
   const partial = `${path}.partial`;
   const header: CopyHeader = { dormouse: 'manifest-copy', start, size };
   try {

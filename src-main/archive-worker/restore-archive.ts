@@ -1,4 +1,3 @@
-import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { keysOf } from './archive-file';
 import type { S3Settings } from '../s3/s3-settings';
@@ -10,6 +9,7 @@ import { SafeWriter } from './safe-writer';
 import { startFileRestorers, type FileRestorers } from './file-restorers';
 import { TreeRestore } from './tree-restore';
 import { flushToDisk, Writeback, writebackFromBytes } from './restore-flush';
+import { makeFolders } from '../common/make-folders';
 
 export { unsafeName } from './safe-writer';
 
@@ -81,7 +81,7 @@ export async function restoreArchive(request: RestoreRequest, host: RestoreHost)
       if (request.paths.length === 0) writer.refused.push(`the files only earlier snapshots list are not restored: ${view.missing}`);
     } else if (selection.unknown.length > 0) throw new NotInSnapshot(notInSnapshot(view, selection.unknown));
     plan = planRestore(view, selection, request.paths, writer.refused);
-    mkdirSync(target, { recursive: true });
+    makeFolders(target);
     if (plan.totalBytes >= writebackFromBytes) writeback = new Writeback(target);
     // More than one file: threads write them while this one reads headers and places names (here, where no thread can start).
     if (plan.totalFiles > 1) restorers = startFileRestorers(request.identity ?? null);

@@ -1,10 +1,11 @@
-import { type Stats, linkSync, lstatSync, mkdirSync, openSync, readdirSync, symlinkSync, unlinkSync } from 'node:fs';
+import { type Stats, linkSync, lstatSync, openSync, readdirSync, symlinkSync, unlinkSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { ManifestEntry } from './archive-manifest';
 import { displayName, fsPath } from './byte-names';
 import { applyAttributes, applyOwnerAndModeAt, applyTime, discardTemporary, settleRestoredFile, type AttributedEntry } from './restore-attributes';
 import { nativeFs } from '../native/native-fs';
+import { makeFolders } from '../common/make-folders';
 
 /** A `..` that is a whole component of a name, between either separator or an end. */
 const dotDotComponent = /(^|[\\/])\.\.([\\/]|$)/;
@@ -229,10 +230,9 @@ export class SafeWriter {
   /** Makes a folder and any missing above it (0700 until the snapshot's modes are applied), remembering which are new. */
   private makeFolder(path: string): void {
     if (this.folderOk.has(path)) return;
-    const target = fsPath(path);
-    const first = mkdirSync(target, { recursive: true, mode: 0o700 });
-    // mkdir reports the first folder it made: it and those below it on the way to `path` are new.
-    if (typeof target === 'string' && typeof first === 'string') {
+    const first = makeFolders(path, 0o700, fsPath);
+    // makeFolders reports the first folder it made: it and those below it on the way to `path` are new.
+    if (first !== undefined) {
       for (let made = path; made.startsWith(first); made = dirname(made)) {
         this.fresh.add(made);
         if (made === first || dirname(made) === made) break;

@@ -1,7 +1,8 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { removeQuietly } from '../common/files';
+import { makeFolders } from '../common/make-folders';
 
 /** The XDG autostart entry that starts Dormouse at login on Linux. */
 export function linuxAutostartFile(env: NodeJS.ProcessEnv = process.env, home: string = homedir()): string {
@@ -43,7 +44,7 @@ export function writeLinuxAutostart(file: string, enabled: boolean, command: rea
     removeQuietly(file);
     return;
   }
-  mkdirSync(dirname(file), { recursive: true });
+  makeFolders(dirname(file));
   writeFileSync(`${file}.partial`, autostartEntry(command), { mode: 0o644 });
   renameSync(`${file}.partial`, file);
 }

@@ -1,16 +1,17 @@
 import { utilityProcess } from 'electron';
-import { createWriteStream, mkdirSync, renameSync, statSync } from 'node:fs';
+import { createWriteStream, renameSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { FromWorker } from '../archive-worker/archive-protocol';
 import type { WorkerLauncher } from '../jobs/worker-launcher';
 import { workerEnv, workerExecArgv } from '../archive-worker/worker-start';
+import { makeFolders } from '../common/make-folders';
 
 /** A worker log larger than this is moved to <name>.old when the next worker starts. */
 const logLimitBytes = 1_000_000;
 
 function openLog(logFile: string): NodeJS.WritableStream | null {
   try {
-    mkdirSync(dirname(logFile), { recursive: true });
+    makeFolders(dirname(logFile));
     if ((statSync(logFile, { throwIfNoEntry: false })?.size ?? 0) > logLimitBytes) renameSync(logFile, `${logFile}.old`);
     const log = createWriteStream(logFile, { flags: 'a', mode: 0o600 });
     log.on('error', () => undefined);

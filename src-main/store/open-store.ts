@@ -1,9 +1,10 @@
 import Database from 'better-sqlite3';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DormouseError } from '../../shared/errors';
 import { catalogError } from './catalog-errors';
 import { latestSchemaVersion, migrations, type Migration } from './migrations';
+import { makeFolders } from '../common/make-folders';
 
 export type Db = Database.Database;
 
@@ -111,7 +112,7 @@ export function configureConnection(db: Db): void {
 
 function createDataFolder(folder: string): void {
   try {
-    mkdirSync(folder, { recursive: true, mode: 0o700 });
+    makeFolders(folder, 0o700);
   } catch (error) {
     throw new DormouseError('DATABASE_UNREADABLE', `cannot create the data folder ${folder} (${(error as Error).message}); pass --data-dir with a folder you can write to`);
   }

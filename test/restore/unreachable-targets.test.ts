@@ -1,0 +1,73 @@
+// Folders that cannot be made: a restore target, or a data folder, behind a symlink to a share that
+// is not mounted, or under /proc, or with a file in the way. Node's own recursive mkdir spins at full
+// CPU forever on the first two (the parent exists, the child says ENOENT); Dormouse says what is
+// wrong and stops, and nothing is made anywhere.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { makeFolders } from '../../src-main/common/make-folders';
+import { dormouse, temporaryFolder } from '../helpers/cli';
+
+function thrown(work: () => unknown): NodeJS.ErrnoException {
+  try {
+    work();
+  } catch (error) {
+    return error as NodeJS.ErrnoException;
+  }
+  assert.fail('it did not throw');
+}
+
+test('makeFolders makes what is missing and returns the first it made; what it cannot make it refuses at once, in words', (t) => {
+  const root = temporaryFolder(t);
+  assert.equal(makeFolders(join(root, 'a', 'b', 'c')), join(root, 'a'));
+  assert.ok(existsSync(join(root, 'a', 'b', 'c')));
+  assert.equal(makeFolders(join(root, 'a', 'b')), undefined, 'nothing to make');
+
+  // A share's mount point that is empty today, reached through a symlink from the home folder.
+  symlinkSync(join(root, 'nas', 'backups'), join(root, 'Backups'));
+  const dangling = thrown(() => makeFolders(join(root, 'Backups', 'restored', 'today')));
+  assert.equal(dangling.code, 'ENOENT');
+  assert.equal(dangling.message, `${join(root, 'Backups')} is a symbolic link to ${join(root, 'nas', 'backups')}, which does not exist (a drive or share not connected?)`);
+  assert.equal(existsSync(join(root, 'nas')), false, 'nothing was made behind the link');
+
+  writeFileSync(join(root, 'notes'), 'a file\n');
+  assert.equal(thrown(() => makeFolders(join(root, 'notes'))).message, `${join(root, 'notes')} is a file, not a folder`);
+  const under = thrown(() => makeFolders(join(root, 'notes', 'x', 'y')));
+  assert.deepEqual([under.code, under.message], ['ENOTDIR', `${join(root, 'notes')} is a file, not a folder`]);
+
+  if (existsSync('/proc/self')) assert.equal(thrown(() => makeFolders('/proc/dormouse-nowhere/restored')).code, 'ENOENT');
+});
+
+test('a restore into a folder behind a symlink to a share that is not mounted, or into a file, stops saying why (exit 1, its JSON printed); a data folder there is refused', (t) => {
+  const root = temporaryFolder(t);
+  const documents = join(root, 'Documents');
+  const drive = join(root, 'drive');
+  const data = join(root, 'data');
+  mkdirSync(documents);
+  mkdirSync(drive);
+  writeFileSync(join(documents, 'letter.txt'), 'Dear Ana,\n');
+  const cli = (args: string[]) => dormouse([...args, '--data-dir', data]);
+  for (const args of [['destination', 'add', '--name', 'usb', '--path', drive], ['schedule', 'add', '--name', 'Documents', '--source', documents, '--destination', 'usb', '--cron', '@daily'], ['run', 'Documents']]) {
+    const done = cli(args);
+    assert.equal(done.code, 0, done.stderr);
+  }
+  symlinkSync(join(root, 'nas', 'backups'), join(root, 'Backups'));
+
+  const behindLink = cli(['restore', '1', '--to', join(root, 'Backups', 'restored'), '--json']);
+  assert.equal(behindLink.code, 1, behindLink.stderr);
+  const report = behindLink.json<{ files: number; refused: string[] }>();
+  assert.equal(report.files, 0);
+  assert.deepEqual(report.refused, [`the restore stopped: ${join(root, 'Backups')} is a symbolic link to ${join(root, 'nas', 'backups')}, which does not exist (a drive or share not connected?); what is not listed as restored was not restored`]);
+  assert.equal(existsSync(join(root, 'nas')), false);
+
+  writeFileSync(join(root, 'notes'), 'a file\n');
+  const intoFile = cli(['restore', '1', '--to', join(root, 'notes'), '--json']);
+  assert.equal(intoFile.code, 1, intoFile.stderr);
+  assert.deepEqual(intoFile.json<{ refused: string[] }>().refused, [`the restore stopped: ${join(root, 'notes')} is a file, not a folder; what is not listed as restored was not restored`]);
+
+  const dataBehindLink = dormouse(['schedule', 'list', '--data-dir', join(root, 'Backups', 'Dormouse')]);
+  assert.equal(dataBehindLink.code, 1);
+  assert.match(dataBehindLink.stderr, /^error: cannot create the data folder .* is a symbolic link to .*nas\/backups, which does not exist \(a drive or share not connected\?\)\)/);
+  assert.deepEqual(readdirSync(root).sort(), ['Backups', 'Documents', 'data', 'drive', 'notes']);
+});
