@@ -8,12 +8,47 @@ import { cronShapeProblem, shortQuote } from '../../shared/cron-words';
 export function cronProblem(expression: string): string | null {
   const shape = cronShapeProblem(expression);
   if (shape !== null) return shape;
+  const problem = parseProblem(expression.trim());
+  if (problem === null) return null;
+  return `"${shortQuote(expression)}" is not a valid cron expression: ${fieldProblem(expression.trim()) ?? shortQuote(problem, 200)}`;
+}
+
+function parseProblem(expression: string): string | null {
   try {
-    CronExpressionParser.parse(expression.trim(), { currentDate: new Date() });
+    CronExpressionParser.parse(expression, { currentDate: new Date() });
     return null;
   } catch (error) {
-    return `"${shortQuote(expression)}" is not a valid cron expression: ${shortQuote((error as Error).message, 200)}`;
+    return (error as Error).message;
   }
+}
+
+const fieldNames = ['minute', 'hour', 'day of month', 'month', 'day of week'];
+
+/**
+ * What is wrong with the first field cron-parser refuses on its own (the others made `*`), named
+ * and said in words, with the form that works; null when each field alone is fine (their mix is
+ * what fails, such as 30 February) or cron-parser's words are not recognised.
+ */
+function fieldProblem(expression: string): string | null {
+  const fields = expression.split(/\s+/);
+  const names = fields.length === 6 ? ['second', ...fieldNames] : fieldNames;
+  for (const [index, field] of fields.entries()) {
+    const alone = parseProblem(fields.map((each, at) => (at === index ? each : '*')).join(' '));
+    if (alone === null) continue;
+    const which = `its ${names[index]} field ("${shortQuote(field, 40)}")`;
+    const range = /got value (\S+) expected range (\d+)-(\d+)/.exec(alone);
+    if (range) return `${which} has ${range[1]}, outside ${range[2]}–${range[3]}`;
+    if (/cannot repeat at every 0 time/.test(alone)) return `${which} steps by 0; a step is 1 or more, as in */15`;
+    const backwards = /Invalid range: (\S+), min\((\d+)\) > max\((\d+)\)/.exec(alone);
+    if (backwards) return `${which} has the range ${backwards[1]}, which goes backwards; write the smaller number first`;
+    if (/Invalid characters|cannot resolve alias/.test(alone)) {
+      const aliases = index === fields.length - 2 ? ', or month names JAN–DEC' : index === fields.length - 1 ? ', or day names SUN–SAT' : '';
+      return `${which} is not a number, a range (1-5), a list (1,15), a step (*/15) or *${aliases}`;
+    }
+    return `${which}: ${shortQuote(alone, 200)}`;
+  }
+  if (/Invalid explicit day of month definition/.test(parseProblem(expression) ?? '')) return 'that day of the month never comes in the months it names, so it would never run';
+  return null;
 }
 
 /**
