@@ -196,6 +196,8 @@ export interface RestoreReport {
   bytes: number;
   /** Existing files left as they were (restore again with overwrite to replace them). */
   conflicts: string[];
+  /** Existing files and symlinks left as they were because they already hold what the snapshot has (the same bytes, or the same link target): nothing to restore. */
+  unchanged: number;
   /** Entries refused because they would land outside the target, or not restored for another reason (said in each line). */
   refused: string[];
   /** Files whose bytes did not match the SHA-256 recorded at backup time: none of them is left under its name. */

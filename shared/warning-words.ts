@@ -1,4 +1,4 @@
-// What a backup could not keep, in the words the notification, the window and the CLI share. A
+// What a backup could not keep (and what a restore found already there), in the words the notification, the window and the CLI share. A
 // job's warnings are lines "<path>: <why>" (the path byte-exact, bytes that are not UTF-8 shown
 // as \xNN) for each item left out or kept only in part; a few are notes about the job itself
 // ("the laptop went to sleep during this backup") and name no item.
@@ -31,4 +31,9 @@ export function itemsNotBackedUp(count: number): string {
 export function splitItemWarning(warning: string): { path: string; why: string } {
   const at = warning.indexOf(': ');
   return at < 0 ? { path: warning, why: '' } : { path: warning.slice(0, at), why: warning.slice(at + 2) };
+}
+
+/** "3 files were already there as in the snapshot, and left as they are": a restore's files that needed nothing, in the CLI's and the window's words. */
+export function unchangedByRestore(count: number): string {
+  return `${counted(count, 'file was', 'files were')} already there as in the snapshot, and left as ${count === 1 ? 'it is' : 'they are'}.`;
 }

@@ -33,6 +33,7 @@ export interface RestoreResult {
   files: number;
   bytes: number;
   conflicts: string[];
+  unchanged: number;
   refused: string[];
   damaged: string[];
   unapplied: string[];
@@ -101,7 +102,7 @@ export async function restoreArchive(request: RestoreRequest, host: RestoreHost)
   writer.finish(records);
   flushToDisk(target);
   host.progress(writer.files, writer.bytes, plan.totalFiles, plan.totalBytes, '');
-  return { target, files: writer.files, bytes: writer.bytes, conflicts: writer.conflicts, refused: writer.refused, damaged: writer.damaged, unapplied: writer.unapplied };
+  return { target, files: writer.files, bytes: writer.bytes, conflicts: writer.conflicts, unchanged: writer.unchanged, refused: writer.refused, damaged: writer.damaged, unapplied: writer.unapplied };
 }
 
 /** Says which paths a snapshot does not have, and where they may have been meant (SnapshotView.meant): paths start with the folder that was backed up. */

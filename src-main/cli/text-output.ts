@@ -1,5 +1,5 @@
 import type { TaskProgress, CronPreview, DestinationRemoved, DestinationView, ImportReport, JobProgress, JobView, PruneReport, RestoreReport, ScheduleView, SnapshotListing, SnapshotView, StatusView, VerifyReport } from '../../shared/types';
-import { itemWarnings, itemsNotBackedUp, jobNotes } from '../../shared/warning-words';
+import { itemWarnings, itemsNotBackedUp, jobNotes, unchangedByRestore } from '../../shared/warning-words';
 import { displayName } from '../../shared/display-name';
 import { counted, formatBytes } from '../../shared/format';
 
@@ -152,6 +152,7 @@ export function verifyText(report: VerifyReport): string {
 /** The readable form of `dormouse restore`. */
 export function restoreText(report: RestoreReport): string {
   const lines = [`Restored ${counted(report.files, 'file')} (${formatBytes(report.bytes)}) from snapshot ${report.snapshotId} into ${report.target}.`];
+  if (report.unchanged > 0) lines.push(unchangedByRestore(report.unchanged));
   if (report.conflicts.length > 0) lines.push(`${counted(report.conflicts.length, 'existing file')} left as ${report.conflicts.length === 1 ? 'it is' : 'they are'} (restore again with --overwrite to replace ${report.conflicts.length === 1 ? 'it' : 'them'}):`, ...report.conflicts.map((path) => `  ${path}`));
   if (report.refused.length > 0) lines.push(`${counted(report.refused.length, 'entry', 'entries')} not restored:`, ...report.refused.map((reason) => `  ${reason}`));
   if (report.damaged.length > 0) lines.push(`${counted(report.damaged.length, 'damaged file')} not restored (${report.damaged.length === 1 ? 'its' : 'their'} content no longer matches what was backed up; run dormouse verify):`, ...report.damaged.map((path) => `  ${path}`));

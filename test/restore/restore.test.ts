@@ -2,7 +2,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fork, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import {
@@ -187,7 +187,7 @@ for (const [schedule, label] of [
   ['Plain', 'uncompressed'],
   ['Zipped', 'gzip'],
 ] as const) {
-  test(`existing files are never overwritten unless asked (${label}): conflicts are listed, exit 1; --overwrite replaces them`, () => {
+  test(`existing files are never overwritten unless asked (${label}): those that differ are listed, exit 1; those as in the snapshot are counted unchanged; --overwrite replaces them`, () => {
     const snapshot = runBackup(schedule);
     const target = freshTarget();
     assert.equal(restore(snapshot.id, target).code, 0);
@@ -196,17 +196,23 @@ for (const [schedule, label] of [
     const removed = join(root, 'docs', 'nested', 'deep', 'note.txt');
     writeFileSync(edited, 'my local edit, made after the restore\n');
     unlinkSync(removed);
+    // The same size, the same time, one byte different: only its content tells it apart.
+    const flipped = join(root, 'docs', 'data.bin');
+    const bytes = readFileSync(flipped);
+    const { mtime } = statSync(flipped);
+    bytes[1000] = (bytes[1000] as number) ^ 0xff;
+    writeFileSync(flipped, bytes);
+    utimesSync(flipped, mtime, mtime);
+    unlinkSync(join(root, 'link-relative'));
+    symlinkSync('docs/script.sh', join(root, 'link-relative'));
 
     const again = restore(snapshot.id, target);
     assert.equal(again.code, 1, 'exit 1 when files were left out');
     assert.equal(readFileSync(edited, 'utf8'), 'my local edit, made after the restore\n', 'the existing file is unchanged');
-    assert.ok(again.report.conflicts.includes(`/${treeName}/docs/report.txt`), `the edited file is listed as a conflict: ${JSON.stringify(again.report.conflicts)}`);
-    const expectedFiles = countFiles(describeTree(tree)).files;
-    const fileConflicts = again.report.conflicts.filter((path) => {
-      const rel = path.slice(treeName.length + 2);
-      return describeTree(tree).get(rel)?.type === 'file';
-    });
-    assert.equal(fileConflicts.length, expectedFiles - 1, 'every file that was there is a conflict; the removed one is not');
+    assert.deepEqual([...again.report.conflicts].sort(), [`/${treeName}/docs/data.bin`, `/${treeName}/docs/report.txt`, `/${treeName}/link-relative`], 'exactly what differs from the snapshot is listed');
+    const expected = describeTree(tree);
+    const links = [...expected.values()].filter((entry) => entry.type === 'symlink').length;
+    assert.equal(again.report.unchanged, countFiles(expected).files - 3 + links - 1, 'every other file and link was already as in the snapshot');
     assert.equal(again.report.files, 1, 'only the missing file is written');
     assert.equal(readFileSync(removed, 'utf8'), 'a note three folders down\n', 'the missing file comes back');
     assert.deepEqual(again.report.refused, []);
@@ -219,6 +225,11 @@ for (const [schedule, label] of [
     assert.equal(statSync(edited).mode & 0o7777, 0o640);
     assertSameTree(root, describeTree(tree), `${label} after --overwrite`);
     assert.deepEqual(restoreTemporaries(target), []);
+
+    // Restoring once more over a tree that is just as in the snapshot: nothing to do, and no failure.
+    const same = restore(snapshot.id, target);
+    assert.equal(same.code, 0, JSON.stringify(same.report));
+    assert.deepEqual([same.report.files, same.report.conflicts, same.report.unchanged], [0, [], countFiles(expected).files + links]);
   });
 }
 

@@ -63,6 +63,18 @@ test('the restore screen browses a snapshot, restores chosen files into a new fo
   await page.getByRole('button', { name: '← All snapshots' }).click();
   await page.getByRole('button', { name: 'Verify snapshot 1' }).click();
   await page.getByText('Verified').waitFor();
+
+  // Everything back to where it was: the one file changed since is left alone and said so; the rest
+  // (three files and a link) already is as in the snapshot, which is not a failure to report.
+  await page.getByRole('button', { name: 'Browse snapshot 1' }).click();
+  await page.getByRole('button', { name: 'Documents/' }).waitFor();
+  await page.getByLabel('Their original location').check();
+  await page.getByRole('main').getByRole('button', { name: 'Restore', exact: true }).click();
+  const status = page.getByRole('status');
+  await status.getByText('Restored 0 files (0 B) into /, but not everything:').waitFor();
+  await status.getByText('4 files were already there as in the snapshot, and left as they are.').waitFor();
+  await status.getByText(/^1 file that is already there was left as it is, not replaced\./).waitFor();
+  assert.equal(readFileSync(join(source, 'letters', 'to-grandma.txt'), 'utf8'), 'changed after the backup\n');
   const snapshots = await apiValue<SnapshotView[]>(daemon, 'snapshots:list', {});
   assert.equal(snapshots.length, 1);
   assert.deepEqual(problems, []);

@@ -1,7 +1,7 @@
 import { useId, useState, type ReactNode } from 'react';
 import { counted, formatBytes } from '../../../shared/format';
 import type { RestoreReport, VerifyReport } from '../../../shared/types';
-import { itemWarnings, splitItemWarning } from '../../../shared/warning-words';
+import { itemWarnings, splitItemWarning, unchangedByRestore } from '../../../shared/warning-words';
 import { call, EngineError } from '../bridge';
 
 /** "1 file was", "3 files were": a count with its noun and verb agreeing. */
@@ -86,6 +86,7 @@ export function RestoreReportView({ report, replaceHint }: { report: RestoreRepo
         Restored {counted(report.files, 'file')} ({formatBytes(report.bytes)}) into <span className="path">{report.target}</span>
         {whole ? '.' : ', but not everything:'}
       </p>
+      {report.unchanged > 0 && <p>{unchangedByRestore(report.unchanged)}</p>}
       {damaged.length > 0 && (
         <Part
           className="error"
