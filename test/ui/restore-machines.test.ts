@@ -93,7 +93,7 @@ test("a second laptop's window restores the first laptop's snapshot, and says wh
     const browse = snapshots.getByRole('listitem').filter({ hasText: 'Home' }).getByRole('button', { name: /^Browse snapshot \d+$/ });
     await tabTo(page, browse);
     await page.keyboard.press('Enter');
-    await main.getByRole('heading', { level: 3, name: new RegExp(`^Snapshot of .* from ${machineA}$`) }).waitFor();
+    await main.getByRole('heading', { level: 3, name: new RegExp(`^Home: snapshot of .* from ${machineA}$`) }).waitFor();
     const into = join(root, 'A restored on B');
     const target = main.getByRole('textbox', { name: 'New folder' });
     await suggestedFolder(target);

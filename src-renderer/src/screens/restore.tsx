@@ -99,7 +99,7 @@ function Browser({ snapshot, onBack }: { snapshot: SnapshotView; onBack: () => v
         ← All snapshots
       </button>
       <h3>
-        Snapshot of {new Date(snapshot.createdAt).toLocaleString()}
+        {snapshot.scheduleName}: snapshot of {new Date(snapshot.createdAt).toLocaleString()}
         {!snapshot.machine.current && ` ${fromMachine(snapshot)}`}
       </h3>
       <p className="muted path">{displayName(listing?.path ?? '')}</p>
