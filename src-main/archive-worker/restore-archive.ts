@@ -10,6 +10,7 @@ import { startFileRestorers, type FileRestorers } from './file-restorers';
 import { TreeRestore } from './tree-restore';
 import { flushToDisk, Writeback, writebackFromBytes } from './restore-flush';
 import { makeFolders } from '../common/make-folders';
+import picomatch from 'picomatch';
 
 export { unsafeName } from './safe-writer';
 
@@ -107,8 +108,9 @@ export async function restoreArchive(request: RestoreRequest, host: RestoreHost)
 
 /** Says which paths a snapshot does not have, and where they may have been meant (SnapshotView.meant): paths start with the folder that was backed up. */
 function notInSnapshot(view: SnapshotView, unknown: readonly string[]): string {
-  const missing = `${unknown.join(', ')} ${unknown.length === 1 ? 'is' : 'are'} not in this snapshot`;
+  const patterns = unknown.every((path) => picomatch.scan(path).isGlob);
+  const missing = patterns ? `${unknown.join(', ')} ${unknown.length === 1 ? 'matches' : 'match'} nothing in this snapshot` : `${unknown.join(', ')} ${unknown.length === 1 ? 'is' : 'are'} not in this snapshot`;
   const meant = unknown.map((path) => view.meant(path)).filter((path): path is string => path !== null);
-  if (meant.length === 0) return `${missing}; list it with \`dormouse ls\``;
+  if (meant.length === 0) return `${missing}; ${patterns ? 'see what is there' : 'list it'} with \`dormouse ls\``;
   return `${missing}; did you mean ${meant.join(', ')}? Paths start with the folder that was backed up (\`dormouse ls\` lists them)`;
 }

@@ -1,4 +1,5 @@
 import { posix } from 'node:path';
+import picomatch from 'picomatch';
 import type { ManifestEntry } from './archive-manifest';
 import { displayName } from './byte-names';
 import { comparePaths, isSameOrBelow, manifestPath } from './path-order';
@@ -13,18 +14,45 @@ export interface RestoreSelection {
 
 
 /**
+ * The snapshot's paths a pattern matches (`*`, `?`, `[…]`, `**` as in a shell, `*` matching names
+ * that start with a dot too): only the folder before its first wildcard is read, not the whole list.
+ */
+function matching(view: SnapshotView, pattern: string): string[] {
+  const { base } = picomatch.scan(pattern);
+  const isMatch = picomatch(pattern, { dot: true });
+  const found: string[] = [];
+  for (const entry of view.entries(base === '' ? undefined : base)) {
+    if (base !== '' && !isSameOrBelow(entry.path, base)) break;
+    if (isMatch(entry.path)) found.push(entry.path);
+  }
+  return found;
+}
+
+/**
  * What a restore of `paths` takes (the whole snapshot when empty): the folders above the paths
  * asked for (a `--path` restore makes them with their own modes and times), then each path and
- * everything below it, read from the snapshot's chain from that path on.
+ * everything below it, read from the snapshot's chain from that path on. A path the snapshot does
+ * not have that holds wildcards is a pattern: it takes every path it matches (a name that is the
+ * pattern itself, `*` and all, is taken as that name).
  */
 export function selectEntries(view: SnapshotView, paths: readonly string[]): RestoreSelection {
   if (paths.length === 0) return { entries: () => view.entries(), unknown: [] };
+  const unknown: string[] = [];
+  const exact: string[] = [];
+  for (const given of paths) {
+    const path = manifestPath(given);
+    if (view.lookUp(path) !== undefined || !picomatch.scan(path).isGlob) exact.push(path);
+    else {
+      const matched = matching(view, path);
+      if (matched.length === 0) unknown.push(given);
+      exact.push(...matched);
+    }
+  }
   const wanted: string[] = [];
-  for (const path of [...new Set(paths.map(manifestPath))].sort(comparePaths)) {
+  for (const path of [...new Set(exact)].sort(comparePaths)) {
     const last = wanted.at(-1);
     if (last === undefined || !isSameOrBelow(path, last)) wanted.push(path);
   }
-  const unknown: string[] = [];
   const found = wanted.filter((path) => {
     if (view.lookUp(path) !== undefined) return true;
     unknown.push(paths.find((given) => manifestPath(given) === path) ?? path);

@@ -183,6 +183,19 @@ for (const [schedule, label] of [
   });
 }
 
+test('--path takes wildcards as a shell does (`*` also matching names that start with a dot): every path they match, with what is below it', () => {
+  const snapshot = runBackup('Plain');
+  const target = freshTarget();
+  const { code, report } = restore(snapshot.id, target, ['--path', join(tree, 'docs', '*.txt'), '--path', join(tree, '**', 'note.txt'), '--path', join(tree, 'link-*')]);
+  assert.equal(code, 0, JSON.stringify(report));
+  const got = [...describeTree(join(target, treeName)).keys()].sort();
+  assert.deepEqual(got, ['docs', 'docs/nested', 'docs/nested/deep', 'docs/nested/deep/note.txt', 'docs/read-only.txt', 'docs/report.txt', 'link-absolute', 'link-dangling', 'link-relative', 'link-to-folder']);
+
+  const none = ws.cli(['restore', String(snapshot.id), '--to', freshTarget(), '--path', join(tree, 'docs', '*.pdf')]);
+  assert.equal(none.code, 2);
+  assert.equal(none.stderr, `error: ${join(tree, 'docs', '*.pdf')} matches nothing in this snapshot; see what is there with \`dormouse ls\`\n`);
+});
+
 for (const [schedule, label] of [
   ['Plain', 'uncompressed'],
   ['Zipped', 'gzip'],
