@@ -43,7 +43,7 @@ export function addSnapshotOperations(program: Command, cli: Cli): void {
     .description('restore a snapshot, or chosen files and folders of it, into a folder; existing files are left alone unless --overwrite')
     .argument('<snapshot-id>', 'the snapshot, as `dormouse snapshots` shows it', wholeNumber)
     .requiredOption('--to <dir>', 'the folder to restore into (made if missing)')
-    .option('--path <p>', 'a file or folder of the snapshot, as it was on the laptop (repeat for several; default: everything)', collect)
+    .option('--path <p>', 'a file or folder of the snapshot, as it was on the laptop, or a pattern (*, ?, **: quote it) of them (repeat for several; default: everything)', collect)
     .option('--overwrite', 'replace files that already exist in the target')
     .addOption(passphraseFileOption())
     .action(async function (this: Command, snapshotId: number, options: { to: string; path?: string[]; overwrite?: boolean; passphraseFile?: string }) {
