@@ -10,6 +10,7 @@ import type { JobProgress, TaskProgress } from '../../shared/types';
 import { resolveDataDir } from '../store/data-dir';
 import * as text from './text-output';
 import type { PassphraseSources } from './passphrase-option';
+import { inOptionWords } from './option-names';
 
 /** Where the CLI writes and what it resolves relative paths against; the real process or a test's. */
 export interface CliIo {
@@ -66,8 +67,7 @@ export class Cli {
   }
 
   engine(command: Command): Engine {
-    const options = command.optsWithGlobals<GlobalOptions>();
-    this.engineOnce ??= Engine.forDataDir(resolveDataDir(options.dataDir && resolve(this.io.cwd, options.dataDir), this.io.env), {
+    this.engineOnce ??= Engine.forDataDir(this.dataDir(command), {
       launchWorker: this.io.launchWorker ?? forkWorkerLauncher(this.io.workerScript),
       launchReader: threadWorkerLauncher(this.io.workerScript),
       events: { progress: (progress) => this.showProgress(progress) },
@@ -78,9 +78,8 @@ export class Cli {
 
   /** Runs the headless daemon until SIGINT or SIGTERM. */
   async daemon(command: Command, settleSeconds: number | undefined, ui: { port: number } | null): Promise<void> {
-    const options = command.optsWithGlobals<GlobalOptions>();
     const daemon = new Daemon({
-      dataDir: resolveDataDir(options.dataDir && resolve(this.io.cwd, options.dataDir), this.io.env),
+      dataDir: this.dataDir(command),
       workerScript: this.io.workerScript,
       ...(this.io.launchWorker ? { launchWorker: this.io.launchWorker } : {}),
       ...(settleSeconds === undefined ? {} : { settleSeconds }),
@@ -120,7 +119,14 @@ export class Cli {
 
   /** Runs one request through the engine and prints its answer as JSON or as text. */
   async call<C extends Channel, S>(command: Command, channel: C, request: RequestOf<C>, render: (response: ResponseOf<C>) => S, asText: (shown: S) => string): Promise<S> {
-    const shown = render(await this.engine(command).handle(channel, request));
+    let response: ResponseOf<C>;
+    try {
+      response = await this.engine(command).handle(channel, request);
+    } catch (error) {
+      if (error instanceof DormouseError && error.code === 'INVALID_INPUT') throw new DormouseError('INVALID_INPUT', inOptionWords(error.message));
+      throw error;
+    }
+    const shown = render(response);
     this.clearProgress();
     this.io.stdout(command.optsWithGlobals<GlobalOptions>().json ? `${JSON.stringify(shown, null, 2)}\n` : `${asText(shown)}\n`);
     return shown;
@@ -137,8 +143,16 @@ export class Cli {
     this.progressShown = false;
   }
 
-  absolute(path: string): string {
+  /** A path typed for `option`, made absolute from the working folder; an empty one is refused (it would mean the working folder). */
+  absolute(path: string, option: string): string {
+    if (path.trim() === '') throw new DormouseError('INVALID_INPUT', `${option}: must not be empty`);
     return resolve(this.io.cwd, path);
+  }
+
+  /** The data folder the command uses: --data-dir (never empty), else DORMOUSE_DATA_DIR, else the OS app-data folder. */
+  private dataDir(command: Command): string {
+    const given = command.optsWithGlobals<GlobalOptions>().dataDir;
+    return resolveDataDir(given === undefined ? undefined : this.absolute(given, '--data-dir'), this.io.env);
   }
 
   /** The environment the command runs in (AWS keys, passphrases). */
@@ -148,7 +162,7 @@ export class Cli {
 
   /** Where this command's passphrase may come from: its `--passphrase-file` (resolved here), else the environment. */
   passphraseSources(passphraseFile: string | undefined): PassphraseSources {
-    return { passphraseFile: passphraseFile === undefined ? undefined : this.absolute(passphraseFile), env: this.io.env };
+    return { passphraseFile: passphraseFile === undefined ? undefined : this.absolute(passphraseFile, '--passphrase-file'), env: this.io.env };
   }
 }
 

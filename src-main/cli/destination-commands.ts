@@ -28,7 +28,7 @@ function destinationTarget(options: AddOptions, cli: Cli): { path: string } | { 
   }
   if (options.path !== undefined) {
     if (s3Only.length > 0) throw new DormouseError('INVALID_INPUT', `${s3Only.join(', ')} only go with --s3`);
-    return { path: cli.absolute(options.path) };
+    return { path: cli.absolute(options.path, '--path') };
   }
   return {
     s3: {
@@ -124,7 +124,7 @@ export function addDestinationCommands(program: Command, cli: Cli): void {
       await cli.call(
         this,
         'destinations:recovery-kit',
-        { name, to: cli.absolute(options.to) },
+        { name, to: cli.absolute(options.to, '--to') },
         (kit) => kit,
         (kit) => `Saved the recovery kit of "${kit.destination}" in ${kit.folder}: ${kit.files.join(' and ')}. Keep it away from the drive; it still needs the passphrase.`,
       );

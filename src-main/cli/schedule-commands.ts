@@ -24,7 +24,7 @@ interface ScheduleOptions {
 function scheduleChanges(cli: Cli, options: ScheduleOptions): Partial<ScheduleFieldsInput> {
   const changes: Partial<ScheduleFieldsInput> = {};
   if (options.name !== undefined) changes.name = options.name;
-  if (options.source !== undefined) changes.sources = options.source.map((source) => cli.absolute(source));
+  if (options.source !== undefined) changes.sources = options.source.map((source) => cli.absolute(source, '--source'));
   if (options.clearExcludes) changes.excludes = [];
   if (options.exclude !== undefined) changes.excludes = options.exclude;
   if (options.destination !== undefined) changes.destination = options.destination;

@@ -47,7 +47,7 @@ export function addSnapshotOperations(program: Command, cli: Cli): void {
     .option('--overwrite', 'replace files that already exist in the target')
     .addOption(passphraseFileOption())
     .action(async function (this: Command, snapshotId: number, options: { to: string; path?: string[]; overwrite?: boolean; passphraseFile?: string }) {
-      const request = { snapshotId, to: cli.absolute(options.to), paths: options.path ?? [], overwrite: options.overwrite === true };
+      const request = { snapshotId, to: cli.absolute(options.to, '--to'), paths: options.path ?? [], overwrite: options.overwrite === true };
       const report = await withPassphrase(cli.passphraseSources(options.passphraseFile), `for snapshot ${snapshotId}'s destination`, (passphrase) =>
         cli.whileCancellable(this, () => cli.call(this, 'snapshots:restore', withoutUndefined({ ...request, passphrase }), (value) => value, text.restoreText)),
       );

@@ -127,6 +127,11 @@ for (const [label, args, says] of [
   ['a missing destination name', ['destination', 'remove'], /name/],
   ['an option without its value', ['destination', 'add', '--name', 'usb', '--path'], /--path/],
   ['too many arguments', ['destination', 'list', 'extra'], /argument/],
+  // An empty path would mean the current folder (a restore into wherever the command was typed).
+  ['an empty --path', ['destination', 'add', '--name', 'usb', '--path', ''], /^error: --path: must not be empty$/m],
+  ['an empty --source', ['schedule', 'add', '--name', 'Docs', '--source', '', '--destination', 'usb', '--cron', '@daily'], /^error: --source: must not be empty$/m],
+  ['an empty --to', ['restore', '1', '--to', ' '], /^error: --to: must not be empty$/m],
+  ['an empty --data-dir', ['--data-dir', '', 'jobs'], /^error: --data-dir: must not be empty$/m],
 ] as const) {
   test(`${label} exits 2 with one error line, with or without --json, touching no catalog`, (t) => {
     const { root } = workspace(t);
@@ -143,6 +148,16 @@ test('an invalid request exits 2 with one error line and nothing on stdout, also
   assertError(dormouse(['--data-dir', dataDir, 'destination', 'remove', 'usb']), 2, /"usb"/);
   assertError(dormouse(['--data-dir', dataDir, '--json', 'destination', 'remove', 'usb']), 2, /"usb"/);
   assertError(dormouse(['--data-dir', dataDir, '--json', 'destination', 'add', '--name', 'usb', '--path', join(root, 'missing')]), 2, /missing/);
+});
+
+test('a field the engine refuses is named as the option that was typed, not as the contract spells it', (t) => {
+  const { root, drive, docs } = workspace(t);
+  const dataDir = join(root, 'data');
+  expectOk(dormouse(['--data-dir', dataDir, 'destination', 'add', '--name', 'usb', '--path', drive, '--json']));
+  const add = ['--data-dir', dataDir, 'schedule', 'add', '--name', 'Docs', '--source', docs, '--destination', 'usb', '--cron', '@daily'];
+  assertError(dormouse([...add, '--exclude', '*.tmp', '--exclude', '']), 2, /^error: --exclude: must not be empty\n$/);
+  expectOk(dormouse([...add, '--json']));
+  assertError(dormouse(['--data-dir', dataDir, 'schedule', 'edit', 'Docs', '--name', ' ']), 2, /^error: --name: must not be empty\n$/);
 });
 
 test('an error message says how to fix it', (t) => {
@@ -221,8 +236,12 @@ test('text output says "1 file" for one file and "2 files" for two, in the job l
   assert.match(two.stdout, /^ {2}2 files, \d+ B -> /m, two.stdout);
   const restoredTwo = dormouse(['--data-dir', dataDir, 'restore', '2', '--to', join(root, 'back-two')]);
   assert.match(restoredTwo.stdout, /^Restored 2 files \(19 B\) from snapshot 2 into /, describeResult(restoredTwo));
+  const same = dormouse(['--data-dir', dataDir, 'restore', '1', '--to', join(root, 'back-one')]);
+  assert.equal(same.stdout, `Restored 0 files (0 B) from snapshot 1 into ${join(root, 'back-one')}.\n1 file was already there as in the snapshot, and left as it is.\n`, describeResult(same));
+  writeFileSync(join(root, 'back-one', docs, 'only.txt'), 'edited since\n');
   const again = dormouse(['--data-dir', dataDir, 'restore', '1', '--to', join(root, 'back-one')]);
   assert.match(again.stdout, /^Restored 0 files \(0 B\)[^\n]*\n1 existing file left as it is \(restore again with --overwrite to replace it/, describeResult(again));
+  for (const name of ['only.txt', 'second.txt']) writeFileSync(join(root, 'back-two', docs, name), 'edited since\n');
   const againTwo = dormouse(['--data-dir', dataDir, 'restore', '2', '--to', join(root, 'back-two')]);
   assert.match(againTwo.stdout, /\n2 existing files left as they are \(restore again with --overwrite to replace them/, describeResult(againTwo));
   expectError(dormouse(['--data-dir', dataDir, 'destination', 'remove', 'usb']), 2, /destination "usb" is used by schedule docs; remove it or point it at another destination first/);
