@@ -76,7 +76,7 @@ export function jobText(job: JobView): string {
   if (job.status === 'succeeded') lines.push(`  ${counted(job.files, 'file')}, ${formatBytes(job.bytes)} -> ${job.archivePath}`, `  sha256 ${job.sha256}`);
   lines.push(`  queued ${job.queuedAt}${job.startedAt ? `, started ${job.startedAt}` : ''}${job.finishedAt ? `, finished ${job.finishedAt}` : ''}`);
   const items = itemWarnings(job.warnings);
-  if (items.length > 0) lines.push(`  ${itemsNotBackedUp(items.length)}:`, ...items.map((item) => `    ${item}`));
+  if (items.length > 0) lines.push(`  ${itemsNotBackedUp(items.length)}:`, ...listed(items, '    '));
   for (const note of jobNotes(job.warnings)) lines.push(`  note: ${note}`);
   return lines.join('\n');
 }
@@ -138,7 +138,7 @@ export function verifyText(report: VerifyReport): string {
   if (report.snapshots.length === 0) return 'No snapshots to verify.';
   const lines = report.snapshots
     .map((snapshot) => {
-      if (!snapshot.ok) return [`Snapshot ${snapshot.snapshotId}: DAMAGED (${snapshot.archivePath})`, ...snapshot.problems.map((problem) => `  ${problem}`)].join('\n');
+      if (!snapshot.ok) return [`Snapshot ${snapshot.snapshotId}: DAMAGED (${snapshot.archivePath})`, ...listed(snapshot.problems, '  ')].join('\n');
       if (snapshot.contentsChecked) return `Snapshot ${snapshot.snapshotId}: OK (${snapshot.archivePath})`;
       return `Snapshot ${snapshot.snapshotId}: encrypted file OK, files not checked (${snapshot.archivePath})`;
     })
@@ -149,14 +149,24 @@ export function verifyText(report: VerifyReport): string {
   return `${lines}\n${note}`;
 }
 
-/** The readable form of `dormouse restore`. */
+/** How many lines of one list the text form shows; `--json` has them all. */
+const listedLines = 20;
+
+/** A list's lines, indented, cut after `listedLines` with how many more there are and where to see them. */
+function listed(items: readonly string[], indent: string): string[] {
+  const shown = items.slice(0, listedLines).map((item) => `${indent}${item}`);
+  if (items.length > listedLines) shown.push(`${indent}… and ${(items.length - listedLines).toLocaleString('en-US')} more (--json lists every one)`);
+  return shown;
+}
+
+/** The readable form of `dormouse restore`: the summary first, then each list, each cut after `listedLines`. */
 export function restoreText(report: RestoreReport): string {
   const lines = [`Restored ${counted(report.files, 'file')} (${formatBytes(report.bytes)}) from snapshot ${report.snapshotId} into ${report.target}.`];
   if (report.unchanged > 0) lines.push(unchangedByRestore(report.unchanged));
-  if (report.conflicts.length > 0) lines.push(`${counted(report.conflicts.length, 'existing file')} left as ${report.conflicts.length === 1 ? 'it is' : 'they are'} (restore again with --overwrite to replace ${report.conflicts.length === 1 ? 'it' : 'them'}):`, ...report.conflicts.map((path) => `  ${path}`));
-  if (report.refused.length > 0) lines.push(`${counted(report.refused.length, 'entry', 'entries')} not restored:`, ...report.refused.map((reason) => `  ${reason}`));
-  if (report.damaged.length > 0) lines.push(`${counted(report.damaged.length, 'damaged file')} not restored (${report.damaged.length === 1 ? 'its' : 'their'} content no longer matches what was backed up; run dormouse verify):`, ...report.damaged.map((path) => `  ${path}`));
-  if (report.unapplied.length > 0) lines.push(`${counted(report.unapplied.length, 'attribute')} could not be applied:`, ...report.unapplied.map((line) => `  ${line}`));
+  if (report.conflicts.length > 0) lines.push(`${counted(report.conflicts.length, 'existing file')} left as ${report.conflicts.length === 1 ? 'it is' : 'they are'} (restore again with --overwrite to replace ${report.conflicts.length === 1 ? 'it' : 'them'}):`, ...listed(report.conflicts, '  '));
+  if (report.refused.length > 0) lines.push(`${counted(report.refused.length, 'entry', 'entries')} not restored:`, ...listed(report.refused, '  '));
+  if (report.damaged.length > 0) lines.push(`${counted(report.damaged.length, 'damaged file')} not restored (${report.damaged.length === 1 ? 'its' : 'their'} content no longer matches what was backed up; run dormouse verify):`, ...listed(report.damaged, '  '));
+  if (report.unapplied.length > 0) lines.push(`${counted(report.unapplied.length, 'attribute')} could not be applied:`, ...listed(report.unapplied, '  '));
   return lines.join('\n');
 }
 

@@ -250,6 +250,33 @@ test('text output says "1 file" for one file and "2 files" for two, in the job l
   assert.match(jobs.stdout, /^1 +docs +manual +succeeded /m, jobs.stdout);
 });
 
+test('a long list in text (here 25 files left as they are) shows its first 20 lines and how many more; --json has every one', (t) => {
+  const { root, drive, docs } = workspace(t);
+  const dataDir = join(root, 'data');
+  const names = Array.from({ length: 25 }, (_, index) => `letter-${String(index).padStart(2, '0')}.txt`);
+  for (const name of names) writeFileSync(join(docs, name), `${name}\n`);
+  expectOk(dormouse(['--data-dir', dataDir, '--json', 'destination', 'add', '--name', 'usb', '--path', drive]));
+  expectOk(dormouse(['--data-dir', dataDir, '--json', 'schedule', 'add', '--name', 'docs', '--source', docs, '--destination', 'usb', '--cron', '0 9 * * *']));
+  expectOk(dormouse(['--data-dir', dataDir, '--json', 'run', 'docs']));
+  const target = join(root, 'back');
+  expectOk(dormouse(['--data-dir', dataDir, '--json', 'restore', '1', '--to', target]));
+  for (const name of names) writeFileSync(join(target, docs, name), 'edited since\n');
+  const text = dormouse(['--data-dir', dataDir, 'restore', '1', '--to', target]);
+  assert.equal(text.code, 1);
+  assert.equal(
+    text.stdout,
+    [
+      `Restored 0 files (0 B) from snapshot 1 into ${target}.`,
+      '25 existing files left as they are (restore again with --overwrite to replace them):',
+      ...names.slice(0, 20).map((name) => `  ${join(docs, name)}`),
+      '  … and 5 more (--json lists every one)',
+      '',
+    ].join('\n'),
+  );
+  const json = dormouse(['--data-dir', dataDir, '--json', 'restore', '1', '--to', target]);
+  assert.deepEqual(json.json<{ conflicts: string[] }>().conflicts, names.map((name) => join(docs, name)));
+});
+
 test('ls shows a name that is not valid UTF-8 with its stray byte as \\xNN, in text; --json keeps it as \\udcNN', (t) => {
   const { root, drive, docs } = workspace(t);
   const dataDir = join(root, 'data');
