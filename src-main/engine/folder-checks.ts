@@ -1,4 +1,4 @@
-import { realpath, stat } from 'node:fs/promises';
+import { readlink, realpath, stat } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import { DormouseError } from '../../shared/errors';
 import { answerWithin } from '../common/files';
@@ -24,7 +24,12 @@ export async function requireFolder(path: string, role: string, hint: string): P
   if (!isAbsolute(path)) throw new DormouseError('INVALID_INPUT', `${role} "${path}" must be an absolute path`);
   const checked = await answerWithin(path, () => stat(path).catch(() => null), viewTimeoutMs);
   if (checked.timedOut) throw notAnswering(role, path);
-  if (checked.value === null) throw new DormouseError('INVALID_INPUT', `${role} "${path}" does not exist; ${hint}`);
+  if (checked.value === null) {
+    // A symlink to a folder that is gone (an unmounted share's): say where it leads.
+    const link = await answerWithin(path, () => readlink(path).catch(() => null), viewTimeoutMs);
+    const why = !link.timedOut && link.value !== null ? `is a symbolic link to ${link.value}, which does not exist (a drive or share not connected?)` : 'does not exist';
+    throw new DormouseError('INVALID_INPUT', `${role} "${path}" ${why}; ${hint}`);
+  }
   if (!checked.value.isDirectory()) throw new DormouseError('INVALID_INPUT', `${role} "${path}" is not a folder; ${hint}`);
   return resolve(path);
 }

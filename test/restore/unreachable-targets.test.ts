@@ -39,7 +39,7 @@ test('makeFolders makes what is missing and returns the first it made; what it c
   if (existsSync('/proc/self')) assert.equal(thrown(() => makeFolders('/proc/dormouse-nowhere/restored')).code, 'ENOENT');
 });
 
-test('a restore into a folder behind a symlink to a share that is not mounted, or into a file, stops saying why (exit 1, its JSON printed); a data folder there is refused', (t) => {
+test('a restore into a folder behind a symlink to a share that is not mounted, or into a file, stops saying why (exit 1, its JSON printed); a destination, a source or a data folder there is refused saying where the link leads', (t) => {
   const root = temporaryFolder(t);
   const documents = join(root, 'Documents');
   const drive = join(root, 'drive');
@@ -65,6 +65,12 @@ test('a restore into a folder behind a symlink to a share that is not mounted, o
   const intoFile = cli(['restore', '1', '--to', join(root, 'notes'), '--json']);
   assert.equal(intoFile.code, 1, intoFile.stderr);
   assert.deepEqual(intoFile.json<{ refused: string[] }>().refused, [`the restore stopped: ${join(root, 'notes')} is a file, not a folder; what is not listed as restored was not restored`]);
+
+  const leadsNowhere = `"${join(root, 'Backups')}" is a symbolic link to ${join(root, 'nas', 'backups')}, which does not exist (a drive or share not connected?)`;
+  const destination = cli(['destination', 'add', '--name', 'nas', '--path', join(root, 'Backups')]);
+  assert.deepEqual([destination.code, destination.stderr], [2, `error: destination folder ${leadsNowhere}; create it, or connect the drive, and try again\n`]);
+  const source = cli(['schedule', 'add', '--name', 'Share', '--source', join(root, 'Backups'), '--destination', 'usb', '--cron', '@daily']);
+  assert.deepEqual([source.code, source.stderr], [2, `error: source ${leadsNowhere}; check the path, or create the folder first\n`]);
 
   const dataBehindLink = dormouse(['schedule', 'list', '--data-dir', join(root, 'Backups', 'Dormouse')]);
   assert.equal(dataBehindLink.code, 1);
