@@ -1,6 +1,8 @@
 import { mkdirSync, readlinkSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 
+type ToFs = (path: string) => string | Buffer;
+
 function errorCode(error: unknown): string | undefined {
   return (error as NodeJS.ErrnoException).code;
 }
@@ -9,44 +11,61 @@ function problem(code: string, message: string): NodeJS.ErrnoException {
   return Object.assign(new Error(message), { code });
 }
 
+/** Why something already at `path` is not a folder to make things in: a file, or a symlink that leads nowhere. */
+function notAFolder(path: string, toFs: ToFs): NodeJS.ErrnoException | null {
+  const stats = statSync(toFs(path), { throwIfNoEntry: false });
+  if (stats?.isDirectory()) return null;
+  if (stats) return problem('ENOTDIR', `${path} is a file, not a folder`);
+  let link = '';
+  try {
+    link = readlinkSync(toFs(path), 'utf8');
+  } catch {
+    return problem('ENOENT', `${path} could not be made (it is there, yet not there: removed meanwhile?)`);
+  }
+  return problem('ENOENT', `${path} is a symbolic link to ${link}, which does not exist (a drive or share not connected?)`);
+}
+
+/** The file on the way to `path` that keeps a folder from being made there, named. */
+function fileOnTheWay(path: string, toFs: ToFs, error: unknown): NodeJS.ErrnoException {
+  for (let at = dirname(path); dirname(at) !== at; at = dirname(at)) {
+    let stats;
+    try {
+      stats = statSync(toFs(at), { throwIfNoEntry: false });
+    } catch {
+      continue;
+    }
+    if (stats && !stats.isDirectory()) return problem('ENOTDIR', `${at} is a file, not a folder`);
+  }
+  return error as NodeJS.ErrnoException;
+}
+
 /**
- * `mkdir -p` that always ends: makes a folder and the missing ones above it, one mkdir each, and
- * returns the first it made (undefined when the folder was there). Node's own recursive mkdir spins
- * forever, at full CPU, when a folder's parent exists but making the folder there fails with ENOENT
- * (a symlink on the way to a folder that is gone, such as an unmounted share's; anything under
- * /proc): here that mkdir's error is thrown. A file in the way, or such a symlink, is named in words.
- * `toFs` turns the path as the caller spells it into the one the system calls take (byte names).
+ * `mkdir -p` that always ends: makes a folder and the missing ones above it and returns the first it
+ * made (undefined when the folder was there), with one mkdir where its parent exists. Node's own
+ * recursive mkdir spins forever, at full CPU, when a folder's parent exists but making the folder
+ * there fails with ENOENT (a symlink on the way to a folder that is gone, such as an unmounted
+ * share's; anything under /proc): here that error is thrown. A file in the way, or such a symlink,
+ * is named in words. `toFs` turns the path as the caller spells it into the one the system calls
+ * take (byte names).
  */
-export function makeFolders(path: string, mode = 0o777, toFs: (path: string) => string | Buffer = (same) => same): string | undefined {
-  const missing: string[] = [];
-  let at = path;
-  for (;;) {
-    try {
-      if (statSync(toFs(at)).isDirectory()) break;
-      throw problem(missing.length === 0 ? 'EEXIST' : 'ENOTDIR', `${at} is a file, not a folder`);
-    } catch (error) {
-      // ENOTDIR: a file above it, found (and named) on the way up.
-      if (errorCode(error) !== 'ENOENT' && errorCode(error) !== 'ENOTDIR') throw error;
-      const parent = dirname(at);
-      if (parent === at) throw error;
-      missing.unshift(at);
-      at = parent;
+export function makeFolders(path: string, mode = 0o777, toFs: ToFs = (same) => same): string | undefined {
+  try {
+    mkdirSync(toFs(path), { mode });
+    return path;
+  } catch (error) {
+    const code = errorCode(error);
+    if (code === 'EEXIST') {
+      const refusal = notAFolder(path, toFs);
+      if (refusal) throw refusal;
+      return undefined;
     }
+    if (code === 'ENOTDIR') throw fileOnTheWay(path, toFs, error);
+    if (code !== 'ENOENT') throw error;
+    const parent = dirname(path);
+    // The parent is there, yet the folder cannot be made in it: where Node's recursive mkdir loops.
+    if (parent === path || statSync(toFs(parent), { throwIfNoEntry: false })?.isDirectory()) throw error;
+    const first = makeFolders(parent, mode, toFs);
+    makeFolders(path, mode, toFs);
+    return first ?? path;
   }
-  for (const folder of missing) {
-    try {
-      mkdirSync(toFs(folder), { mode });
-    } catch (error) {
-      if (errorCode(error) !== 'EEXIST') throw error;
-      let link: string | null = null;
-      try {
-        link = readlinkSync(toFs(folder), 'utf8');
-      } catch {
-        // not a symlink: something else was made there meanwhile
-      }
-      if (link !== null && !statSync(toFs(folder), { throwIfNoEntry: false })) throw problem('ENOENT', `${folder} is a symbolic link to ${link}, which does not exist (a drive or share not connected?)`);
-      if (!statSync(toFs(folder)).isDirectory()) throw problem('ENOTDIR', `${folder} is a file, not a folder`);
-    }
-  }
-  return missing[0];
 }
