@@ -56,7 +56,10 @@ export async function restoreFromGzip(
   const start = (entry: ManifestEntry, records: ReadonlyMap<string, Buffer>) => {
     report(entry.path);
     const destination = writer.place(entry);
-    if (destination === null) return;
+    if (destination === null) {
+      if (writer.lastKept !== null) restored(entry, writer.lastKept);
+      return;
+    }
     const file = writer.openFile(destination);
     current = { entry, destination, file, records, sink: new ContentSink(file.fd, entry.sparse === true ? sparseSize(records) : null), failed: false };
   };

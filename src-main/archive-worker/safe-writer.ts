@@ -177,6 +177,8 @@ export class SafeWriter {
   bytes = 0;
   /** Existing files and links left alone because they already hold what the entry has. */
   unchanged = 0;
+  /** Where the entry last placed already was as in the snapshot (null: it was placed, refused or a conflict): other names of it link there. */
+  lastKept: string | null = null;
 
   /** The target with a separator at its end: a name in normal form goes right after it. */
   private readonly base: string;
@@ -195,6 +197,7 @@ export class SafeWriter {
 
   /** The place an entry goes, or null (with the reason recorded) when it must not be written. */
   place(entry: ManifestEntry): string | null {
+    this.lastKept = null;
     const why = unsafeName(entry.path);
     if (why) {
       this.refused.push(`${displayName(entry.path)}: refused, ${why}`);
@@ -250,9 +253,12 @@ export class SafeWriter {
         return null;
       }
       if (!this.overwrite) {
-        const linkedAt = entry.type === 'hardlink' && entry.linkTarget !== undefined && unsafeName(entry.linkTarget) === null ? resolve(this.target, entry.linkTarget) : null;
-        if (holdsEntry(destination, existing, entry, linkedAt)) this.unchanged += 1;
-        else this.conflicts.push(`/${displayName(entry.path)}`);
+        // Another name of a file is placed only once that file was restored or found as in the snapshot (lastKept).
+        const linked = entry.type === 'hardlink' && entry.linkTarget !== undefined && unsafeName(entry.linkTarget) === null;
+        if (holdsEntry(destination, existing, entry, linked ? resolve(this.target, entry.linkTarget as string) : null)) {
+          this.unchanged += 1;
+          this.lastKept = destination;
+        } else this.conflicts.push(`/${displayName(entry.path)}`);
         return null;
       }
       // Overwriting replaces a file or a link itself (never what a link points to).

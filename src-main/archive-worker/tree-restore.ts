@@ -183,7 +183,10 @@ export class TreeRestore {
       return undefined;
     }
     const destination = writer.place(entry);
-    if (destination === null) return undefined;
+    if (destination === null) {
+      if (writer.lastKept !== null) this.restored(entry, writer.lastKept);
+      return undefined;
+    }
     if (this.context.restorers !== null && !isS3Path(archivePath)) return this.handOut(this.context.restorers, archivePath, entry, located, destination);
     return this.writeHere(archive, entry, located, destination);
   }
