@@ -3,7 +3,7 @@
 // conflict and its other name is not restored either, never "unchanged" for sharing its inode.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { linkSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { linkSync, mkdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { dormouse, expectOk, temporaryFolder } from '../helpers/cli';
 
@@ -37,6 +37,13 @@ for (const compression of ['none', 'gzip'] as const) {
     const same = cli(['restore', '1', '--to', target]);
     assert.equal(same.code, 0, same.stderr);
     assert.deepEqual(same.json<Report>(), { ...same.json<Report>(), files: 0, conflicts: [], unchanged: 3 });
+
+    // A name gone since: linked again to the file that is there as in the snapshot.
+    unlinkSync(join(restored, 'b-second-name.txt'));
+    const relinked = cli(['restore', '1', '--to', target]);
+    assert.equal(relinked.code, 0, relinked.stderr);
+    assert.deepEqual([relinked.json<Report>().conflicts, relinked.json<Report>().unchanged], [[], 2]);
+    assert.equal(statSync(join(restored, 'b-second-name.txt')).ino, statSync(join(restored, 'a-original.txt')).ino);
 
     writeFileSync(join(restored, 'a-original.txt'), 'edited through one name\n');
     const edited = cli(['restore', '1', '--to', target]);
