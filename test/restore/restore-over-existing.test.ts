@@ -3,9 +3,10 @@
 // conflict and its other name is not restored either, never "unchanged" for sharing its inode.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { linkSync, mkdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { linkSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { dormouse, expectOk, temporaryFolder } from '../helpers/cli';
+import { expectOk } from '../helpers/cli';
+import { workspace } from '../helpers/trees';
 
 interface Report {
   files: number;
@@ -16,20 +17,15 @@ interface Report {
 
 for (const compression of ['none', 'gzip'] as const) {
   test(`hardlinked names over an existing tree (compression ${compression}): unchanged while the file is as in the snapshot; once it was edited, a conflict, and its other name not restored`, (t) => {
-    const root = temporaryFolder(t);
-    const documents = join(root, 'Documents');
-    const drive = join(root, 'drive');
-    const data = join(root, 'data');
-    mkdirSync(documents);
-    mkdirSync(drive);
+    const ws = workspace(t);
+    const documents = ws.src;
     writeFileSync(join(documents, 'a-original.txt'), 'shared content\n');
     linkSync(join(documents, 'a-original.txt'), join(documents, 'b-second-name.txt'));
     writeFileSync(join(documents, 'c-alone.txt'), 'alone\n');
-    const cli = (args: string[]) => dormouse([...args, '--json', '--data-dir', data]);
-    expectOk(cli(['destination', 'add', '--name', 'usb', '--path', drive]));
-    expectOk(cli(['schedule', 'add', '--name', 'Documents', '--source', documents, '--destination', 'usb', '--cron', '@daily', '--compression', compression]));
+    ws.addSchedule('Documents', ['--compression', compression]);
+    const cli = (args: string[]) => ws.cli([...args, '--json']);
     expectOk(cli(['run', 'Documents']));
-    const target = join(root, 'back');
+    const target = join(ws.root, 'back');
     expectOk(cli(['restore', '1', '--to', target]));
     const restored = join(target, documents);
     assert.equal(statSync(join(restored, 'a-original.txt')).ino, statSync(join(restored, 'b-second-name.txt')).ino, 'restored as links');
