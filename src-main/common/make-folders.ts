@@ -11,6 +11,11 @@ function problem(code: string, message: string): NodeJS.ErrnoException {
   return Object.assign(new Error(message), { code });
 }
 
+/** Where a symlink to a folder that is gone leads, in words: said wherever a folder is made or checked. */
+export function leadsNowhere(link: string): string {
+  return `is a symbolic link to ${link}, which does not exist (a drive or share not connected?)`;
+}
+
 /** Why something already at `path` is not a folder to make things in: a file, or a symlink that leads nowhere. */
 function notAFolder(path: string, toFs: ToFs): NodeJS.ErrnoException | null {
   const stats = statSync(toFs(path), { throwIfNoEntry: false });
@@ -22,7 +27,7 @@ function notAFolder(path: string, toFs: ToFs): NodeJS.ErrnoException | null {
   } catch {
     return problem('ENOENT', `${path} could not be made (it is there, yet not there: removed meanwhile?)`);
   }
-  return problem('ENOENT', `${path} is a symbolic link to ${link}, which does not exist (a drive or share not connected?)`);
+  return problem('ENOENT', `${path} ${leadsNowhere(link)}`);
 }
 
 /** The file on the way to `path` that keeps a folder from being made there, named. */

@@ -2,6 +2,7 @@ import { readlink, realpath, stat } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import { DormouseError } from '../../shared/errors';
 import { answerWithin } from '../common/files';
+import { leadsNowhere } from '../common/make-folders';
 import { viewTimeoutMs } from '../destinations/destination-probe';
 
 /** Why a folder could not be checked: it did not answer in time (a share out of reach, a drive that hangs). */
@@ -27,7 +28,7 @@ export async function requireFolder(path: string, role: string, hint: string): P
   if (checked.value === null) {
     // A symlink to a folder that is gone (an unmounted share's): say where it leads.
     const link = await answerWithin(path, () => readlink(path).catch(() => null), viewTimeoutMs);
-    const why = !link.timedOut && link.value !== null ? `is a symbolic link to ${link.value}, which does not exist (a drive or share not connected?)` : 'does not exist';
+    const why = !link.timedOut && link.value !== null ? leadsNowhere(link.value) : 'does not exist';
     throw new DormouseError('INVALID_INPUT', `${role} "${path}" ${why}; ${hint}`);
   }
   if (!checked.value.isDirectory()) throw new DormouseError('INVALID_INPUT', `${role} "${path}" is not a folder; ${hint}`);
