@@ -1,11 +1,12 @@
-import { type Stats, closeSync, linkSync, lstatSync, openSync, readSync, readdirSync, readlinkSync, symlinkSync, unlinkSync } from 'node:fs';
-import { createHash, randomBytes } from 'node:crypto';
+import { type Stats, linkSync, lstatSync, openSync, readdirSync, symlinkSync, unlinkSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { ManifestEntry } from './archive-manifest';
 import { displayName, fsPath } from './byte-names';
 import { applyAttributes, applyOwnerAndModeAt, applyTime, discardTemporary, settleRestoredFile, type AttributedEntry } from './restore-attributes';
 import { nativeFs } from '../native/native-fs';
 import { makeFolders } from '../common/make-folders';
+import { holdsEntry } from './existing-entry';
 
 /** A `..` that is a whole component of a name, between either separator or an end. */
 const dotDotComponent = /(^|[\\/])\.\.([\\/]|$)/;
@@ -97,50 +98,6 @@ const rememberedFolders = 4096;
 export interface Temporary {
   path: string;
   number: number;
-}
-
-/** How much of an existing file is read at a time to compare it with what a snapshot holds. */
-const compareChunk = 1024 * 1024;
-
-/**
- * Whether what is at a restore's destination already holds the entry: a file of the same size whose
- * bytes have the SHA-256 recorded at backup time, a symlink to the same target, a FIFO, or another
- * name of the very file the entry's hardlink names (`linkedAt`, where that name is restored). Such a
- * name needs no restore, so it is not a conflict; anything else there is (and an archive without
- * file hashes never matches).
- */
-function holdsEntry(destination: string, existing: Stats, entry: ManifestEntry, linkedAt: string | null): boolean {
-  if (entry.type === 'fifo') return existing.isFIFO();
-  if (entry.type === 'hardlink') {
-    if (linkedAt === null || !existing.isFile()) return false;
-    const linked = lstatSync(fsPath(linkedAt), { throwIfNoEntry: false });
-    return linked !== undefined && linked.ino === existing.ino && linked.dev === existing.dev;
-  }
-  if (entry.type === 'symlink' && existing.isSymbolicLink() && entry.linkTarget !== undefined) {
-    const wanted = fsPath(entry.linkTarget);
-    return readlinkSync(fsPath(destination), 'buffer').equals(typeof wanted === 'string' ? Buffer.from(wanted) : wanted);
-  }
-  if (entry.type !== 'file' || !existing.isFile() || existing.size !== entry.size || entry.sha256 === undefined) return false;
-  let fd: number;
-  try {
-    fd = openSync(fsPath(destination), 'r');
-  } catch {
-    return false;
-  }
-  try {
-    const hash = createHash('sha256');
-    const chunk = Buffer.allocUnsafe(Math.min(compareChunk, Math.max(1, entry.size)));
-    let read = 0;
-    for (let got = readSync(fd, chunk, 0, chunk.length, read); got > 0; got = readSync(fd, chunk, 0, chunk.length, read)) {
-      hash.update(chunk.subarray(0, got));
-      read += got;
-    }
-    return read === entry.size && hash.digest('hex') === entry.sha256;
-  } catch {
-    return false;
-  } finally {
-    closeSync(fd);
-  }
 }
 
 /** A file being restored: its content goes to a temporary name in the same folder, renamed into place once it checks out. */

@@ -1,9 +1,11 @@
 // A restore over a tree that is there already: hardlinks. Another name of a file that is as in the
 // snapshot is unchanged; once that file was edited (every name of it shows the edit), the file is a
-// conflict and its other name is not restored either, never "unchanged" for sharing its inode.
+// conflict and its other name is not restored either, never "unchanged" for sharing its inode. A
+// sparse file restored before is unchanged too; one byte changed in its data, or written into a hole,
+// makes it a conflict.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { linkSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, linkSync, openSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { expectOk } from '../helpers/cli';
 import { workspace } from '../helpers/trees';
@@ -49,3 +51,39 @@ for (const compression of ['none', 'gzip'] as const) {
     assert.deepEqual(report.refused, [`${documents}/b-second-name.txt: not restored, the file it is another name of (${documents}/a-original.txt) was not restored`]);
   });
 }
+
+test('a sparse file over its earlier restore is unchanged; a byte changed in its data or written into a hole makes it a conflict', (t) => {
+  const ws = workspace(t);
+  const image = join(ws.src, 'disk.img');
+  const fd = openSync(image, 'w');
+  writeSync(fd, Buffer.alloc(16 * 1024, 7), 0, 16 * 1024, 8 * 1024 * 1024);
+  writeSync(fd, Buffer.alloc(1, 1), 0, 1, 64 * 1024 * 1024 - 1);
+  closeSync(fd);
+  ws.addSchedule('Documents');
+  const cli = (args: string[]) => ws.cli([...args, '--json']);
+  expectOk(cli(['run', 'Documents']));
+  const target = join(ws.root, 'back');
+  expectOk(cli(['restore', '1', '--to', target]));
+  const restored = join(target, image);
+  assert.ok(statSync(restored).blocks * 512 < 1024 * 1024, 'restored with its holes');
+
+  const same = cli(['restore', '1', '--to', target]);
+  assert.equal(same.code, 0, same.stdout + same.stderr);
+  assert.deepEqual([same.json<Report>().files, same.json<Report>().conflicts, same.json<Report>().unchanged], [0, [], 1]);
+
+  const poke = (offset: number, value: number) => {
+    const out = openSync(restored, 'r+');
+    writeSync(out, Buffer.from([value]), 0, 1, offset);
+    closeSync(out);
+  };
+  poke(8 * 1024 * 1024 + 100, 8);
+  const changed = cli(['restore', '1', '--to', target]);
+  assert.equal(changed.code, 1);
+  assert.deepEqual(changed.json<Report>().conflicts, [image]);
+
+  expectOk(cli(['restore', '1', '--to', target, '--overwrite']));
+  poke(32 * 1024 * 1024, 9);
+  const inHole = cli(['restore', '1', '--to', target]);
+  assert.equal(inHole.code, 1);
+  assert.deepEqual(inHole.json<Report>().conflicts, [image]);
+});

@@ -1,0 +1,71 @@
+import { type Stats, closeSync, lstatSync, openSync, readSync, readlinkSync } from 'node:fs';
+import { createHash, type Hash } from 'node:crypto';
+import type { ManifestEntry } from './archive-manifest';
+import { fsPath } from './byte-names';
+import { sparseMap, sparseSegments } from './entry-attributes';
+
+/** How much of an existing file is read at a time to compare it with what a snapshot holds. */
+const compareChunk = 1024 * 1024;
+
+/**
+ * Whether what is at a restore's destination already holds the entry: a file of the same size whose
+ * bytes have the SHA-256 recorded at backup time, a symlink to the same target, a FIFO, or another
+ * name of the very file the entry's hardlink names (`linkedAt`, where that name is restored). Such a
+ * name needs no restore, so it is not a conflict; anything else there is (and an archive without
+ * file hashes never matches).
+ */
+export function holdsEntry(destination: string, existing: Stats, entry: ManifestEntry, linkedAt: string | null): boolean {
+  if (entry.type === 'fifo') return existing.isFIFO();
+  if (entry.type === 'hardlink') {
+    if (linkedAt === null || !existing.isFile()) return false;
+    const linked = lstatSync(fsPath(linkedAt), { throwIfNoEntry: false });
+    return linked !== undefined && linked.ino === existing.ino && linked.dev === existing.dev;
+  }
+  if (entry.type === 'symlink' && existing.isSymbolicLink() && entry.linkTarget !== undefined) {
+    const wanted = fsPath(entry.linkTarget);
+    return readlinkSync(fsPath(destination), 'buffer').equals(typeof wanted === 'string' ? Buffer.from(wanted) : wanted);
+  }
+  if (entry.type !== 'file' || !existing.isFile() || existing.size !== entry.size || entry.sha256 === undefined) return false;
+  let fd: number;
+  try {
+    fd = openSync(fsPath(destination), 'r');
+  } catch {
+    return false;
+  }
+  try {
+    return storedFormHash(fd, existing, entry) === entry.sha256;
+  } catch {
+    return false;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * The SHA-256 an existing file would have been recorded with, had it been backed up as the entry
+ * was: of its bytes, or for a sparse entry of its stored form (the GNU sparse map of its data
+ * segments, then their bytes), which is what the manifest's hash covers. A sparse entry matches only
+ * a file with the same data segments (a restored one, or its source); null when the file is not
+ * sparse or cannot be told (no native addon): it then differs.
+ */
+function storedFormHash(fd: number, existing: Stats, entry: ManifestEntry): string | null {
+  const hash = createHash('sha256');
+  const chunk = Buffer.allocUnsafe(Math.min(compareChunk, Math.max(1, entry.size)));
+  if (entry.sparse !== true) return hashRange(fd, hash, chunk, 0, entry.size) ? hash.digest('hex') : null;
+  const segments = sparseSegments(fd, existing.size, existing.blocks * 512);
+  if (segments === null) return null;
+  hash.update(sparseMap(segments));
+  for (const { offset, length } of segments) if (!hashRange(fd, hash, chunk, offset, length)) return null;
+  return hash.digest('hex');
+}
+
+/** Hashes `length` bytes of the file from `offset`; false when it ends first. */
+function hashRange(fd: number, hash: Hash, chunk: Buffer, offset: number, length: number): boolean {
+  for (let read = 0; read < length; ) {
+    const got = readSync(fd, chunk, 0, Math.min(chunk.length, length - read), offset + read);
+    if (got === 0) return false;
+    hash.update(chunk.subarray(0, got));
+    read += got;
+  }
+  return true;
+}
