@@ -29,6 +29,7 @@ import { storedBytesEstimate } from './tree-count';
 import { typeChanged, writeEntry } from './entry-writer';
 import { Fifo } from '../common/fifo';
 import { makeFolders } from '../common/make-folders';
+import { isNoSpace, noSpaceWords } from '../common/disk-full';
 
 /** What the builder asks of its host process: progress reports, and whether to stop. */
 export interface ArchiveHost {
@@ -38,11 +39,6 @@ export interface ArchiveHost {
 
 const progressIntervalMs = 250;
 const yieldIntervalMs = 50;
-
-function isNoSpace(error: unknown): boolean {
-  const code = (error as NodeJS.ErrnoException).code;
-  return code === 'ENOSPC' || code === 'EDQUOT';
-}
 
 /**
  * Builds one archive: walks the sources, checks the destination has room before writing a byte,
@@ -335,7 +331,7 @@ export async function buildArchive(request: ArchiveRequest, host: ArchiveHost): 
     refused = error instanceof ArchiveError && error.code === 'INSUFFICIENT_SPACE';
     if (error instanceof ArchiveError) throw error;
     if (isNoSpace(error)) {
-      throw new ArchiveError('INSUFFICIENT_SPACE', `the destination ran out of space while writing ${request.archivePath}; the partial archive was removed and older archives are untouched; free some space and run the backup again`);
+      throw new ArchiveError('INSUFFICIENT_SPACE', `${noSpaceWords(dirname(request.archivePath), error)} while ${request.archivePath} was being written; the partial archive was removed and older archives are untouched; free some room there and run the backup again`);
     }
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'EIO' || code === 'ENODEV' || code === 'ENXIO') {

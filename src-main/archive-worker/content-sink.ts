@@ -2,6 +2,7 @@ import * as crypto from 'node:crypto';
 import { createHash, type Hash } from 'node:crypto';
 import { ftruncateSync } from 'node:fs';
 import { writeAllAt } from '../common/files';
+import { displayName } from './byte-names';
 
 /**
  * Where a restored file's content goes as it is read from the archive, in order: every byte is
@@ -116,6 +117,11 @@ const hashOnce = typeof (crypto as { hash?: unknown }).hash === 'function' ? (cr
  * not from reading the archive: the restore then stops with the reason, rather than calling the
  * file damaged in the backup.
  */
+/** The error a restore stops with when a file cannot be written: it names the file and keeps the error's code (ENOSPC…), so the restore can say what it means. */
+export function cannotWrite(destination: string, error: unknown): NodeJS.ErrnoException {
+  return Object.assign(new Error(`cannot write ${displayName(destination)} (${(error as Error).message})`), { code: (error as NodeJS.ErrnoException).code });
+}
+
 export function isWriteError(error: unknown): boolean {
   const syscall = (error as NodeJS.ErrnoException | null)?.syscall;
   return syscall === 'write' || syscall === 'ftruncate';

@@ -2,7 +2,7 @@ import { openSync } from 'node:fs';
 import type { MessagePort } from 'node:worker_threads';
 import { keysOf, openArchiveFile, type ArchiveFile } from './archive-file';
 import { displayName, fsPath } from './byte-names';
-import { ContentSink, isWriteError } from './content-sink';
+import { ContentSink, cannotWrite, isWriteError } from './content-sink';
 import { discardTemporary, settleRestoredFile, type AttributedEntry } from './restore-attributes';
 
 /**
@@ -48,6 +48,8 @@ export interface FileOutcome {
   outcome: 'restored' | 'damaged' | 'failed';
   notes: string[];
   reason?: string;
+  /** The error code of a failure (ENOSPC…), so the restore can say what it means. */
+  code?: string;
 }
 
 /**
@@ -135,6 +137,12 @@ function recordsOf(job: FileJob): Map<string, Buffer> {
   return new Map(job.records.map(([key, value]) => [key, Buffer.from(value, 'base64')]));
 }
 
+/** A file that could not be written: the restore stops, saying why (with the error's code). */
+function failedWriting(job: FileJob, notes: string[], error: unknown): FileOutcome {
+  const { message, code } = cannotWrite(job.destination, error);
+  return { id: job.id, outcome: 'failed', notes, reason: message, code };
+}
+
 /** Writes the files it is sent, in order, answering each batch with their outcomes, for as long as the thread lives. */
 export function runRestoreThread(data: RestoreThreadData, port: MessagePort): void {
   const keys = keysOf(data.identity ?? undefined);
@@ -153,7 +161,7 @@ export function runRestoreThread(data: RestoreThreadData, port: MessagePort): vo
     try {
       fd = openSync(fsPath(job.temporary), 'wx', 0o600);
     } catch (error) {
-      return { id: job.id, outcome: 'failed', notes, reason: `cannot write ${displayName(job.destination)} (${(error as Error).message})` };
+      return failedWriting(job, notes, error);
     }
     let sha256: string;
     try {
@@ -172,7 +180,7 @@ export function runRestoreThread(data: RestoreThreadData, port: MessagePort): vo
     } catch (error) {
       discardTemporary(fd, job.temporary);
       if (error instanceof Stopped) return { id: job.id, outcome: 'failed', notes, reason: 'the restore stopped' };
-      if (isWriteError(error)) return { id: job.id, outcome: 'failed', notes, reason: `cannot write ${displayName(job.destination)} (${(error as Error).message})` };
+      if (isWriteError(error)) return failedWriting(job, notes, error);
       return { id: job.id, outcome: 'damaged', notes };
     }
     if (job.sha256 !== undefined && job.sha256 !== sha256) {

@@ -141,7 +141,7 @@ export class FileRestorers {
     for (const outcome of outcomes) {
       const done = this.waiting.get(outcome.id);
       this.waiting.delete(outcome.id);
-      if (outcome.outcome === 'failed') this.failure ??= new Error(outcome.reason);
+      if (outcome.outcome === 'failed') this.failure ??= Object.assign(new Error(outcome.reason), { code: outcome.code });
       done?.(outcome);
     }
     this.wakeUp();

@@ -10,6 +10,7 @@ import { startFileRestorers, type FileRestorers } from './file-restorers';
 import { TreeRestore } from './tree-restore';
 import { flushToDisk, Writeback, writebackFromBytes } from './restore-flush';
 import { makeFolders } from '../common/make-folders';
+import { isNoSpace, noSpaceWords } from '../common/disk-full';
 import picomatch from 'picomatch';
 
 export { unsafeName } from './safe-writer';
@@ -93,7 +94,8 @@ export async function restoreArchive(request: RestoreRequest, host: RestoreHost)
     await restorers?.stop();
     writer.abandon();
     if (error instanceof Cancelled || error instanceof NotInSnapshot || plan === null) throw error;
-    writer.refused.push(`the restore stopped: ${(error as Error).message}; what is not listed as restored was not restored`);
+    const why = isNoSpace(error) ? `${noSpaceWords(target, error)}; free some room there or restore to another disk, then restore again (what is already restored is found as in the snapshot and left as it is)` : (error as Error).message;
+    writer.refused.push(`the restore stopped: ${why}; what is not listed as restored was not restored`);
   } finally {
     await restorers?.stop();
     await writeback?.stop();

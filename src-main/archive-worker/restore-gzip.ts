@@ -3,7 +3,7 @@ import type { ManifestEntry } from './archive-manifest';
 import { archiveNameKind } from '../destinations/destination-layout';
 import { openArchiveFile, plaintextStream, type ArchiveKeys } from './archive-file';
 import { displayName } from './byte-names';
-import { ContentSink, isWriteError } from './content-sink';
+import { ContentSink, cannotWrite, isWriteError } from './content-sink';
 import { comparePaths } from './path-order';
 import { sparseSize, SeekableArchives } from './restore-seek';
 import type { OpenFile, SafeWriter } from './safe-writer';
@@ -127,7 +127,7 @@ export async function restoreFromGzip(
     const open = current as Streaming | null;
     if (isWriteError(error)) {
       if (open) writer.discard(open.file);
-      throw new Error(`cannot write ${displayName(open?.destination ?? archivePath)} (${(error as Error).message})`);
+      throw cannotWrite(open?.destination ?? archivePath, error);
     }
     if (open) {
       writer.discard(open.file);

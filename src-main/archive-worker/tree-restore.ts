@@ -3,7 +3,7 @@ import { archiveNameKind } from '../destinations/destination-layout';
 import { DamagedRangeError } from '../encryption/damaged-range-error';
 import { archiveExists, type ArchiveFile, type ArchiveKeys } from './archive-file';
 import { displayName } from './byte-names';
-import { ContentSink, isWriteError } from './content-sink';
+import { ContentSink, cannotWrite, isWriteError } from './content-sink';
 import type { FileRestorers } from './file-restorers';
 import { isS3Path } from '../s3/s3-location';
 import { isAttributeRecord, nulNamedAttribute } from './restore-attributes';
@@ -207,7 +207,7 @@ export class TreeRestore {
     } catch (error) {
       writer.discard(file);
       if (error instanceof Cancelled) throw error;
-      if (isWriteError(error)) throw new Error(`cannot write ${displayName(destination)} (${(error as Error).message})`);
+      if (isWriteError(error)) throw cannotWrite(destination, error);
       writer.damaged.push(`/${displayName(entry.path)}`);
       return;
     }

@@ -19,13 +19,13 @@ const mkfsArguments: Record<Exclude<SmallDiskKind, 'tmpfs'>, string[]> = {
  * Mounts a small file system the test owns (these machines run tests as root) and unmounts it when
  * the test ends: tmpfs by default, or ext4, XFS or Btrfs on a loop device (file systems that take
  * direct I/O, as a USB drive does). Returns null where mounting is not allowed or the file system's
- * tools are missing, so the test can skip with a reason.
+ * tools are missing, so the test can skip with a reason. `inodes` caps how many files a tmpfs holds.
  */
-export function mountSmallDisk(t: { after: (fn: () => void) => void }, sizeMiB: number, fileSystem: SmallDiskKind = 'tmpfs'): string | null {
+export function mountSmallDisk(t: { after: (fn: () => void) => void }, sizeMiB: number, fileSystem: SmallDiskKind = 'tmpfs', inodes?: number): string | null {
   const mountPoint = mkdtempSync(join(tmpdir(), 'dormouse-small-disk-'));
   const image = `${mountPoint}.img`;
   const mount = (): boolean => {
-    if (fileSystem === 'tmpfs') return spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${sizeMiB}m,mode=0700`, 'tmpfs', mountPoint]).status === 0;
+    if (fileSystem === 'tmpfs') return spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${sizeMiB}m,mode=0700${inodes === undefined ? '' : `,nr_inodes=${inodes}`}`, 'tmpfs', mountPoint]).status === 0;
     if (spawnSync('truncate', ['-s', `${Math.max(sizeMiB, smallestMiB[fileSystem])}M`, image]).status !== 0) return false;
     const [mkfs, ...options] = mkfsArguments[fileSystem];
     if (spawnSync(mkfs as string, [...options, image]).status !== 0) return false;

@@ -83,3 +83,21 @@ for (const fileSystem of ['tmpfs', 'ext4'] as const) {
     assert.equal(spawnSync('cat', [older], { encoding: 'utf8' }).stdout, 'an older backup that must survive');
   });
 }
+
+test('a destination with space left but no room for more files fails saying so, and leaves no partial archive', (t) => {
+  const work = temporaryFolder(t);
+  const disk = mountSmallDisk(t, 64, 'tmpfs', 6);
+  if (disk === null) return t.skip('mounting a tmpfs is not allowed here');
+  const source = join(work, 'notes');
+  mkdirSync(source);
+  writeFileSync(join(source, 'note.txt'), 'hello');
+  const data = join(work, 'data');
+  assert.equal(dormouse(['destination', 'add', '--name', 'few', '--path', disk, '--data-dir', data]).code, 0);
+  assert.equal(dormouse(['schedule', 'add', '--name', 'Notes', '--source', source, '--destination', 'few', '--cron', '0 9 * * *', '--data-dir', data]).code, 0);
+  const run = dormouse(['run', 'Notes', '--json', '--data-dir', data]);
+  assert.equal(run.code, 1, run.stdout);
+  const job = JSON.parse(run.stdout) as { status: string; error: { code: string; message: string } };
+  assert.equal(job.error.code, 'INSUFFICIENT_SPACE');
+  assert.match(job.error.message, /has no room for more files \(no free inodes, though 6\d(\.\d)? MB is free\) while .*\.tar was being written; the partial archive was removed/);
+  assert.deepEqual(listRecursive(disk).filter((name) => name.includes('.tar')), [], 'no archive, partial or whole');
+});

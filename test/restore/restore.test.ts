@@ -295,7 +295,7 @@ test('a gzip archive with a damaged member: the restore exits 1 with its JSON re
   assert.ok(!existsSync(join(target, source, 'random.bin')), 'the damaged file is not put in place');
 });
 
-test('a target disk that fills up stops the restore saying so, and calls no file damaged', (t) => {
+test('a target disk that fills up stops the restore saying so in words, calls no file damaged, and a restore after room is made finishes the rest', (t) => {
   const source = join(ws.root, 'fills-the-disk');
   mkdirSync(source);
   for (let index = 0; index < 6; index += 1) writeFileSync(join(source, `part-${index}.bin`), randomBytes(3 * 1024 * 1024));
@@ -312,12 +312,30 @@ test('a target disk that fills up stops the restore saying so, and calls no file
     assert.equal(result.code, 1, describeResult(result));
     const report = result.json<RestoreReport>();
     assert.deepEqual(report.damaged, [], `${schedule}: a full disk is not damage in the backup`);
-    assert.match(report.refused.join('\n'), /the restore stopped: cannot write .*part-\d\.bin \(ENOSPC/, `${schedule}: the reason names the file and the full disk: ${describeResult(result)}`);
+    assert.match(report.refused.join('\n'), new RegExp(`the restore stopped: the disk holding ${disk} ran out of space \\([\\d.]+ [kM]?B free now\\); free some room there or restore to another disk, then restore again`), `${schedule}: the reason says the disk is full: ${describeResult(result)}`);
     assert.ok(report.files >= 1 && report.files < 6, `${schedule}: what fitted is restored (${report.files} of 6 files)`);
     assert.deepEqual(restoreTemporaries(disk), [], `${schedule}: no half-written temporary file is left`);
     const restored = readdirSync(join(disk, source));
     for (const name of restored) assert.ok(readFileSync(join(disk, source, name)).equals(readFileSync(join(source, name))), `${schedule}: ${name}, under its name, is whole`);
+
+    assert.equal(spawnSync('mount', ['-o', 'remount,size=32m', disk]).status, 0, 'the disk grows');
+    const again = ws.cli(['restore', String(snapshot.id), '--to', disk, '--json']);
+    assert.equal(again.code, 0, describeResult(again));
+    assert.deepEqual([again.json<RestoreReport>().files, again.json<RestoreReport & { unchanged: number }>().unchanged], [6 - report.files, report.files], `${schedule}: the rest is restored, what was there already left as it is`);
   }
+});
+
+test('a target disk with room but no free inodes says so, not that it is full', (t) => {
+  const source = join(ws.root, 'many-small-files');
+  mkdirSync(source);
+  for (let index = 0; index < 40; index += 1) writeFileSync(join(source, `note-${index}.txt`), `note ${index}\n`);
+  ws.addSchedule('ManySmall', [], [source]);
+  const snapshot = runBackup('ManySmall');
+  const disk = mountSmallDisk(t, 64, 'tmpfs', 12);
+  if (disk === null) return t.skip('mounting a tmpfs is not allowed here');
+  const result = ws.cli(['restore', String(snapshot.id), '--to', disk, '--json']);
+  assert.equal(result.code, 1, describeResult(result));
+  assert.match(result.json<RestoreReport>().refused.join('\n'), new RegExp(`the restore stopped: the disk holding ${disk} has no room for more files \\(no free inodes, though 6\\d(\\.\\d)? MB is free\\)`), describeResult(result));
 });
 
 /** A schedule over about 1 GiB of allocated (unwritten) files and one small file, backed up once, uncompressed. */
