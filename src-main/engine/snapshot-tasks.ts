@@ -7,6 +7,7 @@ import type { InspectedArchive } from '../archive-worker/inspect-archive';
 import type { VerifyResult } from '../archive-worker/verify-archive';
 import * as jobStore from '../jobs/job-store';
 import { snapshotVerdicts } from '../jobs/verify-verdicts';
+import { holdSnapshots, type ReadingTask } from '../jobs/snapshot-readers';
 import type { WorkerLauncher } from '../jobs/worker-launcher';
 import { runWorkerTask } from '../jobs/worker-task';
 import type { Db } from '../store/open-store';
@@ -58,6 +59,16 @@ export class SnapshotTasks {
     }
   }
 
+  /** Runs a worker task that reads these snapshots' archives, with retention keeping them meanwhile (holdSnapshots). */
+  private async whileHeld<T>(ids: readonly number[], task: ReadingTask, read: () => Promise<T>): Promise<T> {
+    const release = holdSnapshots(this.db(), ids, task, this.now());
+    try {
+      return await read();
+    } finally {
+      release();
+    }
+  }
+
   /** Reads archives found on a destination in a worker: their manifests, and their SHA-256 when a sidecar is missing. */
   readonly inspectArchives = async (archivePaths: string[], identity?: string): Promise<InspectedArchive[]> => {
     const answer = await this.workerTask({ type: 'inspect', archivePaths, s3: s3Accesses(this.db(), archivePaths), ...(identity === undefined ? {} : { identity }) });
@@ -96,12 +107,17 @@ export class SnapshotTasks {
     const results = new Map<number, VerifyResult>();
     for (const identity of new Set(identities)) {
       const group = snapshots.filter((_, index) => identities[index] === identity);
-      const answer = await this.workerTask({
-        type: 'verify',
-        archives: group.map((snapshot) => ({ id: snapshot.uuid, archivePath: snapshot.archivePath, sha256: snapshot.sha256 })),
-        s3: s3Accesses(this.db(), group.map((snapshot) => snapshot.archivePath)),
-        ...(identity === undefined ? {} : { identity }),
-      });
+      const answer = await this.whileHeld(
+        group.map((snapshot) => snapshot.id),
+        'verify',
+        () =>
+          this.workerTask({
+            type: 'verify',
+            archives: group.map((snapshot) => ({ id: snapshot.uuid, archivePath: snapshot.archivePath, sha256: snapshot.sha256 })),
+            s3: s3Accesses(this.db(), group.map((snapshot) => snapshot.archivePath)),
+            ...(identity === undefined ? {} : { identity }),
+          }),
+      );
       if (answer.type !== 'verified') throw new DormouseError('INTERNAL', answer.type === 'error' ? answer.message : 'the worker did not verify');
       group.forEach((snapshot, index) => answer.results[index] && results.set(snapshot.id, answer.results[index]));
     }
@@ -123,7 +139,11 @@ export class SnapshotTasks {
     // Keys that cannot be had here are said before a passphrase is asked for.
     const s3 = s3Accesses(this.db(), [snapshot.archivePath, ...Object.values(archives)]);
     const identity = await identityForSnapshot(this.db(), snapshot, passphrase, 'restoring', false, this.memory);
-    const answer = await this.workerTask({ type: 'restore', request: { archivePath: snapshot.archivePath, archives, target: to, paths, overwrite, s3, ...(identity === undefined ? {} : { identity }) } });
+    const answer = await this.whileHeld(
+      jobStore.chainOf(this.db(), snapshot.id).map((link) => link.id),
+      'restore',
+      () => this.workerTask({ type: 'restore', request: { archivePath: snapshot.archivePath, archives, target: to, paths, overwrite, s3, ...(identity === undefined ? {} : { identity }) } }),
+    );
     if (answer.type === 'error') {
       if (answer.code === 'NOT_FOUND') throw new DormouseError('NOT_FOUND', answer.message);
       if (answer.code === 'KEY_UNUSABLE' || answer.code === 'DAMAGED') throw new DormouseError(answer.code, `restore failed: ${answer.message}`);

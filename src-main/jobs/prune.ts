@@ -13,6 +13,7 @@ import { thisMachine } from '../store/machine-store';
 import { isS3Path } from '../s3/s3-location';
 import { storageOf } from '../destinations/storage-of';
 import { decideRetention, type RetentionDecision } from './retention';
+import { liveReaders, readerReason, type SnapshotReader } from './snapshot-readers';
 
 interface SnapshotRow {
   id: number;
@@ -52,6 +53,28 @@ async function removeArchive(db: Db, snapshot: { id: number; archive_path: strin
  */
 async function deleteSnapshot(db: Db, snapshot: { id: number; archive_path: string }, now: number): Promise<boolean> {
   db.prepare('UPDATE snapshots SET deleting_at = ? WHERE id = ?').run(now, snapshot.id);
+  return finishDeleting(db, snapshot);
+}
+
+/**
+ * Marks a snapshot for deletion unless a restore or verification began reading it since retention
+ * decided (checked in the same transaction as holdSnapshots checks the mark), then deletes it as
+ * deleteSnapshot does. 'held' when it was left for a later prune.
+ */
+async function deleteUnlessRead(db: Db, snapshot: { id: number; archive_path: string }, now: number): Promise<'deleted' | 'held' | 'not-answering'> {
+  const marked = db
+    .transaction(() => {
+      if (liveReaders(db).has(snapshot.id)) return false;
+      db.prepare('UPDATE snapshots SET deleting_at = ? WHERE id = ?').run(now, snapshot.id);
+      return true;
+    })
+    .immediate();
+  if (!marked) return 'held';
+  return (await finishDeleting(db, snapshot)) ? 'deleted' : 'not-answering';
+}
+
+/** Removes a marked snapshot's files, then its row; false when the destination did not answer in time. */
+async function finishDeleting(db: Db, snapshot: { id: number; archive_path: string }): Promise<boolean> {
   if (!(await removeArchive(db, snapshot))) return false;
   // An encrypted archive's local manifest copy goes with it (a plain archive has none: nothing to remove).
   const uuid = db.prepare('SELECT uuid FROM snapshots WHERE id = ?').pluck().get(snapshot.id) as string | undefined;
@@ -100,6 +123,14 @@ function keepWhatOthersNeed(db: Db, decisions: RetentionDecision[]): RetentionDe
   });
 }
 
+/** Keeps every snapshot a running restore or verification reads (holdSnapshots): a later prune deletes it, once the reading has ended. */
+function keepWhatIsRead(readers: ReadonlyMap<number, SnapshotReader>, decisions: RetentionDecision[]): RetentionDecision[] {
+  return decisions.map((decision) => {
+    const reader = readers.get(decision.id);
+    return decision.keep || reader === undefined ? decision : { id: decision.id, keep: true, reasons: [...decision.reasons, readerReason(reader)] };
+  });
+}
+
 /**
  * Applies a schedule's retention rules: decides with `decideRetention` (the newest snapshot and
  * every base a kept snapshot depends on are always kept) and, unless it is a dry run, deletes the
@@ -110,15 +141,20 @@ export async function pruneSchedule(db: Db, schedule: ScheduleRecord, options: {
   const rows = db
     .prepare('SELECT id, created_at, base_id, archive_path, destination_id FROM snapshots WHERE schedule_id = ? AND machine_id = ? AND deleting_at IS NULL')
     .all(schedule.id, thisMachine(db).id) as SnapshotRow[];
-  const decisions = keepWhatOthersNeed(
-    db,
-    decideRetention(
-      rows.map((row) => ({ id: row.id, createdAt: row.created_at, baseId: row.base_id })),
-      { keepLast: schedule.keepLast, keepDaily: schedule.keepDaily, keepWeekly: schedule.keepWeekly, keepMonthly: schedule.keepMonthly },
+  const decisions = keepWhatIsRead(
+    liveReaders(db),
+    keepWhatOthersNeed(
+      db,
+      decideRetention(
+        rows.map((row) => ({ id: row.id, createdAt: row.created_at, baseId: row.base_id })),
+        { keepLast: schedule.keepLast, keepDaily: schedule.keepDaily, keepWeekly: schedule.keepWeekly, keepMonthly: schedule.keepMonthly },
+      ),
     ),
   );
   const byId = new Map(rows.map((row) => [row.id, row]));
   const doomed = decisions.filter((decision) => !decision.keep);
+  /** Snapshots a restore or verification began reading between the decision and their deletion: kept after all. */
+  const heldSince = new Set<number>();
   if (!options.dryRun && doomed.length > 0) {
     const destination = findDestinationById(db, schedule.destinationId);
     const state = destination ? (await options.check(destination)).state : 'missing';
@@ -126,7 +162,9 @@ export async function pruneSchedule(db: Db, schedule: ScheduleRecord, options: {
       throw new DormouseError('DESTINATION_UNAVAILABLE', `destination "${schedule.destinationName}" is ${state === 'not-answering' ? 'not answering' : 'not connected'}; connect it to prune ${schedule.name}`);
     }
     for (const [index, decision] of doomed.entries()) {
-      if (await deleteSnapshot(db, byId.get(decision.id) as SnapshotRow, options.now)) continue;
+      const outcome = await deleteUnlessRead(db, byId.get(decision.id) as SnapshotRow, options.now);
+      if (outcome === 'held') heldSince.add(decision.id);
+      if (outcome !== 'not-answering') continue;
       // The destination stopped answering midway: that snapshot is finished by a later start, the rest by a later prune.
       throw new DormouseError(
         'DESTINATION_UNAVAILABLE',
@@ -137,7 +175,9 @@ export async function pruneSchedule(db: Db, schedule: ScheduleRecord, options: {
   return {
     schedule: schedule.name,
     dryRun: options.dryRun,
-    kept: decisions.filter((decision) => decision.keep).map((decision) => ({ snapshotId: decision.id, createdAt: toLocalIso((byId.get(decision.id) as SnapshotRow).created_at), reasons: decision.reasons })),
-    deleted: doomed.map((decision) => ({ snapshotId: decision.id, createdAt: toLocalIso((byId.get(decision.id) as SnapshotRow).created_at), archivePath: (byId.get(decision.id) as SnapshotRow).archive_path })),
+    kept: decisions
+      .filter((decision) => decision.keep || heldSince.has(decision.id))
+      .map((decision) => ({ snapshotId: decision.id, createdAt: toLocalIso((byId.get(decision.id) as SnapshotRow).created_at), reasons: decision.keep ? decision.reasons : ['being read by a restore or verification that began meanwhile; deleted by a later prune'] })),
+    deleted: doomed.filter((decision) => !heldSince.has(decision.id)).map((decision) => ({ snapshotId: decision.id, createdAt: toLocalIso((byId.get(decision.id) as SnapshotRow).created_at), archivePath: (byId.get(decision.id) as SnapshotRow).archive_path })),
   };
 }

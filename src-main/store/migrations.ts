@@ -183,6 +183,22 @@ export const migrations: readonly Migration[] = [
       ALTER TABLE destinations ADD COLUMN s3_path_style INTEGER CHECK (s3_path_style IS NULL OR s3_path_style IN (0, 1));
     `,
   },
+  {
+    version: 10,
+    name: 'snapshots being read by a restore or a verification, which retention leaves alone until they end',
+    // A row per snapshot a running restore or verify reads (its whole chain), with the reading process (pid and mark, as a job's owner).
+    sql: `
+      CREATE TABLE snapshot_readers (
+        id INTEGER PRIMARY KEY,
+        snapshot_id INTEGER NOT NULL REFERENCES snapshots(id) ON DELETE CASCADE,
+        task TEXT NOT NULL CHECK (task IN ('restore', 'verify')),
+        pid INTEGER NOT NULL,
+        mark TEXT,
+        started_at INTEGER NOT NULL
+      );
+      CREATE INDEX snapshot_readers_by_snapshot ON snapshot_readers (snapshot_id);
+    `,
+  },
 ];
 
 /** The newest schema version this code knows. */
