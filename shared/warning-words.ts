@@ -37,3 +37,12 @@ export function splitItemWarning(warning: string): { path: string; why: string }
 export function unchangedByRestore(count: number): string {
   return `${counted(count, 'file was', 'files were')} already there as in the snapshot, and left as ${count === 1 ? 'it is' : 'they are'}.`;
 }
+
+/** How a restore's `refused` line begins when the restore itself stopped part-way (a full disk, a write error), not one item. */
+export const restoreStoppedPrefix = 'the restore stopped: ';
+
+/** A restore's `refused` lines apart: why the restore stopped part-way, as a sentence (null when it did not), and the items not restored. */
+export function splitRestoreRefused(refused: readonly string[]): { stopped: string | null; items: string[] } {
+  const stop = refused.find((line) => line.startsWith(restoreStoppedPrefix));
+  return { stopped: stop === undefined ? null : `The${stop.slice(3)}.`, items: refused.filter((line) => line !== stop) };
+}

@@ -11,6 +11,7 @@ import { TreeRestore } from './tree-restore';
 import { flushToDisk, Writeback, writebackFromBytes } from './restore-flush';
 import { makeFolders } from '../common/make-folders';
 import { isNoSpace, noSpaceWords } from '../common/disk-full';
+import { restoreStoppedPrefix } from '../../shared/warning-words';
 import picomatch from 'picomatch';
 
 export { unsafeName } from './safe-writer';
@@ -95,7 +96,7 @@ export async function restoreArchive(request: RestoreRequest, host: RestoreHost)
     writer.abandon();
     if (error instanceof Cancelled || error instanceof NotInSnapshot || plan === null) throw error;
     const why = isNoSpace(error) ? `${noSpaceWords(target, error)}; free some room there or restore to another disk, then restore again (what is already restored is found as in the snapshot and left as it is)` : (error as Error).message;
-    writer.refused.push(`the restore stopped: ${why}; what is not listed as restored was not restored`);
+    writer.refused.push(`${restoreStoppedPrefix}${why}; what is not listed as restored was not restored`);
   } finally {
     await restorers?.stop();
     await writeback?.stop();

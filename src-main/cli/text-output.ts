@@ -1,5 +1,5 @@
 import type { TaskProgress, CronPreview, DestinationRemoved, DestinationView, ImportReport, JobProgress, JobView, PruneReport, RestoreReport, ScheduleView, SnapshotListing, SnapshotView, StatusView, VerifyReport } from '../../shared/types';
-import { itemWarnings, itemsNotBackedUp, jobNotes, unchangedByRestore } from '../../shared/warning-words';
+import { itemWarnings, itemsNotBackedUp, jobNotes, splitRestoreRefused, unchangedByRestore } from '../../shared/warning-words';
 import { displayName } from '../../shared/display-name';
 import { counted, formatBytes } from '../../shared/format';
 
@@ -164,7 +164,9 @@ export function restoreText(report: RestoreReport): string {
   const lines = [`Restored ${counted(report.files, 'file')} (${formatBytes(report.bytes)}) from snapshot ${report.snapshotId} into ${report.target}.`];
   if (report.unchanged > 0) lines.push(unchangedByRestore(report.unchanged));
   if (report.conflicts.length > 0) lines.push(`${counted(report.conflicts.length, 'existing file')} left as ${report.conflicts.length === 1 ? 'it is' : 'they are'} (restore again with --overwrite to replace ${report.conflicts.length === 1 ? 'it' : 'them'}):`, ...listed(report.conflicts, '  '));
-  if (report.refused.length > 0) lines.push(`${counted(report.refused.length, 'entry', 'entries')} not restored:`, ...listed(report.refused, '  '));
+  const { stopped, items } = splitRestoreRefused(report.refused);
+  if (stopped !== null) lines.push(stopped);
+  if (items.length > 0) lines.push(`${counted(items.length, 'entry', 'entries')} not restored:`, ...listed(items, '  '));
   if (report.damaged.length > 0) lines.push(`${counted(report.damaged.length, 'damaged file')} not restored (${report.damaged.length === 1 ? 'its' : 'their'} content no longer matches what was backed up; run dormouse verify):`, ...listed(report.damaged, '  '));
   if (report.unapplied.length > 0) lines.push(`${counted(report.unapplied.length, 'attribute')} could not be applied:`, ...listed(report.unapplied, '  '));
   return lines.join('\n');

@@ -336,6 +336,14 @@ test('a target disk with room but no free inodes says so, not that it is full', 
   const result = ws.cli(['restore', String(snapshot.id), '--to', disk, '--json']);
   assert.equal(result.code, 1, describeResult(result));
   assert.match(result.json<RestoreReport>().refused.join('\n'), new RegExp(`the restore stopped: the disk holding ${disk} has no room for more files \\(no free inodes, though 6\\d(\\.\\d)? MB is free\\)`), describeResult(result));
+
+  // In text, the stop is said as what happened to the restore, not listed as an entry not restored.
+  const text = ws.cli(['restore', String(snapshot.id), '--to', disk]);
+  assert.equal(text.code, 1);
+  const lines = text.stdout.trim().split('\n');
+  assert.match(lines[0] ?? '', /^Restored 0 files \(0 B\) from snapshot \d+ into /);
+  assert.match(lines.find((line) => line.startsWith('The restore stopped: ')) ?? text.stdout, /^The restore stopped: the disk holding .* has no room for more files .*; what is not listed as restored was not restored\.$/);
+  assert.ok(!text.stdout.includes('not restored:'), text.stdout);
 });
 
 /** A schedule over about 1 GiB of allocated (unwritten) files and one small file, backed up once, uncompressed. */

@@ -1,7 +1,7 @@
 import { useId, useState, type ReactNode } from 'react';
 import { counted, formatBytes } from '../../../shared/format';
 import type { RestoreReport, VerifyReport } from '../../../shared/types';
-import { itemWarnings, splitItemWarning, unchangedByRestore } from '../../../shared/warning-words';
+import { itemWarnings, splitItemWarning, splitRestoreRefused, unchangedByRestore } from '../../../shared/warning-words';
 import { call, EngineError } from '../bridge';
 
 /** "1 file was", "3 files were": a count with its noun and verb agreeing. */
@@ -78,14 +78,16 @@ function VerifyButton({ snapshotId }: { snapshotId: number }) {
  * files, items not restored, details not applied, existing files left alone), each list one click away.
  */
 export function RestoreReportView({ report, replaceHint }: { report: RestoreReport; replaceHint: boolean }) {
-  const { damaged, refused, unapplied, conflicts } = report;
-  const whole = damaged.length + refused.length + conflicts.length === 0;
+  const { damaged, unapplied, conflicts } = report;
+  const { stopped, items: refused } = splitRestoreRefused(report.refused);
+  const whole = damaged.length + report.refused.length + conflicts.length === 0;
   return (
     <div className="notice" role="status">
       <p>
         Restored {counted(report.files, 'file')} ({formatBytes(report.bytes)}) into <span className="path">{report.target}</span>
         {whole ? '.' : ', but not everything:'}
       </p>
+      {stopped !== null && <p className="error">{stopped}</p>}
       {report.unchanged > 0 && <p>{unchangedByRestore(report.unchanged)}</p>}
       {damaged.length > 0 && (
         <Part
