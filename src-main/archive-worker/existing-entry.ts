@@ -3,6 +3,8 @@ import { createHash, type Hash } from 'node:crypto';
 import type { ManifestEntry } from './archive-manifest';
 import { fsPath } from './byte-names';
 import { sparseMap, sparseSegments } from './entry-attributes';
+import { restoredGid, restoredUid } from './owner-names';
+import { asRoot, entryTimeNs, restoredMode } from './restore-attributes';
 
 /** How much of an existing file is read at a time to compare it with what a snapshot holds. */
 const compareChunk = 1024 * 1024;
@@ -10,11 +12,38 @@ const compareChunk = 1024 * 1024;
 /**
  * Whether what is at a restore's destination already holds the entry: a file of the same size whose
  * bytes have the SHA-256 recorded at backup time, a symlink to the same target, a FIFO, or another
- * name of the very file the entry's hardlink names (`linkedAt`, where that name is restored). Such a
- * name needs no restore, so it is not a conflict; anything else there is (and an archive without
- * file hashes never matches).
+ * name of the very file the entry's hardlink names (`linkedAt`, where that name is restored), each
+ * with the mode, time and owner the restore would give it (hasRestoredAttributes). Such a name
+ * needs no restore, so it is not a conflict; anything else there is (and an archive without file
+ * hashes never matches).
  */
 export function holdsEntry(destination: string, existing: Stats, entry: ManifestEntry, linkedAt: string | null): boolean {
+  return holdsContent(destination, existing, entry, linkedAt) && (entry.type === 'hardlink' || hasRestoredAttributes(destination, entry));
+}
+
+/** How far a file system's stored time may fall short of the recorded one: those that keep microseconds, milliseconds or (FAT) two seconds truncate. */
+const coarsestTimeNs = 2_000_000_000n;
+
+/**
+ * Whether an existing name has the mode, modification time and (restoring as root) owner a restore
+ * would give the entry, so "as in the snapshot" holds for more than its bytes: a file whose mode was
+ * changed since (a `chmod -R` to undo) or that was touched is not left alone as if it were restored.
+ * The time matches to the nanosecond, or truncated as a coarser file system keeps it; a symlink's
+ * own time and mode are not compared, nor extended attributes and ACLs.
+ */
+function hasRestoredAttributes(destination: string, entry: ManifestEntry): boolean {
+  if (entry.type === 'symlink') return true;
+  const stats = lstatSync(fsPath(destination), { bigint: true });
+  if ((Number(stats.mode) & 0o7777) !== restoredMode(entry)) return false;
+  if (asRoot && entry.uid !== undefined && entry.gid !== undefined) {
+    if (Number(stats.uid) !== restoredUid(entry.user, entry.uid) || Number(stats.gid) !== restoredGid(entry.group, entry.gid)) return false;
+  }
+  const short = entryTimeNs(entry) - stats.mtimeNs;
+  return short === 0n || (short > 0n && short < coarsestTimeNs && stats.mtimeNs % 1000n === 0n);
+}
+
+/** Whether the existing name holds what the entry holds: its bytes, its link target, a FIFO, or the very file another name of it was restored as. */
+function holdsContent(destination: string, existing: Stats, entry: ManifestEntry, linkedAt: string | null): boolean {
   if (entry.type === 'fifo') return existing.isFIFO();
   if (entry.type === 'hardlink') {
     if (linkedAt === null || !existing.isFile()) return false;

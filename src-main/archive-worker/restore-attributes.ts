@@ -9,10 +9,11 @@ import { aclXattrFromText } from '../native/posix-acl';
 /** The fields of an entry that its owner, mode and time are applied from. */
 export type AttributedEntry = Pick<ManifestEntry, 'path' | 'type' | 'mode' | 'mtimeMs' | 'mtimeNs' | 'uid' | 'gid' | 'user' | 'group'>;
 
-const asRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+/** Whether this restore runs as root: only then are owners applied (and compared). */
+export const asRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 
 /** The modification time of an entry in nanoseconds, from format 2's exact record or format 1's milliseconds. */
-function entryTimeNs(entry: AttributedEntry): bigint {
+export function entryTimeNs(entry: AttributedEntry): bigint {
   if (entry.mtimeNs !== undefined) return BigInt(entry.mtimeNs);
   return BigInt(Math.floor(entry.mtimeMs)) * 1_000_000n;
 }
@@ -34,7 +35,7 @@ const groups = new Set(typeof process.getgroups === 'function' ? process.getgrou
  * setuid is kept only on that user's own files, setgid only for a group of theirs; the files
  * become theirs, so a setuid bit would otherwise hand their rights to whatever the file is.
  */
-function restoredMode(entry: AttributedEntry): number {
+export function restoredMode(entry: AttributedEntry): number {
   if (asRoot) return entry.mode & 0o7777;
   const ownUser = entry.uid !== undefined && entry.uid === process.getuid?.();
   const ownGroup = entry.gid !== undefined && (groups.has(entry.gid) || entry.gid === process.getgid?.());

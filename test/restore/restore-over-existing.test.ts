@@ -2,10 +2,10 @@
 // snapshot is unchanged; once that file was edited (every name of it shows the edit), the file is a
 // conflict and its other name is not restored either, never "unchanged" for sharing its inode. A
 // sparse file restored before is unchanged too; one byte changed in its data, or written into a hole,
-// makes it a conflict.
+// makes it a conflict. So does a file with the same bytes whose mode or time was changed since.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { closeSync, linkSync, openSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, linkSync, openSync, statSync, unlinkSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { expectOk } from '../helpers/cli';
 import { workspace } from '../helpers/trees';
@@ -86,4 +86,31 @@ test('a sparse file over its earlier restore is unchanged; a byte changed in its
   const inHole = cli(['restore', '1', '--to', target]);
   assert.equal(inHole.code, 1);
   assert.deepEqual(inHole.json<Report>().conflicts, [image]);
+});
+
+test('a file with the bytes of the snapshot but another mode or modification time is a conflict, not "already as in the snapshot"; --overwrite puts both back', (t) => {
+  const ws = workspace(t);
+  writeFileSync(join(ws.src, 'id_ed25519'), 'a private key\n', { mode: 0o600 });
+  writeFileSync(join(ws.src, 'notes.txt'), 'notes\n');
+  writeFileSync(join(ws.src, 'plan.txt'), 'plan\n');
+  ws.addSchedule('Documents');
+  const cli = (args: string[]) => ws.cli([...args, '--json']);
+  expectOk(cli(['run', 'Documents']));
+  const target = join(ws.root, 'back');
+  expectOk(cli(['restore', '1', '--to', target]));
+  const restored = (name: string) => join(target, ws.src, name);
+  const timeOfNotes = statSync(restored('notes.txt')).mtimeMs;
+
+  chmodSync(restored('id_ed25519'), 0o644);
+  utimesSync(restored('notes.txt'), new Date(), new Date(timeOfNotes + 60_000));
+  const changed = cli(['restore', '1', '--to', target]);
+  assert.equal(changed.code, 1, changed.stdout);
+  assert.deepEqual([changed.json<Report>().conflicts, changed.json<Report>().unchanged], [[restored('id_ed25519').slice(target.length), restored('notes.txt').slice(target.length)], 1]);
+
+  expectOk(cli(['restore', '1', '--to', target, '--overwrite']));
+  assert.equal(statSync(restored('id_ed25519')).mode & 0o777, 0o600, 'the mode of the snapshot is back');
+  assert.equal(statSync(restored('notes.txt')).mtimeMs, timeOfNotes, 'the time of the snapshot is back');
+  const same = cli(['restore', '1', '--to', target]);
+  assert.equal(same.code, 0, same.stdout);
+  assert.deepEqual([same.json<Report>().conflicts, same.json<Report>().unchanged], [[], 3]);
 });
