@@ -7,7 +7,7 @@ import type { InspectedArchive } from '../archive-worker/inspect-archive';
 import type { VerifyResult } from '../archive-worker/verify-archive';
 import * as jobStore from '../jobs/job-store';
 import { snapshotVerdicts } from '../jobs/verify-verdicts';
-import { holdSnapshots, type ReadingTask } from '../jobs/snapshot-readers';
+import { holdSnapshots } from '../jobs/snapshot-readers';
 import type { WorkerLauncher } from '../jobs/worker-launcher';
 import { runWorkerTask } from '../jobs/worker-task';
 import type { Db } from '../store/open-store';
@@ -59,9 +59,9 @@ export class SnapshotTasks {
     }
   }
 
-  /** Runs a worker task that reads these snapshots' archives, with retention keeping them meanwhile (holdSnapshots). */
-  private async whileHeld<T>(ids: readonly number[], task: ReadingTask, read: () => Promise<T>): Promise<T> {
-    const release = holdSnapshots(this.db(), ids, task, this.now());
+  /** Runs a worker task that restores from these snapshots' archives, with retention keeping them meanwhile (holdSnapshots). */
+  private async whileRestoring<T>(ids: readonly number[], read: () => Promise<T>): Promise<T> {
+    const release = holdSnapshots(this.db(), ids, 'restore', this.now());
     try {
       return await read();
     } finally {
@@ -107,17 +107,12 @@ export class SnapshotTasks {
     const results = new Map<number, VerifyResult>();
     for (const identity of new Set(identities)) {
       const group = snapshots.filter((_, index) => identities[index] === identity);
-      const answer = await this.whileHeld(
-        group.map((snapshot) => snapshot.id),
-        'verify',
-        () =>
-          this.workerTask({
-            type: 'verify',
-            archives: group.map((snapshot) => ({ id: snapshot.uuid, archivePath: snapshot.archivePath, sha256: snapshot.sha256 })),
-            s3: s3Accesses(this.db(), group.map((snapshot) => snapshot.archivePath)),
-            ...(identity === undefined ? {} : { identity }),
-          }),
-      );
+      const answer = await this.workerTask({
+        type: 'verify',
+        archives: group.map((snapshot) => ({ id: snapshot.uuid, archivePath: snapshot.archivePath, sha256: snapshot.sha256 })),
+        s3: s3Accesses(this.db(), group.map((snapshot) => snapshot.archivePath)),
+        ...(identity === undefined ? {} : { identity }),
+      });
       if (answer.type !== 'verified') throw new DormouseError('INTERNAL', answer.type === 'error' ? answer.message : 'the worker did not verify');
       group.forEach((snapshot, index) => answer.results[index] && results.set(snapshot.id, answer.results[index]));
     }
@@ -126,7 +121,15 @@ export class SnapshotTasks {
       const contentsChecked = !archiveNameKind(snapshot.archivePath).encrypted || identities[index] !== undefined;
       return { snapshotId: snapshot.id, archivePath: snapshot.archivePath, ok: result?.ok ?? false, problems: result?.problems ?? ['not verified'], damaged: result?.damaged ?? [], contentsChecked };
     });
-    const verdicts = snapshotVerdicts(own, (id) => jobStore.chainOf(this.db(), id).map((link) => link.id));
+    // Retention may delete snapshots while they are read (a verification never holds them, as a restore
+    // does: a periodic verify of a whole destination takes hours). Those are left out, not called damaged;
+    // a kept snapshot's chain is never deleted, so the others' verdicts stand.
+    const gone = new Set(snapshots.filter((snapshot) => jobStore.findSnapshot(this.db(), snapshot.id) === undefined).map((snapshot) => snapshot.id));
+    if (snapshotId !== null && gone.has(snapshotId)) throw new DormouseError('NOT_FOUND', `snapshot ${snapshotId} was deleted by its schedule's retention while it was verified`);
+    const verdicts = snapshotVerdicts(
+      own.filter((result) => !gone.has(result.snapshotId)),
+      (id) => jobStore.chainOf(this.db(), id).map((link) => link.id),
+    );
     for (const result of verdicts) jobStore.recordVerification(this.db(), result.snapshotId, result.ok, this.now());
     return { ok: verdicts.every((result) => result.ok), snapshots: verdicts };
   }
@@ -139,9 +142,8 @@ export class SnapshotTasks {
     // Keys that cannot be had here are said before a passphrase is asked for.
     const s3 = s3Accesses(this.db(), [snapshot.archivePath, ...Object.values(archives)]);
     const identity = await identityForSnapshot(this.db(), snapshot, passphrase, 'restoring', false, this.memory);
-    const answer = await this.whileHeld(
+    const answer = await this.whileRestoring(
       jobStore.chainOf(this.db(), snapshot.id).map((link) => link.id),
-      'restore',
       () => this.workerTask({ type: 'restore', request: { archivePath: snapshot.archivePath, archives, target: to, paths, overwrite, s3, ...(identity === undefined ? {} : { identity }) } }),
     );
     if (answer.type === 'error') {

@@ -57,7 +57,7 @@ async function deleteSnapshot(db: Db, snapshot: { id: number; archive_path: stri
 }
 
 /**
- * Marks a snapshot for deletion unless a restore or verification began reading it since retention
+ * Marks a snapshot for deletion unless a restore began reading it since retention
  * decided (checked in the same transaction as holdSnapshots checks the mark), then deletes it as
  * deleteSnapshot does. 'held' when it was left for a later prune.
  */
@@ -123,7 +123,7 @@ function keepWhatOthersNeed(db: Db, decisions: RetentionDecision[]): RetentionDe
   });
 }
 
-/** Keeps every snapshot a running restore or verification reads (holdSnapshots): a later prune deletes it, once the reading has ended. */
+/** Keeps every snapshot a running restore reads (holdSnapshots): a later prune deletes it, once the restore has ended. */
 function keepWhatIsRead(readers: ReadonlyMap<number, SnapshotReader>, decisions: RetentionDecision[]): RetentionDecision[] {
   return decisions.map((decision) => {
     const reader = readers.get(decision.id);
@@ -153,7 +153,7 @@ export async function pruneSchedule(db: Db, schedule: ScheduleRecord, options: {
   );
   const byId = new Map(rows.map((row) => [row.id, row]));
   const doomed = decisions.filter((decision) => !decision.keep);
-  /** Snapshots a restore or verification began reading between the decision and their deletion: kept after all. */
+  /** Snapshots a restore began reading between the decision and their deletion: kept after all. */
   const heldSince = new Set<number>();
   if (!options.dryRun && doomed.length > 0) {
     const destination = findDestinationById(db, schedule.destinationId);

@@ -2,8 +2,8 @@ import { DormouseError } from '../../shared/errors';
 import { ownerAlive, processMark } from '../common/processes';
 import type { Db } from '../store/open-store';
 
-/** What reads a snapshot's archives for a while: a restore or a verification. */
-export type ReadingTask = 'restore' | 'verify';
+/** What reads a snapshot's archives for a while and needs them to the end: a restore (a verification does not hold what it reads: SnapshotTasks.verify). */
+export type ReadingTask = 'restore';
 
 /** A live reader of a snapshot: what it does, and which process does it. */
 export interface SnapshotReader {
@@ -53,5 +53,5 @@ export function liveReaders(db: Db): Map<number, SnapshotReader> {
 
 /** Why a snapshot read now is kept, in the words prune's report gives. */
 export function readerReason(reader: SnapshotReader): string {
-  return `being read by a ${reader.task === 'restore' ? 'restore' : 'verification'} (process ${reader.pid}); deleted by a later prune`;
+  return `being read by a ${reader.task} (process ${reader.pid}); deleted by a later prune`;
 }

@@ -185,8 +185,8 @@ export const migrations: readonly Migration[] = [
   },
   {
     version: 10,
-    name: 'snapshots being read by a restore or a verification, which retention leaves alone until they end',
-    // A row per snapshot a running restore or verify reads (its whole chain), with the reading process (pid and mark, as a job's owner).
+    name: 'snapshots a restore is reading, which retention leaves alone until it ends',
+    // A row per snapshot a running restore reads (its whole chain), with the reading process (pid and mark, as a job's owner); task leaves room for other readers.
     sql: `
       CREATE TABLE snapshot_readers (
         id INTEGER PRIMARY KEY,
