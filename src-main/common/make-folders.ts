@@ -49,8 +49,8 @@ function fileOnTheWay(path: string, toFs: ToFs, error: unknown): NodeJS.ErrnoExc
  * made (undefined when the folder was there), with one mkdir where its parent exists. Node's own
  * recursive mkdir spins forever, at full CPU, when a folder's parent exists but making the folder
  * there fails with ENOENT (a symlink on the way to a folder that is gone, such as an unmounted
- * share's; anything under /proc): here that error is thrown. A file in the way, or such a symlink,
- * is named in words. `toFs` turns the path as the caller spells it into the one the system calls
+ * share's; anything under /proc): here that error is thrown. A file in the way, such a symlink, a
+ * folder the user may not write in and a read-only file system are named in words. `toFs` turns the path as the caller spells it into the one the system calls
  * take (byte names).
  */
 export function makeFolders(path: string, mode = 0o777, toFs: ToFs = (same) => same): string | undefined {
@@ -65,6 +65,8 @@ export function makeFolders(path: string, mode = 0o777, toFs: ToFs = (same) => s
       return undefined;
     }
     if (code === 'ENOTDIR') throw fileOnTheWay(path, toFs, error);
+    if (code === 'EACCES' || code === 'EPERM') throw problem(code, `${dirname(path)} does not let you make a folder in it (permission denied)`);
+    if (code === 'EROFS') throw problem(code, `${dirname(path)} is on a read-only file system`);
     if (code !== 'ENOENT') throw error;
     const parent = dirname(path);
     // The parent is there, yet the folder cannot be made in it: where Node's recursive mkdir loops.

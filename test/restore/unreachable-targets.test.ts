@@ -1,14 +1,16 @@
 // Folders that cannot be made: a restore target, or a data folder, behind a symlink to a share that
-// is not mounted, or under /proc, or with a file in the way. Node's own recursive mkdir spins at full
+// is not mounted, or under /proc, or with a file in the way, or on a read-only file system. Node's own recursive mkdir spins at full
 // CPU forever on the first two (the parent exists, the child says ENOENT); Dormouse says what is
 // wrong and stops, and nothing is made anywhere.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeFolders } from '../../src-main/common/make-folders';
 import { dormouse, temporaryFolder } from '../helpers/cli';
 import { workspace } from '../helpers/trees';
+import { mountSmallDisk } from '../helpers/small-disk';
 
 function thrown(work: () => unknown): NodeJS.ErrnoException {
   try {
@@ -70,4 +72,19 @@ test('a restore into a folder behind a symlink to a share that is not mounted, o
   assert.equal(dataBehindLink.code, 1);
   assert.match(dataBehindLink.stderr, /^error: cannot create the data folder .* is a symbolic link to .*nas\/backups, which does not exist \(a drive or share not connected\?\)\)/);
   assert.deepEqual(readdirSync(root).sort(), ['Backups', 'data', 'drive', 'notes', 'src']);
+});
+
+test('a restore onto a read-only file system stops saying so, in words', (t) => {
+  const ws = workspace(t);
+  writeFileSync(join(ws.src, 'letter.txt'), 'Dear Ana,\n');
+  ws.addSchedule('Documents');
+  ws.ok(['run', 'Documents']);
+  const disk = mountSmallDisk(t, 1);
+  if (disk === null) return t.skip('mounting a tmpfs needs root');
+  assert.equal(spawnSync('mount', ['-o', 'remount,ro', disk]).status, 0);
+  const made = thrown(() => makeFolders(join(disk, 'restored')));
+  assert.deepEqual([made.code, made.message], ['EROFS', `${disk} is on a read-only file system`]);
+  const restore = ws.cli(['restore', '1', '--to', join(disk, 'restored'), '--json']);
+  assert.equal(restore.code, 1, restore.stderr);
+  assert.deepEqual(restore.json<{ refused: string[] }>().refused, [`the restore stopped: ${disk} is on a read-only file system; what is not listed as restored was not restored`]);
 });
