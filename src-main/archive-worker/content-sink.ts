@@ -117,12 +117,35 @@ const hashOnce = typeof (crypto as { hash?: unknown }).hash === 'function' ? (cr
  * not from reading the archive: the restore then stops with the reason, rather than calling the
  * file damaged in the backup.
  */
-/** The error a restore stops with when a file cannot be written: it names the file and keeps the error's code (ENOSPC…), so the restore can say what it means. */
-export function cannotWrite(destination: string, error: unknown): NodeJS.ErrnoException {
-  return Object.assign(new Error(`cannot write ${displayName(destination)} (${(error as Error).message})`), { code: (error as NodeJS.ErrnoException).code });
+/** A file of a restore that could not be written: the restore stops, naming the file (never calling it damaged, never blaming the archive), with the error's code (ENOSPC…) so it can say what that means. */
+export class WriteFailure extends Error {
+  constructor(
+    message: string,
+    readonly code: string | undefined,
+  ) {
+    super(message);
+  }
 }
 
+/** The WriteFailure for `destination` (the file being restored, not its temporary twin), or the error itself when it is one already. */
+export function cannotWrite(destination: string, error: unknown): WriteFailure {
+  if (error instanceof WriteFailure) return error;
+  const { code } = error as NodeJS.ErrnoException;
+  const why = (code !== undefined && writeErrorWords[code]) || (error as Error).message;
+  return new WriteFailure(`cannot write ${displayName(destination)} (${why})`, code);
+}
+
+/** The write errors a person meets, in words (others keep the system's message). */
+const writeErrorWords: Record<string, string> = {
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  EROFS: 'the file system is read-only',
+  EIO: 'the drive reported an input/output error; is it failing or was it unplugged?',
+};
+
+/** Whether an error comes from writing to the restore's target (the restore stops), not from reading the archive. */
 export function isWriteError(error: unknown): boolean {
+  if (error instanceof WriteFailure) return true;
   const syscall = (error as NodeJS.ErrnoException | null)?.syscall;
   return syscall === 'write' || syscall === 'ftruncate';
 }

@@ -7,6 +7,7 @@ import { applyAttributes, applyOwnerAndModeAt, applyTime, discardTemporary, sett
 import { nativeFs } from '../native/native-fs';
 import { makeFolders } from '../common/make-folders';
 import { holdsEntry } from './existing-entry';
+import { cannotWrite } from './content-sink';
 
 /** A `..` that is a whole component of a name, between either separator or an end. */
 const dotDotComponent = /(^|[\\/])\.\.([\\/]|$)/;
@@ -301,8 +302,13 @@ export class SafeWriter {
   /** Opens a file's temporary twin (temporaryFor) to write here. */
   openFile(destination: string): OpenFile {
     const { path, number } = this.temporaryFor(destination);
-    const fd = openSync(fsPath(path), 'wx', 0o600);
-    return { fd, temporary: path, number };
+    try {
+      return { fd: openSync(fsPath(path), 'wx', 0o600), temporary: path, number };
+    } catch (error) {
+      this.forget(number);
+      // Named by the file being restored, not by its temporary twin's name.
+      throw cannotWrite(destination, error);
+    }
   }
 
   /** Counts a file of `size` bytes that took its name (settleRestoredFile, here or in a file thread), by its temporary's number. */

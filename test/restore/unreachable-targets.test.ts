@@ -74,17 +74,29 @@ test('a restore into a folder behind a symlink to a share that is not mounted, o
   assert.deepEqual(readdirSync(root).sort(), ['Backups', 'data', 'drive', 'notes', 'src']);
 });
 
-test('a restore onto a read-only file system stops saying so, in words', (t) => {
+test('a restore onto a read-only file system stops saying so, in words, whether it fails making a folder or writing a file', (t) => {
   const ws = workspace(t);
   writeFileSync(join(ws.src, 'letter.txt'), 'Dear Ana,\n');
   ws.addSchedule('Documents');
   ws.ok(['run', 'Documents']);
+  ws.addSchedule('Zipped', ['--compression', 'gzip']);
+  ws.ok(['run', 'Zipped']);
   const disk = mountSmallDisk(t, 1);
   if (disk === null) return t.skip('mounting a tmpfs needs root');
+  // Its folders made before the file system turns read-only: the restore then fails writing the file itself.
+  makeFolders(join(disk, 'ready', ws.src));
   assert.equal(spawnSync('mount', ['-o', 'remount,ro', disk]).status, 0);
   const made = thrown(() => makeFolders(join(disk, 'restored')));
   assert.deepEqual([made.code, made.message], ['EROFS', `${disk} is on a read-only file system`]);
   const restore = ws.cli(['restore', '1', '--to', join(disk, 'restored'), '--json']);
   assert.equal(restore.code, 1, restore.stderr);
   assert.deepEqual(restore.json<{ refused: string[] }>().refused, [`the restore stopped: ${disk} is on a read-only file system; what is not listed as restored was not restored`]);
+  const intoFolders = ws.cli(['restore', '1', '--to', join(disk, 'ready'), '--json']);
+  assert.equal(intoFolders.code, 1, intoFolders.stderr);
+  const readOnly = [`the restore stopped: cannot write ${join(disk, 'ready', ws.src, 'letter.txt')} (the file system is read-only); what is not listed as restored was not restored`];
+  assert.deepEqual(intoFolders.json<{ refused: string[] }>().refused, readOnly);
+  // From a gzip archive too, never blamed on the archive ("cannot be read past this point").
+  const fromGzip = ws.cli(['restore', '2', '--to', join(disk, 'ready'), '--json']);
+  assert.equal(fromGzip.code, 1, fromGzip.stderr);
+  assert.deepEqual([fromGzip.json<{ refused: string[]; damaged: string[] }>().refused, fromGzip.json<{ damaged: string[] }>().damaged], [readOnly, []]);
 });
