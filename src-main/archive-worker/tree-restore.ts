@@ -10,6 +10,7 @@ import { isAttributeRecord, nulNamedAttribute } from './restore-attributes';
 import { Cancelled, recordsOfOthers, restoreFromGzip, type GzipWanted } from './restore-gzip';
 import type { RestorePlan, RestoreSelection } from './restore-plan';
 import { SeekableArchives, sparseSize, type LocatedEntry } from './restore-seek';
+import { isOutOfReach, ReadStreak } from './read-streak';
 import type { SafeWriter } from './safe-writer';
 
 /** Where a restore's archives are, and how it reports and hears of a cancel. */
@@ -42,6 +43,8 @@ export class TreeRestore {
   /** whileWaiting as one function for every file handed out (a closure per file was garbage at a million files). */
   private readonly waitingHook = (): void => this.whileWaiting();
   private sinceYield = Date.now();
+  /** Files in a row whose archive was out of reach: the restore stops at a few (read-streak.ts). */
+  private readonly streak = new ReadStreak();
 
   constructor(
     private readonly context: TreeRestoreContext,
@@ -180,6 +183,7 @@ export class TreeRestore {
       // A header in an encrypted chunk that fails authentication: the file is damaged like one whose content is.
       if (error instanceof DamagedRangeError) writer.damaged.push(`/${displayName(entry.path)}`);
       else writer.refused.push(`/${displayName(entry.path)}: not restored, ${(error as Error).message}`);
+      if (isOutOfReach(error)) this.streak.outOfReach(error as Error);
       return undefined;
     }
     const destination = writer.place(entry);
@@ -208,9 +212,15 @@ export class TreeRestore {
       writer.discard(file);
       if (error instanceof Cancelled) throw error;
       if (isWriteError(error)) throw cannotWrite(destination, error);
-      writer.damaged.push(`/${displayName(entry.path)}`);
+      // Out of reach (a drive unplugged, a bucket lost) is not damage in the backup: not restored, and counted.
+      if (!isOutOfReach(error)) writer.damaged.push(`/${displayName(entry.path)}`);
+      else {
+        writer.refused.push(`/${displayName(entry.path)}: not restored, ${(error as Error).message}`);
+        this.streak.outOfReach(error as Error);
+      }
       return;
     }
+    this.streak.read();
     if (writer.closeFile(entry, destination, file, sha256, located.header.records)) this.restored(entry, destination);
   }
 
@@ -240,6 +250,7 @@ export class TreeRestore {
     return restorers.add(job, (outcome) => {
       for (const line of outcome.notes) writer.note(line);
       if (outcome.outcome === 'restored') {
+        this.streak.read();
         writer.settled(number, size);
         if (leaderDestination !== null) this.leaders.set(path, leaderDestination);
         return;

@@ -6,7 +6,7 @@ import { describeResult, expectOk, temporaryFolder } from '../helpers/cli';
 import { internalError, slowDown, startHttpFaultProxy, type HttpFaultProxy } from '../helpers/http-fault-proxy';
 import { noise } from '../helpers/trees';
 import { clientOf, noCeph, pendingUploads, useS3Server, visibleArchives, type JobSeen } from './s3-kit';
-import { s3AddArgs, s3CliAsync } from './s3-destination-kit';
+import { s3AddArgs, s3CliAsync, s3CliStart } from './s3-destination-kit';
 
 /**
  * A storage service that answers with errors, through the real CLI and worker and an HTTP proxy
@@ -139,4 +139,43 @@ test('ranged reads cut short during ls and a one-file restore are read again; cu
   const landed = join(again, source.slice(1), 'photo.bin');
   assert.ok(!existsSync(landed) || readFileSync(landed).equals(photo), 'no wrong bytes under the file name');
   proxy.heal();
+});
+
+test('a bucket out of reach in the middle of a whole restore stops it after a few files, saying so, never calling a file damaged; restoring again once it is back finishes', { skip: noCeph }, async (t) => {
+  const root = temporaryFolder(t);
+  const source = join(root, 'home');
+  mkdirSync(source);
+  // Larger than what one read brings with a file's header, so each file needs reads of its own.
+  for (let index = 0; index < 40; index += 1) writeFileSync(join(source, `photo-${String(index).padStart(2, '0')}.bin`), noise(200 * 1024, index));
+  await clientOf(server(), 'gone-midway').createBucket();
+  const proxy = await startHttpFaultProxy({ host: '127.0.0.1', port: server().port });
+  t.after(() => proxy.close());
+  const cli = s3CliAsync(server(), join(root, 'data'), { DORMOUSE_S3_ATTEMPTS: '2' });
+  expectOk(await cli([...s3AddArgs(server(), 'cloud', 's3://gone-midway', proxy.endpoint), '--no-encrypt']));
+  expectOk(await cli(['schedule', 'add', '--name', 'Home', '--source', source, '--destination', 'cloud', '--cron', '0 9 * * *']));
+  assert.equal(expectOk<Job>(await cli(['run', 'Home'])).status, 'succeeded');
+  const id = String(expectOk<{ id: number }[]>(await cli(['snapshots']))[0]?.id);
+
+  // The restore reads the snapshot's index first; the bucket goes out of reach once it reads the first file.
+  const isFirstFile = (request: { method: string; range: string | null }) => request.method === 'GET' && request.range?.startsWith('bytes=0-') === true;
+  proxy.hold(isFirstFile);
+  const target = join(root, 'restored');
+  const restoring = s3CliStart(server(), join(root, 'data'), { DORMOUSE_S3_ATTEMPTS: '2' })(['restore', id, '--to', target]);
+  await proxy.requested(isFirstFile);
+  proxy.truncateRangedGets(1_000);
+  proxy.release();
+  const cut = await restoring.done;
+  assert.equal(cut.code, 1, describeResult(cut));
+  const report = cut.json<{ files: number; refused: string[]; damaged: string[] }>();
+  assert.deepEqual(report.damaged, [], 'nothing is called damaged');
+  const stop = report.refused.filter((line) => line.startsWith('the restore stopped: '));
+  assert.equal(stop.length, 1, describeResult(cut));
+  assert.match(stop[0] ?? '', /^the restore stopped: the archive could not be read for 8 files in a row \(the last time: .*cut short.*\); if its drive was unplugged or its share or bucket is out of reach, restore again once it is back/);
+  assert.equal(report.refused.length - 1, 8, `only the files tried before it stopped are listed: ${report.refused.join('\n')}`);
+  assert.ok(report.files < 40);
+
+  proxy.heal();
+  const again = expectOk<{ files: number; unchanged: number }>(await cli(['restore', id, '--to', target]));
+  assert.equal(again.files + again.unchanged, 40);
+  assert.ok(readFileSync(join(target, source.slice(1), 'photo-39.bin')).equals(noise(200 * 1024, 39)));
 });
