@@ -182,8 +182,7 @@ export class TreeRestore {
     } catch (error) {
       // A header in an encrypted chunk that fails authentication: the file is damaged like one whose content is.
       if (error instanceof DamagedRangeError) writer.damaged.push(`/${displayName(entry.path)}`);
-      else writer.refused.push(`/${displayName(entry.path)}: not restored, ${(error as Error).message}`);
-      if (isOutOfReach(error)) this.streak.outOfReach(error as Error);
+      else this.notRead(entry, error);
       return undefined;
     }
     const destination = writer.place(entry);
@@ -212,16 +211,19 @@ export class TreeRestore {
       writer.discard(file);
       if (error instanceof Cancelled) throw error;
       if (isWriteError(error)) throw cannotWrite(destination, error);
-      // Out of reach (a drive unplugged, a bucket lost) is not damage in the backup: not restored, and counted.
-      if (!isOutOfReach(error)) writer.damaged.push(`/${displayName(entry.path)}`);
-      else {
-        writer.refused.push(`/${displayName(entry.path)}: not restored, ${(error as Error).message}`);
-        this.streak.outOfReach(error as Error);
-      }
+      // Out of reach (a drive unplugged, a bucket lost) is not damage in the backup.
+      if (isOutOfReach(error)) this.notRead(entry, error);
+      else writer.damaged.push(`/${displayName(entry.path)}`);
       return;
     }
     this.streak.read();
     if (writer.closeFile(entry, destination, file, sha256, located.header.records)) this.restored(entry, destination);
+  }
+
+  /** A file not restored because its archive could not be read there, said with why; one whose archive is out of reach counts toward stopping the restore. */
+  private notRead(entry: ManifestEntry, error: unknown): void {
+    this.writer.refused.push(`/${displayName(entry.path)}: not restored, ${(error as Error).message}`);
+    if (isOutOfReach(error)) this.streak.outOfReach(error as Error);
   }
 
   /** Has a file thread write a file placed at `destination`; its outcome is counted when it comes. A promise only when the threads are full. */
