@@ -177,7 +177,7 @@ export async function pruneSchedule(db: Db, schedule: ScheduleRecord, options: {
     dryRun: options.dryRun,
     kept: decisions
       .filter((decision) => decision.keep || heldSince.has(decision.id))
-      .map((decision) => ({ snapshotId: decision.id, createdAt: toLocalIso((byId.get(decision.id) as SnapshotRow).created_at), reasons: decision.keep ? decision.reasons : ['being read by a restore or verification that began meanwhile; deleted by a later prune'] })),
+      .map((decision) => ({ snapshotId: decision.id, createdAt: toLocalIso((byId.get(decision.id) as SnapshotRow).created_at), reasons: decision.keep ? decision.reasons : ['being read by a restore that began meanwhile; deleted by a later prune'] })),
     deleted: doomed.filter((decision) => !heldSince.has(decision.id)).map((decision) => ({ snapshotId: decision.id, createdAt: toLocalIso((byId.get(decision.id) as SnapshotRow).created_at), archivePath: (byId.get(decision.id) as SnapshotRow).archive_path })),
   };
 }
