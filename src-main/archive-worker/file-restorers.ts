@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { encodeJobs, type FileJob, type FileOutcome, type RestoreThreadData } from './file-restore-thread';
+import { WriteFailure } from './content-sink';
 import { workerThreadScript } from './worker-thread-script';
 
 /** Files sent to a thread at once: one message per batch keeps the messaging cost off the files (a message per file cost a million-file restore's own thread 6 s). */
@@ -141,7 +142,7 @@ export class FileRestorers {
     for (const outcome of outcomes) {
       const done = this.waiting.get(outcome.id);
       this.waiting.delete(outcome.id);
-      if (outcome.outcome === 'failed') this.failure ??= Object.assign(new Error(outcome.reason), { code: outcome.code });
+      if (outcome.outcome === 'failed') this.failure ??= new WriteFailure(outcome.reason ?? 'a file could not be written', outcome.code);
       done?.(outcome);
     }
     this.wakeUp();
