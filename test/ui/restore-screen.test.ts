@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, readlinkSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -6,6 +7,7 @@ import type { SnapshotView } from '../../shared/types';
 import { hasChromium, openWindow, suggestedFolder } from '../helpers/browser';
 import { dormouse, expectOk } from '../helpers/cli';
 import { apiValue, screenshotFolder, startUiDaemon, temporaryRoot } from './ui-daemon';
+import { mountSmallDisk } from '../helpers/small-disk';
 
 const skip = hasChromium() ? false : 'Debian chromium is not installed (apt-get install -y chromium); .ci/run installs it';
 
@@ -75,6 +77,17 @@ test('the restore screen browses a snapshot, restores chosen files into a new fo
   await status.getByText('4 files were already there as in the snapshot, and left as they are.').waitFor();
   await status.getByText(/^1 file that is already there was left as it is, not replaced\./).waitFor();
   assert.equal(readFileSync(join(source, 'letters', 'to-grandma.txt'), 'utf8'), 'changed after the backup\n');
+
+  // A new folder on a disk that is read-only: what stopped the restore is said in words, apart from any item.
+  const disk = mountSmallDisk(t, 1);
+  if (disk !== null) {
+    assert.equal(spawnSync('mount', ['-o', 'remount,ro', disk]).status, 0);
+    await page.getByLabel('A new folder').check();
+    await page.getByRole('textbox', { name: 'New folder' }).fill(join(disk, 'Restored'));
+    await page.getByRole('main').getByRole('button', { name: 'Restore', exact: true }).click();
+    await status.getByText(`The restore stopped: ${disk} is on a read-only file system; what is not listed as restored was not restored.`).waitFor();
+    assert.equal(await status.getByText(/items? (was|were) not restored/).count(), 0, 'the stop is not counted as an item not restored');
+  }
   const snapshots = await apiValue<SnapshotView[]>(daemon, 'snapshots:list', {});
   assert.equal(snapshots.length, 1);
   assert.deepEqual(problems, []);
