@@ -44,5 +44,5 @@ export const restoreStoppedPrefix = 'the restore stopped: ';
 /** A restore's `refused` lines apart: why the restore stopped part-way, as a sentence (null when it did not), and the items not restored. */
 export function splitRestoreRefused(refused: readonly string[]): { stopped: string | null; items: string[] } {
   const stop = refused.find((line) => line.startsWith(restoreStoppedPrefix));
-  return { stopped: stop === undefined ? null : `The${stop.slice(3)}.`, items: refused.filter((line) => line !== stop) };
+  return { stopped: stop === undefined ? null : `The restore stopped: ${stop.slice(restoreStoppedPrefix.length)}.`, items: refused.filter((line) => line !== stop) };
 }

@@ -18,7 +18,8 @@ const compareChunk = 1024 * 1024;
  * hashes never matches).
  */
 export function holdsEntry(destination: string, existing: Stats, entry: ManifestEntry, linkedAt: string | null): boolean {
-  return holdsContent(destination, existing, entry, linkedAt) && (entry.type === 'hardlink' || hasRestoredAttributes(destination, entry));
+  // The attributes first: one lstat, where the content may mean reading the whole file.
+  return (entry.type === 'hardlink' || hasRestoredAttributes(destination, entry)) && holdsContent(destination, existing, entry, linkedAt);
 }
 
 /** How far a file system's stored time may fall short of the recorded one: those that keep microseconds, milliseconds or (FAT) two seconds truncate. */
