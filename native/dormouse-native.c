@@ -2,11 +2,13 @@
  * dormouse_native: the file-system calls Node lacks, for the archive worker.
  *
  * Extended attributes (never following a symlink), nanosecond times on a path or on the
- * symlink itself, FIFOs, the data segments of a sparse file, and a restored file put in place in one call. Plain N-API (node_api.h),
+ * symlink itself, FIFOs, the data segments of a sparse file, a restored file put in place in one call,
+ * and the XXH3-128 of file contents (content-hash.c). Plain N-API (node_api.h),
  * so the one build loads in Node and in Electron. Every call is synchronous and throws a
  * Node-style Error (code, errno, syscall, path) when the system call fails.
  */
 #include "napi-support.h"
+#include "content-hash.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -641,8 +643,15 @@ static napi_value dn_init(napi_env env, napi_value exports) {
       {"listFolder", NULL, dn_list_folder, NULL, NULL, NULL, napi_enumerable, NULL},
       {"openFile", NULL, dn_open_file, NULL, NULL, NULL, napi_enumerable, NULL},
       {"lowerThreadPriority", NULL, dn_lower_thread_priority, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"xxh128", NULL, dn_xxh128, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"xxh128Reset", NULL, dn_xxh128_reset, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"xxh128Update", NULL, dn_xxh128_update, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"xxh128Digest", NULL, dn_xxh128_digest, NULL, NULL, NULL, napi_enumerable, NULL},
   };
+  napi_value state_bytes;
+  DN_CALL(env, napi_create_uint32(env, dn_xxh128_state_bytes, &state_bytes));
   DN_CALL(env, napi_define_properties(env, exports, sizeof functions / sizeof functions[0], functions));
+  DN_CALL(env, napi_set_named_property(env, exports, "xxh128StateBytes", state_bytes));
   return exports;
 }
 

@@ -16,17 +16,19 @@ import * as z from 'zod/mini';
  * where each member starts and the first path in it (so a listing or a one-file restore reads only
  * the members it needs), the snapshot's totals, and its sources' own entries (a top-level listing).
  * Formats 1 and 2 kept one JSON object listing every entry (`.dormouse/manifest.json`); they are
- * still read.
+ * still read. Format 4 is format 3 with each file's content hash XXH3-128 (`xxh128`) instead of
+ * SHA-256 (content-hash.ts): an older Dormouse, which would find no hash it knows and could not
+ * check the files it restores, refuses it by its number.
  *
  * The trailer's content is exactly 512 bytes of space-padded JSON, and it is followed by exactly
  * two zero blocks; in a gzip archive the trailer and end blocks form the last gzip member, stored
  * uncompressed. So the trailer is found at a fixed distance from the end of the file, and it says
  * where the manifest starts.
  */
-export const archiveFormatVersion = 3;
+export const archiveFormatVersion = 4;
 /** Formats 1 and 2: the manifest as one JSON object. */
 export const manifestEntryName = '.dormouse/manifest.json';
-/** Format 3: the manifest as gzip-compressed JSON lines, and its index. */
+/** Formats 3 and 4: the manifest as gzip-compressed JSON lines, and its index. */
 export const manifestLinesEntryName = '.dormouse/manifest.jsonl.gz';
 export const indexEntryName = '.dormouse/index.json';
 export const trailerEntryName = '.dormouse/trailer.json';
@@ -55,8 +57,10 @@ export const manifestEntrySchema = z.strictObject({
   gid: z.optional(z.int().check(z.nonnegative())),
   user: z.optional(z.string()),
   group: z.optional(z.string()),
-  /** Format 2: the SHA-256 of a file's content, checked when it is restored or verified. */
+  /** Formats 2 and 3 (and 4 where the native addon was missing): the SHA-256 of a file's content, checked when it is restored or verified. */
   sha256: z.optional(z.string().check(z.regex(/^[0-9a-f]{64}$/))),
+  /** Format 4: the XXH3-128 of a file's content (as `xxh128sum` prints it), checked when it is restored or verified (content-hash.ts). */
+  xxh128: z.optional(z.string().check(z.regex(/^[0-9a-f]{32}$/))),
   /** Format 2: the entry's PAX header holds extended attributes or ACLs (`SCHILY.xattr.*`, `SCHILY.acl.*`), which a restore reads there. */
   attributes: z.optional(z.boolean()),
   /** Format 2: a sparse file, stored as GNU sparse 1.0: its map and data segments, `size` being its full size. */

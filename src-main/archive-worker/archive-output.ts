@@ -5,9 +5,11 @@ import { writeAllAt } from '../common/files';
 import { Fifo } from '../common/fifo';
 import type { AgeFileStart } from '../encryption/age-encryptor';
 import { payloadSizeOf } from '../encryption/age-stream';
+import { nativeFsFile } from '../native/native-fs';
 import { sealingData } from './sealing-threads';
 import type { UploadRing } from './upload-ring';
-import { baseWord, digestBytes, digested, directFdWord, failed, fdWord, finished, flushed, hashed, infoBytes, lengthsStart, outputThreadRoles, produced, tapCapacity, tapped, tapsDone, tapsPublished, threadSource, written } from './output-threads';
+import { digestLength, writtenHashKind, type ContentHashKind } from './content-hash';
+import { baseWord, digestBytes, digested, directFdWord, failed, fdWord, finished, flushed, hashed, infoBytes, lengthsStart, outputThreadRoles, produced, tapCapacity, tapDigestBytes, tapped, tapsDone, tapsPublished, threadSource, written } from './output-threads';
 
 /** Something that hands out slices of its buffer to fill and is told how much was filled. */
 export interface ReservingSink {
@@ -61,9 +63,11 @@ export interface ArchiveOutputOptions {
 export class ArchiveOutput {
   private readonly tapControl = new Int32Array(new SharedArrayBuffer(8));
   private readonly tapRanges = new Float64Array(new SharedArrayBuffer(tapCapacity * 16));
-  private readonly tapDigests = Buffer.from(new SharedArrayBuffer(tapCapacity * 32));
+  private readonly tapDigests = Buffer.from(new SharedArrayBuffer(tapCapacity * tapDigestBytes));
+  /** The hash each file's content gets on the tapping thread (what the manifest records). */
+  readonly tapHash: ContentHashKind = writtenHashKind();
   /** What to do with each tap's digest, oldest first, from `tapsCollected` on. */
-  private readonly tapWaiting = new Fifo<(sha256: string) => void>();
+  private readonly tapWaiting = new Fifo<(digest: string) => void>();
   private tapsCollected = 0;
   private fd = -1;
   private directFd = -1;
@@ -95,7 +99,8 @@ export class ArchiveOutput {
     const control = new SharedArrayBuffer(4 * (lengthsStart + this.slots));
     this.control = new Int32Array(control);
     const encryption = options.encryption ? sealingData(options.encryption, this.slotBytes) : null;
-    this.workerData = { data: this.data, control, info, slots: this.slots, slotBytes: this.slotBytes, tapControl: this.tapControl.buffer, tapRanges: this.tapRanges.buffer, tapDigests: this.tapDigests.buffer, encryption, upload: options.upload ?? null };
+    const tapsWith = { tapHash: this.tapHash, nativeAddon: this.tapHash === 'xxh128' ? nativeFsFile() : null };
+    this.workerData = { data: this.data, control, info, slots: this.slots, slotBytes: this.slotBytes, tapControl: this.tapControl.buffer, tapRanges: this.tapRanges.buffer, tapDigests: this.tapDigests.buffer, ...tapsWith, encryption, upload: options.upload ?? null };
     if (options.lazy !== true || encryption !== null || options.upload) this.startThreads();
   }
 
@@ -157,12 +162,12 @@ export class ArchiveOutput {
   }
 
   /**
-   * Asks the hashing thread for the SHA-256 of the stream bytes [start, end) as well (a file's
-   * content: hashing it there keeps it off the thread that reads the files). Taps come in stream
+   * Asks the tapping thread for the content hash (`tapHash`) of the stream bytes [start, end) as
+   * well (a file's content: hashing it there keeps it off the thread that reads the files). Taps come in stream
    * order, each before any of its bytes is committed; `done` gets the digest once the hasher has
    * passed the range, at the latest in `settleTaps`.
    */
-  tap(start: number, end: number, done: (sha256: string) => void): void {
+  tap(start: number, end: number, done: (digest: string) => void): void {
     this.startThreads();
     while (Atomics.load(this.tapControl, tapsPublished) - this.tapsCollected >= tapCapacity) this.collectTaps(true);
     const published = Atomics.load(this.tapControl, tapsPublished);
@@ -186,7 +191,7 @@ export class ArchiveOutput {
     while (this.tapsCollected < done) {
       const ring = this.tapsCollected % tapCapacity;
       const callback = this.tapWaiting.shift();
-      callback?.(this.tapDigests.toString('hex', ring * 32, ring * 32 + 32));
+      callback?.(this.tapDigests.toString('hex', ring * tapDigestBytes, ring * tapDigestBytes + digestLength[this.tapHash]));
       this.tapsCollected += 1;
     }
   }

@@ -58,6 +58,7 @@ export function readTrailer(file: ArchiveFile): ArchiveTrailer {
 const entryTypes = new Set(['file', 'directory', 'symlink', 'hardlink', 'fifo']);
 const nanoseconds = /^-?\d{1,30}$/;
 const sha256Hex = /^[0-9a-f]{64}$/;
+const xxh128Hex = /^[0-9a-f]{32}$/;
 const isCount = (value: unknown) => typeof value === 'number' && Number.isInteger(value) && value >= 0;
 
 /** An owner or group name as a manifest may hold it: text without a NUL (no system name has one). */
@@ -77,6 +78,8 @@ export function entryProblem(entry: unknown): string | null {
   if (e.type === 'hardlink' && typeof e.linkTarget !== 'string') return `${e.path}: a hardlink without the name it links to`;
   if (e.mtimeNs !== undefined && (typeof e.mtimeNs !== 'string' || !nanoseconds.test(e.mtimeNs))) return `${e.path}: bad nanosecond time`;
   if (e.sha256 !== undefined && (typeof e.sha256 !== 'string' || !sha256Hex.test(e.sha256))) return `${e.path}: bad SHA-256`;
+  if (e.xxh128 !== undefined && (typeof e.xxh128 !== 'string' || !xxh128Hex.test(e.xxh128))) return `${e.path}: bad XXH3-128`;
+  if (e.sha256 !== undefined && e.xxh128 !== undefined) return `${e.path}: two content hashes`;
   if ((e.uid !== undefined && !isCount(e.uid)) || (e.gid !== undefined && !isCount(e.gid))) return `${e.path}: bad owner`;
   if ((e.user !== undefined && !isOwnerName(e.user)) || (e.group !== undefined && !isOwnerName(e.group))) return `${e.path}: bad owner name`;
   return null;

@@ -9,8 +9,9 @@ import { archiveSize, keysOf, type ArchiveKeys } from './archive-file';
 import { isS3Path } from '../s3/s3-location';
 import type { S3Settings } from '../s3/s3-settings';
 import { checkReferences, verifyArchive, type VerifyResult } from './verify-archive';
-import { NotInSnapshot, restoreArchive } from './restore-archive';
+import { NotInSnapshot, restoreArchive, type RestoreHost } from './restore-archive';
 import { inspectArchive } from './inspect-archive';
+import { preparePortableHash } from './content-hash';
 import { listViewFolder } from './snapshot-browse';
 import { SnapshotView } from './snapshot-view';
 import { keepHeapTrimmed } from './heap-trim';
@@ -141,11 +142,14 @@ onMessage((raw) => {
   }
   if (started) return;
   started = true;
+  // Restores and verifies check each file's content hash; without the native addon, XXH3-128 comes from WebAssembly, loaded first.
   if (message.type === 'restore') {
-    restoreArchive(message.request, {
+    const { request } = message;
+    const host: RestoreHost = {
       progress: (files, bytes, totalFiles, totalBytes, currentPath) => send({ type: 'progress', progress: { files, bytes, totalFiles, totalBytes, currentPath } }),
       cancelled: () => cancelled,
-    }).then(
+    };
+    preparePortableHash().then(() => restoreArchive(request, host)).then(
       (result) => finish({ type: 'restored', result }),
       (error: unknown) => {
         const reading = readingCode(error);
@@ -161,7 +165,9 @@ onMessage((raw) => {
     return;
   }
   if (message.type === 'verify') {
-    verifyAll(message.archives, keysOf(message.identity, message.s3)).then(
+    const keys = keysOf(message.identity, message.s3);
+    const { archives } = message;
+    preparePortableHash().then(() => verifyAll(archives, keys)).then(
       (results) => finish({ type: 'verified', results }),
       (error: unknown) => finish({ type: 'error', code: cancelled ? 'CANCELLED' : 'INTERNAL', message: (error as Error).message }),
     );

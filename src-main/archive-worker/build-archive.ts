@@ -124,10 +124,10 @@ export async function buildArchive(request: ArchiveRequest, host: ArchiveHost): 
       lastYield = Date.now();
       if (host.cancelled()) throw new ArchiveError('CANCELLED', 'cancelled');
     };
-    /** Written entries wait here until their SHA-256 is known (the hashing thread settles them in order), then become manifest lines. */
+    /** Written entries wait here until their content hash is known (the tapping thread settles them in order), then become manifest lines. */
     const waiting = new Fifo<ManifestLine>();
     const flushSettled = (all = false): Promise<void> | undefined => {
-      for (let line = waiting.peek(); line !== undefined && (all || 'deleted' in line || line.type !== 'file' || line.sha256 !== undefined); line = waiting.peek()) {
+      for (let line = waiting.peek(); line !== undefined && (all || 'deleted' in line || line.type !== 'file' || line.xxh128 !== undefined || line.sha256 !== undefined); line = waiting.peek()) {
         waiting.shift();
         const compressing = lines.add(line);
         if (compressing !== undefined) return compressing.then(() => flushSettled(all));

@@ -1,19 +1,18 @@
-import * as crypto from 'node:crypto';
-import { createHash, type Hash } from 'node:crypto';
 import { ftruncateSync } from 'node:fs';
 import { writeAllAt } from '../common/files';
 import { displayName } from './byte-names';
+import { contentHasher, hashContent, type ContentHashKind, type ContentHasher } from './content-hash';
 
 /**
  * Where a restored file's content goes as it is read from the archive, in order: every byte is
- * hashed (the manifest's SHA-256 is of the content as stored), and a sparse file's stored form
- * (GNU sparse 1.0: a text map, padded to a block, then the data segments) is written back at its
- * offsets, leaving the holes as holes.
+ * hashed with the hash its entry records (of the content as stored; content-hash.ts), and a sparse
+ * file's stored form (GNU sparse 1.0: a text map, padded to a block, then the data segments) is
+ * written back at its offsets, leaving the holes as holes.
  */
 export class ContentSink {
-  /** The content's SHA-256 as it is read; made only for content that comes in more than one piece. */
-  private hash: Hash | null = null;
-  /** The digest of content that came whole in one piece, hashed in one call (hashOnce). */
+  /** The content's hash as it is read; made only for content that comes in more than one piece. */
+  private hash: ContentHasher | null = null;
+  /** The digest of content that came whole in one piece, hashed in one call. */
   private digest: string | null = null;
   /** Sparse only: the map's text until it is complete, then the segments still to write. */
   private mapText: Buffer | null;
@@ -21,10 +20,15 @@ export class ContentSink {
   private segments: { offset: number; length: number }[] = [];
   private position = 0;
 
-  /** `length`: how many bytes the stored content has, when known: content that then comes whole in one piece is hashed in one call. */
+  /**
+   * `kind`: the hash the entry records (null: none, an archive of format 1, and nothing is hashed).
+   * `length`: how many bytes the stored content has, when known: content that then comes whole in
+   * one piece is hashed in one call.
+   */
   constructor(
     private readonly fd: number,
     private readonly sparseSize: number | null,
+    private readonly kind: ContentHashKind | null,
     private readonly length: number | null = null,
   ) {
     this.mapText = sparseSize === null ? null : Buffer.alloc(0);
@@ -32,10 +36,12 @@ export class ContentSink {
 
   /** Takes the next bytes of the stored content (hashed now: the caller may reuse the buffer). */
   push(chunk: Buffer): void {
-    if (hashOnce !== null && this.hash === null && this.digest === null && chunk.length === this.length) this.digest = hashOnce('sha256', chunk, 'hex');
+    if (this.kind === null) {
+      // Nothing recorded to check it against.
+    } else if (this.hash === null && this.digest === null && chunk.length === this.length) this.digest = hashContent(this.kind, chunk);
     else {
       if (this.digest !== null) throw new Error('more content than its length');
-      this.hash ??= createHash('sha256');
+      this.hash ??= contentHasher(this.kind);
       this.hash.update(chunk);
     }
     if (this.sparseSize === null) {
@@ -94,23 +100,17 @@ export class ContentSink {
     return takeHere;
   }
 
-  /** Ends the content: a sparse file gets its full size (its trailing hole). Returns the SHA-256 of what was read. */
-  finish(): string {
+  /** Ends the content: a sparse file gets its full size (its trailing hole). Returns the hex digest of what was read (null when there was nothing to check it against). */
+  finish(): string | null {
     if (this.sparseSize !== null) {
       if (this.mapText !== null || this.segments.some((segment) => segment.length > 0)) throw new Error('the sparse file ends before its data does');
       ftruncateSync(this.fd, this.sparseSize);
     }
+    if (this.kind === null) return null;
     if (this.digest !== null) return this.digest;
-    return (this.hash ?? createHash('sha256')).digest('hex');
+    return (this.hash ?? contentHasher(this.kind)).digest();
   }
 }
-
-/**
- * SHA-256 of bytes in one call where Node has it (20.12 on): no Hash object per file, whose handles
- * cost a restore's file threads as they cost a backup's (output-threads.ts); most files come whole in
- * one piece.
- */
-const hashOnce = typeof (crypto as { hash?: unknown }).hash === 'function' ? (crypto as unknown as { hash: (algorithm: string, data: Buffer, encoding: 'hex') => string }).hash : null;
 
 /**
  * Whether an error while copying a file came from writing it (a full or failing target disk),

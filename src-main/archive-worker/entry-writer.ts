@@ -1,7 +1,7 @@
-import { createHash, type Hash } from 'node:crypto';
 import { closeSync, fstatSync, readlinkSync, readSync } from 'node:fs';
 import { posix } from 'node:path';
 import type { ManifestEntry } from './archive-manifest';
+import { contentHasher, type ContentHasher, type ContentHashKind } from './content-hash';
 import { decodeName, displayName, encodeName, fsPath } from './byte-names';
 import { attributeRecords, sparseMap, sparseSegments } from './entry-attributes';
 import { groupName, userName } from './owner-names';
@@ -49,17 +49,18 @@ function warnerFor(warnings: string[], entry: WalkEntry): (what: string) => void
   return (what) => warnings.push(`${displayName(entry.absolutePath)}: ${what}`);
 }
 
-/** A file's SHA-256 as it becomes known (on the output's hashing thread, or here), and the manifest entry it goes into once that exists. */
+/** A file's content hash as it becomes known (on the output's tapping thread, or here), its kind, and the manifest entry it goes into once that exists. */
 interface Digest {
-  sha256?: string;
+  kind: ContentHashKind;
+  hex?: string;
   entry?: ManifestEntry;
 }
 
-/** Records a file's SHA-256 in its Digest (and in its manifest entry, when that was made first). */
-function settlerOf(digest: Digest): (sha256: string) => void {
-  return (sha256) => {
-    digest.sha256 = sha256;
-    if (digest.entry) digest.entry.sha256 = sha256;
+/** Records a file's content hash in its Digest (and in its manifest entry, when that was made first). */
+function settlerOf(digest: Digest): (hex: string) => void {
+  return (hex) => {
+    digest.hex = hex;
+    if (digest.entry) digest.entry[digest.kind] = hex;
   };
 }
 
@@ -114,17 +115,17 @@ export function* writeEntry(writer: TarWriter, entry: WalkEntry, leader: string 
     const { size, content } = file;
     const extra = file.mayHaveAttributes ? attributeRecords(entry.absolutePath, false, warn) : [];
     const segments = content === null ? sparseSegments(file.fd, size, file.allocated) : null;
-    // Each file's SHA-256 is computed by the output's hashing thread where it can be (uncompressed), else here.
-    const digest: Digest = {};
+    // Each file's content hash is computed by the output's tapping thread where it can be (uncompressed), else here.
+    const digest: Digest = { kind: writer.contentHash };
     const settle = settlerOf(digest);
-    let hash: Hash | null = null;
+    let hash: ContentHasher | null = null;
     let offset: number;
     let map: Buffer | null = null;
     if (segments === null) {
       const fields = entryFields(entry, 'file', size, file.mtimeNs);
       if (extra.length > 0) fields.extra = extra;
       offset = writer.writeHeader(fields);
-      if (!writer.hashOnThread(size, settle)) hash = createHash('sha256');
+      if (!writer.hashOnThread(size, settle)) hash = contentHasher(digest.kind);
     } else {
       map = sparseMap(segments);
       const stored = map.length + segments.reduce((sum, segment) => sum + segment.length, 0);
@@ -136,7 +137,7 @@ export function* writeEntry(writer: TarWriter, entry: WalkEntry, leader: string 
         ['GNU.sparse.realsize', Buffer.from(String(size))],
       ];
       offset = writer.writeHeader({ ...entryFields(entry, 'file', stored, file.mtimeNs), path: sparseName, extra: [...sparseRecords, ...extra] });
-      if (!writer.hashOnThread(stored, settle)) hash = createHash('sha256');
+      if (!writer.hashOnThread(stored, settle)) hash = contentHasher(digest.kind);
       hash?.update(map);
       writer.write(map);
     }
@@ -184,14 +185,14 @@ export function* writeEntry(writer: TarWriter, entry: WalkEntry, leader: string 
     if (shrank || after === null || after.size !== size || after.mtimeNs !== file.mtimeNs) {
       warn('changed while it was being backed up; the archived copy may be incomplete');
     }
-    if (hash) settle(hash.digest('hex'));
+    if (hash) settle(hash.digest());
     // manifestFields' one object, with the open file's own numbers and where it is stored (no spread copies: one shape for every file).
     const written = manifestFields(entry, 'file', file.mtimeNs) as ManifestEntry;
     written.ino = file.ino;
     written.ctimeMs = file.ctimeMs;
     written.size = size;
     written.offset = offset;
-    if (digest.sha256 !== undefined) written.sha256 = digest.sha256;
+    if (digest.hex !== undefined) written[digest.kind] = digest.hex;
     if (extra.length > 0) written.attributes = true;
     if (map !== null) written.sparse = true;
     digest.entry = written;

@@ -1,6 +1,6 @@
 import { type Stats, closeSync, lstatSync, openSync, readSync, readlinkSync } from 'node:fs';
-import { createHash, type Hash } from 'node:crypto';
 import type { ManifestEntry } from './archive-manifest';
+import { contentHasher, recordedDigest, type ContentHashKind, type ContentHasher } from './content-hash';
 import { fsPath } from './byte-names';
 import { sparseMap, sparseSegments } from './entry-attributes';
 import { restoredGid, restoredUid } from './owner-names';
@@ -11,7 +11,7 @@ const compareChunk = 1024 * 1024;
 
 /**
  * Whether what is at a restore's destination already holds the entry: a file of the same size whose
- * bytes have the SHA-256 recorded at backup time, a symlink to the same target, a FIFO, or another
+ * bytes have the content hash recorded at backup time, a symlink to the same target, a FIFO, or another
  * name of the very file the entry's hardlink names (`linkedAt`, where that name is restored), each
  * with the mode, time and owner the restore would give it (hasRestoredAttributes). Such a name
  * needs no restore, so it is not a conflict; anything else there is (and an archive without file
@@ -55,7 +55,8 @@ function holdsContent(destination: string, existing: Stats, entry: ManifestEntry
     const wanted = fsPath(entry.linkTarget);
     return readlinkSync(fsPath(destination), 'buffer').equals(typeof wanted === 'string' ? Buffer.from(wanted) : wanted);
   }
-  if (entry.type !== 'file' || !existing.isFile() || existing.size !== entry.size || entry.sha256 === undefined) return false;
+  const recorded = recordedDigest(entry);
+  if (entry.type !== 'file' || !existing.isFile() || existing.size !== entry.size || recorded === undefined) return false;
   let fd: number;
   try {
     fd = openSync(fsPath(destination), 'r');
@@ -63,7 +64,7 @@ function holdsContent(destination: string, existing: Stats, entry: ManifestEntry
     return false;
   }
   try {
-    return storedFormHash(fd, existing, entry) === entry.sha256;
+    return storedFormHash(fd, existing, entry, recorded.kind) === recorded.hex;
   } catch {
     return false;
   } finally {
@@ -72,25 +73,25 @@ function holdsContent(destination: string, existing: Stats, entry: ManifestEntry
 }
 
 /**
- * The SHA-256 an existing file would have been recorded with, had it been backed up as the entry
+ * The content hash (of the kind the entry records) an existing file would have been recorded with, had it been backed up as the entry
  * was: of its bytes, or for a sparse entry of its stored form (the GNU sparse map of its data
  * segments, then their bytes), which is what the manifest's hash covers. A sparse entry matches only
  * a file with the same data segments (a restored one, or its source); null when the file is not
  * sparse or cannot be told (no native addon): it then differs.
  */
-function storedFormHash(fd: number, existing: Stats, entry: ManifestEntry): string | null {
-  const hash = createHash('sha256');
+function storedFormHash(fd: number, existing: Stats, entry: ManifestEntry, kind: ContentHashKind): string | null {
+  const hash = contentHasher(kind);
   const chunk = Buffer.allocUnsafe(Math.min(compareChunk, Math.max(1, entry.size)));
-  if (entry.sparse !== true) return hashRange(fd, hash, chunk, 0, entry.size) ? hash.digest('hex') : null;
+  if (entry.sparse !== true) return hashRange(fd, hash, chunk, 0, entry.size) ? hash.digest() : null;
   const segments = sparseSegments(fd, existing.size, existing.blocks * 512);
   if (segments === null) return null;
   hash.update(sparseMap(segments));
   for (const { offset, length } of segments) if (!hashRange(fd, hash, chunk, offset, length)) return null;
-  return hash.digest('hex');
+  return hash.digest();
 }
 
 /** Hashes `length` bytes of the file from `offset`; false when it ends first. */
-function hashRange(fd: number, hash: Hash, chunk: Buffer, offset: number, length: number): boolean {
+function hashRange(fd: number, hash: ContentHasher, chunk: Buffer, offset: number, length: number): boolean {
   for (let read = 0; read < length; ) {
     const got = readSync(fd, chunk, 0, Math.min(chunk.length, length - read), offset + read);
     if (got === 0) return false;

@@ -2,6 +2,7 @@ import { openSync } from 'node:fs';
 import type { MessagePort } from 'node:worker_threads';
 import { keysOf, openArchiveFile, type ArchiveFile } from './archive-file';
 import { displayName, fsPath } from './byte-names';
+import type { ContentHashKind } from './content-hash';
 import { ContentSink, cannotWrite, isWriteError } from './content-sink';
 import { discardTemporary, settleRestoredFile, type AttributedEntry } from './restore-attributes';
 
@@ -35,8 +36,8 @@ export interface FileJob {
   sparseSize: number | null;
   temporary: string;
   destination: string;
-  /** The SHA-256 recorded at backup time (format 2; older archives have none). */
-  sha256: string | undefined;
+  /** The content hash recorded at backup time and its kind (format 1 archives have none; content-hash.ts). */
+  hash: { kind: ContentHashKind; hex: string } | undefined;
   entry: AttributedEntry;
   /** Its extended attributes and ACLs: PAX records (isAttributeRecord), each value in base64. */
   records: [string, string][];
@@ -83,7 +84,7 @@ export function encodeJobs(jobs: readonly FileJob[]): string {
   let text = '';
   for (const job of jobs) {
     const { entry } = job;
-    text += `${job.id}\0${field(job.archivePath)}\0${job.contentAt}\0${job.length}\0${optional(job.sparseSize ?? undefined)}\0${field(job.temporary)}\0${field(job.destination)}\0${optional(job.sha256)}\0`;
+    text += `${job.id}\0${field(job.archivePath)}\0${job.contentAt}\0${job.length}\0${optional(job.sparseSize ?? undefined)}\0${field(job.temporary)}\0${field(job.destination)}\0${optional(job.hash?.kind)}\0${optional(job.hash?.hex)}\0`;
     text += `${field(entry.path)}\0${entry.type}\0${entry.mode}\0${entry.mtimeMs}\0${optional(entry.mtimeNs)}\0${optional(entry.uid)}\0${optional(entry.gid)}\0${optional(entry.user)}\0${optional(entry.group)}\0${job.records.length}\0`;
     for (const [key, value] of job.records) text += `${field(key)}\0${field(value)}\0`;
   }
@@ -106,7 +107,9 @@ export function decodeJobs(text: string): FileJob[] {
     const sparseSize = optionalNumber(next()) ?? null;
     const temporary = next();
     const destination = next();
-    const sha256 = optionalText(next());
+    const hashKind = optionalText(next()) as ContentHashKind | undefined;
+    const hashHex = optionalText(next());
+    const hash = hashKind === undefined || hashHex === undefined ? undefined : { kind: hashKind, hex: hashHex };
     const path = next();
     const type = next() as AttributedEntry['type'];
     const mode = Number(next());
@@ -124,7 +127,7 @@ export function decodeJobs(text: string): FileJob[] {
     if (gid !== undefined) entry.gid = gid;
     if (user !== undefined) entry.user = user;
     if (group !== undefined) entry.group = group;
-    jobs.push({ id, archivePath, contentAt, length, sparseSize, temporary, destination, sha256, entry, records });
+    jobs.push({ id, archivePath, contentAt, length, sparseSize, temporary, destination, hash, entry, records });
   }
   return jobs;
 }
@@ -163,9 +166,9 @@ export function runRestoreThread(data: RestoreThreadData, port: MessagePort): vo
     } catch (error) {
       return failedWriting(job, notes, error);
     }
-    let sha256: string;
+    let digest: string | null;
     try {
-      const sink = new ContentSink(fd, job.sparseSize, job.length);
+      const sink = new ContentSink(fd, job.sparseSize, job.hash?.kind ?? null, job.length);
       const file = archive(job.archivePath);
       for (let at = job.contentAt, remaining = job.length; remaining > 0; ) {
         if (Atomics.load(stop, 0) === 1) throw new Stopped();
@@ -176,14 +179,14 @@ export function runRestoreThread(data: RestoreThreadData, port: MessagePort): vo
         at += read;
         copying[data.slot] = job.length - remaining;
       }
-      sha256 = sink.finish();
+      digest = sink.finish();
     } catch (error) {
       discardTemporary(fd, job.temporary);
       if (error instanceof Stopped) return { id: job.id, outcome: 'failed', notes, reason: 'the restore stopped' };
       if (isWriteError(error)) return failedWriting(job, notes, error);
       return { id: job.id, outcome: 'damaged', notes };
     }
-    if (job.sha256 !== undefined && job.sha256 !== sha256) {
+    if (job.hash !== undefined && job.hash.hex !== digest) {
       discardTemporary(fd, job.temporary);
       return { id: job.id, outcome: 'damaged', notes };
     }

@@ -24,7 +24,7 @@ export const fdWord = 6;
 export const directFdWord = 7;
 /** Control word: where in the shared memory the aligned buffers start. */
 export const baseWord = 8;
-/** Control word: buffers the tapper (each file's own SHA-256) has passed. */
+/** Control word: buffers the tapper (each file's own content hash) has passed. */
 export const tapped = 9;
 /** Control word: 1 once the writer has written (or handed to the upload) every byte of the file. */
 export const flushed = 10;
@@ -34,8 +34,10 @@ export const lengthsStart = 11;
 export const digestBytes = 64;
 /** How many info bytes there are. */
 export const infoBytes = 1024;
-/** Content taps (ranges of the stream whose own SHA-256 the tapper computes: each file's content) in a ring of this many. */
+/** Content taps (ranges of the stream whose own hash the tapper computes: each file's content) in a ring of this many. */
 export const tapCapacity = 16384;
+/** Bytes each tap's digest has in the shared ring: room for the longest kind (SHA-256's 32; XXH3-128 uses the first 16). */
+export const tapDigestBytes = 32;
 /** Tap control word: taps handed to the tapper. */
 export const tapsPublished = 0;
 /** Tap control word: taps whose digest is ready. */
@@ -51,7 +53,8 @@ export function outputThreadRoles(encrypted: boolean): OutputThreadRole[] {
 
 /**
  * The helper threads. The hasher computes the SHA-256 of every slot in order; the tapper computes
- * the SHA-256 of each file's content within them (the content taps); the writer writes every slot at
+ * the hash of each file's content within them (the content taps: XXH3-128 with the native addon,
+ * which the workerData names, else SHA-256; content-hash.ts); the writer writes every slot at
  * its place in the file (full slots through the direct-I/O descriptor when there is one). A slot is
  * free again once all of them have passed it, so reading, hashing and writing overlap and the two
  * hashes share the machine's cores. For an encrypted archive the sealer takes the slots in the
@@ -76,8 +79,27 @@ const tapRanges = new Float64Array(w.tapRanges);
 const tapDigests = Buffer.from(w.tapDigests);
 let tapNext = 0;
 let tapHash = null;
+/** The native addon, which computes XXH3-128 (content-hash.ts), when files are hashed with it. */
+const tapNative = ${role === 'tap' ? "w.tapHash === 'xxh128' ? (() => { const addon = { exports: {} }; process.dlopen(addon, w.nativeAddon); return addon.exports; })() : null" : 'null'};
 /** SHA-256 of bytes in one call: no Hash object per file, whose handles made a tenth of this thread's time collecting garbage. */
 const hashOnce = typeof require('node:crypto').hash === 'function' ? require('node:crypto').hash : null;
+/** A file's content hash in one call, its digest written at tapDigests[at]; false where it must be streamed. */
+const tapOnce = (bytes, at) => {
+  if (tapNative !== null) tapNative.xxh128(bytes, tapDigests, at);
+  else if (hashOnce !== null) hashOnce('sha256', bytes, 'buffer').copy(tapDigests, at);
+  else return false;
+  return true;
+};
+const tapState = tapNative === null ? null : Buffer.alloc(tapNative.xxh128StateBytes);
+/** A file's content hash fed piece by piece, for content that spans views. */
+const startTapHash = () => {
+  if (tapNative === null) {
+    const hash = createHash('sha256');
+    return { update: (bytes) => hash.update(bytes), digestInto: (at) => hash.digest().copy(tapDigests, at) };
+  }
+  tapNative.xxh128Reset(tapState);
+  return { update: (bytes) => tapNative.xxh128Update(tapState, bytes), digestInto: (at) => tapNative.xxh128Digest(tapState, tapDigests, at) };
+};
 /** Feeds the stream bytes [at, at + view.length) to the content taps they belong to; publishes the finished ones once per view. */
 const feedTaps = (view, at) => {
   const end = at + view.length;
@@ -88,17 +110,16 @@ const feedTaps = (view, at) => {
     const start = tapRanges[2 * ring];
     const stop = tapRanges[2 * ring + 1];
     if (start >= end) break;
-    if (tapHash === null && hashOnce !== null && start >= at && stop <= end) {
-      // A file's content wholly in this view, as most are.
-      hashOnce('sha256', view.subarray(start - at, stop - at), 'buffer').copy(tapDigests, ring * 32);
+    // A file's content wholly in this view, as most are, is hashed in one call.
+    if (tapHash === null && start >= at && stop <= end && tapOnce(view.subarray(start - at, stop - at), ring * ${tapDigestBytes})) {
       tapNext += 1;
       continue;
     }
     const from = Math.max(start, at);
     const to = Math.min(stop, end);
-    if (to > from) (tapHash ??= createHash('sha256')).update(view.subarray(from - at, to - at));
+    if (to > from) (tapHash ??= startTapHash()).update(view.subarray(from - at, to - at));
     if (stop > end) break;
-    (tapHash ?? createHash('sha256')).digest().copy(tapDigests, ring * 32);
+    (tapHash ?? startTapHash()).digestInto(ring * ${tapDigestBytes});
     tapHash = null;
     tapNext += 1;
   }

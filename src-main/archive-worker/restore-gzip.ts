@@ -3,6 +3,7 @@ import type { ManifestEntry } from './archive-manifest';
 import { archiveNameKind } from '../destinations/destination-layout';
 import { openArchiveFile, plaintextStream, type ArchiveKeys } from './archive-file';
 import { displayName } from './byte-names';
+import { recordedDigest } from './content-hash';
 import { ContentSink, cannotWrite, isWriteError } from './content-sink';
 import { comparePaths } from './path-order';
 import { sparseSize, SeekableArchives } from './restore-seek';
@@ -61,7 +62,7 @@ export async function restoreFromGzip(
       return;
     }
     const file = writer.openFile(destination);
-    current = { entry, destination, file, records, sink: new ContentSink(file.fd, entry.sparse === true ? sparseSize(records) : null), failed: false };
+    current = { entry, destination, file, records, sink: new ContentSink(file.fd, entry.sparse === true ? sparseSize(records) : null, recordedDigest(entry)?.kind ?? null), failed: false };
   };
   const scanner = new TarScanner({
     entry: (scanned) => {
@@ -101,16 +102,17 @@ export async function restoreFromGzip(
       const open = current as Streaming | null;
       current = null;
       if (!open) return;
-      let sha256 = '';
+      /** The content's digest (null: nothing recorded to check it against), or undefined when it could not be read whole. */
+      let digest: string | null | undefined;
       try {
-        sha256 = open.failed ? '' : open.sink.finish();
+        digest = open.failed ? undefined : open.sink.finish();
       } catch {
-        sha256 = '';
+        digest = undefined;
       }
-      if (sha256 === '') {
+      if (digest === undefined) {
         writer.discard(open.file);
         writer.damaged.push(`/${displayName(open.entry.path)}`);
-      } else if (writer.closeFile(open.entry, open.destination, open.file, sha256, open.records)) restored(open.entry, open.destination);
+      } else if (writer.closeFile(open.entry, open.destination, open.file, digest, open.records)) restored(open.entry, open.destination);
     },
   });
   const gunzip = createGunzip();

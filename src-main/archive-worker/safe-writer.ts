@@ -7,6 +7,7 @@ import { applyAttributes, applyOwnerAndModeAt, applyTime, discardTemporary, sett
 import { nativeFs } from '../native/native-fs';
 import { makeFolders } from '../common/make-folders';
 import { holdsEntry } from './existing-entry';
+import { contentMatches } from './content-hash';
 import { cannotWrite } from './content-sink';
 
 /** A `..` that is a whole component of a name, between either separator or an end. */
@@ -324,12 +325,13 @@ export class SafeWriter {
   }
 
   /**
-   * Puts a file in place once its content is read: when its SHA-256 matches the one recorded at
-   * backup time (format 2) it gets its owner, mode, attributes and time and takes its name;
-   * otherwise the temporary file is removed and the file is listed as damaged. Says whether the file took its name.
+   * Puts a file in place once its content is read: when its hash (`digest`, of the kind its entry
+   * records) matches the one recorded at backup time it gets its owner, mode, attributes and time
+   * and takes its name; otherwise the temporary file is removed and the file is listed as damaged.
+   * Says whether the file took its name.
    */
-  closeFile(entry: ManifestEntry, destination: string, file: OpenFile, sha256: string, records: ReadonlyMap<string, Buffer>): boolean {
-    if (entry.sha256 !== undefined && entry.sha256 !== sha256) {
+  closeFile(entry: ManifestEntry, destination: string, file: OpenFile, digest: string | null, records: ReadonlyMap<string, Buffer>): boolean {
+    if (!contentMatches(entry, digest)) {
       this.discard(file);
       this.damaged.push(`/${displayName(entry.path)}`);
       return false;

@@ -1,6 +1,7 @@
 import { constants as zlibConstants, gzipSync } from 'node:zlib';
 import { blockSize, type ArchiveManifest } from './archive-manifest';
 import { copyInto, type ArchiveOutput } from './archive-output';
+import { hashContent, type ContentHashKind } from './content-hash';
 import { encodeUstarHeader, isShortAscii, maxLarge, maxSmall, type HeaderFields } from './ustar-header';
 import { encodePaxEntry, encodeTimedEntry, nameRecord, paxTime, timedEntryBytes, type PaxRecords } from './pax-records';
 import { encodeName, hasEscapedBytes } from './byte-names';
@@ -24,7 +25,6 @@ export interface EntryFields {
   extra?: PaxRecords;
 }
 
-const emptySha256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
 const billion = 1_000_000_000n;
 const maxLargeSeconds = BigInt(maxLarge);
 
@@ -36,6 +36,7 @@ function asciiStandIn(text: string, limit: number): string {
 
 const gzipMemberBytes = 1024 * 1024;
 const zeroBlock = Buffer.alloc(blockSize);
+const emptyContent = Buffer.alloc(0);
 /** Zeros copied over a header's place in the output before it is encoded there: `set` from plain memory is 2.5 times as fast as `fill(0)` on the output's shared memory. */
 const zeroTimedEntry = Buffer.alloc(timedEntryBytes);
 const gzipLevel = 6;
@@ -159,16 +160,21 @@ export class TarWriter {
     return offset;
   }
 
+  /** The hash each file's content is recorded with in this archive's manifest (content-hash.ts). */
+  get contentHash(): ContentHashKind {
+    return this.output.tapHash;
+  }
+
   /**
-   * Has the output's hashing thread compute the SHA-256 of the next `length` bytes of the stream (a
-   * file's content about to be written); false with gzip, whose buffers hold compressed bytes, and
-   * the caller hashes them itself.
+   * Has the output's tapping thread compute the content hash of the next `length` bytes of the
+   * stream (a file's content about to be written); false with gzip, whose buffers hold compressed
+   * bytes, and the caller hashes them itself.
    */
-  hashOnThread(length: number, done: (sha256: string) => void): boolean {
+  hashOnThread(length: number, done: (digest: string) => void): boolean {
     if (this.memberBuffer) return false;
     const start = this.output.position;
     if (length > 0) this.output.tap(start, start + length, done);
-    else done(emptySha256);
+    else done(hashContent(this.output.tapHash, emptyContent));
     return true;
   }
 

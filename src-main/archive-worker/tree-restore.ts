@@ -3,6 +3,7 @@ import { archiveNameKind } from '../destinations/destination-layout';
 import { DamagedRangeError } from '../encryption/damaged-range-error';
 import { archiveExists, type ArchiveFile, type ArchiveKeys } from './archive-file';
 import { displayName } from './byte-names';
+import { recordedDigest } from './content-hash';
 import { ContentSink, cannotWrite, isWriteError } from './content-sink';
 import type { FileRestorers } from './file-restorers';
 import { isS3Path } from '../s3/s3-location';
@@ -198,15 +199,15 @@ export class TreeRestore {
   private async writeHere(archive: ArchiveFile, entry: ManifestEntry, located: LocatedEntry, destination: string): Promise<void> {
     const { writer } = this;
     const file = writer.openFile(destination);
-    let sha256: string;
+    let digest: string | null;
     try {
-      const sink = new ContentSink(file.fd, entry.sparse === true ? sparseSize(located.header.records) : null);
+      const sink = new ContentSink(file.fd, entry.sparse === true ? sparseSize(located.header.records) : null, recordedDigest(entry)?.kind ?? null);
       const steps = this.seekable.copy(archive, entry, located, sink);
       for (let step = steps.next(); !step.done; step = steps.next()) {
         this.report(entry.path, step.value);
         await this.pauseNowAndThen();
       }
-      sha256 = sink.finish();
+      digest = sink.finish();
     } catch (error) {
       writer.discard(file);
       if (error instanceof Cancelled) throw error;
@@ -217,7 +218,7 @@ export class TreeRestore {
       return;
     }
     this.streak.read();
-    if (writer.closeFile(entry, destination, file, sha256, located.header.records)) this.restored(entry, destination);
+    if (writer.closeFile(entry, destination, file, digest, located.header.records)) this.restored(entry, destination);
   }
 
   /** A file not restored because its archive could not be read there, said with why; one whose archive is out of reach counts toward stopping the restore. */
@@ -242,7 +243,7 @@ export class TreeRestore {
       sparseSize: sparse,
       temporary,
       destination,
-      sha256: entry.sha256,
+      hash: recordedDigest(entry),
       entry: { path, type, mode, mtimeMs, mtimeNs, uid, gid, user, group },
       records: attributeRecords(located.header.records, entry.path, writer.note),
     };

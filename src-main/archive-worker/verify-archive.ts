@@ -1,5 +1,6 @@
-import { createHash, type Hash } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { displayName } from './byte-names';
+import { contentHasher, hashName, recordedDigest, type ContentHasher } from './content-hash';
 import { finished } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import type { ManifestEntry } from './archive-manifest';
@@ -164,7 +165,7 @@ export interface VerifyResult {
   sha256: string | null;
   entries: number;
   problems: string[];
-  /** The files whose stored content no longer matches the SHA-256 recorded at backup time (format 2), by snapshot path. */
+  /** The files whose stored content no longer matches the hash recorded at backup time (format 2 on), by snapshot path. */
   damaged: string[];
 }
 
@@ -202,7 +203,7 @@ export async function verifyArchive(archivePath: string, expectedSha256: string 
   const seen = new Set<string>();
   let contentBytes = 0;
   const damaged: string[] = [];
-  let current: { scanned: ScannedEntry; expected: ManifestEntry | undefined; hash: Hash | null } | null = null;
+  let current: { scanned: ScannedEntry; expected: ManifestEntry | undefined; recorded: ReturnType<typeof recordedDigest>; hash: ContentHasher | null } | null = null;
   /** An encrypted chunk that failed authentication, and the entry being read when it did. */
   let cut: { range: DamagedRangeError; reading: ManifestEntry | null } | null = null;
   const scanner = new TarScanner({
@@ -219,7 +220,8 @@ export async function verifyArchive(archivePath: string, expectedSha256: string 
         problems.push(`manifest: ${(error as Error).message}`);
         manifestEntries = { any: false, take: () => undefined, missing: () => [] };
       }
-      current = { scanned, expected, hash: expected?.sha256 !== undefined ? createHash('sha256') : null };
+      const recorded = expected === undefined ? undefined : recordedDigest(expected);
+      current = { scanned, expected, recorded, hash: recorded === undefined ? null : contentHasher(recorded.kind) };
       contentBytes = 0;
       seen.add(path);
       if (!expected) {
@@ -245,9 +247,10 @@ export async function verifyArchive(archivePath: string, expectedSha256: string 
       if (!expected) return;
       const storedSize = expected.type === 'hardlink' ? 0 : (current?.scanned.size ?? 0);
       if (contentBytes !== storedSize) problems.push(`${expected.path}: content is ${contentBytes} bytes, expected ${storedSize}`);
-      if (current?.hash && current.hash.digest('hex') !== expected.sha256) {
+      const recorded = current?.recorded;
+      if (current?.hash && recorded !== undefined && current.hash.digest() !== recorded.hex) {
         damaged.push(`/${displayName(expected.path)}`);
-        problems.push(`${displayName(expected.path)}: its content does not match the SHA-256 recorded at backup time (damaged)`);
+        problems.push(`${displayName(expected.path)}: its content does not match the ${hashName(recorded.kind)} recorded at backup time (damaged)`);
       }
     },
   });

@@ -3,6 +3,7 @@ import { runReadThread, type ReadThreadData } from './s3-read-thread';
 import { runUploadThread, type UploadThreadData } from './s3-upload-thread';
 import { runCountThread, type CountThreadData } from './tree-count';
 import { runRestoreThread, type RestoreThreadData } from './file-restore-thread';
+import { preparePortableHash } from './content-hash';
 
 /**
  * The archive worker's helper threads, one bundle (dist/main/worker-thread.cjs): an upload thread
@@ -15,4 +16,8 @@ const data = workerData as UploadThreadData | ReadThreadData | CountThreadData |
 if (parentPort && data?.role === 'upload') runUploadThread(data);
 else if (parentPort && data?.role === 'read') runReadThread(data, parentPort);
 else if (parentPort && data?.role === 'count') runCountThread(data);
-else if (parentPort && data?.role === 'restore') runRestoreThread(data, parentPort);
+else if (parentPort && data?.role === 'restore') {
+  const port = parentPort;
+  // Its messages wait on the port until it listens: XXH3-128 is loaded first where the native addon is missing.
+  void preparePortableHash().then(() => runRestoreThread(data, port));
+}

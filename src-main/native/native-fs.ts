@@ -4,7 +4,7 @@ import { join, sep } from 'node:path';
 /**
  * The file-system calls Node lacks, from Dormouse's own N-API addon (native/dormouse-native.c,
  * built by `npm run build` into dist/native/): extended attributes that never follow a symlink,
- * nanosecond times set on a symlink itself, FIFOs, and the data segments of sparse files.
+ * nanosecond times set on a symlink itself, FIFOs, the data segments of sparse files, and XXH3-128.
  *
  * The addon may be missing (no C compiler where Dormouse was built): nativeFs() then gives null
  * and nativeFsUnavailableReason() one line saying why, so a backup still runs and says which
@@ -73,6 +73,16 @@ export interface NativeFs {
    * wait, such as a first backup's count of its tree.
    */
   lowerThreadPriority(): boolean;
+  /** The XXH3-128 of data, written as its 16 canonical bytes (what `xxh128sum` prints in hex) at out[offset]. */
+  xxh128(data: Uint8Array, out: Uint8Array, offset: number): void;
+  /** Starts a new XXH3-128 in state (a Buffer of xxh128StateBytes). */
+  xxh128Reset(state: Uint8Array): void;
+  /** Adds data to the XXH3-128 in state. */
+  xxh128Update(state: Uint8Array, data: Uint8Array): void;
+  /** The XXH3-128 of what was added to state since its reset, as 16 canonical bytes at out[offset]. */
+  xxh128Digest(state: Uint8Array, out: Uint8Array, offset: number): void;
+  /** Bytes a streaming XXH3-128 state needs. */
+  readonly xxh128StateBytes: number;
 }
 
 /** Where each number of an entry's stat sits in listFolder's stats and openFile's answer (as native/dormouse-native.c's DN_STAT_* lays them out). */
@@ -88,7 +98,7 @@ export const OpenedFile = { ...FolderStat, fd: 13, xattrBytes: 14, read: 15, aft
 export const openedFileFields = 19;
 
 const addonFile = 'dormouse_native.node';
-const functionNames: (keyof NativeFs)[] = ['listXattrs', 'getXattr', 'setXattr', 'setTimes', 'settleFile', 'mkfifo', 'dataRanges', 'listFolder', 'openFile', 'lowerThreadPriority'];
+const functionNames: (keyof NativeFs)[] = ['listXattrs', 'getXattr', 'setXattr', 'setTimes', 'settleFile', 'mkfifo', 'dataRanges', 'listFolder', 'openFile', 'lowerThreadPriority', 'xxh128', 'xxh128Reset', 'xxh128Update', 'xxh128Digest'];
 
 /** Where the addon is: dist/native/ beside the bundles in dist/main/, or from src-main/native/ under tsx; unpacked from asar in the packaged app. */
 function candidates(): string[] {
@@ -97,9 +107,9 @@ function candidates(): string[] {
   return places.flatMap((place) => (place.includes(asar) ? [place.replace(asar, `${sep}app.asar.unpacked${sep}`), place] : [place]));
 }
 
-let loaded: { fs: NativeFs; reason: null } | { fs: null; reason: string } | undefined;
+let loaded: { fs: NativeFs; file: string; reason: null } | { fs: null; reason: string } | undefined;
 
-function load(): { fs: NativeFs; reason: null } | { fs: null; reason: string } {
+function load(): { fs: NativeFs; file: string; reason: null } | { fs: null; reason: string } {
   if (process.env.DORMOUSE_NATIVE_FS === 'off') return { fs: null, reason: 'the native addon is turned off (DORMOUSE_NATIVE_FS=off)' };
   if (process.platform === 'win32') return { fs: null, reason: 'the native addon is for Linux and macOS' };
   const file = candidates().find((place) => existsSync(place));
@@ -112,13 +122,19 @@ function load(): { fs: NativeFs; reason: null } | { fs: null; reason: string } {
   }
   const missing = functionNames.filter((name) => typeof addon.exports[name] !== 'function');
   if (missing.length > 0) return { fs: null, reason: `the native addon ${file} is out of date (no ${missing.join(', ')}); run npm run build` };
-  return { fs: addon.exports as unknown as NativeFs, reason: null };
+  return { fs: addon.exports as unknown as NativeFs, file, reason: null };
 }
 
 /** The addon's calls, or null when it cannot be loaded here (nativeFsUnavailableReason() says why). */
 export function nativeFs(): NativeFs | null {
   loaded ??= load();
   return loaded.fs;
+}
+
+/** The addon's file when it is loaded here, for threads that load it themselves (process.dlopen): an archive's output threads hash file contents with it. */
+export function nativeFsFile(): string | null {
+  loaded ??= load();
+  return loaded.fs === null ? null : loaded.file;
 }
 
 /** One line saying why nativeFs() is null, or null when the addon is loaded. */

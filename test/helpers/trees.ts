@@ -94,6 +94,13 @@ export function describeTree(folder: string, options: { skip?: (relativePath: st
   return entries;
 }
 
+/** The XXH3-128 of a file as Debian's xxh128sum prints it: what a format 4 manifest records, computed by another program. */
+export function xxh128File(path: string): string {
+  const result = spawnSync('xxh128sum', ['--', path], { encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`xxh128sum ${path} failed (apt-get install xxhash): ${result.stderr}${result.error?.message ?? ''}`);
+  return result.stdout.split(' ')[0] as string;
+}
+
 /** The SHA-256 of a file, read in chunks. */
 export function sha256File(path: string): string {
   const hash = createHash('sha256');

@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bench, put, day, restoredSource } from './incremental-kit';
@@ -57,14 +56,15 @@ test('the manifest is JSON lines in gzip that tar and zcat read: a header, every
   const full = b.backup();
   const fullLines = manifestLines(full.snapshot.archivePath);
   assert.equal(fullLines[0]?.dormouse, 'manifest');
-  assert.equal(fullLines[0]?.format, 3);
+  assert.equal(fullLines[0]?.format, 4);
   assert.deepEqual(
     fullLines.slice(1).map((line) => line.path),
     ['', '/edit.txt', '/gone.txt', '/keep', '/keep/same.txt'].map((rel) => `${b.srcEntry}${rel}`),
     'every entry, folders before what they hold, names sorted',
   );
   const edited = fullLines.find((line) => line.path === `${b.srcEntry}/edit.txt`);
-  assert.equal(edited?.sha256, createHash('sha256').update('before\n').digest('hex'), "each file's SHA-256, as sha256sum gives it");
+  assert.equal(edited?.xxh128, execFileSync('xxh128sum', [join(b.src, 'edit.txt')], { encoding: 'utf8' }).split(' ')[0], "each file's XXH3-128, as xxh128sum gives it");
+  assert.equal(edited?.sha256, undefined, 'and no SHA-256 beside it');
 
   put(join(b.src, 'edit.txt'), 'after, longer\n', day(2));
   rmSync(join(b.src, 'gone.txt'));

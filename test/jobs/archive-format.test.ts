@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, statSync, symlinkSync, utimesSync, writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { describeResult, describeTree, sha256File, workspace, type Job, type Snapshot, type TreeEntry, type Workspace } from '../helpers/trees';
+import { describeResult, describeTree, sha256File, workspace, xxh128File, type Job, type Snapshot, type TreeEntry, type Workspace } from '../helpers/trees';
 import type { ManifestEntry } from '../restore/restore-kit';
 
 /**
@@ -353,7 +353,7 @@ test('the trailer sits in the block at size-1536 of the tar and points at the ma
   for (const backup of [plain, zipped]) {
     const { trailer, manifest } = readManifest(backup.tar);
     assert.equal(trailer.dormouse, 'trailer');
-    assert.equal(trailer.format, 3);
+    assert.equal(trailer.format, 4);
     assert.equal(manifest.dormouse, 'manifest');
     assert.equal(manifest.snapshot.compression, backup === zipped ? 'gzip' : 'none');
     assert.deepEqual(manifest.snapshot.sources, [ws.src]);
@@ -397,6 +397,7 @@ test('the manifest lists every archived path with type, size, mtime, mode and th
       if (type === 'file') {
         const dataStart = entry.offset + (header.pax ? 512 + Math.ceil(headerAt(backup.tar, entry.offset).size / 512) * 512 : 0) + 512;
         assert.deepEqual(backup.tar.subarray(dataStart, dataStart + entry.size), readFileSync(absolute), `${entry.path}: content follows its header`);
+        assert.equal(entry.xxh128, xxh128File(absolute), `${entry.path}: its XXH3-128, as xxh128sum prints it (hashed on the tapping thread, or on the builder's with gzip)`);
       }
     }
     assert.ok(paxSeen >= 2, 'the long paths and link got PAX headers');

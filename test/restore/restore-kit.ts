@@ -29,6 +29,10 @@ export interface ManifestEntry {
   linkTarget?: string;
   ino?: number;
   ctimeMs?: number;
+  /** Format 4: the XXH3-128 of a file's content. */
+  xxh128?: string;
+  /** Formats 2 and 3: the SHA-256 of a file's content. */
+  sha256?: string;
 }
 
 export interface Manifest {

@@ -254,7 +254,7 @@ test('a file handed to a restore thread arrives with every field as the restore 
       sparseSize: null,
       temporary: '/target/a b/.dormouse-1-000000000001000001.restoring',
       destination: '/target/a b/line\nbreak\ttab +plus \u00e9\udc80',
-      sha256: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
+      hash: { kind: 'sha256', hex: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855' },
       entry: { path: 'a b/line\nbreak\ttab +plus \u00e9\udc80', type: 'file', mode: 0o4755, mtimeMs: -1.5, mtimeNs: '-1500000001', uid: 0, gid: 4_000_000_000, user: '', group: 'wheel' },
       records: [
         ['SCHILY.xattr.user.note', Buffer.from('one\0two').toString('base64')],
@@ -269,7 +269,7 @@ test('a file handed to a restore thread arrives with every field as the restore 
       sparseSize: 2 ** 34,
       temporary: '/t/.x',
       destination: '/t/x',
-      sha256: undefined,
+      hash: { kind: 'xxh128', hex: '99aa06d3014798d86001c324468d497f' },
       entry: { path: 'x', type: 'file', mode: 0, mtimeMs: 1_765_000_000_123.25 },
       records: [],
     },
@@ -287,7 +287,7 @@ test('a name holding a NUL byte is never handed to a restore thread, since it wo
     sparseSize: null,
     temporary: '/target/.t',
     destination: '/target/a.txt',
-    sha256: undefined,
+    hash: undefined,
     entry: { path: 'a.txt', type: 'file', mode: 0o644, mtimeMs: 0 },
     records: [],
   };
