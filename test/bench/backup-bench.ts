@@ -222,7 +222,7 @@ async function main(): Promise<void> {
   console.log('');
   console.log(`whole-tree restore of the full snapshot, median of ${rounds} rounds`);
   console.log(`  GNU tar --xattrs --acls -xf, then sync -f  ${seconds(median(tarRestoreTimes))}`);
-  console.log(`  Dormouse (worker, every file's SHA-256 checked, one syncfs)  ${seconds(median(restoreTimes))}`);
+  console.log(`  Dormouse (worker, every file's hash checked, one syncfs)  ${seconds(median(restoreTimes))}`);
   console.log(`  ratio ${(median(restoreTimes) / median(tarRestoreTimes)).toFixed(2)}x   (target at most 1.20x, issue #15)`);
 }
 
