@@ -285,7 +285,7 @@ async function benchTree(tree: TreeBench): Promise<void> {
       const tarWhole = median(tarWholeRestores);
       table.row('GNU tar --xattrs --acls -xf, then sync -f', time(tarWhole), `rounds ${tarWholeRestores.map(time).join(' / ')}`);
       table.row('  of which sync -f', time(median(tarWholeSyncs)), `rounds ${tarWholeSyncs.map(time).join(' / ')}`);
-      const whole = table.timed('dormouse restore (every file's hash checked, one syncfs)', wholeRestores);
+      const whole = table.timed("dormouse restore (every file's hash checked, one syncfs)", wholeRestores);
       table.target('ratio dormouse / GNU tar -xf + sync -f', `${(whole / tarWhole).toFixed(2)}x`, '≤ 1.20x', whole <= 1.2 * tarWhole);
       table.memory('whole-tree restore', wholeRestores);
     }
