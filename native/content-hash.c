@@ -15,16 +15,6 @@
 /* A state kept in a JS Buffer: XXH3_state_t must sit on a 64-byte boundary, so the Buffer has room to align it. */
 const unsigned int dn_xxh128_state_bytes = sizeof(XXH3_state_t) + 64;
 
-/* The bytes of a Uint8Array (a Buffer or a view of one) argument; non-zero after throwing. */
-static int dn_view(napi_env env, napi_value value, const char *what, void **data, size_t *length) {
-  napi_typedarray_type type;
-  if (napi_get_typedarray_info(env, value, &type, length, data, NULL, NULL) != napi_ok || type != napi_uint8_array) {
-    dn_throw_type(env, what);
-    return -1;
-  }
-  return 0;
-}
-
 /* The aligned state inside a state Buffer; NULL after throwing. */
 static XXH3_state_t *dn_state(napi_env env, napi_value value) {
   void *data;
@@ -91,4 +81,10 @@ napi_value dn_xxh128_digest(napi_env env, napi_callback_info info) {
   XXH3_state_t *state = dn_state(env, argv[0]);
   if (state != NULL) dn_put_digest(env, argv[1], argv[2], XXH3_128bits_digest(state));
   return NULL;
+}
+
+int dn_xxh128_equals(const void *data, size_t length, const unsigned char *expected) {
+  XXH128_canonical_t canonical;
+  XXH128_canonicalFromHash(&canonical, XXH3_128bits(data, length));
+  return memcmp(canonical.digest, expected, 16) == 0;
 }

@@ -7,6 +7,7 @@
 #define DORMOUSE_CONTENT_HASH_H
 
 #include <node_api.h>
+#include <stddef.h>
 
 /* Bytes a streaming state needs (xxh128Reset/Update/Digest take it as a Buffer of at least this many). */
 extern const unsigned int dn_xxh128_state_bytes;
@@ -15,5 +16,8 @@ napi_value dn_xxh128(napi_env env, napi_callback_info info);
 napi_value dn_xxh128_reset(napi_env env, napi_callback_info info);
 napi_value dn_xxh128_update(napi_env env, napi_callback_info info);
 napi_value dn_xxh128_digest(napi_env env, napi_callback_info info);
+
+/* Whether the XXH3-128 of data is the 16 canonical bytes at expected (for C callers: restore-file.c). */
+int dn_xxh128_equals(const void *data, size_t length, const unsigned char *expected);
 
 #endif

@@ -3,12 +3,14 @@
  *
  * Extended attributes (never following a symlink), nanosecond times on a path or on the
  * symlink itself, FIFOs, the data segments of a sparse file, a restored file put in place in one call,
- * and the XXH3-128 of file contents (content-hash.c). Plain N-API (node_api.h),
+ * the XXH3-128 of file contents (content-hash.c), and a small restored file written and put in
+ * place in one call (restore-file.c). Plain N-API (node_api.h),
  * so the one build loads in Node and in Electron. Every call is synchronous and throws a
  * Node-style Error (code, errno, syscall, path) when the system call fails.
  */
 #include "napi-support.h"
 #include "content-hash.h"
+#include "restore-file.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -165,40 +167,6 @@ static napi_value dn_set_xattr(napi_env env, napi_callback_info info) {
   napi_value thrown = rc != 0 ? dn_throw_errno(env, err, DN_SET_NAME, path.bytes, path.length) : NULL;
   free(path.bytes);
   return thrown;
-}
-
-/* Nanoseconds since the epoch to a timespec, flooring so tv_nsec stays in 0..999999999. */
-static int dn_timespec(napi_env env, napi_value value, const char *what, struct timespec *out) {
-  napi_valuetype type;
-  int64_t ns = 0;
-  bool lossless = false;
-  if (napi_typeof(env, value, &type) != napi_ok) return -1;
-  if (type != napi_bigint) {
-    char message[64];
-    snprintf(message, sizeof message, "%s must be a bigint (nanoseconds)", what);
-    dn_throw_type(env, message);
-    return -1;
-  }
-  if (napi_get_value_bigint_int64(env, value, &ns, &lossless) != napi_ok) return -1;
-  if (!lossless) {
-    char message[80];
-    snprintf(message, sizeof message, "%s is outside the signed 64-bit nanosecond range", what);
-    napi_throw_range_error(env, "ERR_OUT_OF_RANGE", message);
-    return -1;
-  }
-  int64_t seconds = ns / 1000000000;
-  int64_t rest = ns % 1000000000;
-  if (rest < 0) {
-    rest += 1000000000;
-    seconds -= 1;
-  }
-  out->tv_sec = (time_t)seconds;
-  out->tv_nsec = (long)rest;
-  if ((int64_t)out->tv_sec != seconds) {
-    errno = EOVERFLOW;
-    return 1;
-  }
-  return 0;
 }
 
 /* setTimes(path, atimeNs, mtimeNs, followLinks): utimensat, on the symlink itself unless followLinks. */
@@ -647,6 +615,7 @@ static napi_value dn_init(napi_env env, napi_value exports) {
       {"xxh128Reset", NULL, dn_xxh128_reset, NULL, NULL, NULL, napi_enumerable, NULL},
       {"xxh128Update", NULL, dn_xxh128_update, NULL, NULL, NULL, napi_enumerable, NULL},
       {"xxh128Digest", NULL, dn_xxh128_digest, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"restoreFile", NULL, dn_restore_file, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_value state_bytes;
   DN_CALL(env, napi_create_uint32(env, dn_xxh128_state_bytes, &state_bytes));

@@ -178,3 +178,47 @@ int dn_args(napi_env env, napi_callback_info info, size_t expected, napi_value *
   }
   return 0;
 }
+
+/* Nanoseconds since the epoch to a timespec, flooring so tv_nsec stays in 0..999999999. */
+int dn_timespec(napi_env env, napi_value value, const char *what, struct timespec *out) {
+  napi_valuetype type;
+  int64_t ns = 0;
+  bool lossless = false;
+  if (napi_typeof(env, value, &type) != napi_ok) return -1;
+  if (type != napi_bigint) {
+    char message[64];
+    snprintf(message, sizeof message, "%s must be a bigint (nanoseconds)", what);
+    dn_throw_type(env, message);
+    return -1;
+  }
+  if (napi_get_value_bigint_int64(env, value, &ns, &lossless) != napi_ok) return -1;
+  if (!lossless) {
+    char message[80];
+    snprintf(message, sizeof message, "%s is outside the signed 64-bit nanosecond range", what);
+    napi_throw_range_error(env, "ERR_OUT_OF_RANGE", message);
+    return -1;
+  }
+  int64_t seconds = ns / 1000000000;
+  int64_t rest = ns % 1000000000;
+  if (rest < 0) {
+    rest += 1000000000;
+    seconds -= 1;
+  }
+  out->tv_sec = (time_t)seconds;
+  out->tv_nsec = (long)rest;
+  if ((int64_t)out->tv_sec != seconds) {
+    errno = EOVERFLOW;
+    return 1;
+  }
+  return 0;
+}
+
+/* The bytes of a Uint8Array argument (a Buffer, or a view of one), without a copy; non-zero after throwing a TypeError saying `what`. */
+int dn_view(napi_env env, napi_value value, const char *what, void **data, size_t *length) {
+  napi_typedarray_type type;
+  if (napi_get_typedarray_info(env, value, &type, length, data, NULL, NULL) != napi_ok || type != napi_uint8_array) {
+    dn_throw_type(env, what);
+    return -1;
+  }
+  return 0;
+}

@@ -7,6 +7,7 @@
 
 #include <node_api.h>
 #include <stddef.h>
+#include <time.h>
 
 #define DN_CALL(env, call)                                                     \
   do {                                                                         \
@@ -36,5 +37,11 @@ int dn_bytes_arg(napi_env env, napi_value value, const char *what, dn_bytes *out
 
 /* Reads exactly `expected` arguments; non-zero after throwing. */
 int dn_args(napi_env env, napi_callback_info info, size_t expected, napi_value *argv);
+
+/* A bigint of nanoseconds since the epoch as a timespec: 0, 1 when it does not fit time_t (errno EOVERFLOW), -1 after throwing. */
+int dn_timespec(napi_env env, napi_value value, const char *what, struct timespec *out);
+
+/* The bytes of a Uint8Array argument, without a copy; non-zero after throwing. */
+int dn_view(napi_env env, napi_value value, const char *what, void **data, size_t *length);
 
 #endif

@@ -47,6 +47,8 @@ export interface ArchiveFile {
   readonly size: number;
   /** The first plaintext byte that can be read: 0, except in a manifest copy, which holds only the end. */
   readonly readableFrom: number;
+  /** The descriptor of a local archive whose plaintext is the file itself (a plain tar, not gzip, not encrypted): a restore's file thread reads small files from it in C (restoreFile). */
+  readonly plainFd?: number;
   /** Reads plaintext into `buffer` from `position`; fewer bytes only at the end. A damaged encrypted chunk is a DamagedRangeError. */
   readInto(buffer: Buffer, position: number): number;
   /** `length` plaintext bytes from `position` (fewer at the end). */
@@ -68,7 +70,7 @@ function withRead(file: Omit<ArchiveFile, 'read'>): ArchiveFile {
 }
 
 function plainFile(path: string, fd: number, gzip: boolean): ArchiveFile {
-  return withRead({ path, gzip, encrypted: false, size: fstatSync(fd).size, readableFrom: 0, readInto: (buffer, position) => readInto(fd, buffer, position), close: () => closeSync(fd) });
+  return withRead({ path, gzip, encrypted: false, size: fstatSync(fd).size, readableFrom: 0, ...(gzip ? {} : { plainFd: fd }), readInto: (buffer, position) => readInto(fd, buffer, position), close: () => closeSync(fd) });
 }
 
 function plainObject(path: string, object: RandomAccess, gzip: boolean): ArchiveFile {

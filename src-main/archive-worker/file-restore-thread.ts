@@ -1,10 +1,12 @@
 import { openSync } from 'node:fs';
+import { getSystemErrorName } from 'node:util';
 import type { MessagePort } from 'node:worker_threads';
 import { keysOf, openArchiveFile, type ArchiveFile } from './archive-file';
 import { displayName, fsPath } from './byte-names';
 import type { ContentHashKind } from './content-hash';
 import { ContentSink, cannotWrite, isWriteError } from './content-sink';
-import { discardTemporary, settleRestoredFile, type AttributedEntry } from './restore-attributes';
+import { discardTemporary, entryTimeNs, nativeOwner, noteUnsettled, restoredMode, settleRestoredFile, type AttributedEntry } from './restore-attributes';
+import { nativeFs, RestoreFileResult } from '../native/native-fs';
 
 /**
  * A restore's file threads (file-restorers.ts): each takes files whose place the restore has
@@ -146,6 +148,45 @@ function failedWriting(job: FileJob, notes: string[], error: unknown): FileOutco
   return { id: job.id, outcome: 'failed', notes, reason: message, code };
 }
 
+/** A failed system call of restoreFile as the error Node's fs would have thrown, so cannotWrite says it in the same words. */
+function systemError(errno: number, syscall: string): NodeJS.ErrnoException {
+  const code = getSystemErrorName(-errno);
+  return Object.assign(new Error(`${code}: ${syscall} failed`), { code, errno: -errno, syscall });
+}
+
+/**
+ * A small file of a plain local archive, with nothing but owner, mode and time to apply and an
+ * XXH3-128 to check (or none), restored by the native addon in one call (native/restore-file.c); null
+ * where the file needs the general path (no addon, an encrypted archive, a sparse file, extended
+ * attributes, a SHA-256, more than `scratch` holds).
+ */
+function restoredNatively(job: FileJob, file: ArchiveFile, scratch: Buffer, result: Int32Array): FileOutcome | null {
+  const native = nativeFs();
+  if (native === null || file.plainFd === undefined || job.sparseSize !== null || job.records.length > 0 || job.length > scratch.length || (job.hash !== undefined && job.hash.kind !== 'xxh128')) return null;
+  const { entry } = job;
+  const { uid, gid } = nativeOwner(entry);
+  const expected = job.hash === undefined ? null : Buffer.from(job.hash.hex, 'hex');
+  native.restoreFile(file.plainFd, job.contentAt, job.length, fsPath(job.temporary), fsPath(job.destination), expected, uid, gid, restoredMode(entry), entryTimeNs(entry), scratch, result);
+  const notes: string[] = [];
+  const errno = result[1] as number;
+  switch (result[0]) {
+    case RestoreFileResult.restored:
+      noteUnsettled(entry, result[2] as number, result[3] as number, (line) => notes.push(line));
+      return { id: job.id, outcome: 'restored', notes };
+    case RestoreFileResult.readFailed:
+    case RestoreFileResult.damaged:
+      return { id: job.id, outcome: 'damaged', notes };
+    case RestoreFileResult.openFailed:
+      return failedWriting(job, notes, systemError(errno, 'open'));
+    case RestoreFileResult.writeFailed:
+      return failedWriting(job, notes, systemError(errno, 'write'));
+    case RestoreFileResult.modeFailed:
+      return { id: job.id, outcome: 'failed', notes, reason: `cannot put ${displayName(job.destination)} in place (${systemError(errno, 'fchmod').message})` };
+    default:
+      return { id: job.id, outcome: 'failed', notes, reason: `cannot put ${displayName(job.destination)} in place (${systemError(errno, 'rename').message})` };
+  }
+}
+
 /** Writes the files it is sent, in order, answering each batch with their outcomes, for as long as the thread lives. */
 export function runRestoreThread(data: RestoreThreadData, port: MessagePort): void {
   const keys = keysOf(data.identity ?? undefined);
@@ -158,7 +199,16 @@ export function runRestoreThread(data: RestoreThreadData, port: MessagePort): vo
     if (found === undefined) archives.set(path, (found = openArchiveFile(path, keys)));
     return found;
   };
+  const nativeResult = new Int32Array(4);
   const restoreOne = (job: FileJob): FileOutcome => {
+    let opened: ArchiveFile | null = null;
+    try {
+      opened = archive(job.archivePath);
+    } catch {
+      // The general path below meets the same error, and says the file is damaged.
+    }
+    const natively = opened === null ? null : restoredNatively(job, opened, chunk, nativeResult);
+    if (natively !== null) return natively;
     const notes: string[] = [];
     let fd: number;
     try {

@@ -137,6 +137,18 @@ function hasAttributeRecords(records: ReadonlyMap<string, Buffer>): boolean {
 /** Where settleFile says what it could not apply (one array per thread, reused for every file). */
 const settleErrors = new Int32Array(2);
 
+/** The owner a restore gives a file, for the native calls: its recorded one (by name where the name exists here) as root, else -1 (left as the restoring user). */
+export function nativeOwner(entry: AttributedEntry): { uid: number; gid: number } {
+  const owned = asRoot && entry.uid !== undefined && entry.gid !== undefined;
+  return { uid: owned ? restoredUid(entry.user, entry.uid as number) : -1, gid: owned ? restoredGid(entry.group, entry.gid as number) : -1 };
+}
+
+/** Says which of an owner and a time a native call could not apply (their errnos, 0: applied). */
+export function noteUnsettled(entry: AttributedEntry, ownerErrno: number, timeErrno: number, unapplied: Unapplied): void {
+  if (ownerErrno !== 0) unapplied(`/${displayName(entry.path)}: owner ${entry.uid}:${entry.gid} (${getSystemErrorName(-ownerErrno)})`);
+  if (timeErrno !== 0) unapplied(`/${displayName(entry.path)}: modification time (${getSystemErrorName(-timeErrno)})`);
+}
+
 /**
  * Puts a restored file whose content checked out in place: owner, mode, attributes and time on its
  * temporary twin, then the twin takes its real name. The one way a file reaches its name, whichever
@@ -146,12 +158,9 @@ const settleErrors = new Int32Array(2);
 export function settleRestoredFile(fd: number, temporary: string, destination: string, entry: AttributedEntry, records: ReadonlyMap<string, Buffer>, unapplied: Unapplied): void {
   const native = nativeFs();
   if (native && !hasAttributeRecords(records)) {
-    const owned = asRoot && entry.uid !== undefined && entry.gid !== undefined;
-    const uid = owned ? restoredUid(entry.user, entry.uid as number) : -1;
-    const gid = owned ? restoredGid(entry.group, entry.gid as number) : -1;
+    const { uid, gid } = nativeOwner(entry);
     native.settleFile(fd, uid, gid, restoredMode(entry), entryTimeNs(entry), settleErrors);
-    if (settleErrors[0] !== 0) unapplied(`/${displayName(entry.path)}: owner ${entry.uid}:${entry.gid} (${getSystemErrorName(-(settleErrors[0] as number))})`);
-    if (settleErrors[1] !== 0) unapplied(`/${displayName(entry.path)}: modification time (${getSystemErrorName(-(settleErrors[1] as number))})`);
+    noteUnsettled(entry, settleErrors[0] as number, settleErrors[1] as number, unapplied);
     closeSync(fd);
     renameSync(fsPath(temporary), fsPath(destination));
     return;
