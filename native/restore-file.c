@@ -19,7 +19,58 @@
 #include <unistd.h>
 
 /* What result[0] says happened (result[1]: the errno, 0 when the archive simply ended). */
-enum { DN_RESTORED = 0, DN_OPEN_FAILED = 1, DN_READ_FAILED = 2, DN_DAMAGED = 3, DN_WRITE_FAILED = 4, DN_MODE_FAILED = 5, DN_RENAME_FAILED = 6 };
+enum { DN_RESTORED = 0, DN_OPEN_FAILED = 1, DN_READ_FAILED = 2, DN_DAMAGED = 3, DN_WRITE_FAILED = 4, DN_MODE_FAILED = 5, DN_RENAME_FAILED = 6, DN_NOT_AT_OFFSET = 7 };
+
+/* How much is read at first after an entry's header offset, besides its content: its ustar header and a PAX header of a few records. */
+#define DN_HEADER_ROOM 16384
+
+/* The value of a tar header's octal field (NUL- or space-ended), or -1 when it is not one. */
+static int64_t dn_octal(const unsigned char *field, size_t width) {
+  int64_t value = 0;
+  size_t at = 0;
+  while (at < width && field[at] == ' ') at++;
+  if (at == width || field[at] < '0' || field[at] > '7') return -1;
+  for (; at < width && field[at] >= '0' && field[at] <= '7'; at++) {
+    if (value > (INT64_MAX >> 3)) return -1;
+    value = value * 8 + (field[at] - '0');
+  }
+  return value;
+}
+
+/* Whether a 512-byte block is a tar header whose checksum holds (the sum of its bytes, the checksum field counted as spaces). */
+static int dn_header_sound(const unsigned char *block) {
+  int64_t recorded = dn_octal(block + 148, 8);
+  if (recorded < 0) return 0;
+  int64_t sum = 0;
+  for (int i = 0; i < 512; i++) sum += (i >= 148 && i < 156) ? ' ' : block[i];
+  return sum == recorded;
+}
+
+/*
+ * Where the content of the regular file whose headers start at bytes[0] begins (a PAX extended
+ * header, then its ustar header), or -1 when these are not the headers of a regular file of
+ * `length` bytes. *needed says how many bytes the headers take when `available` is too few to tell.
+ */
+static int64_t dn_content_offset(const unsigned char *bytes, size_t available, uint32_t length, size_t *needed) {
+  size_t at = 0;
+  *needed = 0;
+  if (available < 512) return -1;
+  if (!dn_header_sound(bytes)) return -1;
+  if (bytes[156] == 'x') {
+    int64_t records = dn_octal(bytes + 124, 12);
+    if (records < 0 || records > (int64_t)1 << 30) return -1;
+    at = 512 + (((size_t)records + 511) / 512) * 512;
+    if (at + 512 > available) {
+      *needed = at + 512;
+      return -1;
+    }
+    if (!dn_header_sound(bytes + at)) return -1;
+  }
+  const unsigned char *header = bytes + at;
+  if (header[156] != '0' && header[156] != '\0') return -1;
+  if (dn_octal(header + 124, 12) != (int64_t)length) return -1;
+  return (int64_t)(at + 512);
+}
 
 /* Reads exactly length bytes at position; 0, or the errno (0 with *ended when the file ends first). */
 static int dn_pread_all(int fd, char *into, size_t length, off_t position, int *ended) {
@@ -51,13 +102,17 @@ static int dn_write_all(int fd, const char *from, size_t length) {
 
 /*
  * restoreFile(archiveFd, position, length, temporary, destination, expected, uid, gid, mode, mtimeNs,
- * scratch, result): expected is the 16-byte XXH3-128 or null (nothing recorded: not checked); uid -1
- * leaves the owner; scratch holds at least length bytes. result (Int32Array of 4): [what happened,
- * its errno, the errno of an owner not applied, the errno of a time not applied]. Anything but
- * DN_RESTORED leaves no temporary behind, except DN_RENAME_FAILED, which leaves it for the caller.
+ * scratch, result, afterHeader): expected is the 16-byte XXH3-128 or null (nothing recorded: not
+ * checked); uid -1 leaves the owner; scratch holds at least length bytes. With afterHeader, position
+ * is where the entry's headers start (its manifest offset), and the content is found after them
+ * (DN_NOT_AT_OFFSET when they are not a regular file's of that length); else position is where the
+ * content starts. result (Int32Array of 4): [what happened, its errno, the errno of an owner not
+ * applied, the errno of a time not applied]. Anything but DN_RESTORED leaves no temporary behind,
+ * except DN_RENAME_FAILED, which leaves it for the caller.
  */
 napi_value dn_restore_file(napi_env env, napi_callback_info info) {
-  napi_value argv[12];
+  napi_value argv[13];
+  bool after_header = false;
   int32_t archive_fd = -1, uid = -1, gid = -1;
   int64_t position = 0;
   uint32_t length = 0, mode = 0;
@@ -67,7 +122,7 @@ napi_value dn_restore_file(napi_env env, napi_callback_info info) {
   napi_typedarray_type result_type;
   struct timespec times[2];
   dn_bytes temporary = {NULL, 0}, destination = {NULL, 0};
-  if (dn_args(env, info, 12, argv) != 0) return NULL;
+  if (dn_args(env, info, 13, argv) != 0) return NULL;
   if (napi_get_value_int32(env, argv[0], &archive_fd) != napi_ok || archive_fd < 0) return dn_throw_type(env, "archiveFd must be a file descriptor");
   if (napi_get_value_int64(env, argv[1], &position) != napi_ok || position < 0) return dn_throw_type(env, "position must be a byte offset");
   if (napi_get_value_uint32(env, argv[2], &length) != napi_ok) return dn_throw_type(env, "length must be a number of bytes");
@@ -83,6 +138,7 @@ napi_value dn_restore_file(napi_env env, napi_callback_info info) {
   if (dn_view(env, argv[10], "scratch must be a Buffer", &scratch, &scratch_length) != 0) return NULL;
   if (scratch_length < length) return dn_throw_type(env, "scratch must hold length bytes");
   if (napi_get_typedarray_info(env, argv[11], &result_type, &result_length, &result_data, NULL, NULL) != napi_ok || result_type != napi_int32_array || result_length < 4) return dn_throw_type(env, "result must be an Int32Array of 4");
+  if (napi_get_value_bool(env, argv[12], &after_header) != napi_ok) return dn_throw_type(env, "afterHeader must be a boolean");
   if (dn_bytes_arg(env, argv[3], "temporary", &temporary) != 0) return NULL;
   if (dn_bytes_arg(env, argv[4], "destination", &destination) != 0) {
     free(temporary.bytes);
@@ -93,11 +149,41 @@ napi_value dn_restore_file(napi_env env, napi_callback_info info) {
   result[1] = result[2] = result[3] = 0;
 
   int ended = 0;
-  int err = dn_pread_all(archive_fd, scratch, length, (off_t)position, &ended);
-  if (err != 0 || ended) {
+  int err = 0;
+  char *content = scratch;
+  if (after_header) {
+    /* The headers and the content in one read where they fit, as they nearly always do. */
+    size_t window = scratch_length < (size_t)length + DN_HEADER_ROOM ? scratch_length : (size_t)length + DN_HEADER_ROOM;
+    ssize_t got;
+    do got = pread(archive_fd, scratch, window, (off_t)position);
+    while (got < 0 && errno == EINTR);
+    size_t needed = 0;
+    size_t available = got < 0 ? 0 : (size_t)got;
+    int64_t start = got < 0 ? -1 : dn_content_offset(scratch, available, length, &needed);
+    if (got < 0) err = errno;
+    else if (start < 0 && needed > 0 && needed + length <= scratch_length) {
+      /* A long PAX header: read again, far enough for it and the content. */
+      err = dn_pread_all(archive_fd, scratch, needed + length, (off_t)position, &ended);
+      available = needed + length;
+      if (err == 0 && !ended) start = dn_content_offset(scratch, available, length, &needed);
+    }
+    if (err == 0 && !ended && start < 0) result[0] = DN_NOT_AT_OFFSET;
+    else if (err == 0 && !ended) {
+      content = (char *)scratch + start;
+      size_t have = available > (size_t)start ? available - (size_t)start : 0;
+      if (have > length) have = length;
+      if ((size_t)start + length > scratch_length) result[0] = DN_NOT_AT_OFFSET;
+      else if (have < length) err = dn_pread_all(archive_fd, content + have, length - have, (off_t)position + start + (off_t)have, &ended);
+    }
+  } else {
+    err = dn_pread_all(archive_fd, scratch, length, (off_t)position, &ended);
+  }
+  if (result[0] != DN_RESTORED) {
+    /* Not this entry's headers: nothing is written. */
+  } else if (err != 0 || ended) {
     result[0] = DN_READ_FAILED;
     result[1] = err;
-  } else if (expected != NULL && !dn_xxh128_equals(scratch, length, expected)) {
+  } else if (expected != NULL && !dn_xxh128_equals(content, length, expected)) {
     result[0] = DN_DAMAGED;
   } else {
     int fd = open(temporary.bytes, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
@@ -105,7 +191,7 @@ napi_value dn_restore_file(napi_env env, napi_callback_info info) {
       result[0] = DN_OPEN_FAILED;
       result[1] = errno;
     } else {
-      err = dn_write_all(fd, scratch, length);
+      err = dn_write_all(fd, content, length);
       if (err != 0) {
         result[0] = DN_WRITE_FAILED;
         result[1] = err;

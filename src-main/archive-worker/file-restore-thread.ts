@@ -31,8 +31,10 @@ export interface RestoreThreadData {
 export interface FileJob {
   id: number;
   archivePath: string;
-  /** Where the stored content starts in the archive's plaintext, and its length (a sparse file's map and data). */
+  /** Where the stored content starts in the archive's plaintext (with `afterHeader`, where the entry's headers start), and its length (a sparse file's map and data). */
   contentAt: number;
+  /** The thread finds the content after the entry's headers itself, in C (restoreFile): the restore's own thread did not read them. */
+  afterHeader: boolean;
   length: number;
   /** A sparse file's full size; null when it is not sparse. */
   sparseSize: number | null;
@@ -45,10 +47,10 @@ export interface FileJob {
   records: [string, string][];
 }
 
-/** How a file ended: in place (with attributes not applied, said in `notes`), damaged (its temporary removed), or failed writing (the restore stops: `reason`). */
+/** How a file ended: in place (with attributes not applied, said in `notes`), damaged (its temporary removed), not restored (`reason`: the archive does not hold it where its manifest says), or failed writing (the restore stops: `reason`). */
 export interface FileOutcome {
   id: number;
-  outcome: 'restored' | 'damaged' | 'failed';
+  outcome: 'restored' | 'damaged' | 'refused' | 'failed';
   notes: string[];
   reason?: string;
   /** The error code of a failure (ENOSPC…), so the restore can say what it means. */
@@ -86,7 +88,7 @@ export function encodeJobs(jobs: readonly FileJob[]): string {
   let text = '';
   for (const job of jobs) {
     const { entry } = job;
-    text += `${job.id}\0${field(job.archivePath)}\0${job.contentAt}\0${job.length}\0${optional(job.sparseSize ?? undefined)}\0${field(job.temporary)}\0${field(job.destination)}\0${optional(job.hash?.kind)}\0${optional(job.hash?.hex)}\0`;
+    text += `${job.id}\0${field(job.archivePath)}\0${job.contentAt}\0${job.afterHeader ? 1 : 0}\0${job.length}\0${optional(job.sparseSize ?? undefined)}\0${field(job.temporary)}\0${field(job.destination)}\0${optional(job.hash?.kind)}\0${optional(job.hash?.hex)}\0`;
     text += `${field(entry.path)}\0${entry.type}\0${entry.mode}\0${entry.mtimeMs}\0${optional(entry.mtimeNs)}\0${optional(entry.uid)}\0${optional(entry.gid)}\0${optional(entry.user)}\0${optional(entry.group)}\0${job.records.length}\0`;
     for (const [key, value] of job.records) text += `${field(key)}\0${field(value)}\0`;
   }
@@ -105,6 +107,7 @@ export function decodeJobs(text: string): FileJob[] {
     const id = Number(next());
     const archivePath = next();
     const contentAt = Number(next());
+    const afterHeader = next() === '1';
     const length = Number(next());
     const sparseSize = optionalNumber(next()) ?? null;
     const temporary = next();
@@ -129,7 +132,7 @@ export function decodeJobs(text: string): FileJob[] {
     if (gid !== undefined) entry.gid = gid;
     if (user !== undefined) entry.user = user;
     if (group !== undefined) entry.group = group;
-    jobs.push({ id, archivePath, contentAt, length, sparseSize, temporary, destination, hash, entry, records });
+    jobs.push({ id, archivePath, contentAt, afterHeader, length, sparseSize, temporary, destination, hash, entry, records });
   }
   return jobs;
 }
@@ -166,7 +169,7 @@ function restoredNatively(job: FileJob, file: ArchiveFile, scratch: Buffer, resu
   const { entry } = job;
   const { uid, gid } = nativeOwner(entry);
   const expected = job.hash === undefined ? null : Buffer.from(job.hash.hex, 'hex');
-  native.restoreFile(file.plainFd, job.contentAt, job.length, fsPath(job.temporary), fsPath(job.destination), expected, uid, gid, restoredMode(entry), entryTimeNs(entry), scratch, result);
+  native.restoreFile(file.plainFd, job.contentAt, job.length, fsPath(job.temporary), fsPath(job.destination), expected, uid, gid, restoredMode(entry), entryTimeNs(entry), scratch, result, job.afterHeader);
   const notes: string[] = [];
   const errno = result[1] as number;
   switch (result[0]) {
@@ -176,6 +179,8 @@ function restoredNatively(job: FileJob, file: ArchiveFile, scratch: Buffer, resu
     case RestoreFileResult.readFailed:
     case RestoreFileResult.damaged:
       return { id: job.id, outcome: 'damaged', notes };
+    case RestoreFileResult.notAtOffset:
+      return { id: job.id, outcome: 'refused', notes, reason: `the archive does not hold ${displayName(job.entry.path)} at byte ${job.contentAt}; verify it` };
     case RestoreFileResult.openFailed:
       return failedWriting(job, notes, systemError(errno, 'open'));
     case RestoreFileResult.writeFailed:
@@ -209,6 +214,8 @@ export function runRestoreThread(data: RestoreThreadData, port: MessagePort): vo
     }
     const natively = opened === null ? null : restoredNatively(job, opened, chunk, nativeResult);
     if (natively !== null) return natively;
+    // The restore's own thread hands a file over unread only where this thread restores it natively.
+    if (job.afterHeader) return { id: job.id, outcome: 'failed', notes: [], reason: `cannot read the headers of ${displayName(job.entry.path)} in this thread (${opened === null ? 'its archive does not open' : 'the native addon is not loaded'})` };
     const notes: string[] = [];
     let fd: number;
     try {

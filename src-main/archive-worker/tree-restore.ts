@@ -7,6 +7,7 @@ import { recordedDigest } from './content-hash';
 import { ContentSink, cannotWrite, isWriteError } from './content-sink';
 import type { FileRestorers } from './file-restorers';
 import { isS3Path } from '../s3/s3-location';
+import { nativeFs } from '../native/native-fs';
 import { isAttributeRecord, nulNamedAttribute } from './restore-attributes';
 import { Cancelled, recordsOfOthers, restoreFromGzip, type GzipWanted } from './restore-gzip';
 import type { RestorePlan, RestoreSelection } from './restore-plan';
@@ -177,6 +178,16 @@ export class TreeRestore {
       return undefined;
     }
     this.report(entry.path);
+    const restorers = this.context.restorers;
+    if (restorers !== null && readsOwnHeaders(archive, entry, storedAs)) {
+      // A small plain file: a file thread finds its content after its headers, in C; this thread does not read them.
+      const destination = writer.place(entry);
+      if (destination === null) {
+        if (writer.lastKept !== null) this.restored(entry, writer.lastKept);
+        return undefined;
+      }
+      return this.handOut(restorers, archivePath, entry, null, destination);
+    }
     let located: LocatedEntry;
     try {
       located = this.seekable.locate(archive, entry, storedAs);
@@ -191,7 +202,7 @@ export class TreeRestore {
       if (writer.lastKept !== null) this.restored(entry, writer.lastKept);
       return undefined;
     }
-    if (this.context.restorers !== null && !isS3Path(archivePath)) return this.handOut(this.context.restorers, archivePath, entry, located, destination);
+    if (restorers !== null && !isS3Path(archivePath)) return this.handOut(restorers, archivePath, entry, located, destination);
     return this.writeHere(archive, entry, located, destination);
   }
 
@@ -227,25 +238,26 @@ export class TreeRestore {
     if (isOutOfReach(error)) this.streak.outOfReach(error as Error);
   }
 
-  /** Has a file thread write a file placed at `destination`; its outcome is counted when it comes. A promise only when the threads are full. */
-  private handOut(restorers: FileRestorers, archivePath: string, entry: ManifestEntry, located: LocatedEntry, destination: string): Promise<void> | undefined {
+  /** Has a file thread write a file placed at `destination` (located here, or `null`: the thread reads its headers); its outcome is counted when it comes. A promise only when the threads are full. */
+  private handOut(restorers: FileRestorers, archivePath: string, entry: ManifestEntry, located: LocatedEntry | null, destination: string): Promise<void> | undefined {
     const { writer } = this;
     const { path: temporary, number } = writer.temporaryFor(destination);
     const { path, type, mode, mtimeMs, mtimeNs, uid, gid, user, group } = entry;
     const isLeader = this.isLeader(entry.path);
     if (isLeader) this.leaders.set(entry.path, undefined);
-    const sparse = entry.sparse === true ? sparseSize(located.header.records) : null;
+    const sparse = located !== null && entry.sparse === true ? sparseSize(located.header.records) : null;
     const job = {
       id: 0,
       archivePath,
-      contentAt: located.contentAt,
-      length: sparse === null ? entry.size : located.header.size,
+      contentAt: located === null ? entry.offset : located.contentAt,
+      afterHeader: located === null,
+      length: sparse === null || located === null ? entry.size : located.header.size,
       sparseSize: sparse,
       temporary,
       destination,
       hash: recordedDigest(entry),
       entry: { path, type, mode, mtimeMs, mtimeNs, uid, gid, user, group },
-      records: attributeRecords(located.header.records, entry.path, writer.note),
+      records: located === null ? [] : attributeRecords(located.header.records, entry.path, writer.note),
     };
     // The callback keeps only what it needs of the entry while the file is in flight (up to a thousand are): the rest dies young, before the garbage collector has to move it.
     const { size } = entry;
@@ -262,6 +274,9 @@ export class TreeRestore {
       if (outcome.outcome === 'damaged') {
         writer.forget(number);
         writer.damaged.push(`/${displayName(path)}`);
+      } else if (outcome.outcome === 'refused') {
+        writer.forget(number);
+        writer.refused.push(`/${displayName(path)}: not restored, ${outcome.reason ?? 'its archive cannot be read there'}`);
       }
     }, this.waitingHook);
   }
@@ -300,4 +315,26 @@ function attributeRecords(records: ReadonlyMap<string, Buffer>, entryPath: strin
     else found.push([key, value.toString('base64')]);
   }
   return found;
+}
+
+/** The largest file a file thread restores from its headers on (restoreFile reads headers and content into its 1 MiB buffer at once). */
+const ownHeadersLimit = 512 * 1024;
+
+/**
+ * Whether a file thread can find a file's content after its headers itself (restoreFile in C),
+ * sparing this thread reading and decoding them: a small regular file of a local uncompressed,
+ * unencrypted archive, stored under its own name, with no attributes, not sparse, and an XXH3-128 to
+ * check it against (a header that is not its own then cannot pass wrong bytes for it).
+ */
+function readsOwnHeaders(archive: ArchiveFile, entry: ManifestEntry, storedAs: string): boolean {
+  return (
+    archive.plainFd !== undefined &&
+    entry.type === 'file' &&
+    entry.attributes !== true &&
+    entry.sparse !== true &&
+    entry.xxh128 !== undefined &&
+    entry.size <= ownHeadersLimit &&
+    storedAs === entry.path &&
+    nativeFs() !== null
+  );
 }

@@ -85,16 +85,17 @@ export interface NativeFs {
   readonly xxh128StateBytes: number;
   /**
    * Restores one small file of a plain archive in one call (native/restore-file.c): reads `length`
-   * bytes at `position` of the archive into scratch, checks them against `expected` (16 bytes of
-   * XXH3-128; null: not checked), creates `temporary` (O_EXCL, 0600), writes them, gives it owner
-   * (uid -1: left), mode and time, and renames it to `destination`. What happened goes to result as
-   * `RestoreFileResult` lays it out; nothing is thrown for a failing system call.
+   * bytes at `position` of the archive into scratch (with `afterHeader`, position is where the
+   * entry's headers start, and its content is found after them), checks them against `expected` (16
+   * bytes of XXH3-128; null: not checked), creates `temporary` (O_EXCL, 0600), writes them, gives it
+   * owner (uid -1: left), mode and time, and renames it to `destination`. What happened goes to
+   * result as `RestoreFileResult` lays it out; nothing is thrown for a failing system call.
    */
-  restoreFile(archiveFd: number, position: number, length: number, temporary: NativePath, destination: NativePath, expected: Buffer | null, uid: number, gid: number, mode: number, mtimeNs: bigint, scratch: Buffer, result: Int32Array): void;
+  restoreFile(archiveFd: number, position: number, length: number, temporary: NativePath, destination: NativePath, expected: Buffer | null, uid: number, gid: number, mode: number, mtimeNs: bigint, scratch: Buffer, result: Int32Array, afterHeader: boolean): void;
 }
 
 /** What restoreFile's result[0] says happened (as native/restore-file.c numbers it); result[1] is its errno (0 when the archive ended early), result[2] and result[3] the errnos of an owner and a time not applied. */
-export const RestoreFileResult = { restored: 0, openFailed: 1, readFailed: 2, damaged: 3, writeFailed: 4, modeFailed: 5, renameFailed: 6 } as const;
+export const RestoreFileResult = { restored: 0, openFailed: 1, readFailed: 2, damaged: 3, writeFailed: 4, modeFailed: 5, renameFailed: 6, notAtOffset: 7 } as const;
 
 /** Where each number of an entry's stat sits in listFolder's stats and openFile's answer (as native/dormouse-native.c's DN_STAT_* lays them out). */
 export const FolderStat = { errno: 0, mode: 1, nlink: 2, uid: 3, gid: 4, size: 5, blocks: 6, ino: 7, dev: 8, mtimeSec: 9, mtimeNsec: 10, ctimeSec: 11, ctimeNsec: 12 } as const;
