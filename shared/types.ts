@@ -200,7 +200,7 @@ export interface RestoreReport {
   unchanged: number;
   /** Entries refused because they would land outside the target, or not restored for another reason (said in each line). */
   refused: string[];
-  /** Files whose bytes did not match the SHA-256 recorded at backup time: none of them is left under its name. */
+  /** Files whose bytes did not match the hash recorded at backup time (XXH3-128, or SHA-256 in older archives): none of them is left under its name. */
   damaged: string[];
   /** What could not be applied to restored entries ("<path>: <what>"), such as ownership when not restoring as root. */
   unapplied: string[];

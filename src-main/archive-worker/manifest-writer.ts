@@ -22,7 +22,7 @@ const linesPerMember = 4096;
 /** Members being compressed at once on Node's thread pool, off the thread that walks and reads files. */
 const membersInFlight = 4;
 /**
- * gzip's fastest level: a manifest is mostly SHA-256 hex, which no level compresses, so level 6 made
+ * gzip's fastest level: a manifest is mostly hex digests, which no level compresses, so level 6 made
  * members only 7% smaller for twice the CPU (4 s of a million-file backup's, on cores the hashing
  * threads need).
  */

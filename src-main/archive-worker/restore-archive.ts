@@ -55,7 +55,7 @@ export class NotInSnapshot extends Error {}
  * Restores a snapshot, or chosen files and folders of it, into a target folder: contents, modes,
  * times to the nanosecond, owners (as root), extended attributes and ACLs, hardlinks, FIFOs and
  * symlinks come back; existing files are left alone unless overwriting was asked for; unsafe
- * entries are refused and reported. Every file's content is checked against the SHA-256 recorded
+ * entries are refused and reported. Every file's content is checked against the hash recorded
  * at backup time before it takes its name: a damaged one is listed and the rest goes on.
  *
  * The snapshot's entries stream in path order, a folder before what it holds, and are written as

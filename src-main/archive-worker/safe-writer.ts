@@ -113,7 +113,7 @@ export interface OpenFile {
  * Writes entries under the target folder and nowhere else: every name is checked, and no entry is
  * written through a symlink (one planted by an earlier entry, or already there), so a hostile
  * archive cannot reach outside the target. A file reaches its real name only once its content
- * matched the SHA-256 recorded at backup time.
+ * matched the hash recorded at backup time (content-hash.ts).
  */
 export class SafeWriter {
   readonly conflicts: string[] = [];
