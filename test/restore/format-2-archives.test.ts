@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, lstatSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { importFixture, type FixtureSnapshot as Snapshot } from './restore-kit';
+import { importFixture, restoreFixtureIncremental, type FixtureSnapshot as Snapshot } from './restore-kit';
 
 /**
  * Archives written in format 2 (test/fixtures/format-2-destination: made by the CLI at ac9646d, the
@@ -28,17 +28,10 @@ test('format 2 archives import as four snapshots, two chains of a full and an in
 
 for (const compression of ['none', 'gzip'] as const) {
   test(`a format 2 incremental (${compression}) restores its tree exactly, nanoseconds included, lists and verifies`, (t) => {
-    const { root, cli, snapshots } = setUp(t);
-    const incremental = snapshots.find((snapshot) => snapshot.kind === 'incremental' && snapshot.compression === compression) as Snapshot;
-    const target = join(root, 'back');
-    const restored = cli(['restore', String(incremental.id), '--to', target, '--json']);
-    assert.equal(restored.code, 0, restored.stdout + restored.stderr);
-    const report = restored.json<{ files: number; damaged: string[]; refused: string[] }>();
-    assert.deepEqual([report.files, report.damaged, report.refused], [3, [], []]);
-    const tree = join(target, source);
-    assert.equal(readFileSync(join(tree, 'docs', 'readme.txt'), 'utf8'), 'format 2 archives still restore\n');
-    assert.equal(statSync(join(tree, 'docs', 'readme.txt')).mode & 0o7777, 0o640);
-    assert.equal(statSync(join(tree, 'docs', 'readme.txt'), { bigint: true }).mtimeNs, BigInt(Date.UTC(2024, 4, 1, 12, 0, 0)) * 1_000_000n + 123_456_789n);
+    const fixture = setUp(t);
+    const { cli } = fixture;
+    const { tree, id } = restoreFixtureIncremental(fixture, compression, source, 3, 'format 2 archives still restore\n');
+    const incremental = { id };
     assert.equal(readFileSync(join(tree, 'notes', 'a.txt'), 'utf8'), 'second\n');
     assert.equal(statSync(join(tree, 'notes', 'a.txt'), { bigint: true }).mtimeNs, BigInt(Date.UTC(2024, 5, 1, 8, 30, 0)) * 1_000_000n + 500_000_000n);
     assert.ok(!existsSync(join(tree, 'notes', 'b.txt')), 'the file deleted before the incremental is not restored');

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync, lstatSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { sha256File } from '../helpers/trees';
-import { entryBlocks, flipByte, importFixture, readLayout, restoreTemporaries, tarStream, type FixtureSnapshot as Snapshot } from './restore-kit';
+import { entryBlocks, flipByte, importFixture, readLayout, restoreFixtureIncremental, restoreTemporaries, tarStream, type FixtureSnapshot as Snapshot } from './restore-kit';
 
 /**
  * Archives written in format 3 (test/fixtures/format-3-destination: made by the CLI at 4fa751c, the
@@ -41,17 +41,10 @@ test('format 3 archives import as two chains of a full and an incremental, each 
 
 for (const compression of ['none', 'gzip'] as const) {
   test(`a format 3 incremental (${compression}) restores its tree exactly, checked by SHA-256, lists and verifies`, (t) => {
-    const { root, cli, snapshots } = setUp(t);
-    const incremental = snapshots.find((snapshot) => snapshot.kind === 'incremental' && snapshot.compression === compression) as Listed;
-    const target = join(root, 'back');
-    const restored = cli(['restore', String(incremental.id), '--to', target, '--json']);
-    assert.equal(restored.code, 0, restored.stdout + restored.stderr);
-    const report = restored.json<{ files: number; damaged: string[]; refused: string[] }>();
-    assert.deepEqual([report.files, report.damaged, report.refused], [4, [], []]);
-    const tree = join(target, source);
-    assert.equal(readFileSync(join(tree, 'docs', 'readme.txt'), 'utf8'), 'format 3 archives still restore\n');
-    assert.equal(statSync(join(tree, 'docs', 'readme.txt')).mode & 0o7777, 0o640);
-    assert.equal(statSync(join(tree, 'docs', 'readme.txt'), { bigint: true }).mtimeNs, BigInt(Date.UTC(2024, 4, 1, 12, 0, 0)) * 1_000_000n + 123_456_789n);
+    const fixture = setUp(t);
+    const { cli } = fixture;
+    const { tree, target, id } = restoreFixtureIncremental(fixture, compression, source, 4, 'format 3 archives still restore\n');
+    const incremental = { id };
     assert.equal(sha256File(join(tree, 'docs', 'photo.raw')), photoSha256);
     assert.equal(readFileSync(join(tree, 'notes', 'a.txt'), 'utf8'), 'second\n');
     assert.equal(statSync(join(tree, 'notes', 'a.txt'), { bigint: true }).mtimeNs, BigInt(Date.UTC(2024, 5, 1, 8, 30, 0)) * 1_000_000n + 500_000_000n);

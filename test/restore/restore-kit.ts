@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { chmodSync, cpSync, closeSync, existsSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, symlinkSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
+import { chmodSync, cpSync, closeSync, existsSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, statSync, symlinkSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { constants as zlibConstants, gunzipSync, gzipSync } from 'node:zlib';
 import { Header, Pax } from 'tar';
@@ -379,4 +379,25 @@ export function importFixture(t: Parameters<typeof temporaryFolder>[0], fixture:
   const listed = cli(['snapshots', '--machine', 'all', '--json']);
   assert.equal(listed.code, 0, listed.stderr);
   return { root, cli, snapshots: listed.json<FixtureSnapshot[]>() };
+}
+
+/**
+ * Restores the incremental snapshot of one compression that importFixture listed into a new folder,
+ * asserting it restored `files` files with nothing damaged or refused, and its readme.txt (every
+ * fixture tree has one, mode 0640, at 2024-05-01 12:00:00.123456789 UTC) says `readme`. Returns the
+ * restored copy of the fixture's source folder (`source`, without its leading slash).
+ */
+export function restoreFixtureIncremental(fixture: { root: string; cli: (args: string[]) => CliResult; snapshots: FixtureSnapshot[] }, compression: 'none' | 'gzip', source: string, files: number, readme: string): { tree: string; target: string; id: number } {
+  const incremental = fixture.snapshots.find((snapshot) => snapshot.kind === 'incremental' && snapshot.compression === compression) as FixtureSnapshot;
+  const target = join(fixture.root, 'back');
+  const restored = fixture.cli(['restore', String(incremental.id), '--to', target, '--json']);
+  assert.equal(restored.code, 0, restored.stdout + restored.stderr);
+  const report = restored.json<{ files: number; damaged: string[]; refused: string[] }>();
+  assert.deepEqual([report.files, report.damaged, report.refused], [files, [], []]);
+  const tree = join(target, source);
+  const readmePath = join(tree, 'docs', 'readme.txt');
+  assert.equal(readFileSync(readmePath, 'utf8'), readme);
+  assert.equal(statSync(readmePath).mode & 0o7777, 0o640);
+  assert.equal(statSync(readmePath, { bigint: true }).mtimeNs, BigInt(Date.UTC(2024, 4, 1, 12, 0, 0)) * 1_000_000n + 123_456_789n);
+  return { tree, target, id: incremental.id };
 }
