@@ -2,8 +2,9 @@
  * restoreFile: a restore's whole work for one small file of a plain archive, in one call from a
  * restore's file thread (file-restore-thread.ts): its stored bytes read from the archive into the
  * thread's buffer, checked against the XXH3-128 recorded at backup time, written to a new temporary
- * twin, given owner, mode and time, and renamed to its real name. A file that does not match is never
- * written. In JavaScript the same file took an open, a read, a write, a settleFile, a close and a
+ * twin, given owner, mode and time, and renamed to its real name (a twin that is the real name, in a
+ * new folder standing in for the restore's target, is not renamed). A file that does not match is
+ * never written. In JavaScript the same file took an open, a read, a write, a settleFile, a close and a
  * rename, each through Node's fs and its checks: a whole-tree restore of a million small files spent
  * more of its CPU there than in the system calls themselves.
  */
@@ -15,6 +16,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -209,7 +211,7 @@ napi_value dn_restore_file(napi_env env, napi_callback_info info) {
         result[1] = errno;
       }
       if (result[0] != DN_RESTORED) unlink(temporary.bytes);
-      else if (rename(temporary.bytes, destination.bytes) != 0) {
+      else if (strcmp(temporary.bytes, destination.bytes) != 0 && rename(temporary.bytes, destination.bytes) != 0) {
         result[0] = DN_RENAME_FAILED;
         result[1] = errno;
       }

@@ -88,7 +88,7 @@ export function encodeJobs(jobs: readonly FileJob[]): string {
   let text = '';
   for (const job of jobs) {
     const { entry } = job;
-    text += `${job.id}\0${field(job.archivePath)}\0${job.contentAt}\0${job.afterHeader ? 1 : 0}\0${job.length}\0${optional(job.sparseSize ?? undefined)}\0${field(job.temporary)}\0${field(job.destination)}\0${optional(job.hash?.kind)}\0${optional(job.hash?.hex)}\0`;
+    text += `${job.id}\0${field(job.archivePath)}\0${job.contentAt}\0${job.afterHeader ? 1 : 0}\0${job.length}\0${optional(job.sparseSize ?? undefined)}\0${job.temporary === job.destination ? '' : field(job.temporary)}\0${field(job.destination)}\0${optional(job.hash?.kind)}\0${optional(job.hash?.hex)}\0`;
     text += `${field(entry.path)}\0${entry.type}\0${entry.mode}\0${entry.mtimeMs}\0${optional(entry.mtimeNs)}\0${optional(entry.uid)}\0${optional(entry.gid)}\0${optional(entry.user)}\0${optional(entry.group)}\0${job.records.length}\0`;
     for (const [key, value] of job.records) text += `${field(key)}\0${field(value)}\0`;
   }
@@ -110,8 +110,10 @@ export function decodeJobs(text: string): FileJob[] {
     const afterHeader = next() === '1';
     const length = Number(next());
     const sparseSize = optionalNumber(next()) ?? null;
-    const temporary = next();
+    const twin = next();
     const destination = next();
+    // An empty twin: the file is written under its own name (in a stand-in for the target, staged-target.ts).
+    const temporary = twin === '' ? destination : twin;
     const hashKind = optionalText(next()) as ContentHashKind | undefined;
     const hashHex = optionalText(next());
     const hash = hashKind === undefined || hashHex === undefined ? undefined : { kind: hashKind, hex: hashHex };

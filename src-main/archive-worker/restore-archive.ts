@@ -6,6 +6,7 @@ import { Cancelled } from './restore-gzip';
 import { planRestore, selectEntries, type RestorePlan } from './restore-plan';
 import { SeekableArchives } from './restore-seek';
 import { SafeWriter } from './safe-writer';
+import { StagedTarget } from './staged-target';
 import { startFileRestorers, type FileRestorers } from './file-restorers';
 import { TreeRestore } from './tree-restore';
 import { flushToDisk, Writeback, writebackFromBytes } from './restore-flush';
@@ -77,6 +78,8 @@ export async function restoreArchive(request: RestoreRequest, host: RestoreHost)
   let writeback: Writeback | null = null;
   /** The folders' and FIFOs' attributes, once read (not when the restore stopped first). */
   let records: ReadonlyMap<string, ReadonlyMap<string, Buffer>> | null = null;
+  /** The new folder standing in for a target that did not exist, until the restore ends. */
+  let staged: StagedTarget | null = null;
   try {
     const selection = selectEntries(view, request.paths);
     // With an earlier archive of the chain missing, what is not found may be listed there.
@@ -85,8 +88,10 @@ export async function restoreArchive(request: RestoreRequest, host: RestoreHost)
       if (request.paths.length === 0) writer.refused.push(`the files only earlier snapshots list are not restored: ${view.missing}`);
     } else if (selection.unknown.length > 0) throw new NotInSnapshot(notInSnapshot(view, selection.unknown));
     plan = planRestore(view, selection, request.paths, writer.refused);
-    makeFolders(target);
-    if (plan.totalBytes >= writebackFromBytes) writeback = new Writeback(target);
+    staged = StagedTarget.make(target);
+    if (staged === null) makeFolders(target);
+    else writer.writeInto(staged.path);
+    if (plan.totalBytes >= writebackFromBytes) writeback = new Writeback(staged?.path ?? target);
     // More than one file: threads write them while this one reads headers and places names (here, where no thread can start).
     if (plan.totalFiles > 1) restorers = startFileRestorers(request.identity ?? null);
     const context = { archivePath: request.archivePath, archives: request.archives, keys, progress: host.progress.bind(host), cancelled: host.cancelled.bind(host), restorers };
@@ -94,6 +99,8 @@ export async function restoreArchive(request: RestoreRequest, host: RestoreHost)
   } catch (error) {
     await restorers?.stop();
     writer.abandon();
+    // What was restored before a cancel stays, as in a target that existed.
+    if (error instanceof Cancelled) publish(staged, writer);
     if (error instanceof Cancelled || error instanceof NotInSnapshot || plan === null) throw error;
     const why = isNoSpace(error) ? `${noSpaceWords(target, error)}; free some room there or restore to another disk, then restore again (what is already restored is found as in the snapshot and left as it is)` : (error as Error).message;
     writer.refused.push(`${restoreStoppedPrefix}${why}; what is not listed as restored was not restored`);
@@ -104,9 +111,23 @@ export async function restoreArchive(request: RestoreRequest, host: RestoreHost)
     view.close();
   }
   writer.finish(records);
+  publish(staged, writer);
   flushToDisk(target);
   host.progress(writer.files, writer.bytes, plan.totalFiles, plan.totalBytes, '');
   return { target, files: writer.files, bytes: writer.bytes, conflicts: writer.conflicts, unchanged: writer.unchanged, refused: writer.refused, damaged: writer.damaged, unapplied: writer.unapplied };
+}
+
+/**
+ * Puts a stand-in's restore under the target's name once its files are on the disk (so a power cut
+ * cannot leave the name with missing content), and says the target's paths where the lines of the
+ * result named the stand-in's.
+ */
+function publish(staged: StagedTarget | null, writer: SafeWriter): void {
+  if (staged === null) return;
+  flushToDisk(staged.path);
+  const moved = staged.publish();
+  for (const lines of [writer.conflicts, writer.refused, writer.damaged, writer.unapplied]) lines.splice(0, lines.length, ...lines.map((line) => staged.realPath(line)));
+  if (moved !== null) writer.refused.push(moved);
 }
 
 /** Says which paths a snapshot does not have, and where they may have been meant (SnapshotView.meant): paths start with the folder that was backed up. */

@@ -162,14 +162,19 @@ export function settleRestoredFile(fd: number, temporary: string, destination: s
     native.settleFile(fd, uid, gid, restoredMode(entry), entryTimeNs(entry), settleErrors);
     noteUnsettled(entry, settleErrors[0] as number, settleErrors[1] as number, unapplied);
     closeSync(fd);
-    renameSync(fsPath(temporary), fsPath(destination));
+    takeName(temporary, destination);
     return;
   }
   applyOwnerAndMode(fd, entry, unapplied);
   applyAttributes(temporary, entry, records, unapplied);
   applyTime(temporary, entry, unapplied, fd);
   closeSync(fd);
-  renameSync(fsPath(temporary), fsPath(destination));
+  takeName(temporary, destination);
+}
+
+/** A restored file's twin takes its real name; one written under it already (in a stand-in for the target) is where it goes. */
+function takeName(temporary: string, destination: string): void {
+  if (temporary !== destination) renameSync(fsPath(temporary), fsPath(destination));
 }
 
 /** Closes and removes a file's temporary twin: content that could not be read, or did not match its SHA-256. */

@@ -37,7 +37,8 @@ function removeQuietly(path: string): void {
 /** A restore's temporary name: its process id and mark, then a count (`.dormouse-PID-MARKCOUNT.restoring`, in hex). */
 const temporaryName = /^\.dormouse-([0-9a-f]+)-[0-9a-f]{12}\.restoring$/;
 
-function running(pid: number): boolean {
+/** Whether a process is still there (one of another user counts): a restore's leftovers are removed only when their process is gone. */
+export function processRunning(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -62,7 +63,7 @@ function removeLeftovers(folder: string): void {
     const pid = temporaryName.exec(name)?.[1];
     if (pid === undefined) continue;
     const owner = Number.parseInt(pid, 16);
-    if (owner === process.pid || running(owner)) continue;
+    if (owner === process.pid || processRunning(owner)) continue;
     try {
       if (!lstatSync(fsPath(join(folder, name))).isFile()) continue;
     } catch {
@@ -91,6 +92,11 @@ function recordsFor(late: LateAttributes, records: ReadonlyMap<string, ReadonlyM
   if (!late.attributed) return null;
   if (records === null) note(`/${displayName(late.entry.path)}: extended attributes and ACLs (not read: the restore stopped first)`);
   return records?.get(late.entry.path) ?? null;
+}
+
+/** A folder's path with one separator at its end. */
+function withSeparator(path: string): string {
+  return path.endsWith(sep) ? path : path + sep;
 }
 
 /** Folders remembered as checked or new before the lists are cut back to the ancestors of the path being written. */
@@ -140,14 +146,22 @@ export class SafeWriter {
   lastKept: string | null = null;
 
   /** The target with a separator at its end: a name in normal form goes right after it. */
-  private readonly base: string;
+  private base: string;
+  /** Whether files are written under their real names (in a stand-in for the target, staged-target.ts) rather than under temporary ones. */
+  private direct = false;
 
   constructor(
-    private readonly target: string,
+    private target: string,
     private readonly overwrite: boolean,
   ) {
-    const resolved = resolve(target);
-    this.base = resolved.endsWith(sep) ? resolved : resolved + sep;
+    this.base = withSeparator(resolve(target));
+  }
+
+  /** Writes into a new folder that stands in for the target until the restore ends (staged-target.ts): files there need no temporary names. Called before anything is placed. */
+  writeInto(standIn: string): void {
+    this.target = standIn;
+    this.base = withSeparator(resolve(standIn));
+    this.direct = true;
   }
 
   readonly note = (line: string): void => {
@@ -291,11 +305,12 @@ export class SafeWriter {
   /**
    * The name of a file's temporary twin, short (`temporaryName`: this restore's mark and a count) so
    * a 255-byte name still restores; kept until the file settles, so a restore that stops removes it.
+   * Writing into a stand-in (writeInto), the twin is the file's own name: the stand-in has none yet.
    */
   temporaryFor(destination: string): Temporary {
     const number = (this.made += 1);
     // The destination is a resolved path, so its folder is what comes before its last separator.
-    const path = `${destination.slice(0, destination.lastIndexOf(sep) + 1)}.dormouse-${this.mark}${number.toString(16).padStart(6, '0')}.restoring`;
+    const path = this.direct ? destination : `${destination.slice(0, destination.lastIndexOf(sep) + 1)}.dormouse-${this.mark}${number.toString(16).padStart(6, '0')}.restoring`;
     this.open.set(number, path);
     return { path, number };
   }

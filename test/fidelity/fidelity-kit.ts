@@ -47,7 +47,7 @@ export interface Home {
   cli(args: string[]): CliResult;
   /** `dormouse run Home`: asserts the job succeeded; answers it and its snapshot. */
   backup(): { job: Job; snapshot: Snapshot };
-  /** `dormouse restore ID --to NEW_FOLDER [--path …] --json` (as another user with `as`), without judging the outcome. */
+  /** `dormouse restore ID --to NEW_FOLDER [--path …] --json` (as another user with `as`), without judging the outcome; as root the folder does not exist before. */
   restore(snapshotId: number, paths?: string[], as?: Unprivileged): Restored;
   /** A new empty folder inside the workspace. */
   folder(prefix: string): string;
@@ -106,7 +106,8 @@ export function homeWorkspace(): Home {
       return folder;
     },
     restore(snapshotId, paths = [], as) {
-      const folder = self.folder(as ? 'restore-as-user' : 'restore');
+      // As root into a folder that does not exist yet (the restore makes it: staged-target.ts), as another user into one made for that user.
+      const folder = as ? self.folder('restore-as-user') : join(root, `restore-${(folders += 1)}`);
       const args = ['restore', String(snapshotId), '--to', folder, ...paths.flatMap((path) => ['--path', path]), '--json'];
       let result: CliResult;
       if (as) {

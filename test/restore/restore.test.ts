@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { fork, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import {
   childPids,
@@ -437,8 +437,9 @@ test('a large restore runs in a worker process, and SIGINT to the CLI cancels it
   });
   assert.match(commandLine(workerPid), /node.*archive-worker/, 'a Node child running the archive worker');
   t.diagnostic(`CLI ${cliPid}, worker ${workerPid}: ${commandLine(workerPid)}`);
-  // Mid-restore: the worker has started writing.
-  await waitFor('the first restored bytes', () => restoreTemporaries(target).length > 0 || existsSync(join(target, folder, 'big-0000.bin')), 20_000, 10);
+  // Mid-restore: the worker has started writing, into the hidden folder that stands in for the target until the restore ends.
+  const standIns = () => readdirSync(dirname(target)).filter((name) => name.startsWith(`.${basename(target)}.dormouse-`));
+  await waitFor('the first restored bytes', () => standIns().some((name) => existsSync(join(dirname(target), name, folder, 'big-0000.bin'))), 20_000, 10);
   const signalledAt = performance.now();
   process.kill(cliPid, 'SIGINT');
 
@@ -461,6 +462,8 @@ test('a large restore runs in a worker process, and SIGINT to the CLI cancels it
   const leftovers = restoreTemporaries(target);
   if (leftovers.length > 0) problems.push(`temporary files left behind: ${leftovers.join(', ')}`);
   if (existsSync(join(target, small))) problems.push('the restore ran to its end (the last file was restored) despite SIGINT');
+  if (!existsSync(target)) problems.push('the target folder, with what was restored before SIGINT, is not there');
+  if (standIns().length > 0) problems.push(`the hidden folder standing in for the target is left: ${standIns().join(', ')}`);
   if (ended) {
     if (ended.signal !== null) problems.push(`the CLI was killed by ${ended.signal} instead of cancelling the restore and exiting with a code (as \`dormouse run\` does on Ctrl-C)`);
     else if (ended.code !== 1) problems.push(`the CLI exited ${ended.code}, not 1`);
