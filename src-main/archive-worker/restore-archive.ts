@@ -126,7 +126,8 @@ function publish(staged: StagedTarget | null, writer: SafeWriter): void {
   if (staged === null) return;
   flushToDisk(staged.path);
   const moved = staged.publish();
-  for (const lines of [writer.conflicts, writer.refused, writer.damaged, writer.unapplied]) lines.splice(0, lines.length, ...lines.map((line) => staged.realPath(line)));
+  // In place, line by line: a restore can list a million lines (every file of a missing archive).
+  for (const lines of [writer.conflicts, writer.refused, writer.damaged, writer.unapplied]) for (let index = 0; index < lines.length; index += 1) lines[index] = staged.realPath(lines[index] as string);
   if (moved !== null) writer.refused.push(moved);
 }
 

@@ -49,7 +49,7 @@ export class StagedTarget {
 
   /** A line of the restore's result with the stand-in's path said as the target's. */
   realPath(line: string): string {
-    return line.split(this.path).join(this.target);
+    return line.includes(this.path) ? line.split(this.path).join(this.target) : line;
   }
 
   /**
