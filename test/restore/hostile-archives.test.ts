@@ -154,6 +154,8 @@ function assertEscapesRefused(target: string, result: { code: number; report: Re
   assert.equal(result.code, 1, `${label}: exit 1, since entries were left out (stderr: ${result.stderr})`);
   assert.ok(result.report, `${label}: the report is printed (stderr: ${result.stderr})`);
   const refused = result.report.refused.join('\n');
+  // A new target is restored in a hidden folder beside it (staged-target.ts): what the result says names the target.
+  assert.ok(!refused.includes('.dormouse-'), `${label}: the refusals name the target, not the hidden folder it was restored in; refused:\n${refused}`);
   for (const name of [join(absoluteDir, 'evil.txt'), '../escape.txt', 'safe/../../escape-deep.txt', '../escape-folder']) {
     assert.ok(result.report.refused.some((line) => line.startsWith(`${name}:`) || line.startsWith(`/${name}:`)), `${label}: ${name} is refused and listed; refused:\n${refused}`);
   }
