@@ -33,7 +33,12 @@ export class StagedTarget {
    * removed first.
    */
   static make(target: string): StagedTarget | null {
-    if (lstatSync(target, { throwIfNoEntry: false }) !== undefined) return null;
+    try {
+      if (lstatSync(target, { throwIfNoEntry: false }) !== undefined) return null;
+    } catch {
+      // A file on the way, a folder one may not look in: making the target itself says so in words.
+      return null;
+    }
     const name = basename(target);
     const mark = `${process.pid.toString(16)}-${randomBytes(3).toString('hex')}`;
     const standIn = `.${name}.dormouse-${mark}.restoring`;
