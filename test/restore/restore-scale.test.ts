@@ -197,6 +197,20 @@ test('a file handed to a restore thread arrives with every field as the restore 
       entry: { path: 'x', type: 'file', mode: 0, mtimeMs: 1_765_000_000_123.25 },
       records: [],
     },
+    {
+      // Written under its own name, in the stand-in for a new target (its twin crosses as an empty field).
+      id: 3,
+      archivePath: '/drive/b.tar',
+      contentAt: 512,
+      afterHeader: true,
+      length: 3,
+      sparseSize: null,
+      temporary: '/t/.T.dormouse-1-abcdef.restoring/y',
+      destination: '/t/.T.dormouse-1-abcdef.restoring/y',
+      hash: { kind: 'xxh128', hex: '99aa06d3014798d86001c324468d497f' },
+      entry: { path: 'y', type: 'file', mode: 0o644, mtimeMs: 0 },
+      records: [],
+    },
   ];
   assert.deepStrictEqual(decodeJobs(encodeJobs(jobs)), jobs);
   assert.deepStrictEqual(decodeJobs(encodeJobs([])), []);
