@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { sep } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { encodeJobs, type FileJob, type FileOutcome, type RestoreThreadData } from './file-restore-thread';
+import { encodeJobs, type FileJob, type FileOutcome, type RestoreThreadAnswer, type RestoreThreadData } from './file-restore-thread';
 import { WriteFailure } from './content-sink';
 import { workerThreadScript } from './worker-thread-script';
 
@@ -11,6 +11,9 @@ const batchSize = 64;
 const stickyFileLimit = 1024 * 1024;
 /** Files handed out and not yet finished, at most: enough that no thread waits, few enough to hold in memory at a million files. */
 const inFlightLimit = 1024;
+
+/** The outcome of every file a thread restored with nothing to say: one object, not one per file. */
+const plainlyRestored: FileOutcome = Object.freeze({ id: 0, outcome: 'restored', notes: Object.freeze([]) as unknown as string[] });
 
 interface RestoreThread {
   worker: Worker;
@@ -49,7 +52,7 @@ export class FileRestorers {
       const workerData: RestoreThreadData = { role: 'restore', identity, copying: this.copying.buffer as SharedArrayBuffer, slot, stop: this.stopFlag.buffer as SharedArrayBuffer };
       const worker = new Worker(workerThreadScript(), { workerData });
       const thread: RestoreThread = { worker, batch: [], inFlight: 0, ended: new Promise((resolveEnd) => worker.once('exit', () => resolveEnd())) };
-      worker.on('message', (outcomes: string) => this.finished(thread, JSON.parse(outcomes) as FileOutcome[]));
+      worker.on('message', (answer: string) => this.finished(thread, JSON.parse(answer) as RestoreThreadAnswer));
       worker.on('error', (error) => this.fail(new Error(`a restore thread failed: ${error.message}`)));
       worker.on('exit', (code) => this.fail(new Error(`a restore thread stopped (exit code ${code})`)));
       return thread;
@@ -159,9 +162,14 @@ export class FileRestorers {
     });
   }
 
-  private finished(thread: RestoreThread, outcomes: FileOutcome[]): void {
-    thread.inFlight -= outcomes.length;
-    for (const outcome of outcomes) {
+  private finished(thread: RestoreThread, { restored, others }: RestoreThreadAnswer): void {
+    thread.inFlight -= restored.length + others.length;
+    for (const id of restored) {
+      const done = this.waiting.get(id);
+      this.waiting.delete(id);
+      done?.(plainlyRestored);
+    }
+    for (const outcome of others) {
       const done = this.waiting.get(outcome.id);
       this.waiting.delete(outcome.id);
       if (outcome.outcome === 'failed') this.failure ??= new WriteFailure(outcome.reason ?? 'a file could not be written', outcome.code);

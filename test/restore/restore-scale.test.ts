@@ -211,6 +211,20 @@ test('a file handed to a restore thread arrives with every field as the restore 
       entry: { path: 'y', type: 'file', mode: 0o644, mtimeMs: 0 },
       records: [],
     },
+    {
+      // Back to the first archive: a path sent once is not taken for the one before it.
+      id: 4,
+      archivePath: '/drive/Dormouse/m/Home/20261206T000000Z-full-1.tar',
+      contentAt: 2048,
+      afterHeader: true,
+      length: 1,
+      sparseSize: null,
+      temporary: '/t/z',
+      destination: '/t/z',
+      hash: undefined,
+      entry: { path: 'z', type: 'file', mode: 0o600, mtimeMs: 1 },
+      records: [],
+    },
   ];
   assert.deepStrictEqual(decodeJobs(encodeJobs(jobs)), jobs);
   assert.deepStrictEqual(decodeJobs(encodeJobs([])), []);
