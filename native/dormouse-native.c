@@ -219,6 +219,47 @@ static napi_value dn_settle_file(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/*
+ * settleFolder(path, uid, gid, mode, mtimeNs, errors): a restored folder's owner, mode and times at
+ * the end of a restore, in one call: opened with O_NOFOLLOW | O_DIRECTORY (so a link planted in its
+ * place is never followed), then fchown (skipped when uid is -1), fchmod and futimens. errors[2] is
+ * the errno of the open or of fchmod (then nothing else was applied: not a folder of this restore);
+ * errors[0] and errors[1] those of the owner and the time (0 when applied). A restore of a million
+ * files has a hundred thousand folders: four fs calls from JavaScript each were a second and a half
+ * after the last file.
+ */
+static napi_value dn_settle_folder(napi_env env, napi_callback_info info) {
+  napi_value argv[6];
+  int32_t uid = -1, gid = -1;
+  uint32_t mode = 0;
+  struct timespec times[2];
+  napi_typedarray_type errors_type;
+  size_t errors_length = 0;
+  void *errors_data = NULL;
+  dn_bytes path;
+  if (dn_args(env, info, 6, argv) != 0) return NULL;
+  if (napi_get_value_int32(env, argv[1], &uid) != napi_ok || napi_get_value_int32(env, argv[2], &gid) != napi_ok) return dn_throw_type(env, "uid and gid must be numbers");
+  if (napi_get_value_uint32(env, argv[3], &mode) != napi_ok) return dn_throw_type(env, "mode must be a number");
+  int range = dn_timespec(env, argv[4], "mtimeNs", &times[1]);
+  if (range < 0) return NULL;
+  times[0] = times[1];
+  if (napi_get_typedarray_info(env, argv[5], &errors_type, &errors_length, &errors_data, NULL, NULL) != napi_ok || errors_type != napi_int32_array || errors_length < 3) return dn_throw_type(env, "errors must be an Int32Array of 3");
+  if (dn_bytes_arg(env, argv[0], "path", &path) != 0) return NULL;
+  int32_t *errors = (int32_t *)errors_data;
+  errors[0] = errors[1] = errors[2] = 0;
+  int fd = open(path.bytes, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  free(path.bytes);
+  if (fd < 0) {
+    errors[2] = errno;
+    return NULL;
+  }
+  errors[0] = uid >= 0 && fchown(fd, (uid_t)uid, (gid_t)gid) != 0 ? errno : 0;
+  if (fchmod(fd, (mode_t)mode) != 0) errors[2] = errno;
+  else errors[1] = range ? EOVERFLOW : futimens(fd, times) != 0 ? errno : 0;
+  close(fd);
+  return NULL;
+}
+
 /* mkfifo(path, mode): a named pipe (the process umask applies, as with mkdir). */
 static napi_value dn_mkfifo(napi_env env, napi_callback_info info) {
   napi_value argv[2];
@@ -606,6 +647,7 @@ static napi_value dn_init(napi_env env, napi_value exports) {
       {"setXattr", NULL, dn_set_xattr, NULL, NULL, NULL, napi_enumerable, NULL},
       {"setTimes", NULL, dn_set_times, NULL, NULL, NULL, napi_enumerable, NULL},
       {"settleFile", NULL, dn_settle_file, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"settleFolder", NULL, dn_settle_folder, NULL, NULL, NULL, napi_enumerable, NULL},
       {"mkfifo", NULL, dn_mkfifo, NULL, NULL, NULL, napi_enumerable, NULL},
       {"dataRanges", NULL, dn_data_ranges, NULL, NULL, NULL, napi_enumerable, NULL},
       {"listFolder", NULL, dn_list_folder, NULL, NULL, NULL, napi_enumerable, NULL},

@@ -1,5 +1,4 @@
 import { availableParallelism } from 'node:os';
-import { sep } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { encodeJobs, type FileJob, type FileOutcome, type RestoreThreadAnswer, type RestoreThreadData } from './file-restore-thread';
 import { WriteFailure } from './content-sink';
@@ -38,9 +37,8 @@ export class FileRestorers {
   private readonly stopFlag = new Int32Array(new SharedArrayBuffer(4));
   private readonly waiting = new Map<number, (outcome: FileOutcome) => void>();
   private nextId = 0;
-  /** The thread the last small file went to, and its folder (with its separator at the end): the next small file in that folder goes there too. */
+  /** The thread the last small file went to: the next small file in its folder goes there too. */
   private lastThread: RestoreThread | null = null;
-  private lastFolder = '';
   private failure: Error | null = null;
   private stopping: Promise<void> | null = null;
   /** Wakes a handing out or a drain that waits for files to finish. */
@@ -67,29 +65,30 @@ export class FileRestorers {
   /**
    * Hands a file to a thread (giving it its id); `done` hears how it ended. Waits first while too many are
    * unfinished, calling `waiting` at least every 50 ms meanwhile (progress; it throws to cancel).
+   * `besideLast`: the file is in the folder of the name placed before it (SafeWriter.placedBeside).
    */
-  add(job: FileJob, done: (outcome: FileOutcome) => void, waiting: () => void): Promise<void> | undefined {
+  add(job: FileJob, done: (outcome: FileOutcome) => void, waiting: () => void, besideLast = false): Promise<void> | undefined {
     // A promise only when the threads have too many files already (a million files made millions of them).
-    if (this.waiting.size >= inFlightLimit && this.failure === null) return this.addWhenRoom(job, done, waiting);
-    this.addNow(job, done);
+    if (this.waiting.size >= inFlightLimit && this.failure === null) return this.addWhenRoom(job, done, waiting, besideLast);
+    this.addNow(job, done, besideLast);
     return undefined;
   }
 
-  private async addWhenRoom(job: FileJob, done: (outcome: FileOutcome) => void, waiting: () => void): Promise<void> {
+  private async addWhenRoom(job: FileJob, done: (outcome: FileOutcome) => void, waiting: () => void, besideLast: boolean): Promise<void> {
     while (this.waiting.size >= inFlightLimit && this.failure === null) {
       this.flush();
       await this.nextFinish();
       waiting();
     }
-    this.addNow(job, done);
+    this.addNow(job, done, besideLast);
   }
 
-  private addNow(job: FileJob, done: (outcome: FileOutcome) => void): void {
+  private addNow(job: FileJob, done: (outcome: FileOutcome) => void, besideLast: boolean): void {
     if (this.failure) throw this.failure;
     const id = (this.nextId += 1);
     this.waiting.set(id, done);
     job.id = id;
-    const thread = this.threadFor(job);
+    const thread = this.threadFor(job, besideLast);
     thread.batch.push(job);
     if (thread.batch.length >= batchSize) this.send(thread);
   }
@@ -100,14 +99,13 @@ export class FileRestorers {
    * lock, so two threads writing in one folder wait for each other: at a million files of about
    * eight a folder, handing files out by folder cut a whole-tree restore's time by a twentieth.
    */
-  private threadFor(job: FileJob): RestoreThread {
-    const cut = job.destination.lastIndexOf(sep) + 1;
+  private threadFor(job: FileJob, besideLast: boolean): RestoreThread {
+    const small = job.length <= stickyFileLimit;
     const last = this.lastThread;
-    if (last !== null && job.length <= stickyFileLimit && cut === this.lastFolder.length && job.destination.startsWith(this.lastFolder)) return last;
+    if (last !== null && small && besideLast) return last;
     let thread = this.threads[0] as RestoreThread;
     for (const candidate of this.threads) if (candidate.inFlight + candidate.batch.length < thread.inFlight + thread.batch.length) thread = candidate;
-    this.lastThread = job.length <= stickyFileLimit ? thread : null;
-    this.lastFolder = job.destination.slice(0, cut);
+    this.lastThread = small ? thread : null;
     return thread;
   }
 

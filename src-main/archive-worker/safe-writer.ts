@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { ManifestEntry } from './archive-manifest';
 import { displayName, fsPath } from './byte-names';
-import { applyAttributes, applyOwnerAndModeAt, applyTime, discardTemporary, settleRestoredFile, type AttributedEntry } from './restore-attributes';
+import { applyAttributes, applyOwnerAndModeAt, applyTime, discardTemporary, entryTimeNs, nativeOwner, noteUnsettled, restoredMode, settleRestoredFile, type AttributedEntry } from './restore-attributes';
 import { nativeFs } from '../native/native-fs';
 import { makeFolders } from '../common/make-folders';
 import { holdsEntry } from './existing-entry';
@@ -99,6 +99,9 @@ function withSeparator(path: string): string {
   return path.endsWith(sep) ? path : path + sep;
 }
 
+/** Where settleFolder says what it could not apply (finish). */
+const folderErrors = new Int32Array(3);
+
 /** Folders remembered as checked or new before the lists are cut back to the ancestors of the path being written. */
 const rememberedFolders = 4096;
 
@@ -140,6 +143,8 @@ export class SafeWriter {
   private lastParent: string | null = null;
   /** Whether lastParent is in `fresh`. */
   private lastParentFresh = false;
+  /** Whether the name place() returned last is in the folder of the one before it (file-restorers.ts keeps a folder's small files on one thread). */
+  placedBeside = false;
   files = 0;
   bytes = 0;
   /** Existing files and links left alone because they already hold what the entry has. */
@@ -224,6 +229,7 @@ export class SafeWriter {
       // Overwriting replaces a file or a link itself (never what a link points to).
       unlinkSync(fsPath(destination));
     }
+    this.placedBeside = sameFolder;
     if (!sameFolder) {
       if (!parentFresh) removeLeftovers(parent);
       this.makeFolder(parent);
@@ -406,10 +412,18 @@ export class SafeWriter {
         // gone meanwhile
       }
     }
+    const native = nativeFs();
     for (let index = this.folders.length - 1; index >= 0; index -= 1) {
       const late = this.folders[index] as LateAttributes;
       const { path, entry } = late;
       const folderRecords = recordsFor(late, records, this.note);
+      if (native !== null && folderRecords === null) {
+        // One call a folder; one that is not a real folder of this restore (errors[2]) is left as it is.
+        const { uid, gid } = nativeOwner(entry);
+        native.settleFolder(fsPath(path), uid, gid, restoredMode(entry), entryTimeNs(entry), folderErrors);
+        if (folderErrors[2] === 0) noteUnsettled(entry, folderErrors[0] as number, folderErrors[1] as number, this.note);
+        continue;
+      }
       try {
         // Only a real folder: chmod and utimes would follow a link planted meanwhile.
         if (!lstatSync(fsPath(path)).isDirectory()) continue;

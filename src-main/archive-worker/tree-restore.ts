@@ -278,7 +278,7 @@ export class TreeRestore {
         writer.forget(number);
         writer.refused.push(`/${displayName(path)}: not restored, ${outcome.reason ?? 'its archive cannot be read there'}`);
       }
-    }, this.waitingHook);
+    }, this.waitingHook, writer.placedBeside);
   }
 
   /** The files of this restore a gzip archive holds under their own names, in its order: the selection read again. */

@@ -42,6 +42,12 @@ export interface NativeFs {
    * goes to errors[0] and errors[1] (0: applied); a failing fchmod throws.
    */
   settleFile(fd: number, uid: number, gid: number, mode: number, mtimeNs: bigint, errors: Int32Array): void;
+  /**
+   * Gives a restored folder its owner (skipped when uid is -1), mode and times in one call, opening
+   * it without following a link. errors[2]: the errno of the open or of the mode (nothing else was
+   * applied: not a folder of this restore); errors[0] and errors[1]: those of the owner and the time.
+   */
+  settleFolder(path: NativePath, uid: number, gid: number, mode: number, mtimeNs: bigint, errors: Int32Array): void;
   /** Makes a FIFO (named pipe); the process umask applies, as with mkdir. */
   mkfifo(path: NativePath, mode: number): void;
   /**
@@ -110,7 +116,7 @@ export const OpenedFile = { ...FolderStat, fd: 13, xattrBytes: 14, read: 15, aft
 export const openedFileFields = 19;
 
 const addonFile = 'dormouse_native.node';
-const functionNames: (keyof NativeFs)[] = ['listXattrs', 'getXattr', 'setXattr', 'setTimes', 'settleFile', 'mkfifo', 'dataRanges', 'listFolder', 'openFile', 'lowerThreadPriority', 'xxh128', 'xxh128Reset', 'xxh128Update', 'xxh128Digest', 'restoreFile'];
+const functionNames: (keyof NativeFs)[] = ['listXattrs', 'getXattr', 'setXattr', 'setTimes', 'settleFile', 'settleFolder', 'mkfifo', 'dataRanges', 'listFolder', 'openFile', 'lowerThreadPriority', 'xxh128', 'xxh128Reset', 'xxh128Update', 'xxh128Digest', 'restoreFile'];
 
 /** Where the addon is: dist/native/ beside the bundles in dist/main/, or from src-main/native/ under tsx; unpacked from asar in the packaged app. */
 function candidates(): string[] {

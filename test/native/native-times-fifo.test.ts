@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { addonOrSkip, run, temporaryFolderIn, tool } from './native-kit';
@@ -54,6 +55,35 @@ test('setTimes refuses numbers and missing files the way Node does', { skip: add
   assert.throws(() => fs.setTimes(missing, 0n, 0n, false), { code: 'ENOENT', errno: -2, syscall: 'utimensat', path: missing });
   assert.throws(() => fs.setTimes(missing, 0 as unknown as bigint, 0n, false), { code: 'ERR_INVALID_ARG_TYPE' });
   assert.throws(() => fs.setTimes(missing, 2n ** 64n, 0n, false), { code: 'ERR_OUT_OF_RANGE' });
+});
+
+test('settleFolder gives a folder its mode, owner and nanosecond time in one call, and leaves a link in a folder\'s place and a file as they are', { skip: addon.skip }, (t) => {
+  const fs = addon.fs!;
+  const root = temporaryFolderIn(t, tmpdir());
+  const folder = join(root, 'folder');
+  const target = join(root, 'target');
+  const file = join(root, 'file');
+  mkdirSync(folder, { mode: 0o700 });
+  mkdirSync(target, { mode: 0o700 });
+  writeFileSync(file, 'data', { mode: 0o600 });
+  symlinkSync('target', join(root, 'link'));
+  const errors = new Int32Array(3).fill(-1);
+  const asRoot = process.getuid?.() === 0;
+
+  fs.settleFolder(folder, asRoot ? 1234 : -1, asRoot ? 5678 : -1, 0o2751, -315_619_200_000_000_001n, errors);
+  assert.deepEqual([...errors], [0, 0, 0]);
+  assert.equal(statOf(folder, '%a|%y|%F'), '2751|1959-12-31 23:59:59.999999999 +0000|directory');
+  if (asRoot) assert.equal(statOf(folder, '%u:%g'), '1234:5678');
+
+  fs.settleFolder(join(root, 'link'), -1, -1, 0o777, 0n, errors);
+  assert.ok(errors[2] === osConstants.errno.ENOTDIR || errors[2] === osConstants.errno.ELOOP, `a symlink is never followed (errno ${errors[2]})`);
+  assert.equal(statOf(target, '%a'), '700', "the link's target keeps its mode");
+  fs.settleFolder(file, -1, -1, 0o777, 0n, errors);
+  assert.equal(errors[2], osConstants.errno.ENOTDIR);
+  assert.equal(statOf(file, '%a'), '600', 'a file in a folder\'s place keeps its mode');
+  fs.settleFolder(join(root, 'missing'), -1, -1, 0o777, 0n, errors);
+  assert.equal(errors[2], osConstants.errno.ENOENT);
+  assert.throws(() => fs.settleFolder(folder, -1, -1, 0o755, 0n, new Int32Array(2)), { code: 'ERR_INVALID_ARG_TYPE' });
 });
 
 test('mkfifo makes a named pipe with the mode asked, also under a name that is not UTF-8', { skip: addon.skip }, (t) => {
