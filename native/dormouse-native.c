@@ -260,6 +260,32 @@ static napi_value dn_settle_folder(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/*
+ * renameNoReplace(from, to): renames `from` to `to` only when nothing has that name, in one step
+ * (Linux renameat2 with RENAME_NOREPLACE): 0, or the errno (EEXIST when the name is taken; ENOSYS or
+ * EINVAL where the system or file system cannot, and the caller checks then renames). A plain rename
+ * would replace an empty folder made under that name meanwhile.
+ */
+static napi_value dn_rename_no_replace(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  dn_bytes from, to;
+  if (dn_args(env, info, 2, argv) != 0) return NULL;
+  if (dn_bytes_arg(env, argv[0], "from", &from) != 0) return NULL;
+  if (dn_bytes_arg(env, argv[1], "to", &to) != 0) {
+    free(from.bytes);
+    return NULL;
+  }
+  int err = ENOSYS;
+#if defined(__linux__) && defined(SYS_renameat2)
+  err = syscall(SYS_renameat2, AT_FDCWD, from.bytes, AT_FDCWD, to.bytes, 1 /* RENAME_NOREPLACE */) == 0 ? 0 : errno;
+#endif
+  free(from.bytes);
+  free(to.bytes);
+  napi_value result;
+  DN_CALL(env, napi_create_int32(env, err, &result));
+  return result;
+}
+
 /* mkfifo(path, mode): a named pipe (the process umask applies, as with mkdir). */
 static napi_value dn_mkfifo(napi_env env, napi_callback_info info) {
   napi_value argv[2];
@@ -648,6 +674,7 @@ static napi_value dn_init(napi_env env, napi_value exports) {
       {"setTimes", NULL, dn_set_times, NULL, NULL, NULL, napi_enumerable, NULL},
       {"settleFile", NULL, dn_settle_file, NULL, NULL, NULL, napi_enumerable, NULL},
       {"settleFolder", NULL, dn_settle_folder, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"renameNoReplace", NULL, dn_rename_no_replace, NULL, NULL, NULL, napi_enumerable, NULL},
       {"mkfifo", NULL, dn_mkfifo, NULL, NULL, NULL, napi_enumerable, NULL},
       {"dataRanges", NULL, dn_data_ranges, NULL, NULL, NULL, napi_enumerable, NULL},
       {"listFolder", NULL, dn_list_folder, NULL, NULL, NULL, napi_enumerable, NULL},

@@ -1,4 +1,7 @@
 import { lstatSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { constants } from 'node:os';
+import { getSystemErrorName } from 'node:util';
+import { nativeFs } from '../native/native-fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join, sep } from 'node:path';
 import { makeFolders } from '../common/make-folders';
@@ -62,18 +65,30 @@ export class StagedTarget {
    * a visible name of its own, and the line returned says where the files are.
    */
   publish(): string | null {
-    if (lstatSync(this.target, { throwIfNoEntry: false }) === undefined) {
-      renameSync(this.path, this.target);
-      return null;
-    }
+    if (renameIfFree(this.path, this.target)) return null;
     const kept = `${this.target}.restored-${this.mark}`;
     try {
-      renameSync(this.path, kept);
+      if (!renameIfFree(this.path, kept)) throw new Error(`${kept} exists`);
     } catch {
       return `${this.target} appeared while restoring, so what was restored is in ${this.path}; move it where you want it before restoring there again`;
     }
     return `${this.target} appeared while restoring, so what was restored is in ${kept}; move it where you want it`;
   }
+}
+
+/**
+ * Renames `from` to `to` unless something has that name, saying whether it did: in one step where
+ * the system can (renameat2 with RENAME_NOREPLACE), else looked at and then renamed (an empty
+ * folder made in that instant would then be replaced). Other errors are thrown.
+ */
+function renameIfFree(from: string, to: string): boolean {
+  const refused = nativeFs()?.renameNoReplace(from, to) ?? constants.errno.ENOSYS;
+  if (refused === 0) return true;
+  if (refused === constants.errno.EEXIST || refused === constants.errno.ENOTEMPTY) return false;
+  if (refused !== constants.errno.ENOSYS && refused !== constants.errno.EINVAL) throw Object.assign(new Error(`cannot rename ${from} to ${to} (${getSystemErrorName(-refused)})`), { code: getSystemErrorName(-refused) });
+  if (lstatSync(to, { throwIfNoEntry: false }) !== undefined) return false;
+  renameSync(from, to);
+  return true;
 }
 
 /** Removes the stand-ins of `name` in `parent` whose restore's process is gone (killed, or a power cut). */

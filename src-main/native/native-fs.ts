@@ -48,6 +48,11 @@ export interface NativeFs {
    * applied: not a folder of this restore); errors[0] and errors[1]: those of the owner and the time.
    */
   settleFolder(path: NativePath, uid: number, gid: number, mode: number, mtimeNs: bigint, errors: Int32Array): void;
+  /**
+   * Renames `from` to `to` only when nothing has that name, in one step (Linux renameat2,
+   * RENAME_NOREPLACE): 0, or the errno (EEXIST: taken; ENOSYS or EINVAL: not possible here).
+   */
+  renameNoReplace(from: NativePath, to: NativePath): number;
   /** Makes a FIFO (named pipe); the process umask applies, as with mkdir. */
   mkfifo(path: NativePath, mode: number): void;
   /**
@@ -116,7 +121,7 @@ export const OpenedFile = { ...FolderStat, fd: 13, xattrBytes: 14, read: 15, aft
 export const openedFileFields = 19;
 
 const addonFile = 'dormouse_native.node';
-const functionNames: (keyof NativeFs)[] = ['listXattrs', 'getXattr', 'setXattr', 'setTimes', 'settleFile', 'settleFolder', 'mkfifo', 'dataRanges', 'listFolder', 'openFile', 'lowerThreadPriority', 'xxh128', 'xxh128Reset', 'xxh128Update', 'xxh128Digest', 'restoreFile'];
+const functionNames: (keyof NativeFs)[] = ['listXattrs', 'getXattr', 'setXattr', 'setTimes', 'settleFile', 'settleFolder', 'renameNoReplace', 'mkfifo', 'dataRanges', 'listFolder', 'openFile', 'lowerThreadPriority', 'xxh128', 'xxh128Reset', 'xxh128Update', 'xxh128Digest', 'restoreFile'];
 
 /** Where the addon is: dist/native/ beside the bundles in dist/main/, or from src-main/native/ under tsx; unpacked from asar in the packaged app. */
 function candidates(): string[] {
