@@ -189,6 +189,42 @@ static napi_value dn_set_times(napi_env env, napi_callback_info info) {
   return thrown;
 }
 
+/* What settleFile and settleFolder are given after the file or the folder: owner, mode, time and where to say what could not be applied. */
+typedef struct {
+  int32_t uid, gid;
+  uint32_t mode;
+  struct timespec times[2];
+  /* Whether the time is outside what the system keeps (EOVERFLOW, not applied). */
+  int range;
+  int32_t *errors;
+} dn_settling;
+
+/* Reads argv[1..5] (uid, gid, mode, mtimeNs, errors of at least `errors_needed`); 0, or -1 with a JavaScript error pending. */
+static int dn_settling_args(napi_env env, napi_value *argv, size_t errors_needed, dn_settling *out) {
+  napi_typedarray_type errors_type;
+  size_t errors_length = 0;
+  void *errors_data = NULL;
+  if (napi_get_value_int32(env, argv[1], &out->uid) != napi_ok || napi_get_value_int32(env, argv[2], &out->gid) != napi_ok) {
+    dn_throw_type(env, "uid and gid must be numbers");
+    return -1;
+  }
+  if (napi_get_value_uint32(env, argv[3], &out->mode) != napi_ok) {
+    dn_throw_type(env, "mode must be a number");
+    return -1;
+  }
+  out->range = dn_timespec(env, argv[4], "mtimeNs", &out->times[1]);
+  if (out->range < 0) return -1;
+  out->times[0] = out->times[1];
+  if (napi_get_typedarray_info(env, argv[5], &errors_type, &errors_length, &errors_data, NULL, NULL) != napi_ok || errors_type != napi_int32_array || errors_length < errors_needed) {
+    char message[48];
+    snprintf(message, sizeof message, "errors must be an Int32Array of %zu", errors_needed);
+    dn_throw_type(env, message);
+    return -1;
+  }
+  out->errors = (int32_t *)errors_data;
+  return 0;
+}
+
 /*
  * settleFile(fd, uid, gid, mode, mtimeNs, errors): gives a restored file its owner (fchown, skipped
  * when uid is -1), mode (fchmod) and times (futimens: atime and mtime) in one call, on the open
@@ -198,24 +234,15 @@ static napi_value dn_set_times(napi_env env, napi_callback_info info) {
  */
 static napi_value dn_settle_file(napi_env env, napi_callback_info info) {
   napi_value argv[6];
-  int32_t fd = -1, uid = -1, gid = -1;
-  uint32_t mode = 0;
-  struct timespec times[2];
-  napi_typedarray_type errors_type;
-  size_t errors_length = 0;
-  void *errors_data = NULL;
+  int32_t fd = -1;
+  dn_settling settling;
   if (dn_args(env, info, 6, argv) != 0) return NULL;
   if (napi_get_value_int32(env, argv[0], &fd) != napi_ok || fd < 0) return dn_throw_type(env, "fd must be a file descriptor");
-  if (napi_get_value_int32(env, argv[1], &uid) != napi_ok || napi_get_value_int32(env, argv[2], &gid) != napi_ok) return dn_throw_type(env, "uid and gid must be numbers");
-  if (napi_get_value_uint32(env, argv[3], &mode) != napi_ok) return dn_throw_type(env, "mode must be a number");
-  int range = dn_timespec(env, argv[4], "mtimeNs", &times[1]);
-  if (range < 0) return NULL;
-  times[0] = times[1];
-  if (napi_get_typedarray_info(env, argv[5], &errors_type, &errors_length, &errors_data, NULL, NULL) != napi_ok || errors_type != napi_int32_array || errors_length < 2) return dn_throw_type(env, "errors must be an Int32Array of 2");
-  int32_t *errors = (int32_t *)errors_data;
-  errors[0] = uid >= 0 && fchown(fd, (uid_t)uid, (gid_t)gid) != 0 ? errno : 0;
-  if (fchmod(fd, (mode_t)mode) != 0) return dn_throw_errno(env, errno, "fchmod", "", 0);
-  errors[1] = range ? EOVERFLOW : futimens(fd, times) != 0 ? errno : 0;
+  if (dn_settling_args(env, argv, 2, &settling) != 0) return NULL;
+  int32_t *errors = settling.errors;
+  errors[0] = settling.uid >= 0 && fchown(fd, (uid_t)settling.uid, (gid_t)settling.gid) != 0 ? errno : 0;
+  if (fchmod(fd, (mode_t)settling.mode) != 0) return dn_throw_errno(env, errno, "fchmod", "", 0);
+  errors[1] = settling.range ? EOVERFLOW : futimens(fd, settling.times) != 0 ? errno : 0;
   return NULL;
 }
 
@@ -230,22 +257,12 @@ static napi_value dn_settle_file(napi_env env, napi_callback_info info) {
  */
 static napi_value dn_settle_folder(napi_env env, napi_callback_info info) {
   napi_value argv[6];
-  int32_t uid = -1, gid = -1;
-  uint32_t mode = 0;
-  struct timespec times[2];
-  napi_typedarray_type errors_type;
-  size_t errors_length = 0;
-  void *errors_data = NULL;
+  dn_settling settling;
   dn_bytes path;
   if (dn_args(env, info, 6, argv) != 0) return NULL;
-  if (napi_get_value_int32(env, argv[1], &uid) != napi_ok || napi_get_value_int32(env, argv[2], &gid) != napi_ok) return dn_throw_type(env, "uid and gid must be numbers");
-  if (napi_get_value_uint32(env, argv[3], &mode) != napi_ok) return dn_throw_type(env, "mode must be a number");
-  int range = dn_timespec(env, argv[4], "mtimeNs", &times[1]);
-  if (range < 0) return NULL;
-  times[0] = times[1];
-  if (napi_get_typedarray_info(env, argv[5], &errors_type, &errors_length, &errors_data, NULL, NULL) != napi_ok || errors_type != napi_int32_array || errors_length < 3) return dn_throw_type(env, "errors must be an Int32Array of 3");
+  if (dn_settling_args(env, argv, 3, &settling) != 0) return NULL;
   if (dn_bytes_arg(env, argv[0], "path", &path) != 0) return NULL;
-  int32_t *errors = (int32_t *)errors_data;
+  int32_t *errors = settling.errors;
   errors[0] = errors[1] = errors[2] = 0;
   int fd = open(path.bytes, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   free(path.bytes);
@@ -253,9 +270,9 @@ static napi_value dn_settle_folder(napi_env env, napi_callback_info info) {
     errors[2] = errno;
     return NULL;
   }
-  errors[0] = uid >= 0 && fchown(fd, (uid_t)uid, (gid_t)gid) != 0 ? errno : 0;
-  if (fchmod(fd, (mode_t)mode) != 0) errors[2] = errno;
-  else errors[1] = range ? EOVERFLOW : futimens(fd, times) != 0 ? errno : 0;
+  errors[0] = settling.uid >= 0 && fchown(fd, (uid_t)settling.uid, (gid_t)settling.gid) != 0 ? errno : 0;
+  if (fchmod(fd, (mode_t)settling.mode) != 0) errors[2] = errno;
+  else errors[1] = settling.range ? EOVERFLOW : futimens(fd, settling.times) != 0 ? errno : 0;
   close(fd);
   return NULL;
 }
